@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * api.c - every exported function of liballthreads, and nothing else.
+ * Arguments are checked here; the engine below trusts them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "report.h"
+#include "run.h"
+
+AT_EXPORT struct allthreads_prog *allthreads_prog_new(void)
+{
+	return calloc(1, sizeof(struct allthreads_prog));
+}
+
+AT_EXPORT void allthreads_prog_free(struct allthreads_prog *prog)
+{
+	free(prog);
+}
+
+static void copy_args(long *dst, const long *src, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < ALLTHREADS_MAX_ARGS; i++)
+		dst[i] = src && i < n ? src[i] : 0;
+}
+
+AT_EXPORT int allthreads_prog_add(struct allthreads_prog *prog, long nr,
+				  unsigned nargs, const long *args,
+				  enum allthreads_judge judge)
+{
+	struct at_step *st;
+
+	if (!prog || nr < 0 || nargs > ALLTHREADS_MAX_ARGS ||
+	    (nargs && !args) || (unsigned)judge > ALLTHREADS_JUDGE_ANY)
+		return -EINVAL;
+	if (prog->n >= ALLTHREADS_MAX_STEPS)
+		return -E2BIG;
+	st = &prog->steps[prog->n];
+	memset(st, 0, sizeof(*st));
+	st->nr = nr;
+	copy_args(st->args, args, nargs);
+	st->judge = judge;
+	return (int)prog->n++;
+}
+
+AT_EXPORT int allthreads_prog_set_undo(struct allthreads_prog *prog,
+				       unsigned step, long save_nr,
+				       const long *save_args, long undo_nr,
+				       const long *undo_args)
+{
+	struct at_step *st;
+
+	if (!prog || step >= prog->n)
+		return -EINVAL;
+	if (undo_nr >= 0 && !undo_args)
+		return -EINVAL;
+	if (save_nr >= 0 && !save_args)
+		return -EINVAL;
+	st = &prog->steps[step];
+	st->has_undo = true;
+	st->has_save = save_nr >= 0;
+	st->save_nr = save_nr;
+	copy_args(st->save_args, save_args, save_nr >= 0 ? 6 : 0);
+	st->undo_nr = undo_nr < 0 ? -1 : undo_nr;
+	copy_args(st->undo_args, undo_args, undo_nr >= 0 ? 6 : 0);
+	return 0;
+}
+
+AT_EXPORT unsigned allthreads_prog_len(const struct allthreads_prog *prog)
+{
+	return prog ? prog->n : 0;
+}
+
+AT_EXPORT int allthreads_run(const struct allthreads_prog *prog,
+			     unsigned timeout_ms, unsigned flags,
+			     enum allthreads_mismatch policy,
+			     struct allthreads_report **report)
+{
+	bool hold;
+
+	if (report)
+		*report = NULL;
+	if (!prog || prog->n == 0 ||
+	    (flags & ~(unsigned)(ALLTHREADS_HOLD | ALLTHREADS_NO_HOLD)) ||
+	    ((flags & ALLTHREADS_HOLD) && (flags & ALLTHREADS_NO_HOLD)) ||
+	    (unsigned)policy > ALLTHREADS_MISMATCH_IGNORE)
+		return -EINVAL;
+	hold = !(flags & ALLTHREADS_NO_HOLD);
+	return at_broadcast(prog, timeout_ms, hold, policy, report);
+}
+
+AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
+				  long a5, long a6)
+{
+	struct allthreads_prog prog;
+	long args[ALLTHREADS_MAX_ARGS] = { a1, a2, a3, a4, a5, a6 };
+	struct allthreads_report *rep = NULL;
+	long ret;
+	int r;
+
+	if (nr < 0)
+		return -EINVAL;
+	/* Only the first step of the program is touched. */
+	prog.n = 1;
+	memset(&prog.steps[0], 0, sizeof(prog.steps[0]));
+	prog.steps[0].nr = nr;
+	copy_args(prog.steps[0].args, args, ALLTHREADS_MAX_ARGS);
+	prog.steps[0].judge = ALLTHREADS_JUDGE_EQUAL;
+	r = at_broadcast(&prog, 0, false, ALLTHREADS_MISMATCH_REPORT, &rep);
+	if (r < 0 && (!rep || rep->t[0].nrun == 0 ||
+		      rep->t[0].failed_step < 0 || r != rep->res[0])) {
+		allthreads_report_free(rep);
+		return r;
+	}
+	ret = r < 0 ? r : rep->res[0];
+	allthreads_report_free(rep);
+	return ret;
+}
+
+/* --- reports ---------------------------------------------------------------- */
+
+struct allthreads_report *at_report_new(unsigned n, unsigned nsteps)
+{
+	struct allthreads_report *rep = calloc(1, sizeof(*rep));
+
+	if (!rep)
+		return NULL;
+	rep->nthreads = n;
+	rep->nsteps = nsteps;
+	rep->t = calloc(n ? n : 1, sizeof(*rep->t));
+	rep->res = calloc((size_t)(n ? n : 1) * (nsteps ? nsteps : 1),
+			  sizeof(long));
+	if (!rep->t || !rep->res) {
+		allthreads_report_free(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+AT_EXPORT void allthreads_report_free(struct allthreads_report *report)
+{
+	if (!report)
+		return;
+	free(report->t);
+	free(report->res);
+	free(report);
+}
+
+AT_EXPORT enum allthreads_verdict
+allthreads_report_verdict(const struct allthreads_report *report)
+{
+	return report ? report->verdict : ALLTHREADS_FAILED;
+}
+
+AT_EXPORT unsigned
+allthreads_report_nthreads(const struct allthreads_report *report)
+{
+	return report ? report->nthreads : 0;
+}
+
+AT_EXPORT unsigned
+allthreads_report_nsteps(const struct allthreads_report *report)
+{
+	return report ? report->nsteps : 0;
+}
+
+static const struct at_rthread *thread_at(const struct allthreads_report *r,
+					  unsigned i)
+{
+	return r && i < r->nthreads ? &r->t[i] : NULL;
+}
+
+AT_EXPORT pid_t allthreads_report_tid(const struct allthreads_report *report,
+				      unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? t->tid : -EINVAL;
+}
+
+AT_EXPORT enum allthreads_thread_state
+allthreads_report_state(const struct allthreads_report *report, unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? (enum allthreads_thread_state)t->state :
+		   ALLTHREADS_T_NOT_RUN;
+}
+
+AT_EXPORT unsigned
+allthreads_report_steps_run(const struct allthreads_report *report,
+			    unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? (unsigned)t->nrun : 0;
+}
+
+AT_EXPORT long allthreads_report_result(const struct allthreads_report *report,
+					unsigned i, unsigned s)
+{
+	if (!thread_at(report, i) || s >= report->nsteps)
+		return -EINVAL;
+	return report->res[(size_t)i * report->nsteps + s];
+}
+
+AT_EXPORT int
+allthreads_report_failed_step(const struct allthreads_report *report,
+			      unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? t->failed_step : -1;
+}
+
+AT_EXPORT unsigned
+allthreads_report_left_changed(const struct allthreads_report *report,
+			       unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? (unsigned)t->left : 0;
+}
+
+AT_EXPORT const char *
+allthreads_report_why(const struct allthreads_report *report, unsigned i)
+{
+	const struct at_rthread *t = thread_at(report, i);
+
+	return t ? t->why : "";
+}
+
+AT_EXPORT const char *
+allthreads_thread_state_name(enum allthreads_thread_state state)
+{
+	static const char *const names[] = {
+		[ALLTHREADS_T_OK] = "ok",
+		[ALLTHREADS_T_FAILED] = "failed",
+		[ALLTHREADS_T_BLOCKED] = "blocked",
+		[ALLTHREADS_T_TIMEOUT] = "timeout",
+		[ALLTHREADS_T_QUEUE_FULL] = "queue-full",
+		[ALLTHREADS_T_ZOMBIE] = "zombie",
+		[ALLTHREADS_T_EXITED] = "exited",
+		[ALLTHREADS_T_UNDONE] = "undone",
+		[ALLTHREADS_T_NOT_RUN] = "not-run",
+	};
+
+	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[state];
+}
+
+AT_EXPORT const char *allthreads_verdict_name(enum allthreads_verdict verdict)
+{
+	switch (verdict) {
+	case ALLTHREADS_AGREE:
+		return "agree";
+	case ALLTHREADS_PARTIAL:
+		return "partial";
+	case ALLTHREADS_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+AT_EXPORT int allthreads_signal(void)
+{
+	return at_engine_signal();
+}
+
+/* --- libcap ----------------------------------------------------------------- */
+
+AT_EXPORT long allthreads_libcap_syscall6(long nr, long a1, long a2, long a3,
+					  long a4, long a5, long a6)
+{
+	long r = allthreads_syscall(nr, a1, a2, a3, a4, a5, a6);
+
+	/* -errno for libcap's prctl path, errno for its capset path. */
+	if (r < 0 && r >= -4095)
+		errno = (int)-r;
+	return r;
+}
+
+AT_EXPORT long allthreads_libcap_syscall3(long nr, long a1, long a2, long a3)
+{
+	return allthreads_libcap_syscall6(nr, a1, a2, a3, 0, 0, 0);
+}
+
+/*
+ * libcap asks for psx_load_syscalls() from its constructor; its own copy is
+ * weak.  Ours, found first when liballthreads is linked before libcap or
+ * preloaded, routes libcap's state-changing calls through the engine.  It
+ * may run before any constructor of ours: it only stores two pointers.
+ */
+void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
+		       long (**syscall6_fn)(long, long, long, long, long, long,
+					    long));
+AT_EXPORT void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
+				 long (**syscall6_fn)(long, long, long, long,
+						      long, long, long))
+{
+	if (syscall_fn)
+		*syscall_fn = allthreads_libcap_syscall3;
+	if (syscall6_fn)
+		*syscall6_fn = allthreads_libcap_syscall6;
+}

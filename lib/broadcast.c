@@ -1,0 +1,928 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * broadcast.c - the initiator: run the steps here first, then sweep
+ * /proc/self/task, signal every other thread, wait with a deadline, judge,
+ * release (or undo), report.
+ *
+ * Between the first tgkill and the last release nothing is allocated: the
+ * slot table, the result arrays and the sweep buffer are reserved before.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "run.h"
+
+#define AT_DEFAULT_TIMEOUT_MS 5000
+#define AT_MAX_WAITERS 8
+#define AT_MAX_SWEEPS 100000
+#define AT_SWEEP_BUF 32768
+#define AT_SLICE_NS 5000000L
+
+static _Atomic int lock_word; /* 0 free, 1 taken, 2 taken and contended */
+static pid_t at_pid;
+static int at_sig;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic int leader_zombie;
+static struct at_waiter *_Atomic waiters[AT_MAX_WAITERS];
+static __thread struct at_waiter *my_waiter;
+
+/* The slot table and what goes with it; only grows.  An outgrown table stays
+ * mapped: a late signal may still be looking at it. */
+static struct at_slot *table;
+static uint32_t table_cap;
+static uint32_t *order; /* slot position by report index */
+static char *sweep_buf;
+/* /proc/self/task, kept open between runs (see task_dir()). */
+static int task_fd = -1;
+static dev_t task_dev;
+static ino_t task_ino;
+
+static void lock_for_fork(void);
+static void unlock_for_fork(void);
+static void reset_in_child(void);
+
+static void init_once(void)
+{
+	at_sig = SIGRTMAX - 1;
+	at_pid = getpid();
+	pthread_atfork(lock_for_fork, unlock_for_fork, reset_in_child);
+}
+
+int at_engine_signal(void)
+{
+	pthread_once(&once, init_once);
+	return at_sig;
+}
+
+static void now(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void add_ms(struct timespec *t, unsigned long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+static void add_ns(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
+	while (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* --- waiters ------------------------------------------------------------ */
+
+int at_waiter_register(struct at_waiter *w)
+{
+	int i;
+
+	pthread_once(&once, init_once);
+	w->tid = (pid_t)at_sys0(SYS_gettid);
+	atomic_store(&w->state, AT_WAITER_IDLE);
+	for (i = 0; i < AT_MAX_WAITERS; i++) {
+		struct at_waiter *none = NULL;
+
+		if (atomic_compare_exchange_strong(&waiters[i], &none, w)) {
+			my_waiter = w;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void at_waiter_unregister(struct at_waiter *w)
+{
+	int i;
+
+	for (i = 0; i < AT_MAX_WAITERS; i++) {
+		struct at_waiter *cur = w;
+
+		atomic_compare_exchange_strong(&waiters[i], &cur, NULL);
+	}
+	if (my_waiter == w)
+		my_waiter = NULL;
+	/* The inherited descriptor names the parent's threads. */
+	if (task_fd >= 0)
+		close(task_fd);
+	task_fd = -1;
+}
+
+void at_waiter_fixup(struct at_waiter *w)
+{
+	uint64_t drain;
+
+	/* Clear first: a poke that comes after this is seen next time. */
+	atomic_store(&w->state, AT_WAITER_IDLE);
+	if (w->wake_fd >= 0)
+		at_sys3(SYS_read, w->wake_fd, &drain, sizeof(drain));
+	at_sigctx_serve(&at_the_run, w->tid);
+}
+
+bool at_waiter_begin_wait(struct at_waiter *w)
+{
+	int expect = AT_WAITER_IDLE;
+
+	return atomic_compare_exchange_strong(&w->state, &expect,
+					      AT_WAITER_RECEIVING);
+}
+
+void at_waiter_end_wait(struct at_waiter *w)
+{
+	int expect = AT_WAITER_RECEIVING;
+
+	if (!atomic_compare_exchange_strong(&w->state, &expect,
+					    AT_WAITER_IDLE))
+		at_waiter_fixup(w);
+}
+
+static struct at_waiter *find_waiter(pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < AT_MAX_WAITERS; i++) {
+		struct at_waiter *w = atomic_load(&waiters[i]);
+
+		if (w && w->tid == tid)
+			return w;
+	}
+	return NULL;
+}
+
+/* If TID is a waiter, mark its fixup and wake it instead of signalling. */
+static bool poke_waiter(pid_t tid)
+{
+	struct at_waiter *w = find_waiter(tid);
+	uint64_t one = 1;
+	int cur;
+
+	if (!w)
+		return false;
+	cur = atomic_load(&w->state);
+	while (cur != AT_WAITER_FIXUP &&
+	       !atomic_compare_exchange_weak(&w->state, &cur, AT_WAITER_FIXUP))
+		;
+	if (w->wake_fd >= 0)
+		at_sys3(SYS_write, w->wake_fd, &one, sizeof(one));
+	at_futex_wake(&lock_word, INT_MAX);
+	return true;
+}
+
+/* --- the engine lock ------------------------------------------------------ */
+
+static int lock_engine(const struct timespec *deadline)
+{
+	int n;
+
+	for (n = 0; n < 1000000; n++) {
+		int c = 0;
+
+		if (atomic_compare_exchange_strong(&lock_word, &c, 1))
+			return 0;
+		if (c == 1 && !atomic_compare_exchange_strong(&lock_word, &c, 2))
+			continue;
+		if (my_waiter && atomic_load(&my_waiter->state) ==
+					 AT_WAITER_FIXUP)
+			at_waiter_fixup(my_waiter);
+		if (at_futex_wait(&lock_word, 2, deadline) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+	return -ETIMEDOUT;
+}
+
+static void unlock_engine(void)
+{
+	if (atomic_exchange(&lock_word, 0) == 2)
+		at_futex_wake(&lock_word, 1);
+}
+
+/* fork waits for a running broadcast; the child starts afresh. */
+static void lock_for_fork(void)
+{
+	struct timespec far;
+
+	now(&far);
+	far.tv_sec += 3600;
+	lock_engine(&far);
+}
+
+static void unlock_for_fork(void)
+{
+	unlock_engine();
+}
+
+static void reset_in_child(void)
+{
+	int i;
+
+	atomic_store(&lock_word, 0);
+	at_pid = getpid();
+	atomic_store(&leader_zombie, 0);
+	for (i = 0; i < AT_MAX_WAITERS; i++)
+		atomic_store(&waiters[i], NULL);
+	my_waiter = NULL;
+}
+
+/* --- the handler ------------------------------------------------------------ */
+
+static int install_handler(void)
+{
+	struct sigaction cur, sa;
+
+	if (sigaction(at_sig, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) &&
+	    cur.sa_sigaction == at_sigctx_handler)
+		return 0;
+	at_sigctx_prev = cur;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = at_sigctx_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(at_sig, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- the slot table ------------------------------------------------------- */
+
+static int reserve_table(uint32_t want)
+{
+	uint32_t cap = 256;
+	struct at_slot *t;
+	uint32_t *o;
+
+	while (cap < want)
+		cap <<= 1;
+	if (cap <= table_cap)
+		return 0;
+	t = mmap(NULL, (size_t)cap * sizeof(*t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return -ENOMEM;
+	o = malloc((size_t)cap * sizeof(*o));
+	if (!o) {
+		munmap(t, (size_t)cap * sizeof(*t));
+		return -ENOMEM;
+	}
+	free(order);
+	order = o;
+	table = t;
+	table_cap = cap;
+	return 0;
+}
+
+/* Result arrays: grow-only, never unmapped while a thread may use them. */
+static long *res_arr, *saved_arr;
+static size_t arr_cap; /* longs in each */
+static char (*why_arr)[96];
+static size_t why_cap;
+
+static void *map_bytes(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int reserve_arrays(size_t longs, size_t nwhy)
+{
+	if (longs > arr_cap) {
+		long *r = map_bytes(longs * sizeof(long));
+		long *v = map_bytes(longs * sizeof(long));
+
+		if (!r || !v) {
+			if (r)
+				munmap(r, longs * sizeof(long));
+			if (v)
+				munmap(v, longs * sizeof(long));
+			return -ENOMEM;
+		}
+		if (res_arr) {
+			munmap(res_arr, arr_cap * sizeof(long));
+			munmap(saved_arr, arr_cap * sizeof(long));
+		}
+		res_arr = r;
+		saved_arr = v;
+		arr_cap = longs;
+	}
+	if (nwhy > why_cap) {
+		char(*w)[96] = map_bytes(nwhy * sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		if (why_arr)
+			munmap(why_arr, why_cap * sizeof(*why_arr));
+		why_arr = w;
+		why_cap = nwhy;
+	}
+	return 0;
+}
+
+/* /proc/self/task, kept open between runs; checked by inode each time in
+ * case the application closed or reused the descriptor.  *N gets the number
+ * of threads (the directory's link count is 2 + threads). */
+
+static int task_dir(int *n)
+{
+	struct stat st;
+
+	if (task_fd >= 0 && fstat(task_fd, &st) == 0 && st.st_dev == task_dev &&
+	    st.st_ino == task_ino) {
+		*n = (int)st.st_nlink;
+		return task_fd;
+	}
+	task_fd = at_tasks_open();
+	if (task_fd < 0)
+		return task_fd;
+	if (fstat(task_fd, &st) < 0) {
+		int e = -errno;
+
+		close(task_fd);
+		task_fd = -1;
+		return e;
+	}
+	task_dev = st.st_dev;
+	task_ino = st.st_ino;
+	*n = (int)st.st_nlink;
+	return task_fd;
+}
+
+static uint32_t hash_pos(pid_t tid)
+{
+	return (uint32_t)tid * 2654435761u;
+}
+
+/* The sweep's context: what the callback needs. */
+struct sweep {
+	struct at_run *run;
+	uint32_t used;     /* slots in use (report indices handed out) */
+	uint32_t limit;    /* most slots we allow (load factor) */
+	uint32_t found;    /* new TIDs this sweep */
+	uint32_t unsent;   /* slots whose signal could not be queued yet */
+	bool overflow;
+	pid_t pid;
+	pid_t self;
+};
+
+static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
+{
+	long r;
+
+	if (poke_waiter(tid))
+		return 0;
+	r = at_sys3(SYS_tgkill, sw->pid, tid, at_sig);
+	if (r == 0)
+		return 0;
+	if (r == -EAGAIN) {
+		s->sigblk |= 2; /* queue full: retry later */
+		sw->unsent++;
+		return 0;
+	}
+	/* ESRCH: gone between listing and signalling. */
+	{
+		uint64_t expect = AT_WORD(tid, AT_PENDING);
+
+		if (atomic_compare_exchange_strong(&s->word, &expect,
+						   AT_WORD(tid, AT_CANCELLED))) {
+			s->state = ALLTHREADS_T_EXITED;
+			atomic_fetch_sub(&sw->run->pending, 1);
+		}
+	}
+	return 0;
+}
+
+static int insert_cb(void *ctx, pid_t tid)
+{
+	struct sweep *sw = ctx;
+	struct at_run *run = sw->run;
+	uint32_t i = hash_pos(tid) & run->mask;
+	uint32_t n;
+
+	for (n = 0; n <= run->mask; n++, i = (i + 1) & run->mask) {
+		uint64_t w = atomic_load(&run->slots[i].word);
+
+		if (w == 0)
+			break;
+		if (AT_WORD_TID(w) == tid)
+			return 0; /* known */
+	}
+	if (sw->used >= sw->limit) {
+		sw->overflow = true;
+		return 0;
+	}
+	{
+		struct at_slot *s = &run->slots[i];
+		bool zombie = tid == sw->pid && atomic_load(&leader_zombie);
+
+		s->state = zombie ? ALLTHREADS_T_ZOMBIE : ALLTHREADS_T_NOT_RUN;
+		s->nrun = 0;
+		s->failed_step = -1;
+		s->left = 0;
+		s->sigblk = 0;
+		s->index = sw->used;
+		order[sw->used++] = i;
+		sw->found++;
+		if (zombie) {
+			atomic_store_explicit(&s->word,
+					      AT_WORD(tid, AT_CANCELLED),
+					      memory_order_release);
+			return 0;
+		}
+		atomic_fetch_add(&run->pending, 1);
+		atomic_store_explicit(&s->word, AT_WORD(tid, AT_PENDING),
+				      memory_order_release);
+		return send_to(sw, s, tid);
+	}
+}
+
+/* --- one run -------------------------------------------------------------- */
+
+/* How many steps of PROG have (WANT) or lack (!WANT) a way back. */
+static unsigned count_undo(const struct allthreads_prog *prog, bool want)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < prog->n; i++)
+		n += prog->steps[i].has_undo == want;
+	return n;
+}
+
+static void describe(char *why, size_t len, const struct at_task_info *info,
+		     const char *what)
+{
+	snprintf(why, len, "%.50s (state %c%s%.24s)", what,
+		 info->state ? info->state : '?',
+		 info->wchan[0] ? ", wchan " : "", info->wchan);
+}
+
+/* Look at every thread still pending: gone, zombie, blocked?  At the
+ * deadline (FINAL), give up on all of them. */
+static void diagnose(struct at_run *run, struct sweep *sw, bool final,
+		     char (*why)[96])
+{
+	uint32_t k;
+
+	for (k = 1; k < sw->used; k++) {
+		struct at_slot *s = &run->slots[order[k]];
+		uint64_t w = atomic_load(&s->word);
+		pid_t tid = AT_WORD_TID(w);
+		uint64_t expect = AT_WORD(tid, AT_PENDING);
+		struct at_task_info info;
+		int state = -1;
+		int r;
+
+		if (AT_WORD_PHASE(w) != AT_PENDING)
+			continue;
+		if (s->sigblk & 2) { /* queue was full: try again */
+			if (at_sys3(SYS_tgkill, sw->pid, tid, at_sig) == 0) {
+				s->sigblk &= ~2u;
+				sw->unsent--;
+			}
+		}
+		/* Cheap checks while waiting; /proc only for the leader (the
+		 * one thread that can stay a zombie) and at the deadline. */
+		r = (int)at_sys3(SYS_tgkill, sw->pid, tid, 0);
+		if (r == 0 && (final || tid == sw->pid))
+			r = at_tasks_inspect(tid, at_sig, &info);
+		else
+			memset(&info, 0, sizeof(info));
+		if (r == -ENOENT || r == -ESRCH) {
+			state = ALLTHREADS_T_EXITED;
+			snprintf(why[k], sizeof(why[k]), "exited");
+		} else if (r == 0 && (info.state == 'Z' || info.state == 'X')) {
+			state = ALLTHREADS_T_ZOMBIE;
+			snprintf(why[k], sizeof(why[k]), "zombie");
+			if (tid == sw->pid)
+				atomic_store(&leader_zombie, 1);
+		} else if (final) {
+			if (s->sigblk & 2) {
+				state = ALLTHREADS_T_QUEUE_FULL;
+				describe(why[k], sizeof(why[k]), &info,
+					 "signal queue full (RLIMIT_SIGPENDING)");
+			} else if (r == 0 && info.blocked) {
+				state = ALLTHREADS_T_BLOCKED;
+				describe(why[k], sizeof(why[k]), &info,
+					 "signal blocked (SigBlk)");
+			} else {
+				state = ALLTHREADS_T_TIMEOUT;
+				describe(why[k], sizeof(why[k]), &info,
+					 "no answer before the deadline");
+			}
+		}
+		if (state < 0)
+			continue;
+		if (atomic_compare_exchange_strong(&s->word, &expect,
+						   AT_WORD(tid, AT_CANCELLED))) {
+			s->state = state;
+			atomic_fetch_sub(&run->pending, 1);
+		} else {
+			why[k][0] = 0; /* it answered after all */
+		}
+	}
+}
+
+/* Sleep until the last pending thread reports (or UNTIL).  Waiting on
+ * pending itself would wake the initiator at every report. */
+static int wait_drained(struct at_run *run, const struct timespec *until)
+{
+	atomic_store(&run->drained, 0);
+	if (atomic_load(&run->pending) <= 0)
+		return 0;
+	return at_futex_wait(&run->drained, 0, until);
+}
+
+/* Wait until every pending thread reported, or the deadline. */
+static void wait_pending(struct at_run *run, struct sweep *sw,
+			 char (*why)[96], const struct timespec *first)
+{
+	struct timespec t, slice = *first;
+	long step_ns = AT_SLICE_NS;
+	int p;
+
+	for (;;) {
+		p = atomic_load_explicit(&run->pending, memory_order_acquire);
+		if (p == 0)
+			return;
+		now(&t);
+		if (!before(&t, &run->deadline)) {
+			diagnose(run, sw, true, why);
+			return;
+		}
+		if (!before(&t, &slice)) {
+			diagnose(run, sw, false, why);
+			slice = t;
+			add_ns(&slice, step_ns);
+			if (step_ns < 200000000L)
+				step_ns *= 2;
+			if (!before(&slice, &run->deadline))
+				slice = run->deadline;
+			continue;
+		}
+		wait_drained(run, &slice);
+	}
+}
+
+static int build_report(struct at_run *run, struct sweep *sw,
+			char (*why)[96], enum allthreads_verdict verdict,
+			struct allthreads_report **reportp)
+{
+	struct allthreads_report *rep;
+	uint32_t k;
+
+	if (!reportp)
+		return 0;
+	rep = at_report_new(sw->used, run->nsteps);
+	if (!rep)
+		return -ENOMEM;
+	rep->verdict = verdict;
+	for (k = 0; k < sw->used; k++) {
+		struct at_slot *s = &run->slots[order[k]];
+		struct at_rthread *t = &rep->t[k];
+		unsigned j;
+
+		t->tid = AT_WORD_TID(atomic_load(&s->word));
+		t->state = s->state;
+		t->nrun = s->nrun;
+		t->failed_step = s->failed_step;
+		t->left = s->left;
+		memcpy(t->why, why[k], sizeof(t->why));
+		for (j = 0; j < run->nsteps; j++)
+			rep->res[(size_t)k * run->nsteps + j] =
+				j < (unsigned)s->nrun ?
+					run->res[(size_t)k * run->nsteps + j] :
+					-ECANCELED;
+	}
+	*reportp = rep;
+	return 0;
+}
+
+
+/* Insert the calling thread as report index 0. */
+static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
+{
+	uint32_t i = hash_pos(sw->self) & run->mask;
+	struct at_slot *s;
+
+	while (atomic_load(&table[i].word))
+		i = (i + 1) & run->mask;
+	s = &table[i];
+	s->index = 0;
+	s->nrun = 0;
+	s->failed_step = -1;
+	s->left = 0;
+	s->sigblk = 0;
+	s->state = ALLTHREADS_T_NOT_RUN;
+	order[0] = i;
+	sw->used = 1;
+	atomic_store(&s->word, AT_WORD(sw->self, AT_SELF));
+	return s;
+}
+
+/* The canary: the steps on the calling thread.  Returns the failed step's
+ * error, or 0. */
+static int run_canary(struct at_run *run, struct at_slot *me)
+{
+	int failed, ret;
+
+	me->nrun = at_sigctx_run_steps(run->prog, run->nsteps, NULL, run->res,
+				       run->saved, &failed);
+	me->failed_step = failed;
+	if (failed < 0) {
+		me->state = ALLTHREADS_T_OK;
+		return 0;
+	}
+	me->state = ALLTHREADS_T_FAILED;
+	me->left = at_sigctx_undo(run->prog, me->nrun, failed, run->res,
+				  run->saved);
+	ret = (int)run->res[failed];
+	return ret < 0 && ret >= -4095 ? ret : -EIO;
+}
+
+/* Sweep, signal, wait, until a sweep finds nothing new and nobody is
+ * pending, or the deadline.  Nothing is allocated here. */
+static void reach_all(struct at_run *run, struct sweep *sw, int fd,
+		      char (*why)[96], int nthreads)
+{
+	struct timespec first, t;
+	int sweeps;
+
+	now(&first);
+	add_ns(&first, 1000000L + 5000L * nthreads);
+	for (sweeps = 0; sweeps < AT_MAX_SWEEPS; sweeps++) {
+		sw->found = 0;
+		if (at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb, sw) <
+		    0)
+			break;
+		if (sw->found == 0 && atomic_load(&run->pending) == 0)
+			return; /* a clean sweep: every thread answered */
+		wait_pending(run, sw, why, &first);
+		now(&t);
+		if (!before(&t, &run->deadline)) {
+			/* Threads that appeared meanwhile are named too. */
+			at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb,
+				       sw);
+			diagnose(run, sw, true, why);
+			return;
+		}
+	}
+}
+
+/* Threads still running their steps past the deadline (a step that
+ * blocks) get a little longer; true if some still run. */
+static bool straggle(struct at_run *run)
+{
+	struct timespec limit = run->deadline;
+	int k;
+
+	add_ns(&limit, 2000000000L);
+	for (k = 0; k < 100000 && atomic_load(&run->pending) > 0; k++)
+		if (wait_drained(run, &limit) == -ETIMEDOUT)
+			break;
+	return atomic_load(&run->pending) > 0;
+}
+
+/* Is any thread other than the caller failed or unreached?  *UNREACHED
+ * tells which kind.  CAPTURING: threads not run yet are fine. */
+static bool find_problems(struct sweep *sw, bool capturing, bool *unreached)
+{
+	bool problem = sw->overflow;
+	uint32_t k;
+
+	*unreached = sw->overflow;
+	for (k = 1; k < sw->used; k++) {
+		switch (table[order[k]].state) {
+		case ALLTHREADS_T_OK:
+		case ALLTHREADS_T_ZOMBIE:
+		case ALLTHREADS_T_EXITED:
+			break;
+		case ALLTHREADS_T_NOT_RUN: /* captured, not yet asked? */
+			if (!capturing) {
+				problem = true;
+				*unreached = true;
+			}
+			break;
+		case ALLTHREADS_T_FAILED:
+			problem = true;
+			break;
+		default:
+			problem = true;
+			*unreached = true;
+		}
+	}
+	return problem;
+}
+
+static void set_word(_Atomic int *word, uint32_t gen, int what)
+{
+	atomic_store_explicit(word, (int)(gen << 2) | what,
+			      memory_order_release);
+	at_futex_wake(word, INT_MAX);
+}
+
+/* Undo everywhere: the held threads and this one.  Returns the verdict. */
+static enum allthreads_verdict undo_all(struct at_run *run, struct sweep *sw,
+					struct at_slot *me)
+{
+	struct timespec limit = run->deadline;
+	uint32_t k, left = 0, reported = 0;
+
+	for (k = 1; k < sw->used; k++)
+		if (AT_WORD_PHASE(atomic_load(&table[order[k]].word)) ==
+		    AT_REPORTED)
+			reported++;
+	atomic_store(&run->unfinished, (int)reported);
+	set_word(&run->release, run->gen, AT_UNDO);
+	me->left = at_sigctx_undo(run->prog, me->nrun, me->failed_step,
+				  run->res, run->saved);
+	if (me->state == ALLTHREADS_T_OK)
+		me->state = ALLTHREADS_T_UNDONE;
+	add_ns(&limit, 1000000000L);
+	for (k = 0; k < 100000; k++) {
+		int u = atomic_load(&run->unfinished);
+
+		if (u <= 0 || at_futex_wait(&run->unfinished, u, &limit) ==
+				      -ETIMEDOUT)
+			break;
+	}
+	for (k = 0; k < sw->used; k++) {
+		struct at_slot *s = &table[order[k]];
+
+		if (AT_WORD_PHASE(atomic_load(&s->word)) == AT_REPORTED)
+			left += (uint32_t)s->nrun; /* never acknowledged */
+		else
+			left += (uint32_t)s->left;
+	}
+	return left ? ALLTHREADS_PARTIAL : ALLTHREADS_FAILED;
+}
+
+int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
+		 bool hold, enum allthreads_mismatch policy,
+		 struct allthreads_report **reportp)
+{
+	struct at_run *run = &at_the_run;
+	enum allthreads_verdict verdict = ALLTHREADS_AGREE;
+	bool problem, unreached, abandon = false;
+	struct timespec deadline;
+	struct at_slot *me;
+	struct sweep sw;
+	int fd, ret, r, n = 0;
+	uint32_t k;
+
+	if (reportp)
+		*reportp = NULL;
+	pthread_once(&once, init_once);
+	if (getpid() != at_pid)
+		return -ECHILD; /* a vfork(2) or raw clone child */
+	now(&deadline);
+	add_ms(&deadline, timeout_ms ? timeout_ms : AT_DEFAULT_TIMEOUT_MS);
+
+	ret = lock_engine(&deadline);
+	if (ret < 0)
+		return ret;
+	ret = install_handler();
+	if (ret < 0)
+		goto out_unlock;
+	if (!sweep_buf && !(sweep_buf = malloc(AT_SWEEP_BUF))) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	fd = task_dir(&n);
+	if (fd < 0) {
+		ret = fd;
+		goto out_unlock;
+	}
+	/* Room for several times today's threads: churn during the run. */
+	ret = reserve_table((uint32_t)n * 8 + 512);
+	if (ret < 0)
+		goto out_unlock;
+	ret = reserve_arrays((size_t)(table_cap / 2) * prog->n, table_cap / 2);
+	if (ret < 0)
+		goto out_unlock;
+
+	memset(&sw, 0, sizeof(sw));
+	sw.run = run;
+	sw.pid = at_pid;
+	sw.self = (pid_t)at_sys0(SYS_gettid);
+	sw.limit = table_cap / 2;
+	run->prog = prog;
+	run->nsteps = prog->n;
+	/* One-way steps: capture every thread first, so that a thread that
+	 * cannot be reached is known before anything changes.  Undoable
+	 * steps: hold every thread after its steps, to undo on failure. */
+	run->capture = hold && count_undo(prog, false) > 0;
+	run->hold = hold && count_undo(prog, true) > 0;
+	run->gen = (run->gen + 1) & 0x0fffffff;
+	run->slots = table;
+	run->mask = table_cap - 1;
+	run->res = res_arr;
+	run->saved = saved_arr;
+	run->canary = res_arr;
+	run->deadline = deadline;
+	atomic_store(&run->pending, 0);
+	atomic_store(&run->unfinished, 0);
+	atomic_store(&run->go, (int)(run->gen << 2) | AT_HOLD);
+	atomic_store(&run->release, (int)(run->gen << 2) | AT_HOLD);
+	me = add_self(run, &sw);
+
+	if (!run->capture) {
+		ret = run_canary(run, me);
+		if (ret < 0) { /* nothing else was touched */
+			verdict = me->left ? ALLTHREADS_PARTIAL :
+					     ALLTHREADS_FAILED;
+			goto out_report;
+		}
+	}
+
+	/* From the first signal to the last release: no allocation. */
+	atomic_store_explicit(&run->active, 1, memory_order_release);
+	reach_all(run, &sw, fd, why_arr, n);
+
+	if (run->capture) {
+		uint32_t captured = 0;
+
+		problem = find_problems(&sw, true, &unreached);
+		if (!problem)
+			ret = run_canary(run, me);
+		if (problem || ret < 0) {
+			/* Nobody changed: release the captured threads. */
+			set_word(&run->go, run->gen, AT_ABORT);
+			verdict = me->left ? ALLTHREADS_PARTIAL :
+					     ALLTHREADS_FAILED;
+			if (!ret)
+				ret = unreached ? -ETIMEDOUT : -EIO;
+			goto out_inactive;
+		}
+		for (k = 1; k < sw.used; k++)
+			captured += AT_WORD_PHASE(atomic_load(
+					    &table[order[k]].word)) ==
+				    AT_CAPTURED;
+		atomic_store(&run->pending, (int)captured);
+		set_word(&run->go, run->gen, AT_GO);
+		wait_pending(run, &sw, why_arr, &deadline);
+	}
+	if (atomic_load(&run->pending) > 0)
+		abandon = straggle(run);
+
+	problem = find_problems(&sw, false, &unreached);
+	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
+		at_sys2(SYS_kill, at_pid, SIGKILL);
+	if (problem && run->hold && policy == ALLTHREADS_MISMATCH_REPORT) {
+		verdict = undo_all(run, &sw, me);
+	} else {
+		if (run->hold)
+			set_word(&run->release, run->gen, AT_COMMIT);
+		if (problem)
+			verdict = ALLTHREADS_PARTIAL;
+	}
+	ret = 0;
+	if (problem && policy != ALLTHREADS_MISMATCH_IGNORE)
+		ret = unreached ? (sw.overflow ? -E2BIG : -ETIMEDOUT) : -EIO;
+
+out_inactive:
+	atomic_store_explicit(&run->active, 0, memory_order_release);
+out_report:
+	r = build_report(run, &sw, why_arr, verdict, reportp);
+	if (r < 0 && ret == 0)
+		ret = r;
+	if (abandon) {
+		/* Left mapped for the thread still running its steps. */
+		table = NULL;
+		table_cap = 0;
+		res_arr = saved_arr = NULL;
+		arr_cap = 0;
+	} else {
+		for (k = 0; k < sw.used; k++)
+			atomic_store(&table[order[k]].word, 0);
+	}
+	for (k = 0; k < sw.used; k++)
+		why_arr[k][0] = 0;
+	run->res = run->saved = run->canary = NULL;
+out_unlock:
+	unlock_engine();
+	return ret;
+}

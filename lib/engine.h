@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * engine.h - internal interfaces between the parts of liballthreads and the
+ * helper.  Nothing here is exported from liballthreads.so except through the
+ * AT_INTERNAL symbols listed in liballthreads.sym's ALLTHREADS_PRIVATE node,
+ * which only allthreads-helper.so and the tests may use.
+ */
+#ifndef AT_ENGINE_H
+#define AT_ENGINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "allthreads.h"
+
+#define AT_EXPORT __attribute__((visibility("default")))
+
+/*
+ * Waiters: threads that keep every signal blocked (the helper's receiver
+ * thread) and so can never take the engine's signal.  Such a thread registers
+ * a waiter; a broadcast that meets its TID does not signal it but moves its
+ * state word to AT_WAITER_FIXUP (compare-and-swap only) and wakes it: by
+ * writing to wake_fd (an eventfd the waiter polls) and by waking the
+ * engine's lock word (in case the waiter is waiting for the lock).
+ *
+ * The waiter's side of the contract:
+ *   - before it blocks (poll, accept, recv...), it calls
+ *     at_waiter_begin_wait(); if that returns false a fixup is pending and
+ *     it must call at_waiter_fixup() first and try again;
+ *   - when it wakes, it calls at_waiter_end_wait(), which runs any pending
+ *     fixup on this thread and leaves the state AT_WAITER_IDLE;
+ *   - while it runs between waits (state IDLE), a broadcast may still mark
+ *     it FIXUP; it is bound to reach a wait point, or the engine's lock,
+ *     within the broadcast's deadline, or it is reported as not answering.
+ */
+enum at_waiter_state {
+	AT_WAITER_IDLE = 0,
+	AT_WAITER_RECEIVING = 1,
+	AT_WAITER_FIXUP = 2,
+};
+
+struct at_waiter {
+	_Atomic int state;
+	pid_t tid;
+	int wake_fd; /* eventfd, EFD_NONBLOCK|EFD_CLOEXEC, owned by the waiter */
+};
+
+/* Register W for the calling thread (sets W->tid).  At most a few waiters
+ * exist per process; -ENOSPC when the table is full. */
+AT_EXPORT int at_waiter_register(struct at_waiter *w);
+AT_EXPORT void at_waiter_unregister(struct at_waiter *w);
+/* IDLE -> RECEIVING; false if a fixup is pending (run it, then retry). */
+AT_EXPORT bool at_waiter_begin_wait(struct at_waiter *w);
+/* RECEIVING -> IDLE, running a pending fixup first if there is one. */
+AT_EXPORT void at_waiter_end_wait(struct at_waiter *w);
+/* Run the pending fixup, if any, on the calling thread; state -> IDLE. */
+AT_EXPORT void at_waiter_fixup(struct at_waiter *w);
+
+/* Per-thread state kept for a run, in preallocated memory. */
+struct at_slot;
+
+/* Raw system call with -errno results; no libc, no errno. */
+static inline long at_sys6(long nr, long a1, long a2, long a3, long a4,
+			   long a5, long a6)
+{
+#if defined(__x86_64__)
+	long ret;
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
+			   "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+#else
+#error "allthreads: add a raw system call for this architecture"
+#endif
+}
+
+#define at_sys0(nr) at_sys6((nr), 0, 0, 0, 0, 0, 0)
+#define at_sys1(nr, a) at_sys6((nr), (long)(a), 0, 0, 0, 0, 0)
+#define at_sys2(nr, a, b) at_sys6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
+#define at_sys3(nr, a, b, c)                                                  \
+	at_sys6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define at_sys4(nr, a, b, c, d)                                               \
+	at_sys6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+
+#endif /* AT_ENGINE_H */

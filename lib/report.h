@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* report.h - the per-thread, per-step report of one run. */
+#ifndef AT_REPORT_H
+#define AT_REPORT_H
+
+#include <sys/types.h>
+
+#include "allthreads.h"
+
+struct at_rthread {
+	pid_t tid;
+	int state; /* enum allthreads_thread_state */
+	int nrun;
+	int failed_step;
+	int left;
+	char why[96]; /* diagnosis for threads that never ran */
+};
+
+struct allthreads_report {
+	enum allthreads_verdict verdict;
+	unsigned nthreads;
+	unsigned nsteps;
+	struct at_rthread *t;
+	long *res; /* nthreads * nsteps */
+};
+
+/* Reserve a report for N threads of NSTEPS steps; NULL if out of memory. */
+struct allthreads_report *at_report_new(unsigned n, unsigned nsteps);
+
+#endif /* AT_REPORT_H */

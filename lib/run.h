@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * run.h - the state of one broadcast, shared by the initiator (broadcast.c)
+ * and the threads that serve it (sigctx.c).
+ *
+ * Lifetime: there is one struct at_run per process (at_the_run), reused by
+ * every broadcast and never freed, so a late or duplicate signal can always
+ * look at it safely.  Slot tables are never unmapped either (a bigger one
+ * replaces a smaller one, which stays mapped).  Result arrays live only for
+ * one run; a thread touches them only between winning its slot (PENDING ->
+ * RUNNING) and acknowledging, and the initiator frees them only after every
+ * slot is final and every undo acknowledged.
+ */
+#ifndef AT_RUN_H
+#define AT_RUN_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "engine.h"
+
+struct at_step {
+	long nr;
+	long args[ALLTHREADS_MAX_ARGS];
+	int judge;
+	bool has_save;
+	bool has_undo;
+	long save_nr;
+	long save_args[ALLTHREADS_MAX_ARGS];
+	long undo_nr;
+	long undo_args[ALLTHREADS_MAX_ARGS];
+};
+
+struct allthreads_prog {
+	unsigned n;
+	struct at_step steps[ALLTHREADS_MAX_STEPS];
+};
+
+/* Slot phases; the low 32 bits of at_slot.word, the TID in the high 32, so
+ * one compare-and-swap checks both (a stale signal can never take another
+ * thread's slot). */
+enum at_phase {
+	AT_EMPTY = 0,
+	AT_PENDING = 1,   /* listed; signal sent or about to be */
+	AT_RUNNING = 2,   /* the thread took it and runs the steps */
+	AT_REPORTED = 3,  /* results written; (hold) waiting for release */
+	AT_CANCELLED = 4, /* the initiator gave up on it; it never ran */
+	AT_FINISHED = 5,  /* undo done and acknowledged */
+	AT_SELF = 6,      /* the calling thread */
+	AT_CAPTURED = 7,  /* (capture) parked, unchanged, waiting for go */
+};
+
+#define AT_WORD(tid, phase) (((uint64_t)(uint32_t)(tid) << 32) | (phase))
+#define AT_WORD_TID(w) ((pid_t)((w) >> 32))
+#define AT_WORD_PHASE(w) ((int)((w)&0xffffffffu))
+
+struct at_slot {
+	_Atomic uint64_t word;
+	int state;       /* enum allthreads_thread_state */
+	int nrun;        /* steps run (the failed one included) */
+	int failed_step; /* -1 when none */
+	int left;        /* steps still in force after an undo */
+	uint32_t index;  /* position in the report (discovery order) */
+	uint32_t sigblk; /* initiator's diagnosis: signal seen blocked */
+};
+
+/* Release decisions, the low 2 bits of at_run.release; the run's
+ * generation above them. */
+enum at_release {
+	AT_HOLD = 0,
+	AT_COMMIT = 1,
+	AT_UNDO = 2,
+	AT_GO = AT_COMMIT,
+	AT_ABORT = AT_UNDO,
+};
+
+struct at_run {
+	/* Set before any slot is published; read-only while the run lasts. */
+	const struct allthreads_prog *prog;
+	unsigned nsteps;
+	bool hold;    /* threads wait for release after their steps */
+	bool capture; /* threads wait for go before their steps */
+	uint32_t gen;
+	long *canary; /* the calling thread's results, nsteps */
+	long *res;    /* nsteps per slot index */
+	long *saved;  /* nsteps per slot index */
+
+	struct at_slot *slots; /* open addressing by TID */
+	uint32_t mask;         /* capacity - 1 */
+
+	_Atomic int pending;   /* slots not yet reported or cancelled */
+	_Atomic int drained;   /* futex: set by whoever takes pending to 0 */
+	_Atomic int go;        /* futex: gen << 2 | AT_HOLD, AT_GO, AT_ABORT */
+	_Atomic int release;   /* futex: gen << 2 | enum at_release */
+	_Atomic int unfinished; /* futex: undo acknowledgements still due */
+	_Atomic int active;    /* 1 while slots may be served */
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+};
+
+extern struct at_run at_the_run;
+
+/* sigctx.c: the only code that runs in signal context. */
+void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
+/* Serve the current run on the calling thread if its slot is pending.
+ * Called by the handler and by waiters (outside signal context). */
+void at_sigctx_serve(struct at_run *run, pid_t tid);
+/* Run steps [0, n) of PROG on the calling thread, writing results to RES and
+ * saved values to SAVED; returns how many ran, *FAILED set to the failing
+ * step or -1.  CANARY, if not NULL, is what EQUAL steps must match. */
+int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
+			const long *canary, long *res, long *saved,
+			int *failed);
+/* Undo the first NRUN steps (the failed one excluded) in reverse order;
+ * returns how many steps stay in force. */
+int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
+		   const long *res, const long *saved);
+struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid);
+/* The handler that was installed before ours, for chaining. */
+extern struct sigaction at_sigctx_prev;
+
+/* futex helpers (raw, usable in signal context) */
+int at_futex_wait(_Atomic int *addr, int val, const struct timespec *abs);
+void at_futex_wake(_Atomic int *addr, int n);
+
+/* tasks.c */
+struct at_task_info {
+	char state;  /* from status "State:", e.g. 'R', 'S', 'D', 'Z' */
+	bool blocked; /* the engine's signal is in SigBlk */
+	char wchan[32];
+};
+int at_tasks_open(void);
+/* One pass over /proc/self/task; FN is called for each TID; returns the
+ * number of TIDs or -errno.  BUF is caller-provided (no allocation). */
+int at_tasks_sweep(int fd, char *buf, unsigned len,
+		   int (*fn)(void *ctx, pid_t tid), void *ctx);
+int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info);
+
+/* broadcast.c */
+int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
+		 bool hold, enum allthreads_mismatch policy,
+		 struct allthreads_report **reportp);
+int at_engine_signal(void);
+void at_waiters_poke(pid_t tid, bool *is_waiter);
+
+#endif /* AT_RUN_H */

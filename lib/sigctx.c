@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * sigctx.c - the only code of liballthreads that runs in signal context.
+ *
+ * Everything here is async-signal-safe: raw system calls, atomics and plain
+ * memory.  No malloc, no stdio, no locks, no libc call that could take one.
+ * errno is saved and restored by the handler.  The lint test checks the
+ * undefined symbols of this object against tests/sigctx-allowlist.txt.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+
+#include "run.h"
+
+struct at_run at_the_run;
+struct sigaction at_sigctx_prev;
+
+/* The largest time a held thread waits for its release beyond the run's
+ * deadline: the initiator is in this process and always releases; this only
+ * keeps the wait bounded. */
+#define AT_HOLD_GRACE_NS 2000000000L
+
+static bool is_error(long r)
+{
+	return r < 0 && r >= -4095;
+}
+
+int at_futex_wait(_Atomic int *addr, int val, const struct timespec *abs)
+{
+	return (int)at_sys6(SYS_futex, (long)addr,
+			    FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val,
+			    (long)abs, 0, FUTEX_BITSET_MATCH_ANY);
+}
+
+void at_futex_wake(_Atomic int *addr, int n)
+{
+	at_sys6(SYS_futex, (long)addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, 0, 0,
+		0);
+}
+
+static bool judge(int how, long r, const long *canary, unsigned i)
+{
+	switch (how) {
+	case ALLTHREADS_JUDGE_ANY:
+		return true;
+	case ALLTHREADS_JUDGE_SUCCESS:
+		return !is_error(r);
+	default:
+		if (canary)
+			return r == canary[i];
+		return !is_error(r);
+	}
+}
+
+static long subst(long arg, long saved)
+{
+	return arg == ALLTHREADS_SAVED ? saved : arg;
+}
+
+int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
+			const long *canary, long *res, long *saved,
+			int *failed)
+{
+	unsigned i;
+
+	*failed = -1;
+	for (i = 0; i < n; i++) {
+		const struct at_step *st = &prog->steps[i];
+		const long *a = st->args;
+
+		if (st->has_save) {
+			const long *b = st->save_args;
+
+			saved[i] = at_sys6(st->save_nr, b[0], b[1], b[2], b[3],
+					   b[4], b[5]);
+		}
+		res[i] = at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (!judge(st->judge, res[i], canary, i)) {
+			*failed = (int)i;
+			return (int)i + 1;
+		}
+	}
+	return (int)n;
+}
+
+int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
+		   const long *res, const long *saved)
+{
+	int left = 0;
+	int i;
+
+	for (i = nrun - 1; i >= 0; i--) {
+		const struct at_step *st = &prog->steps[i];
+		long sv = st->has_save ? saved[i] : 0;
+		const long *u = st->undo_args;
+		long r;
+
+		/* A step that returned an error changed nothing. */
+		if (is_error(res[i]))
+			continue;
+		if (!st->has_undo || (st->has_save && is_error(sv))) {
+			left++;
+			continue;
+		}
+		if (st->undo_nr < 0) /* read-only step: nothing to undo */
+			continue;
+		r = at_sys6(st->undo_nr, subst(u[0], sv), subst(u[1], sv),
+			    subst(u[2], sv), subst(u[3], sv), subst(u[4], sv),
+			    subst(u[5], sv));
+		if (is_error(r))
+			left++;
+	}
+	(void)failed;
+	return left;
+}
+
+static uint32_t hash_tid(pid_t tid)
+{
+	return (uint32_t)tid * 2654435761u;
+}
+
+struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
+{
+	struct at_slot *slots = run->slots;
+	uint32_t mask = run->mask;
+	uint32_t i = hash_tid(tid) & mask;
+	uint32_t n;
+
+	if (!slots)
+		return NULL;
+	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint64_t w = atomic_load_explicit(&slots[i].word,
+						  memory_order_acquire);
+
+		if (w == 0)
+			return NULL;
+		if (AT_WORD_TID(w) == tid)
+			return &slots[i];
+	}
+	return NULL;
+}
+
+static void add_ns(struct timespec *t, long ns)
+{
+	t->tv_nsec += ns;
+	while (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+/* Wait for the initiator's word (go or release) of run GEN; bounded by the
+ * deadline plus a grace.  A word of another generation, or the time running
+ * out, gives DFLT: the initiator never ends a run that needs this thread's
+ * answer without giving it, so a missed word means the run moved on. */
+static int await_word(struct at_run *run, _Atomic int *word, uint32_t gen,
+		      int dflt)
+{
+	int held = (int)(gen << 2) | AT_HOLD;
+	struct timespec limit = run->deadline;
+	int r;
+
+	add_ns(&limit, AT_HOLD_GRACE_NS);
+	for (;;) {
+		r = atomic_load_explicit(word, memory_order_acquire);
+		if (r != held)
+			break;
+		if (at_futex_wait(word, held, &limit) == -ETIMEDOUT)
+			return dflt;
+	}
+	if ((r >> 2) != (int)gen)
+		return dflt;
+	return r & 3;
+}
+
+static void report_in(struct at_run *run)
+{
+	if (atomic_fetch_sub_explicit(&run->pending, 1, memory_order_acq_rel) ==
+	    1) {
+		atomic_store_explicit(&run->drained, 1, memory_order_release);
+		at_futex_wake(&run->drained, 1);
+	}
+}
+
+/* Runs on the served thread, in its signal handler or (for a waiter) in its
+ * own context.  The slot is taken by one compare-and-swap on (TID, PENDING),
+ * so a duplicate or late signal does nothing. */
+void at_sigctx_serve(struct at_run *run, pid_t tid)
+{
+	uint64_t expect = AT_WORD(tid, AT_PENDING);
+	struct at_slot *s;
+	uint32_t gen;
+	long *res, *saved;
+	int failed, decision;
+	bool hold;
+
+	if (!atomic_load_explicit(&run->active, memory_order_acquire))
+		return;
+	s = at_sigctx_lookup(run, tid);
+	if (!s)
+		return;
+	if (!atomic_compare_exchange_strong_explicit(
+		    &s->word, &expect, AT_WORD(tid, AT_RUNNING),
+		    memory_order_acq_rel, memory_order_relaxed))
+		return;
+
+	gen = run->gen;
+	if (run->capture) {
+		/* Captured: wait here, unchanged, until every thread is;
+		 * then run the steps, or leave if the run was called off. */
+		atomic_store_explicit(&s->word, AT_WORD(tid, AT_CAPTURED),
+				      memory_order_release);
+		report_in(run);
+		if (await_word(run, &run->go, gen, AT_ABORT) != AT_GO)
+			return;
+	}
+	res = run->res + (size_t)s->index * run->nsteps;
+	saved = run->saved + (size_t)s->index * run->nsteps;
+	s->nrun = at_sigctx_run_steps(run->prog, run->nsteps, run->canary, res,
+				      saved, &failed);
+	s->failed_step = failed;
+	s->state = failed >= 0 ? ALLTHREADS_T_FAILED : ALLTHREADS_T_OK;
+
+	/* After this store the initiator may read the results; after the
+	 * decrement, without hold, it may end the run: read nothing of it
+	 * from then on. */
+	hold = run->hold;
+	atomic_store_explicit(&s->word, AT_WORD(tid, AT_REPORTED),
+			      memory_order_release);
+	report_in(run);
+	if (!hold)
+		return;
+
+	decision = await_word(run, &run->release, gen, AT_COMMIT);
+	if (decision != AT_UNDO)
+		return;
+	s->left = at_sigctx_undo(run->prog, s->nrun, failed, res, saved);
+	if (s->state == ALLTHREADS_T_OK)
+		s->state = ALLTHREADS_T_UNDONE;
+	atomic_store_explicit(&s->word, AT_WORD(tid, AT_FINISHED),
+			      memory_order_release);
+	if (atomic_fetch_sub_explicit(&run->unfinished, 1,
+				      memory_order_acq_rel) == 1)
+		at_futex_wake(&run->unfinished, 1);
+}
+
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	const struct sigaction *p = &at_sigctx_prev;
+
+	if (p->sa_flags & SA_SIGINFO) {
+		if (p->sa_sigaction)
+			p->sa_sigaction(sig, si, uc);
+		return;
+	}
+	/* SIG_DFL for a real-time signal would terminate the process; a
+	 * stray signal is not worth that.  SIG_IGN: nothing to do. */
+	if (p->sa_handler == SIG_IGN || p->sa_handler == SIG_DFL)
+		return;
+	p->sa_handler(sig);
+}
+
+/* Runs with the engine's signal blocked (no nesting); other signals may
+ * interrupt it, and nothing here takes a lock they could hold. */
+void at_sigctx_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved_errno = errno;
+	long pid = at_sys0(SYS_getpid);
+
+	if (si && si->si_code == SI_TKILL && si->si_pid == pid)
+		at_sigctx_serve(&at_the_run, (pid_t)at_sys0(SYS_gettid));
+	else
+		chain(sig, si, uc);
+	errno = saved_errno;
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * tasks.c - finding the threads of this process.
+ *
+ * /proc/self/task is read with raw getdents64 into a buffer the caller
+ * reserved beforehand: no opendir/readdir (their lock and malloc), nothing
+ * allocated while a broadcast is under way.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "run.h"
+
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+int at_tasks_open(void)
+{
+	int fd = (int)at_sys4(SYS_openat, AT_FDCWD, "/proc/self/task",
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+	return fd;
+}
+
+static pid_t parse_tid(const char *s)
+{
+	long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 0x3fffffff)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return (pid_t)v;
+}
+
+int at_tasks_sweep(int fd, char *buf, unsigned len,
+		   int (*fn)(void *ctx, pid_t tid), void *ctx)
+{
+	int count = 0;
+	long n, off;
+
+	if (at_sys3(SYS_lseek, fd, 0, SEEK_SET) < 0)
+		return -EIO;
+	for (;;) {
+		n = at_sys3(SYS_getdents64, fd, buf, len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		for (off = 0; off < n;) {
+			struct linux_dirent64 *d =
+				(struct linux_dirent64 *)(buf + off);
+			pid_t tid = parse_tid(d->d_name);
+			int r;
+
+			off += d->d_reclen;
+			if (tid <= 0)
+				continue;
+			count++;
+			r = fn(ctx, tid);
+			if (r < 0)
+				return r;
+		}
+	}
+	return count;
+}
+
+/* Parse one "Key:\tvalue" line of /proc/.../status. */
+static const char *field(const char *buf, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			p += kl + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static unsigned long long parse_hex(const char *p)
+{
+	unsigned long long v = 0;
+
+	for (; p && *p; p++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			break;
+		v = v << 4 | (unsigned)d;
+	}
+	return v;
+}
+
+int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info)
+{
+	char path[64], buf[4096];
+	const char *p;
+	long n;
+	int fd;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	n = at_sys3(SYS_read, fd, buf, sizeof(buf) - 1);
+	at_sys1(SYS_close, fd);
+	if (n <= 0)
+		return n < 0 ? (int)n : -ENOENT;
+	buf[n] = 0;
+	p = field(buf, "State");
+	info->state = p ? *p : '?';
+	p = field(buf, "SigBlk");
+	if (p && sig > 0)
+		info->blocked = (parse_hex(p) >> (sig - 1)) & 1;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
+	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd >= 0) {
+		n = at_sys3(SYS_read, fd, info->wchan, sizeof(info->wchan) - 1);
+		at_sys1(SYS_close, fd);
+		info->wchan[n > 0 ? n : 0] = 0;
+	}
+	return 0;
+}
