@@ -89,16 +89,16 @@ enum allthreads_verdict {
 
 /* What happened to one thread. */
 enum allthreads_thread_state {
-	ALLTHREADS_T_OK = 0,         /* ran every step, results accepted */
+	ALLTHREADS_T_OK = 0,	     /* ran every step, results accepted */
 	ALLTHREADS_T_FAILED = 1,     /* a step failed or mismatched */
 	ALLTHREADS_T_BLOCKED = 2,    /* has the signal blocked; never ran */
 	ALLTHREADS_T_TIMEOUT = 3,    /* did not answer before the deadline */
 	ALLTHREADS_T_QUEUE_FULL = 4, /* the signal could not be queued
 	                              * (RLIMIT_SIGPENDING) before the deadline */
-	ALLTHREADS_T_ZOMBIE = 5,     /* zombie (an exited main thread): skipped */
-	ALLTHREADS_T_EXITED = 6,     /* exited before it could run: gone */
-	ALLTHREADS_T_UNDONE = 7,     /* ran the steps, then undid them */
-	ALLTHREADS_T_NOT_RUN = 8,    /* never asked: the run stopped earlier */
+	ALLTHREADS_T_ZOMBIE = 5,  /* zombie (an exited main thread): skipped */
+	ALLTHREADS_T_EXITED = 6,  /* exited before it could run: gone */
+	ALLTHREADS_T_UNDONE = 7,  /* ran the steps, then undid them */
+	ALLTHREADS_T_NOT_RUN = 8, /* never asked: the run stopped earlier */
 };
 
 struct allthreads_prog;
@@ -116,8 +116,8 @@ int allthreads_prog_add(struct allthreads_prog *prog, long nr, unsigned nargs,
  * where an argument equal to ALLTHREADS_SAVED is replaced by the kept value.
  * SAVE_NR < 0 means no save call.  A step without an undo is one-way. */
 int allthreads_prog_set_undo(struct allthreads_prog *prog, unsigned step,
-			     long save_nr, const long *save_args,
-			     long undo_nr, const long *undo_args);
+			     long save_nr, const long *save_args, long undo_nr,
+			     const long *undo_args);
 unsigned allthreads_prog_len(const struct allthreads_prog *prog);
 
 /* Run PROG on every thread of the process.  TIMEOUT_MS bounds the whole run
@@ -147,8 +147,7 @@ allthreads_report_verdict(const struct allthreads_report *report);
 unsigned allthreads_report_nthreads(const struct allthreads_report *report);
 unsigned allthreads_report_nsteps(const struct allthreads_report *report);
 /* Thread I (0 is always the calling thread): its TID and state. */
-pid_t allthreads_report_tid(const struct allthreads_report *report,
-			    unsigned i);
+pid_t allthreads_report_tid(const struct allthreads_report *report, unsigned i);
 enum allthreads_thread_state
 allthreads_report_state(const struct allthreads_report *report, unsigned i);
 /* How many steps thread I ran; the result of step S on thread I (a value or

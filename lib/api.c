@@ -193,8 +193,7 @@ allthreads_report_state(const struct allthreads_report *report, unsigned i)
 }
 
 AT_EXPORT unsigned
-allthreads_report_steps_run(const struct allthreads_report *report,
-			    unsigned i)
+allthreads_report_steps_run(const struct allthreads_report *report, unsigned i)
 {
 	const struct at_rthread *t = thread_at(report, i);
 

@@ -154,8 +154,7 @@ void at_waiter_end_wait(struct at_waiter *w)
 {
 	int expect = AT_WAITER_RECEIVING;
 
-	if (!atomic_compare_exchange_strong(&w->state, &expect,
-					    AT_WAITER_IDLE))
+	if (!atomic_compare_exchange_strong(&w->state, &expect, AT_WAITER_IDLE))
 		at_waiter_fixup(w);
 }
 
@@ -202,10 +201,11 @@ static int lock_engine(const struct timespec *deadline)
 
 		if (atomic_compare_exchange_strong(&lock_word, &c, 1))
 			return 0;
-		if (c == 1 && !atomic_compare_exchange_strong(&lock_word, &c, 2))
+		if (c == 1 &&
+		    !atomic_compare_exchange_strong(&lock_word, &c, 2))
 			continue;
-		if (my_waiter && atomic_load(&my_waiter->state) ==
-					 AT_WAITER_FIXUP)
+		if (my_waiter &&
+		    atomic_load(&my_waiter->state) == AT_WAITER_FIXUP)
 			at_waiter_fixup(my_waiter);
 		if (at_futex_wait(&lock_word, 2, deadline) == -ETIMEDOUT)
 			return -ETIMEDOUT;
@@ -380,10 +380,10 @@ static uint32_t hash_pos(pid_t tid)
 /* The sweep's context: what the callback needs. */
 struct sweep {
 	struct at_run *run;
-	uint32_t used;     /* slots in use (report indices handed out) */
-	uint32_t limit;    /* most slots we allow (load factor) */
-	uint32_t found;    /* new TIDs this sweep */
-	uint32_t unsent;   /* slots whose signal could not be queued yet */
+	uint32_t used;	 /* slots in use (report indices handed out) */
+	uint32_t limit;	 /* most slots we allow (load factor) */
+	uint32_t found;	 /* new TIDs this sweep */
+	uint32_t unsent; /* slots whose signal could not be queued yet */
 	bool overflow;
 	pid_t pid;
 	pid_t self;
@@ -407,8 +407,8 @@ static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
 	{
 		uint64_t expect = AT_WORD(tid, AT_PENDING);
 
-		if (atomic_compare_exchange_strong(&s->word, &expect,
-						   AT_WORD(tid, AT_CANCELLED))) {
+		if (atomic_compare_exchange_strong(
+			    &s->word, &expect, AT_WORD(tid, AT_CANCELLED))) {
 			s->state = ALLTHREADS_T_EXITED;
 			atomic_fetch_sub(&sw->run->pending, 1);
 		}
@@ -522,8 +522,9 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		} else if (final) {
 			if (s->sigblk & 2) {
 				state = ALLTHREADS_T_QUEUE_FULL;
-				describe(why[k], sizeof(why[k]), &info,
-					 "signal queue full (RLIMIT_SIGPENDING)");
+				describe(
+					why[k], sizeof(why[k]), &info,
+					"signal queue full (RLIMIT_SIGPENDING)");
 			} else if (r == 0 && info.blocked) {
 				state = ALLTHREADS_T_BLOCKED;
 				describe(why[k], sizeof(why[k]), &info,
@@ -536,8 +537,8 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		}
 		if (state < 0)
 			continue;
-		if (atomic_compare_exchange_strong(&s->word, &expect,
-						   AT_WORD(tid, AT_CANCELLED))) {
+		if (atomic_compare_exchange_strong(
+			    &s->word, &expect, AT_WORD(tid, AT_CANCELLED))) {
 			s->state = state;
 			atomic_fetch_sub(&run->pending, 1);
 		} else {
@@ -557,8 +558,8 @@ static int wait_drained(struct at_run *run, const struct timespec *until)
 }
 
 /* Wait until every pending thread reported, or the deadline. */
-static void wait_pending(struct at_run *run, struct sweep *sw,
-			 char (*why)[96], const struct timespec *first)
+static void wait_pending(struct at_run *run, struct sweep *sw, char (*why)[96],
+			 const struct timespec *first)
 {
 	struct timespec t, slice = *first;
 	long step_ns = AT_SLICE_NS;
@@ -587,8 +588,8 @@ static void wait_pending(struct at_run *run, struct sweep *sw,
 	}
 }
 
-static int build_report(struct at_run *run, struct sweep *sw,
-			char (*why)[96], enum allthreads_verdict verdict,
+static int build_report(struct at_run *run, struct sweep *sw, char (*why)[96],
+			enum allthreads_verdict verdict,
 			struct allthreads_report **reportp)
 {
 	struct allthreads_report *rep;
@@ -620,7 +621,6 @@ static int build_report(struct at_run *run, struct sweep *sw,
 	*reportp = rep;
 	return 0;
 }
-
 
 /* Insert the calling thread as report index 0. */
 static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
@@ -765,8 +765,8 @@ static enum allthreads_verdict undo_all(struct at_run *run, struct sweep *sw,
 	for (k = 0; k < 100000; k++) {
 		int u = atomic_load(&run->unfinished);
 
-		if (u <= 0 || at_futex_wait(&run->unfinished, u, &limit) ==
-				      -ETIMEDOUT)
+		if (u <= 0 ||
+		    at_futex_wait(&run->unfinished, u, &limit) == -ETIMEDOUT)
 			break;
 	}
 	for (k = 0; k < sw->used; k++) {

@@ -61,8 +61,8 @@ AT_EXPORT void at_waiter_fixup(struct at_waiter *w);
 struct at_slot;
 
 /* Raw system call with -errno results; no libc, no errno. */
-static inline long at_sys6(long nr, long a1, long a2, long a3, long a4,
-			   long a5, long a6)
+static inline long at_sys6(long nr, long a1, long a2, long a3, long a4, long a5,
+			   long a6)
 {
 #if defined(__x86_64__)
 	long ret;
@@ -96,9 +96,9 @@ static inline long at_sys6(long nr, long a1, long a2, long a3, long a4,
 #define at_sys0(nr) at_sys6((nr), 0, 0, 0, 0, 0, 0)
 #define at_sys1(nr, a) at_sys6((nr), (long)(a), 0, 0, 0, 0, 0)
 #define at_sys2(nr, a, b) at_sys6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
-#define at_sys3(nr, a, b, c)                                                  \
+#define at_sys3(nr, a, b, c)                                                   \
 	at_sys6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define at_sys4(nr, a, b, c, d)                                               \
+#define at_sys4(nr, a, b, c, d)                                                \
 	at_sys6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
 #endif /* AT_ENGINE_H */

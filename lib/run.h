@@ -45,12 +45,12 @@ struct allthreads_prog {
  * thread's slot). */
 enum at_phase {
 	AT_EMPTY = 0,
-	AT_PENDING = 1,   /* listed; signal sent or about to be */
-	AT_RUNNING = 2,   /* the thread took it and runs the steps */
+	AT_PENDING = 1,	  /* listed; signal sent or about to be */
+	AT_RUNNING = 2,	  /* the thread took it and runs the steps */
 	AT_REPORTED = 3,  /* results written; (hold) waiting for release */
 	AT_CANCELLED = 4, /* the initiator gave up on it; it never ran */
 	AT_FINISHED = 5,  /* undo done and acknowledged */
-	AT_SELF = 6,      /* the calling thread */
+	AT_SELF = 6,	  /* the calling thread */
 	AT_CAPTURED = 7,  /* (capture) parked, unchanged, waiting for go */
 };
 
@@ -60,11 +60,11 @@ enum at_phase {
 
 struct at_slot {
 	_Atomic uint64_t word;
-	int state;       /* enum allthreads_thread_state */
-	int nrun;        /* steps run (the failed one included) */
+	int state;	 /* enum allthreads_thread_state */
+	int nrun;	 /* steps run (the failed one included) */
 	int failed_step; /* -1 when none */
-	int left;        /* steps still in force after an undo */
-	uint32_t index;  /* position in the report (discovery order) */
+	int left;	 /* steps still in force after an undo */
+	uint32_t index;	 /* position in the report (discovery order) */
 	uint32_t sigblk; /* initiator's diagnosis: signal seen blocked */
 };
 
@@ -90,14 +90,14 @@ struct at_run {
 	long *saved;  /* nsteps per slot index */
 
 	struct at_slot *slots; /* open addressing by TID */
-	uint32_t mask;         /* capacity - 1 */
+	uint32_t mask;	       /* capacity - 1 */
 
-	_Atomic int pending;   /* slots not yet reported or cancelled */
-	_Atomic int drained;   /* futex: set by whoever takes pending to 0 */
-	_Atomic int go;        /* futex: gen << 2 | AT_HOLD, AT_GO, AT_ABORT */
-	_Atomic int release;   /* futex: gen << 2 | enum at_release */
+	_Atomic int pending;	/* slots not yet reported or cancelled */
+	_Atomic int drained;	/* futex: set by whoever takes pending to 0 */
+	_Atomic int go;		/* futex: gen << 2 | AT_HOLD, AT_GO, AT_ABORT */
+	_Atomic int release;	/* futex: gen << 2 | enum at_release */
 	_Atomic int unfinished; /* futex: undo acknowledgements still due */
-	_Atomic int active;    /* 1 while slots may be served */
+	_Atomic int active;	/* 1 while slots may be served */
 	struct timespec deadline; /* CLOCK_MONOTONIC */
 };
 
@@ -128,7 +128,7 @@ void at_futex_wake(_Atomic int *addr, int n);
 
 /* tasks.c */
 struct at_task_info {
-	char state;  /* from status "State:", e.g. 'R', 'S', 'D', 'Z' */
+	char state;   /* from status "State:", e.g. 'R', 'S', 'D', 'Z' */
 	bool blocked; /* the engine's signal is in SigBlk */
 	char wchan[32];
 };

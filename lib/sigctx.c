@@ -62,8 +62,7 @@ static long subst(long arg, long saved)
 }
 
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
-			const long *canary, long *res, long *saved,
-			int *failed)
+			const long *canary, long *res, long *saved, int *failed)
 {
 	unsigned i;
 
