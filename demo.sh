@@ -4,8 +4,8 @@
 # thread, per thread, before and after.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ "$(id -u)" = 0 ] && ! pkg-config --exists libcap libseccomp 2>/dev/null \
-	|| ! command -v meson >/dev/null; then
+if [ "$(id -u)" = 0 ] && { ! command -v meson >/dev/null ||
+	! pkg-config --exists libcap libseccomp 2>/dev/null; }; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends gcc libc6-dev meson \

@@ -174,11 +174,15 @@ const char *allthreads_verdict_name(enum allthreads_verdict verdict);
 /* The real-time signal the engine uses (see liballthreads(3), SIGNAL). */
 int allthreads_signal(void);
 
-/* libcap: pass these to cap_set_syscall(3) so cap_set_proc(3) and friends
- * act on every thread.  They return like the kernel (-errno) and also set
- * errno, which satisfies both of libcap's conventions.  Linking liballthreads
- * before libcap (or preloading it) does the same without any call: the
- * library exports psx_load_syscalls(), which libcap asks for at start-up. */
+/* libcap: the system call functions liballthreads hands to libcap.  libcap
+ * (2.66 at least) uses replacement system calls only when its constructor
+ * finds a strong psx_load_syscalls(); liballthreads exports one, so link it
+ * before libcap and keep it linked (-Wl,--no-as-needed -lallthreads -lcap)
+ * or preload it (LD_PRELOAD=liballthreads.so.0): cap_set_proc(3),
+ * cap_set_ambient(3), cap_drop_bound(3), cap_prctlw(3), cap_setuid(3) ...
+ * then act on every thread.  They return like the kernel (-errno) and also
+ * set errno, which suits both of libcap's conventions.  See liballthreads(3),
+ * LIBCAP. */
 long allthreads_libcap_syscall3(long nr, long a1, long a2, long a3);
 long allthreads_libcap_syscall6(long nr, long a1, long a2, long a3, long a4,
 				long a5, long a6);

@@ -58,6 +58,13 @@ static void init_once(void)
 	pthread_atfork(lock_for_fork, unlock_for_fork, reset_in_child);
 }
 
+/* Record the pid at load, not at first use: a first call could come from
+ * a vfork(2) child. */
+__attribute__((constructor)) static void at_engine_load(void)
+{
+	pthread_once(&once, init_once);
+}
+
 int at_engine_signal(void)
 {
 	pthread_once(&once, init_once);
@@ -125,10 +132,6 @@ void at_waiter_unregister(struct at_waiter *w)
 	}
 	if (my_waiter == w)
 		my_waiter = NULL;
-	/* The inherited descriptor names the parent's threads. */
-	if (task_fd >= 0)
-		close(task_fd);
-	task_fd = -1;
 }
 
 void at_waiter_fixup(struct at_waiter *w)
@@ -244,6 +247,10 @@ static void reset_in_child(void)
 	for (i = 0; i < AT_MAX_WAITERS; i++)
 		atomic_store(&waiters[i], NULL);
 	my_waiter = NULL;
+	/* The inherited descriptor names the parent's threads. */
+	if (task_fd >= 0)
+		close(task_fd);
+	task_fd = -1;
 }
 
 /* --- the handler ------------------------------------------------------------ */
@@ -387,6 +394,8 @@ struct sweep {
 	bool overflow;
 	pid_t pid;
 	pid_t self;
+	bool last;  /* the last attempt the deadline allows */
+	bool stuck; /* a pending thread has the signal blocked */
 };
 
 static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
@@ -472,6 +481,13 @@ static unsigned count_undo(const struct allthreads_prog *prog, bool want)
 	return n;
 }
 
+static bool takes_signal(const struct at_task_info *info)
+{
+	return strstr(info->wchan, "sigtimedwait") ||
+	       strstr(info->wchan, "signalfd") ||
+	       strstr(info->wchan, "sigsuspend");
+}
+
 static void describe(char *why, size_t len, const struct at_task_info *info,
 		     const char *what)
 {
@@ -485,6 +501,9 @@ static void describe(char *why, size_t len, const struct at_task_info *info,
 static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		     char (*why)[96])
 {
+	/* Held or captured threads may be what a blocked thread waits for:
+	 * better to let them go and try again (see attempt()). */
+	bool may_retry = (run->hold || run->capture) && !sw->last;
 	uint32_t k;
 
 	for (k = 1; k < sw->used; k++) {
@@ -507,10 +526,15 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		/* Cheap checks while waiting; /proc only for the leader (the
 		 * one thread that can stay a zombie) and at the deadline. */
 		r = (int)at_sys3(SYS_tgkill, sw->pid, tid, 0);
-		if (r == 0 && (final || tid == sw->pid))
+		if (r == 0 && (final || tid == sw->pid || may_retry))
 			r = at_tasks_inspect(tid, at_sig, &info);
 		else
 			memset(&info, 0, sizeof(info));
+		if (r == 0 && may_retry && !final && info.state != 'Z' &&
+		    (info.blocked || takes_signal(&info))) {
+			sw->stuck = true;
+			return;
+		}
 		if (r == -ENOENT || r == -ESRCH) {
 			state = ALLTHREADS_T_EXITED;
 			snprintf(why[k], sizeof(why[k]), "exited");
@@ -529,14 +553,27 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 				state = ALLTHREADS_T_BLOCKED;
 				describe(why[k], sizeof(why[k]), &info,
 					 "signal blocked (SigBlk)");
+			} else if (r == 0 && takes_signal(&info)) {
+				/* In sigtimedwait/signalfd the kernel
+				 * unblocks the waited-for set, so SigBlk
+				 * does not show it; the thread consumes
+				 * the signal instead of handling it. */
+				state = ALLTHREADS_T_BLOCKED;
+				describe(why[k], sizeof(why[k]), &info,
+					 "signal taken by a signal wait");
 			} else {
 				state = ALLTHREADS_T_TIMEOUT;
 				describe(why[k], sizeof(why[k]), &info,
 					 "no answer before the deadline");
 			}
 		}
-		if (state < 0)
+		if (state < 0) {
+			/* Not answered yet: ask again, in case the first
+			 * signal was consumed (a sigwait that let go). */
+			if (r == 0 && !(s->sigblk & 2))
+				at_sys3(SYS_tgkill, sw->pid, tid, at_sig);
 			continue;
+		}
 		if (atomic_compare_exchange_strong(
 			    &s->word, &expect, AT_WORD(tid, AT_CANCELLED))) {
 			s->state = state;
@@ -576,6 +613,8 @@ static void wait_pending(struct at_run *run, struct sweep *sw, char (*why)[96],
 		}
 		if (!before(&t, &slice)) {
 			diagnose(run, sw, false, why);
+			if (sw->stuck)
+				return;
 			slice = t;
 			add_ns(&slice, step_ns);
 			if (step_ns < 200000000L)
@@ -681,6 +720,8 @@ static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 		if (sw->found == 0 && atomic_load(&run->pending) == 0)
 			return; /* a clean sweep: every thread answered */
 		wait_pending(run, sw, why, &first);
+		if (sw->stuck)
+			return;
 		now(&t);
 		if (!before(&t, &run->deadline)) {
 			/* Threads that appeared meanwhile are named too. */
@@ -780,18 +821,173 @@ static enum allthreads_verdict undo_all(struct at_run *run, struct sweep *sw,
 	return left ? ALLTHREADS_PARTIAL : ALLTHREADS_FAILED;
 }
 
+/* Give up on the threads still pending (so none of them can start now),
+ * and wait for those that already started to report. */
+static void call_off(struct at_run *run, struct sweep *sw)
+{
+	uint32_t k;
+
+	for (k = 1; k < sw->used; k++) {
+		struct at_slot *s = &table[order[k]];
+		uint64_t w = atomic_load(&s->word);
+		uint64_t expect = AT_WORD(AT_WORD_TID(w), AT_PENDING);
+
+		if (AT_WORD_PHASE(w) == AT_PENDING &&
+		    atomic_compare_exchange_strong(&s->word, &expect,
+						   AT_WORD(AT_WORD_TID(w),
+							   AT_CANCELLED)))
+			atomic_fetch_sub(&run->pending, 1);
+	}
+	straggle(run);
+}
+
+enum at_outcome {
+	AT_DONE,
+	AT_RETRY,   /* everything undone or never done: try again */
+	AT_ABANDON, /* done, but a thread still runs its steps */
+};
+
+/*
+ * One attempt: canary (first, or after the capture), reach every thread,
+ * judge, release or undo.  A held or captured thread may hold a lock that
+ * a thread with the signal blocked is waiting for (glibc blocks signals in
+ * pthread_create's child and in thread exit): when a pending thread is
+ * seen with the signal blocked, the attempt lets everybody go, unchanged,
+ * and is tried again while the deadline allows.
+ */
+static enum at_outcome attempt(struct at_run *run, struct sweep *sw, int fd,
+			       int n, enum allthreads_mismatch policy,
+			       enum allthreads_verdict *verdict, int *retp)
+{
+	struct at_slot *me = add_self(run, sw);
+	bool problem, unreached;
+	int ret = 0;
+	uint32_t k;
+
+	*verdict = ALLTHREADS_AGREE;
+	if (!run->capture) {
+		ret = run_canary(run, me);
+		if (ret < 0) { /* nothing else was touched */
+			*verdict = me->left ? ALLTHREADS_PARTIAL :
+					      ALLTHREADS_FAILED;
+			*retp = ret;
+			return AT_DONE;
+		}
+	}
+
+	/* From the first signal to the last release: no allocation. */
+	atomic_store_explicit(&run->active, 1, memory_order_release);
+	reach_all(run, sw, fd, why_arr, n);
+
+	if (sw->stuck) {
+		call_off(run, sw);
+		if (run->capture)
+			set_word(&run->go, run->gen, AT_ABORT);
+		else if (undo_all(run, sw, me) == ALLTHREADS_PARTIAL)
+			goto judge; /* something stays changed: report it */
+		atomic_store_explicit(&run->active, 0, memory_order_release);
+		return AT_RETRY;
+	}
+
+	if (run->capture) {
+		uint32_t captured = 0;
+
+		problem = find_problems(sw, true, &unreached);
+		if (!problem)
+			ret = run_canary(run, me);
+		if (problem || ret < 0) {
+			/* Nobody changed: release the captured threads. */
+			set_word(&run->go, run->gen, AT_ABORT);
+			*verdict = me->left ? ALLTHREADS_PARTIAL :
+					      ALLTHREADS_FAILED;
+			if (!ret)
+				ret = unreached ? -ETIMEDOUT : -EIO;
+			atomic_store_explicit(&run->active, 0,
+					      memory_order_release);
+			*retp = ret;
+			return AT_DONE;
+		}
+		for (k = 1; k < sw->used; k++)
+			captured += AT_WORD_PHASE(atomic_load(
+					    &table[order[k]].word)) ==
+				    AT_CAPTURED;
+		atomic_store(&run->pending, (int)captured);
+		set_word(&run->go, run->gen, AT_GO);
+		wait_pending(run, sw, why_arr, &run->deadline);
+	}
+
+judge:
+	problem = find_problems(sw, false, &unreached);
+	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
+		at_sys2(SYS_kill, at_pid, SIGKILL);
+	if (problem && run->hold && policy == ALLTHREADS_MISMATCH_REPORT &&
+	    !sw->stuck) {
+		*verdict = undo_all(run, sw, me);
+	} else {
+		if (run->hold && !sw->stuck)
+			set_word(&run->release, run->gen, AT_COMMIT);
+		if (problem || sw->stuck)
+			*verdict = ALLTHREADS_PARTIAL;
+	}
+	if ((problem || sw->stuck) && policy != ALLTHREADS_MISMATCH_IGNORE)
+		ret = sw->overflow ? -E2BIG : unreached ? -ETIMEDOUT : -EIO;
+	*retp = ret;
+	atomic_store_explicit(&run->active, 0, memory_order_release);
+	return atomic_load(&run->pending) > 0 && straggle(run) ? AT_ABANDON :
+								 AT_DONE;
+}
+
+/* Ready the shared run state for a new attempt. */
+static void begin_attempt(struct at_run *run, struct sweep *sw,
+			  const struct timespec *deadline, bool last)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->run = run;
+	sw->pid = at_pid;
+	sw->self = (pid_t)at_sys0(SYS_gettid);
+	sw->limit = table_cap / 2;
+	sw->last = last;
+	run->gen = (run->gen + 1) & 0x0fffffff;
+	run->slots = table;
+	run->mask = table_cap - 1;
+	run->res = res_arr;
+	run->saved = saved_arr;
+	run->canary = res_arr;
+	run->deadline = *deadline;
+	atomic_store(&run->pending, 0);
+	atomic_store(&run->unfinished, 0);
+	atomic_store(&run->go, (int)(run->gen << 2) | AT_HOLD);
+	atomic_store(&run->release, (int)(run->gen << 2) | AT_HOLD);
+}
+
+static void end_attempt(struct sweep *sw, bool abandon)
+{
+	uint32_t k;
+
+	if (abandon) {
+		/* Left mapped for the thread still running its steps. */
+		table = NULL;
+		table_cap = 0;
+		res_arr = saved_arr = NULL;
+		arr_cap = 0;
+	} else {
+		for (k = 0; k < sw->used; k++)
+			atomic_store(&table[order[k]].word, 0);
+	}
+	for (k = 0; k < sw->used; k++)
+		why_arr[k][0] = 0;
+}
+
 int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 		 bool hold, enum allthreads_mismatch policy,
 		 struct allthreads_report **reportp)
 {
 	struct at_run *run = &at_the_run;
-	enum allthreads_verdict verdict = ALLTHREADS_AGREE;
-	bool problem, unreached, abandon = false;
-	struct timespec deadline;
-	struct at_slot *me;
+	enum allthreads_verdict verdict = ALLTHREADS_FAILED;
+	enum at_outcome outcome;
+	struct timespec deadline, t;
 	struct sweep sw;
-	int fd, ret, r, n = 0;
-	uint32_t k;
+	int fd, ret, r, n = 0, tries;
 
 	if (reportp)
 		*reportp = NULL;
@@ -824,11 +1020,6 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 	if (ret < 0)
 		goto out_unlock;
 
-	memset(&sw, 0, sizeof(sw));
-	sw.run = run;
-	sw.pid = at_pid;
-	sw.self = (pid_t)at_sys0(SYS_gettid);
-	sw.limit = table_cap / 2;
 	run->prog = prog;
 	run->nsteps = prog->n;
 	/* One-way steps: capture every thread first, so that a thread that
@@ -836,91 +1027,26 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 	 * steps: hold every thread after its steps, to undo on failure. */
 	run->capture = hold && count_undo(prog, false) > 0;
 	run->hold = hold && count_undo(prog, true) > 0;
-	run->gen = (run->gen + 1) & 0x0fffffff;
-	run->slots = table;
-	run->mask = table_cap - 1;
-	run->res = res_arr;
-	run->saved = saved_arr;
-	run->canary = res_arr;
-	run->deadline = deadline;
-	atomic_store(&run->pending, 0);
-	atomic_store(&run->unfinished, 0);
-	atomic_store(&run->go, (int)(run->gen << 2) | AT_HOLD);
-	atomic_store(&run->release, (int)(run->gen << 2) | AT_HOLD);
-	me = add_self(run, &sw);
+	for (tries = 0; tries < 1000; tries++) {
+		long pause = 100000L << (tries < 8 ? tries : 8);
+		struct timespec next;
 
-	if (!run->capture) {
-		ret = run_canary(run, me);
-		if (ret < 0) { /* nothing else was touched */
-			verdict = me->left ? ALLTHREADS_PARTIAL :
-					     ALLTHREADS_FAILED;
-			goto out_report;
-		}
+		now(&t);
+		next = t;
+		add_ns(&next, 2 * pause);
+		begin_attempt(run, &sw, &deadline, !before(&next, &deadline));
+		outcome = attempt(run, &sw, fd, n, policy, &verdict, &ret);
+		if (outcome != AT_RETRY)
+			break;
+		end_attempt(&sw, false);
+		/* Let the thread that could not take the signal move on. */
+		add_ns(&t, pause);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
 	}
-
-	/* From the first signal to the last release: no allocation. */
-	atomic_store_explicit(&run->active, 1, memory_order_release);
-	reach_all(run, &sw, fd, why_arr, n);
-
-	if (run->capture) {
-		uint32_t captured = 0;
-
-		problem = find_problems(&sw, true, &unreached);
-		if (!problem)
-			ret = run_canary(run, me);
-		if (problem || ret < 0) {
-			/* Nobody changed: release the captured threads. */
-			set_word(&run->go, run->gen, AT_ABORT);
-			verdict = me->left ? ALLTHREADS_PARTIAL :
-					     ALLTHREADS_FAILED;
-			if (!ret)
-				ret = unreached ? -ETIMEDOUT : -EIO;
-			goto out_inactive;
-		}
-		for (k = 1; k < sw.used; k++)
-			captured += AT_WORD_PHASE(atomic_load(
-					    &table[order[k]].word)) ==
-				    AT_CAPTURED;
-		atomic_store(&run->pending, (int)captured);
-		set_word(&run->go, run->gen, AT_GO);
-		wait_pending(run, &sw, why_arr, &deadline);
-	}
-	if (atomic_load(&run->pending) > 0)
-		abandon = straggle(run);
-
-	problem = find_problems(&sw, false, &unreached);
-	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
-		at_sys2(SYS_kill, at_pid, SIGKILL);
-	if (problem && run->hold && policy == ALLTHREADS_MISMATCH_REPORT) {
-		verdict = undo_all(run, &sw, me);
-	} else {
-		if (run->hold)
-			set_word(&run->release, run->gen, AT_COMMIT);
-		if (problem)
-			verdict = ALLTHREADS_PARTIAL;
-	}
-	ret = 0;
-	if (problem && policy != ALLTHREADS_MISMATCH_IGNORE)
-		ret = unreached ? (sw.overflow ? -E2BIG : -ETIMEDOUT) : -EIO;
-
-out_inactive:
-	atomic_store_explicit(&run->active, 0, memory_order_release);
-out_report:
 	r = build_report(run, &sw, why_arr, verdict, reportp);
 	if (r < 0 && ret == 0)
 		ret = r;
-	if (abandon) {
-		/* Left mapped for the thread still running its steps. */
-		table = NULL;
-		table_cap = 0;
-		res_arr = saved_arr = NULL;
-		arr_cap = 0;
-	} else {
-		for (k = 0; k < sw.used; k++)
-			atomic_store(&table[order[k]].word, 0);
-	}
-	for (k = 0; k < sw.used; k++)
-		why_arr[k][0] = 0;
+	end_attempt(&sw, outcome == AT_ABANDON);
 	run->res = run->saved = run->canary = NULL;
 out_unlock:
 	unlock_engine();
