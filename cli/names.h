@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * names.h - the CLI's vocabularies: prctl options, capabilities, signals,
+ * securebits, system calls and numbers, spelled the forgiving way.
+ *
+ * Parsers return 0 on success and -EINVAL (unknown or malformed) or
+ * -ERANGE (out of range); they never print.
+ */
+#ifndef AT_CLI_NAMES_H
+#define AT_CLI_NAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What the VALUE of a prctl looks like. */
+enum value_kind {
+	VAL_NUMBER,  /* a number in [min, max] */
+	VAL_STRING,  /* a thread name, at most 15 bytes */
+	VAL_SIGNAL,  /* a signal name or number, 0 clears */
+	VAL_SECBITS, /* a mask, or securebit names joined by ',' */
+	VAL_CAP,     /* one capability */
+	VAL_AMBIENT, /* RAISE|LOWER CAP, CLEAR_ALL, IS_SET CAP */
+	VAL_SPEC,    /* FEATURE [STATE] */
+};
+
+enum prctl_flags {
+	PF_PROCESS_WIDE = 1u << 0,   /* one value per process, not per thread */
+	PF_ONE_WAY = 1u << 1,	     /* a change that can never be undone */
+	PF_EXEC_RESETS = 1u << 2,    /* execve(2) resets it */
+	PF_GET_BY_POINTER = 1u << 3, /* the GET form writes through a pointer */
+};
+
+/* One prctl option, under all its spellings. */
+struct prctl_desc {
+	const char *name;     /* canonical, e.g. "KEEP_CAPS" */
+	const char *set_name; /* the kernel's name: "PR_SET_KEEPCAPS" */
+	const char *get_name; /* kernel name of the read, or NULL */
+	const char *aliases;  /* more spellings, ' '-separated, or NULL */
+	int set_op;
+	int get_op; /* -1: no GET form */
+	enum value_kind kind;
+	long min, max;		/* for VAL_NUMBER */
+	unsigned flags;		/* enum prctl_flags */
+	const char *proc_field; /* /proc/.../status field that shows it */
+	const char *summary;
+};
+
+/* The table, terminated by an entry whose name is NULL. */
+extern const struct prctl_desc at_prctl_table[];
+
+/* Find NAME under any spelling; *IS_GET tells whether the user spelled
+ * the read form (PR_GET_*, CAPBSET_READ...).  NULL if unknown. */
+const struct prctl_desc *find_prctl(const char *name, bool *is_get);
+/* Write into BUF the valid names nearest to NAME (", "-separated). */
+void suggest_prctl(const char *name, char *buf, size_t size);
+
+/* Numbers: decimal, or hexadecimal with 0x; an optional leading '-'. */
+int parse_long(const char *s, long *out);
+int parse_ulong(const char *s, unsigned long *out);
+
+/* Capabilities: cap_net_raw, net_raw, CAP_NET_RAW, 13; checked against
+ * /proc/sys/kernel/cap_last_cap. */
+int last_cap(void);
+int parse_cap(const char *s, int *cap);
+void suggest_cap(const char *name, char *buf, size_t size);
+/* The lower-case libcap name of CAP into BUF. */
+void format_cap(int cap, char *buf, size_t size);
+/* Comma-separated names of the bits in MASK ("none" when empty, "all"
+ * when every capability up to cap_last_cap is in it). */
+void format_capset(unsigned long long mask, char *buf, size_t size);
+
+/* Signals: KILL, SIGKILL, sigkill, 9, RTMIN+3; 0 means none. */
+int parse_signal(const char *s, int *sig);
+
+/* Securebits: a number, or names such as noroot,keep_caps_locked
+ * (SECBIT_ prefix, '-' or '_', any case). */
+int parse_secbits(const char *s, long *mask);
+void format_secbits(long mask, char *buf, size_t size);
+
+/* Speculation control features and states. */
+int parse_spec_feature(const char *s, long *feature);
+int parse_spec_state(const char *s, long *state);
+const char *spec_feature_name(long feature);
+void format_spec(long value, char *buf, size_t size);
+
+/* Ambient sub-operations: RAISE, LOWER, CLEAR_ALL, IS_SET (PR_CAP_AMBIENT_
+ * prefix optional). */
+int parse_ambient_op(const char *s, long *op);
+const char *ambient_op_name(long op);
+
+/* A system call by libseccomp name (native architecture) or number. */
+int parse_syscall(const char *s, long *nr);
+void suggest_syscall(const char *name, char *buf, size_t size);
+/* The name of NR, or NULL; the caller frees it. */
+char *syscall_name(long nr);
+
+/* The distance between two strings, ignoring case, '_' and '-'. */
+unsigned name_distance(const char *a, const char *b);
+
+#endif /* AT_CLI_NAMES_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * plan.h - what a command compiles to before anything runs: the steps of
+ * one visit per thread, how to show their results, and how to verify the
+ * change afterwards.  --dry-run prints a plan; the runner runs it.
+ */
+#ifndef AT_CLI_PLAN_H
+#define AT_CLI_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "allthreads.h"
+#include "names.h"
+
+/* Enough for one read per capability and a few more. */
+#define PLAN_MAX_STEPS 80
+
+enum step_role {
+	ROLE_READ,   /* a read: its result is the value shown */
+	ROLE_OLD,    /* read before the change, for -v old -> new */
+	ROLE_CHANGE, /* the change itself */
+	ROLE_CHECK,  /* read after the change, in the same visit */
+	ROLE_CALL,   /* `syscall`: a change whose result is shown */
+};
+
+/* How the results of a role's steps are shown. */
+enum value_format {
+	FMT_NUMBER,  /* the first result, in decimal */
+	FMT_HEX,     /* the first result, in hexadecimal */
+	FMT_SECBITS, /* a securebits mask with names */
+	FMT_CAPSET,  /* one 0/1 result per capability, from 0 */
+	FMT_SPEC,    /* speculation control, one result per feature */
+	FMT_COMM,    /* the thread name, read from /proc (no steps) */
+};
+
+/* What /proc/PID/task/TID/status must show after the change. */
+enum proc_check {
+	PROC_NONE,
+	PROC_EQUALS,	/* the field equals value */
+	PROC_BIT_SET,	/* bit `value` is set in the field's mask */
+	PROC_BIT_CLEAR, /* bit `value` is clear */
+};
+
+struct step {
+	long nr;
+	unsigned nargs;
+	long args[ALLTHREADS_MAX_ARGS];
+	enum allthreads_judge judge;
+	enum step_role role;
+	bool has_undo;
+	long save_nr;
+	long save_args[ALLTHREADS_MAX_ARGS];
+	long undo_nr;
+	long undo_args[ALLTHREADS_MAX_ARGS];
+	char call[96];	/* as printed, e.g. "prctl(PR_SET_KEEPCAPS, 1)" */
+	char undo[128]; /* the undo as printed, or "" */
+};
+
+struct plan {
+	const char *command;	       /* "prctl", "syscall" */
+	char what[64];		       /* "KEEP_CAPS", "getpid" */
+	bool change;		       /* changes state (else a read) */
+	bool call;		       /* `syscall`: show results like a read */
+	const struct prctl_desc *desc; /* prctl only */
+	enum value_format format;
+	long first_feature; /* FMT_SPEC: the feature of the first read */
+	unsigned nsteps;
+	struct step steps[PLAN_MAX_STEPS];
+
+	/* Verification after a change. */
+	bool has_expect; /* ROLE_CHECK steps must read `expect` */
+	long expect;
+	const char *proc_field;
+	enum proc_check proc_how;
+	int proc_base; /* 10 or 16, as the field is written */
+	unsigned long long proc_value;
+	const char *comm; /* FMT_COMM change: the name to read back */
+};
+
+/* Append a step; NULL when the plan is full. */
+struct step *plan_add(struct plan *plan, enum step_role role, long nr,
+		      unsigned nargs, const long *args,
+		      enum allthreads_judge judge);
+
+/* Compile `prctl NAME [VALUE [ARG...]]` into PLAN.  On a usage error,
+ * returns -EINVAL with a message `what: why` in ERR. */
+int plan_prctl(struct plan *plan, char **argv, int argc, char *err,
+	       size_t errsize);
+
+#endif /* AT_CLI_PLAN_H */
