@@ -114,7 +114,10 @@ int allthreads_prog_add(struct allthreads_prog *prog, long nr, unsigned nargs,
 /* Give step STEP a way back: before the step, SAVE_NR(save_args...) runs on
  * each thread and its result is kept; to undo, UNDO_NR(undo_args...) runs,
  * where an argument equal to ALLTHREADS_SAVED is replaced by the kept value.
- * SAVE_NR < 0 means no save call.  A step without an undo is one-way. */
+ * SAVE_ARGS and UNDO_ARGS point to ALLTHREADS_MAX_ARGS longs each (unused
+ * ones 0).  SAVE_NR < 0 means no save call; UNDO_NR < 0 marks a step that
+ * changes nothing (a read), so it needs no undo.  A step without an undo is
+ * one-way. */
 int allthreads_prog_set_undo(struct allthreads_prog *prog, unsigned step,
 			     long save_nr, const long *save_args, long undo_nr,
 			     const long *undo_args);

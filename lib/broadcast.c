@@ -1012,8 +1012,10 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 		ret = fd;
 		goto out_unlock;
 	}
-	/* Room for several times today's threads: churn during the run. */
-	ret = reserve_table((uint32_t)n * 8 + 512);
+	/* Room for several times today's threads: churn during the run
+	 * (threads released early may start new ones, found by later
+	 * sweeps).  The table is mapped lazily; untouched pages cost nothing. */
+	ret = reserve_table((uint32_t)n * 8 + 8192);
 	if (ret < 0)
 		goto out_unlock;
 	ret = reserve_arrays((size_t)(table_cap / 2) * prog->n, table_cap / 2);
