@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * target.c - the benchmark's fixture process: N idle threads and a main
+ * thread that answers one-line commands on stdin.
+ *
+ *   allthreads-bench-target N [--timeout SECONDS]
+ *
+ * Prints "ready PID TASKS" once every thread is parked on a condition
+ * variable, then reads commands, one per line:
+ *
+ *   check    every thread reads prctl(PR_GET_KEEPCAPS); prints
+ *            "keepcaps ONES TASKS" (ONES threads, the main one included,
+ *            hold 1)
+ *   sigmask  times pthread_sigmask(SIG_BLOCK, empty set) calls; prints
+ *            "sigmask NS" (nanoseconds per call, through the PLT, so an
+ *            LD_PRELOADed interposer is what is measured)
+ *   quit     exits
+ *
+ * End of input exits too, and so does the timeout (default 120 s): the
+ * fixture never outlives a benchmark that lost track of it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv;
+static unsigned gen;
+static int stop;
+static atomic_uint started, done, ones;
+static time_t end_at;
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void probe(void)
+{
+	if (prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0) == 1)
+		atomic_fetch_add(&ones, 1);
+	atomic_fetch_add(&done, 1);
+}
+
+static void *idle_main(void *arg)
+{
+	unsigned seen;
+	unsigned i;
+
+	pthread_mutex_lock(&mu);
+	seen = gen;
+	atomic_fetch_add(&started, 1);
+	/* A wake-up is a probe, the stop, or the 60 s timeout: bounded. */
+	for (i = 0; i < 100000 && !stop && mono_s() < end_at; i++) {
+		struct timespec ts;
+
+		if (gen != seen) {
+			seen = gen;
+			pthread_mutex_unlock(&mu);
+			probe();
+			pthread_mutex_lock(&mu);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 60;
+		pthread_cond_timedwait(&cv, &mu, &ts);
+	}
+	pthread_mutex_unlock(&mu);
+	return NULL;
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "allthreads-bench-target: timeout\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+/* Wait until COUNTER reaches N, for at most MS milliseconds. */
+static int wait_count(atomic_uint *counter, unsigned n, unsigned ms)
+{
+	struct timespec pause = { 0, 100000 };
+	unsigned i;
+
+	for (i = 0; i < ms * 10; i++) {
+		if (atomic_load(counter) >= n)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+static void cmd_check(unsigned n)
+{
+	atomic_store(&done, 0);
+	atomic_store(&ones, 0);
+	pthread_mutex_lock(&mu);
+	gen++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	probe();
+	if (wait_count(&done, n + 1, 10000) < 0)
+		printf("keepcaps %u %u timeout\n", atomic_load(&ones), n + 1);
+	else
+		printf("keepcaps %u %u\n", atomic_load(&ones), n + 1);
+}
+
+static void cmd_sigmask(void)
+{
+	struct timespec t0, t1;
+	sigset_t empty;
+	unsigned i, calls = 200000;
+
+	sigemptyset(&empty);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < calls; i++)
+		pthread_sigmask(SIG_BLOCK, &empty, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("sigmask %.1f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 +
+				  (t1.tv_nsec - t0.tv_nsec)) / calls);
+}
+
+int main(int argc, char **argv)
+{
+	pthread_condattr_t ca;
+	pthread_attr_t attr;
+	pthread_t *tids;
+	unsigned long n;
+	unsigned timeout = 120, i, lines;
+	char line[128];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s N [--timeout SECONDS]\n", argv[0]);
+		return 64;
+	}
+	n = strtoul(argv[1], NULL, 10);
+	if (n > 100000) {
+		fprintf(stderr, "%s: too many threads\n", argv[0]);
+		return 64;
+	}
+	if (argc >= 4 && strcmp(argv[2], "--timeout") == 0)
+		timeout = (unsigned)strtoul(argv[3], NULL, 10);
+	signal(SIGALRM, on_alarm);
+	alarm(timeout);
+	end_at = mono_s() + timeout;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cv, &ca);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	tids = calloc(n ? n : 1, sizeof(*tids));
+	if (!tids)
+		return 1;
+	for (i = 0; i < n; i++) {
+		int err = pthread_create(&tids[i], &attr, idle_main, NULL);
+
+		if (err) {
+			fprintf(stderr, "%s: pthread_create: %s\n", argv[0],
+				strerror(err));
+			return 1;
+		}
+	}
+	if (wait_count(&started, n, 30000) < 0) {
+		fprintf(stderr, "%s: threads did not start\n", argv[0]);
+		return 1;
+	}
+	/* Every thread that counted itself has released the mutex only by
+	 * entering its wait: taking it once means all are parked. */
+	pthread_mutex_lock(&mu);
+	pthread_mutex_unlock(&mu);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("ready %d %lu\n", (int)getpid(), n + 1);
+
+	for (lines = 0; lines < 100000; lines++) {
+		if (!fgets(line, sizeof(line), stdin)) {
+			/* a debugger's inferior call may interrupt the read */
+			if (ferror(stdin) && errno == EINTR) {
+				clearerr(stdin);
+				continue;
+			}
+			break;
+		}
+		if (strncmp(line, "check", 5) == 0)
+			cmd_check((unsigned)n);
+		else if (strncmp(line, "sigmask", 7) == 0)
+			cmd_sigmask();
+		else if (strncmp(line, "quit", 4) == 0)
+			break;
+		else
+			printf("error unknown command\n");
+	}
+	/* Leave without joining: exit ends every thread at once. */
+	return 0;
+}
