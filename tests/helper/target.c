@@ -8,7 +8,7 @@
  * Threads: NWORKERS idle workers (condition-variable waits), a sigwait
  * thread (sigwaitinfo on INT/HUP/USR1/TERM, which every thread blocks), a
  * poll() thread and a read() thread (each on its own pipe), a broadcaster
- * (runs the engine from inside, on request), and main (pause()).
+ * (runs the engine from inside, on request); main is one more worker.
  *
  * Commands, by signal:
  *   SIGUSR1  every thread reads its own PR_GET_KEEPCAPS and timer slack;
@@ -22,10 +22,12 @@
  *            later broadcast waits for its deadline
  *   SIGTERM  exit 0
  * Any other signal that reaches a handler counts as unexpected.  Every
- * EINTR seen by the poll, read, sigwait and main threads is counted.
+ * EINTR seen by the poll, read and sigwait threads is counted.
  * The process exits by itself after 120 s whatever happens.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,7 +56,7 @@ static _Atomic int nsamples;
 static _Atomic unsigned want; /* generation asked for */
 static _Atomic unsigned long eintr, unexpected;
 static _Atomic unsigned long app_runs, app_fail, app_rcv;
-static _Atomic int hup_pending;
+static _Atomic int hup_pending; /* batches asked for */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int poll_pipe[2], read_pipe[2];
@@ -88,13 +90,11 @@ static void on_unexpected(int sig)
 	atomic_fetch_add(&unexpected, 1);
 }
 
-static void *worker(void *arg)
+static void worker_loop(struct sample *s)
 {
-	struct sample *s = my_sample();
 	unsigned seen = 0;
 	int i;
 
-	(void)arg;
 	take(s);
 	for (i = 0; i < 100000; i++) {
 		struct timespec t;
@@ -110,6 +110,12 @@ static void *worker(void *arg)
 			take(s);
 		}
 	}
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	worker_loop(my_sample());
 	return NULL;
 }
 
@@ -154,27 +160,28 @@ static void *reader(void *arg)
 
 static pid_t receiver_tid(void)
 {
-	char path[64], comm[32];
-	pid_t tid;
-	FILE *f;
-	int i;
+	char path[300], comm[32];
+	struct dirent *de;
+	pid_t tid = -1;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
 
-	for (i = 0; i < nsamples + 8; i++) {
-		(void)i;
-	}
-	for (tid = getpid(); tid < getpid() + 100000; tid++) {
-		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+	while (d && tid < 0 && (de = readdir(d)) && n++ < 4096) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+			 de->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
 		if (fgets(comm, sizeof(comm), f) &&
-		    !strcmp(comm, "allthreads-rcv\n")) {
-			fclose(f);
-			return tid;
-		}
+		    !strcmp(comm, "allthreads-rcv\n"))
+			tid = atoi(de->d_name);
 		fclose(f);
 	}
-	return -1;
+	if (d)
+		closedir(d);
+	return tid;
 }
 
 static void *broadcaster(void *arg)
@@ -188,19 +195,20 @@ static void *broadcaster(void *arg)
 	for (i = 0; i < 120000; i++) {
 		struct timespec t = { 0, 1000000L };
 
-		if (!atomic_exchange(&hup_pending, 0)) {
+		if (atomic_load(&s->gen) != atomic_load(&want))
+			take(s);
+		if (atomic_load(&hup_pending) == 0) {
 			nanosleep(&t, NULL);
 			continue;
 		}
+		atomic_fetch_sub(&hup_pending, 1);
 		for (k = 0; k < 200; k++) {
-			long a[1] = { 0 };
 			long args[2];
 			struct allthreads_prog *p = allthreads_prog_new();
 			struct allthreads_report *rep = NULL;
 			unsigned j;
 			int r;
 
-			(void)a;
 			args[0] = PR_SET_TIMERSLACK;
 			args[1] = 60000 + k;
 			allthreads_prog_add(p, SYS_prctl, 2, args,
@@ -275,16 +283,12 @@ static void sample_all(struct sample *me)
 
 		n = atomic_load(&nsamples);
 		for (i = 0; i < n; i++)
-			if (atomic_load(&samples[i].gen) != atomic_load(&want) &&
-			    atomic_load(&samples[i].tid) != getpid())
+			if (atomic_load(&samples[i].gen) != atomic_load(&want))
 				break;
 		if (i == n)
 			break;
 		nanosleep(&t, NULL);
 	}
-	/* main sits in pause(): it samples when woken by SIGUSR2... it is
-	 * the one thread we sample only at start; its value is read by the
-	 * test through /proc instead. */
 	write_status();
 }
 
@@ -316,7 +320,7 @@ static void *sigwaiter(void *arg)
 			sample_all(s);
 			break;
 		case SIGHUP:
-			atomic_store(&hup_pending, 1);
+			atomic_fetch_add(&hup_pending, 1);
 			break;
 		case SIGINT:
 			pthread_create(&th, NULL, blocker, NULL);
@@ -353,15 +357,13 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_unexpected;
 	sigaction(SIGUSR2, &sa, NULL);
 	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
-		if (sigaction(sig, &sa, NULL) < 0 &&
-		    sig != allthreads_signal())
+		if (sigaction(sig, &sa, NULL) < 0 && sig != allthreads_signal())
 			return 2;
 	/* The engine's own signal must be refused. */
 	if (sigaction(allthreads_signal(), &sa, NULL) == 0 ||
 	    signal(allthreads_signal(), SIG_IGN) != SIG_ERR)
 		return 3;
 	my_sample();
-	take(&samples[0]);
 	for (i = 0; i < n; i++)
 		pthread_create(&th, NULL, worker, NULL);
 	pthread_create(&th, NULL, poller, NULL);
@@ -376,9 +378,6 @@ int main(int argc, char **argv)
 		nanosleep(&t, NULL);
 	}
 	write_status();
-	for (i = 0; i < 100000; i++)
-		if (pause() < 0 && errno == EINTR &&
-		    atomic_load(&unexpected) == 0)
-			atomic_fetch_add(&eintr, 1);
+	worker_loop(&samples[0]); /* main is one more idle worker */
 	return 0;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctl-client.h - the client's side of the helper's control channel, in
+ * liballthreads.so's ALLTHREADS_PRIVATE version node (the CLI and the
+ * tests only; no stability promised).
+ */
+#ifndef AT_CTL_CLIENT_H
+#define AT_CTL_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "allthreads.h"
+
+#ifndef AT_EXPORT
+#define AT_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* What one call to a helper gave. */
+struct at_ctl_result {
+	/* The helper read the request: ret/report (or its error) are the
+	 * target's answer.  false: the target could not be reached, refused
+	 * us, or died or went silent during the request (WHY says which). */
+	bool reached;
+	/* What allthreads_run() returned in the target. */
+	int ret;
+	/* The target's report (caller frees), or NULL. */
+	struct allthreads_report *report;
+	char why[160];
+};
+
+/* Turn PROG into a request in BUF (LEN bytes; AT_CTL_MAX_MSG always
+ * suffices).  Pointer arguments of the calls that take them (PR_SET_NAME,
+ * capset, capget, setgroups, seccomp filters) are read from this process's
+ * memory and sent inline.  Returns the request's size or -errno. */
+AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
+				unsigned timeout_ms, unsigned flags,
+				enum allthreads_mismatch policy, void *buf,
+				size_t len);
+
+/*
+ * Find the helper socket of process PID (as this process sees it), through
+ * /proc/PID/root so it works across mount namespaces.  Searched, for each
+ * distinct uid U of the target's real, effective, saved and fs uids, with
+ * N the target's own pid (the last NSpid field):
+ *   /run/allthreads/U/N.sock, $XDG_RUNTIME_DIR/allthreads/N.sock (the
+ *   target's, if its environment is readable), /run/user/U/allthreads/
+ *   N.sock, /tmp/allthreads-U/N.sock; then /run/allthreads/ * /N.sock (a
+ *   target that changed its uids keeps the socket it started with).
+ * 0 with PATH set; -ESRCH no such process, -EACCES not allowed to look,
+ * -ENOENT no helper; WHY gets a one-line reason.
+ */
+AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
+				 size_t whylen);
+
+/* Send request REQ to the socket at PATH and read the reply.  Bounded by
+ * TIMEOUT_MS (the run's; 0 for the default) plus a margin.  Returns 0 with
+ * OUT->reached and OUT->report set, or -errno with OUT->why (and
+ * OUT->reached true when the helper refused the request itself). */
+AT_EXPORT int at_ctl_call(const char *path, const void *req, size_t reqlen,
+			  unsigned timeout_ms, struct at_ctl_result *out);
+
+#endif /* AT_CTL_CLIENT_H */

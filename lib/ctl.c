@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ctl.c - the helper's side of the control channel: the socket's place,
+ * who may drive this process, and one request checked, run and answered.
+ *
+ * Nothing here prints: the process we live in owns stdout and stderr.  A
+ * request that is malformed in any way gets an AT_CTL_REP_ERROR reply and
+ * changes nothing; every length is checked before it is used.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
+#define CAP_SYS_PTRACE_BIT 19
+
+/* --- credentials --------------------------------------------------------- */
+
+static int parse_ids(const char *text, const char *key, uint32_t *ids)
+{
+	const char *p = strstr(text, key);
+	unsigned long v;
+	char *end;
+	int i;
+
+	if (!p)
+		return -EINVAL;
+	p += strlen(key);
+	for (i = 0; i < 4; i++) {
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || errno || v > UINT32_MAX)
+			return -EINVAL;
+		ids[i] = (uint32_t)v;
+		p = end;
+	}
+	return 0;
+}
+
+static int parse_hex(const char *text, const char *key, uint64_t *out)
+{
+	const char *p = strstr(text, key);
+	char *end;
+
+	if (!p)
+		return -EINVAL;
+	p += strlen(key);
+	errno = 0;
+	*out = strtoull(p, &end, 16);
+	if (end == p || errno)
+		return -EINVAL;
+	return 0;
+}
+
+int at_ctl_parse_status(const char *text, struct at_ctl_cred *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (parse_ids(text, "\nUid:", c->uid) < 0 ||
+	    parse_ids(text, "\nGid:", c->gid) < 0 ||
+	    parse_hex(text, "\nCapEff:", &c->cap_eff) < 0 ||
+	    parse_hex(text, "\nCapPrm:", &c->cap_prm) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+bool at_ctl_may_drive(const struct at_ctl_cred *peer,
+		      const struct at_ctl_cred *target, bool target_dumpable)
+{
+	uint64_t caps = peer->caps_count ? peer->cap_eff : 0;
+	int i, j;
+
+	if (caps & (1ULL << CAP_SYS_PTRACE_BIT))
+		return true;
+	/* The peer's real and effective ids against the target's real,
+	 * effective and saved ones. */
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 3; j++)
+			if (peer->uid[i] != target->uid[j] ||
+			    peer->gid[i] != target->gid[j])
+				return false;
+	if (!target_dumpable)
+		return false;
+	return (target->cap_prm & ~caps) == 0;
+}
+
+/* Read a small /proc file at PATH into BUF; returns its length or -errno. */
+static int read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	size_t got = 0;
+	int fd, i;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < 64 && got + 1 < len; i++) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+static int read_cred(const char *path, struct at_ctl_cred *c)
+{
+	char buf[4096];
+	int r = read_small(path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	return at_ctl_parse_status(buf, c);
+}
+
+/* Is the peer in our user namespace?  Only then do its capabilities mean
+ * what they say here.  Its ns link is readable to us only if we may read
+ * it under the ptrace rules; a peer that is root here (SO_PEERCRED maps ids
+ * into our namespace) and hides it from us is taken to be root here. */
+static bool same_userns(pid_t pid, uid_t peer_uid)
+{
+	char path[64], mine[64], theirs[64];
+	ssize_t a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	a = readlink("/proc/self/ns/user", mine, sizeof(mine) - 1);
+	b = readlink(path, theirs, sizeof(theirs) - 1);
+	if (a <= 0)
+		return false;
+	if (b <= 0)
+		return peer_uid == 0 && (errno == EACCES || errno == EPERM);
+	return a == b && memcmp(mine, theirs, (size_t)a) == 0;
+}
+
+/* A pidfd polls readable once its process exits (no permission needed,
+ * unlike pidfd_send_signal). */
+static bool peer_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
+static void set_why(char *why, size_t len, const char *what)
+{
+	if (why && len)
+		snprintf(why, len, "%s", what);
+}
+
+int at_ctl_authorize(int fd, char *why, size_t len)
+{
+	struct at_ctl_cred peer, self, leader;
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+	char path[64];
+	int pidfd = -1, ret, dumpable;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0 ||
+	    sl != sizeof(uc)) {
+		set_why(why, len, "no peer credentials");
+		return -EACCES;
+	}
+	/* A pidfd pins the peer: after reading its status we check that it
+	 * is still the same, live process (no pid reuse in between). */
+	sl = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &sl) < 0)
+		pidfd = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)uc.pid);
+	ret = read_cred(path, &peer);
+	if (ret < 0) {
+		set_why(why, len, "cannot read the peer's status");
+		ret = -EACCES;
+		goto out_pidfd;
+	}
+	if (pidfd >= 0 && peer_gone(pidfd)) {
+		set_why(why, len, "the peer went away");
+		ret = -EACCES;
+		goto out_pidfd;
+	}
+	/* SO_PEERCRED's ids (taken at connect) are what count; /proc's
+	 * real ids must agree with them. */
+	peer.uid[1] = uc.uid;
+	peer.gid[1] = uc.gid;
+	peer.caps_count = same_userns(uc.pid, uc.uid);
+
+	if (read_cred("/proc/thread-self/status", &self) < 0 ||
+	    read_cred("/proc/self/status", &leader) < 0) {
+		set_why(why, len, "cannot read our own status");
+		ret = -EACCES;
+		goto out_pidfd;
+	}
+	dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (!at_ctl_may_drive(&peer, &self, dumpable == 1) ||
+	    !at_ctl_may_drive(&peer, &leader, dumpable == 1)) {
+		set_why(why, len,
+			"permission denied: the peer may not ptrace this "
+			"process");
+		ret = -EACCES;
+		goto out_pidfd;
+	}
+	ret = 0;
+out_pidfd:
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
+}
+
+/* --- the socket's place -------------------------------------------------- */
+
+/* Open DIR, creating it with MODE if missing; it must be a real directory
+ * (no symlink), owned by UID, and grant nothing to group or others unless
+ * SHARED (then it must be owned by root and writable only by root). */
+static int open_dir(const char *dir, mode_t mode, uid_t uid, bool shared)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_uid != uid ||
+	    (st.st_mode & (shared ? 022 : 077))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+static bool is_dead_socket(int dirfd, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *end;
+	long pid;
+	int fd, r;
+
+	pid = strtol(name, &end, 10);
+	if (end == name || strcmp(end, ".sock") || pid <= 0)
+		return false;
+	if (pid == getpid())
+		return true; /* an earlier image of this process (exec) */
+	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return false;
+	/* Gone by pid; and nobody listens there (another pid namespace may
+	 * share the directory). */
+	if (strlen(name) > 64)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%.64s",
+		 dirfd, name);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	r = r < 0 && errno == ECONNREFUSED;
+	close(fd);
+	return r;
+}
+
+/* Remove the sockets of processes that are gone (bounded). */
+static void clean_stale(int dirfd)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0, fd = dup(dirfd);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) && n++ < 4096)
+		if (is_dead_socket(dirfd, de->d_name))
+			unlinkat(dirfd, de->d_name, 0);
+	closedir(d);
+}
+
+static int try_dir(char *path, size_t len, const char *dir, uid_t uid)
+{
+	int fd, n;
+
+	fd = open_dir(dir, 0700, uid, false);
+	if (fd < 0)
+		return fd;
+	clean_stale(fd);
+	close(fd);
+	n = snprintf(path, len, "%s/%d.sock", dir, (int)getpid());
+	if (n < 0 || (size_t)n >= len ||
+	    (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Where the socket goes, first that works:
+ *   /run/allthreads/<uid>/        (root makes /run/allthreads 0755 and the
+ *                                  per-uid directory 0700)
+ *   $XDG_RUNTIME_DIR/allthreads/  (only if XDG_RUNTIME_DIR is ours, 0700)
+ *   /tmp/allthreads-<uid>/
+ * <uid> is the real uid.  Each directory is 0700 and owned by that uid, so
+ * no other user can even reach the socket.  The client (ctl-client.c)
+ * looks in the same places through /proc/PID/root.
+ */
+int at_ctl_socket_path(char *path, size_t len)
+{
+	uid_t uid = getuid();
+	char dir[PATH_MAX];
+	const char *xdg;
+	int fd;
+
+	if (geteuid() == 0 && uid == 0) {
+		fd = open_dir("/run/allthreads", 0755, 0, true);
+		if (fd >= 0)
+			close(fd);
+	}
+	snprintf(dir, sizeof(dir), "/run/allthreads/%u", (unsigned)uid);
+	if (try_dir(path, len, dir, uid) == 0)
+		return 0;
+	xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && xdg[0] == '/') {
+		int xfd = open_dir(xdg, 0700, uid, false);
+
+		if (xfd >= 0) {
+			close(xfd);
+			snprintf(dir, sizeof(dir), "%s/allthreads", xdg);
+			if (try_dir(path, len, dir, uid) == 0)
+				return 0;
+		}
+	}
+	snprintf(dir, sizeof(dir), "/tmp/allthreads-%u", (unsigned)uid);
+	return try_dir(path, len, dir, uid);
+}
+
+int at_ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* ours from before an exec, or stale */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	return fd;
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* --- what may be asked ------------------------------------------------- */
+
+static bool prctl_allowed(const long *a)
+{
+	switch (a[0]) {
+	case PR_GET_DUMPABLE:
+	case PR_GET_KEEPCAPS:
+	case PR_SET_KEEPCAPS:
+	case PR_SET_NAME:
+	case PR_GET_SECCOMP:
+	case PR_CAPBSET_READ:
+	case PR_CAPBSET_DROP:
+	case PR_GET_SECUREBITS:
+	case PR_SET_SECUREBITS:
+	case PR_GET_TIMERSLACK:
+	case PR_SET_TIMERSLACK:
+	case PR_SET_NO_NEW_PRIVS:
+	case PR_GET_NO_NEW_PRIVS:
+	case PR_CAP_AMBIENT:
+	case PR_GET_SPECULATION_CTRL:
+	case PR_SET_SPECULATION_CTRL:
+		return true;
+	case PR_SET_DUMPABLE:
+		return a[1] == 0 || a[1] == 1;
+	case PR_SET_SECCOMP:
+		/* Strict mode would kill the receiver at its next poll. */
+		return a[1] == SECCOMP_MODE_FILTER;
+	}
+	return false;
+}
+
+bool at_ctl_call_allowed(long nr, const long *a)
+{
+	const unsigned long seccomp_flags = SECCOMP_FILTER_FLAG_TSYNC |
+					    SECCOMP_FILTER_FLAG_LOG |
+					    SECCOMP_FILTER_FLAG_SPEC_ALLOW |
+					    SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+
+	switch (nr) {
+	case SYS_setuid:
+	case SYS_setgid:
+	case SYS_setreuid:
+	case SYS_setregid:
+	case SYS_setresuid:
+	case SYS_setresgid:
+	case SYS_setfsuid:
+	case SYS_setfsgid:
+	case SYS_setgroups:
+	case SYS_capset:
+	case SYS_capget:
+	case SYS_getuid:
+	case SYS_geteuid:
+	case SYS_getgid:
+	case SYS_getegid:
+		return true;
+	case SYS_prctl:
+		return prctl_allowed(a);
+	case SYS_seccomp:
+		/* No NEW_LISTENER: it would hand out a descriptor. */
+		return a[0] == SECCOMP_SET_MODE_FILTER &&
+		       ((unsigned long)a[1] & ~seccomp_flags) == 0;
+	}
+	return false;
+}
+
+/* --- one request ----------------------------------------------------------- */
+
+struct request {
+	struct at_ctl_req *req;
+	struct at_ctl_step *steps;
+	uint8_t *data;
+	bool raw_ok;
+	struct at_ctl_scratch *scratch;
+	const char *why; /* the first problem found */
+};
+
+static uint32_t cap_version(const struct request *rq, const int64_t *args,
+			    const struct at_ctl_step *st, unsigned list)
+{
+	unsigned k;
+
+	/* The header is the buffer of argument 0. */
+	for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
+		const struct at_ctl_ptr *p = &st->ptr[k];
+		uint32_t v;
+
+		if (p->list == list && p->arg == 0 && p->len == 8) {
+			memcpy(&v, rq->data + p->off, sizeof(v));
+			return v;
+		}
+	}
+	(void)args;
+	return 0;
+}
+
+/* Check the buffers of list LIST of step ST against the call's pointer
+ * arguments and point them into our copy; ARGS is a copy to fill. */
+static int place_pointers(struct request *rq, const struct at_ctl_step *st,
+			  unsigned list, long nr, long *args)
+{
+	struct at_ctl_ptrspec spec[AT_CTL_MAX_PTRS];
+	bool used[AT_CTL_MAX_PTRS] = { false };
+	bool allowed = at_ctl_call_allowed(nr, args);
+	uint32_t capver;
+	int nspec, i;
+	unsigned k;
+
+	if (!allowed && !rq->raw_ok) {
+		rq->why = "system call not allowed (raw system calls need "
+			  "ALLTHREADS_ALLOW_RAW=1 in the target)";
+		return -EPERM;
+	}
+	capver = (nr == SYS_capset || nr == SYS_capget) ?
+			 cap_version(rq, NULL, st, list) :
+			 0;
+	if ((nr == SYS_capset || nr == SYS_capget) && capver == 0 && allowed) {
+		rq->why = "capset/capget needs its header inline";
+		return -EINVAL;
+	}
+	nspec = allowed ? at_ctl_pointer_args(nr, args, capver, spec) : 0;
+
+	for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
+		const struct at_ctl_ptr *p = &st->ptr[k];
+		void *where;
+
+		if (p->list != list)
+			continue;
+		where = rq->data + p->off;
+		for (i = 0; i < nspec; i++)
+			if (spec[i].arg == p->arg)
+				break;
+		if (i == nspec && !rq->raw_ok) {
+			rq->why = "a buffer for an argument that takes none";
+			return -EINVAL;
+		}
+		if (i < nspec) {
+			if (used[i] || p->kind != spec[i].kind ||
+			    p->len < spec[i].minlen ||
+			    p->len > spec[i].maxlen ||
+			    (spec[i].nul && !memchr(where, 0, p->len)) ||
+			    (p->kind == AT_CTL_FPROG && p->len % 8)) {
+				rq->why = "a buffer of the wrong size or kind";
+				return -EINVAL;
+			}
+			used[i] = true;
+		}
+		if (p->kind == AT_CTL_FPROG) {
+			struct sock_fprog *fp;
+
+			if (rq->scratch->nfprog >=
+				    sizeof(rq->scratch->fprog) /
+					    sizeof(rq->scratch->fprog[0]) ||
+			    p->len % 8 || p->len == 0) {
+				rq->why = "a bad filter";
+				return -EINVAL;
+			}
+			fp = &rq->scratch->fprog[rq->scratch->nfprog++];
+			fp->len = (unsigned short)(p->len / 8);
+			fp->filter = where;
+			args[p->arg] = (long)fp;
+		} else {
+			args[p->arg] = (long)where;
+		}
+	}
+	/* Every pointer argument of an allowed call must have come inline:
+	 * a number from the wire is never used as an address. */
+	for (i = 0; i < nspec; i++) {
+		if (used[i])
+			continue;
+		if (!(spec[i].nullable && args[spec[i].arg] == 0)) {
+			rq->why = "a pointer argument must travel inline";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void copy_list(long *dst, const int64_t *src)
+{
+	int i;
+
+	for (i = 0; i < ALLTHREADS_MAX_ARGS; i++)
+		dst[i] = (long)src[i];
+}
+
+/* Check the request's frame: sizes, counts, offsets.  0 or -errno. */
+static int check_frame(struct request *rq, void *msg, size_t len)
+{
+	struct at_ctl_req *req = msg;
+	size_t need;
+	uint32_t i, k;
+
+	if (len < sizeof(struct at_ctl_hdr)) {
+		rq->why = "truncated header";
+		return -EBADMSG;
+	}
+	if (req->hdr.magic != AT_CTL_MAGIC) {
+		rq->why = "bad magic";
+		return -EBADMSG;
+	}
+	if (req->hdr.version != AT_CTL_VERSION) {
+		rq->why = "unsupported protocol version";
+		return -EPROTONOSUPPORT;
+	}
+	if (len > AT_CTL_MAX_MSG) {
+		rq->why = "message too big";
+		return -EMSGSIZE;
+	}
+	if (req->hdr.op != AT_CTL_REQ_RUN) {
+		rq->why = "unknown operation";
+		return -EOPNOTSUPP;
+	}
+	if (len < sizeof(*req) || req->hdr.len != len) {
+		rq->why = "length mismatch";
+		return -EBADMSG;
+	}
+	if (req->nsteps == 0 || req->nsteps > ALLTHREADS_MAX_STEPS ||
+	    req->data_len > AT_CTL_MAX_DATA) {
+		rq->why = "bad step count or data length";
+		return -EINVAL;
+	}
+	need = sizeof(*req) + (size_t)req->nsteps * sizeof(struct at_ctl_step) +
+	       req->data_len;
+	if (need != len) {
+		rq->why = "length mismatch";
+		return -EBADMSG;
+	}
+	if (req->timeout_ms > AT_CTL_MAX_TIMEOUT_MS ||
+	    (req->flags & ~(uint32_t)(ALLTHREADS_HOLD | ALLTHREADS_NO_HOLD)) ||
+	    req->policy > ALLTHREADS_MISMATCH_IGNORE) {
+		rq->why = "bad timeout, flags or policy";
+		return -EINVAL;
+	}
+	rq->req = req;
+	rq->steps = (struct at_ctl_step *)(req + 1);
+	rq->data = (uint8_t *)(rq->steps + req->nsteps);
+	for (i = 0; i < req->nsteps; i++) {
+		const struct at_ctl_step *st = &rq->steps[i];
+
+		if (st->nargs > ALLTHREADS_MAX_ARGS ||
+		    st->judge > ALLTHREADS_JUDGE_ANY || st->has_undo > 1 ||
+		    st->nr < 0 || st->nr > 4095) {
+			rq->why = "bad step";
+			return -EINVAL;
+		}
+		for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
+			const struct at_ctl_ptr *p = &st->ptr[k];
+
+			if (p->list == AT_CTL_UNUSED)
+				continue;
+			if (p->list > AT_CTL_UNDO ||
+			    p->arg >= ALLTHREADS_MAX_ARGS ||
+			    p->kind > AT_CTL_FPROG || p->off % 8 ||
+			    p->off > req->data_len ||
+			    p->len > req->data_len - p->off) {
+				rq->why = "bad buffer";
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Build the program; 0 or -errno with rq->why. */
+static int build_prog(struct request *rq, struct allthreads_prog *prog)
+{
+	uint32_t i;
+	int r;
+
+	rq->scratch->nfprog = 0;
+	for (i = 0; i < rq->req->nsteps; i++) {
+		const struct at_ctl_step *st = &rq->steps[i];
+		long args[ALLTHREADS_MAX_ARGS], save[ALLTHREADS_MAX_ARGS];
+		long undo[ALLTHREADS_MAX_ARGS];
+
+		copy_list(args, st->args);
+		r = place_pointers(rq, st, AT_CTL_ARGS, (long)st->nr, args);
+		if (r < 0)
+			return r;
+		r = allthreads_prog_add(prog, (long)st->nr, ALLTHREADS_MAX_ARGS,
+					args, (enum allthreads_judge)st->judge);
+		if (r < 0) {
+			rq->why = "bad step";
+			return r;
+		}
+		if (!st->has_undo)
+			continue;
+		copy_list(save, st->save_args);
+		copy_list(undo, st->undo_args);
+		if (st->save_nr >= 0) {
+			if (st->save_nr > 4095) {
+				rq->why = "bad save call";
+				return -EINVAL;
+			}
+			r = place_pointers(rq, st, AT_CTL_SAVE,
+					   (long)st->save_nr, save);
+			if (r < 0)
+				return r;
+		}
+		if (st->undo_nr >= 0) {
+			if (st->undo_nr > 4095) {
+				rq->why = "bad undo call";
+				return -EINVAL;
+			}
+			r = place_pointers(rq, st, AT_CTL_UNDO,
+					   (long)st->undo_nr, undo);
+			if (r < 0)
+				return r;
+		}
+		r = allthreads_prog_set_undo(
+			prog, i, st->save_nr < 0 ? -1 : (long)st->save_nr, save,
+			st->undo_nr < 0 ? -1 : (long)st->undo_nr, undo);
+		if (r < 0) {
+			rq->why = "bad undo";
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void put_hdr(struct at_ctl_hdr *h, uint16_t op, size_t len, uint32_t seq)
+{
+	h->magic = AT_CTL_MAGIC;
+	h->version = AT_CTL_VERSION;
+	h->op = op;
+	h->len = (uint32_t)len;
+	h->seq = seq;
+}
+
+static int send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
+		      void *ctx)
+{
+	struct at_ctl_rep_error *e = out;
+
+	memset(e, 0, sizeof(*e));
+	put_hdr(&e->hdr, AT_CTL_REP_ERROR, sizeof(*e), 0);
+	e->err = err;
+	snprintf(e->msg, sizeof(e->msg), "%s", msg ? msg : "error");
+	return send(ctx, e, sizeof(*e));
+}
+
+static int send_report(int ret, const struct allthreads_report *rep, void *out,
+		       at_ctl_send_fn send, void *ctx)
+{
+	unsigned n = allthreads_report_nthreads(rep);
+	unsigned ns = allthreads_report_nsteps(rep);
+	size_t rowsz = sizeof(struct at_ctl_row) + (size_t)ns * 8;
+	unsigned per =
+		(unsigned)((AT_CTL_MAX_DGRAM - sizeof(struct at_ctl_rep_rows)) /
+			   rowsz);
+	struct at_ctl_rep_head *h = out;
+	unsigned i, first, seq = 0;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	put_hdr(&h->hdr, AT_CTL_REP_HEAD, sizeof(*h), seq++);
+	h->ret = ret;
+	h->verdict = allthreads_report_verdict(rep);
+	h->nthreads = n;
+	h->nsteps = ns;
+	h->nmsgs = (n + per - 1) / per;
+	r = send(ctx, h, sizeof(*h));
+	if (r < 0)
+		return r;
+	for (first = 0; first < n; first += per) {
+		struct at_ctl_rep_rows *rows = out;
+		unsigned count = n - first < per ? n - first : per;
+		uint8_t *p = (uint8_t *)(rows + 1);
+		size_t len = sizeof(*rows) + count * rowsz;
+
+		memset(out, 0, len);
+		put_hdr(&rows->hdr, AT_CTL_REP_ROWS, len, seq++);
+		rows->first = first;
+		rows->count = count;
+		for (i = first; i < first + count; i++) {
+			struct at_ctl_row *row = (struct at_ctl_row *)p;
+			int64_t *res = (int64_t *)(row + 1);
+			unsigned s;
+
+			row->tid = allthreads_report_tid(rep, i);
+			row->state = allthreads_report_state(rep, i);
+			row->nrun =
+				(int32_t)allthreads_report_steps_run(rep, i);
+			row->failed_step =
+				allthreads_report_failed_step(rep, i);
+			row->left =
+				(int32_t)allthreads_report_left_changed(rep, i);
+			snprintf(row->why, sizeof(row->why), "%s",
+				 allthreads_report_why(rep, i));
+			for (s = 0; s < ns; s++)
+				res[s] = allthreads_report_result(rep, i, s);
+			p += rowsz;
+		}
+		r = send(ctx, out, len);
+		if (r < 0)
+			return r;
+	}
+	{
+		struct at_ctl_hdr *end = out;
+
+		put_hdr(end, AT_CTL_REP_END, sizeof(*end), seq);
+		return send(ctx, end, sizeof(*end));
+	}
+}
+
+int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
+		 bool raw_ok, struct at_ctl_scratch *scratch, void *out,
+		 at_ctl_send_fn send, void *ctx)
+{
+	struct request rq = { .raw_ok = raw_ok, .scratch = scratch };
+	struct allthreads_report *rep = NULL;
+	struct allthreads_prog *prog;
+	int ret, r;
+
+	if (!authorized)
+		return send_error(-EACCES, why, out, send, ctx);
+	ret = check_frame(&rq, msg, len);
+	if (ret < 0)
+		return send_error(ret, rq.why, out, send, ctx);
+	prog = allthreads_prog_new();
+	if (!prog)
+		return send_error(-ENOMEM, "out of memory", out, send, ctx);
+	ret = build_prog(&rq, prog);
+	if (ret < 0) {
+		r = send_error(ret, rq.why, out, send, ctx);
+		goto out_prog;
+	}
+	ret = allthreads_run(prog, rq.req->timeout_ms, rq.req->flags,
+			     (enum allthreads_mismatch)rq.req->policy, &rep);
+	if (!rep)
+		r = send_error(ret, "the run failed before it started", out,
+			       send, ctx);
+	else
+		r = send_report(ret, rep, out, send, ctx);
+	allthreads_report_free(rep);
+out_prog:
+	allthreads_prog_free(prog);
+	return r;
+}

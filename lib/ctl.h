@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ctl.h - the helper's side of the control channel: where the socket lives,
+ * who may use it, and how one request becomes a run and a reply.  Used by
+ * receiver.c; the tests call the pure parts (at_ctl_parse_status,
+ * at_ctl_may_drive, at_ctl_serve) directly.
+ */
+#ifndef AT_CTL_H
+#define AT_CTL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctl-proto.h"
+
+/* The credentials the ptrace rules look at, from /proc/PID/status. */
+struct at_ctl_cred {
+	uint32_t uid[4]; /* real, effective, saved, filesystem */
+	uint32_t gid[4];
+	uint64_t cap_eff;
+	uint64_t cap_prm;
+	/* Peer only: its capabilities are meant in our user namespace. */
+	bool caps_count;
+};
+
+/* Fill C from the text of a status file; -EINVAL if a field is missing. */
+int at_ctl_parse_status(const char *text, struct at_ctl_cred *c);
+
+/*
+ * May PEER drive TARGET?  The kernel's PTRACE_MODE_ATTACH_REALCREDS rules,
+ * without LSMs: the peer has CAP_SYS_PTRACE (in our user namespace), or
+ * every one of its real and effective ids equals every one of the target's
+ * real, effective and saved ids (uids and gids), the target is dumpable,
+ * and the peer's effective set holds the target's whole permitted set.
+ */
+bool at_ctl_may_drive(const struct at_ctl_cred *peer,
+		      const struct at_ctl_cred *target, bool target_dumpable);
+
+/* Check the peer of connected socket FD against this process.  0, or
+ * -EACCES with a reason in WHY, or another -errno. */
+int at_ctl_authorize(int fd, char *why, size_t len);
+
+/* Choose, create and check the socket's directory; PATH gets the socket's
+ * full name (<dir>/<pid>.sock).  Removes stale sockets found there. */
+int at_ctl_socket_path(char *path, size_t len);
+/* Bind and listen on PATH (SOCK_SEQPACKET, nonblocking, close-on-exec);
+ * returns the descriptor or -errno. */
+int at_ctl_listen(const char *path);
+
+/* Memory the receiver reserves once for serving requests. */
+struct at_ctl_scratch {
+	struct sock_fprog fprog[ALLTHREADS_MAX_STEPS * AT_CTL_MAX_PTRS];
+	unsigned nfprog;
+};
+
+/* Where replies go: returns 0 or -errno (then serving stops). */
+typedef int (*at_ctl_send_fn)(void *ctx, const void *buf, size_t len);
+
+/*
+ * Serve one message MSG of LEN bytes (LEN may exceed AT_CTL_MAX_MSG: the
+ * real size of a truncated datagram; then only the error reply is sent).
+ * MSG must be writable and stay put while the run lasts: pointer arguments
+ * point into it.  AUTHORIZED false: refused with WHY.  RAW_OK: the target
+ * opted in to any system call.  OUT (AT_CTL_MAX_DGRAM bytes) holds each
+ * reply datagram in turn.  Returns 0 when a reply (an error reply
+ * included) went out, or the send error.
+ */
+int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
+		 bool raw_ok, struct at_ctl_scratch *scratch, void *out,
+		 at_ctl_send_fn send, void *ctx);
+
+/* Is NR with ARGS one of the credential and hardening calls? */
+bool at_ctl_call_allowed(long nr, const long *args);
+
+#endif /* AT_CTL_H */

@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * interpose.c - keep the application from blocking, waiting for or taking
+ * over the engine's signal, and hide the EINTR a fixup would cause.
+ *
+ * The helper is found before libc (LD_PRELOAD, or linked ahead of it), so
+ * these definitions replace libc's for every caller; each forwards to the
+ * next definition (dlsym(RTLD_NEXT)).
+ *
+ * 1. Masks.  pthread_sigmask, sigprocmask, sigsuspend, ppoll, pselect,
+ *    epoll_pwait(2), signalfd and the sigwait family get the engine's signal
+ *    taken out of the set they are given (on a copy), the way glibc treats
+ *    its SIGSETXID.  sigaction's sa_mask too.  So no thread can block it
+ *    and no thread can consume it as a waited-for signal.
+ * 2. Handlers.  sigaction/signal/bsd_signal/sysv_signal on the engine's
+ *    signal fail with EINVAL - except for the engine's own installation (a
+ *    handler that lives in liballthreads.so).  Queries work.
+ * 3. Spurious EINTR.  The engine's handler is installed with SA_RESTART,
+ *    so restartable calls (read, write, futex...) never notice a fixup.
+ *    Calls the kernel never restarts after a handler (poll, ppoll, select,
+ *    pselect, epoll_wait, epoll_pwait(2), nanosleep, clock_nanosleep,
+ *    sigsuspend, sigwaitinfo, sigtimedwait, pause) fail with EINTR instead.
+ *    We tell such an EINTR from a real one with two per-thread counters:
+ *      - fixups: bumped by a wrapper around the engine's handler (our
+ *        sigaction installs the wrapper when the engine installs its
+ *        handler, and reports the engine's own handler back on queries);
+ *      - app_sigs: bumped by a trampoline through which every application
+ *        handler installed with sigaction/signal runs.
+ *    An EINTR is spurious when, during the call, fixups moved and app_sigs
+ *    did not.  Then the call is made again with what is left of its
+ *    timeout (measured on CLOCK_MONOTONIC).  If the wrapper could not be
+ *    installed, only app_sigs is used.  A handler installed behind our back
+ *    (raw rt_sigaction) that interrupts a call together with a fixup is the
+ *    one case taken for spurious; it is documented in allthreads(7).
+ *    Both counters are initial-exec TLS: async-signal-safe to touch.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "interpose.h"
+
+#define TLS_IE __attribute__((tls_model("initial-exec")))
+
+static __thread unsigned fixups TLS_IE;
+static __thread unsigned app_sigs TLS_IE;
+
+static int engine_sig;
+static void (*_Atomic engine_fn)(int, siginfo_t *, void *);
+static _Atomic bool engine_wrapped;
+static void *engine_base; /* where liballthreads.so is mapped */
+
+/* The application's handlers, run through app_trampoline(). */
+struct app_action {
+	void (*_Atomic fn)(void);
+	_Atomic bool siginfo;
+};
+static struct app_action app_act[_NSIG];
+
+static struct {
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	int (*pthread_sigmask)(int, const sigset_t *, sigset_t *);
+	int (*sigprocmask)(int, const sigset_t *, sigset_t *);
+	int (*sigwait)(const sigset_t *, int *);
+	int (*sigwaitinfo)(const sigset_t *, siginfo_t *);
+	int (*sigtimedwait)(const sigset_t *, siginfo_t *,
+			    const struct timespec *);
+	int (*signalfd)(int, const sigset_t *, int);
+	int (*sigsuspend)(const sigset_t *);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *,
+		     const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *,
+		       const struct timespec *, const sigset_t *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int,
+			   const sigset_t *);
+	int (*epoll_pwait2)(int, struct epoll_event *, int,
+			    const struct timespec *, const sigset_t *);
+	int (*nanosleep)(const struct timespec *, struct timespec *);
+	int (*clock_nanosleep)(clockid_t, int, const struct timespec *,
+			       struct timespec *);
+	int (*pause)(void);
+} real;
+
+static void *next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+#define RESOLVE(f) (real.f = next(#f))
+#define REAL(f)                                                                \
+	({                                                                     \
+		if (!real.f)                                                   \
+			RESOLVE(f);                                            \
+		real.f;                                                        \
+	})
+
+void at_interpose_init(int sig)
+{
+	Dl_info info;
+
+	engine_sig = sig;
+	RESOLVE(sigaction);
+	RESOLVE(pthread_sigmask);
+	RESOLVE(sigprocmask);
+	RESOLVE(sigwait);
+	RESOLVE(sigwaitinfo);
+	RESOLVE(sigtimedwait);
+	RESOLVE(signalfd);
+	RESOLVE(sigsuspend);
+	RESOLVE(poll);
+	RESOLVE(ppoll);
+	RESOLVE(select);
+	RESOLVE(pselect);
+	RESOLVE(epoll_wait);
+	RESOLVE(epoll_pwait);
+	RESOLVE(epoll_pwait2);
+	RESOLVE(nanosleep);
+	RESOLVE(clock_nanosleep);
+	RESOLVE(pause);
+	if (dladdr((void *)allthreads_signal, &info) && info.dli_fbase)
+		engine_base = info.dli_fbase;
+}
+
+bool at_interpose_engine_wrapped(void)
+{
+	return atomic_load(&engine_wrapped);
+}
+
+int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return REAL(pthread_sigmask)(how, set, old);
+}
+
+int at_real_poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	return REAL(poll)(fds, n, ms);
+}
+
+/* --- counters and EINTR ------------------------------------------------- */
+
+struct mark {
+	unsigned fixups;
+	unsigned app_sigs;
+};
+
+static void mark(struct mark *m)
+{
+	m->fixups = __atomic_load_n(&fixups, __ATOMIC_RELAXED);
+	m->app_sigs = __atomic_load_n(&app_sigs, __ATOMIC_RELAXED);
+}
+
+/* Failed with EINTR, and only a fixup ran since M?  Moves M on. */
+static bool spurious(int r, struct mark *m)
+{
+	struct mark now;
+	bool s;
+
+	if (r != -1 || errno != EINTR)
+		return false;
+	mark(&now);
+	if (now.app_sigs != m->app_sigs)
+		s = false;
+	else if (atomic_load_explicit(&engine_wrapped, memory_order_relaxed))
+		s = now.fixups != m->fixups;
+	else
+		s = true;
+	*m = now;
+	return s;
+}
+
+static void engine_wrapper(int sig, siginfo_t *si, void *uc)
+{
+	void (*fn)(int, siginfo_t *, void *) = atomic_load(&engine_fn);
+
+	__atomic_add_fetch(&fixups, 1, __ATOMIC_RELAXED);
+	if (fn)
+		fn(sig, si, uc);
+}
+
+static void app_trampoline(int sig, siginfo_t *si, void *uc)
+{
+	struct app_action *a;
+	void (*fn)(void);
+
+	__atomic_add_fetch(&app_sigs, 1, __ATOMIC_RELAXED);
+	if (sig <= 0 || sig >= _NSIG)
+		return;
+	a = &app_act[sig];
+	fn = atomic_load(&a->fn);
+	if (!fn)
+		return;
+	if (atomic_load(&a->siginfo))
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	else
+		((void (*)(int))fn)(sig);
+}
+
+/* --- deadlines ------------------------------------------------------------- */
+
+static void mono(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void ts_add(struct timespec *t, const struct timespec *d)
+{
+	t->tv_sec += d->tv_sec;
+	t->tv_nsec += d->tv_nsec;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+/* DEADLINE - now, at least zero. */
+static void ts_left(const struct timespec *deadline, struct timespec *left)
+{
+	struct timespec n;
+
+	mono(&n);
+	left->tv_sec = deadline->tv_sec - n.tv_sec;
+	left->tv_nsec = deadline->tv_nsec - n.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_nsec += 1000000000L;
+		left->tv_sec--;
+	}
+	if (left->tv_sec < 0)
+		left->tv_sec = left->tv_nsec = 0;
+}
+
+static void deadline_ms(struct timespec *deadline, int ms)
+{
+	struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	mono(deadline);
+	ts_add(deadline, &d);
+}
+
+/* Milliseconds left, rounded up so a retry never ends early. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec l;
+	long long ms;
+
+	ts_left(deadline, &l);
+	ms = (long long)l.tv_sec * 1000 + (l.tv_nsec + 999999) / 1000000;
+	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+/* --- masks -------------------------------------------------------------- */
+
+/* SET without the engine's signal, in BUF; NULL stays NULL. */
+static const sigset_t *strip(const sigset_t *set, sigset_t *buf)
+{
+	if (!set || !engine_sig || !sigismember(set, engine_sig))
+		return set;
+	*buf = *set;
+	sigdelset(buf, engine_sig);
+	return buf;
+}
+
+AT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	sigset_t buf;
+
+	if (how != SIG_UNBLOCK)
+		set = strip(set, &buf);
+	return REAL(pthread_sigmask)(how, set, old);
+}
+
+AT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	sigset_t buf;
+
+	if (how != SIG_UNBLOCK)
+		set = strip(set, &buf);
+	return REAL(sigprocmask)(how, set, old);
+}
+
+AT_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	sigset_t buf;
+
+	return REAL(signalfd)(fd, strip(mask, &buf), flags);
+}
+
+/* --- handlers ------------------------------------------------------------- */
+
+static bool is_engine_handler(const struct sigaction *act)
+{
+	Dl_info info;
+
+	if (!(act->sa_flags & SA_SIGINFO) || !act->sa_sigaction || !engine_base)
+		return false;
+	return dladdr((void *)act->sa_sigaction, &info) &&
+	       info.dli_fbase == engine_base;
+}
+
+/* Translate what the kernel holds back into what was asked for. */
+static void unwrap(struct sigaction *old, void (*prev_fn)(void),
+		   bool prev_siginfo)
+{
+	if (old->sa_sigaction == engine_wrapper) {
+		old->sa_sigaction = atomic_load(&engine_fn);
+	} else if (old->sa_sigaction == app_trampoline) {
+		old->sa_handler = (void (*)(int))prev_fn;
+		if (!prev_siginfo)
+			old->sa_flags &= ~SA_SIGINFO;
+	}
+}
+
+static int engine_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction k;
+	int r;
+
+	if (!act) {
+		r = REAL(sigaction)(engine_sig, NULL, old);
+		if (r == 0 && old)
+			unwrap(old, NULL, false);
+		return r;
+	}
+	if (!is_engine_handler(act)) {
+		errno = EINVAL;
+		return -1;
+	}
+	k = *act;
+	k.sa_sigaction = engine_wrapper;
+	atomic_store(&engine_fn, act->sa_sigaction);
+	r = REAL(sigaction)(engine_sig, &k, old);
+	if (r == 0) {
+		atomic_store(&engine_wrapped, true);
+		if (old)
+			unwrap(old, NULL, false);
+	}
+	return r;
+}
+
+AT_EXPORT int sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	struct app_action *a;
+	void (*prev_fn)(void);
+	bool prev_siginfo;
+	struct sigaction k;
+	int r;
+
+	if (sig <= 0 || sig >= _NSIG)
+		return REAL(sigaction)(sig, act, old);
+	if (engine_sig && sig == engine_sig)
+		return engine_sigaction(act, old);
+	a = &app_act[sig];
+	prev_fn = atomic_load(&a->fn);
+	prev_siginfo = atomic_load(&a->siginfo);
+	if (act) {
+		k = *act;
+		if (engine_sig)
+			sigdelset(&k.sa_mask, engine_sig);
+		if (act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN) {
+			atomic_store(&a->siginfo,
+				     (act->sa_flags & SA_SIGINFO) != 0);
+			atomic_store(&a->fn, (void (*)(void))act->sa_handler);
+			k.sa_sigaction = app_trampoline;
+			k.sa_flags |= SA_SIGINFO;
+		}
+		act = &k;
+	}
+	r = REAL(sigaction)(sig, act, old);
+	if (r == 0 && old)
+		unwrap(old, prev_fn, prev_siginfo);
+	return r;
+}
+
+/* signal() with BSD semantics (glibc's default), sysv_signal() with
+ * System V ones; both through our sigaction. */
+static sighandler_t set_handler(int sig, sighandler_t h, int flags,
+				bool mask_self)
+{
+	struct sigaction act, old;
+
+	if (h == SIG_ERR || sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	act.sa_flags = flags;
+	sigemptyset(&act.sa_mask);
+	if (mask_self)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+AT_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+sighandler_t bsd_signal(int sig, sighandler_t h);
+AT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESTART, true);
+}
+
+AT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
+}
+
+/* --- the signal waits ------------------------------------------------------ */
+
+AT_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t buf;
+
+	/* glibc's sigwait already loops on EINTR (POSIX: it never fails
+	 * with EINTR). */
+	return REAL(sigwait)(strip(set, &buf), sig);
+}
+
+AT_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	set = strip(set, &buf);
+	mark(&m);
+	for (;;) {
+		r = REAL(sigwaitinfo)(set, info);
+		if (!spurious(r, &m))
+			return r;
+	}
+}
+
+AT_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
+			   const struct timespec *timeout)
+{
+	struct timespec deadline, left;
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	set = strip(set, &buf);
+	if (timeout) {
+		mono(&deadline);
+		ts_add(&deadline, timeout);
+	}
+	mark(&m);
+	for (;;) {
+		r = REAL(sigtimedwait)(set, info, timeout);
+		if (!spurious(r, &m))
+			return r;
+		if (timeout) {
+			ts_left(&deadline, &left);
+			timeout = &left;
+		}
+	}
+}
+
+AT_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	mask = strip(mask, &buf);
+	mark(&m);
+	do
+		r = REAL(sigsuspend)(mask);
+	while (spurious(r, &m));
+	return r;
+}
+
+AT_EXPORT int pause(void)
+{
+	struct mark m;
+	int r;
+
+	mark(&m);
+	do
+		r = REAL(pause)();
+	while (spurious(r, &m));
+	return r;
+}
+
+/* --- poll, select, epoll ------------------------------------------------- */
+
+AT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec deadline;
+	struct mark m;
+	int r;
+
+	if (ms > 0)
+		deadline_ms(&deadline, ms);
+	mark(&m);
+	for (;;) {
+		r = REAL(poll)(fds, n, ms);
+		if (!spurious(r, &m))
+			return r;
+		if (ms > 0)
+			ms = ms_left(&deadline);
+	}
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen);
+AT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return poll(fds, n, ms);
+}
+
+AT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		    const sigset_t *sigmask)
+{
+	struct timespec deadline, left;
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	sigmask = strip(sigmask, &buf);
+	if (tmo) {
+		mono(&deadline);
+		ts_add(&deadline, tmo);
+	}
+	mark(&m);
+	for (;;) {
+		r = REAL(ppoll)(fds, n, tmo, sigmask);
+		if (!spurious(r, &m))
+			return r;
+		if (tmo) {
+			ts_left(&deadline, &left);
+			tmo = &left;
+		}
+	}
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		const sigset_t *sigmask, size_t fdslen);
+AT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
+			  const struct timespec *tmo, const sigset_t *sigmask,
+			  size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, tmo, sigmask);
+}
+
+/* The fd sets as they were before the call, to start again from. */
+struct fdsets {
+	fd_set r, w, e;
+};
+
+static void save_sets(struct fdsets *s, fd_set *r, fd_set *w, fd_set *e)
+{
+	if (r)
+		s->r = *r;
+	if (w)
+		s->w = *w;
+	if (e)
+		s->e = *e;
+}
+
+static void restore_sets(const struct fdsets *s, fd_set *r, fd_set *w,
+			 fd_set *e)
+{
+	if (r)
+		*r = s->r;
+	if (w)
+		*w = s->w;
+	if (e)
+		*e = s->e;
+}
+
+AT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		     struct timeval *tv)
+{
+	struct timespec deadline, left;
+	struct fdsets sets;
+	struct mark m;
+	int ret;
+
+	if (tv) {
+		struct timespec d = { tv->tv_sec, tv->tv_usec * 1000L };
+
+		mono(&deadline);
+		ts_add(&deadline, &d);
+	}
+	save_sets(&sets, r, w, e);
+	mark(&m);
+	for (;;) {
+		ret = REAL(select)(nfds, r, w, e, tv);
+		if (!spurious(ret, &m))
+			return ret;
+		restore_sets(&sets, r, w, e);
+		if (tv) {
+			ts_left(&deadline, &left);
+			tv->tv_sec = left.tv_sec;
+			tv->tv_usec = (left.tv_nsec + 999) / 1000;
+		}
+	}
+}
+
+AT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
+		      const struct timespec *tmo, const sigset_t *sigmask)
+{
+	struct timespec deadline, left;
+	struct fdsets sets;
+	struct mark m;
+	sigset_t buf;
+	int ret;
+
+	sigmask = strip(sigmask, &buf);
+	if (tmo) {
+		mono(&deadline);
+		ts_add(&deadline, tmo);
+	}
+	save_sets(&sets, r, w, e);
+	mark(&m);
+	for (;;) {
+		ret = REAL(pselect)(nfds, r, w, e, tmo, sigmask);
+		if (!spurious(ret, &m))
+			return ret;
+		restore_sets(&sets, r, w, e);
+		if (tmo) {
+			ts_left(&deadline, &left);
+			tmo = &left;
+		}
+	}
+}
+
+AT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
+{
+	struct timespec deadline;
+	struct mark m;
+	int r;
+
+	if (ms > 0)
+		deadline_ms(&deadline, ms);
+	mark(&m);
+	for (;;) {
+		r = REAL(epoll_wait)(epfd, ev, max, ms);
+		if (!spurious(r, &m))
+			return r;
+		if (ms > 0)
+			ms = ms_left(&deadline);
+	}
+}
+
+AT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
+			  const sigset_t *sigmask)
+{
+	struct timespec deadline;
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	sigmask = strip(sigmask, &buf);
+	if (ms > 0)
+		deadline_ms(&deadline, ms);
+	mark(&m);
+	for (;;) {
+		r = REAL(epoll_pwait)(epfd, ev, max, ms, sigmask);
+		if (!spurious(r, &m))
+			return r;
+		if (ms > 0)
+			ms = ms_left(&deadline);
+	}
+}
+
+AT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+			   const struct timespec *tmo, const sigset_t *sigmask)
+{
+	struct timespec deadline, left;
+	struct mark m;
+	sigset_t buf;
+	int r;
+
+	if (!REAL(epoll_pwait2)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	sigmask = strip(sigmask, &buf);
+	if (tmo) {
+		mono(&deadline);
+		ts_add(&deadline, tmo);
+	}
+	mark(&m);
+	for (;;) {
+		r = real.epoll_pwait2(epfd, ev, max, tmo, sigmask);
+		if (!spurious(r, &m))
+			return r;
+		if (tmo) {
+			ts_left(&deadline, &left);
+			tmo = &left;
+		}
+	}
+}
+
+/* --- sleeps ------------------------------------------------------------------ */
+
+AT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	struct timespec left, mine;
+	struct mark m;
+	int r;
+
+	mark(&m);
+	for (;;) {
+		r = REAL(nanosleep)(req, &mine);
+		if (!spurious(r, &m))
+			break;
+		left = mine; /* the kernel's own count of what is left */
+		req = &left;
+	}
+	if (r < 0 && errno == EINTR && rem)
+		*rem = mine;
+	return r;
+}
+
+AT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
+			      const struct timespec *req, struct timespec *rem)
+{
+	struct timespec left, mine;
+	struct mark m;
+	int r, saved_errno = errno;
+	bool again;
+
+	mark(&m);
+	for (;;) {
+		r = REAL(clock_nanosleep)(clk, flags, req, &mine);
+		/* Returns the error number; errno is not set. */
+		if (r != EINTR)
+			return r;
+		errno = EINTR;
+		again = spurious(-1, &m);
+		errno = saved_errno;
+		if (!again)
+			break;
+		if (!(flags & TIMER_ABSTIME)) {
+			left = mine;
+			req = &left;
+		}
+	}
+	if (rem && !(flags & TIMER_ABSTIME))
+		*rem = mine;
+	return r;
+}
+
+AT_EXPORT unsigned int sleep(unsigned int seconds)
+{
+	struct timespec req = { seconds, 0 }, rem = { 0, 0 };
+
+	if (nanosleep(&req, &rem) < 0 && errno == EINTR)
+		return (unsigned)rem.tv_sec + (rem.tv_nsec >= 500000000L);
+	return 0;
+}
+
+AT_EXPORT int usleep(useconds_t usec)
+{
+	struct timespec req = { usec / 1000000, (long)(usec % 1000000) * 1000 };
+
+	return nanosleep(&req, NULL);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * interpose.h - what the rest of the helper needs from interpose.c: the
+ * real (next) definitions of the functions we interpose.
+ */
+#ifndef AT_INTERPOSE_H
+#define AT_INTERPOSE_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+
+/* Resolve the next definitions; call once from the constructor, before
+ * anything else of ours runs.  SIG is the engine's signal. */
+void at_interpose_init(int sig);
+/* After the engine installed its handler: did it go through our wrapper
+ * (so fixups are counted per thread)? */
+bool at_interpose_engine_wrapped(void);
+
+int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
+int at_real_poll(struct pollfd *fds, nfds_t n, int ms);
+
+#endif /* AT_INTERPOSE_H */

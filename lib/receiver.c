@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * receiver.c - the helper's receiver thread: it serves the control socket
+ * and takes part in every broadcast without ever taking a signal.
+ *
+ * It blocks every signal it can (glibc keeps its own 32 and 33 deliverable,
+ * so the application's setuid() reaches it as any thread), so no
+ * application signal ever lands here and the engine cannot signal it
+ * either.  Instead it is an engine *waiter* (engine.h): every blocking wait
+ * is a poll() on [eventfd, ...] bracketed by at_waiter_begin_wait() and
+ * at_waiter_end_wait(); a broadcast that finds it waiting moves its state
+ * word to FIXUP and writes the eventfd, and the fixup runs here when poll
+ * returns.  Between waits it never blocks without a bound: sockets are
+ * nonblocking, sends wait in the same bracketed poll with a deadline, so it
+ * reaches a wait point within any broadcast's deadline.  This is Go's
+ * sigFixup (runtime/sigqueue.go, golang/go#43149) in C.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "engine.h"
+#include "interpose.h"
+#include "receiver.h"
+
+struct conn {
+	int fd;
+	struct timespec idle_deadline;
+};
+
+struct receiver {
+	int listen_fd;
+	int efd;
+	struct at_waiter w;
+	bool raw_ok;
+	char path[108];
+	pid_t owner;	     /* the process that made the socket */
+	_Atomic int started; /* 1 registered as a waiter, -1 could not */
+	_Atomic bool cleaned;
+	void *msg; /* AT_CTL_MAX_MSG, the request being served */
+	void *out; /* AT_CTL_MAX_DGRAM, one reply datagram */
+	struct at_ctl_scratch *scratch;
+	struct conn conns[AT_CTL_MAX_CONN];
+	int nconn;
+};
+
+static struct receiver rcv = { .listen_fd = -1, .efd = -1 };
+
+static void mono(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static void after_ms(struct timespec *t, int ms)
+{
+	mono(t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_nsec -= 1000000000L;
+		t->tv_sec++;
+	}
+}
+
+/* Milliseconds until T (at least 0, rounded up). */
+static int ms_until(const struct timespec *t)
+{
+	struct timespec n;
+	long long ms;
+
+	mono(&n);
+	ms = (long long)(t->tv_sec - n.tv_sec) * 1000 +
+	     (t->tv_nsec - n.tv_nsec + 999999) / 1000000;
+	if (ms < 0)
+		return 0;
+	return ms > 3600000 ? 3600000 : (int)ms;
+}
+
+/*
+ * The one way the receiver blocks.  FDS[0] is the eventfd.  A pending
+ * fixup is run before the wait and, if one arrives meanwhile, after it.
+ */
+static int rcv_wait(struct pollfd *fds, nfds_t n, int ms)
+{
+	uint64_t drain;
+	int r, k;
+
+	for (k = 0; k < 1000 && !at_waiter_begin_wait(&rcv.w); k++)
+		at_waiter_fixup(&rcv.w);
+	r = at_real_poll(fds, n, ms);
+	at_waiter_end_wait(&rcv.w);
+	/* A wake-up for a fixup that already ran: drop it, or poll would
+	 * return at once for ever.  The state word, not the counter, says
+	 * whether a fixup is due, so nothing is lost. */
+	if (r > 0 && (fds[0].revents & POLLIN))
+		while (read(rcv.efd, &drain, sizeof(drain)) > 0)
+			;
+	return r;
+}
+
+/* Sending one reply: bounded as a whole by AT_CTL_SEND_MS. */
+struct sender {
+	int fd;
+	struct timespec deadline;
+};
+
+static int send_dgram(void *ctx, const void *buf, size_t len)
+{
+	struct sender *s = ctx;
+	int n;
+
+	for (n = 0; n < 10000; n++) {
+		struct pollfd p[2] = {
+			{ .fd = rcv.efd, .events = POLLIN },
+			{ .fd = s->fd, .events = POLLOUT },
+		};
+		ssize_t r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		int ms;
+
+		if (r == (ssize_t)len)
+			return 0;
+		if (r >= 0)
+			return -EMSGSIZE; /* cannot happen on SEQPACKET */
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			return -errno;
+		ms = ms_until(&s->deadline);
+		if (ms == 0)
+			return -ETIMEDOUT;
+		rcv_wait(p, 2, ms);
+		if (p[1].revents & (POLLERR | POLLHUP))
+			return -EPIPE;
+	}
+	return -ETIMEDOUT;
+}
+
+static void drop_conn(int i)
+{
+	close(rcv.conns[i].fd);
+	rcv.conns[i] = rcv.conns[--rcv.nconn];
+}
+
+static void accept_new(void)
+{
+	int k;
+
+	for (k = 0; k < 16 && rcv.nconn < AT_CTL_MAX_CONN; k++) {
+		int fd = accept4(rcv.listen_fd, NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			return;
+		rcv.conns[rcv.nconn].fd = fd;
+		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_IDLE_MS);
+		rcv.nconn++;
+	}
+}
+
+/* Serve what arrived on connection I; false if it is done with. */
+static bool serve_conn(int i)
+{
+	struct conn *c = &rcv.conns[i];
+	struct sender s = { .fd = c->fd };
+	char why[160] = "";
+	bool ok;
+	ssize_t n;
+
+	n = recv(c->fd, rcv.msg, AT_CTL_MAX_MSG, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false; /* the client went away */
+	ok = at_ctl_authorize(c->fd, why, sizeof(why)) == 0;
+	after_ms(&s.deadline, AT_CTL_SEND_MS);
+	if (at_ctl_serve(rcv.msg, (size_t)n, ok, why, rcv.raw_ok, rcv.scratch,
+			 rcv.out, send_dgram, &s) < 0)
+		return false;
+	if (!ok)
+		return false;
+	after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
+	return true;
+}
+
+static void *receiver_main(void *arg)
+{
+	struct pollfd fds[2 + AT_CTL_MAX_CONN];
+	unsigned long loops;
+
+	(void)arg;
+	prctl(PR_SET_NAME, "allthreads-rcv", 0, 0, 0);
+	rcv.w.wake_fd = rcv.efd;
+	if (at_waiter_register(&rcv.w) < 0) {
+		atomic_store(&rcv.started, -1);
+		return NULL;
+	}
+	atomic_store(&rcv.started, 1);
+	for (loops = 0;; loops++) {
+		int i, n = 0, ms = -1, base;
+
+		fds[n++] = (struct pollfd){ .fd = rcv.efd, .events = POLLIN };
+		if (rcv.nconn < AT_CTL_MAX_CONN)
+			fds[n++] = (struct pollfd){ .fd = rcv.listen_fd,
+						    .events = POLLIN };
+		base = n;
+		for (i = 0; i < rcv.nconn; i++) {
+			int left = ms_until(&rcv.conns[i].idle_deadline);
+
+			fds[n++] = (struct pollfd){ .fd = rcv.conns[i].fd,
+						    .events = POLLIN };
+			if (ms < 0 || left < ms)
+				ms = left;
+		}
+		if (rcv_wait(fds, (nfds_t)n, ms) < 0 && errno != EINTR) {
+			struct timespec rest = { 0, 10000000L };
+
+			nanosleep(&rest, NULL); /* never spin */
+			continue;
+		}
+		/* Connections first (their indices are still good), from the
+		 * last so that dropping one moves only served ones. */
+		for (i = rcv.nconn - 1; i >= 0; i--) {
+			short re = fds[base + i].revents;
+			bool keep = true;
+
+			if (re & POLLIN)
+				keep = serve_conn(i);
+			else if (re & (POLLHUP | POLLERR | POLLNVAL))
+				keep = false;
+			else if (ms_until(&rcv.conns[i].idle_deadline) == 0)
+				keep = false;
+			if (!keep)
+				drop_conn(i);
+		}
+		if (base == 2 && (fds[1].revents & POLLIN))
+			accept_new();
+	}
+	return NULL;
+}
+
+int at_receiver_start(bool raw_ok)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t th;
+	int ret, k;
+
+	rcv.raw_ok = raw_ok;
+	rcv.msg = malloc(AT_CTL_MAX_MSG);
+	rcv.out = malloc(AT_CTL_MAX_DGRAM);
+	rcv.scratch = malloc(sizeof(*rcv.scratch));
+	if (!rcv.msg || !rcv.out || !rcv.scratch) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (rcv.efd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	ret = at_ctl_socket_path(rcv.path, sizeof(rcv.path));
+	if (ret < 0)
+		goto out_efd;
+	rcv.listen_fd = at_ctl_listen(rcv.path);
+	if (rcv.listen_fd < 0) {
+		ret = rcv.listen_fd;
+		goto out_efd;
+	}
+	rcv.owner = getpid();
+
+	/* The thread starts with everything blocked: no window in which a
+	 * signal could land on it. */
+	sigfillset(&all);
+	at_real_pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	ret = -pthread_create(&th, &attr, receiver_main, NULL);
+	pthread_attr_destroy(&attr);
+	at_real_pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret < 0)
+		goto out_listen;
+	/* Until it is registered as a waiter, a broadcast would signal it
+	 * and wait for ever (it blocks the signal): wait for that, bounded. */
+	for (k = 0; k < 20000 && atomic_load(&rcv.started) == 0; k++) {
+		struct timespec t = { 0, 100000L };
+
+		nanosleep(&t, NULL);
+	}
+	return atomic_load(&rcv.started) == 1 ? 0 : -EAGAIN;
+
+out_listen:
+	at_receiver_cleanup();
+	close(rcv.listen_fd);
+	rcv.listen_fd = -1;
+out_efd:
+	close(rcv.efd);
+	rcv.efd = -1;
+out_free:
+	free(rcv.msg);
+	free(rcv.out);
+	free(rcv.scratch);
+	rcv.msg = rcv.out = NULL;
+	rcv.scratch = NULL;
+	return ret;
+}
+
+void at_receiver_cleanup(void)
+{
+	if (!rcv.owner || rcv.owner != getpid())
+		return;
+	if (atomic_exchange(&rcv.cleaned, true))
+		return;
+	unlink(rcv.path);
+}
+
+void at_receiver_forget(void)
+{
+	int i;
+
+	rcv.owner = 0;
+	if (rcv.listen_fd >= 0)
+		close(rcv.listen_fd);
+	rcv.listen_fd = -1;
+	for (i = 0; i < rcv.nconn; i++)
+		close(rcv.conns[i].fd);
+	rcv.nconn = 0;
+}

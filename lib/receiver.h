@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* receiver.h - the helper's receiver thread. */
+#ifndef AT_RECEIVER_H
+#define AT_RECEIVER_H
+
+#include <stdbool.h>
+
+/* Make the socket and start the receiver thread, with every signal it can
+ * block blocked.  RAW_OK: serve any system call (the target's opt-in).
+ * 0 or -errno (then there is no receiver and no socket). */
+int at_receiver_start(bool raw_ok);
+/* Remove the socket, if this process made it.  Idempotent. */
+void at_receiver_cleanup(void);
+/* In a fork child: the receiver and its socket belong to the parent. */
+void at_receiver_forget(void);
+
+#endif /* AT_RECEIVER_H */
