@@ -40,9 +40,10 @@ struct allthreads_prog {
 	struct at_step steps[ALLTHREADS_MAX_STEPS];
 };
 
-/* Slot phases; the low 32 bits of at_slot.word, the TID in the high 32, so
- * one compare-and-swap checks both (a stale signal can never take another
- * thread's slot). */
+/* Slot phases.  at_slot.word holds the run's generation (bits 32-63), the
+ * TID (bits 8-31; pid_max is at most 2^22) and the phase (bits 0-7), so
+ * one compare-and-swap checks all three: a stale or duplicate signal can
+ * never take a slot of another run or another thread. */
 enum at_phase {
 	AT_EMPTY = 0,
 	AT_PENDING = 1,	  /* listed; signal sent or about to be */
@@ -54,9 +55,14 @@ enum at_phase {
 	AT_CAPTURED = 7,  /* (capture) parked, unchanged, waiting for go */
 };
 
-#define AT_WORD(tid, phase) (((uint64_t)(uint32_t)(tid) << 32) | (phase))
-#define AT_WORD_TID(w) ((pid_t)((w) >> 32))
-#define AT_WORD_PHASE(w) ((int)((w)&0xffffffffu))
+#define AT_WORDG(gen, tid, phase)                                              \
+	(((uint64_t)(uint32_t)(gen) << 32) |                                   \
+	 ((uint64_t)((uint32_t)(tid)&0xffffffu) << 8) | (uint64_t)(phase))
+#define AT_WORD(tid, phase) AT_WORDG(at_the_run.gen, (tid), (phase))
+#define AT_WORD_TID(w) ((pid_t)(((w) >> 8) & 0xffffffu))
+#define AT_WORD_PHASE(w) ((int)((w)&0xffu))
+#define AT_WORD_GEN(w) ((uint32_t)((w) >> 32))
+#define AT_WORD_WITH(w, phase) (((w) & ~(uint64_t)0xff) | (uint64_t)(phase))
 
 struct at_slot {
 	_Atomic uint64_t word;
@@ -105,9 +111,12 @@ extern struct at_run at_the_run;
 
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
-/* Serve the current run on the calling thread if its slot is pending.
+/* Serve the current run on the calling thread (TID) if its slot is pending.
  * Called by the handler and by waiters (outside signal context). */
 void at_sigctx_serve(struct at_run *run, pid_t tid);
+/* Our pid, for the handler's check of si_pid (set at load and in a fork
+ * child). */
+extern _Atomic int at_sigctx_pid;
 /* Run steps [0, n) of PROG on the calling thread, writing results to RES and
  * saved values to SAVED; returns how many ran, *FAILED set to the failing
  * step or -1.  CANARY, if not NULL, is what EQUAL steps must match. */
@@ -130,6 +139,7 @@ void at_futex_wake(_Atomic int *addr, int n);
 struct at_task_info {
 	char state;   /* from status "State:", e.g. 'R', 'S', 'D', 'Z' */
 	bool blocked; /* the engine's signal is in SigBlk */
+	bool pending; /* ... and in SigPnd: queued, not taken */
 	char wchan[32];
 };
 int at_tasks_open(void);

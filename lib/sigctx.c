@@ -18,6 +18,7 @@
 
 struct at_run at_the_run;
 struct sigaction at_sigctx_prev;
+_Atomic int at_sigctx_pid;
 
 /* The largest time a held thread waits for its release beyond the run's
  * deadline: the initiator is in this process and always releases; this only
@@ -185,33 +186,21 @@ static void report_in(struct at_run *run)
 	}
 }
 
-/* Runs on the served thread, in its signal handler or (for a waiter) in its
- * own context.  The slot is taken by one compare-and-swap on (TID, PENDING),
- * so a duplicate or late signal does nothing. */
-void at_sigctx_serve(struct at_run *run, pid_t tid)
+/* Runs on the served thread once it has taken slot S (PENDING -> RUNNING,
+ * one compare-and-swap on the whole word: generation, TID and phase).
+ * CLAIMED is the word it installed. */
+static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 {
-	uint64_t expect = AT_WORD(tid, AT_PENDING);
-	struct at_slot *s;
-	uint32_t gen;
+	uint32_t gen = AT_WORD_GEN(claimed);
 	long *res, *saved;
 	int failed, decision;
 	bool hold;
 
-	if (!atomic_load_explicit(&run->active, memory_order_acquire))
-		return;
-	s = at_sigctx_lookup(run, tid);
-	if (!s)
-		return;
-	if (!atomic_compare_exchange_strong_explicit(
-		    &s->word, &expect, AT_WORD(tid, AT_RUNNING),
-		    memory_order_acq_rel, memory_order_relaxed))
-		return;
-
-	gen = run->gen;
 	if (run->capture) {
 		/* Captured: wait here, unchanged, until every thread is;
 		 * then run the steps, or leave if the run was called off. */
-		atomic_store_explicit(&s->word, AT_WORD(tid, AT_CAPTURED),
+		atomic_store_explicit(&s->word,
+				      AT_WORD_WITH(claimed, AT_CAPTURED),
 				      memory_order_release);
 		report_in(run);
 		if (await_word(run, &run->go, gen, AT_ABORT) != AT_GO)
@@ -228,7 +217,7 @@ void at_sigctx_serve(struct at_run *run, pid_t tid)
 	 * decrement, without hold, it may end the run: read nothing of it
 	 * from then on. */
 	hold = run->hold;
-	atomic_store_explicit(&s->word, AT_WORD(tid, AT_REPORTED),
+	atomic_store_explicit(&s->word, AT_WORD_WITH(claimed, AT_REPORTED),
 			      memory_order_release);
 	report_in(run);
 	if (!hold)
@@ -240,11 +229,36 @@ void at_sigctx_serve(struct at_run *run, pid_t tid)
 	s->left = at_sigctx_undo(run->prog, s->nrun, failed, res, saved);
 	if (s->state == ALLTHREADS_T_OK)
 		s->state = ALLTHREADS_T_UNDONE;
-	atomic_store_explicit(&s->word, AT_WORD(tid, AT_FINISHED),
+	atomic_store_explicit(&s->word, AT_WORD_WITH(claimed, AT_FINISHED),
 			      memory_order_release);
 	if (atomic_fetch_sub_explicit(&run->unfinished, 1,
 				      memory_order_acq_rel) == 1)
 		at_futex_wake(&run->unfinished, 1);
+}
+
+static bool claim(struct at_slot *s, uint64_t w)
+{
+	if (AT_WORD_PHASE(w) != AT_PENDING)
+		return false;
+	return atomic_compare_exchange_strong_explicit(
+		&s->word, &w, AT_WORD_WITH(w, AT_RUNNING), memory_order_acq_rel,
+		memory_order_relaxed);
+}
+
+void at_sigctx_serve(struct at_run *run, pid_t tid)
+{
+	struct at_slot *s;
+	uint64_t w;
+
+	if (!atomic_load_explicit(&run->active, memory_order_acquire))
+		return;
+	s = at_sigctx_lookup(run, tid);
+	if (!s)
+		return;
+	w = atomic_load_explicit(&s->word, memory_order_acquire);
+	if (!claim(s, w))
+		return;
+	serve_slot(run, s, AT_WORD_WITH(w, AT_RUNNING));
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -268,9 +282,12 @@ static void chain(int sig, siginfo_t *si, void *uc)
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
-	long pid = at_sys0(SYS_getpid);
 
-	if (si && si->si_code == SI_TKILL && si->si_pid == pid)
+	/* Only this process can send SI_TKILL with its own pid (the kernel
+	 * adds the sender); the slot is found by this thread's TID. */
+	if (si && si->si_code == SI_TKILL &&
+	    si->si_pid ==
+		    atomic_load_explicit(&at_sigctx_pid, memory_order_relaxed))
 		at_sigctx_serve(&at_the_run, (pid_t)at_sys0(SYS_gettid));
 	else
 		chain(sig, si, uc);

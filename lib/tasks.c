@@ -137,6 +137,9 @@ int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info)
 	p = field(buf, "SigBlk");
 	if (p && sig > 0)
 		info->blocked = (parse_hex(p) >> (sig - 1)) & 1;
+	p = field(buf, "SigPnd");
+	if (p && sig > 0)
+		info->pending = (parse_hex(p) >> (sig - 1)) & 1;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
 	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd >= 0) {
