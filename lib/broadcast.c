@@ -276,6 +276,22 @@ static int install_handler(void)
 	return 0;
 }
 
+int at_engine_install(void)
+{
+	struct timespec far;
+	int ret;
+
+	pthread_once(&once, init_once);
+	now(&far);
+	far.tv_sec += 10;
+	ret = lock_engine(&far);
+	if (ret < 0)
+		return ret;
+	ret = install_handler();
+	unlock_engine();
+	return ret;
+}
+
 /* --- the slot table ------------------------------------------------------- */
 
 static int reserve_table(uint32_t want)

@@ -57,6 +57,10 @@ AT_EXPORT void at_waiter_end_wait(struct at_waiter *w);
 /* Run the pending fixup, if any, on the calling thread; state -> IDLE. */
 AT_EXPORT void at_waiter_fixup(struct at_waiter *w);
 
+/* Install the engine's signal handler now rather than at the first
+ * broadcast of a multi-threaded process (the helper does it at load). */
+AT_EXPORT int at_engine_install(void);
+
 /* Per-thread state kept for a run, in preallocated memory. */
 struct at_slot;
 

@@ -49,9 +49,9 @@ __attribute__((constructor)) static void at_helper_init(void)
 	if (raw)
 		unsetenv("ALLTHREADS_ALLOW_RAW");
 	at_interpose_init(sig);
-	/* A broadcast of nothing installs the engine's handler (through our
-	 * sigaction, which wraps it to count fixups). */
-	allthreads_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	/* The engine's handler, installed through our sigaction, which wraps
+	 * it to count fixups. */
+	at_engine_install();
 	/* In case whoever started us left it blocked. */
 	sigemptyset(&one);
 	sigaddset(&one, sig);
