@@ -749,3 +749,163 @@ char *syscall_name(long nr)
 		return NULL;
 	return seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
+
+unsigned long long all_caps_mask(void)
+{
+	int last = last_cap();
+
+	return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+}
+
+/* Copy the next SEP-separated word of *P into WORD; advance *P. */
+static bool next_word(const char **p, const char *sep, char *word, size_t size)
+{
+	size_t len;
+
+	*p += strspn(*p, sep);
+	if (!**p)
+		return false;
+	len = strcspn(*p, sep);
+	snprintf(word, size, "%.*s", (int)len, *p);
+	*p += len;
+	return true;
+}
+
+int parse_cap_list(const char *s, unsigned long long *mask, char *bad,
+		   size_t badsize)
+{
+	char word[NAME_MAX_LEN];
+	unsigned long long m = 0;
+	const char *p = s;
+	int cap, e;
+
+	while (next_word(&p, ", ", word, sizeof(word))) {
+		if (strcasecmp(word, "all") == 0) {
+			m |= all_caps_mask();
+			continue;
+		}
+		e = parse_cap(word, &cap);
+		if (e) {
+			snprintf(bad, badsize, "%s", word);
+			return e;
+		}
+		m |= 1ULL << cap;
+	}
+	if (!m && strcasecmp(s, "none") && !strchr(s, ',')) {
+		snprintf(bad, badsize, "%s", s);
+		return -EINVAL;
+	}
+	*mask = m;
+	return 0;
+}
+
+int parse_cap_edits(const char *s, struct cap_edit *edit, char *bad,
+		    size_t badsize)
+{
+	char word[NAME_MAX_LEN];
+	const char *p = s;
+	unsigned long long m;
+	int cap, e;
+
+	edit->keep = ~0ULL;
+	edit->add = 0;
+	if (!*s) {
+		snprintf(bad, badsize, "(empty)");
+		return -EINVAL;
+	}
+	while (next_word(&p, ",", word, sizeof(word))) {
+		const char *name = word + 1;
+
+		if (word[0] != '+' && word[0] != '-') {
+			snprintf(bad, badsize, "%s", word);
+			return -EDOM;
+		}
+		if (strcasecmp(name, "all") == 0) {
+			m = all_caps_mask();
+		} else {
+			e = parse_cap(name, &cap);
+			if (e) {
+				snprintf(bad, badsize, "%s", name);
+				return e;
+			}
+			m = 1ULL << cap;
+		}
+		if (word[0] == '+') {
+			edit->add |= m;
+		} else {
+			edit->add &= ~m;
+			edit->keep &= ~m;
+		}
+	}
+	return 0;
+}
+
+unsigned long long apply_cap_edit(const struct cap_edit *edit,
+				  unsigned long long current)
+{
+	return ((current & edit->keep) | edit->add) & all_caps_mask();
+}
+
+int parse_capset_text(const char *s, unsigned long long *mask, char *bad,
+		      size_t badsize)
+{
+	char word[NAME_MAX_LEN];
+	unsigned long long m = 0;
+	const char *p = s;
+	size_t n = strspn(s, "0123456789abcdefABCDEF");
+	int cap, e;
+
+	/* As /proc shows it: 16 hexadecimal digits, or 0x... */
+	if ((n == 16 && !s[n]) ||
+	    (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+		*mask = strtoull(s, NULL, 16);
+		return 0;
+	}
+	if (!*s || strcasecmp(s, "none") == 0 || strcmp(s, "=") == 0) {
+		*mask = 0;
+		return 0;
+	}
+	while (next_word(&p, ", ", word, sizeof(word))) {
+		bool minus = word[0] == '-';
+		const char *name = word + (word[0] == '-' || word[0] == '+');
+		unsigned long long bit;
+
+		if (strcasecmp(name, "all") == 0) {
+			bit = all_caps_mask();
+		} else {
+			e = parse_cap(name, &cap);
+			if (e) {
+				snprintf(bad, badsize, "%s", name);
+				return e;
+			}
+			bit = 1ULL << cap;
+		}
+		if (minus)
+			m &= ~bit;
+		else
+			m |= bit;
+	}
+	*mask = m;
+	return 0;
+}
+
+void format_capset_fold(unsigned long long mask, char *buf, size_t size)
+{
+	unsigned long long all = all_caps_mask(), missing = all & ~mask;
+	char name[NAME_MAX_LEN];
+	size_t len;
+	int cap;
+
+	if (mask == 0 || (mask & ~all) || (mask & all) == all ||
+	    __builtin_popcountll(missing) >= __builtin_popcountll(mask)) {
+		format_capset(mask, buf, size);
+		return;
+	}
+	len = snprintf(buf, size, "all");
+	for (cap = 0; cap < 64 && len < size; cap++) {
+		if (!(missing & (1ULL << cap)))
+			continue;
+		format_cap(cap, name, sizeof(name));
+		len += snprintf(buf + len, size - len, ",-%s", name);
+	}
+}

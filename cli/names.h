@@ -69,6 +69,33 @@ void format_cap(int cap, char *buf, size_t size);
  * when every capability up to cap_last_cap is in it). */
 void format_capset(unsigned long long mask, char *buf, size_t size);
 
+/* Every capability up to cap_last_cap, as a mask. */
+unsigned long long all_caps_mask(void);
+/* A comma- (or space-) separated list of capabilities, or "all"; on an
+ * unknown name, the name is copied into BAD. */
+int parse_cap_list(const char *s, unsigned long long *mask, char *bad,
+		   size_t badsize);
+
+/* setpriv's edits of a set: "+cap_a,-cap_b,-all": the new set is
+ * (current & keep) | add. */
+struct cap_edit {
+	unsigned long long keep;
+	unsigned long long add;
+};
+
+/* -EDOM: an entry without its + or - (copied into BAD). */
+int parse_cap_edits(const char *s, struct cap_edit *edit, char *bad,
+		    size_t badsize);
+unsigned long long apply_cap_edit(const struct cap_edit *edit,
+				  unsigned long long current);
+/* A set as show prints it or a user writes it: "none", "all",
+ * "all,-cap_x", "cap_a,cap_b", 16 hexadecimal digits as /proc shows. */
+int parse_capset_text(const char *s, unsigned long long *mask, char *bad,
+		      size_t badsize);
+/* Like format_capset(), but a set missing only a few capabilities is
+ * written "all,-cap_x,-cap_y". */
+void format_capset_fold(unsigned long long mask, char *buf, size_t size);
+
 /* Signals: KILL, SIGKILL, sigkill, 9, RTMIN+3; 0 means none. */
 int parse_signal(const char *s, int *sig);
 

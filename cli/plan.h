@@ -13,8 +13,12 @@
 #include "allthreads.h"
 #include "names.h"
 
-/* Enough for one read per capability and a few more. */
-#define PLAN_MAX_STEPS 80
+/* As many as the engine takes: a `set` recipe drops up to 64 bounding
+ * capabilities and more. */
+#define PLAN_MAX_STEPS ALLTHREADS_MAX_STEPS
+/* Most /proc checks and notes one plan carries. */
+#define PLAN_MAX_EXPECT 16
+#define PLAN_MAX_NOTES 8
 
 enum step_role {
 	ROLE_READ,   /* a read: its result is the value shown */
@@ -37,9 +41,24 @@ enum value_format {
 /* What /proc/PID/task/TID/status must show after the change. */
 enum proc_check {
 	PROC_NONE,
-	PROC_EQUALS,	/* the field equals value */
-	PROC_BIT_SET,	/* bit `value` is set in the field's mask */
-	PROC_BIT_CLEAR, /* bit `value` is clear */
+	PROC_EQUALS,	 /* the field equals value */
+	PROC_BIT_SET,	 /* bit `value` is set in the field's mask */
+	PROC_BIT_CLEAR,	 /* bit `value` is clear */
+	PROC_MASK_SET,	 /* every bit of `value` is set */
+	PROC_MASK_CLEAR, /* every bit of `value` is clear */
+	PROC_IDS,	 /* Uid/Gid: each of ids[] that is not -1 */
+	PROC_GROUPS,	 /* Groups: the set in `groups` */
+};
+
+/* One thing /proc/PID/task/TID/status must show after the change. */
+struct proc_expect {
+	const char *field;
+	enum proc_check how;
+	int base; /* 10 or 16, as the field is written */
+	unsigned long long value;
+	long ids[4];
+	const unsigned *groups;
+	unsigned ngroups;
 };
 
 struct step {
@@ -71,12 +90,42 @@ struct plan {
 	/* Verification after a change. */
 	bool has_expect; /* ROLE_CHECK steps must read `expect` */
 	long expect;
-	const char *proc_field;
-	enum proc_check proc_how;
-	int proc_base; /* 10 or 16, as the field is written */
-	unsigned long long proc_value;
+	unsigned nexpect;
+	struct proc_expect expects[PLAN_MAX_EXPECT];
 	const char *comm; /* FMT_COMM change: the name to read back */
+
+	/* A credential change (set and the commands built on it): -v shows
+	 * each thread's /proc status before -> after, -J its attributes. */
+	bool status_diff;
+	/* A read answered from /proc/PID/task/TID/status (another process,
+	 * no helper needed): the field, and how to show it. */
+	const char *proc_read;
+
+	/* Memory the steps point to: every thread of allthreads shares it
+	 * (setgroups' list, capset's header and data, seccomp's program). */
+	unsigned *groups;
+	unsigned ngroups;
+	long capset_mem[8];
+	void *seccomp_prog;   /* struct sock_fprog, installed after the
+				 * steps with TSYNC from the calling thread */
+	void *seccomp_filter; /* its instructions */
+	unsigned seccomp_len;
+
+	/* Said on stderr (unless -q) and in the JSON "notes". */
+	unsigned nnotes;
+	char notes[PLAN_MAX_NOTES][192];
+	/* -n: why the change would fail on the target, or "". */
+	char predict[320];
 };
+
+/* Add a /proc check; NULL when the plan has no room. */
+struct proc_expect *plan_expect(struct plan *plan, const char *field,
+				enum proc_check how, int base,
+				unsigned long long value);
+void plan_note(struct plan *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Free what the plan owns (not the plan). */
+void plan_release(struct plan *plan);
 
 /* Append a step; NULL when the plan is full. */
 struct step *plan_add(struct plan *plan, enum step_role role, long nr,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -46,6 +47,44 @@ static struct step *add_prctl(struct plan *plan, enum step_role role,
 	long args[5] = { op, a2, a3, 0, 0 };
 
 	return plan_add(plan, role, SYS_prctl, 5, args, judge);
+}
+
+struct proc_expect *plan_expect(struct plan *plan, const char *field,
+				enum proc_check how, int base,
+				unsigned long long value)
+{
+	struct proc_expect *e;
+
+	if (plan->nexpect >= PLAN_MAX_EXPECT)
+		return NULL;
+	e = &plan->expects[plan->nexpect++];
+	memset(e, 0, sizeof(*e));
+	e->field = field;
+	e->how = how;
+	e->base = base;
+	e->value = value;
+	return e;
+}
+
+void plan_note(struct plan *plan, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (plan->nnotes >= PLAN_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(plan->notes[plan->nnotes++], sizeof(plan->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+void plan_release(struct plan *plan)
+{
+	free(plan->groups);
+	free(plan->seccomp_prog);
+	free(plan->seccomp_filter);
+	plan->groups = NULL;
+	plan->seccomp_prog = NULL;
+	plan->seccomp_filter = NULL;
 }
 
 static void name_step(struct step *st, const char *fmt, ...)
@@ -176,12 +215,8 @@ static int plan_number(struct plan *plan, const struct prctl_desc *d,
 		plan->has_expect = true;
 		plan->expect = v;
 	}
-	if (d->proc_field) {
-		plan->proc_field = d->proc_field;
-		plan->proc_how = PROC_EQUALS;
-		plan->proc_base = 10;
-		plan->proc_value = v;
-	}
+	if (d->proc_field)
+		plan_expect(plan, d->proc_field, PROC_EQUALS, 10, v);
 	return 0;
 }
 
@@ -276,10 +311,7 @@ static int plan_capbset(struct plan *plan, const struct prctl_desc *d,
 	name_step(st, "%s(%s)", d->set_name, cname);
 	plan->has_expect = true;
 	plan->expect = 0;
-	plan->proc_field = d->proc_field;
-	plan->proc_how = PROC_BIT_CLEAR;
-	plan->proc_base = 16;
-	plan->proc_value = cap;
+	plan_expect(plan, d->proc_field, PROC_BIT_CLEAR, 16, cap);
 	return 0;
 }
 
@@ -306,10 +338,7 @@ static int plan_ambient(struct plan *plan, const struct prctl_desc *d,
 			       PR_CAP_AMBIENT, op, 0);
 		name_step(st, "PR_CAP_AMBIENT(CLEAR_ALL)");
 		plan->change = true;
-		plan->proc_field = d->proc_field;
-		plan->proc_how = PROC_EQUALS;
-		plan->proc_base = 16;
-		plan->proc_value = 0;
+		plan_expect(plan, d->proc_field, PROC_EQUALS, 16, 0);
 		return 0;
 	}
 	if (argc != 3)
@@ -339,11 +368,9 @@ static int plan_ambient(struct plan *plan, const struct prctl_desc *d,
 	plan->change = true;
 	plan->has_expect = true;
 	plan->expect = op == PR_CAP_AMBIENT_RAISE;
-	plan->proc_field = d->proc_field;
-	plan->proc_how = op == PR_CAP_AMBIENT_RAISE ? PROC_BIT_SET :
-						      PROC_BIT_CLEAR;
-	plan->proc_base = 16;
-	plan->proc_value = cap;
+	plan_expect(plan, d->proc_field,
+		    op == PR_CAP_AMBIENT_RAISE ? PROC_BIT_SET : PROC_BIT_CLEAR,
+		    16, cap);
 	return 0;
 }
 

@@ -89,3 +89,65 @@ has_cap() {
 # A change that fails (EPERM) must leave no trace: the program after --
 # never runs, and the exit status is 1.
 RAN_MARK="PROGRAM-RAN"
+
+# fixture N [churn]: start the threaded target with N threads; sets $FPID.  It
+# exits by itself after 120 seconds; stop_fixture ends it sooner.
+fixture() {
+	local i
+	"${AT_FIXTURE:?AT_FIXTURE: the threaded fixture}" "$@" \
+		>"$T_TMP/fixture.out" &
+	FPID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/fixture.out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "Bail out! the fixture did not start"
+	exit 1
+}
+
+stop_fixture() {
+	kill "$FPID" 2>/dev/null
+	wait "$FPID" 2>/dev/null
+}
+
+# jq_ok FILTER DESC: the JSON in $out makes FILTER true.
+jq_ok() {
+	printf '%s' "$out" | jq -e "$1" >/dev/null
+	t_result $? "$2"
+}
+
+# A JSON object from allthreads that follows the one schema (allthreads(1),
+# JSON OUTPUT): every key, with its type.
+SCHEMA='
+  (keys == ["action","command","differ","dry_run","exit","items","name",
+            "notes","process_wide","program","steps","target","threads",
+            "value","verdict"])
+  and (.command | type == "string")
+  and (.target == null or ((.target | keys) == ["pid","self","tid"]))
+  and (.name == null or (.name | type == "string"))
+  and (.action | IN("read","change","call","show","check","list"))
+  and (.process_wide | type == "boolean")
+  and (.dry_run | type == "boolean")
+  and (.steps | type == "array")
+  and all(.steps[]; (keys == ["call","judge","nr","role","undo"]))
+  and (.verdict == null or (.verdict | IN("agree","partial","failed","differ")))
+  and (.exit | type == "number")
+  and (.value == null or (.value | type == "string"))
+  and (.threads | type == "array")
+  and all(.threads[]; (keys == ["attrs","error","old","results","state","tid","value"])
+      and (.tid | type == "number") and (.results | type == "array")
+      and (.attrs == null or ((.attrs | keys) == ["CapAmb","CapBnd","CapEff",
+          "CapInh","CapPrm","Gid","Groups","Name","NoNewPrivs","Seccomp",
+          "Seccomp_filters","Uid"])))
+  and (.program == null or (.program | type == "array"))
+  and (.differ | type == "array")
+  and (.notes | type == "array")
+  and (.items == null or all(.items[]; keys == ["description","name"]))
+'
+
+# schema_ok DESC: every line of $out is an object that follows the schema.
+schema_ok() {
+	printf '%s\n' "$out" | jq -e -s "length > 0 and all(.[]; $SCHEMA)" \
+		>/dev/null
+	t_result $? "$1"
+}

@@ -13,7 +13,7 @@ j = json.load(sys.stdin)
 sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"
 }
 
-keys="command target name action process_wide dry_run steps verdict exit value threads program"
+keys="command target name action process_wide dry_run steps verdict exit value threads program differ notes items"
 
 at -J prctl KEEP_CAPS
 rc_is 0 "-J read"
@@ -30,7 +30,7 @@ ok 'jsq "len(j[\"threads\"]) == 1 and j[\"threads\"][0][\"state\"] == \"ok\""' \
 	"-J read: one thread, ok"
 ok "jsq \"j['threads'][0]['tid'] == j['target']['pid']\"" \
 	"-J read: thread 0 is the calling thread"
-ok "jsq \"sorted(j['threads'][0]) == ['error', 'old', 'results', 'state', 'tid', 'value']\"" \
+ok "jsq \"sorted(j['threads'][0]) == ['attrs', 'error', 'old', 'results', 'state', 'tid', 'value']\"" \
 	"-J read: thread keys"
 if command -v jq >/dev/null; then
 	ok '[ "$(printf "%s" "$out" | jq -r .verdict)" = agree ]' \
@@ -96,4 +96,28 @@ rc_is 1 "-J syscall error"
 ok 'jsq "j[\"threads\"][0][\"results\"] == [-9] and \"Bad file descriptor\" in j[\"threads\"][0][\"error\"]"' \
 	"-J syscall error: -errno and the reason"
 
+
+# One schema for every command, checked with jq against SCHEMA (tap.sh):
+# the same keys, the same types, whatever the command.
+if command -v jq >/dev/null; then
+	for args in "prctl KEEP_CAPS" "--test-threads=2 prctl KEEP_CAPS 1" \
+		"-n prctl NO_NEW_PRIVS 1" "prctl CAPBSET" "syscall getpid" \
+		"--test-threads=2 show" "check" "check -e Seccomp=2" \
+		"list caps" "list prctl" "--test-threads=2 set --nnp" \
+		"-n set --nnp --keep-caps" "syscall close 9999" \
+		"seccomp --deny=ptrace" "-n seccomp --deny=ptrace"; do
+		# shellcheck disable=SC2086
+		at -J $args
+		schema_ok "-J $args: the one schema (exit $rc)"
+	done
+	at -J check -e NoNewPrivs=9
+	ok '[ -z "$out" ]' "-J: a usage error prints no JSON"
+	at -J --test-threads=2 set --keep-caps=1
+	jq_ok '.action == "change" and .verdict == "agree" and .exit == 0' \
+		"-J set: action, verdict, exit"
+	jq_ok 'all(.threads[]; .attrs != null and (.results | length) == 1)' \
+		"-J set: per-thread results and attrs"
+else
+	skip "the one schema" "jq is not installed"
+fi
 done_testing

@@ -186,7 +186,8 @@ out_like '3\. PR_GET_KEEPCAPS\(\) +check .*expect 1' \
 at -n prctl NO_NEW_PRIVS 1 -- sh -c "echo $RAN_MARK"
 rc_is 0 "--dry-run with PROGRAM"
 out_like 'undo: none \(one-way\)' "--dry-run: NO_NEW_PRIVS is one-way"
-out_like 'then verify NoNewPrivs' "--dry-run: the /proc verification"
+out_like 'then verify /proc/self/task/\*/status: NoNewPrivs is 1' \
+	"--dry-run: the /proc verification"
 out_like '^then exec: sh -c' "--dry-run: the program"
 out_unlike "^$RAN_MARK" "--dry-run: PROGRAM did not run"
 at -n prctl NO_NEW_PRIVS 1 -- sh -c 'grep NoNewPrivs /proc/self/status'

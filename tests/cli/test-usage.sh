@@ -17,7 +17,8 @@ at '-?'
 rc_is 0 "-? is --help"
 at --usage
 rc_is 0 "--usage"
-out_like '^Usage: allthreads .*--json' "--usage lists the options"
+out_like '^Usage: allthreads ' "--usage: the usage line"
+out_like -- '--json' "--usage lists the options"
 at --version
 rc_is 0 "--version"
 out_like '^allthreads [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the version"

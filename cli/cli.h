@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cli.h - what the parts of the allthreads command share: the options the
+ * command line filled in, the exit codes, the target, and the runner.
+ */
+#ifndef AT_CLI_H
+#define AT_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "allthreads.h"
+#include "plan.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_PARTIAL = 2,
+	EXIT_UNREACHABLE = 3,
+	EXIT_USAGE = 64,
+	EXIT_NOEXEC = 126,
+	EXIT_NOTFOUND = 127,
+};
+
+/* Most -p PIDs, and most check --expect. */
+#define MAX_PIDS 64
+#define MAX_EXPECT 32
+
+/* The change options of `set` (and of the commands that are one of them:
+ * setuid, caps, drop...), as written; compiled once the target is known,
+ * since setpriv's +/- edits start from the target's current sets. */
+struct set_args {
+	const char *setuid, *setgid;	   /* setuid(2), setgid(2) */
+	const char *resuid[3], *resgid[3]; /* setresuid(2): R E S */
+	const char *ruid, *euid, *reuid;   /* setpriv's */
+	const char *rgid, *egid, *regid;
+	const char *fsuid, *fsgid;
+	const char *groups; /* a list of names or numbers */
+	bool clear_groups, init_groups, keep_groups;
+	const char *inh_caps, *ambient_caps, *bounding_set; /* +/- edits */
+	const char *securebits;				    /* +/- or mask */
+	const char *keep_caps;				    /* 0|1 */
+	const char *caps;				    /* libcap text */
+	const char *drop_caps;				    /* CAP,...|all */
+	const char *dumpable;				    /* 0|1 */
+	bool nnp;
+	/* seccomp */
+	bool seccomp;
+	const char *deny;	    /* SYSCALL,... */
+	const char *deny_errno;	    /* errno name or number */
+	const char *default_action; /* allow|kill|kill-process|trap|log|errno:E */
+	const char *bpf;	    /* a file of struct sock_filter */
+};
+
+/* Everything the command line says, filled by argp through
+ * state->input. */
+struct opts {
+	bool json;
+	bool verbose;
+	bool quiet;
+	bool dry_run;
+	unsigned timeout_ms; /* 0: the engine's default */
+	enum allthreads_mismatch policy;
+	enum allthreads_judge judge; /* syscall --judge */
+	unsigned test_threads;
+	unsigned test_block;  /* how many of them block every signal */
+	pid_t pids[MAX_PIDS]; /* -p; none: allthreads itself */
+	unsigned npids;
+	pid_t tid;	 /* -t; 0: every thread */
+	bool in_command; /* parsing the command's own arguments */
+	char **cmd_argv; /* COMMAND and everything after it */
+	int cmd_argc;
+	char **args; /* the command's arguments, before `--` */
+	int nargs;
+	char **program;	     /* after `--`, or NULL */
+	const char *command; /* the command's name */
+	/* show */
+	const char *columns; /* -o */
+	bool raw;
+	bool no_headings;
+	/* check */
+	const char *expect[MAX_EXPECT];
+	unsigned nexpect;
+	struct set_args set;
+};
+
+/* Where a command acts: a process, or one of its threads. */
+struct target {
+	pid_t pid; /* the process (allthreads' own pid when self) */
+	pid_t tid; /* one thread only (-t), or 0 */
+	bool self; /* allthreads itself: changes run through the engine */
+	char root_note[160]; /* "names from /proc/PID/root/etc/passwd", or "" */
+};
+
+/* The command's verdict as the man page names it. */
+const char *verdict_name(enum allthreads_verdict v);
+const char *state_name(enum allthreads_thread_state s);
+
+/* Print S as a JSON string (null for NULL) on stdout. */
+void json_str(const char *s);
+/* The one schema (allthreads(1), JSON OUTPUT): json_begin() prints
+ * command, target, name, action, process_wide and dry_run; the caller
+ * then prints steps, verdict, exit, value and threads; json_end() prints
+ * program, differ and notes; the caller closes with items. */
+void json_begin(const struct opts *o, const char *command,
+		const struct target *tgt, const char *name, const char *action,
+		bool process_wide);
+struct tstatus;
+void json_attrs(const struct tstatus *t);
+void json_end(const struct opts *o, const struct plan *plan,
+	      const char *const *differ, unsigned ndiffer);
+
+/* show and check: every thread of TGT from /proc into SNAP, or an exit
+ * code after saying why not; and check's JSON, show's with a verdict and
+ * a reason per thread (ERRORS[i], or NULL). */
+struct snapshot;
+int read_target(const struct opts *o, const struct target *tgt,
+		struct snapshot *snap);
+void show_json_for_check(const struct opts *o, const struct target *tgt,
+			 const struct snapshot *snap, bool differ, int code,
+			 char *const *errors);
+
+/* Can PLAN, a read, be answered from /proc?  The status field, or NULL. */
+const char *proc_answer(const struct plan *plan);
+
+/* -p's list: numbers separated by commas or blanks (pidof's output). */
+int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max);
+/* Say why TGT cannot be reached (-ESRCH, -ENOENT no helper, -EACCES,
+ * -EPIPE); returns EXIT_UNREACHABLE. */
+int remote_unreachable(const struct target *tgt, int err);
+
+/* `allthreads: MSG` on stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run PLAN on TARGET (or print it under -n), verify, report, and exec
+ * PROGRAM; returns the exit code. */
+int carry_out(const struct opts *o, struct plan *plan,
+	      const struct target *tgt);
+
+/* Can TARGET be reached at all: exists, readable?  0, or an exit code
+ * after saying why. */
+int check_reachable(const struct target *tgt);
+
+/* The argp pieces every command's parser shares (allthreads.c): the
+ * global options, and the parser that keeps COMMAND's arguments intact. */
+extern const struct argp at_global_argp;
+extern const struct argp_child at_global_children[];
+int at_parse_root(int key, char *arg, struct argp_state *state);
+
+/* Commands: each returns an exit code, or -1 when PLAN is ready for
+ * carry_out(). */
+int cmd_syscall(const struct opts *o, struct plan *plan,
+		const struct target *tgt);
+int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt);
+int cmd_check(const struct opts *o, struct plan *plan,
+	      const struct target *tgt);
+int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt);
+/* set, and seccomp: the options in o->set. */
+int cmd_recipe(const struct opts *o, struct plan *plan,
+	       const struct target *tgt);
+int cmd_seccomp(const struct opts *o, struct plan *plan,
+		const struct target *tgt);
+/* setuid, caps, drop...: one of set's changes, from positional
+ * arguments. */
+int cmd_creds(const struct opts *o, struct plan *plan,
+	      const struct target *tgt);
+/* The seccomp filter ARGS asks for (--deny/--errno/--default-action, or
+ * --bpf FILE) into PLAN's seccomp program; -EINVAL with ERR on bad
+ * input. */
+int seccomp_compile(const struct set_args *args, struct plan *plan, char *err,
+		    size_t errsize);
+/* Compile ARGS (set's options) into PLAN for TGT. */
+int compile_recipe(const struct opts *o, const struct set_args *args,
+		   struct plan *plan, const struct target *tgt);
+
+extern const struct argp syscall_argp, show_argp, check_argp, list_argp,
+	set_argp, seccomp_argp, setuid_argp, setgid_argp, setresuid_argp,
+	setresgid_argp, setgroups_argp, setfsuid_argp, setfsgid_argp, caps_argp,
+	drop_argp, ambient_argp, bounding_argp, inheritable_argp;
+
+#endif /* AT_CLI_H */

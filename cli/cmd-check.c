@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * cmd-check.c - `allthreads check [--expect KEY=VALUE]...`: a gate for
+ * scripts and CI.  Exit 0 only when every thread agrees on its credentials
+ * and matches every expectation; otherwise exit 1 with one line per
+ * failing thread.  Read from /proc: any process, no helper.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "attrs.h"
+#include "cli.h"
+#include "ids.h"
+#include "names.h"
+
+static const struct argp_option check_options[] = {
+	{ "expect", 'e', "KEY=VALUE", 0,
+	  "every thread must show this (repeatable): Uid, Gid (or Ruid, "
+	  "Euid, Suid, Fsuid...), Groups, CapEff, CapPrm, CapInh, CapBnd, "
+	  "CapAmb, NoNewPrivs, Seccomp, Seccomp_filters, Name",
+	  0 },
+	{ NULL },
+};
+
+static int parse_check_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts *o = state->input;
+
+	if (key != 'e')
+		return at_parse_root(key, arg, state);
+	if (o->nexpect >= MAX_EXPECT)
+		argp_error(state, "--expect: more than %d", MAX_EXPECT);
+	o->expect[o->nexpect++] = arg;
+	return 0;
+}
+
+const struct argp check_argp = {
+	.options = check_options,
+	.parser = parse_check_opt,
+	.args_doc = "[KEY=VALUE...]",
+	.doc = "Exit 0 when every thread agrees on Uid, Gid, Groups, the "
+	       "capability sets, NoNewPrivs and Seccomp, and shows every "
+	       "--expect; exit 1 with one line per failing thread otherwise.  "
+	       "Values are written as show prints them or as you would give "
+	       "them: user and group names (looked up in the target's "
+	       "/etc), capability lists (\"none\", \"all\", "
+	       "\"cap_net_bind_service\", \"all,-cap_sys_admin\").\v"
+	       "Examples:\n"
+	       "  allthreads check -p \"$(pidof app)\" --expect NoNewPrivs=1 "
+	       "--expect CapEff=none\n"
+	       "  allthreads check -p 1234 -e Uid=www-data -e Seccomp=2",
+	.children = at_global_children,
+};
+
+/* One expectation, parsed. */
+struct expectation {
+	const char *text; /* as written */
+	enum attr attr;
+	int sub; /* Uid/Gid: 0..3 for one of r, e, s, fs; -1 all four */
+	long ids[4];
+	unsigned long long mask;
+	long num;
+	unsigned *groups;
+	unsigned ngroups;
+	const char *str;
+};
+
+static const char *const id_subs[] = { "r", "e", "s", "fs" };
+
+/* Ruid, Euid, Suid, Fsuid and the gid ones. */
+static int find_sub(const char *key, enum attr *attr)
+{
+	char name[16];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "%suid", id_subs[i]);
+		if (strcasecmp(key, name) == 0) {
+			*attr = ATTR_UID;
+			return i;
+		}
+		snprintf(name, sizeof(name), "%sgid", id_subs[i]);
+		if (strcasecmp(key, name) == 0) {
+			*attr = ATTR_GID;
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int bad_value(const char *text, const char *why)
+{
+	return usage_error("--expect: %s: %s", text, why);
+}
+
+static int parse_idlist(struct idview *v, struct expectation *e,
+			const char *val)
+{
+	bool gid = e->attr == ATTR_GID;
+	char word[128];
+	const char *p = val;
+	int n = 0, err;
+
+	if (!strchr(val, ',')) {
+		err = gid ? resolve_gid(v, val, false, &e->ids[0]) :
+			    resolve_uid(v, val, false, &e->ids[0]);
+		if (err)
+			return bad_value(e->text, gid ? "no such group" :
+							"no such user");
+		e->ids[1] = e->ids[2] = e->ids[3] = e->ids[0];
+		return 0;
+	}
+	if (e->sub >= 0)
+		return bad_value(e->text, "one id");
+	while (n < 4) {
+		size_t len = strcspn(p, ",");
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		if (strcmp(word, "*") == 0)
+			e->ids[n] = -1;
+		else if ((gid ? resolve_gid(v, word, false, &e->ids[n]) :
+				resolve_uid(v, word, false, &e->ids[n])))
+			return bad_value(e->text, "no such id");
+		n++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n != 4)
+		return bad_value(e->text, "one id, or four: real,effective,"
+					  "saved,fs (* for any)");
+	return 0;
+}
+
+static int parse_expectation(struct idview *v, const char *text,
+			     struct expectation *e)
+{
+	const char *eq = strchr(text, '=');
+	char key[64], bad[64], near[256] = "";
+	const char *val;
+	int a, err;
+
+	memset(e, 0, sizeof(*e));
+	e->text = text;
+	e->sub = -1;
+	if (!eq || eq == text || (size_t)(eq - text) >= sizeof(key))
+		return usage_error("--expect: %s: not KEY=VALUE (e.g. "
+				   "NoNewPrivs=1)",
+				   text);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - text), text);
+	val = eq + 1;
+	e->sub = find_sub(key, &e->attr);
+	if (e->sub < 0) {
+		a = attr_find(key);
+		if (a < 0 || a == ATTR_TID || a == ATTR_THREADS) {
+			unsigned best = 99, d, i;
+
+			for (i = ATTR_COMM; i < NR_ATTRS; i++) {
+				d = name_distance(key, at_attrs[i].key);
+				if (d < best)
+					best = d;
+			}
+			for (i = ATTR_COMM; i < NR_ATTRS; i++)
+				if (name_distance(key, at_attrs[i].key) <=
+				    best + 1)
+					snprintf(near + strlen(near),
+						 sizeof(near) - strlen(near),
+						 "%s%s", near[0] ? ", " : "",
+						 at_attrs[i].key);
+			return usage_error("--expect: %s: unknown key "
+					   "(nearest: %s)",
+					   key, near);
+		}
+		e->attr = a;
+	}
+	switch (e->attr) {
+	case ATTR_UID:
+	case ATTR_GID:
+		return parse_idlist(v, e, val);
+	case ATTR_GROUPS:
+		if (!*val || strcasecmp(val, "none") == 0)
+			return 0;
+		err = resolve_groups(v, val, &e->groups, &e->ngroups, bad,
+				     sizeof(bad));
+		if (err)
+			return usage_error("--expect: %s: %s: no such group",
+					   text, bad);
+		return 0;
+	case ATTR_CAPEFF:
+	case ATTR_CAPPRM:
+	case ATTR_CAPINH:
+	case ATTR_CAPBND:
+	case ATTR_CAPAMB:
+		err = parse_capset_text(val, &e->mask, bad, sizeof(bad));
+		if (err == -ERANGE)
+			return usage_error("--expect: %s: %s: out of range "
+					   "(0..%d)",
+					   text, bad, last_cap());
+		if (err) {
+			suggest_cap(bad, near, sizeof(near));
+			return usage_error("--expect: %s: %s: unknown "
+					   "capability (nearest: %s)",
+					   text, bad, near);
+		}
+		return 0;
+	case ATTR_NNP:
+	case ATTR_FILTERS:
+		if (parse_long(val, &e->num) || e->num < 0 ||
+		    (e->attr == ATTR_NNP && e->num > 1))
+			return bad_value(text, e->attr == ATTR_NNP ?
+						       "not 0 or 1" :
+						       "not a count");
+		return 0;
+	case ATTR_SECCOMP:
+		if (strcasecmp(val, "disabled") == 0 ||
+		    strcasecmp(val, "off") == 0)
+			e->num = 0;
+		else if (strcasecmp(val, "strict") == 0)
+			e->num = 1;
+		else if (strcasecmp(val, "filter") == 0)
+			e->num = 2;
+		else if (parse_long(val, &e->num) || e->num < 0 || e->num > 2)
+			return bad_value(text, "not 0 (disabled), 1 (strict) "
+					       "or 2 (filter)");
+		return 0;
+	case ATTR_COMM:
+		e->str = val;
+		return 0;
+	default:
+		return bad_value(text, "not something check compares");
+	}
+}
+
+static bool has_group(const struct tstatus *t, unsigned g)
+{
+	unsigned i;
+
+	for (i = 0; i < t->ngroups; i++)
+		if (t->groups[i] == g)
+			return true;
+	return false;
+}
+
+static bool holds(const struct expectation *e, const struct tstatus *t)
+{
+	const long *ids = e->attr == ATTR_UID ? t->uid : t->gid;
+	static const enum capset_index sets[] = {
+		[ATTR_CAPEFF] = CAP_EFF, [ATTR_CAPPRM] = CAP_PRM,
+		[ATTR_CAPINH] = CAP_INH, [ATTR_CAPBND] = CAP_BND,
+		[ATTR_CAPAMB] = CAP_AMB,
+	};
+	unsigned i;
+
+	switch (e->attr) {
+	case ATTR_UID:
+	case ATTR_GID:
+		if (e->sub >= 0)
+			return ids[e->sub] == e->ids[0];
+		for (i = 0; i < 4; i++)
+			if (e->ids[i] >= 0 && ids[i] != e->ids[i])
+				return false;
+		return true;
+	case ATTR_GROUPS:
+		if (t->ngroups != e->ngroups)
+			return false;
+		for (i = 0; i < e->ngroups; i++)
+			if (!has_group(t, e->groups[i]))
+				return false;
+		return true;
+	case ATTR_CAPEFF:
+	case ATTR_CAPPRM:
+	case ATTR_CAPINH:
+	case ATTR_CAPBND:
+	case ATTR_CAPAMB:
+		return t->cap[sets[e->attr]] == e->mask;
+	case ATTR_NNP:
+		return t->nnp == e->num;
+	case ATTR_FILTERS:
+		return t->filters == e->num;
+	case ATTR_SECCOMP:
+		return t->seccomp == e->num;
+	case ATTR_COMM:
+		return strcmp(t->comm, e->str) == 0;
+	default:
+		return true;
+	}
+}
+
+static void add_reason(char **reason, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void add_reason(char **reason, const char *fmt, ...)
+{
+	char buf[2048], *n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (asprintf(&n, "%s%s%s", *reason ? *reason : "", *reason ? "; " : "",
+		     buf) < 0)
+		return;
+	free(*reason);
+	*reason = n;
+}
+
+/* The thread the others are compared with: the main thread, or the
+ * first. */
+static unsigned reference(const struct snapshot *snap, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < snap->n; i++)
+		if (snap->t[i].tid == pid)
+			return i;
+	return 0;
+}
+
+int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
+{
+	struct expectation ex[MAX_EXPECT * 2];
+	const char *texts[MAX_EXPECT * 2];
+	struct snapshot snap;
+	struct idview view;
+	char **reasons = NULL, a[2048], b[2048];
+	unsigned i, k, n = 0, failing = 0, ref;
+	bool differ = false;
+	int code, c;
+
+	for (i = 0; i < o->nexpect; i++)
+		texts[n++] = o->expect[i];
+	for (c = 0; c < o->nargs && n < MAX_EXPECT * 2; c++)
+		texts[n++] = o->args[c];
+	idview_init(&view, tgt->self ? 0 : tgt->pid);
+	for (i = 0; i < n; i++) {
+		code = parse_expectation(&view, texts[i], &ex[i]);
+		if (code) {
+			while (i--)
+				free(ex[i].groups);
+			return code;
+		}
+	}
+	if (view.used_foreign && !o->quiet)
+		fprintf(stderr,
+			"allthreads: note: names resolved in pid %d's own /etc "
+			"(its root is not ours)\n",
+			tgt->pid);
+	code = read_target(o, tgt, &snap);
+	if (code)
+		goto out_ex;
+	reasons = calloc(snap.n ? snap.n : 1, sizeof(*reasons));
+	if (!reasons) {
+		code = EXIT_FAILED;
+		goto out_snap;
+	}
+	ref = reference(&snap, tgt->pid);
+	for (i = 0; i < snap.n; i++) {
+		const struct tstatus *t = &snap.t[i];
+
+		for (c = 0; c < NR_ATTRS && i != ref; c++) {
+			if (!at_attrs[c].credential)
+				continue;
+			attr_format(c, t, a, sizeof(a));
+			attr_format(c, &snap.t[ref], b, sizeof(b));
+			if (strcmp(a, b) == 0)
+				continue;
+			differ = true;
+			add_reason(&reasons[i], "%s is %s, thread %d has %s",
+				   at_attrs[c].key, a, snap.t[ref].tid, b);
+		}
+		for (k = 0; k < n; k++) {
+			const char *eq = strchr(ex[k].text, '=');
+
+			if (holds(&ex[k], t))
+				continue;
+			attr_format(ex[k].attr, t, a, sizeof(a));
+			if (ex[k].sub >= 0)
+				snprintf(a, sizeof(a), "%ld",
+					 (ex[k].attr == ATTR_UID ?
+						  t->uid :
+						  t->gid)[ex[k].sub]);
+			add_reason(&reasons[i], "%.*s is %s, expected %s",
+				   (int)(eq - ex[k].text), ex[k].text, a,
+				   eq + 1);
+		}
+		if (reasons[i])
+			failing++;
+	}
+	code = failing ? EXIT_FAILED : EXIT_OK;
+	if (o->json) {
+		show_json_for_check(o, tgt, &snap, differ || failing, code,
+				    reasons);
+	} else {
+		for (i = 0; i < snap.n; i++)
+			if (reasons[i])
+				printf("tid %d: %s\n", snap.t[i].tid,
+				       reasons[i]);
+		if (failing && !o->quiet)
+			fprintf(stderr,
+				"allthreads: check: pid %d: %u of %u "
+				"thread(s) fail\n",
+				tgt->pid, failing, snap.n);
+		else if (o->verbose)
+			printf("pid %d: %u thread(s) agree%s\n", tgt->pid,
+			       snap.n, n ? " and match every expectation" : "");
+	}
+	for (i = 0; i < snap.n; i++)
+		free(reasons[i]);
+	free(reasons);
+out_snap:
+	snapshot_free(&snap);
+out_ex:
+	for (i = 0; i < n; i++)
+		free(ex[i].groups);
+	(void)plan;
+	return code;
+}

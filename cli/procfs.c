@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * procfs.c - per-thread credentials from /proc/PID/task/TID/status.  A
+ * thread can exit between the listing and the read: it is counted as
+ * vanished, never an error.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+/* A status file is a few kilobytes; Groups can be long. */
+#define STATUS_MAX (256 * 1024)
+
+void task_path(char *buf, size_t size, pid_t pid, pid_t tid, const char *file)
+{
+	if (pid)
+		snprintf(buf, size, "/proc/%d/task/%d/%s", pid, tid, file);
+	else
+		snprintf(buf, size, "/proc/self/task/%d/%s", tid, file);
+}
+
+/* Read all of PATH into a new NUL-terminated buffer. */
+static int read_all(const char *path, char **out)
+{
+	size_t len = 0, cap = 8192;
+	char *buf, *nb;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf)
+		goto out_nomem;
+	for (;;) {
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len + 1 == cap) {
+			if (cap >= STATUS_MAX)
+				break;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto out_nomem;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+out_nomem:
+	free(buf);
+	close(fd);
+	return -ENOMEM;
+}
+
+int read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/* The value after "FIELD:" in TEXT, up to the end of the line, or NULL. */
+static const char *find_field(const char *text, const char *field, size_t *len)
+{
+	size_t flen = strlen(field);
+	const char *line;
+
+	for (line = text; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			line += flen + 1;
+			line += strspn(line, " \t");
+			*len = strcspn(line, "\n");
+			return line;
+		}
+	}
+	return NULL;
+}
+
+int proc_status_field(pid_t pid, pid_t tid, const char *field, char *out,
+		      size_t size)
+{
+	const char *v;
+	char path[64];
+	char *text;
+	size_t len;
+	int err;
+
+	task_path(path, sizeof(path), pid, tid, "status");
+	err = read_all(path, &text);
+	if (err)
+		return err;
+	v = find_field(text, field, &len);
+	if (v)
+		snprintf(out, size, "%.*s", (int)len, v);
+	free(text);
+	return v ? 0 : -ENOENT;
+}
+
+static void parse_ids(const char *v, long ids[4])
+{
+	char *end;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		ids[i] = v ? strtol(v, &end, 10) : -1;
+		if (v)
+			v = end;
+	}
+}
+
+void parse_status(const char *text, struct tstatus *t)
+{
+	static const char *const capnames[NR_CAPSETS] = {
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+	};
+	const char *v, *p;
+	size_t len;
+	unsigned i;
+
+	v = find_field(text, "Name", &len);
+	snprintf(t->comm, sizeof(t->comm), "%.*s", v ? (int)len : 0,
+		 v ? v : "");
+	v = find_field(text, "State", &len);
+	t->state = v ? *v : '?';
+	parse_ids(find_field(text, "Uid", &len), t->uid);
+	parse_ids(find_field(text, "Gid", &len), t->gid);
+	for (i = 0; i < NR_CAPSETS; i++) {
+		v = find_field(text, capnames[i], &len);
+		t->cap[i] = v ? strtoull(v, NULL, 16) : 0;
+	}
+	v = find_field(text, "NoNewPrivs", &len);
+	t->nnp = v ? atoi(v) : -1;
+	v = find_field(text, "Seccomp", &len);
+	t->seccomp = v ? atoi(v) : -1;
+	v = find_field(text, "Seccomp_filters", &len);
+	t->filters = v ? atoi(v) : -1;
+	free(t->groups);
+	t->groups = NULL;
+	t->ngroups = 0;
+	v = find_field(text, "Groups", &len);
+	if (!v || !len)
+		return;
+	t->groups = calloc(len / 2 + 1, sizeof(*t->groups));
+	if (!t->groups)
+		return;
+	for (p = v; p < v + len;) {
+		char *end;
+		unsigned long g = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		t->groups[t->ngroups++] = g;
+		p = end;
+	}
+}
+
+int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t)
+{
+	char path[64];
+	char *text;
+	int err;
+
+	task_path(path, sizeof(path), pid, tid, "status");
+	err = read_all(path, &text);
+	if (err)
+		return err;
+	t->tid = tid;
+	parse_status(text, t);
+	free(text);
+	return 0;
+}
+
+int proc_list_tasks(pid_t pid, pid_t **tids)
+{
+	size_t n = 0, cap = 64;
+	struct dirent *de;
+	pid_t *v, *nv;
+	char path[64];
+	DIR *dir;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/task");
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		goto out_nomem;
+	while ((de = readdir(dir))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			nv = realloc(v, 2 * cap * sizeof(*v));
+			if (!nv)
+				goto out_nomem;
+			v = nv;
+			cap *= 2;
+		}
+		v[n++] = atoi(de->d_name);
+	}
+	closedir(dir);
+	*tids = v;
+	return n;
+out_nomem:
+	free(v);
+	closedir(dir);
+	return -ENOMEM;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct tstatus *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
+{
+	pid_t *tids = NULL;
+	int n, i, err;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->pid = pid;
+	if (tid) {
+		tids = malloc(sizeof(*tids));
+		if (!tids)
+			return -ENOMEM;
+		tids[0] = tid;
+		n = 1;
+	} else {
+		n = proc_list_tasks(pid, &tids);
+		if (n < 0)
+			return n;
+	}
+	snap->t = calloc(n ? n : 1, sizeof(*snap->t));
+	if (!snap->t) {
+		free(tids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct tstatus *t = &snap->t[snap->n];
+
+		err = proc_read_tstatus(pid, tids[i], t);
+		if (err == -ENOENT || err == -ESRCH) {
+			/* Exited since the listing. */
+			snap->vanished++;
+			continue;
+		}
+		if (err) {
+			free(tids);
+			snapshot_free(snap);
+			return err;
+		}
+		snap->n++;
+	}
+	free(tids);
+	if (tid && snap->n == 0) {
+		snapshot_free(snap);
+		return -ESRCH;
+	}
+	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	return 0;
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+	unsigned i;
+
+	for (i = 0; i < snap->n; i++)
+		free(snap->t[i].groups);
+	free(snap->t);
+	snap->t = NULL;
+	snap->n = 0;
+}
+
+pid_t proc_tgid(pid_t tid)
+{
+	char path[64];
+	const char *v;
+	size_t len;
+	char *text;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (read_all(path, &text))
+		return -ESRCH;
+	v = find_field(text, "Tgid", &len);
+	pid = v ? atoi(v) : -ESRCH;
+	free(text);
+	return pid;
+}

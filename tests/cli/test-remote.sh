@@ -1,0 +1,80 @@
+#!/bin/bash
+# test-remote.sh - -p PID: reads straight from /proc for any process;
+# changes through the allthreads helper in the target (exit 3 with a
+# one-line reason when there is none); never a false success.
+. "$(dirname "$0")/tap.sh"
+
+fixture 4
+at -p "$FPID" prctl NO_NEW_PRIVS
+rc_is 0 "-p read from /proc: NO_NEW_PRIVS"
+ok '[ "$(printf "%s\n" "$out" | grep -c " 1$")" = 1 ]' \
+	"-p read: one thread has NO_NEW_PRIVS (they differ)"
+at -p "$FPID" prctl NAME
+out_like ' odd-one$' "-p read: thread names"
+at -p "$FPID" prctl CAPBSET_READ net_bind_service
+rc_is 0 "-p read: CAPBSET_READ from CapBnd"
+at -p "$FPID" -J prctl CAPBSET
+schema_ok "-p read -J: the schema"
+at -p "$FPID" prctl KEEP_CAPS
+rc_is 3 "-p read /proc does not show: needs the helper"
+err_like "^allthreads: $FPID: no allthreads helper in this process \(start it with \`allthreads run\`\)$" \
+	"no helper: the one-line reason"
+at -p "$FPID" prctl KEEP_CAPS 1
+rc_is 3 "-p change without a helper: exit 3"
+at -p "$FPID" set --nnp
+rc_is 3 "-p set without a helper: exit 3"
+at -p "$FPID" setuid 0
+rc_is 3 "-p setuid without a helper: exit 3"
+at -p "$FPID" check -e NoNewPrivs=0
+rc_is 1 "nothing changed: one thread still has NoNewPrivs 1 only"
+at -p "$FPID" -n set --nnp --keep-caps
+rc_is 0 "-p --dry-run needs no helper"
+out_like "On every thread of pid $FPID" "-p --dry-run: names the target"
+stop_fixture
+
+pid=$(sh -c 'echo $$')
+at -p "$pid" prctl KEEP_CAPS 1
+rc_is 3 "-p of a process that is gone"
+err_like "^allthreads: $pid: no such process$" "no such process"
+at -p "$pid" set --nnp
+rc_is 3 "-p set of a process that is gone"
+
+if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
+	LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 2 >"$T_TMP/fixture.out" &
+	FPID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/fixture.out" && break
+		sleep 0.05
+	done
+	if ! grep -q '^ready' "$T_TMP/fixture.out"; then
+		echo "Bail out! the fixture did not start with the helper"
+		exit 1
+	fi
+	at -p "$FPID" -v prctl KEEP_CAPS 1
+	rc_is 0 "through the helper: KEEP_CAPS 1"
+	n=$(ls /proc/$FPID/task | wc -l)
+	ok '[ "$n" -ge 3 ] && [ "$(printf "%s\n" "$out" | grep -Ec " [01] -> 1$")" = "$n" ]' \
+		"through the helper: every thread ($n), old -> new"
+	at -p "$FPID" prctl KEEP_CAPS
+	ok '[ "$out" = "all 1" ]' "through the helper: read KEEP_CAPS back"
+	at -p "$FPID" -J set --nnp --keep-caps=0
+	rc_is 0 "through the helper: set --nnp"
+	jq_ok '(.threads | length) >= 3 and all(.threads[]; .attrs.NoNewPrivs == 1)' \
+		"through the helper: NoNewPrivs on every thread (/proc)"
+	schema_ok "through the helper: the schema"
+	at -p "$FPID" seccomp --deny=ptrace
+	rc_is 0 "through the helper: seccomp"
+	at -p "$FPID" check -e NoNewPrivs=1 -e Seccomp=2
+	rc_is 0 "check: every thread hardened"
+	if command -v setpriv >/dev/null && has_cap 7; then
+		run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+			"$AT" -p "$FPID" prctl KEEP_CAPS 1
+		rc_is 3 "another user may not drive the helper"
+	else
+		skip "another user may not drive the helper" "no setpriv"
+	fi
+	stop_fixture
+else
+	skip "through the helper" "this build has no helper"
+fi
+done_testing
