@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: sets up what it needs (Debian packages, as root), builds, and
-# shows a multi-threaded process whose privileges are changed on every
-# thread, per thread, before and after.
+# The demo: sets up what it needs (Debian packages, as root), builds, then
+# starts a multi-threaded service under `allthreads run`, shows every
+# thread's credentials, drops the privileges of all its threads from
+# outside with one command, shows them again and checks them.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" = 0 ] && { ! command -v meson >/dev/null ||
@@ -13,4 +14,29 @@ if [ "$(id -u)" = 0 ] && { ! command -v meson >/dev/null ||
 fi
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
-exec build/examples/allthreads-demo
+
+at=build/cli/allthreads
+out=$(mktemp)
+trap 'kill "$pid" 2>/dev/null; rm -f "$out"' EXIT
+"$at" run build/examples/allthreads-demo-service 4 >"$out" &
+pid=$!
+for _ in $(seq 100); do
+	grep -q '^ready' "$out" && break
+	sleep 0.05
+done
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+echo "A service with $(ls /proc/$pid/task | wc -l) threads (pid $pid), started with \`allthreads run\`:"
+say "$at" -p "$pid" show
+if [ "$(id -u)" = 0 ]; then
+	say "$at" -v -p "$pid" set --nnp --bounding-set=-all \
+		--clear-groups --regid=nogroup --reuid=nobody
+	say "$at" -p "$pid" show
+	say "$at" -p "$pid" check -e Uid=nobody -e CapEff=none -e CapBnd=none \
+		-e NoNewPrivs=1
+else
+	say "$at" -v -p "$pid" set --nnp --keep-caps=1
+	say "$at" -p "$pid" show
+	say "$at" -p "$pid" check -e NoNewPrivs=1
+fi
+echo "every thread changed and verified (exit $?)"

@@ -251,6 +251,8 @@ static const struct argp root_argp = {
 	       "  set OPTION...             several changes, one visit, in a\n"
 	       "                            fixed safe order (setpriv's options)\n"
 	       "  syscall NAME|NR [ARG...]  any system call\n"
+	       "  run [--] PROGRAM [ARG...] exec PROGRAM with the helper\n"
+	       "                            preloaded, so -p PID reaches it\n"
 	       "  list caps|securebits|prctl|syscalls|columns|keys|commands\n"
 	       "\n"
 	       "prctl names (any case; PR_, PR_SET_, PR_GET_ optional):\n"
@@ -554,6 +556,9 @@ int main(int argc, char **argv)
 
 	if (argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &o))
 		return EXIT_USAGE;
+	/* run execs a new program: no target, no plan. */
+	if (strcmp(o.cmd_argv[0], "run") == 0)
+		return at_cmd_run(&o, o.cmd_argc - 1, o.cmd_argv + 1);
 	cmd = find_command(o.cmd_argv[0]);
 	if (!cmd)
 		return EXIT_USAGE;

@@ -162,6 +162,9 @@ int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
 int cmd_seccomp(const struct opts *o, struct plan *plan,
 		const struct target *tgt);
+/* run: exec ARGV (after its own options) with the helper preloaded;
+ * returns only on failure. */
+int at_cmd_run(const struct opts *o, int argc, char **argv);
 /* setuid, caps, drop...: one of set's changes, from positional
  * arguments. */
 int cmd_creds(const struct opts *o, struct plan *plan,

@@ -35,7 +35,8 @@ static const char *const command_names[] = {
 	"show",	     "check",	 "list",	"prctl",     "syscall",
 	"set",	     "setuid",	 "setgid",	"setresuid", "setresgid",
 	"setgroups", "setfsuid", "setfsgid",	"caps",	     "drop",
-	"ambient",   "bounding", "inheritable", "seccomp",   NULL,
+	"ambient",   "bounding", "inheritable", "seccomp",   "run",
+	NULL,
 };
 
 static const char *const secbits[] = {

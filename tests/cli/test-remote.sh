@@ -77,4 +77,45 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 else
 	skip "through the helper" "this build has no helper"
 fi
+
+# allthreads run: the same process, with the helper preloaded.
+at run
+rc_is 64 "run without PROGRAM: usage"
+at -p 1 run true
+rc_is 64 "run takes no target"
+at run /nonexistent/program
+rc_is 127 "run: PROGRAM not found"
+if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
+	ALLTHREADS_HELPER=$AT_HELPER "$AT" run -- "$AT_FIXTURE" 3 \
+		>"$T_TMP/run.out" &
+	FPID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/run.out" && break
+		sleep 0.05
+	done
+	ok 'grep -q "^ready" "$T_TMP/run.out"' "run: the fixture started"
+	ok 'grep -q allthreads-helper "/proc/$FPID/maps"' \
+		"run: the same pid (\$!) has the helper mapped"
+	at -p "$FPID" prctl KEEP_CAPS 1
+	rc_is 0 "run then -p: KEEP_CAPS 1 on every thread"
+	at -p "$FPID" prctl KEEP_CAPS
+	ok '[ "$out" = "all 1" ]' "run then -p: read back"
+	at -p "$FPID" syscall getppid
+	rc_is 1 "run without --allow-raw: a raw syscall is refused"
+	kill "$FPID" 2>/dev/null
+	wait "$FPID" 2>/dev/null
+	ALLTHREADS_HELPER=$AT_HELPER "$AT" run --allow-raw "$AT_FIXTURE" 2 \
+		>"$T_TMP/run2.out" &
+	FPID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/run2.out" && break
+		sleep 0.05
+	done
+	at -p "$FPID" syscall getppid
+	rc_is 0 "run --allow-raw: the raw syscall is served"
+	kill "$FPID" 2>/dev/null
+	wait "$FPID" 2>/dev/null
+else
+	skip "allthreads run" "this build has no helper"
+fi
 done_testing
