@@ -94,9 +94,6 @@ struct target {
 	char root_note[160]; /* "names from /proc/PID/root/etc/passwd", or "" */
 };
 
-/* The command's verdict as the man page names it. */
-const char *verdict_name(enum allthreads_verdict v);
-const char *state_name(enum allthreads_thread_state s);
 
 /* Print S as a JSON string (null for NULL) on stdout. */
 void json_str(const char *s);

@@ -296,6 +296,29 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 	return 0;
 }
 
+int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
+{
+	pid_t *tids = NULL;
+	int n, i;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->pid = pid;
+	n = proc_list_tasks(pid, &tids);
+	if (n < 0)
+		return n;
+	snap->t = calloc(n ? n : 1, sizeof(*snap->t));
+	if (!snap->t) {
+		free(tids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		snap->t[i].tid = tids[i];
+	snap->n = (unsigned)n;
+	free(tids);
+	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	return 0;
+}
+
 void snapshot_free(struct snapshot *snap)
 {
 	unsigned i;

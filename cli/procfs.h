@@ -39,6 +39,9 @@ struct snapshot {
 
 /* Read every thread of PID (only TID when TID != 0). */
 int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap);
+/* Only the TIDs of every thread of PID (the cheap sweep): the other
+ * fields of each entry are left zero. */
+int proc_snapshot_tids(pid_t pid, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
 /* Parse the text of a status file into T. */
 void parse_status(const char *text, struct tstatus *t);

@@ -59,38 +59,6 @@ static const char *errno_name(long err)
 	return name ? name : "error";
 }
 
-const char *state_name(enum allthreads_thread_state s)
-{
-	static const char *const names[] = {
-		[ALLTHREADS_T_OK] = "ok",
-		[ALLTHREADS_T_FAILED] = "failed",
-		[ALLTHREADS_T_BLOCKED] = "blocked",
-		[ALLTHREADS_T_TIMEOUT] = "timeout",
-		[ALLTHREADS_T_QUEUE_FULL] = "queue-full",
-		[ALLTHREADS_T_ZOMBIE] = "zombie",
-		[ALLTHREADS_T_EXITED] = "exited",
-		[ALLTHREADS_T_UNDONE] = "undone",
-		[ALLTHREADS_T_NOT_RUN] = "not-run",
-	};
-
-	if ((unsigned)s < sizeof(names) / sizeof(names[0]) && names[s])
-		return names[s];
-	return "unknown";
-}
-
-const char *verdict_name(enum allthreads_verdict v)
-{
-	switch (v) {
-	case ALLTHREADS_AGREE:
-		return "agree";
-	case ALLTHREADS_PARTIAL:
-		return "partial";
-	case ALLTHREADS_FAILED:
-		return "failed";
-	}
-	return "unknown";
-}
-
 static const char *role_name(enum step_role r)
 {
 	static const char *const names[] = {
@@ -410,7 +378,7 @@ static void print_json(const struct opts *o, const struct plan *plan,
 	printf(",\"verdict\":");
 	json_str(out->ran || (!o->dry_run && plan->format == FMT_COMM) ||
 				 (!o->dry_run && plan->proc_read) ?
-			 verdict_name(out->verdict) :
+			 allthreads_verdict_name(out->verdict) :
 			 NULL);
 	printf(",\"exit\":%d,\"value\":", out->exit);
 	json_str(out->folded);
@@ -419,7 +387,8 @@ static void print_json(const struct opts *o, const struct plan *plan,
 		const struct row *row = &out->rows[i];
 
 		printf("%s{\"tid\":%d,\"state\":\"%s\",\"results\":[",
-		       i ? "," : "", row->tid, state_name(row->state));
+		       i ? "," : "", row->tid,
+		       allthreads_thread_state_name(row->state));
 		for (s = 0; s < row->nrun && s < plan->nsteps; s++)
 			printf("%s%ld", s ? "," : "", row->res[s]);
 		printf("],\"value\":");
@@ -979,9 +948,13 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 		}
 	}
 	/* The cheap sweep, always: a thread the run missed is a failure;
-	 * and the full read-back of every thread's status. */
+	 * the full read-back of every thread's status where /proc shows
+	 * what changed, or the output wants it (-J, -v). */
 	snapshot_free(snap);
-	err = proc_snapshot(out->procpid, 0, snap);
+	if (plan->nexpect || plan->comm || plan->status_diff || o->json)
+		err = proc_snapshot(out->procpid, 0, snap);
+	else
+		err = proc_snapshot_tids(out->procpid, snap);
 	if (err) {
 		fprintf(stderr, "allthreads: /proc/%s/task: %s\n",
 			out->tgt->self ? "self" : "PID", strerror(-err));
@@ -1096,9 +1069,11 @@ static void print_rows(const struct opts *o, const struct plan *plan,
 		if (show_values)
 			printf("%d %s\n", row->tid,
 			       row->value ? row->value :
-					    state_name(row->state));
+					    allthreads_thread_state_name(
+						    row->state));
 		else if (row->state != ALLTHREADS_T_OK)
-			printf("%d %s\n", row->tid, state_name(row->state));
+			printf("%d %s\n", row->tid,
+			       allthreads_thread_state_name(row->state));
 		else if (plan->status_diff && row->old && row->value)
 			print_diff(row);
 		else if (row->old || row->value)

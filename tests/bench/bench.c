@@ -72,13 +72,13 @@ struct list {
 };
 
 static struct {
-	struct list threads;        /* sections 1 and 2 */
+	struct list threads;	    /* sections 1 and 2 */
 	struct list busy_threads;   /* section 2 */
 	struct list recipe_threads; /* section 3 */
 	struct list e2e_threads;    /* section 4 */
 	unsigned reps, recipe_reps, e2e_reps, min_reps;
-	double budget_s;            /* per (section, thread count) */
-	unsigned gdb_max;           /* largest fixture gdb is run on */
+	double budget_s;  /* per (section, thread count) */
+	unsigned gdb_max; /* largest fixture gdb is run on */
 	unsigned watchdog_s;
 	bool json;
 	bool sections[6];
@@ -97,10 +97,10 @@ struct series {
 	char mech[40];
 	unsigned threads;
 	unsigned n;
-	double v[MAX_REPS];   /* microseconds */
-	int verified;         /* 1 yes, 0 no, -1 not checked */
-	int err;              /* last -errno or exit status seen */
-	unsigned fails;       /* repetitions that failed (not in v[]) */
+	double v[MAX_REPS]; /* microseconds */
+	int verified;	    /* 1 yes, 0 no, -1 not checked */
+	int err;	    /* last -errno or exit status seen */
+	unsigned fails;	    /* repetitions that failed (not in v[]) */
 	char note[120];
 	double med, p10, p90, min, max;
 };
@@ -112,8 +112,8 @@ struct target {
 	char name[120];
 	unsigned threads;
 	double value, limit;
-	bool at_most;  /* value <= limit passes (else value >= limit) */
-	int status;    /* 1 pass, 0 miss, -1 not measured */
+	bool at_most; /* value <= limit passes (else value >= limit) */
+	int status;   /* 1 pass, 0 miss, -1 not measured */
 	char why[80];
 };
 
@@ -294,7 +294,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	atomic_int stop;
-	atomic_int go;         /* busy threads spin only once all exist */
+	atomic_int go; /* busy threads spin only once all exist */
 	atomic_uint gen;
 	atomic_uint started, done, ones;
 	uint64_t hard_deadline;
@@ -346,8 +346,9 @@ static void *busy_main(void *arg)
 	 * the creating thread, and creation would take quadratic time. */
 	pthread_mutex_lock(&pool.mu);
 	atomic_fetch_add(&pool.started, 1);
-	for (i = 0; i < 1000 && !atomic_load(&pool.go) &&
-		    !atomic_load(&pool.stop); i++) {
+	for (i = 0;
+	     i < 1000 && !atomic_load(&pool.go) && !atomic_load(&pool.stop);
+	     i++) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -610,7 +611,8 @@ static void verify_mechs(const char *section, unsigned n)
 			if (r < 0 || ts.euid_match != ts.tasks ||
 			    ts.tasks < n) {
 				ok = false;
-				series_note(s, "euid check: ret %ld, %u/%u tasks",
+				series_note(s,
+					    "euid check: ret %ld, %u/%u tasks",
 					    r, ts.euid_match, ts.tasks);
 			}
 			r = mech_setresuid(m, -1, 0, -1);
@@ -629,8 +631,8 @@ static void verify_mechs(const char *section, unsigned n)
 			if (r < 0 || ones != (int)pool.n ||
 			    prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0) != 1) {
 				ok = false;
-				series_note(s, "keepcaps=1: ret %ld, %d/%u",
-					    r, ones, pool.n);
+				series_note(s, "keepcaps=1: ret %ld, %d/%u", r,
+					    ones, pool.n);
 			}
 			r = mech_prctl(m, PR_SET_KEEPCAPS, 0);
 			ones = pool_probe();
@@ -668,8 +670,8 @@ static long time_batch(enum mech m, const uid_t ids[3], unsigned batch,
 static void run_single(int section)
 {
 	const char *sname = section == S_IDLE ? "idle" : "busy";
-	const struct list *l = section == S_IDLE ? &opt.threads
-						 : &opt.busy_threads;
+	const struct list *l = section == S_IDLE ? &opt.threads :
+						   &opt.busy_threads;
 	uid_t ids[3];
 	unsigned i;
 
@@ -701,11 +703,12 @@ static void run_single(int section)
 			if (batch[m] > 2000)
 				batch[m] = 2000;
 			if (r < 0) {
-				struct series *s = series_get(sname,
-							      mech_name[m], n);
+				struct series *s =
+					series_get(sname, mech_name[m], n);
 				s->err = (int)r;
 				s->fails++;
-				series_note(s, "warm-up setresuid: %s (%.0f us)",
+				series_note(s,
+					    "warm-up setresuid: %s (%.0f us)",
 					    strerror((int)-r), us);
 			}
 		}
@@ -725,7 +728,8 @@ static void run_single(int section)
 				if (r < 0) {
 					s->err = (int)r;
 					s->fails++;
-					series_note(s, "setresuid: %s (%.0f us)",
+					series_note(s,
+						    "setresuid: %s (%.0f us)",
 						    strerror((int)-r), us);
 					continue;
 				}
@@ -758,7 +762,7 @@ static const char *const rmech_name[NRMECH] = {
 struct recipe_result {
 	double us;
 	long err;
-	int step;          /* failing step, or -1 */
+	int step; /* failing step, or -1 */
 	unsigned tasks, good;
 	unsigned threads;
 };
@@ -827,7 +831,8 @@ static void recipe_child(int fd, unsigned n, enum rmech m)
 		t1 = now_ns();
 		if (rep) {
 			if (r < 0)
-				res.step = allthreads_report_failed_step(rep, 0);
+				res.step =
+					allthreads_report_failed_step(rep, 0);
 			allthreads_report_free(rep);
 		}
 		goto done;
@@ -844,16 +849,16 @@ static void recipe_child(int fd, unsigned n, enum rmech m)
 			r = -errno;
 	} else {
 		for (c = 0; c < drops && r >= 0; c++) {
-			r = psx_syscall6(SYS_prctl, PR_CAPBSET_DROP, c,
-					 0, 0, 0, 0);
+			r = psx_syscall6(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0,
+					 0);
 			if (r == -1) {
 				r = -errno;
 				res.step = (int)c;
 			}
 		}
 		if (r >= 0) {
-			r = psx_syscall6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1,
-					 0, 0, 0, 0);
+			r = psx_syscall6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0,
+					 0, 0, 0);
 			if (r == -1) {
 				r = -errno;
 				res.step = (int)drops;
@@ -868,8 +873,7 @@ static void recipe_child(int fd, unsigned n, enum rmech m)
 				res.step = (int)drops + 2;
 			}
 		} else if (r >= 0) {
-			r = psx_syscall3(SYS_setresgid, NOBODY, NOBODY,
-					 NOBODY);
+			r = psx_syscall3(SYS_setresgid, NOBODY, NOBODY, NOBODY);
 			if (r == -1) {
 				r = -errno;
 				res.step = (int)drops + 1;
@@ -958,8 +962,7 @@ static int recipe_once(unsigned n, enum rmech m, struct recipe_result *res)
 	close(fds[0]);
 	status = reap(pid, 10000);
 	if (len != (ssize_t)sizeof(*res))
-		return status >= 0 && WIFSIGNALED(status) ?
-			-EINTR : -EPIPE;
+		return status >= 0 && WIFSIGNALED(status) ? -EINTR : -EPIPE;
 	return 0;
 }
 
@@ -984,8 +987,8 @@ static void run_recipe(void)
 		for (rep = 0; rep < opt.recipe_reps; rep++) {
 			for (k = 0; k < NRMECH; k++) {
 				enum rmech m = (enum rmech)((rep + k) % NRMECH);
-				struct series *s = series_get("recipe",
-							      rmech_name[m], n);
+				struct series *s =
+					series_get("recipe", rmech_name[m], n);
 				struct recipe_result res;
 				int err;
 
@@ -1007,21 +1010,23 @@ static void run_recipe(void)
 				if (m == R_RAW) {
 					/* N threads run the same syscalls,
 					 * at best on every CPU at once */
-					long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-					unsigned par = n < cpus ? n : (unsigned)cpus;
+					long cpus =
+						sysconf(_SC_NPROCESSORS_ONLN);
+					unsigned par =
+						n < cpus ? n : (unsigned)cpus;
 
 					if (!res.err)
 						series_add(s, res.us * n / par);
 					s->verified = -1;
-					series_note(s, "= N x (41 syscalls, 1 "
+					series_note(s,
+						    "= N x (41 syscalls, 1 "
 						    "thread) / min(N, CPUs)");
 					continue;
 				}
 				if (res.threads != n)
 					series_note(s, "only %u threads",
 						    res.threads);
-				if (res.good != res.tasks ||
-				    res.tasks != n) {
+				if (res.good != res.tasks || res.tasks != n) {
 					s->verified = 0;
 					series_note(s, "verify: %u/%u tasks",
 						    res.good, res.tasks);
@@ -1044,8 +1049,8 @@ static void run_recipe(void)
 
 /* Split CMDLINE into ARGV (words; '...' and "..." group), replacing
  * "{pid}" with PID, "{cli}" with the CLI path.  Returns argc or -1. */
-static int split_cmdline(const char *cmdline, pid_t pid, char *buf,
-			 size_t len, char **argv, int max)
+static int split_cmdline(const char *cmdline, pid_t pid, char *buf, size_t len,
+			 char **argv, int max)
 {
 	const char *p = cmdline;
 	size_t o = 0;
@@ -1203,8 +1208,8 @@ static int fixture_start(struct fixture *f, unsigned n, const char *preload)
 			setenv("LD_PRELOAD", preload, 1);
 		else
 			unsetenv("LD_PRELOAD");
-		execl(opt.target, "allthreads-bench-target", num,
-		      "--timeout", "300", (char *)NULL);
+		execl(opt.target, "allthreads-bench-target", num, "--timeout",
+		      "300", (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -1257,10 +1262,12 @@ struct route {
 };
 
 static struct route routes[] = {
-	{ .name = "gdb", .is_gdb = true,
+	{ .name = "gdb",
+	  .is_gdb = true,
 	  .cmd = "gdb -nx -q -p {pid} -batch "
 		 "-ex 'thread apply all call (int)prctl(8,1,0,0,0)'" },
-	{ .name = "allthreads helper", .preload = true,
+	{ .name = "allthreads helper",
+	  .preload = true,
 	  .cmd = "{cli} -p {pid} --via=helper prctl KEEP_CAPS 1" },
 	{ .name = "allthreads ptrace",
 	  .cmd = "{cli} -p {pid} --via=ptrace prctl KEEP_CAPS 1" },
@@ -1303,8 +1310,8 @@ static void routes_check(void)
 		char buf[4096], *argv[MAX_ARGV];
 
 		r->available = false;
-		if (split_cmdline(r->cmd, 1, buf, sizeof(buf), argv,
-				  MAX_ARGV) < 1) {
+		if (split_cmdline(r->cmd, 1, buf, sizeof(buf), argv, MAX_ARGV) <
+		    1) {
 			snprintf(r->missing, sizeof(r->missing),
 				 "bad command line");
 			continue;
@@ -1369,8 +1376,8 @@ static void run_e2e(void)
 		for (rep = 0; rep < opt.e2e_reps; rep++) {
 			for (k = 0; k < NROUTES; k++) {
 				struct route *r = &routes[(rep + k) % NROUTES];
-				struct series *s = series_get("e2e", r->name,
-							      n);
+				struct series *s =
+					series_get("e2e", r->name, n);
 				char err[160], reply[128];
 				unsigned ones, tasks;
 				struct fixture f;
@@ -1380,8 +1387,9 @@ static void run_e2e(void)
 				if (!r->available || s->fails >= 2 ||
 				    (r->is_gdb && n > opt.gdb_max))
 					continue;
-				if (fixture_start(&f, n, r->preload ?
-						  opt.helper : NULL) < 0) {
+				if (fixture_start(&f, n,
+						  r->preload ? opt.helper :
+							       NULL) < 0) {
 					series_note(s, "fixture failed");
 					s->err = -EPIPE;
 					s->fails++;
@@ -1392,8 +1400,8 @@ static void run_e2e(void)
 				if (st != 0) {
 					s->err = st;
 					s->fails++;
-					series_note(s, "exit status %d: %s",
-						    st, err);
+					series_note(s, "exit status %d: %s", st,
+						    err);
 					fixture_stop(&f);
 					continue;
 				}
@@ -1518,8 +1526,7 @@ static void run_helper_idle(void)
 		c0 = ctx_switches(f.pid, &tasks);
 		sleep_ms(2000);
 		c1 = ctx_switches(f.pid, &h->tasks);
-		h->wakeups_per_s = (double)(c1 - c0) /
-				   ((now_ns() - t0) / 1e9);
+		h->wakeups_per_s = (double)(c1 - c0) / ((now_ns() - t0) / 1e9);
 		if (fixture_cmd(&f, "sigmask\n", reply, sizeof(reply)) < 0 ||
 		    sscanf(reply, "sigmask %lf", &h->sigmask_ns) != 1)
 			h->sigmask_ns = -1;
@@ -1567,11 +1574,16 @@ static void eval_targets(void)
 
 		if (n != 100 && n != 1000)
 			continue;
-		snprintf(why, sizeof(why), "at the syscall floor it would "
-			 "be %.1f", best / floor);
+		snprintf(why, sizeof(why),
+			 "at the syscall floor it would "
+			 "be %.1f",
+			 best / floor);
 		target_add("recipe: 41 broadcasts (faster route) / one "
-			   "program >= 20", n, best / at, 20.0, false, st,
-			   st < 0 ? "not measured" : isnan(floor) ? 0 : why);
+			   "program >= 20",
+			   n, best / at, 20.0, false, st,
+			   st < 0	? "not measured" :
+			   isnan(floor) ? 0 :
+					  why);
 	}
 	{
 		double h100 = med_of("e2e", "allthreads helper", 100);
@@ -1586,14 +1598,15 @@ static void eval_targets(void)
 		target_add("CLI via helper: gdb / helper >= 50", 100,
 			   g100 / h100, 50.0, false, st,
 			   isnan(h100) ? "helper route not built/measured" :
-			   isnan(g100) ? "gdb not measured" : 0);
+			   isnan(g100) ? "gdb not measured" :
+					 0);
 		st = isnan(h1k) || isnan(gl1k) || isnan(cli) ? -1 : 1;
 		target_add("CLI via helper / (glibc + CLI start-up) <= 1.5",
 			   1000, h1k / (gl1k + cli), 1.5, true, st,
 			   st < 0 ? "helper route not built/measured" : 0);
 		st = isnan(p100) || isnan(g100) ? -1 : 1;
-		target_add("ptrace route: gdb / ptrace >= 10", 100,
-			   g100 / p100, 10.0, false, st,
+		target_add("ptrace route: gdb / ptrace >= 10", 100, g100 / p100,
+			   10.0, false, st,
 			   st < 0 ? "ptrace route not built/measured" : 0);
 	}
 	{
@@ -1604,8 +1617,8 @@ static void eval_targets(void)
 			   h->wakeups_per_s, 0.0, true, st,
 			   st < 0 ? "helper not built/measured" : 0);
 		target_add("helper idle: extra RSS (KiB) < 256", 100,
-			   (double)(h->rss_kib - b->rss_kib), 255.999, true,
-			   st, st < 0 ? "helper not built/measured" : 0);
+			   (double)(h->rss_kib - b->rss_kib), 255.999, true, st,
+			   st < 0 ? "helper not built/measured" : 0);
 	}
 }
 
@@ -1641,8 +1654,8 @@ static void print_rows(const char *section, const char *const *mechs,
 	unsigned i, j, k, last = UINT_MAX;
 
 	printf("%7s  %-24s %10s %10s %10s %4s  %8s %8s  %s\n", "threads",
-	       "mechanism", "median", "p10", "p90", "n",
-	       ref1 ? lab1 : "", ref2 ? lab2 : "", "verified");
+	       "mechanism", "median", "p10", "p90", "n", ref1 ? lab1 : "",
+	       ref2 ? lab2 : "", "verified");
 	/* thread counts in the order they were run */
 	for (i = 0; i < nseries; i++) {
 		unsigned n = series[i].threads;
@@ -1675,8 +1688,9 @@ static void print_rows(const char *section, const char *const *mechs,
 			g2 = ref2 ? med_of(section, ref2, n) : NAN;
 			if (!s->n) {
 				printf("%7u  %-24s %10s %10s %10s %4u  %8s %8s  "
-				       "%s\n", n, s->mech, "-", "-", "-", 0,
-				       "", "", s->note[0] ? s->note : "-");
+				       "%s\n",
+				       n, s->mech, "-", "-", "-", 0, "", "",
+				       s->note[0] ? s->note : "-");
 				continue;
 			}
 			fmt_time(a, sizeof(a), s->med);
@@ -1684,8 +1698,8 @@ static void print_rows(const char *section, const char *const *mechs,
 			fmt_time(c, sizeof(c), s->p90);
 			fmt_ratio(r1, sizeof(r1), s->med / g1);
 			fmt_ratio(r2, sizeof(r2), s->med / g2);
-			printf("%7u  %-24s %10s %10s %10s %4u  %8s %8s  %s",
-			       n, s->mech, a, b, c, s->n, r1, r2,
+			printf("%7u  %-24s %10s %10s %10s %4u  %8s %8s  %s", n,
+			       s->mech, a, b, c, s->n, r1, r2,
 			       verified_str(s->verified));
 			if (s->fails)
 				printf("  FAILED %ux, first: %s\n", s->fails,
@@ -1699,8 +1713,7 @@ static void print_rows(const char *section, const char *const *mechs,
 
 static void print_table(void)
 {
-	static const char *const single[] = { "allthreads", "glibc",
-					      "libpsx" };
+	static const char *const single[] = { "allthreads", "glibc", "libpsx" };
 	static const char *const e2e[] = { "allthreads helper",
 					   "allthreads ptrace", "gdb" };
 	const char *recipe[NRMECH];
@@ -1722,7 +1735,8 @@ static void print_table(void)
 	}
 	if (opt.sections[S_BUSY]) {
 		printf("\n== 2. one broadcast, threads spinning "
-		       "(%ld CPUs) ==\n", sysconf(_SC_NPROCESSORS_ONLN));
+		       "(%ld CPUs) ==\n",
+		       sysconf(_SC_NPROCESSORS_ONLN));
 		print_rows("busy", single, 3, "glibc", "/glibc", "libpsx",
 			   "/libpsx");
 	}
@@ -1732,7 +1746,8 @@ static void print_table(void)
 		       "rep ==\n   (/mixed: to 39 libpsx + 2 glibc broadcasts; "
 		       "/psx41: to 41 libpsx broadcasts.\n    glibc "
 		       "broadcasts set*id only, so the prctl steps of its "
-		       "route go through libpsx)\n", recipe_drops());
+		       "route go through libpsx)\n",
+		       recipe_drops());
 		print_rows("recipe", recipe, NRMECH, rmech_name[R_PSX_GLIBC],
 			   "/mixed", rmech_name[R_PSX], "/psx41");
 	}
@@ -1742,7 +1757,8 @@ static void print_table(void)
 
 		printf("\n== 4. end to end from outside: KEEP_CAPS=1 on every "
 		       "thread of a fixture process ==\n   (ratios: to gdb; "
-		       "gdb runs up to --gdb-max %u threads)\n", opt.gdb_max);
+		       "gdb runs up to --gdb-max %u threads)\n",
+		       opt.gdb_max);
 		print_rows("e2e", e2e, 3, "gdb", "/gdb", NULL, NULL);
 		fmt_time(a, sizeof(a), s ? s->med : NAN);
 		printf("   CLI start-up (`allthreads --version`): %s\n",
@@ -1775,7 +1791,9 @@ static void print_table(void)
 		else
 			snprintf(v, sizeof(v), "%.2f", t->value);
 		printf("  %-4s %-56s @%-5u %8s  %s\n",
-		       t->status > 0 ? "PASS" : t->status == 0 ? "MISS" : "n/a",
+		       t->status > 0  ? "PASS" :
+		       t->status == 0 ? "MISS" :
+					"n/a",
 		       t->name, t->threads, v, t->why);
 	}
 }
@@ -1815,8 +1833,8 @@ static void print_json(FILE *f)
 	json_str(f, u.release);
 	fprintf(f, ", \"arch\": ");
 	json_str(f, u.machine);
-	fprintf(f, ", \"cpus\": %ld, \"glibc\": ",
-		sysconf(_SC_NPROCESSORS_ONLN));
+	fprintf(f,
+		", \"cpus\": %ld, \"glibc\": ", sysconf(_SC_NPROCESSORS_ONLN));
 	json_str(f, gnu_get_libc_version());
 	fprintf(f, "},\n\"reps\": %u,\n\"unit\": \"us\",\n\"results\": [\n",
 		opt.reps);
@@ -1838,10 +1856,13 @@ static void print_json(FILE *f)
 		json_num(f, s->n ? s->min : NAN);
 		fprintf(f, ", \"max\": ");
 		json_num(f, s->n ? s->max : NAN);
-		fprintf(f, ", \"verified\": %s, \"error\": %d, "
+		fprintf(f,
+			", \"verified\": %s, \"error\": %d, "
 			"\"failures\": %u, \"note\": ",
-			s->verified > 0 ? "true" :
-			s->verified == 0 ? "false" : "null", s->err, s->fails);
+			s->verified > 0	 ? "true" :
+			s->verified == 0 ? "false" :
+					   "null",
+			s->err, s->fails);
 		json_str(f, s->note);
 		fprintf(f, "}%s\n", i + 1 < nseries ? "," : "");
 	}
@@ -1852,7 +1873,8 @@ static void print_json(FILE *f)
 		fprintf(f, "{\"route\": ");
 		json_str(f, h->route);
 		if (h->measured)
-			fprintf(f, ", \"tasks\": %u, \"rss_kib\": %ld, "
+			fprintf(f,
+				", \"tasks\": %u, \"rss_kib\": %ld, "
 				"\"wakeups_per_s\": %.3f, \"sigmask_ns\": %.1f",
 				h->tasks, h->rss_kib, h->wakeups_per_s,
 				h->sigmask_ns);
@@ -1872,8 +1894,9 @@ static void print_json(FILE *f)
 		fprintf(f, ", \"limit\": ");
 		json_num(f, t->limit);
 		fprintf(f, ", \"result\": \"%s\", \"note\": ",
-			t->status > 0 ? "pass" : t->status == 0 ? "miss" :
-			"not measured");
+			t->status > 0  ? "pass" :
+			t->status == 0 ? "miss" :
+					 "not measured");
 		json_str(f, t->why);
 		fprintf(f, "}%s\n", i + 1 < ntargets ? "," : "");
 	}
@@ -1943,26 +1966,26 @@ static int parse_list(const char *s, struct list *l)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: allthreads-bench [OPTION...]\n"
-"  --threads LIST        idle and busy thread counts (default 1,10,100,1000)\n"
-"  --busy-threads LIST   busy thread counts (default: those of --threads\n"
-"                        up to 100)\n"
-"  --big                 add 10000 threads to the idle section\n"
-"  --recipe-threads LIST (default 1,10,100,1000)\n"
-"  --e2e-threads LIST    (default 1,100,1000)\n"
-"  --reps N              repetitions per measurement (default 15)\n"
-"  --recipe-reps N       (default 5)     --e2e-reps N  (default 3)\n"
-"  --budget S            seconds per thread count before stopping early\n"
-"                        (at least 5 reps; default 4)\n"
-"  --gdb-max N           largest fixture to run gdb on (default 100)\n"
-"  --only LIST           sections: idle,busy,recipe,e2e,helper\n"
-"  --json                JSON on stdout instead of the table\n"
-"  --json-out FILE       also write the JSON to FILE (the table still prints)\n"
-"  --data FILE           gnuplot data (for plot.sh)\n"
-"  --target PATH --cli PATH --helper PATH   programs (default: the build tree)\n"
-"  --route-gdb CMD --route-helper CMD --route-ptrace CMD\n"
-"                        command lines; {pid} is the fixture, {cli} the CLI\n"
-"  --watchdog S          end the run after S seconds (default 600)\n");
+		"usage: allthreads-bench [OPTION...]\n"
+		"  --threads LIST        idle and busy thread counts (default 1,10,100,1000)\n"
+		"  --busy-threads LIST   busy thread counts (default: those of --threads\n"
+		"                        up to 100)\n"
+		"  --big                 add 10000 threads to the idle section\n"
+		"  --recipe-threads LIST (default 1,10,100,1000)\n"
+		"  --e2e-threads LIST    (default 1,100,1000)\n"
+		"  --reps N              repetitions per measurement (default 15)\n"
+		"  --recipe-reps N       (default 5)     --e2e-reps N  (default 3)\n"
+		"  --budget S            seconds per thread count before stopping early\n"
+		"                        (at least 5 reps; default 4)\n"
+		"  --gdb-max N           largest fixture to run gdb on (default 100)\n"
+		"  --only LIST           sections: idle,busy,recipe,e2e,helper\n"
+		"  --json                JSON on stdout instead of the table\n"
+		"  --json-out FILE       also write the JSON to FILE (the table still prints)\n"
+		"  --data FILE           gnuplot data (for plot.sh)\n"
+		"  --target PATH --cli PATH --helper PATH   programs (default: the build tree)\n"
+		"  --route-gdb CMD --route-helper CMD --route-ptrace CMD\n"
+		"                        command lines; {pid} is the fixture, {cli} the CLI\n"
+		"  --watchdog S          end the run after S seconds (default 600)\n");
 }
 
 static void default_paths(void)
@@ -1979,8 +2002,8 @@ static void default_paths(void)
 	else
 		snprintf(exe, sizeof(exe), ".");
 	/* build/tests/bench/ -> build/ */
-	snprintf(opt.target, sizeof(opt.target),
-		 "%s/allthreads-bench-target", exe);
+	snprintf(opt.target, sizeof(opt.target), "%s/allthreads-bench-target",
+		 exe);
 	snprintf(opt.cli, sizeof(opt.cli), "%s/../../cli/allthreads", exe);
 	snprintf(opt.helper, sizeof(opt.helper),
 		 "%s/../../lib/allthreads-helper.so", exe);
@@ -2010,7 +2033,14 @@ static int parse_args(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int bad = 0;
 
-#define TAKES_ARG() do { if (!v) { usage(stderr); return 64; } i++; } while (0)
+#define TAKES_ARG()                                                            \
+	do {                                                                   \
+		if (!v) {                                                      \
+			usage(stderr);                                         \
+			return 64;                                             \
+		}                                                              \
+		i++;                                                           \
+	} while (0)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			exit(0);
@@ -2079,8 +2109,9 @@ static int parse_args(int argc, char **argv)
 			TAKES_ARG();
 			opt.ptrace_cmd = v;
 		} else if (!strcmp(a, "--only")) {
-			static const char *const names[] = {
-				"", "idle", "busy", "recipe", "e2e", "helper" };
+			static const char *const names[] = { "",     "idle",
+							     "busy", "recipe",
+							     "e2e",  "helper" };
 			char tmp[128], *save = NULL, *tok;
 			int k;
 
@@ -2102,8 +2133,9 @@ static int parse_args(int argc, char **argv)
 		}
 #undef TAKES_ARG
 		if (bad) {
-			fprintf(stderr, "allthreads-bench: bad argument: %s%s%s\n",
-				a, v && a[0] == '-' ? " " : "",
+			fprintf(stderr,
+				"allthreads-bench: bad argument: %s%s%s\n", a,
+				v && a[0] == '-' ? " " : "",
 				v && a[0] == '-' ? v : "");
 			usage(stderr);
 			return 64;
@@ -2145,8 +2177,8 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NPROC, &rl);
 	}
 	logf_("allthreads-bench: engine signal %d, %s\n", allthreads_signal(),
-	      geteuid() ? "not root: euid checks and the recipe are skipped"
-			: "root");
+	      geteuid() ? "not root: euid checks and the recipe are skipped" :
+			  "root");
 
 	/*
 	 * The recipe first: its children are fork()ed from this process, and

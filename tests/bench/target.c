@@ -130,8 +130,9 @@ static void cmd_sigmask(void)
 	for (i = 0; i < calls; i++)
 		pthread_sigmask(SIG_BLOCK, &empty, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("sigmask %.1f\n", ((t1.tv_sec - t0.tv_sec) * 1e9 +
-				  (t1.tv_nsec - t0.tv_nsec)) / calls);
+	printf("sigmask %.1f\n",
+	       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
+		       calls);
 }
 
 int main(int argc, char **argv)
