@@ -41,6 +41,8 @@ static __thread struct at_waiter *my_waiter;
 static struct at_slot *table;
 static uint32_t table_cap;
 static uint32_t *order; /* slot position by report index */
+static pid_t *known;	/* the threads the last run saw (table_cap) */
+static uint32_t nknown;
 static char *sweep_buf;
 /* /proc/self/task, kept open between runs (see task_dir()). */
 static int task_fd = -1;
@@ -249,6 +251,7 @@ static void reset_in_child(void)
 	for (i = 0; i < AT_MAX_WAITERS; i++)
 		atomic_store(&waiters[i], NULL);
 	my_waiter = NULL;
+	nknown = 0; /* the parent's threads */
 	/* The inherited descriptor names the parent's threads. */
 	if (task_fd >= 0)
 		close(task_fd);
@@ -299,6 +302,7 @@ static int reserve_table(uint32_t want)
 	uint32_t cap = 256;
 	struct at_slot *t;
 	uint32_t *o;
+	pid_t *k;
 
 	while (cap < want)
 		cap <<= 1;
@@ -309,12 +313,17 @@ static int reserve_table(uint32_t want)
 	if (t == MAP_FAILED)
 		return -ENOMEM;
 	o = malloc((size_t)cap * sizeof(*o));
-	if (!o) {
+	k = realloc(known, (size_t)cap * sizeof(*k));
+	if (!o || !k) {
+		free(o);
+		if (k)
+			known = k;
 		munmap(t, (size_t)cap * sizeof(*t));
 		return -ENOMEM;
 	}
 	free(order);
 	order = o;
+	known = k;
 	table = t;
 	table_cap = cap;
 	return 0;
@@ -412,8 +421,10 @@ struct sweep {
 	bool overflow;
 	pid_t pid;
 	pid_t self;
-	bool last;  /* the last attempt the deadline allows */
-	bool stuck; /* a pending thread has the signal blocked */
+	bool last;	 /* the last attempt the deadline allows */
+	bool from_cache; /* inserting the threads the last run saw */
+	uint32_t stale;	 /* of those, gone before this run: not reported */
+	bool stuck;	 /* a pending thread has the signal blocked */
 };
 
 /* tgkill, not tkill: a TID reused by another process is refused.  The
@@ -438,13 +449,18 @@ static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
 		sw->unsent++;
 		return 0;
 	}
-	/* ESRCH: gone between listing and signalling. */
+	/* ESRCH: gone between listing and signalling.  A thread that was
+	 * only remembered from the last run is not part of this one: its slot
+	 * gets a TID no thread can have (so a new thread that reuses the TID
+	 * is still found) and stays out of the report. */
 	{
 		uint64_t expect = AT_WORD(tid, AT_PENDING);
+		pid_t name = sw->from_cache ? AT_NO_TID : tid;
 
 		if (atomic_compare_exchange_strong(
-			    &s->word, &expect, AT_WORD(tid, AT_CANCELLED))) {
+			    &s->word, &expect, AT_WORD(name, AT_CANCELLED))) {
 			s->state = ALLTHREADS_T_EXITED;
+			sw->stale += sw->from_cache;
 			atomic_fetch_sub(&sw->run->pending, 1);
 		}
 	}
@@ -661,30 +677,35 @@ static int build_report(struct at_run *run, struct sweep *sw, char (*why)[96],
 			struct allthreads_report **reportp)
 {
 	struct allthreads_report *rep;
-	uint32_t k;
+	uint32_t k, n;
 
 	if (!reportp)
 		return 0;
-	rep = at_report_new(sw->used, run->nsteps);
+	rep = at_report_new(sw->used - sw->stale, run->nsteps);
 	if (!rep)
 		return -ENOMEM;
 	rep->verdict = verdict;
-	for (k = 0; k < sw->used; k++) {
+	for (k = 0, n = 0; k < sw->used; k++) {
 		struct at_slot *s = &run->slots[order[k]];
-		struct at_rthread *t = &rep->t[k];
+		pid_t tid = AT_WORD_TID(atomic_load(&s->word));
+		struct at_rthread *t;
 		unsigned j;
 
-		t->tid = AT_WORD_TID(atomic_load(&s->word));
+		if (tid == AT_NO_TID)
+			continue;
+		t = &rep->t[n];
+		t->tid = tid;
 		t->state = s->state;
 		t->nrun = s->nrun;
 		t->failed_step = s->failed_step;
 		t->left = s->left;
 		memcpy(t->why, why[k], sizeof(t->why));
 		for (j = 0; j < run->nsteps; j++)
-			rep->res[(size_t)k * run->nsteps + j] =
+			rep->res[(size_t)n * run->nsteps + j] =
 				j < (unsigned)s->nrun ?
 					run->res[(size_t)k * run->nsteps + j] :
 					-ECANCELED;
+		n++;
 	}
 	*reportp = rep;
 	return 0;
@@ -733,16 +754,49 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 
 /* Sweep, signal, wait, until a sweep finds nothing new and nobody is
  * pending, or the deadline.  Nothing is allocated here. */
+/* Wait for the threads signalled so far; false when the run must stop
+ * looking (a thread is stuck, or the deadline passed: then every thread
+ * still pending, and any that appeared meanwhile, is named). */
+static bool await_round(struct at_run *run, struct sweep *sw, int fd,
+			char (*why)[96], const struct timespec *first)
+{
+	struct timespec t;
+
+	wait_pending(run, sw, why, first);
+	if (sw->stuck)
+		return false;
+	now(&t);
+	if (before(&t, &run->deadline))
+		return true;
+	at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb, sw);
+	diagnose(run, sw, true, why);
+	return false;
+}
+
+/* Signal every thread, wait, sweep again, until a sweep finds nothing new
+ * and nobody is pending, or the deadline.  The threads the last run saw
+ * are signalled before any sweep, so in a steady process one sweep (the
+ * one that proves nothing was missed) is all it costs.  Nothing is
+ * allocated here. */
 static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 		      char (*why)[96], int nthreads)
 {
-	struct timespec first, t;
+	struct timespec first;
+	uint32_t i;
 	int sweeps;
 
 	now(&first);
 	/* Before looking at late threads: a little more than a broadcast
 	 * normally takes (about 8 us a thread on two cores). */
 	add_ns(&first, 2000000L + 15000L * nthreads);
+	if (nknown) {
+		sw->from_cache = true;
+		for (i = 0; i < nknown; i++)
+			insert_cb(sw, known[i]);
+		sw->from_cache = false;
+		if (!await_round(run, sw, fd, why, &first))
+			return;
+	}
 	for (sweeps = 0; sweeps < AT_MAX_SWEEPS; sweeps++) {
 		sw->found = 0;
 		if (at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb, sw) <
@@ -750,17 +804,8 @@ static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 			break;
 		if (sw->found == 0 && atomic_load(&run->pending) == 0)
 			return; /* a clean sweep: every thread answered */
-		wait_pending(run, sw, why, &first);
-		if (sw->stuck)
+		if (!await_round(run, sw, fd, why, &first))
 			return;
-		now(&t);
-		if (!before(&t, &run->deadline)) {
-			/* Threads that appeared meanwhile are named too. */
-			at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb,
-				       sw);
-			diagnose(run, sw, true, why);
-			return;
-		}
 	}
 }
 
@@ -995,6 +1040,16 @@ static void end_attempt(struct sweep *sw, bool abandon)
 {
 	uint32_t k;
 
+	/* Remember the threads that were there, to signal them first next
+	 * time (a hint only: each is checked by the kernel and the sweep). */
+	nknown = 0;
+	for (k = 1; k < sw->used && !abandon; k++) {
+		const struct at_slot *s = &table[order[k]];
+
+		if (s->state != ALLTHREADS_T_EXITED &&
+		    s->state != ALLTHREADS_T_ZOMBIE)
+			known[nknown++] = AT_WORD_TID(atomic_load(&s->word));
+	}
 	if (abandon) {
 		/* Left mapped for the thread still running its steps. */
 		table = NULL;

@@ -59,6 +59,8 @@ enum at_phase {
 	(((uint64_t)(uint32_t)(gen) << 32) |                                   \
 	 ((uint64_t)((uint32_t)(tid)&0xffffffu) << 8) | (uint64_t)(phase))
 #define AT_WORD(tid, phase) AT_WORDG(at_the_run.gen, (tid), (phase))
+/* A TID no thread has (pid_max is at most 2^22). */
+#define AT_NO_TID ((pid_t)0xffffff)
 #define AT_WORD_TID(w) ((pid_t)(((w) >> 8) & 0xffffffu))
 #define AT_WORD_PHASE(w) ((int)((w)&0xffu))
 #define AT_WORD_GEN(w) ((uint32_t)((w) >> 32))
