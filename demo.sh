@@ -27,16 +27,16 @@ done
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 echo "A service with $(ls /proc/$pid/task | wc -l) threads (pid $pid), started with \`allthreads run\`:"
-say "$at" -p "$pid" show
+say "$at" -p "$pid" show -o +comm
 if [ "$(id -u)" = 0 ]; then
 	say "$at" -v -p "$pid" set --nnp --bounding-set=-all \
 		--clear-groups --regid=nogroup --reuid=nobody
-	say "$at" -p "$pid" show
+	say "$at" -p "$pid" show -o +comm
 	say "$at" -p "$pid" check -e Uid=nobody -e CapEff=none -e CapBnd=none \
 		-e NoNewPrivs=1
 else
 	say "$at" -v -p "$pid" set --nnp --keep-caps=1
-	say "$at" -p "$pid" show
+	say "$at" -p "$pid" show -o +comm
 	say "$at" -p "$pid" check -e NoNewPrivs=1
 fi
 echo "every thread changed and verified (exit $?)"

@@ -94,7 +94,6 @@ struct target {
 	char root_note[160]; /* "names from /proc/PID/root/etc/passwd", or "" */
 };
 
-
 /* Print S as a JSON string (null for NULL) on stdout. */
 void json_str(const char *s);
 /* The one schema (allthreads(1), JSON OUTPUT): json_begin() prints

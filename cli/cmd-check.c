@@ -51,8 +51,8 @@ const struct argp check_argp = {
 	       "/etc), capability lists (\"none\", \"all\", "
 	       "\"cap_net_bind_service\", \"all,-cap_sys_admin\").\v"
 	       "Examples:\n"
-	       "  allthreads check -p \"$(pidof app)\" --expect NoNewPrivs=1 "
-	       "--expect CapEff=none\n"
+	       "  allthreads check -p \"$(pidof app)\" --expect NoNewPrivs=1 \\\n"
+	       "      --expect CapEff=none\n"
 	       "  allthreads check -p 1234 -e Uid=www-data -e Seccomp=2",
 	.children = at_global_children,
 };

@@ -191,8 +191,8 @@ const struct argp set_argp = {
 	       "seccomp (last, with TSYNC).  --dry-run prints the steps and "
 	       "predicts a step that would fail.\v"
 	       "Examples:\n"
-	       "  allthreads set --reuid=nobody --regid=nogroup --clear-groups "
-	       "--inh-caps=-all --nnp -- ./server\n"
+	       "  allthreads set --reuid=nobody --regid=nogroup --clear-groups \\\n"
+	       "      --inh-caps=-all --nnp -- ./server\n"
 	       "  allthreads -n set --bounding-set=-all,+net_bind_service "
 	       "--nnp",
 	.children = at_global_children,

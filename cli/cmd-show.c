@@ -75,13 +75,22 @@ const struct argp show_argp = {
 	.children = at_global_children,
 };
 
-/* The default columns: everything. */
-static const enum attr default_cols[] = {
+/* Every column, in order ("-o all"). */
+static const enum attr all_cols[] = {
 	ATTR_TID,    ATTR_THREADS, ATTR_COMM,	 ATTR_UID,     ATTR_GID,
 	ATTR_GROUPS, ATTR_CAPEFF,  ATTR_CAPPRM,	 ATTR_CAPINH,  ATTR_CAPBND,
 	ATTR_CAPAMB, ATTR_NNP,	   ATTR_SECCOMP, ATTR_FILTERS,
 };
 
+/* The default: every credential, not the thread's name, which differs
+ * from thread to thread and would keep agreeing threads from folding. */
+static const enum attr default_cols[] = {
+	ATTR_TID,    ATTR_THREADS, ATTR_UID,	 ATTR_GID,    ATTR_GROUPS,
+	ATTR_CAPEFF, ATTR_CAPPRM,  ATTR_CAPINH,	 ATTR_CAPBND, ATTR_CAPAMB,
+	ATTR_NNP,    ATTR_SECCOMP, ATTR_FILTERS,
+};
+
+#define NR_ALL (sizeof(all_cols) / sizeof(all_cols[0]))
 #define NR_DEFAULT (sizeof(default_cols) / sizeof(default_cols[0]))
 
 /* A group of threads that agree on every shown column. */
@@ -107,11 +116,14 @@ static int parse_columns(const char *spec, struct table *tb)
 	int a;
 
 	tb->ncols = 0;
-	if (strcmp(spec, "all") == 0 || *spec == '+') {
+	if (strcmp(spec, "all") == 0) {
+		for (i = 0; i < NR_ALL; i++)
+			tb->cols[tb->ncols++] = all_cols[i];
+		return 0;
+	}
+	if (*spec == '+') {
 		for (i = 0; i < NR_DEFAULT; i++)
 			tb->cols[tb->ncols++] = default_cols[i];
-		if (*spec != '+')
-			return 0;
 		p++;
 	}
 	while (*p) {

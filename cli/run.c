@@ -178,7 +178,13 @@ static char *describe(const struct plan *plan, const struct outcome *out,
 	case ALLTHREADS_T_UNDONE:
 		if (row->failed_step < 0 ||
 		    (unsigned)row->failed_step >= plan->nsteps) {
-			if (row->state == ALLTHREADS_T_UNDONE)
+			if (row->state == ALLTHREADS_T_UNDONE && row->left)
+				snprintf(buf, sizeof(buf),
+					 "changed; another thread failed, "
+					 "and %u step(s) without an undo "
+					 "stay in force here",
+					 row->left);
+			else if (row->state == ALLTHREADS_T_UNDONE)
 				snprintf(buf, sizeof(buf),
 					 "changed, then "
 					 "undone because another thread "

@@ -118,4 +118,49 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 else
 	skip "allthreads run" "this build has no helper"
 fi
+# A one-way step that fails on one thread only: the threads that made it
+# keep it, and are not said to have been undone.  The target is python3
+# with the helper preloaded; one of its threads gave up its effective
+# capabilities (euid 1000), so it cannot drop from the bounding set.
+if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ] &&
+	command -v python3 >/dev/null && has_cap 7 && has_cap 8; then
+	ALLTHREADS_HELPER=$AT_HELPER "$AT" run python3 -c '
+import ctypes, os, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def lesser():
+    libc.syscall(117, -1, 1000, -1)  # setresuid: this thread only
+    time.sleep(120)
+def plain():
+    time.sleep(120)
+threading.Thread(target=plain, daemon=True).start()
+threading.Thread(target=lesser, daemon=True).start()
+time.sleep(0.3)
+print("ready", os.getpid(), flush=True)
+time.sleep(120)
+' >"$T_TMP/py.out" &
+	FPID=$!
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/py.out" && break
+		sleep 0.05
+	done
+	if grep -q '^ready' "$T_TMP/py.out"; then
+		at -p "$FPID" prctl CAPBSET_DROP net_broadcast
+		rc_is 2 "one-way step failing on one thread: partial"
+		err_like '^allthreads: tid [0-9]+: PR_CAPBSET_DROP\(cap_net_broadcast\): Operation not permitted$' \
+			"partial: the thread that failed is named"
+		err_like 'step\(s\) without an undo stay in force here$' \
+			"partial: the others keep the one-way step"
+		ok '! printf "%s\n" "$err" | grep -q "then undone"' \
+			"partial: no thread is said to be undone"
+		at -v -p "$FPID" show -o tid,capbnd
+		ok '[ "$(printf "%s\n" "$out" | grep -c -- "-cap_net_broadcast")" -ge 3 ]' \
+			"partial: /proc agrees, the others dropped it"
+	else
+		skip "one-way step failing on one thread" "python3 did not start"
+	fi
+	kill "$FPID" 2>/dev/null
+	wait "$FPID" 2>/dev/null
+else
+	skip "one-way step failing on one thread" "needs the helper, python3, root"
+fi
 done_testing

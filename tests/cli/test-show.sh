@@ -8,8 +8,8 @@ nnp=$(awk '/^NoNewPrivs:/ { print $2 }' /proc/self/status)
 
 at show
 rc_is 0 "show on allthreads itself"
-out_like '^TID +THREADS +COMM +UID +GID +GROUPS +CAPEFF +CAPPRM +CAPINH +CAPBND +CAPAMB +NNP +SECCOMP +FILTERS$' \
-	"show: the header"
+out_like '^TID +THREADS +UID +GID +GROUPS +CAPEFF +CAPPRM +CAPINH +CAPBND +CAPAMB +NNP +SECCOMP +FILTERS$' \
+	"show: the header (every credential; names with -o +comm)"
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 2 ]' "show: one thread, one row"
 
 at --test-threads=5 show -o threads,uid,nnp
@@ -28,8 +28,13 @@ fixture 6
 at -p "$FPID" show
 rc_is 0 "show -p on the fixture"
 out_like "^$FPID " "show -p: the main thread's row"
-out_like 'odd-one' "show -p: the renamed thread"
-out_like '^TID +THREADS +COMM\* .* NNP\* ' "show -p: COMM and NNP differ"
+out_like '^TID +THREADS +UID .* NNP\* ' "show -p: NNP differs"
+ok '[ "$(printf "%s\n" "$out" | wc -l)" -lt "$(ls /proc/$FPID/task | wc -l)" ]' \
+	"show -p: threads that agree fold, whatever their names"
+at -p "$FPID" show -o all
+out_like 'odd-one' "show -p -o all: the renamed thread"
+out_like '^TID +THREADS +COMM\* .* NNP\* ' "show -p -o all: COMM and NNP differ"
+at -p "$FPID" show
 ntasks=$(ls /proc/$FPID/task | wc -l)
 sum=$(printf "%s\n" "$out" | awk 'NR > 1 { n += $2 } END { print n }')
 ok '[ "$sum" = "$ntasks" ]' "show -p: THREADS add up to every thread ($ntasks)"

@@ -159,4 +159,22 @@ rc_is 64 "more than six arguments"
 at syscall --judge=often getpid
 rc_is 64 "--judge=often"
 
+# Every example in --help can be copied as printed: argp must not wrap one
+# onto a line of its own (a long one continues with a backslash).
+bad=
+for c in "" $("$AT" list commands); do
+	run "$AT" $c --help
+	if printf '%s\n' "$out" | awk '
+		/^Examples:/ { ex = 1; next }
+		ex && /^$/ { ex = 0 }
+		ex && !/^  / { bad = 1 }
+		ex && /^  allthreads/ && prev ~ /\\$/ { bad = 1 }
+		ex && /^      / && prev !~ /\\$/ { bad = 1 }
+		{ prev = $0 }
+		END { exit !bad }'; then
+		bad="$bad ${c:-allthreads}"
+	fi
+done
+ok '[ -z "$bad" ]' "--help examples are whole command lines${bad:+ (not:$bad)}"
+
 done_testing
