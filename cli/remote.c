@@ -54,7 +54,7 @@ int at_remote_run(pid_t pid, const struct allthreads_prog *prog,
 			 "cannot encode the request: %s", strerror(-r));
 		goto out_req;
 	}
-	r = at_ctl_call(path, req, (size_t)len, timeout_ms, &res);
+	r = at_ctl_call(pid, path, req, (size_t)len, timeout_ms, &res);
 	st->reached = res.reached;
 	snprintf(st->why, sizeof(st->why), "%s", res.why);
 	if (r < 0)

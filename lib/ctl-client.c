@@ -478,8 +478,58 @@ static int read_rows(const struct at_ctl_rep_rows *rows, long n,
 	return 0;
 }
 
-AT_EXPORT int at_ctl_call(const char *path, const void *req, size_t reqlen,
-			  unsigned timeout_ms, struct at_ctl_result *out)
+/* The socket must be held by PID itself (SO_PEERCRED names the process
+ * that bound it, in our pid namespace): anyone can create a socket in a
+ * directory they own, so the name alone proves nothing. */
+static int check_peer(int fd, pid_t pid)
+{
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0)
+		return -errno;
+	return uc.pid == pid ? 0 : -EACCES;
+}
+
+/*
+ * Send REQ with an open /proc/PID/mem: the kernel lets us open it only if
+ * we pass its PTRACE_MODE_ATTACH check on PID, which is exactly the rule
+ * for driving the helper; the helper reads a secret of its own through
+ * the descriptor to know it is its memory.
+ */
+static int send_with_proof(int fd, pid_t pid, const void *req, size_t reqlen)
+{
+	char path[64];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)req, .iov_len = reqlen };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int mem, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem < 0)
+		return -errno;
+	memset(&u, 0, sizeof(u));
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &mem, sizeof(int));
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)reqlen)
+		r = errno ? -errno : -EIO;
+	close(mem);
+	return r;
+}
+
+AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
+			  size_t reqlen, unsigned timeout_ms,
+			  struct at_ctl_result *out)
 {
 	struct allthreads_report *rep = NULL;
 	struct at_ctl_rep_head head;
@@ -502,10 +552,20 @@ AT_EXPORT int at_ctl_call(const char *path, const void *req, size_t reqlen,
 			 "cannot connect to the helper: %s", strerror(-r));
 		goto out_buf;
 	}
-	if (send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen) {
-		r = -errno;
+	r = check_peer(fd, pid);
+	if (r < 0) {
 		snprintf(out->why, sizeof(out->why),
-			 "cannot send to the helper: %s", strerror(-r));
+			 "the socket does not belong to process %d's helper",
+			 (int)pid);
+		goto out_fd;
+	}
+	r = send_with_proof(fd, pid, req, reqlen);
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -EACCES || r == -EPERM ?
+				 "permission denied: you may not ptrace "
+				 "this process" :
+				 "cannot send to the helper");
 		goto out_fd;
 	}
 	n = recv_dgram(fd, buf, AT_CTL_MAX_DGRAM, &deadline);

@@ -54,11 +54,15 @@ AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
 AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 				 size_t whylen);
 
-/* Send request REQ to the socket at PATH and read the reply.  Bounded by
+/* Send request REQ to process PID's helper at PATH and read the reply.
+ * The socket must be held by PID (SO_PEERCRED), and the request carries an
+ * open /proc/PID/mem as proof that the caller may ptrace PID.  Bounded by
  * TIMEOUT_MS (the run's; 0 for the default) plus a margin.  Returns 0 with
  * OUT->reached and OUT->report set, or -errno with OUT->why (and
- * OUT->reached true when the helper refused the request itself). */
-AT_EXPORT int at_ctl_call(const char *path, const void *req, size_t reqlen,
-			  unsigned timeout_ms, struct at_ctl_result *out);
+ * OUT->reached true when the helper refused the request itself, or the
+ * kernel refused us the proof). */
+AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
+			  size_t reqlen, unsigned timeout_ms,
+			  struct at_ctl_result *out);
 
 #endif /* AT_CTL_CLIENT_H */

@@ -12,11 +12,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,144 +26,11 @@
 
 #include "ctl.h"
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
 
-#define CAP_SYS_PTRACE_BIT 19
-
-/* --- credentials --------------------------------------------------------- */
-
-static int parse_ids(const char *text, const char *key, uint32_t *ids)
-{
-	const char *p = strstr(text, key);
-	unsigned long v;
-	char *end;
-	int i;
-
-	if (!p)
-		return -EINVAL;
-	p += strlen(key);
-	for (i = 0; i < 4; i++) {
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (end == p || errno || v > UINT32_MAX)
-			return -EINVAL;
-		ids[i] = (uint32_t)v;
-		p = end;
-	}
-	return 0;
-}
-
-static int parse_hex(const char *text, const char *key, uint64_t *out)
-{
-	const char *p = strstr(text, key);
-	char *end;
-
-	if (!p)
-		return -EINVAL;
-	p += strlen(key);
-	errno = 0;
-	*out = strtoull(p, &end, 16);
-	if (end == p || errno)
-		return -EINVAL;
-	return 0;
-}
-
-int at_ctl_parse_status(const char *text, struct at_ctl_cred *c)
-{
-	memset(c, 0, sizeof(*c));
-	if (parse_ids(text, "\nUid:", c->uid) < 0 ||
-	    parse_ids(text, "\nGid:", c->gid) < 0 ||
-	    parse_hex(text, "\nCapEff:", &c->cap_eff) < 0 ||
-	    parse_hex(text, "\nCapPrm:", &c->cap_prm) < 0)
-		return -EINVAL;
-	return 0;
-}
-
-bool at_ctl_may_drive(const struct at_ctl_cred *peer,
-		      const struct at_ctl_cred *target, bool target_dumpable)
-{
-	uint64_t caps = peer->caps_count ? peer->cap_eff : 0;
-	int i, j;
-
-	if (caps & (1ULL << CAP_SYS_PTRACE_BIT))
-		return true;
-	/* The peer's real and effective ids against the target's real,
-	 * effective and saved ones. */
-	for (i = 0; i < 2; i++)
-		for (j = 0; j < 3; j++)
-			if (peer->uid[i] != target->uid[j] ||
-			    peer->gid[i] != target->gid[j])
-				return false;
-	if (!target_dumpable)
-		return false;
-	return (target->cap_prm & ~caps) == 0;
-}
-
-/* Read a small /proc file at PATH into BUF; returns its length or -errno. */
-static int read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	size_t got = 0;
-	int fd, i;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < 64 && got + 1 < len; i++) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = 0;
-	return (int)got;
-}
-
-static int read_cred(const char *path, struct at_ctl_cred *c)
-{
-	char buf[4096];
-	int r = read_small(path, buf, sizeof(buf));
-
-	if (r < 0)
-		return r;
-	return at_ctl_parse_status(buf, c);
-}
-
-/* Is the peer in our user namespace?  Only then do its capabilities mean
- * what they say here.  Its ns link is readable to us only if we may read
- * it under the ptrace rules; a peer that is root here (SO_PEERCRED maps ids
- * into our namespace) and hides it from us is taken to be root here. */
-static bool same_userns(pid_t pid, uid_t peer_uid)
-{
-	char path[64], mine[64], theirs[64];
-	ssize_t a, b;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	a = readlink("/proc/self/ns/user", mine, sizeof(mine) - 1);
-	b = readlink(path, theirs, sizeof(theirs) - 1);
-	if (a <= 0)
-		return false;
-	if (b <= 0)
-		return peer_uid == 0 && (errno == EACCES || errno == EPERM);
-	return a == b && memcmp(mine, theirs, (size_t)a) == 0;
-}
-
-/* A pidfd polls readable once its process exits (no permission needed,
- * unlike pidfd_send_signal). */
-static bool peer_gone(int pidfd)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	return poll(&p, 1, 0) != 0;
-}
+/* --- who may drive us ------------------------------------------------------ */
 
 static void set_why(char *why, size_t len, const char *what)
 {
@@ -169,62 +38,63 @@ static void set_why(char *why, size_t len, const char *what)
 		snprintf(why, len, "%s", what);
 }
 
-int at_ctl_authorize(int fd, char *why, size_t len)
-{
-	struct at_ctl_cred peer, self, leader;
-	struct ucred uc;
-	socklen_t sl = sizeof(uc);
-	char path[64];
-	int pidfd = -1, ret, dumpable;
+/*
+ * Who may drive this process: whoever could ptrace it, as the kernel
+ * decides.  The client sends, with each request, a descriptor of
+ * /proc/PID/mem for this process, which the kernel lets it open only if it
+ * passes PTRACE_MODE_ATTACH on us (same ids and no capabilities it lacks
+ * and dumpable, or CAP_SYS_PTRACE over our user namespace; Yama's rules
+ * too).  We read a random secret of ours through it: only a descriptor of
+ * our own memory yields it.  No guessing about ids, capabilities or user
+ * namespaces here.
+ */
+static unsigned char nonce[16];
+static bool nonce_ready;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0 ||
-	    sl != sizeof(uc)) {
-		set_why(why, len, "no peer credentials");
+static void reseed(void)
+{
+	nonce_ready = getrandom(nonce, sizeof(nonce), 0) ==
+		      (ssize_t)sizeof(nonce);
+}
+
+/* A forked child starts with a copy of our memory, secret included; it
+ * must not be able to stand in for us (think of a child that drops to
+ * another user and turns dumpable again), so it gets a secret of its
+ * own. */
+int at_ctl_auth_init(void)
+{
+	static bool once;
+
+	reseed();
+	if (!once && pthread_atfork(NULL, NULL, reseed) == 0)
+		once = true;
+	return nonce_ready && once ? 0 : -EIO;
+}
+
+int at_ctl_authorize(int memfd, char *why, size_t len)
+{
+	unsigned char seen[sizeof(nonce)];
+	ssize_t n;
+
+	if (!nonce_ready) {
+		set_why(why, len, "the helper has no secret to check against");
 		return -EACCES;
 	}
-	/* A pidfd pins the peer: after reading its status we check that it
-	 * is still the same, live process (no pid reuse in between). */
-	sl = sizeof(pidfd);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &sl) < 0)
-		pidfd = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)uc.pid);
-	ret = read_cred(path, &peer);
-	if (ret < 0) {
-		set_why(why, len, "cannot read the peer's status");
-		ret = -EACCES;
-		goto out_pidfd;
-	}
-	if (pidfd >= 0 && peer_gone(pidfd)) {
-		set_why(why, len, "the peer went away");
-		ret = -EACCES;
-		goto out_pidfd;
-	}
-	/* SO_PEERCRED's ids (taken at connect) are what count; /proc's
-	 * real ids must agree with them. */
-	peer.uid[1] = uc.uid;
-	peer.gid[1] = uc.gid;
-	peer.caps_count = same_userns(uc.pid, uc.uid);
-
-	if (read_cred("/proc/thread-self/status", &self) < 0 ||
-	    read_cred("/proc/self/status", &leader) < 0) {
-		set_why(why, len, "cannot read our own status");
-		ret = -EACCES;
-		goto out_pidfd;
-	}
-	dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
-	if (!at_ctl_may_drive(&peer, &self, dumpable == 1) ||
-	    !at_ctl_may_drive(&peer, &leader, dumpable == 1)) {
+	if (memfd < 0) {
 		set_why(why, len,
-			"permission denied: the peer may not ptrace this "
-			"process");
-		ret = -EACCES;
-		goto out_pidfd;
+			"permission denied: no proof that the peer may "
+			"ptrace this process (/proc/PID/mem)");
+		return -EACCES;
 	}
-	ret = 0;
-out_pidfd:
-	if (pidfd >= 0)
-		close(pidfd);
-	return ret;
+	n = pread(memfd, seen, sizeof(seen), (off_t)(uintptr_t)nonce);
+	if (n != (ssize_t)sizeof(seen) ||
+	    memcmp(seen, nonce, sizeof(nonce)) != 0) {
+		set_why(why, len,
+			"permission denied: the proof is not this "
+			"process's memory");
+		return -EACCES;
+	}
+	return 0;
 }
 
 /* --- the socket's place -------------------------------------------------- */
@@ -401,7 +271,9 @@ static bool prctl_allowed(const long *a)
 	case PR_SET_SPECULATION_CTRL:
 		return true;
 	case PR_SET_DUMPABLE:
-		return a[1] == 0 || a[1] == 1;
+		/* ALLTHREADS_SAVED: an undo back to what PR_GET_DUMPABLE
+		 * read, which is 0 or 1 too. */
+		return a[1] == 0 || a[1] == 1 || a[1] == ALLTHREADS_SAVED;
 	case PR_SET_SECCOMP:
 		/* Strict mode would kill the receiver at its next poll. */
 		return a[1] == SECCOMP_MODE_FILTER;

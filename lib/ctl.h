@@ -2,8 +2,8 @@
 /*
  * ctl.h - the helper's side of the control channel: where the socket lives,
  * who may use it, and how one request becomes a run and a reply.  Used by
- * receiver.c; the tests call the pure parts (at_ctl_parse_status,
- * at_ctl_may_drive, at_ctl_serve) directly.
+ * receiver.c; the tests call the pure parts (at_ctl_serve,
+ * at_ctl_call_allowed) directly.
  */
 #ifndef AT_CTL_H
 #define AT_CTL_H
@@ -16,32 +16,14 @@
 
 #include "ctl-proto.h"
 
-/* The credentials the ptrace rules look at, from /proc/PID/status. */
-struct at_ctl_cred {
-	uint32_t uid[4]; /* real, effective, saved, filesystem */
-	uint32_t gid[4];
-	uint64_t cap_eff;
-	uint64_t cap_prm;
-	/* Peer only: its capabilities are meant in our user namespace. */
-	bool caps_count;
-};
-
-/* Fill C from the text of a status file; -EINVAL if a field is missing. */
-int at_ctl_parse_status(const char *text, struct at_ctl_cred *c);
-
-/*
- * May PEER drive TARGET?  The kernel's PTRACE_MODE_ATTACH_REALCREDS rules,
- * without LSMs: the peer has CAP_SYS_PTRACE (in our user namespace), or
- * every one of its real and effective ids equals every one of the target's
- * real, effective and saved ids (uids and gids), the target is dumpable,
- * and the peer's effective set holds the target's whole permitted set.
- */
-bool at_ctl_may_drive(const struct at_ctl_cred *peer,
-		      const struct at_ctl_cred *target, bool target_dumpable);
-
-/* Check the peer of connected socket FD against this process.  0, or
- * -EACCES with a reason in WHY, or another -errno. */
-int at_ctl_authorize(int fd, char *why, size_t len);
+/* Make the secret that at_ctl_authorize() checks for (once, at start). */
+int at_ctl_auth_init(void);
+/* May the sender of a request drive this process?  MEMFD is the
+ * descriptor that came with the request (SCM_RIGHTS), or -1: it must be
+ * this process's /proc/PID/mem, which the kernel let the sender open only
+ * under its PTRACE_MODE_ATTACH rules.  0, or -EACCES with a reason in
+ * WHY. */
+int at_ctl_authorize(int memfd, char *why, size_t len);
 
 /* Choose, create and check the socket's directory; PATH gets the socket's
  * full name (<dir>/<pid>.sock).  Removes stale sockets found there. */

@@ -8,18 +8,28 @@
  * next definition (dlsym(RTLD_NEXT)).
  *
  * 1. Masks.  pthread_sigmask, sigprocmask, sigsuspend, ppoll, pselect,
- *    epoll_pwait(2), signalfd and the sigwait family get the engine's signal
- *    taken out of the set they are given (on a copy), the way glibc treats
- *    its SIGSETXID.  sigaction's sa_mask too.  So no thread can block it
- *    and no thread can consume it as a waited-for signal.
- * 2. Handlers.  sigaction/signal/bsd_signal/sysv_signal on the engine's
- *    signal fail with EINVAL - except for the engine's own installation (a
- *    handler that lives in liballthreads.so).  Queries work.
+ *    epoll_pwait(2), signalfd, pthread_attr_setsigmask_np and the sigwait
+ *    family get the engine's signal taken out of the set they are given
+ *    (on a copy), the way glibc treats its SIGSETXID.  sigaction's sa_mask
+ *    too.  So no thread can block it and no thread can consume it as a
+ *    waited-for signal.  The System V calls (sighold, sigset, sigignore,
+ *    siginterrupt, the sigpause family) go to glibc's internal
+ *    __sigprocmask/__sigaction/__sigsuspend, past our wrappers, so they
+ *    are rewritten here on top of ours.
+ * 2. Handlers.  sigaction/signal/bsd_signal/sysv_signal/sigset/sigignore/
+ *    siginterrupt on the engine's signal fail with EINVAL - except for the
+ *    engine's own installation (a handler that lives in liballthreads.so,
+ *    which always gets SA_RESTART and never SA_RESETHAND/SA_NODEFER).
+ *    Queries work.  sighold and sigset(SIG_HOLD) on it fail with EINVAL
+ *    too, as they do for glibc's internal signals.
  * 3. Spurious EINTR.  The engine's handler is installed with SA_RESTART,
  *    so restartable calls (read, write, futex...) never notice a fixup.
  *    Calls the kernel never restarts after a handler (poll, ppoll, select,
  *    pselect, epoll_wait, epoll_pwait(2), nanosleep, clock_nanosleep,
- *    sigsuspend, sigwaitinfo, sigtimedwait, pause) fail with EINTR instead.
+ *    sigsuspend, sigpause, sigwaitinfo, sigtimedwait, pause, sem_timedwait,
+ *    sem_clockwait, msgrcv, msgsnd, semop, semtimedop, io_getevents, and
+ *    the socket calls on a socket with SO_RCVTIMEO/SO_SNDTIMEO) fail with
+ *    EINTR instead.
  *    We tell such an EINTR from a real one with two per-thread counters:
  *      - fixups: bumped by a wrapper around the engine's handler (our
  *        sigaction installs the wrapper when the engine installs its
@@ -37,13 +47,18 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +81,8 @@ struct app_action {
 	_Atomic bool siginfo;
 };
 static struct app_action app_act[_NSIG];
+
+struct io_event; /* libaio's; only passed through */
 
 static struct {
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
@@ -92,6 +109,30 @@ static struct {
 	int (*clock_nanosleep)(clockid_t, int, const struct timespec *,
 			       struct timespec *);
 	int (*pause)(void);
+	int (*pthread_attr_setsigmask_np)(pthread_attr_t *, const sigset_t *);
+	int (*sem_timedwait)(sem_t *, const struct timespec *);
+	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+	ssize_t (*msgrcv)(int, void *, size_t, long, int);
+	int (*msgsnd)(int, const void *, size_t, int);
+	int (*semop)(int, struct sembuf *, size_t);
+	int (*semtimedop)(int, struct sembuf *, size_t,
+			  const struct timespec *);
+	int (*io_getevents)(void *, long, long, struct io_event *,
+			    struct timespec *);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, __SOCKADDR_ARG,
+			    socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+			struct timespec *);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int, __CONST_SOCKADDR_ARG,
+			  socklen_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*accept)(int, __SOCKADDR_ARG, socklen_t *);
+	int (*accept4)(int, __SOCKADDR_ARG, socklen_t *, int);
+	int (*connect)(int, __CONST_SOCKADDR_ARG, socklen_t);
 } real;
 
 static void *next(const char *name)
@@ -130,6 +171,25 @@ void at_interpose_init(int sig)
 	RESOLVE(nanosleep);
 	RESOLVE(clock_nanosleep);
 	RESOLVE(pause);
+	RESOLVE(pthread_attr_setsigmask_np);
+	RESOLVE(sem_timedwait);
+	RESOLVE(sem_clockwait);
+	RESOLVE(msgrcv);
+	RESOLVE(msgsnd);
+	RESOLVE(semop);
+	RESOLVE(semtimedop);
+	RESOLVE(io_getevents);
+	RESOLVE(recv);
+	RESOLVE(recvfrom);
+	RESOLVE(recvmsg);
+	RESOLVE(recvmmsg);
+	RESOLVE(send);
+	RESOLVE(sendto);
+	RESOLVE(sendmsg);
+	RESOLVE(sendmmsg);
+	RESOLVE(accept);
+	RESOLVE(accept4);
+	RESOLVE(connect);
 	if (dladdr((void *)allthreads_signal, &info) && info.dli_fbase)
 		engine_base = info.dli_fbase;
 }
@@ -297,6 +357,33 @@ AT_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 	return REAL(signalfd)(fd, strip(mask, &buf), flags);
 }
 
+/* A new thread starts with this mask, not its creator's. */
+AT_EXPORT int pthread_attr_setsigmask_np(pthread_attr_t *attr,
+					 const sigset_t *set)
+{
+	sigset_t buf;
+
+	if (!REAL(pthread_attr_setsigmask_np))
+		return ENOSYS;
+	return real.pthread_attr_setsigmask_np(attr, strip(set, &buf));
+}
+
+/* glibc's blocks through its internal __sigprocmask, past ours.  Refused
+ * for the engine's signal, as glibc refuses its own internal ones. */
+AT_EXPORT int sighold(int sig)
+{
+	sigset_t set;
+
+	if (engine_sig && sig == engine_sig) {
+		errno = EINVAL;
+		return -1;
+	}
+	sigemptyset(&set);
+	if (sigaddset(&set, sig) < 0)
+		return -1;
+	return REAL(sigprocmask)(SIG_BLOCK, &set, NULL);
+}
+
 /* --- handlers ------------------------------------------------------------- */
 
 static bool is_engine_handler(const struct sigaction *act)
@@ -339,6 +426,10 @@ static int engine_sigaction(const struct sigaction *act, struct sigaction *old)
 	}
 	k = *act;
 	k.sa_sigaction = engine_wrapper;
+	/* Its handler is re-installable (a query reports it), but never so
+	 * that a fixup interrupts restartable calls or resets it. */
+	k.sa_flags |= SA_SIGINFO | SA_RESTART;
+	k.sa_flags &= ~(SA_RESETHAND | SA_NODEFER);
 	atomic_store(&engine_fn, act->sa_sigaction);
 	r = REAL(sigaction)(engine_sig, &k, old);
 	if (r == 0) {
@@ -422,6 +513,69 @@ AT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 	return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
 }
 
+/* glibc's sigset, sigignore and siginterrupt go to its internal
+ * __sigaction and __sigprocmask, past ours: the same, through ours. */
+AT_EXPORT sighandler_t sigset(int sig, sighandler_t disp)
+{
+	struct sigaction act, old;
+	sigset_t set, prev;
+
+	if (disp == SIG_ERR || sig <= 0 || sig >= _NSIG ||
+	    (engine_sig && sig == engine_sig)) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigemptyset(&set);
+	if (sigaddset(&set, sig) < 0)
+		return SIG_ERR;
+	if (disp == SIG_HOLD) {
+		if (REAL(sigprocmask)(SIG_BLOCK, &set, &prev) < 0)
+			return SIG_ERR;
+		if (sigismember(&prev, sig))
+			return SIG_HOLD;
+		if (sigaction(sig, NULL, &old) < 0)
+			return SIG_ERR;
+		return old.sa_handler;
+	}
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = disp;
+	sigemptyset(&act.sa_mask);
+	if (sigaction(sig, &act, &old) < 0)
+		return SIG_ERR;
+	if (REAL(sigprocmask)(SIG_UNBLOCK, &set, &prev) < 0)
+		return SIG_ERR;
+	return sigismember(&prev, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+AT_EXPORT int sigignore(int sig)
+{
+	struct sigaction act;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = SIG_IGN;
+	sigemptyset(&act.sa_mask);
+	return sigaction(sig, &act, NULL);
+}
+
+AT_EXPORT int siginterrupt(int sig, int interrupt)
+{
+	struct sigaction act;
+
+	/* Our sigaction would take the engine's handler back from a query
+	 * as its own installation. */
+	if (engine_sig && sig == engine_sig) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sigaction(sig, NULL, &act) < 0)
+		return -1;
+	if (interrupt)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return sigaction(sig, &act, NULL) < 0 ? -1 : 0;
+}
+
 /* --- the signal waits ------------------------------------------------------ */
 
 AT_EXPORT int sigwait(const sigset_t *set, int *sig)
@@ -485,6 +639,46 @@ AT_EXPORT int sigsuspend(const sigset_t *mask)
 		r = REAL(sigsuspend)(mask);
 	while (spurious(r, &m));
 	return r;
+}
+
+/* glibc's go to its internal __sigsuspend, past ours.  The BSD sigpause
+ * takes the mask of signals 1 to 32 (so never the engine's); the X/Open
+ * one, __xpg_sigpause (what <signal.h> calls sigpause), takes a signal
+ * out of the current mask. */
+int __sigpause(int sig_or_mask, int is_sig);
+AT_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+	sigset_t set;
+	int sig;
+
+	if (is_sig) {
+		if (REAL(sigprocmask)(SIG_BLOCK, NULL, &set) < 0 ||
+		    sigdelset(&set, sig_or_mask) < 0)
+			return -1;
+	} else {
+		sigemptyset(&set);
+		for (sig = 1; sig <= 32 && sig < _NSIG; sig++)
+			if ((unsigned)sig_or_mask & (1u << (sig - 1)))
+				sigaddset(&set, sig); /* not glibc's own */
+	}
+	return sigsuspend(&set);
+}
+
+int __xpg_sigpause(int sig);
+AT_EXPORT int __xpg_sigpause(int sig)
+{
+	if (sig <= 0 || sig >= _NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	return __sigpause(sig, 1);
+}
+
+/* The symbol sigpause, the BSD one: <signal.h> renames ours. */
+int at_bsd_sigpause(int mask) __asm__("sigpause");
+AT_EXPORT int at_bsd_sigpause(int mask)
+{
+	return __sigpause(mask, 0);
 }
 
 AT_EXPORT int pause(void)
@@ -778,4 +972,337 @@ AT_EXPORT int usleep(useconds_t usec)
 	struct timespec req = { usec / 1000000, (long)(usec % 1000000) * 1000 };
 
 	return nanosleep(&req, NULL);
+}
+
+/* --- semaphores, System V IPC, AIO ------------------------------------------ */
+
+/* Timed futex waits end with EINTR after a handler; absolute timeouts. */
+AT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+{
+	struct mark m;
+	int r;
+
+	mark(&m);
+	do
+		r = REAL(sem_timedwait)(sem, abstime);
+	while (spurious(r, &m));
+	return r;
+}
+
+AT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clk,
+			    const struct timespec *abstime)
+{
+	struct mark m;
+	int r;
+
+	if (!REAL(sem_clockwait)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	mark(&m);
+	do
+		r = real.sem_clockwait(sem, clk, abstime);
+	while (spurious(r, &m));
+	return r;
+}
+
+/* EINTR means nothing was sent, received or applied. */
+AT_EXPORT ssize_t msgrcv(int id, void *msg, size_t size, long type, int flags)
+{
+	struct mark m;
+	ssize_t r;
+
+	mark(&m);
+	do
+		r = REAL(msgrcv)(id, msg, size, type, flags);
+	while (spurious(r, &m));
+	return r;
+}
+
+AT_EXPORT int msgsnd(int id, const void *msg, size_t size, int flags)
+{
+	struct mark m;
+	int r;
+
+	mark(&m);
+	do
+		r = REAL(msgsnd)(id, msg, size, flags);
+	while (spurious(r, &m));
+	return r;
+}
+
+AT_EXPORT int semop(int id, struct sembuf *ops, size_t n)
+{
+	struct mark m;
+	int r;
+
+	mark(&m);
+	do
+		r = REAL(semop)(id, ops, n);
+	while (spurious(r, &m));
+	return r;
+}
+
+AT_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n,
+			 const struct timespec *tmo)
+{
+	struct timespec deadline, left;
+	struct mark m;
+	int r;
+
+	if (tmo) {
+		mono(&deadline);
+		ts_add(&deadline, tmo);
+	}
+	mark(&m);
+	for (;;) {
+		r = REAL(semtimedop)(id, ops, n, tmo);
+		if (!spurious(r, &m))
+			return r;
+		if (tmo) {
+			ts_left(&deadline, &left);
+			tmo = &left;
+		}
+	}
+}
+
+/* libaio's (when the program has it): returns -errno, errno is not set;
+ * relative timeout. */
+int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
+		 struct timespec *tmo);
+AT_EXPORT int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
+			   struct timespec *tmo)
+{
+	struct timespec deadline, left;
+	int r, saved_errno = errno;
+	struct mark m;
+	bool again;
+
+	if (!REAL(io_getevents))
+		return -ENOSYS;
+	if (tmo) {
+		mono(&deadline);
+		ts_add(&deadline, tmo);
+	}
+	mark(&m);
+	for (;;) {
+		r = real.io_getevents(ctx, min_nr, nr, ev, tmo);
+		if (r != -EINTR)
+			return r;
+		errno = EINTR;
+		again = spurious(-1, &m);
+		errno = saved_errno;
+		if (!again)
+			return r;
+		if (tmo) {
+			ts_left(&deadline, &left);
+			tmo = &left;
+		}
+	}
+}
+
+/* --- sockets ------------------------------------------------------------------ */
+
+/*
+ * A blocking socket call fails with EINTR after a handler only when the
+ * socket has a timeout (SO_RCVTIMEO for receiving and accept, SO_SNDTIMEO
+ * for sending and connect); without one the kernel restarts it.  Made
+ * again, the call waits the whole timeout again, so it is made again only
+ * while the timeout, counted from the first call, has not run out: the
+ * whole wait is at least the timeout and less than twice it.  Once it has
+ * run out, the call fails as the timeout would have made it fail (EAGAIN,
+ * or EINPROGRESS for connect).  The timeout is read (getsockopt) only on a
+ * spurious EINTR; a call costs one more clock read (vDSO) otherwise.
+ */
+struct sock_wait {
+	struct mark m;
+	struct timespec start;
+};
+
+static void sock_begin(struct sock_wait *w)
+{
+	mono(&w->start);
+	mark(&w->m);
+}
+
+/* Make the call again?  When not, R and errno stand, except that errno is
+ * EXPIRED when the EINTR was spurious but the timeout OPT has run out. */
+static bool sock_again(long r, int fd, int opt, int expired,
+		       struct sock_wait *w)
+{
+	struct timespec end, left;
+	socklen_t len;
+	struct timeval tv;
+
+	if (r != -1 || !spurious(r, &w->m))
+		return false;
+	len = sizeof(tv);
+	if (getsockopt(fd, SOL_SOCKET, opt, &tv, &len) < 0 ||
+	    (tv.tv_sec <= 0 && tv.tv_usec <= 0))
+		return true;
+	end = w->start;
+	ts_add(&end, &(struct timespec){ tv.tv_sec, tv.tv_usec * 1000L });
+	ts_left(&end, &left);
+	if (left.tv_sec || left.tv_nsec)
+		return true;
+	errno = expired;
+	return false;
+}
+
+AT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(recv)(fd, buf, n, flags);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+AT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+			     int flags)
+{
+	if (n > buflen)
+		abort();
+	return recv(fd, buf, n, flags);
+}
+
+AT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			   __SOCKADDR_ARG addr, socklen_t *alen)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       __SOCKADDR_ARG addr, socklen_t *alen);
+AT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+				 int flags, __SOCKADDR_ARG addr,
+				 socklen_t *alen)
+{
+	if (n > buflen)
+		abort();
+	return recvfrom(fd, buf, n, flags, addr, alen);
+}
+
+AT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(recvmsg)(fd, msg, flags);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+/* Its own TMO is written back by the kernel with what is left. */
+AT_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
+		       struct timespec *tmo)
+{
+	struct sock_wait w;
+	int r;
+
+	sock_begin(&w);
+	do
+		r = REAL(recvmmsg)(fd, vec, n, flags, tmo);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(send)(fd, buf, n, flags);
+	while (sock_again(r, fd, SO_SNDTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 __CONST_SOCKADDR_ARG addr, socklen_t alen)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(sendto)(fd, buf, n, flags, addr, alen);
+	while (sock_again(r, fd, SO_SNDTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct sock_wait w;
+	ssize_t r;
+
+	sock_begin(&w);
+	do
+		r = REAL(sendmsg)(fd, msg, flags);
+	while (sock_again(r, fd, SO_SNDTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
+{
+	struct sock_wait w;
+	int r;
+
+	sock_begin(&w);
+	do
+		r = REAL(sendmmsg)(fd, vec, n, flags);
+	while (sock_again(r, fd, SO_SNDTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *alen)
+{
+	struct sock_wait w;
+	int r;
+
+	sock_begin(&w);
+	do
+		r = REAL(accept)(fd, addr, alen);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+AT_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *alen, int flags)
+{
+	struct sock_wait w;
+	int r;
+
+	sock_begin(&w);
+	do
+		r = REAL(accept4)(fd, addr, alen, flags);
+	while (sock_again(r, fd, SO_RCVTIMEO, EAGAIN, &w));
+	return r;
+}
+
+/* Made again, a connect still in progress goes on waiting for it (the
+ * kernel's own restart does the same). */
+AT_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t alen)
+{
+	struct sock_wait w;
+	int r;
+
+	sock_begin(&w);
+	do
+		r = REAL(connect)(fd, addr, alen);
+	while (sock_again(r, fd, SO_SNDTIMEO, EINPROGRESS, &w));
+	return r;
 }

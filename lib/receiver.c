@@ -166,21 +166,64 @@ static void accept_new(void)
 	}
 }
 
+/* One request datagram into rcv.msg (its real length, even if longer than
+ * the buffer), and the descriptor that came with it, if any (*MEMFD, else
+ * -1; any further descriptors are closed). */
+static ssize_t recv_request(int fd, int *memfd)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = rcv.msg, .iov_len = AT_CTL_MAX_MSG };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*memfd = -1;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k, nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nfd; k++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(f));
+			if (*memfd < 0)
+				*memfd = f;
+			else
+				close(f);
+		}
+	}
+	return n;
+}
+
 /* Serve what arrived on connection I; false if it is done with. */
 static bool serve_conn(int i)
 {
 	struct conn *c = &rcv.conns[i];
 	struct sender s = { .fd = c->fd };
 	char why[160] = "";
+	int memfd = -1;
 	bool ok;
 	ssize_t n;
 
-	n = recv(c->fd, rcv.msg, AT_CTL_MAX_MSG, MSG_DONTWAIT | MSG_TRUNC);
+	n = recv_request(c->fd, &memfd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	if (n == 0)
 		return false; /* the client went away */
-	ok = at_ctl_authorize(c->fd, why, sizeof(why)) == 0;
+	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;
+	if (memfd >= 0)
+		close(memfd);
 	after_ms(&s.deadline, AT_CTL_SEND_MS);
 	if (at_ctl_serve(rcv.msg, (size_t)n, ok, why, rcv.raw_ok, rcv.scratch,
 			 rcv.out, send_dgram, &s) < 0)
@@ -255,6 +298,9 @@ int at_receiver_start(bool raw_ok)
 	int ret, k;
 
 	rcv.raw_ok = raw_ok;
+	ret = at_ctl_auth_init();
+	if (ret < 0)
+		return ret;
 	rcv.msg = malloc(AT_CTL_MAX_MSG);
 	rcv.out = malloc(AT_CTL_MAX_DGRAM);
 	rcv.scratch = malloc(sizeof(*rcv.scratch));

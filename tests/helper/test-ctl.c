@@ -1,29 +1,36 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * test-ctl.c - the channel's pure parts, in process: the ptrace-like
- * authorisation rule, the status parser, and at_ctl_serve() on hostile
- * input (nothing runs, an error reply goes out).
+ * test-ctl.c - the channel's pure parts, in process: the authorisation
+ * check (a /proc/PID/mem of this very process, nothing else), and
+ * at_ctl_serve() on hostile input (nothing runs, an error reply goes out).
  */
 #include "../tap.h"
 #include "ctl.h"
 #include "ctl-client.h"
 #include "hutil.h"
 
-static struct at_ctl_cred cred(uint32_t uid, uint32_t gid, uint64_t eff,
-			       uint64_t prm, bool count)
+/* A child that stays alive until killed, so its memory can be opened;
+ * returns once it runs its own code (its fork handlers have run). */
+static pid_t sleeper(void)
 {
-	struct at_ctl_cred c;
-	int i;
+	int p[2];
+	char c = 0;
+	pid_t pid;
 
-	memset(&c, 0, sizeof(c));
-	for (i = 0; i < 4; i++) {
-		c.uid[i] = uid;
-		c.gid[i] = gid;
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		alarm(20);
+		(void)!write(p[1], &c, 1);
+		for (;;)
+			pause();
 	}
-	c.cap_eff = eff;
-	c.cap_prm = prm;
-	c.caps_count = count;
-	return c;
+	close(p[1]);
+	if (pid > 0)
+		(void)!read(p[0], &c, 1);
+	close(p[0]);
+	return pid;
 }
 
 struct capture {
@@ -57,55 +64,37 @@ static int serve(void *msg, size_t len, bool raw)
 
 int main(void)
 {
-	struct at_ctl_cred t = cred(1000, 1000, 0, 0, true);
-	struct at_ctl_cred p = cred(1000, 1000, 0, 0, true);
-	struct at_ctl_cred c;
 	static char buf[AT_CTL_MAX_MSG];
 	struct at_ctl_req *req = (struct at_ctl_req *)buf;
 	struct at_ctl_step *st = (struct at_ctl_step *)(req + 1);
 	struct allthreads_prog *prog;
 	long len, args[2] = { PR_SET_NAME, (long)"abc" };
-	int r;
+	char why[160], path[64];
+	int fd;
+	pid_t child;
 
 	alarm(50);
-	tap_ok(at_ctl_may_drive(&p, &t, true), "same ids, no caps: allowed");
-	tap_ok(!at_ctl_may_drive(&p, &t, false), "not dumpable: refused");
-	p.uid[0] = 1001;
-	tap_ok(!at_ctl_may_drive(&p, &t, true), "other real uid: refused");
-	p = cred(1000, 1000, 0, 0, true);
-	t.uid[2] = 0;
-	tap_ok(!at_ctl_may_drive(&p, &t, true),
-	       "target's saved uid differs: refused");
-	t = cred(1000, 1000, 0, 0, true);
-	t.gid[1] = 5;
-	tap_ok(!at_ctl_may_drive(&p, &t, true), "other gid: refused");
-	t = cred(1000, 1000, 0, 1ULL << 12, true);
-	tap_ok(!at_ctl_may_drive(&p, &t, true),
-	       "target holds a capability the peer lacks: refused");
-	p = cred(1000, 1000, 1ULL << 12, 1ULL << 12, true);
-	tap_ok(at_ctl_may_drive(&p, &t, true),
-	       "peer holds the target's capabilities: allowed");
-	p = cred(0, 0, 1ULL << 19, 1ULL << 19, true);
-	t = cred(1000, 1000, 0, 0, true);
-	tap_ok(at_ctl_may_drive(&p, &t, false),
-	       "CAP_SYS_PTRACE: allowed, even not dumpable");
-	p.caps_count = false;
-	tap_ok(!at_ctl_may_drive(&p, &t, true),
-	       "CAP_SYS_PTRACE in another user namespace: refused");
-	p = cred(65534, 65534, ~0ULL, ~0ULL, false);
-	t = cred(65534, 65534, 0, 1, true);
-	tap_ok(!at_ctl_may_drive(&p, &t, true),
-	       "foreign-namespace capabilities do not count");
-
-	r = at_ctl_parse_status("Name:\tx\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\n"
-				"CapPrm:\t00000000000000ff\n"
-				"CapEff:\t0000000000000001\n",
-				&c);
-	tap_ok(r == 0 && c.uid[0] == 1 && c.uid[3] == 4 && c.gid[2] == 7 &&
-		       c.cap_prm == 0xff && c.cap_eff == 1,
-	       "status parsed");
-	tap_ok(at_ctl_parse_status("Name:\tx\nUid:\t1\t2\n", &c) < 0,
-	       "a short status is refused");
+	tap_ok(at_ctl_auth_init() == 0, "a secret to check against");
+	tap_ok(at_ctl_authorize(-1, why, sizeof(why)) == -EACCES,
+	       "no proof: refused (%s)", why);
+	fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	tap_ok(fd >= 0 && at_ctl_authorize(fd, why, sizeof(why)) == 0,
+	       "our own /proc/PID/mem, which the kernel let us open: allowed");
+	close(fd);
+	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	tap_ok(at_ctl_authorize(fd, why, sizeof(why)) == -EACCES,
+	       "another file: refused (%s)", why);
+	close(fd);
+	/* A forked child has a copy of our memory: its secret must differ. */
+	child = sleeper();
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	tap_ok(fd >= 0 && at_ctl_authorize(fd, why, sizeof(why)) == -EACCES,
+	       "a forked child's memory: refused (%s)", why);
+	if (fd >= 0)
+		close(fd);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
 
 	/* A good request, then damaged copies of it. */
 	prog = allthreads_prog_new();

@@ -184,8 +184,46 @@ static void test_concurrent(struct h_target *t)
 	       "afterwards: KEEP_CAPS 1 everywhere, no EINTR, no signal");
 }
 
+/* Send MSG on FD, with the target's /proc/PID/mem attached when PROOF
+ * (as the real client does), so the helper gets past authorisation and
+ * its parser is what answers. */
+static ssize_t send_msg(int fd, pid_t pid, const void *msg, size_t len,
+			bool proof)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	char path[64];
+	int mem = -1;
+	ssize_t n;
+
+	if (proof) {
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+		mem = open(path, O_RDONLY | O_CLOEXEC);
+		if (mem < 0)
+			return -1;
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &mem, sizeof(int));
+	}
+	n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	if (mem >= 0)
+		close(mem);
+	return n;
+}
+
 /* Send raw bytes; the reply's op and error (if any). */
-static int raw_exchange(pid_t pid, const void *msg, size_t len, int *err)
+static int raw_exchange_proof(pid_t pid, const void *msg, size_t len, int *err,
+			      bool proof)
 {
 	char path[PATH_MAX], why[200];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -204,7 +242,7 @@ static int raw_exchange(pid_t pid, const void *msg, size_t len, int *err)
 		close(fd);
 		return -2;
 	}
-	if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
+	if (send_msg(fd, pid, msg, len, proof) != (ssize_t)len) {
 		tap_diag("send %zu: %s", len, strerror(errno));
 		close(fd);
 		return -3;
@@ -220,6 +258,11 @@ static int raw_exchange(pid_t pid, const void *msg, size_t len, int *err)
 	}
 	close(fd);
 	return op;
+}
+
+static int raw_exchange(pid_t pid, const void *msg, size_t len, int *err)
+{
+	return raw_exchange_proof(pid, msg, len, err, true);
 }
 
 static void test_hostile(struct h_target *t)
@@ -239,6 +282,11 @@ static void test_hostile(struct h_target *t)
 	tap_ok(op == AT_CTL_REP_ERROR, "garbage gets an error reply (%d)", err);
 	p = h_prctl_prog(PR_SET_KEEPCAPS, 0);
 	len = at_ctl_serialize(p, 1000, 0, 0, buf, sizeof(buf));
+	op = raw_exchange_proof(t->pid, buf, (size_t)len, &err, false);
+	tap_ok(op == AT_CTL_REP_ERROR && err == -EACCES,
+	       "a good request without proof that the peer may ptrace the "
+	       "target is refused (%d)",
+	       err);
 	op = raw_exchange(t->pid, buf, (size_t)len - 8, &err);
 	tap_ok(op == AT_CTL_REP_ERROR && err == -EBADMSG,
 	       "a truncated request gets an error reply (%d)", err);
