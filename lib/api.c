@@ -4,6 +4,7 @@
  * Arguments are checked here; the engine below trusts them.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -81,7 +82,9 @@ AT_EXPORT int allthreads_run(const struct allthreads_prog *prog,
 			     enum allthreads_mismatch policy,
 			     struct allthreads_report **report)
 {
+	int saved_errno = errno;
 	bool hold;
+	int r;
 
 	if (report)
 		*report = NULL;
@@ -91,35 +94,31 @@ AT_EXPORT int allthreads_run(const struct allthreads_prog *prog,
 	    (unsigned)policy > ALLTHREADS_MISMATCH_IGNORE)
 		return -EINVAL;
 	hold = !(flags & ALLTHREADS_NO_HOLD);
-	return at_broadcast(prog, timeout_ms, hold, policy, report);
+	r = at_broadcast(prog->steps, prog->n, timeout_ms, hold, policy, report,
+			 NULL);
+	errno = saved_errno; /* the library reports through its result */
+	return r;
 }
 
 AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 				  long a5, long a6)
 {
-	struct allthreads_prog prog;
 	long args[ALLTHREADS_MAX_ARGS] = { a1, a2, a3, a4, a5, a6 };
-	struct allthreads_report *rep = NULL;
-	long ret;
+	int saved_errno = errno;
+	struct at_step step;
+	long first = 0;
 	int r;
 
 	if (nr < 0)
 		return -EINVAL;
-	/* Only the first step of the program is touched. */
-	prog.n = 1;
-	memset(&prog.steps[0], 0, sizeof(prog.steps[0]));
-	prog.steps[0].nr = nr;
-	copy_args(prog.steps[0].args, args, ALLTHREADS_MAX_ARGS);
-	prog.steps[0].judge = ALLTHREADS_JUDGE_EQUAL;
-	r = at_broadcast(&prog, 0, false, ALLTHREADS_MISMATCH_REPORT, &rep);
-	if (r < 0 && (!rep || rep->t[0].nrun == 0 ||
-		      rep->t[0].failed_step < 0 || r != rep->res[0])) {
-		allthreads_report_free(rep);
-		return r;
-	}
-	ret = r < 0 ? r : rep->res[0];
-	allthreads_report_free(rep);
-	return ret;
+	memset(&step, 0, sizeof(step));
+	step.nr = nr;
+	copy_args(step.args, args, ALLTHREADS_MAX_ARGS);
+	step.judge = ALLTHREADS_JUDGE_EQUAL;
+	r = at_broadcast(&step, 1, 0, false, ALLTHREADS_MISMATCH_REPORT, NULL,
+			 &first);
+	errno = saved_errno;
+	return r < 0 ? r : first;
 }
 
 /* --- reports ---------------------------------------------------------------- */

@@ -42,6 +42,12 @@ static struct at_slot *table;
 static uint32_t table_cap;
 static uint32_t *order; /* slot position by report index */
 static pid_t *known;	/* the threads the last run saw (table_cap) */
+/* Threads found with the signal blocked and already queued: not sent
+ * another while it is still queued (real-time signals queue up, and the
+ * queue is counted per user). */
+#define AT_MAX_STUCK 16
+static pid_t stuck_tids[AT_MAX_STUCK];
+static unsigned nstuck;
 static uint32_t nknown;
 static char *sweep_buf;
 /* /proc/self/task, kept open between runs (see task_dir()). */
@@ -145,7 +151,7 @@ void at_waiter_fixup(struct at_waiter *w)
 	atomic_store(&w->state, AT_WAITER_IDLE);
 	if (w->wake_fd >= 0)
 		at_sys3(SYS_read, w->wake_fd, &drain, sizeof(drain));
-	at_sigctx_serve(&at_the_run, w->tid);
+	at_sigctx_serve(atomic_load(&at_run_cur), w->tid);
 }
 
 bool at_waiter_begin_wait(struct at_waiter *w)
@@ -252,6 +258,7 @@ static void reset_in_child(void)
 		atomic_store(&waiters[i], NULL);
 	my_waiter = NULL;
 	nknown = 0; /* the parent's threads */
+	nstuck = 0;
 	/* The inherited descriptor names the parent's threads. */
 	if (task_fd >= 0)
 		close(task_fd);
@@ -435,11 +442,38 @@ static long signal_thread(struct sweep *sw, pid_t tid)
 	return at_sys3(SYS_tgkill, sw->pid, tid, at_sig);
 }
 
+static bool is_stuck(pid_t tid)
+{
+	unsigned i;
+
+	for (i = 0; i < nstuck; i++)
+		if (stuck_tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* Is our signal still queued for TID, which was stuck before?  If not, it
+ * leaves the list (it took the signal, or exited). */
+static bool still_queued(pid_t tid)
+{
+	struct at_task_info info;
+	unsigned i;
+
+	if (!is_stuck(tid))
+		return false;
+	if (at_tasks_inspect(tid, at_sig, &info) == 0 && info.pending)
+		return true;
+	for (i = 0; i < nstuck; i++)
+		if (stuck_tids[i] == tid)
+			stuck_tids[i] = stuck_tids[--nstuck];
+	return false;
+}
+
 static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
 {
 	long r;
 
-	if (poke_waiter(tid))
+	if (poke_waiter(tid) || still_queued(tid))
 		return 0;
 	r = signal_thread(sw, tid);
 	if (r == 0)
@@ -454,11 +488,12 @@ static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
 	 * gets a TID no thread can have (so a new thread that reuses the TID
 	 * is still found) and stays out of the report. */
 	{
-		uint64_t expect = AT_WORD(tid, AT_PENDING);
+		uint64_t expect = AT_WORDG(sw->run->gen, tid, AT_PENDING);
 		pid_t name = sw->from_cache ? AT_NO_TID : tid;
 
-		if (atomic_compare_exchange_strong(
-			    &s->word, &expect, AT_WORD(name, AT_CANCELLED))) {
+		if (atomic_compare_exchange_strong(&s->word, &expect,
+						   AT_WORDG(sw->run->gen, name,
+							    AT_CANCELLED))) {
 			s->state = ALLTHREADS_T_EXITED;
 			sw->stale += sw->from_cache;
 			atomic_fetch_sub(&sw->run->pending, 1);
@@ -499,13 +534,14 @@ static int insert_cb(void *ctx, pid_t tid)
 		order[sw->used++] = i;
 		sw->found++;
 		if (zombie) {
-			atomic_store_explicit(&s->word,
-					      AT_WORD(tid, AT_CANCELLED),
-					      memory_order_release);
+			atomic_store_explicit(
+				&s->word, AT_WORDG(run->gen, tid, AT_CANCELLED),
+				memory_order_release);
 			return 0;
 		}
 		atomic_fetch_add(&run->pending, 1);
-		atomic_store_explicit(&s->word, AT_WORD(tid, AT_PENDING),
+		atomic_store_explicit(&s->word,
+				      AT_WORDG(run->gen, tid, AT_PENDING),
 				      memory_order_release);
 		return send_to(sw, s, tid);
 	}
@@ -552,7 +588,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		struct at_slot *s = &run->slots[order[k]];
 		uint64_t w = atomic_load(&s->word);
 		pid_t tid = AT_WORD_TID(w);
-		uint64_t expect = AT_WORD(tid, AT_PENDING);
+		uint64_t expect = AT_WORDG(run->gen, tid, AT_PENDING);
 		struct at_task_info info;
 		int state = -1;
 		int r;
@@ -578,6 +614,9 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		if (r == 0 && may_retry && !final && info.state != 'Z' &&
 		    ((info.blocked && info.pending) || takes_signal(&info))) {
 			sw->stuck = true;
+			if (info.pending && nstuck < AT_MAX_STUCK &&
+			    !is_stuck(tid))
+				stuck_tids[nstuck++] = tid;
 			return;
 		}
 		if (r == -ENOENT || r == -ESRCH) {
@@ -596,6 +635,9 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 					"signal queue full (RLIMIT_SIGPENDING)");
 			} else if (r == 0 && info.blocked) {
 				state = ALLTHREADS_T_BLOCKED;
+				if (info.pending && nstuck < AT_MAX_STUCK &&
+				    !is_stuck(tid))
+					stuck_tids[nstuck++] = tid;
 				describe(why[k], sizeof(why[k]), &info,
 					 "signal blocked (SigBlk)");
 			} else if (r == 0 && takes_signal(&info)) {
@@ -614,13 +656,18 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		}
 		if (state < 0) {
 			/* Not answered yet: ask again, in case the first
-			 * signal was consumed (a sigwait that let go). */
-			if (r == 0 && !(s->sigblk & 2))
+			 * signal was consumed (a sigwait that let go), but
+			 * never queue a second copy beside one still
+			 * pending. */
+			if (r == 0 && !(s->sigblk & 2) &&
+			    (at_tasks_inspect(tid, at_sig, &info) < 0 ||
+			     !info.pending))
 				signal_thread(sw, tid);
 			continue;
 		}
-		if (atomic_compare_exchange_strong(
-			    &s->word, &expect, AT_WORD(tid, AT_CANCELLED))) {
+		if (atomic_compare_exchange_strong(&s->word, &expect,
+						   AT_WORDG(run->gen, tid,
+							    AT_CANCELLED))) {
 			s->state = state;
 			atomic_fetch_sub(&run->pending, 1);
 		} else {
@@ -728,7 +775,7 @@ static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
 	s->state = ALLTHREADS_T_NOT_RUN;
 	order[0] = i;
 	sw->used = 1;
-	atomic_store(&s->word, AT_WORD(sw->self, AT_SELF));
+	atomic_store(&s->word, AT_WORDG(run->gen, sw->self, AT_SELF));
 	return s;
 }
 
@@ -783,7 +830,7 @@ static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 {
 	struct timespec first;
 	uint32_t i;
-	int sweeps;
+	int sweeps, clean = 0;
 
 	now(&first);
 	/* Before looking at late threads: a little more than a broadcast
@@ -802,8 +849,17 @@ static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 		if (at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb, sw) <
 		    0)
 			break;
-		if (sw->found == 0 && atomic_load(&run->pending) == 0)
-			return; /* a clean sweep: every thread answered */
+		if (sw->found == 0 && atomic_load(&run->pending) == 0) {
+			/* A clean sweep: every thread answered.  Unless
+			 * threads are held, some may exit meanwhile, and
+			 * procfs resumes a listing by position: a thread
+			 * can then be skipped.  Released threads need a
+			 * second clean sweep in a row. */
+			if (++clean >= (run->hold || run->capture ? 1 : 2))
+				return;
+			continue;
+		}
+		clean = 0;
 		if (!await_round(run, sw, fd, why, &first))
 			return;
 	}
@@ -821,6 +877,15 @@ static bool straggle(struct at_run *run)
 		if (wait_drained(run, &limit) == -ETIMEDOUT)
 			break;
 	return atomic_load(&run->pending) > 0;
+}
+
+/* Is a thread still inside this run: running its steps past the deadline
+ * and the grace, or undoing without having acknowledged?  Then the run
+ * must be retired, not reused. */
+static bool has_stragglers(struct at_run *run)
+{
+	return atomic_load(&run->pending) > 0 ||
+	       atomic_load(&run->unfinished) > 0;
 }
 
 /* Is any thread other than the caller failed or unreached?  *UNREACHED
@@ -906,12 +971,13 @@ static void call_off(struct at_run *run, struct sweep *sw)
 	for (k = 1; k < sw->used; k++) {
 		struct at_slot *s = &table[order[k]];
 		uint64_t w = atomic_load(&s->word);
-		uint64_t expect = AT_WORD(AT_WORD_TID(w), AT_PENDING);
+		uint64_t expect =
+			AT_WORDG(run->gen, AT_WORD_TID(w), AT_PENDING);
 
 		if (AT_WORD_PHASE(w) == AT_PENDING &&
-		    atomic_compare_exchange_strong(&s->word, &expect,
-						   AT_WORD(AT_WORD_TID(w),
-							   AT_CANCELLED)))
+		    atomic_compare_exchange_strong(
+			    &s->word, &expect,
+			    AT_WORDG(run->gen, AT_WORD_TID(w), AT_CANCELLED)))
 			atomic_fetch_sub(&run->pending, 1);
 	}
 	straggle(run);
@@ -962,6 +1028,8 @@ static enum at_outcome attempt(struct at_run *run, struct sweep *sw, int fd,
 		else if (undo_all(run, sw, me) == ALLTHREADS_PARTIAL)
 			goto judge; /* something stays changed: report it */
 		atomic_store_explicit(&run->active, 0, memory_order_release);
+		if (has_stragglers(run))
+			goto judge; /* no retry on a run a thread is still in */
 		return AT_RETRY;
 	}
 
@@ -993,6 +1061,10 @@ static enum at_outcome attempt(struct at_run *run, struct sweep *sw, int fd,
 	}
 
 judge:
+	/* Threads still running their steps are waited for (bounded) before
+	 * anything is judged or undone. */
+	if (atomic_load(&run->pending) > 0)
+		straggle(run);
 	problem = find_problems(sw, false, &unreached);
 	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
 		at_sys2(SYS_kill, at_pid, SIGKILL);
@@ -1009,8 +1081,7 @@ judge:
 		ret = sw->overflow ? -E2BIG : unreached ? -ETIMEDOUT : -EIO;
 	*retp = ret;
 	atomic_store_explicit(&run->active, 0, memory_order_release);
-	return atomic_load(&run->pending) > 0 && straggle(run) ? AT_ABANDON :
-								 AT_DONE;
+	return has_stragglers(run) ? AT_ABANDON : AT_DONE;
 }
 
 /* Ready the shared run state for a new attempt. */
@@ -1064,16 +1135,48 @@ static void end_attempt(struct sweep *sw, bool abandon)
 		why_arr[k][0] = 0;
 }
 
-int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
-		 bool hold, enum allthreads_mismatch policy,
-		 struct allthreads_report **reportp)
+/* The engine's own copy of PROG in RUN: a thread that outlives the call
+ * (a step that blocks) must never read a program its caller freed. */
+static int copy_prog(struct at_run *run, const struct at_step *steps,
+		     unsigned n)
 {
-	struct at_run *run = &at_the_run;
+	if (!run->prog_copy) {
+		run->prog_copy = malloc(sizeof(*run->prog_copy));
+		if (!run->prog_copy)
+			return -ENOMEM;
+	}
+	run->prog_copy->n = n;
+	memcpy(run->prog_copy->steps, steps, n * sizeof(steps[0]));
+	run->prog = run->prog_copy;
+	run->nsteps = n;
+	return 0;
+}
+
+/* A thread is still inside RUN: leave it all to that thread (the struct,
+ * its program, table and arrays) and serve later broadcasts from a new
+ * struct.  If there is no memory for one, later runs reuse this one, as
+ * before; the thread can then at worst miscount them. */
+static void retire(struct at_run *run)
+{
+	struct at_run *next = calloc(1, sizeof(*next));
+
+	if (!next)
+		return;
+	next->gen = run->gen;
+	atomic_store_explicit(&at_run_cur, next, memory_order_release);
+}
+
+int at_broadcast(const struct at_step *steps, unsigned nsteps,
+		 unsigned timeout_ms, bool hold,
+		 enum allthreads_mismatch policy,
+		 struct allthreads_report **reportp, long *first)
+{
+	struct at_run *run;
 	enum allthreads_verdict verdict = ALLTHREADS_FAILED;
 	enum at_outcome outcome;
 	struct timespec deadline, t;
 	struct sweep sw;
-	int fd, ret, r, n = 0, tries;
+	int fd, ret, n = 0, tries;
 
 	if (reportp)
 		*reportp = NULL;
@@ -1086,6 +1189,7 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 	ret = lock_engine(&deadline);
 	if (ret < 0)
 		return ret;
+	run = atomic_load(&at_run_cur);
 	if (!sweep_buf && !(sweep_buf = malloc(AT_SWEEP_BUF))) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -1101,12 +1205,13 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 	ret = reserve_table((uint32_t)n * 8 + 8192);
 	if (ret < 0)
 		goto out_unlock;
-	ret = reserve_arrays((size_t)(table_cap / 2) * prog->n, table_cap / 2);
+	ret = reserve_arrays((size_t)(table_cap / 2) * nsteps, table_cap / 2);
+	if (ret < 0)
+		goto out_unlock;
+	ret = copy_prog(run, steps, nsteps);
 	if (ret < 0)
 		goto out_unlock;
 
-	run->prog = prog;
-	run->nsteps = prog->n;
 	if (n <= 3) {
 		/* The directory's link count is 2 + threads: this thread is
 		 * the only one, and only it could start another.  The canary
@@ -1129,8 +1234,8 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 	/* One-way steps: capture every thread first, so that a thread that
 	 * cannot be reached is known before anything changes.  Undoable
 	 * steps: hold every thread after its steps, to undo on failure. */
-	run->capture = hold && count_undo(prog, false) > 0;
-	run->hold = hold && count_undo(prog, true) > 0;
+	run->capture = hold && count_undo(run->prog, false) > 0;
+	run->hold = hold && count_undo(run->prog, true) > 0;
 	for (tries = 0; tries < 1000; tries++) {
 		long pause = 100000L << (tries < 8 ? tries : 8);
 		struct timespec next;
@@ -1148,11 +1253,17 @@ int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
 	}
 out_report:
-	r = build_report(run, &sw, why_arr, verdict, reportp);
-	if (r < 0 && ret == 0)
-		ret = r;
+	/* The calling thread's first result (allthreads_syscall's answer). */
+	if (first)
+		*first = table[order[0]].nrun > 0 ? run->res[0] : ret;
+	/* Without memory for the report, the caller still learns from the
+	 * return value what happened; the run is not reported as failed
+	 * because of it. */
+	build_report(run, &sw, why_arr, verdict, reportp);
 	end_attempt(&sw, outcome == AT_ABANDON);
 	run->res = run->saved = run->canary = NULL;
+	if (outcome == AT_ABANDON)
+		retire(run);
 out_unlock:
 	unlock_engine();
 	return ret;

@@ -3,13 +3,14 @@
  * run.h - the state of one broadcast, shared by the initiator (broadcast.c)
  * and the threads that serve it (sigctx.c).
  *
- * Lifetime: there is one struct at_run per process (at_the_run), reused by
- * every broadcast and never freed, so a late or duplicate signal can always
- * look at it safely.  Slot tables are never unmapped either (a bigger one
- * replaces a smaller one, which stays mapped).  Result arrays live only for
- * one run; a thread touches them only between winning its slot (PENDING ->
- * RUNNING) and acknowledging, and the initiator frees them only after every
- * slot is final and every undo acknowledged.
+ * Lifetime: one struct at_run serves every broadcast (at_run_cur), and is
+ * never freed, so a late or duplicate signal can always look at it.  Slot
+ * tables and result arrays are never unmapped while a run may use them.
+ * When a run ends with a thread still inside it (a step or an undo that
+ * blocks past the deadline), that run is retired whole (its struct, its
+ * copy of the program, its table and arrays stay for that thread) and a
+ * new struct serves the next broadcast: a straggler can only ever touch
+ * the run it belongs to.
  */
 #ifndef AT_RUN_H
 #define AT_RUN_H
@@ -58,7 +59,6 @@ enum at_phase {
 #define AT_WORDG(gen, tid, phase)                                              \
 	(((uint64_t)(uint32_t)(gen) << 32) |                                   \
 	 ((uint64_t)((uint32_t)(tid)&0xffffffu) << 8) | (uint64_t)(phase))
-#define AT_WORD(tid, phase) AT_WORDG(at_the_run.gen, (tid), (phase))
 /* A TID no thread has (pid_max is at most 2^22). */
 #define AT_NO_TID ((pid_t)0xffffff)
 #define AT_WORD_TID(w) ((pid_t)(((w) >> 8) & 0xffffffu))
@@ -88,7 +88,8 @@ enum at_release {
 
 struct at_run {
 	/* Set before any slot is published; read-only while the run lasts. */
-	const struct allthreads_prog *prog;
+	const struct allthreads_prog *prog; /* = prog_copy */
+	struct allthreads_prog *prog_copy;  /* the engine's own copy */
 	unsigned nsteps;
 	bool hold;    /* threads wait for release after their steps */
 	bool capture; /* threads wait for go before their steps */
@@ -109,7 +110,7 @@ struct at_run {
 	struct timespec deadline; /* CLOCK_MONOTONIC */
 };
 
-extern struct at_run at_the_run;
+extern struct at_run *_Atomic at_run_cur;
 
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
@@ -152,9 +153,12 @@ int at_tasks_sweep(int fd, char *buf, unsigned len,
 int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info);
 
 /* broadcast.c */
-int at_broadcast(const struct allthreads_prog *prog, unsigned timeout_ms,
-		 bool hold, enum allthreads_mismatch policy,
-		 struct allthreads_report **reportp);
+/* *FIRST (if not NULL) gets the calling thread's result of step 0, or the
+ * return value when it did not run it. */
+int at_broadcast(const struct at_step *steps, unsigned nsteps,
+		 unsigned timeout_ms, bool hold,
+		 enum allthreads_mismatch policy,
+		 struct allthreads_report **reportp, long *first);
 int at_engine_signal(void);
 void at_waiters_poke(pid_t tid, bool *is_waiter);
 

@@ -16,7 +16,8 @@
 
 #include "run.h"
 
-struct at_run at_the_run;
+static struct at_run first_run;
+struct at_run *_Atomic at_run_cur = &first_run;
 struct sigaction at_sigctx_prev;
 _Atomic int at_sigctx_pid;
 
@@ -186,6 +187,19 @@ static void report_in(struct at_run *run)
 	}
 }
 
+/* Move slot S from the word FROM (which this thread owns) to PHASE, with
+ * a compare-and-swap: if the run has moved on and the slot was cleared,
+ * a late thread must not bring it back. */
+static uint64_t set_phase(struct at_slot *s, uint64_t from, int phase)
+{
+	uint64_t to = AT_WORD_WITH(from, phase);
+
+	atomic_compare_exchange_strong_explicit(&s->word, &from, to,
+						memory_order_release,
+						memory_order_relaxed);
+	return to;
+}
+
 /* Runs on the served thread once it has taken slot S (PENDING -> RUNNING,
  * one compare-and-swap on the whole word: generation, TID and phase).
  * CLAIMED is the word it installed. */
@@ -199,9 +213,7 @@ static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 	if (run->capture) {
 		/* Captured: wait here, unchanged, until every thread is;
 		 * then run the steps, or leave if the run was called off. */
-		atomic_store_explicit(&s->word,
-				      AT_WORD_WITH(claimed, AT_CAPTURED),
-				      memory_order_release);
+		claimed = set_phase(s, claimed, AT_CAPTURED);
 		report_in(run);
 		if (await_word(run, &run->go, gen, AT_ABORT) != AT_GO)
 			return;
@@ -217,8 +229,7 @@ static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 	 * decrement, without hold, it may end the run: read nothing of it
 	 * from then on. */
 	hold = run->hold;
-	atomic_store_explicit(&s->word, AT_WORD_WITH(claimed, AT_REPORTED),
-			      memory_order_release);
+	claimed = set_phase(s, claimed, AT_REPORTED);
 	report_in(run);
 	if (!hold)
 		return;
@@ -229,8 +240,7 @@ static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 	s->left = at_sigctx_undo(run->prog, s->nrun, failed, res, saved);
 	if (s->state == ALLTHREADS_T_OK)
 		s->state = ALLTHREADS_T_UNDONE;
-	atomic_store_explicit(&s->word, AT_WORD_WITH(claimed, AT_FINISHED),
-			      memory_order_release);
+	set_phase(s, claimed, AT_FINISHED);
 	if (atomic_fetch_sub_explicit(&run->unfinished, 1,
 				      memory_order_acq_rel) == 1)
 		at_futex_wake(&run->unfinished, 1);
@@ -288,7 +298,9 @@ void at_sigctx_handler(int sig, siginfo_t *si, void *uc)
 	if (si && si->si_code == SI_TKILL &&
 	    si->si_pid ==
 		    atomic_load_explicit(&at_sigctx_pid, memory_order_relaxed))
-		at_sigctx_serve(&at_the_run, (pid_t)at_sys0(SYS_gettid));
+		at_sigctx_serve(atomic_load_explicit(&at_run_cur,
+						     memory_order_acquire),
+				(pid_t)at_sys0(SYS_gettid));
 	else
 		chain(sig, si, uc);
 	errno = saved_errno;
