@@ -248,18 +248,16 @@ static int cmp_tid(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
+/* The TIDs of every thread of PID (only TID when TID != 0), into SNAP,
+ * the other fields zero. */
+static int list_into(pid_t pid, pid_t tid, struct snapshot *snap)
 {
 	pid_t *tids = NULL;
-	int n, i, err;
+	int n, i;
 
 	memset(snap, 0, sizeof(*snap));
 	snap->pid = pid;
 	if (tid) {
-		tids = malloc(sizeof(*tids));
-		if (!tids)
-			return -ENOMEM;
-		tids[0] = tid;
 		n = 1;
 	} else {
 		n = proc_list_tasks(pid, &tids);
@@ -271,23 +269,38 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 		free(tids);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		struct tstatus *t = &snap->t[snap->n];
+	for (i = 0; i < n; i++)
+		snap->t[i].tid = tid ? tid : tids[i];
+	snap->n = (unsigned)n;
+	free(tids);
+	return 0;
+}
 
-		err = proc_read_tstatus(pid, tids[i], t);
+int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
+{
+	unsigned i, kept = 0;
+	int err;
+
+	err = list_into(pid, tid, snap);
+	if (err)
+		return err;
+	for (i = 0; i < snap->n; i++) {
+		struct tstatus *t = &snap->t[kept];
+
+		err = proc_read_tstatus(pid, snap->t[i].tid, t);
 		if (err == -ENOENT || err == -ESRCH) {
 			/* Exited since the listing. */
 			snap->vanished++;
 			continue;
 		}
 		if (err) {
-			free(tids);
+			snap->n = kept;
 			snapshot_free(snap);
 			return err;
 		}
-		snap->n++;
+		kept++;
 	}
-	free(tids);
+	snap->n = kept;
 	if (tid && snap->n == 0) {
 		snapshot_free(snap);
 		return -ESRCH;
@@ -298,25 +311,11 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
-	pid_t *tids = NULL;
-	int n, i;
+	int err = list_into(pid, 0, snap);
 
-	memset(snap, 0, sizeof(*snap));
-	snap->pid = pid;
-	n = proc_list_tasks(pid, &tids);
-	if (n < 0)
-		return n;
-	snap->t = calloc(n ? n : 1, sizeof(*snap->t));
-	if (!snap->t) {
-		free(tids);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++)
-		snap->t[i].tid = tids[i];
-	snap->n = (unsigned)n;
-	free(tids);
-	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
-	return 0;
+	if (!err)
+		qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	return err;
 }
 
 void snapshot_free(struct snapshot *snap)
