@@ -46,6 +46,8 @@
 #define AT_CTL_MAX_THREADS 262144u
 /* How long a connection may stay silent, and how long a reply may take. */
 #define AT_CTL_IDLE_MS 3000
+/* How long a new connection may stay silent before its first request. */
+#define AT_CTL_FIRST_MS 500
 #define AT_CTL_SEND_MS 2000
 
 enum at_ctl_op {

@@ -130,9 +130,10 @@ static bool is_dead_socket(int dirfd, const char *name)
 	pid = strtol(name, &end, 10);
 	if (end == name || strcmp(end, ".sock") || pid <= 0)
 		return false;
-	if (pid == getpid())
-		return true; /* an earlier image of this process (exec) */
-	if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+	/* Our own pid: an earlier image of this process (exec), unless a
+	 * process in another pid namespace that shares the directory has the
+	 * same number; the probe below tells. */
+	if (pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 		return false;
 	/* Gone by pid; and nobody listens there (another pid namespace may
 	 * share the directory). */
@@ -225,6 +226,22 @@ int at_ctl_socket_path(char *path, size_t len)
 	return try_dir(path, len, dir, uid);
 }
 
+static bool listening(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	bool yes;
+
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	yes = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+	      errno == EAGAIN;
+	close(fd);
+	return yes;
+}
+
 int at_ctl_listen(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -236,7 +253,14 @@ int at_ctl_listen(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path); /* ours from before an exec, or stale */
+	/* Ours from before an exec, or stale: remove it, unless someone
+	 * listens there (a process of another pid namespace with our number,
+	 * sharing the directory): never take over a live socket. */
+	if (listening(path)) {
+		ret = -EADDRINUSE;
+		goto out_close;
+	}
+	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
 		ret = -errno;

@@ -35,6 +35,7 @@
 struct conn {
 	int fd;
 	struct timespec idle_deadline;
+	bool proven; /* has sent an authorised request */
 };
 
 struct receiver {
@@ -150,18 +151,63 @@ static void drop_conn(int i)
 	rcv.conns[i] = rcv.conns[--rcv.nconn];
 }
 
+static bool has_data(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Index of the silent connection (no authorised request yet, and nothing
+ * waiting to be read) that has waited longest, or -1. */
+static int oldest_silent(void)
+{
+	int i, victim = -1;
+
+	for (i = 0; i < rcv.nconn; i++) {
+		if (rcv.conns[i].proven || has_data(rcv.conns[i].fd))
+			continue;
+		if (victim < 0 ||
+		    ms_until(&rcv.conns[i].idle_deadline) <
+			    ms_until(&rcv.conns[victim].idle_deadline))
+			victim = i;
+	}
+	return victim;
+}
+
+/*
+ * Take what waits in the backlog.  Anyone who can reach the socket can
+ * open connections and say nothing; so that such connections cannot keep
+ * out a caller who may drive us, the backlog is drained at once: a new
+ * connection whose request is already there (a real client sends as soon
+ * as it is connected) takes a slot, evicting a silent one if need be; a
+ * silent newcomer gets a free slot or is closed.
+ */
 static void accept_new(void)
 {
-	int k;
+	int k, victim;
 
-	for (k = 0; k < 16 && rcv.nconn < AT_CTL_MAX_CONN; k++) {
-		int fd = accept4(rcv.listen_fd, NULL, NULL,
-				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+	for (k = 0; k < 64; k++) {
+		int fd;
 
+		/* Every slot busy with a real client: leave the backlog be. */
+		victim = rcv.nconn < AT_CTL_MAX_CONN ? -1 : oldest_silent();
+		if (rcv.nconn >= AT_CTL_MAX_CONN && victim < 0)
+			return;
+		fd = accept4(rcv.listen_fd, NULL, NULL,
+			     SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
+		if (victim >= 0) {
+			if (!has_data(fd)) {
+				close(fd); /* silent too: no better */
+				continue;
+			}
+			drop_conn(victim);
+		}
 		rcv.conns[rcv.nconn].fd = fd;
-		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_IDLE_MS);
+		rcv.conns[rcv.nconn].proven = false;
+		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_FIRST_MS);
 		rcv.nconn++;
 	}
 }
@@ -230,6 +276,7 @@ static bool serve_conn(int i)
 		return false;
 	if (!ok)
 		return false;
+	c->proven = true;
 	after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
 	return true;
 }

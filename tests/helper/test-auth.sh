@@ -112,5 +112,35 @@ else
 	skip "needs python3"
 	skip "needs python3"
 fi
+# 3. Silent connections (anyone who can reach the socket may open them)
+#    do not lock out a caller who may drive the target.
+if command -v python3 >/dev/null; then
+	start "$tmp/c.out" env ALLTHREADS_HELPER="$AT_HELPER" "$AT" run \
+		"$SERVICE" 2
+	sock=$(ls /run/allthreads/*/"$p".sock 2>/dev/null | head -1)
+	python3 - "$sock" >/dev/null 2>&1 <<'PY' &
+import socket, sys, time
+held = []
+end = time.time() + 15
+while time.time() < end:
+    try:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        c.setblocking(False)
+        c.connect(sys.argv[1])
+        held.append(c)
+    except Exception:
+        time.sleep(0.01)
+    held = held[-200:]
+PY
+	pids+=($!)
+	sleep 0.5
+	t0=$(date +%s%N)
+	"$AT" -p "$p" --timeout=3000 prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	ok '[ "$rc" = 0 ]' "a flood of silent connections: the caller still gets through (exit $rc, $ms ms)"
+else
+	skip "needs python3"
+fi
 echo "1..$n"
 [ "$failed" = 0 ]
