@@ -315,23 +315,27 @@ static int reserve_table(uint32_t want)
 		cap <<= 1;
 	if (cap <= table_cap)
 		return 0;
-	t = mmap(NULL, (size_t)cap * sizeof(*t), PROT_READ | PROT_WRITE,
+	/* One slot more in front: it holds the table's mask, so a handler
+	 * always reads a mask that goes with the slots it reads (see
+	 * at_sigctx_lookup()). */
+	t = mmap(NULL, (size_t)(cap + 1) * sizeof(*t), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
 		return -ENOMEM;
+	atomic_store(&t[0].word, cap - 1);
 	o = malloc((size_t)cap * sizeof(*o));
 	k = realloc(known, (size_t)cap * sizeof(*k));
 	if (!o || !k) {
 		free(o);
 		if (k)
 			known = k;
-		munmap(t, (size_t)cap * sizeof(*t));
+		munmap(t, (size_t)(cap + 1) * sizeof(*t));
 		return -ENOMEM;
 	}
 	free(order);
 	order = o;
 	known = k;
-	table = t;
+	table = t + 1;
 	table_cap = cap;
 	return 0;
 }

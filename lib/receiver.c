@@ -212,6 +212,19 @@ static void accept_new(void)
 	}
 }
 
+/* The buffers for serving requests, made at the first request: an idle
+ * helper costs the program as little memory as it can. */
+static bool have_buffers(void)
+{
+	if (!rcv.msg)
+		rcv.msg = malloc(AT_CTL_MAX_MSG);
+	if (!rcv.out)
+		rcv.out = malloc(AT_CTL_MAX_DGRAM);
+	if (!rcv.scratch)
+		rcv.scratch = malloc(sizeof(*rcv.scratch));
+	return rcv.msg && rcv.out && rcv.scratch;
+}
+
 /* One request datagram into rcv.msg (its real length, even if longer than
  * the buffer), and the descriptor that came with it, if any (*MEMFD, else
  * -1; any further descriptors are closed). */
@@ -262,6 +275,8 @@ static bool serve_conn(int i)
 	bool ok;
 	ssize_t n;
 
+	if (!have_buffers())
+		return false;
 	n = recv_request(c->fd, &memfd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
@@ -348,13 +363,6 @@ int at_receiver_start(bool raw_ok)
 	ret = at_ctl_auth_init();
 	if (ret < 0)
 		return ret;
-	rcv.msg = malloc(AT_CTL_MAX_MSG);
-	rcv.out = malloc(AT_CTL_MAX_DGRAM);
-	rcv.scratch = malloc(sizeof(*rcv.scratch));
-	if (!rcv.msg || !rcv.out || !rcv.scratch) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
 	rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (rcv.efd < 0) {
 		ret = -errno;

@@ -127,12 +127,15 @@ static uint32_t hash_tid(pid_t tid)
 struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
 {
 	struct at_slot *slots = run->slots;
-	uint32_t mask = run->mask;
-	uint32_t i = hash_tid(tid) & mask;
-	uint32_t n;
+	uint32_t mask, i, n;
 
 	if (!slots)
 		return NULL;
+	/* The mask stored in front of these very slots: a late handler may
+	 * read run->slots of one run and run->mask of a later one. */
+	mask = (uint32_t)atomic_load_explicit(&slots[-1].word,
+					      memory_order_relaxed);
+	i = hash_tid(tid) & mask;
 	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t w = atomic_load_explicit(&slots[i].word,
 						  memory_order_acquire);
