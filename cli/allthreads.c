@@ -349,6 +349,15 @@ static const struct command commands[] = {
 	{ NULL },
 };
 
+const char *at_command_name(unsigned i)
+{
+	unsigned n = sizeof(commands) / sizeof(commands[0]) - 1;
+
+	if (i < n)
+		return commands[i].name;
+	return i == n ? "run" : NULL; /* run execs: it is not in the table */
+}
+
 static const struct command *find_command(const char *name)
 {
 	const struct command *c;

@@ -158,6 +158,9 @@ int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
 int cmd_seccomp(const struct opts *o, struct plan *plan,
 		const struct target *tgt);
+/* The name of command I (0, 1, ...), NULL past the last: what `list
+ * commands` and the completion offer. */
+const char *at_command_name(unsigned i);
 /* run: exec ARGV (after its own options) with the helper preloaded;
  * returns only on failure. */
 int at_cmd_run(const struct opts *o, int argc, char **argv);

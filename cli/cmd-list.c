@@ -31,30 +31,6 @@ const struct argp list_argp = {
 	.children = at_global_children,
 };
 
-static const char *const command_names[] = {
-	"show",	     "check",	 "list",	"prctl",     "syscall",
-	"set",	     "setuid",	 "setgid",	"setresuid", "setresgid",
-	"setgroups", "setfsuid", "setfsgid",	"caps",	     "drop",
-	"ambient",   "bounding", "inheritable", "seccomp",   "run",
-	NULL,
-};
-
-static const char *const secbits[] = {
-	"noroot",
-	"noroot_locked",
-	"no_setuid_fixup",
-	"no_setuid_fixup_locked",
-	"keep_caps",
-	"keep_caps_locked",
-	"no_cap_ambient_raise",
-	"no_cap_ambient_raise_locked",
-	"exec_restrict_file",
-	"exec_restrict_file_locked",
-	"exec_deny_interactive",
-	"exec_deny_interactive_locked",
-	NULL,
-};
-
 struct lister {
 	const struct opts *o;
 	unsigned n;
@@ -121,10 +97,10 @@ int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt)
 			item(&l, name, desc);
 		}
 	} else if (strcmp(what, "securebits") == 0) {
-		for (i = 0; secbits[i]; i++) {
+		for (i = 0; i < NR_SECBITS; i++) {
 			snprintf(desc, sizeof(desc), "bit %u (0x%x)", i,
 				 1u << i);
-			item(&l, secbits[i], desc);
+			item(&l, secbit_names[i], desc);
 		}
 	} else if (strcmp(what, "prctl") == 0) {
 		/* Whether each is per-thread is part of the name's line. */
@@ -166,8 +142,8 @@ int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt)
 			item(&l, name, "one of the four gids");
 		}
 	} else {
-		for (i = 0; command_names[i]; i++)
-			item(&l, command_names[i], NULL);
+		for (i = 0; at_command_name(i); i++)
+			item(&l, at_command_name(i), NULL);
 	}
 	if (o->json)
 		printf("]}\n");

@@ -512,7 +512,7 @@ int parse_signal(const char *s, int *sig)
 	return -EINVAL;
 }
 
-static const char *const secbit_names[] = {
+const char *const secbit_names[] = {
 	"noroot",
 	"noroot_locked",
 	"no_setuid_fixup",
@@ -526,8 +526,6 @@ static const char *const secbit_names[] = {
 	"exec_deny_interactive",
 	"exec_deny_interactive_locked",
 };
-
-#define NR_SECBITS (sizeof(secbit_names) / sizeof(secbit_names[0]))
 
 int parse_secbits(const char *s, long *mask)
 {

@@ -101,6 +101,9 @@ int parse_signal(const char *s, int *sig);
 
 /* Securebits: a number, or names such as noroot,keep_caps_locked
  * (SECBIT_ prefix, '-' or '_', any case). */
+/* The securebits, by bit number (bit i is secbit_names[i]). */
+#define NR_SECBITS 12
+extern const char *const secbit_names[NR_SECBITS];
 int parse_secbits(const char *s, long *mask);
 void format_secbits(long mask, char *buf, size_t size);
 
