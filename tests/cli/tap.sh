@@ -9,13 +9,16 @@
 #   ok COND DESC        COND (a shell expression) is true
 #   skip DESC WHY       a skipped test
 #   done_testing        prints the plan; exits 1 if anything failed
+#   public FILE         a copy of FILE another user may run (../public.sh)
 set -u
+. "${BASH_SOURCE[0]%/*}/../public.sh"
 
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 T_NUM=0
 T_FAILED=0
 T_TMP=$(mktemp -d)
 trap 'rm -rf "$T_TMP"' EXIT
+public_init "$T_TMP" || exit 1
 # Every command is bounded: a hung test is a failing test.
 T_LIMIT=${T_LIMIT:-30}
 export LC_ALL=C

@@ -101,7 +101,7 @@ if need "caps and drop" $SETPCAP $NET_BIND $NET_RAW; then
 fi
 if need "a refused uid change changes nothing" $SETUID $SETGID; then
 	run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-		"$AT" --test-threads=2 setuid 0 -- echo "$RAN_MARK"
+		"$(public "$AT")" --test-threads=2 setuid 0 -- echo "$RAN_MARK"
 	rc_is 1 "setuid 0 as nobody: exit 1"
 	err_like 'setuid\(0\): Operation not permitted' "the step and errno"
 	out_unlike "$RAN_MARK" "PROGRAM did not run"

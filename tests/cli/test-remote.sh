@@ -68,7 +68,7 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 	rc_is 0 "check: every thread hardened"
 	if command -v setpriv >/dev/null && has_cap 7; then
 		run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-			"$AT" -p "$FPID" prctl KEEP_CAPS 1
+			"$(public "$AT")" -p "$FPID" prctl KEEP_CAPS 1
 		rc_is 3 "another user may not drive the helper"
 	else
 		skip "another user may not drive the helper" "no setpriv"

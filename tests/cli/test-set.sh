@@ -60,7 +60,7 @@ out_unlike "$RAN_MARK" "--dry-run: nothing ran"
 if command -v setpriv >/dev/null && has_cap 7 && has_cap 6; then
 	unpriv() {
 		run setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps=-all -- "$AT" "$@"
+			--inh-caps=-all -- "$(public "$AT")" "$@"
 	}
 	unpriv -n set --bounding-set=-net_raw
 	rc_is 1 "--dry-run predicts a failure (exit 1)"

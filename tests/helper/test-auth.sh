@@ -25,6 +25,8 @@ has_cap() {
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
 tmp=$(mktemp -d)
+. "$(dirname "$0")/../public.sh"
+public_init "$tmp" || exit 1
 
 start() { # OUTFILE CMD... : start a target, wait for "ready PID" -> $p
 	local out=$1
@@ -43,8 +45,8 @@ if has_cap 7 && has_cap 6 && command -v setpriv >/dev/null &&
 	command -v unshare >/dev/null && unshare -U -r true 2>/dev/null; then
 	chmod 755 "$tmp"
 	start "$tmp/a.out" setpriv --reuid=1000 --regid=1000 \
-		--clear-groups env ALLTHREADS_HELPER="$AT_HELPER" \
-		"$AT" run "$SERVICE" 2
+		--clear-groups env ALLTHREADS_HELPER="$(public "$AT_HELPER")" \
+		"$(public "$AT")" run "$(public "$SERVICE")" 2
 	ok '[ -n "$p" ]' "a target of uid 1000 under allthreads run"
 	before=$(cat /proc/"$p"/task/*/status | grep -c '^NoNewPrivs:.1')
 	unshare -U -r "$AT" -p "$p" prctl NO_NEW_PRIVS 1 >"$tmp/o" 2>&1
