@@ -534,6 +534,7 @@ static int insert_cb(void *ctx, pid_t tid)
 		s->failed_step = -1;
 		s->left = 0;
 		s->sigblk = 0;
+		s->settled = 0;
 		s->index = sw->used;
 		order[sw->used++] = i;
 		sw->found++;
@@ -776,6 +777,7 @@ static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
 	s->failed_step = -1;
 	s->left = 0;
 	s->sigblk = 0;
+	s->settled = 0;
 	s->state = ALLTHREADS_T_NOT_RUN;
 	order[0] = i;
 	sw->used = 1;
@@ -790,7 +792,7 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 	int failed, ret;
 
 	me->nrun = at_sigctx_run_steps(run->prog, run->nsteps, NULL, run->res,
-				       run->saved, &failed);
+				       run->saved, &failed, NULL);
 	me->failed_step = failed;
 	if (failed < 0) {
 		me->state = ALLTHREADS_T_OK;
@@ -803,8 +805,56 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 	return ret < 0 && ret >= -4095 ? ret : -EIO;
 }
 
-/* Sweep, signal, wait, until a sweep finds nothing new and nobody is
- * pending, or the deadline.  Nothing is allocated here. */
+/* The calling thread's result of each step when run once more (after the
+ * canary, so the thread already holds what the step sets), computed only
+ * for a step some thread settled on (see at_run.settle). */
+static long settled_res[ALLTHREADS_MAX_STEPS];
+static unsigned char settled_known[ALLTHREADS_MAX_STEPS];
+
+/*
+ * Judge the threads that settled on an EQUAL step (a fixed point other than
+ * the calling thread's result): such a thread already held what the step
+ * sets (a thread started by one that had changed) when the calling thread,
+ * which now holds the requested state, gets that same result from the same
+ * step run once more.  Otherwise that thread failed at that step.  The
+ * second run on the calling thread happens only here, for a step that
+ * returned a previous value: it changes nothing.
+ */
+static void settle_check(struct at_run *run, struct sweep *sw)
+{
+	const long *canary = run->canary;
+	uint32_t k;
+	unsigned i;
+
+	memset(settled_known, 0, run->nsteps);
+	for (k = 1; k < sw->used; k++) {
+		struct at_slot *s = &table[order[k]];
+		long *res = run->res + (size_t)s->index * run->nsteps;
+
+		if (!s->settled || s->state != ALLTHREADS_T_OK)
+			continue;
+		for (i = 0; i < (unsigned)s->nrun; i++) {
+			const struct at_step *st = &run->prog->steps[i];
+			const long *a = st->args;
+
+			if (st->judge != ALLTHREADS_JUDGE_EQUAL ||
+			    res[i] == canary[i])
+				continue;
+			if (!settled_known[i]) {
+				settled_res[i] = at_sys6(st->nr, a[0], a[1],
+							 a[2], a[3], a[4],
+							 a[5]);
+				settled_known[i] = 1;
+			}
+			if (res[i] != settled_res[i]) {
+				s->state = ALLTHREADS_T_FAILED;
+				s->failed_step = (int)i;
+				break;
+			}
+		}
+	}
+}
+
 /* Wait for the threads signalled so far; false when the run must stop
  * looking (a thread is stuck, or the deadline passed: then every thread
  * still pending, and any that appeared meanwhile, is named). */
@@ -1069,6 +1119,8 @@ judge:
 	 * anything is judged or undone. */
 	if (atomic_load(&run->pending) > 0)
 		straggle(run);
+	if (run->settle)
+		settle_check(run, sw);
 	problem = find_problems(sw, false, &unreached);
 	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
 		at_sys2(SYS_kill, at_pid, SIGKILL);
@@ -1222,7 +1274,7 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		 * is the whole run. */
 		struct at_slot *me;
 
-		run->capture = run->hold = false;
+		run->capture = run->hold = run->settle = false;
 		begin_attempt(run, &sw, &deadline, true);
 		me = add_self(run, &sw);
 		ret = run_canary(run, me);
@@ -1240,6 +1292,7 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 	 * steps: hold every thread after its steps, to undo on failure. */
 	run->capture = hold && count_undo(run->prog, false) > 0;
 	run->hold = hold && count_undo(run->prog, true) > 0;
+	run->settle = !run->hold && !run->capture;
 	for (tries = 0; tries < 1000; tries++) {
 		long pause = 100000L << (tries < 8 ? tries : 8);
 		struct timespec next;
