@@ -34,6 +34,7 @@ struct row {
 	char *old;     /* before the change (-v) */
 	char *problem; /* what is wrong with the thread, or NULL */
 	const struct tstatus *after; /* its /proc status after, or NULL */
+	bool unlisted; /* not in the run's report: judged by /proc only */
 };
 
 struct outcome {
@@ -925,6 +926,27 @@ static bool expect_holds(const struct proc_expect *e, const struct tstatus *t,
 	return ok;
 }
 
+/* A thread /proc lists that the run did not reach: a row of its own,
+ * judged by /proc alone (state OK until a check fails); NULL without
+ * memory. */
+static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
+{
+	struct row *rows, *row;
+
+	rows = realloc(out->rows, (out->nrows + 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	out->rows = rows;
+	row = &rows[out->nrows++];
+	memset(row, 0, sizeof(*row));
+	row->tid = t->tid;
+	row->state = ALLTHREADS_T_OK;
+	row->failed_step = -1;
+	row->unlisted = true;
+	out->unlisted++;
+	return row;
+}
+
 /* After a change every thread reported: prove it.  The CHECK steps must
  * read what was set; every thread /proc lists must have taken part; the
  * attributes /proc shows must read back.  Returns how many threads fail. */
@@ -969,26 +991,35 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct row *row = find_row(out, t->tid);
+		const char *late;
 		char val[1024];
 
 		if (!row) {
-			fprintf(stderr,
-				"allthreads: tid %d: listed in /proc "
-				"but not reached by the run\n",
-				t->tid);
-			out->unlisted++;
-			bad++;
-			continue;
+			/* Born after the run's last look, from a thread
+			 * that had changed (it inherits the new state), or
+			 * missed: /proc tells which. */
+			row = add_unlisted(out, t);
+			if (!row)
+				return out->nrows + 1;
+			if (!plan->nexpect && !plan->comm) {
+				set_problem(row,
+					    "listed in /proc but not reached "
+					    "by the run (what was set does "
+					    "not show in /proc)");
+				bad++;
+				continue;
+			}
 		}
 		row->after = t;
 		if (row->state != ALLTHREADS_T_OK || row->problem)
 			continue;
+		late = row->unlisted ? "not reached by the run, and " : "";
 		if (plan->comm) {
 			if (strcmp(t->comm, plan->comm)) {
 				set_problem(row,
-					    "comm reads \"%s\", not "
+					    "%scomm reads \"%s\", not "
 					    "\"%s\"",
-					    t->comm, plan->comm);
+					    late, t->comm, plan->comm);
 				bad++;
 			}
 			continue;
@@ -1001,9 +1032,9 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 				continue;
 			check_words(e, want, sizeof(want));
 			set_problem(row,
-				    "/proc shows %s: %s after the change "
+				    "%s/proc shows %s: %s after the change "
 				    "(expected %s %s)",
-				    e->field, val,
+				    late, e->field, val,
 				    check_words(e, want, sizeof(want)), want);
 			bad++;
 			break;
@@ -1508,6 +1539,9 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	code = judge_outcome(o, plan, &out);
 	out.exit = code;
+	/* The verdict printed is the outcome's, /proc's read-back included. */
+	if (code == EXIT_PARTIAL)
+		out.verdict = ALLTHREADS_PARTIAL;
 	for (i = 0; plan->status_diff && i < out.nrows; i++) {
 		struct row *row = &out.rows[i];
 		const struct tstatus *t = find_status(&out.before, row->tid);

@@ -2,14 +2,14 @@
 /*
  * threaded.c - a multi-threaded target for the show and check tests.
  *
- *   threaded N [churn]
+ *   threaded N [churn [K]]
  *
  * Starts N threads named "worker"; then, each on its own thread only:
  * thread 1 sets NO_NEW_PRIVS, thread 2 renames itself "odd-one", thread 3
  * drops CAP_NET_RAW from its effective set (when it has it) and thread 4
  * sets KEEP_CAPS (which /proc does not show).  With "churn", one more
- * thread starts and joins short-lived threads without end, so that threads
- * come and go while they are read.  Prints "ready PID" when
+ * thread (K more) starts and joins short-lived threads without end, so
+ * that threads come and go while they are read.  Prints "ready PID" when
  * all are in place, then waits: at most 120 seconds, so a test that
  * forgets it leaves nothing behind for long.
  */
@@ -99,9 +99,13 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	pthread_barrier_wait(&sh.ready);
-	if (argc > 2 && strcmp(argv[2], "churn") == 0 &&
-	    pthread_create(&th, NULL, churn, NULL))
-		return 1;
+	if (argc > 2 && strcmp(argv[2], "churn") == 0) {
+		int k = argc > 3 ? atoi(argv[3]) : 1;
+
+		for (i = 0; i < k && i < 16; i++)
+			if (pthread_create(&th, NULL, churn, NULL))
+				return 1;
+	}
 	printf("ready %d\n", getpid());
 	fflush(stdout);
 	alarm(120);
