@@ -438,12 +438,23 @@ struct sweep {
 	bool stuck;	 /* a pending thread has the signal blocked */
 };
 
-/* tgkill, not tkill: a TID reused by another process is refused.  The
- * handler finds its slot by its own TID; nothing in siginfo is trusted
- * beyond what the kernel guarantees for SI_TKILL (sender is this process). */
+/* rt_tgsigqueueinfo, like tgkill: a TID reused by another process is
+ * refused.  The siginfo carries the engine's mark (at_sigctx_mark), so the
+ * handler tells a request from the application's own pthread_kill of the
+ * same signal (which goes to the application's handler).  The handler
+ * finds its slot by its own TID; nothing in siginfo is trusted beyond
+ * that. */
 static long signal_thread(struct sweep *sw, pid_t tid)
 {
-	return at_sys3(SYS_tgkill, sw->pid, tid, at_sig);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = at_sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = sw->pid;
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = at_sigctx_mark;
+	return at_sys4(SYS_rt_tgsigqueueinfo, sw->pid, tid, at_sig, &si);
 }
 
 static bool is_stuck(pid_t tid)

@@ -124,9 +124,15 @@ extern struct at_run *_Atomic at_run_cur;
 
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
-/* Serve the current run on the calling thread (TID) if its slot is pending.
- * Called by the handler and by waiters (outside signal context). */
-void at_sigctx_serve(struct at_run *run, pid_t tid);
+/* Serve the current run on the calling thread (TID) if its slot is pending;
+ * false if it had none to serve.  Every signal but the synchronous ones is
+ * blocked while it serves.  Called by the handler and by waiters (outside
+ * signal context). */
+bool at_sigctx_serve(struct at_run *run, pid_t tid);
+/* The engine's requests are queued with rt_tgsigqueueinfo, si_code
+ * SI_QUEUE and this value (an address in this library), so the handler
+ * tells them from the application's own uses of the signal. */
+extern void *const at_sigctx_mark;
 /* Our pid, for the handler's check of si_pid (set at load and in a fork
  * child). */
 extern _Atomic int at_sigctx_pid;
