@@ -53,6 +53,7 @@ enum {
 	OPT_TEST_BLOCK,
 	OPT_ALL_TASKS,
 	OPT_VIA,
+	OPT_FORCE,
 };
 
 static const struct argp_option global_options[] = {
@@ -76,6 +77,10 @@ static const struct argp_option global_options[] = {
 	{ "quiet", 'q', NULL, 0, "no notes, only errors", 2 },
 	{ NULL, 0, NULL, 0, "Running:", 3 },
 	{ "dry-run", 'n', NULL, 0, "print the steps in order, change nothing",
+	  3 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "run a change even when --dry-run's prediction says a step would "
+	  "fail (refused by default: exit 1, nothing changed)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
 	  "bound on the whole operation (default 5000)", 3 },
@@ -146,6 +151,9 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		break;
 	case 'n':
 		o->dry_run = true;
+		break;
+	case OPT_FORCE:
+		o->force = true;
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);

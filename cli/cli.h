@@ -61,6 +61,7 @@ struct opts {
 	bool verbose;
 	bool quiet;
 	bool dry_run;
+	bool force; /* run a change even when it is predicted to fail */
 	unsigned timeout_ms; /* 0: the engine's default */
 	enum allthreads_mismatch policy;
 	enum allthreads_judge judge; /* syscall --judge */

@@ -1484,6 +1484,22 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		if (code)
 			return code;
 	}
+	/* A change the model says would fail on some thread is not tried:
+	 * a one-way step would leave the threads differing. */
+	if (plan->change && plan->predict[0] && !o->force) {
+		fprintf(stderr,
+			"allthreads: %s: refused, nothing changed: predicted: "
+			"%s (--force runs it anyway)\n",
+			plan->command, plan->predict);
+		if (o->json) {
+			out.exit = EXIT_FAILED;
+			print_json(o, plan, &out);
+		}
+		if (o->program)
+			fprintf(stderr, "allthreads: not running %s\n",
+				o->program[0]);
+		return EXIT_FAILED;
+	}
 	if (plan->status_diff || (plan->format == FMT_COMM && plan->change))
 		proc_snapshot(out.procpid, 0, &out.before);
 	if (plan->proc_read)
