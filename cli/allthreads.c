@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -561,6 +562,25 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 	return 0;
 }
 
+/* At exit: what was printed must have reached stdout (a full disk, a
+ * closed pipe, /dev/full), or the exit status says it did not.  A stdout
+ * closed from the start with nothing written is no error. */
+static void close_stdout(void)
+{
+	bool pending = __fpending(stdout) > 0;
+	bool failed = ferror(stdout);
+	int err = 0;
+
+	if (fclose(stdout) != 0 && (pending || errno != EBADF))
+		err = errno;
+	if (failed && !err)
+		err = EIO;
+	if (err) {
+		fprintf(stderr, "allthreads: write error: %s\n", strerror(err));
+		_exit(EXIT_FAILED);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .policy = ALLTHREADS_MISMATCH_REPORT };
@@ -571,6 +591,7 @@ int main(int argc, char **argv)
 	char *name;
 	int code, worst = EXIT_OK;
 
+	atexit(close_stdout);
 	if (argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &o))
 		return EXIT_USAGE;
 	/* run execs a new program: no target, no plan. */

@@ -1473,6 +1473,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		plan_note(plan, "predicted: %s", plan->predict);
 	print_notes(o, plan);
 	if (o->dry_run) {
+		out.exit = plan->predict[0] ? EXIT_FAILED : EXIT_OK;
 		if (o->json)
 			print_json(o, plan, &out);
 		else
