@@ -110,6 +110,12 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
+		/* -p "$(pidof app)" with app not running: no such process
+		 * (exit 3), not a usage error. */
+		if (!arg[strspn(arg, ", \t\n")]) {
+			o->empty_pid = true;
+			break;
+		}
 		switch (parse_pid_list(arg, o->pids, &o->npids, MAX_PIDS)) {
 		case 0:
 			break;
@@ -507,6 +513,11 @@ static int make_targets(const struct opts *o, struct target *tgts, unsigned *n)
 	unsigned i;
 
 	*n = 0;
+	if (o->empty_pid && o->npids == 0) {
+		fprintf(stderr, "allthreads: --pid: no process id given: no "
+				"such process\n");
+		return EXIT_UNREACHABLE;
+	}
 	if (o->npids == 0) {
 		memset(&tgts[0], 0, sizeof(tgts[0]));
 		tgts[0].pid = getpid();

@@ -69,6 +69,7 @@ struct opts {
 	unsigned test_block;  /* how many of them block every signal */
 	pid_t pids[MAX_PIDS]; /* -p; none: allthreads itself */
 	unsigned npids;
+	bool empty_pid;	 /* -p "" (pidof found nothing): no such process */
 	pid_t tid;	 /* -t; 0: every thread */
 	bool in_command; /* parsing the command's own arguments */
 	char **cmd_argv; /* COMMAND and everything after it */
@@ -139,6 +140,9 @@ int carry_out(const struct opts *o, struct plan *plan,
 /* Can TARGET be reached at all: exists, readable?  0, or an exit code
  * after saying why. */
 int check_reachable(const struct target *tgt);
+/* check_reachable(), and a process whose threads can be changed at all
+ * (not a kernel thread); an exit code after saying why, or 0. */
+int check_changeable(const struct target *tgt);
 
 /* The argp pieces every command's parser shares (allthreads.c): the
  * global options, and the parser that keeps COMMAND's arguments intact. */

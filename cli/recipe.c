@@ -752,6 +752,12 @@ static int emit_groups(struct recipe *r, const struct ids_req *uids,
 	    1)
 		return fail(r, "--groups, --clear-groups, --init-groups and "
 			       "--keep-groups: contradictory (choose one)");
+	/* As setpriv: a new gid without a word on the supplementary groups
+	 * would silently keep root's. */
+	if (a->regid && !a->groups && !a->clear_groups && !a->init_groups &&
+	    !a->keep_groups)
+		return fail(r, "--regid requires --keep-groups, "
+			       "--clear-groups, --init-groups, or --groups");
 	if (a->keep_groups ||
 	    (!a->groups && !a->clear_groups && !a->init_groups))
 		return 0;
@@ -980,6 +986,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			bnd = { ~0ULL, 0 };
 	unsigned long long drop = 0, text[3], sets[3], bdrop;
 	bool has_inh = false, has_amb = false, has_bnd = false, sb_known;
+	bool implied_keep = false;
 	long secbits = 0, keep = -1, dumpable = -1, cur_sb;
 	char err[512] = "", bad[64];
 	unsigned i;
@@ -1082,9 +1089,14 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 	if (keep < 0 && uids.set && (a->caps || amb.add) &&
 	    !(r->leader.secbits & (1L << SB_KEEP_CAPS))) {
 		keep = 1;
+		implied_keep = true;
 		plan_note(plan, "KEEP_CAPS 1 first: the uid change would "
 				"otherwise clear the permitted set the later "
-				"capset needs");
+				"capset needs; back to 0 after the "
+				"capability steps");
+		if (!sb_known)
+			plan_note(plan, "the target's KEEP_CAPS is not in "
+					"/proc: taken as 0 before");
 	}
 	if (keep >= 0) {
 		struct op op = { .kind = OP_KEEPCAPS, .v = { keep } };
@@ -1150,6 +1162,22 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 						 all_caps_mask());
 		if (e)
 			goto out_usage;
+	}
+
+	/* 9b. KEEP_CAPS back to what it was, when only the recipe wanted it
+	 * (the uid change has kept the permitted set by then); before
+	 * no_new_privs and seccomp, which could deny prctl. */
+	if (implied_keep) {
+		struct op op = { .kind = OP_KEEPCAPS, .v = { 0 } };
+		struct step *st = emit_prctl(r, &op, PR_SET_KEEPCAPS, 0, 0,
+					     "PR_SET_KEEPCAPS(0)");
+
+		if (!st) {
+			e = too_many(r);
+			goto out_usage;
+		}
+		undo_prctl(st, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
+			   "PR_SET_KEEPCAPS(saved PR_GET_KEEPCAPS())");
 	}
 
 	/* 10-11. dumpable, no_new_privs. */

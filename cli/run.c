@@ -1444,6 +1444,25 @@ static void keep_only(struct outcome *out, pid_t tid)
 	out->nrows = n;
 }
 
+/* -n on another process: can the run reach it?  The checks the real run
+ * makes before anything changes (no such process, a kernel thread, no
+ * permission, no helper for steps); an exit code after saying why, or 0. */
+static int dry_run_reachable(const struct plan *plan, const struct target *tgt)
+{
+	char why[256];
+	int code, r;
+
+	if (tgt->self)
+		return 0;
+	if (!plan->change && (!plan->nsteps || plan->proc_read))
+		return check_reachable(tgt); /* /proc answers */
+	code = check_changeable(tgt);
+	if (code)
+		return code;
+	r = at_remote_probe(tgt->pid, why, sizeof(why));
+	return r < 0 ? remote_unreachable(tgt, r) : 0;
+}
+
 /* Run PLAN (or print it), verify, report, and exec PROGRAM. */
 int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
@@ -1474,14 +1493,25 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	print_notes(o, plan);
 	if (o->dry_run) {
 		out.exit = plan->predict[0] ? EXIT_FAILED : EXIT_OK;
+		/* What the real run would meet first: the target. */
+		code = dry_run_reachable(plan, tgt);
+		if (code) {
+			fprintf(stderr,
+				"allthreads: predicted: exit %d, the target "
+				"cannot be reached\n",
+				code);
+			out.exit = code;
+		}
 		if (o->json)
 			print_json(o, plan, &out);
 		else
 			print_plan(o, plan, tgt);
-		return plan->predict[0] ? EXIT_FAILED : EXIT_OK;
+		return out.exit;
 	}
 	if (!tgt->self) {
-		code = check_reachable(tgt);
+		code = plan->change || (plan->nsteps && !plan->proc_read) ?
+			       check_changeable(tgt) :
+			       check_reachable(tgt);
 		if (code)
 			return code;
 	}

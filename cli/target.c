@@ -73,6 +73,48 @@ int remote_unreachable(const struct target *tgt, int err)
 	return EXIT_UNREACHABLE;
 }
 
+/* A kernel thread (PF_KTHREAD in /proc/PID/stat's flags)? */
+static bool is_kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* After the command's ")": state, ppid, pgrp, session, tty_nr,
+	 * tpgid, flags. */
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 7; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
+int check_changeable(const struct target *tgt)
+{
+	int code = check_reachable(tgt);
+
+	if (code || tgt->self)
+		return code;
+	if (is_kernel_thread(tgt->pid)) {
+		fprintf(stderr,
+			"allthreads: %d: kernel thread: cannot be changed\n",
+			tgt->pid);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
 int check_reachable(const struct target *tgt)
 {
 	char path[64];
