@@ -1444,6 +1444,42 @@ static void keep_only(struct outcome *out, pid_t tid)
 	out->nrows = n;
 }
 
+/* Does PLAN on another process run steps there (through its helper), or
+ * does /proc answer? */
+static bool needs_helper(const struct plan *plan)
+{
+	return plan->change || (plan->nsteps && !plan->proc_read);
+}
+
+/* Through the helper, a thread that keeps the engine's signal blocked
+ * (a Go runtime thread, a program that masks it with a raw system call)
+ * can never take it: the run would wait for the whole deadline and then
+ * fail.  Say so now, naming them, and change nothing.  PREDICT: as part
+ * of -n.  Returns EXIT_FAILED after saying why, or 0. */
+static int refuse_blockers(const struct plan *plan, const struct target *tgt,
+			   bool predict)
+{
+	pid_t tids[16];
+	int sig = allthreads_signal(), n, i;
+
+	n = signal_blockers(tgt->pid, sig, tids, 16);
+	if (n <= 0)
+		return 0;
+	for (i = 0; i < n && i < 16; i++)
+		fprintf(stderr,
+			"allthreads: tid %d: keeps signal %d blocked (SigBlk): "
+			"the helper's signal cannot reach it\n",
+			tids[i], sig);
+	fprintf(stderr,
+		"allthreads: %s: %s%d thread(s) of pid %d block the signal "
+		"the helper uses; the ptrace route (--via=ptrace) reaches "
+		"them; --force tries anyway\n",
+		plan->command,
+		predict ? "predicted to fail: " : "refused, nothing changed: ",
+		n, tgt->pid);
+	return EXIT_FAILED;
+}
+
 /* -n on another process: can the run reach it?  The checks the real run
  * makes before anything changes (no such process, a kernel thread, no
  * permission, no helper for steps); an exit code after saying why, or 0. */
@@ -1454,13 +1490,15 @@ static int dry_run_reachable(const struct plan *plan, const struct target *tgt)
 
 	if (tgt->self)
 		return 0;
-	if (!plan->change && (!plan->nsteps || plan->proc_read))
+	if (!needs_helper(plan))
 		return check_reachable(tgt); /* /proc answers */
 	code = check_changeable(tgt);
 	if (code)
 		return code;
 	r = at_remote_probe(tgt->pid, why, sizeof(why));
-	return r < 0 ? remote_unreachable(tgt, r) : 0;
+	if (r < 0)
+		return remote_unreachable(tgt, r);
+	return 0;
 }
 
 /* Run PLAN (or print it), verify, report, and exec PROGRAM. */
@@ -1501,6 +1539,9 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 				"cannot be reached\n",
 				code);
 			out.exit = code;
+		} else if (!tgt->self && needs_helper(plan) && !o->force &&
+			   refuse_blockers(plan, tgt, true)) {
+			out.exit = EXIT_FAILED;
 		}
 		if (o->json)
 			print_json(o, plan, &out);
@@ -1509,11 +1550,20 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		return out.exit;
 	}
 	if (!tgt->self) {
-		code = plan->change || (plan->nsteps && !plan->proc_read) ?
-			       check_changeable(tgt) :
-			       check_reachable(tgt);
+		code = needs_helper(plan) ? check_changeable(tgt) :
+					    check_reachable(tgt);
 		if (code)
 			return code;
+	}
+	if (!tgt->self && needs_helper(plan) && !o->force) {
+		code = refuse_blockers(plan, tgt, false);
+		if (code) {
+			if (o->json) {
+				out.exit = code;
+				print_json(o, plan, &out);
+			}
+			return code;
+		}
 	}
 	/* A change the model says would fail on some thread is not tried:
 	 * a one-way step would leave the threads differing. */

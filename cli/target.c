@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "names.h"
+#include "procfs.h"
 
 int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 {
@@ -143,4 +146,50 @@ int check_reachable(const struct target *tgt)
 		}
 	}
 	return 0;
+}
+
+/* Does thread TID of PID have SIG in SigBlk now (and is it not the
+ * helper's receiver thread, which blocks every signal by design and is
+ * served without one)? */
+static bool blocks_now(pid_t pid, pid_t tid, int sig)
+{
+	char field[64], comm[32];
+	unsigned long long blk;
+
+	if (proc_status_field(pid, tid, "SigBlk", field, sizeof(field)) < 0 ||
+	    sscanf(field, "%llx", &blk) != 1)
+		return false;
+	if (!((blk >> (sig - 1)) & 1))
+		return false;
+	return proc_status_field(pid, tid, "Name", comm, sizeof(comm)) < 0 ||
+	       strcmp(comm, "allthreads-rcv") != 0;
+}
+
+int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned n = 0, i, keep;
+	pid_t *tids;
+	int count, look;
+
+	count = proc_list_tasks(pid, &tids);
+	if (count <= 0)
+		return 0;
+	for (i = 0; i < (unsigned)count; i++)
+		if (blocks_now(pid, tids[i], sig))
+			tids[n++] = tids[i];
+	/* glibc blocks every signal for a moment in pthread_create and in
+	 * thread exit: only a thread that keeps it blocked look after look
+	 * counts. */
+	for (look = 0; look < 4 && n; look++) {
+		nanosleep(&pause, NULL);
+		for (i = 0, keep = 0; i < n; i++)
+			if (blocks_now(pid, tids[i], sig))
+				tids[keep++] = tids[i];
+		n = keep;
+	}
+	for (i = 0; i < n && i < max; i++)
+		out[i] = tids[i];
+	free(tids);
+	return (int)n;
 }
