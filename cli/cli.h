@@ -143,8 +143,8 @@ int check_reachable(const struct target *tgt);
 /* check_reachable(), and a process whose threads can be changed at all
  * (not a kernel thread); an exit code after saying why, or 0. */
 int check_changeable(const struct target *tgt);
-/* The threads of PID that keep signal SIG blocked over several looks some
- * 40 ms long (no signal can reach them): how many, up to MAX in OUT. */
+/* The threads of PID that had signal SIG blocked at each of several looks
+ * over some 40 ms: how many, up to MAX in OUT. */
 int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max);
 
 /* The argp pieces every command's parser shares (allthreads.c): the

@@ -1127,7 +1127,7 @@ static void print_rows(const struct opts *o, const struct plan *plan,
 static void print_problems(const struct opts *o, const struct plan *plan,
 			   const struct outcome *out)
 {
-	unsigned i, changed = 0;
+	unsigned i, changed = 0, blocked = 0;
 
 	for (i = 0; i < out->nrows; i++) {
 		const struct row *row = &out->rows[i];
@@ -1149,6 +1149,16 @@ static void print_problems(const struct opts *o, const struct plan *plan,
 			break;
 		}
 	}
+	for (i = 0; !out->tgt->self && i < out->nrows; i++)
+		if (out->rows[i].state == ALLTHREADS_T_BLOCKED)
+			blocked++;
+	if (blocked)
+		fprintf(stderr,
+			"allthreads: %u thread(s) keep the helper's signal "
+			"blocked (a Go runtime thread, a raw rt_sigprocmask): "
+			"the helper cannot reach them; the ptrace route "
+			"(--via=ptrace) can\n",
+			blocked);
 	if (out->exit != EXIT_PARTIAL)
 		return;
 	fprintf(stderr,
@@ -1451,33 +1461,26 @@ static bool needs_helper(const struct plan *plan)
 	return plan->change || (plan->nsteps && !plan->proc_read);
 }
 
-/* Through the helper, a thread that keeps the engine's signal blocked
+/* -n through the helper: a thread that keeps the engine's signal blocked
  * (a Go runtime thread, a program that masks it with a raw system call)
- * can never take it: the run would wait for the whole deadline and then
- * fail.  Say so now, naming them, and change nothing.  PREDICT: as part
- * of -n.  Returns EXIT_FAILED after saying why, or 0. */
-static int refuse_blockers(const struct plan *plan, const struct target *tgt,
-			   bool predict)
+ * can never take it, and the run would fail there (the engine names it
+ * once its signal has stayed queued some 300 ms).  Looking at SigBlk
+ * cannot tell a thread that keeps it blocked from one that blocks it most
+ * of the time (a thread starting threads under a sanitizer), so this is a
+ * note, not a prediction. */
+static void note_blockers(const struct target *tgt)
 {
 	pid_t tids[16];
 	int sig = allthreads_signal(), n, i;
 
 	n = signal_blockers(tgt->pid, sig, tids, 16);
-	if (n <= 0)
-		return 0;
 	for (i = 0; i < n && i < 16; i++)
 		fprintf(stderr,
-			"allthreads: tid %d: keeps signal %d blocked (SigBlk): "
-			"the helper's signal cannot reach it\n",
+			"allthreads: note: tid %d had signal %d blocked "
+			"(SigBlk) at every look: if it keeps it so, the "
+			"helper cannot reach it (the ptrace route, "
+			"--via=ptrace, can)\n",
 			tids[i], sig);
-	fprintf(stderr,
-		"allthreads: %s: %s%d thread(s) of pid %d block the signal "
-		"the helper uses; the ptrace route (--via=ptrace) reaches "
-		"them; --force tries anyway\n",
-		plan->command,
-		predict ? "predicted to fail: " : "refused, nothing changed: ",
-		n, tgt->pid);
-	return EXIT_FAILED;
 }
 
 /* -n on another process: can the run reach it?  The checks the real run
@@ -1539,9 +1542,8 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 				"cannot be reached\n",
 				code);
 			out.exit = code;
-		} else if (!tgt->self && needs_helper(plan) && !o->force &&
-			   refuse_blockers(plan, tgt, true)) {
-			out.exit = EXIT_FAILED;
+		} else if (!tgt->self && needs_helper(plan)) {
+			note_blockers(tgt);
 		}
 		if (o->json)
 			print_json(o, plan, &out);
@@ -1554,16 +1556,6 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 					    check_reachable(tgt);
 		if (code)
 			return code;
-	}
-	if (!tgt->self && needs_helper(plan) && !o->force) {
-		code = refuse_blockers(plan, tgt, false);
-		if (code) {
-			if (o->json) {
-				out.exit = code;
-				print_json(o, plan, &out);
-			}
-			return code;
-		}
 	}
 	/* A change the model says would fail on some thread is not tried:
 	 * a one-way step would leave the threads differing. */

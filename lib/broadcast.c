@@ -48,6 +48,15 @@ static pid_t *known;	/* the threads the last run saw (table_cap) */
 #define AT_MAX_STUCK 16
 static pid_t stuck_tids[AT_MAX_STUCK];
 static unsigned nstuck;
+/* When each was first seen so (CLOCK_MONOTONIC).  Our signal stays queued
+ * only while the thread keeps it blocked: the kernel delivers it the
+ * moment the thread unblocks it.  Still queued this long after, the
+ * thread keeps it blocked (a Go runtime thread, a raw rt_sigprocmask),
+ * not for a moment (glibc's pthread_create and thread exit, a sanitizer's
+ * interceptor: microseconds to milliseconds): the run stops retrying and
+ * names it now rather than at the deadline. */
+static struct timespec stuck_since[AT_MAX_STUCK];
+#define AT_STUCK_GIVEUP_NS 300000000L
 static uint32_t nknown;
 static char *sweep_buf;
 /* /proc/self/task, kept open between runs (see task_dir()). */
@@ -479,8 +488,35 @@ static bool still_queued(pid_t tid)
 	if (at_tasks_inspect(tid, at_sig, &info) == 0 && info.pending)
 		return true;
 	for (i = 0; i < nstuck; i++)
-		if (stuck_tids[i] == tid)
+		if (stuck_tids[i] == tid) {
 			stuck_tids[i] = stuck_tids[--nstuck];
+			stuck_since[i] = stuck_since[nstuck];
+		}
+	return false;
+}
+
+static void add_stuck(pid_t tid)
+{
+	if (nstuck >= AT_MAX_STUCK || is_stuck(tid))
+		return;
+	now(&stuck_since[nstuck]);
+	stuck_tids[nstuck++] = tid;
+}
+
+/* Has TID's signal stayed queued, blocked, for AT_STUCK_GIVEUP_NS? */
+static bool stuck_for_long(pid_t tid)
+{
+	struct timespec t, limit;
+	unsigned i;
+
+	for (i = 0; i < nstuck; i++) {
+		if (stuck_tids[i] != tid)
+			continue;
+		now(&t);
+		limit = stuck_since[i];
+		add_ns(&limit, AT_STUCK_GIVEUP_NS);
+		return !before(&t, &limit);
+	}
 	return false;
 }
 
@@ -607,6 +643,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		uint64_t expect = AT_WORDG(run->gen, tid, AT_PENDING);
 		struct at_task_info info;
 		int state = -1;
+		bool give_up;
 		int r;
 
 		if (AT_WORD_PHASE(w) != AT_PENDING)
@@ -627,12 +664,16 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		/* Blocked and still queued: a thread that has just taken the
 		 * signal shows it blocked too (its handler runs), but no
 		 * longer pending. */
-		if (r == 0 && may_retry && !final && info.state != 'Z' &&
+		/* Blocked with our signal queued since long: no retry will
+		 * reach it; judged now as at the deadline. */
+		give_up = r == 0 && info.blocked && info.pending &&
+			  info.state != 'Z' && stuck_for_long(tid);
+		if (r == 0 && may_retry && !final && !give_up &&
+		    info.state != 'Z' &&
 		    ((info.blocked && info.pending) || takes_signal(&info))) {
 			sw->stuck = true;
-			if (info.pending && nstuck < AT_MAX_STUCK &&
-			    !is_stuck(tid))
-				stuck_tids[nstuck++] = tid;
+			if (info.pending)
+				add_stuck(tid);
 			return;
 		}
 		if (r == -ENOENT || r == -ESRCH) {
@@ -643,7 +684,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 			snprintf(why[k], sizeof(why[k]), "zombie");
 			if (tid == sw->pid)
 				atomic_store(&leader_zombie, 1);
-		} else if (final) {
+		} else if (final || give_up) {
 			if (s->sigblk & 2) {
 				state = ALLTHREADS_T_QUEUE_FULL;
 				describe(
@@ -651,9 +692,8 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 					"signal queue full (RLIMIT_SIGPENDING)");
 			} else if (r == 0 && info.blocked) {
 				state = ALLTHREADS_T_BLOCKED;
-				if (info.pending && nstuck < AT_MAX_STUCK &&
-				    !is_stuck(tid))
-					stuck_tids[nstuck++] = tid;
+				if (info.pending)
+					add_stuck(tid);
 				describe(why[k], sizeof(why[k]), &info,
 					 "signal blocked (SigBlk)");
 			} else if (r == 0 && takes_signal(&info)) {

@@ -17,6 +17,15 @@ if [ -z "${AT_HELPER:-}" ] || [ ! -r "$AT_HELPER" ]; then
 	done_testing
 	exit
 fi
+# A helper built with AddressSanitizer, preloaded into redis-server
+# (jemalloc), crashes it at start: a call through a NULL pointer before
+# any thread runs, the same on main before these changes.  The plain
+# build runs this test.
+if ldd "$AT_HELPER" 2>/dev/null | grep -q libasan; then
+	skip "redis-server under churn" "the helper is built with AddressSanitizer"
+	done_testing
+	exit
+fi
 if ! has_cap 8; then
 	skip "redis-server under churn" "needs CAP_SETPCAP to drop the bounding set"
 	done_testing
