@@ -40,6 +40,26 @@ at -n -p "$FPID" prctl NO_NEW_PRIVS
 rc_is 0 "-n of a read /proc answers: needs no helper"
 stop_fixture
 
+# -n as another user on root's pid 1: the real run would be refused.
+# What nobody runs is copied to a directory nobody can read.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] && has_cap 6 &&
+	has_cap 7 && [ "$(stat -c %u /proc/1)" = 0 ]; then
+	nb=$(mktemp -d)
+	chmod 755 "$nb"
+	cp "$AT" "$nb/allthreads"
+	for l in "$(dirname "$AT")"/../lib/liballthreads.so*; do
+		[ -f "$l" ] && cp -L "$l" "$nb/"
+	done
+	chmod -R a+rX "$nb"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env LD_LIBRARY_PATH="$nb" "$nb/allthreads" -n -p 1 set --nnp
+	rc_is 3 "-n as nobody on root's pid 1: predicts exit 3"
+	err_like '^allthreads: 1: permission denied' "says permission denied"
+	rm -rf "$nb"
+else
+	skip "-n without permission" "needs setpriv, root, and pid 1 owned by root"
+fi
+
 at -n set --regid=1000 --reuid=1000
 rc_is 64 "--regid without a groups option: refused"
 err_like '^allthreads: --regid requires --keep-groups, --clear-groups, --init-groups, or --groups$' \
