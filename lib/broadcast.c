@@ -665,9 +665,12 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		 * signal shows it blocked too (its handler runs), but no
 		 * longer pending. */
 		/* Blocked with our signal queued since long: no retry will
-		 * reach it; judged now as at the deadline. */
+		 * reach it; judged now as at the deadline.  Not a waiter: it
+		 * blocks everything by design and answers the poke, not the
+		 * signal (a signal queued for it once stays queued). */
 		give_up = r == 0 && info.blocked && info.pending &&
-			  info.state != 'Z' && stuck_for_long(tid);
+			  info.state != 'Z' && !find_waiter(tid) &&
+			  stuck_for_long(tid);
 		if (r == 0 && may_retry && !final && !give_up &&
 		    info.state != 'Z' &&
 		    ((info.blocked && info.pending) || takes_signal(&info))) {
