@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -53,6 +54,7 @@ enum {
 	OPT_TEST_BLOCK,
 	OPT_ALL_TASKS,
 	OPT_VIA,
+	OPT_FORCE,
 };
 
 static const struct argp_option global_options[] = {
@@ -76,6 +78,10 @@ static const struct argp_option global_options[] = {
 	{ "quiet", 'q', NULL, 0, "no notes, only errors", 2 },
 	{ NULL, 0, NULL, 0, "Running:", 3 },
 	{ "dry-run", 'n', NULL, 0, "print the steps in order, change nothing",
+	  3 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "run a change even when --dry-run's prediction says a step would "
+	  "fail (refused by default: exit 1, nothing changed)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
 	  "bound on the whole operation (default 5000)", 3 },
@@ -104,6 +110,12 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
+		/* -p "$(pidof app)" with app not running: no such process
+		 * (exit 3), not a usage error. */
+		if (!arg[strspn(arg, ", \t\n")]) {
+			o->empty_pid = true;
+			break;
+		}
 		switch (parse_pid_list(arg, o->pids, &o->npids, MAX_PIDS)) {
 		case 0:
 			break;
@@ -146,6 +158,9 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		break;
 	case 'n':
 		o->dry_run = true;
+		break;
+	case OPT_FORCE:
+		o->force = true;
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
@@ -498,6 +513,11 @@ static int make_targets(const struct opts *o, struct target *tgts, unsigned *n)
 	unsigned i;
 
 	*n = 0;
+	if (o->empty_pid && o->npids == 0) {
+		fprintf(stderr, "allthreads: --pid: no process id given: no "
+				"such process\n");
+		return EXIT_UNREACHABLE;
+	}
 	if (o->npids == 0) {
 		memset(&tgts[0], 0, sizeof(tgts[0]));
 		tgts[0].pid = getpid();
@@ -553,6 +573,25 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 	return 0;
 }
 
+/* At exit: what was printed must have reached stdout (a full disk, a
+ * closed pipe, /dev/full), or the exit status says it did not.  A stdout
+ * closed from the start with nothing written is no error. */
+static void close_stdout(void)
+{
+	bool pending = __fpending(stdout) > 0;
+	bool failed = ferror(stdout);
+	int err = 0;
+
+	if (fclose(stdout) != 0 && (pending || errno != EBADF))
+		err = errno;
+	if (failed && !err)
+		err = EIO;
+	if (err) {
+		fprintf(stderr, "allthreads: write error: %s\n", strerror(err));
+		_exit(EXIT_FAILED);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .policy = ALLTHREADS_MISMATCH_REPORT };
@@ -563,6 +602,7 @@ int main(int argc, char **argv)
 	char *name;
 	int code, worst = EXIT_OK;
 
+	atexit(close_stdout);
 	if (argp_parse(&root_argp, argc, argv, ARGP_IN_ORDER, NULL, &o))
 		return EXIT_USAGE;
 	/* run execs a new program: no target, no plan. */

@@ -55,9 +55,19 @@ void attr_format(enum attr attr, const struct tstatus *t, char *buf,
 	case ATTR_THREADS:
 		snprintf(buf, size, "1");
 		break;
-	case ATTR_COMM:
-		snprintf(buf, size, "%s", t->comm);
+	case ATTR_COMM: {
+		/* As /proc/PID/status shows it: one line per thread. */
+		size_t n = 0;
+		const char *c;
+
+		for (c = t->comm; *c && n + 3 < size; c++) {
+			if (*c == '\\' || *c == '\n')
+				buf[n++] = '\\';
+			buf[n++] = *c == '\n' ? 'n' : *c;
+		}
+		buf[n] = '\0';
 		break;
+	}
 	case ATTR_UID:
 		format_ids4(t->uid, buf, size);
 		break;

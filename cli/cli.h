@@ -61,6 +61,7 @@ struct opts {
 	bool verbose;
 	bool quiet;
 	bool dry_run;
+	bool force; /* run a change even when it is predicted to fail */
 	unsigned timeout_ms; /* 0: the engine's default */
 	enum allthreads_mismatch policy;
 	enum allthreads_judge judge; /* syscall --judge */
@@ -68,6 +69,7 @@ struct opts {
 	unsigned test_block;  /* how many of them block every signal */
 	pid_t pids[MAX_PIDS]; /* -p; none: allthreads itself */
 	unsigned npids;
+	bool empty_pid;	 /* -p "" (pidof found nothing): no such process */
 	pid_t tid;	 /* -t; 0: every thread */
 	bool in_command; /* parsing the command's own arguments */
 	char **cmd_argv; /* COMMAND and everything after it */
@@ -138,6 +140,12 @@ int carry_out(const struct opts *o, struct plan *plan,
 /* Can TARGET be reached at all: exists, readable?  0, or an exit code
  * after saying why. */
 int check_reachable(const struct target *tgt);
+/* check_reachable(), and a process whose threads can be changed at all
+ * (not a kernel thread); an exit code after saying why, or 0. */
+int check_changeable(const struct target *tgt);
+/* The threads of PID that had signal SIG blocked at each of several looks
+ * over some 40 ms: how many, up to MAX in OUT. */
+int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max);
 
 /* The argp pieces every command's parser shares (allthreads.c): the
  * global options, and the parser that keeps COMMAND's arguments intact. */

@@ -261,9 +261,23 @@ static void print_raw_cell(const char *s)
 	}
 }
 
+/* Bold marks the cells that differ, only on a terminal that wants it:
+ * not with NO_COLOR set (https://no-color.org), TERM=dumb or unset, or
+ * --raw. */
+static bool use_bold(const struct opts *o)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (o->raw || !isatty(STDOUT_FILENO))
+		return false;
+	if (nc && *nc)
+		return false;
+	return term && *term && strcmp(term, "dumb") != 0;
+}
+
 static void print_table(const struct opts *o, const struct table *tb)
 {
-	bool tty = isatty(STDOUT_FILENO) && !o->raw;
+	bool tty = use_bold(o);
 	unsigned width[NR_ATTRS] = { 0 };
 	unsigned c, g;
 	char head[32];

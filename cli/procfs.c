@@ -140,6 +140,28 @@ static void parse_ids(const char *v, long ids[4])
 	}
 }
 
+/* The kernel writes the Name: of /proc/PID/status with a backslash before
+ * a backslash and a newline as \n (proc_task_name(), seq_escape_str with
+ * "\n\\"); /proc/PID/comm and PR_GET_NAME give the name as set.  T->comm
+ * holds the name as set, so a name with a backslash compares equal to
+ * what was asked. */
+static void unescape_name(const char *v, size_t len, char *out, size_t size)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 1 < size; i++) {
+		char c = v[i];
+
+		if (c == '\\' && i + 1 < len) {
+			c = v[++i];
+			if (c == 'n')
+				c = '\n';
+		}
+		out[n++] = c;
+	}
+	out[n] = '\0';
+}
+
 void parse_status(const char *text, struct tstatus *t)
 {
 	static const char *const capnames[NR_CAPSETS] = {
@@ -150,8 +172,7 @@ void parse_status(const char *text, struct tstatus *t)
 	unsigned i;
 
 	v = find_field(text, "Name", &len);
-	snprintf(t->comm, sizeof(t->comm), "%.*s", v ? (int)len : 0,
-		 v ? v : "");
+	unescape_name(v, v ? len : 0, t->comm, sizeof(t->comm));
 	v = find_field(text, "State", &len);
 	t->state = v ? *v : '?';
 	parse_ids(find_field(text, "Uid", &len), t->uid);

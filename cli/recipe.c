@@ -95,6 +95,7 @@ struct recipe {
 	struct idview view;
 	struct snapshot snap;
 	struct model leader; /* the model the step values come from */
+	long secbits0;	     /* the target's securebits before any step */
 	struct op ops[PLAN_MAX_STEPS];
 	char *err;
 	size_t errsize;
@@ -590,6 +591,66 @@ static int parse_securebits(struct recipe *r, const char *s, long current,
 
 /* --- emitting the steps --------------------------------------------- */
 
+static bool same_model(const struct model *a, const struct model *b)
+{
+	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
+	       !memcmp(a->gid, b->gid, sizeof(a->gid)) &&
+	       !memcmp(a->cap, b->cap, sizeof(a->cap)) &&
+	       a->secbits == b->secbits && a->nnp == b->nnp;
+}
+
+/*
+ * Give the setresuid/setresgid step just emitted (ST) a way back, when
+ * there is one: setresuid(R, E, S) of the ids every thread had before.
+ * That holds when every thread had the same ids (the undo's arguments are
+ * those, the same on every thread) and, on each thread's model, the undo
+ * is allowed after the step (the old ids are among the new ones, or the
+ * capability is still effective: setresuid 0 1000 0 keeps 0) and brings
+ * back exactly the credentials before the step (the kernel's capability
+ * fixups included).  A thread on which the step itself would fail changes
+ * nothing and needs no undo.  The model looks at the steps up to this one:
+ * a later one-way step that takes the capability away makes the undo fail
+ * on the thread, and the run says so (exit 2, the step left in force).
+ */
+static void undo_ids(struct recipe *r, struct step *st, bool is_gid)
+{
+	unsigned s = r->plan->nsteps - 1, i, k;
+	const struct op *op = &r->ops[s];
+	struct op back = { .kind = op->kind };
+	const long *ids0;
+	char why[160];
+
+	if (!r->snap.n)
+		return;
+	ids0 = is_gid ? r->snap.t[0].gid : r->snap.t[0].uid;
+	memcpy(back.v, ids0, sizeof(back.v));
+	for (i = 0; i < r->snap.n; i++) {
+		const struct tstatus *t = &r->snap.t[i];
+		struct model m, before;
+
+		if (memcmp(is_gid ? t->gid : t->uid, ids0, 4 * sizeof(long)))
+			return;
+		model_from(&m, t, r->secbits0);
+		for (k = 0; k < s; k++)
+			model_op(&m, &r->ops[k], why, sizeof(why));
+		before = m;
+		if (model_op(&m, op, why, sizeof(why)))
+			continue;
+		if (model_op(&m, &back, why, sizeof(why)) ||
+		    !same_model(&m, &before))
+			return;
+	}
+	st->has_undo = true;
+	st->save_nr = -1;
+	memset(st->save_args, 0, sizeof(st->save_args));
+	st->undo_nr = is_gid ? SYS_setresgid : SYS_setresuid;
+	memset(st->undo_args, 0, sizeof(st->undo_args));
+	memcpy(st->undo_args, back.v, sizeof(back.v));
+	snprintf(st->undo, sizeof(st->undo), "%s(%ld, %ld, %ld)",
+		 is_gid ? "setresgid" : "setresuid", back.v[0], back.v[1],
+		 back.v[2]);
+}
+
 static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 {
 	struct op op = { .kind = is_gid ? OP_SETGID : OP_SETUID };
@@ -624,6 +685,7 @@ static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 		  req->v[2]);
 	if (!st)
 		return too_many(r);
+	undo_ids(r, st, is_gid);
 	e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", PROC_IDS, 10, 0);
 	if (e) {
 		memcpy(e->ids, req->v, sizeof(req->v));
@@ -690,6 +752,12 @@ static int emit_groups(struct recipe *r, const struct ids_req *uids,
 	    1)
 		return fail(r, "--groups, --clear-groups, --init-groups and "
 			       "--keep-groups: contradictory (choose one)");
+	/* As setpriv: a new gid without a word on the supplementary groups
+	 * would silently keep root's. */
+	if (a->regid && !a->groups && !a->clear_groups && !a->init_groups &&
+	    !a->keep_groups)
+		return fail(r, "--regid requires --keep-groups, "
+			       "--clear-groups, --init-groups, or --groups");
 	if (a->keep_groups ||
 	    (!a->groups && !a->clear_groups && !a->init_groups))
 		return 0;
@@ -918,6 +986,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			bnd = { ~0ULL, 0 };
 	unsigned long long drop = 0, text[3], sets[3], bdrop;
 	bool has_inh = false, has_amb = false, has_bnd = false, sb_known;
+	bool implied_keep = false;
 	long secbits = 0, keep = -1, dumpable = -1, cur_sb;
 	char err[512] = "", bad[64];
 	unsigned i;
@@ -951,6 +1020,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 		if (r->snap.t[i].tid == tgt->pid || i + 1 == r->snap.n)
 			break;
 	cur_sb = current_secbits(tgt, &sb_known);
+	r->secbits0 = cur_sb;
 	if (r->snap.n)
 		model_from(&r->leader, &r->snap.t[i], cur_sb);
 
@@ -1019,9 +1089,14 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 	if (keep < 0 && uids.set && (a->caps || amb.add) &&
 	    !(r->leader.secbits & (1L << SB_KEEP_CAPS))) {
 		keep = 1;
+		implied_keep = true;
 		plan_note(plan, "KEEP_CAPS 1 first: the uid change would "
 				"otherwise clear the permitted set the later "
-				"capset needs");
+				"capset needs; back to 0 after the "
+				"capability steps");
+		if (!sb_known)
+			plan_note(plan, "the target's KEEP_CAPS is not in "
+					"/proc: taken as 0 before");
 	}
 	if (keep >= 0) {
 		struct op op = { .kind = OP_KEEPCAPS, .v = { keep } };
@@ -1087,6 +1162,22 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 						 all_caps_mask());
 		if (e)
 			goto out_usage;
+	}
+
+	/* 9b. KEEP_CAPS back to what it was, when only the recipe wanted it
+	 * (the uid change has kept the permitted set by then); before
+	 * no_new_privs and seccomp, which could deny prctl. */
+	if (implied_keep) {
+		struct op op = { .kind = OP_KEEPCAPS, .v = { 0 } };
+		struct step *st = emit_prctl(r, &op, PR_SET_KEEPCAPS, 0, 0,
+					     "PR_SET_KEEPCAPS(0)");
+
+		if (!st) {
+			e = too_many(r);
+			goto out_usage;
+		}
+		undo_prctl(st, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
+			   "PR_SET_KEEPCAPS(saved PR_GET_KEEPCAPS())");
 	}
 
 	/* 10-11. dumpable, no_new_privs. */

@@ -34,6 +34,7 @@ struct row {
 	char *old;     /* before the change (-v) */
 	char *problem; /* what is wrong with the thread, or NULL */
 	const struct tstatus *after; /* its /proc status after, or NULL */
+	bool unlisted; /* not in the run's report: judged by /proc only */
 };
 
 struct outcome {
@@ -925,6 +926,27 @@ static bool expect_holds(const struct proc_expect *e, const struct tstatus *t,
 	return ok;
 }
 
+/* A thread /proc lists that the run did not reach: a row of its own,
+ * judged by /proc alone (state OK until a check fails); NULL without
+ * memory. */
+static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
+{
+	struct row *rows, *row;
+
+	rows = realloc(out->rows, (out->nrows + 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	out->rows = rows;
+	row = &rows[out->nrows++];
+	memset(row, 0, sizeof(*row));
+	row->tid = t->tid;
+	row->state = ALLTHREADS_T_OK;
+	row->failed_step = -1;
+	row->unlisted = true;
+	out->unlisted++;
+	return row;
+}
+
 /* After a change every thread reported: prove it.  The CHECK steps must
  * read what was set; every thread /proc lists must have taken part; the
  * attributes /proc shows must read back.  Returns how many threads fail. */
@@ -969,26 +991,35 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct row *row = find_row(out, t->tid);
+		const char *late;
 		char val[1024];
 
 		if (!row) {
-			fprintf(stderr,
-				"allthreads: tid %d: listed in /proc "
-				"but not reached by the run\n",
-				t->tid);
-			out->unlisted++;
-			bad++;
-			continue;
+			/* Born after the run's last look, from a thread
+			 * that had changed (it inherits the new state), or
+			 * missed: /proc tells which. */
+			row = add_unlisted(out, t);
+			if (!row)
+				return out->nrows + 1;
+			if (!plan->nexpect && !plan->comm) {
+				set_problem(row,
+					    "listed in /proc but not reached "
+					    "by the run (what was set does "
+					    "not show in /proc)");
+				bad++;
+				continue;
+			}
 		}
 		row->after = t;
 		if (row->state != ALLTHREADS_T_OK || row->problem)
 			continue;
+		late = row->unlisted ? "not reached by the run, and " : "";
 		if (plan->comm) {
 			if (strcmp(t->comm, plan->comm)) {
 				set_problem(row,
-					    "comm reads \"%s\", not "
+					    "%scomm reads \"%s\", not "
 					    "\"%s\"",
-					    t->comm, plan->comm);
+					    late, t->comm, plan->comm);
 				bad++;
 			}
 			continue;
@@ -1001,9 +1032,9 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 				continue;
 			check_words(e, want, sizeof(want));
 			set_problem(row,
-				    "/proc shows %s: %s after the change "
+				    "%s/proc shows %s: %s after the change "
 				    "(expected %s %s)",
-				    e->field, val,
+				    late, e->field, val,
 				    check_words(e, want, sizeof(want)), want);
 			bad++;
 			break;
@@ -1096,7 +1127,7 @@ static void print_rows(const struct opts *o, const struct plan *plan,
 static void print_problems(const struct opts *o, const struct plan *plan,
 			   const struct outcome *out)
 {
-	unsigned i, changed = 0;
+	unsigned i, changed = 0, blocked = 0;
 
 	for (i = 0; i < out->nrows; i++) {
 		const struct row *row = &out->rows[i];
@@ -1118,6 +1149,16 @@ static void print_problems(const struct opts *o, const struct plan *plan,
 			break;
 		}
 	}
+	for (i = 0; !out->tgt->self && i < out->nrows; i++)
+		if (out->rows[i].state == ALLTHREADS_T_BLOCKED)
+			blocked++;
+	if (blocked)
+		fprintf(stderr,
+			"allthreads: %u thread(s) keep the helper's signal "
+			"blocked (a Go runtime thread, a raw rt_sigprocmask): "
+			"the helper cannot reach them; the ptrace route "
+			"(--via=ptrace) can\n",
+			blocked);
 	if (out->exit != EXIT_PARTIAL)
 		return;
 	fprintf(stderr,
@@ -1413,6 +1454,56 @@ static void keep_only(struct outcome *out, pid_t tid)
 	out->nrows = n;
 }
 
+/* Does PLAN on another process run steps there (through its helper), or
+ * does /proc answer? */
+static bool needs_helper(const struct plan *plan)
+{
+	return plan->change || (plan->nsteps && !plan->proc_read);
+}
+
+/* -n through the helper: a thread that keeps the engine's signal blocked
+ * (a Go runtime thread, a program that masks it with a raw system call)
+ * can never take it, and the run would fail there (the engine names it
+ * once its signal has stayed queued some 300 ms).  Looking at SigBlk
+ * cannot tell a thread that keeps it blocked from one that blocks it most
+ * of the time (a thread starting threads under a sanitizer), so this is a
+ * note, not a prediction. */
+static void note_blockers(const struct target *tgt)
+{
+	pid_t tids[16];
+	int sig = allthreads_signal(), n, i;
+
+	n = signal_blockers(tgt->pid, sig, tids, 16);
+	for (i = 0; i < n && i < 16; i++)
+		fprintf(stderr,
+			"allthreads: note: tid %d had signal %d blocked "
+			"(SigBlk) at every look: if it keeps it so, the "
+			"helper cannot reach it (the ptrace route, "
+			"--via=ptrace, can)\n",
+			tids[i], sig);
+}
+
+/* -n on another process: can the run reach it?  The checks the real run
+ * makes before anything changes (no such process, a kernel thread, no
+ * permission, no helper for steps); an exit code after saying why, or 0. */
+static int dry_run_reachable(const struct plan *plan, const struct target *tgt)
+{
+	char why[256];
+	int code, r;
+
+	if (tgt->self)
+		return 0;
+	if (!needs_helper(plan))
+		return check_reachable(tgt); /* /proc answers */
+	code = check_changeable(tgt);
+	if (code)
+		return code;
+	r = at_remote_probe(tgt->pid, why, sizeof(why));
+	if (r < 0)
+		return remote_unreachable(tgt, r);
+	return 0;
+}
+
 /* Run PLAN (or print it), verify, report, and exec PROGRAM. */
 int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
@@ -1442,16 +1533,45 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		plan_note(plan, "predicted: %s", plan->predict);
 	print_notes(o, plan);
 	if (o->dry_run) {
+		out.exit = plan->predict[0] ? EXIT_FAILED : EXIT_OK;
+		/* What the real run would meet first: the target. */
+		code = dry_run_reachable(plan, tgt);
+		if (code) {
+			fprintf(stderr,
+				"allthreads: predicted: exit %d, the target "
+				"cannot be reached\n",
+				code);
+			out.exit = code;
+		} else if (!tgt->self && needs_helper(plan)) {
+			note_blockers(tgt);
+		}
 		if (o->json)
 			print_json(o, plan, &out);
 		else
 			print_plan(o, plan, tgt);
-		return plan->predict[0] ? EXIT_FAILED : EXIT_OK;
+		return out.exit;
 	}
 	if (!tgt->self) {
-		code = check_reachable(tgt);
+		code = needs_helper(plan) ? check_changeable(tgt) :
+					    check_reachable(tgt);
 		if (code)
 			return code;
+	}
+	/* A change the model says would fail on some thread is not tried:
+	 * a one-way step would leave the threads differing. */
+	if (plan->change && plan->predict[0] && !o->force) {
+		fprintf(stderr,
+			"allthreads: %s: refused, nothing changed: predicted: "
+			"%s (--force runs it anyway)\n",
+			plan->command, plan->predict);
+		if (o->json) {
+			out.exit = EXIT_FAILED;
+			print_json(o, plan, &out);
+		}
+		if (o->program)
+			fprintf(stderr, "allthreads: not running %s\n",
+				o->program[0]);
+		return EXIT_FAILED;
 	}
 	if (plan->status_diff || (plan->format == FMT_COMM && plan->change))
 		proc_snapshot(out.procpid, 0, &out.before);
@@ -1508,6 +1628,9 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	code = judge_outcome(o, plan, &out);
 	out.exit = code;
+	/* The verdict printed is the outcome's, /proc's read-back included. */
+	if (code == EXIT_PARTIAL)
+		out.verdict = ALLTHREADS_PARTIAL;
 	for (i = 0; plan->status_diff && i < out.nrows; i++) {
 		struct row *row = &out.rows[i];
 		const struct tstatus *t = find_status(&out.before, row->tid);

@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "names.h"
+#include "procfs.h"
 
 int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 {
@@ -73,6 +76,48 @@ int remote_unreachable(const struct target *tgt, int err)
 	return EXIT_UNREACHABLE;
 }
 
+/* A kernel thread (PF_KTHREAD in /proc/PID/stat's flags)? */
+static bool is_kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* After the command's ")": state, ppid, pgrp, session, tty_nr,
+	 * tpgid, flags. */
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 7; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu", &flags) != 1)
+		return false;
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
+int check_changeable(const struct target *tgt)
+{
+	int code = check_reachable(tgt);
+
+	if (code || tgt->self)
+		return code;
+	if (is_kernel_thread(tgt->pid)) {
+		fprintf(stderr,
+			"allthreads: %d: kernel thread: cannot be changed\n",
+			tgt->pid);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
 int check_reachable(const struct target *tgt)
 {
 	char path[64];
@@ -101,4 +146,50 @@ int check_reachable(const struct target *tgt)
 		}
 	}
 	return 0;
+}
+
+/* Does thread TID of PID have SIG in SigBlk now (and is it not the
+ * helper's receiver thread, which blocks every signal by design and is
+ * served without one)? */
+static bool blocks_now(pid_t pid, pid_t tid, int sig)
+{
+	char field[64], comm[32];
+	unsigned long long blk;
+
+	if (proc_status_field(pid, tid, "SigBlk", field, sizeof(field)) < 0 ||
+	    sscanf(field, "%llx", &blk) != 1)
+		return false;
+	if (!((blk >> (sig - 1)) & 1))
+		return false;
+	return proc_status_field(pid, tid, "Name", comm, sizeof(comm)) < 0 ||
+	       strcmp(comm, "allthreads-rcv") != 0;
+}
+
+int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	unsigned n = 0, i, keep;
+	pid_t *tids;
+	int count, look;
+
+	count = proc_list_tasks(pid, &tids);
+	if (count <= 0)
+		return 0;
+	for (i = 0; i < (unsigned)count; i++)
+		if (blocks_now(pid, tids[i], sig))
+			tids[n++] = tids[i];
+	/* glibc blocks every signal for a moment in pthread_create and in
+	 * thread exit: only a thread that keeps it blocked look after look
+	 * counts. */
+	for (look = 0; look < 4 && n; look++) {
+		nanosleep(&pause, NULL);
+		for (i = 0, keep = 0; i < n; i++)
+			if (blocks_now(pid, tids[i], sig))
+				tids[keep++] = tids[i];
+		n = keep;
+	}
+	for (i = 0; i < n && i < max; i++)
+		out[i] = tids[i];
+	free(tids);
+	return (int)n;
 }

@@ -109,7 +109,7 @@ _allthreads()
 {
 	local cur prev cmd i nargs=0 _allthreads_cmd=${COMP_WORDS[0]}
 	local global="-p --pid -t --tid -J --json -v --verbose -q --quiet
-		-n --dry-run --timeout --on-mismatch --help --usage --version"
+		-n --dry-run --force --timeout --on-mismatch --help --usage --version"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}

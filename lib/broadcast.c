@@ -48,6 +48,15 @@ static pid_t *known;	/* the threads the last run saw (table_cap) */
 #define AT_MAX_STUCK 16
 static pid_t stuck_tids[AT_MAX_STUCK];
 static unsigned nstuck;
+/* When each was first seen so (CLOCK_MONOTONIC).  Our signal stays queued
+ * only while the thread keeps it blocked: the kernel delivers it the
+ * moment the thread unblocks it.  Still queued this long after, the
+ * thread keeps it blocked (a Go runtime thread, a raw rt_sigprocmask),
+ * not for a moment (glibc's pthread_create and thread exit, a sanitizer's
+ * interceptor: microseconds to milliseconds): the run stops retrying and
+ * names it now rather than at the deadline. */
+static struct timespec stuck_since[AT_MAX_STUCK];
+#define AT_STUCK_GIVEUP_NS 300000000L
 static uint32_t nknown;
 static char *sweep_buf;
 /* /proc/self/task, kept open between runs (see task_dir()). */
@@ -438,12 +447,23 @@ struct sweep {
 	bool stuck;	 /* a pending thread has the signal blocked */
 };
 
-/* tgkill, not tkill: a TID reused by another process is refused.  The
- * handler finds its slot by its own TID; nothing in siginfo is trusted
- * beyond what the kernel guarantees for SI_TKILL (sender is this process). */
+/* rt_tgsigqueueinfo, like tgkill: a TID reused by another process is
+ * refused.  The siginfo carries the engine's mark (at_sigctx_mark), so the
+ * handler tells a request from the application's own pthread_kill of the
+ * same signal (which goes to the application's handler).  The handler
+ * finds its slot by its own TID; nothing in siginfo is trusted beyond
+ * that. */
 static long signal_thread(struct sweep *sw, pid_t tid)
 {
-	return at_sys3(SYS_tgkill, sw->pid, tid, at_sig);
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = at_sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = sw->pid;
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = at_sigctx_mark;
+	return at_sys4(SYS_rt_tgsigqueueinfo, sw->pid, tid, at_sig, &si);
 }
 
 static bool is_stuck(pid_t tid)
@@ -468,8 +488,35 @@ static bool still_queued(pid_t tid)
 	if (at_tasks_inspect(tid, at_sig, &info) == 0 && info.pending)
 		return true;
 	for (i = 0; i < nstuck; i++)
-		if (stuck_tids[i] == tid)
+		if (stuck_tids[i] == tid) {
 			stuck_tids[i] = stuck_tids[--nstuck];
+			stuck_since[i] = stuck_since[nstuck];
+		}
+	return false;
+}
+
+static void add_stuck(pid_t tid)
+{
+	if (nstuck >= AT_MAX_STUCK || is_stuck(tid))
+		return;
+	now(&stuck_since[nstuck]);
+	stuck_tids[nstuck++] = tid;
+}
+
+/* Has TID's signal stayed queued, blocked, for AT_STUCK_GIVEUP_NS? */
+static bool stuck_for_long(pid_t tid)
+{
+	struct timespec t, limit;
+	unsigned i;
+
+	for (i = 0; i < nstuck; i++) {
+		if (stuck_tids[i] != tid)
+			continue;
+		now(&t);
+		limit = stuck_since[i];
+		add_ns(&limit, AT_STUCK_GIVEUP_NS);
+		return !before(&t, &limit);
+	}
 	return false;
 }
 
@@ -534,6 +581,7 @@ static int insert_cb(void *ctx, pid_t tid)
 		s->failed_step = -1;
 		s->left = 0;
 		s->sigblk = 0;
+		s->settled = 0;
 		s->index = sw->used;
 		order[sw->used++] = i;
 		sw->found++;
@@ -595,6 +643,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		uint64_t expect = AT_WORDG(run->gen, tid, AT_PENDING);
 		struct at_task_info info;
 		int state = -1;
+		bool give_up;
 		int r;
 
 		if (AT_WORD_PHASE(w) != AT_PENDING)
@@ -615,12 +664,19 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 		/* Blocked and still queued: a thread that has just taken the
 		 * signal shows it blocked too (its handler runs), but no
 		 * longer pending. */
-		if (r == 0 && may_retry && !final && info.state != 'Z' &&
+		/* Blocked with our signal queued since long: no retry will
+		 * reach it; judged now as at the deadline.  Not a waiter: it
+		 * blocks everything by design and answers the poke, not the
+		 * signal (a signal queued for it once stays queued). */
+		give_up = r == 0 && info.blocked && info.pending &&
+			  info.state != 'Z' && !find_waiter(tid) &&
+			  stuck_for_long(tid);
+		if (r == 0 && may_retry && !final && !give_up &&
+		    info.state != 'Z' &&
 		    ((info.blocked && info.pending) || takes_signal(&info))) {
 			sw->stuck = true;
-			if (info.pending && nstuck < AT_MAX_STUCK &&
-			    !is_stuck(tid))
-				stuck_tids[nstuck++] = tid;
+			if (info.pending)
+				add_stuck(tid);
 			return;
 		}
 		if (r == -ENOENT || r == -ESRCH) {
@@ -631,7 +687,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 			snprintf(why[k], sizeof(why[k]), "zombie");
 			if (tid == sw->pid)
 				atomic_store(&leader_zombie, 1);
-		} else if (final) {
+		} else if (final || give_up) {
 			if (s->sigblk & 2) {
 				state = ALLTHREADS_T_QUEUE_FULL;
 				describe(
@@ -639,9 +695,8 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 					"signal queue full (RLIMIT_SIGPENDING)");
 			} else if (r == 0 && info.blocked) {
 				state = ALLTHREADS_T_BLOCKED;
-				if (info.pending && nstuck < AT_MAX_STUCK &&
-				    !is_stuck(tid))
-					stuck_tids[nstuck++] = tid;
+				if (info.pending)
+					add_stuck(tid);
 				describe(why[k], sizeof(why[k]), &info,
 					 "signal blocked (SigBlk)");
 			} else if (r == 0 && takes_signal(&info)) {
@@ -776,6 +831,7 @@ static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
 	s->failed_step = -1;
 	s->left = 0;
 	s->sigblk = 0;
+	s->settled = 0;
 	s->state = ALLTHREADS_T_NOT_RUN;
 	order[0] = i;
 	sw->used = 1;
@@ -790,7 +846,7 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 	int failed, ret;
 
 	me->nrun = at_sigctx_run_steps(run->prog, run->nsteps, NULL, run->res,
-				       run->saved, &failed);
+				       run->saved, &failed, NULL);
 	me->failed_step = failed;
 	if (failed < 0) {
 		me->state = ALLTHREADS_T_OK;
@@ -803,8 +859,56 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 	return ret < 0 && ret >= -4095 ? ret : -EIO;
 }
 
-/* Sweep, signal, wait, until a sweep finds nothing new and nobody is
- * pending, or the deadline.  Nothing is allocated here. */
+/* The calling thread's result of each step when run once more (after the
+ * canary, so the thread already holds what the step sets), computed only
+ * for a step some thread settled on (see at_run.settle). */
+static long settled_res[ALLTHREADS_MAX_STEPS];
+static unsigned char settled_known[ALLTHREADS_MAX_STEPS];
+
+/*
+ * Judge the threads that settled on an EQUAL step (a fixed point other than
+ * the calling thread's result): such a thread already held what the step
+ * sets (a thread started by one that had changed) when the calling thread,
+ * which now holds the requested state, gets that same result from the same
+ * step run once more.  Otherwise that thread failed at that step.  The
+ * second run on the calling thread happens only here, for a step that
+ * returned a previous value: it changes nothing.
+ */
+static void settle_check(struct at_run *run, struct sweep *sw)
+{
+	const long *canary = run->canary;
+	uint32_t k;
+	unsigned i;
+
+	memset(settled_known, 0, run->nsteps);
+	for (k = 1; k < sw->used; k++) {
+		struct at_slot *s = &table[order[k]];
+		long *res = run->res + (size_t)s->index * run->nsteps;
+
+		if (!s->settled || s->state != ALLTHREADS_T_OK)
+			continue;
+		for (i = 0; i < (unsigned)s->nrun; i++) {
+			const struct at_step *st = &run->prog->steps[i];
+			const long *a = st->args;
+
+			if (st->judge != ALLTHREADS_JUDGE_EQUAL ||
+			    res[i] == canary[i])
+				continue;
+			if (!settled_known[i]) {
+				settled_res[i] = at_sys6(st->nr, a[0], a[1],
+							 a[2], a[3], a[4],
+							 a[5]);
+				settled_known[i] = 1;
+			}
+			if (res[i] != settled_res[i]) {
+				s->state = ALLTHREADS_T_FAILED;
+				s->failed_step = (int)i;
+				break;
+			}
+		}
+	}
+}
+
 /* Wait for the threads signalled so far; false when the run must stop
  * looking (a thread is stuck, or the deadline passed: then every thread
  * still pending, and any that appeared meanwhile, is named). */
@@ -1069,6 +1173,8 @@ judge:
 	 * anything is judged or undone. */
 	if (atomic_load(&run->pending) > 0)
 		straggle(run);
+	if (run->settle)
+		settle_check(run, sw);
 	problem = find_problems(sw, false, &unreached);
 	if (problem && policy == ALLTHREADS_MISMATCH_KILL)
 		at_sys2(SYS_kill, at_pid, SIGKILL);
@@ -1222,7 +1328,7 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		 * is the whole run. */
 		struct at_slot *me;
 
-		run->capture = run->hold = false;
+		run->capture = run->hold = run->settle = false;
 		begin_attempt(run, &sw, &deadline, true);
 		me = add_self(run, &sw);
 		ret = run_canary(run, me);
@@ -1240,6 +1346,7 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 	 * steps: hold every thread after its steps, to undo on failure. */
 	run->capture = hold && count_undo(run->prog, false) > 0;
 	run->hold = hold && count_undo(run->prog, true) > 0;
+	run->settle = !run->hold && !run->capture;
 	for (tries = 0; tries < 1000; tries++) {
 		long pause = 100000L << (tries < 8 ? tries : 8);
 		struct timespec next;

@@ -68,12 +68,13 @@ enum at_phase {
 
 struct at_slot {
 	_Atomic uint64_t word;
-	int state;	 /* enum allthreads_thread_state */
-	int nrun;	 /* steps run (the failed one included) */
-	int failed_step; /* -1 when none */
-	int left;	 /* steps still in force after an undo */
-	uint32_t index;	 /* position in the report (discovery order) */
-	uint32_t sigblk; /* initiator's diagnosis: signal seen blocked */
+	int state;	  /* enum allthreads_thread_state */
+	int nrun;	  /* steps run (the failed one included) */
+	int failed_step;  /* -1 when none */
+	int left;	  /* steps still in force after an undo */
+	uint32_t index;	  /* position in the report (discovery order) */
+	uint32_t sigblk;  /* initiator's diagnosis: signal seen blocked */
+	uint32_t settled; /* (settle) EQUAL steps accepted as a fixed point */
 };
 
 /* Release decisions, the low 2 bits of at_run.release; the run's
@@ -93,6 +94,15 @@ struct at_run {
 	unsigned nsteps;
 	bool hold;    /* threads wait for release after their steps */
 	bool capture; /* threads wait for go before their steps */
+	/* Released threads may start new ones while the run goes on (no hold,
+	 * no capture): a new thread inherits the new state from its creator,
+	 * so an EQUAL step that returns a previous value (setfsuid) returns
+	 * something else there.  Such a step is run once more on that
+	 * thread; if it returns the same again (a fixed point: the call
+	 * changed nothing), the thread goes on and the initiator accepts it
+	 * when the same step, run once more on the calling thread, returns
+	 * that value too (see settle_check() in broadcast.c). */
+	bool settle;
 	uint32_t gen;
 	long *canary; /* the calling thread's results, nsteps */
 	long *res;    /* nsteps per slot index */
@@ -114,18 +124,26 @@ extern struct at_run *_Atomic at_run_cur;
 
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
-/* Serve the current run on the calling thread (TID) if its slot is pending.
- * Called by the handler and by waiters (outside signal context). */
-void at_sigctx_serve(struct at_run *run, pid_t tid);
+/* Serve the current run on the calling thread (TID) if its slot is pending;
+ * false if it had none to serve.  Every signal but the synchronous ones is
+ * blocked while it serves.  Called by the handler and by waiters (outside
+ * signal context). */
+bool at_sigctx_serve(struct at_run *run, pid_t tid);
+/* The engine's requests are queued with rt_tgsigqueueinfo, si_code
+ * SI_QUEUE and this value (an address in this library), so the handler
+ * tells them from the application's own uses of the signal. */
+extern void *const at_sigctx_mark;
 /* Our pid, for the handler's check of si_pid (set at load and in a fork
  * child). */
 extern _Atomic int at_sigctx_pid;
 /* Run steps [0, n) of PROG on the calling thread, writing results to RES and
  * saved values to SAVED; returns how many ran, *FAILED set to the failing
- * step or -1.  CANARY, if not NULL, is what EQUAL steps must match. */
+ * step or -1.  CANARY, if not NULL, is what EQUAL steps must match.
+ * SETTLED, if not NULL, allows an EQUAL mismatch that is a fixed point (see
+ * at_run.settle) and counts such steps. */
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
-			const long *canary, long *res, long *saved,
-			int *failed);
+			const long *canary, long *res, long *saved, int *failed,
+			uint32_t *settled);
 /* Undo the first NRUN steps (the failed one excluded) in reverse order;
  * returns how many steps stay in force. */
 int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,

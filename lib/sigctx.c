@@ -20,6 +20,7 @@ static struct at_run first_run;
 struct at_run *_Atomic at_run_cur = &first_run;
 struct sigaction at_sigctx_prev;
 _Atomic int at_sigctx_pid;
+void *const at_sigctx_mark = (void *)&at_sigctx_mark;
 
 /* The largest time a held thread waits for its release beyond the run's
  * deadline: the initiator is in this process and always releases; this only
@@ -63,8 +64,21 @@ static long subst(long arg, long saved)
 	return arg == ALLTHREADS_SAVED ? saved : arg;
 }
 
+/* Is step ST, which returned R where the calling thread got C, a fixed
+ * point on this thread: not an error, and the same result when run again
+ * (the call changed nothing: the thread already held what it sets)? */
+static bool fixed_point(const struct at_step *st, long r, long c)
+{
+	const long *a = st->args;
+
+	if (st->judge != ALLTHREADS_JUDGE_EQUAL || is_error(r) || is_error(c))
+		return false;
+	return at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]) == r;
+}
+
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
-			const long *canary, long *res, long *saved, int *failed)
+			const long *canary, long *res, long *saved, int *failed,
+			uint32_t *settled)
 {
 	unsigned i;
 
@@ -81,6 +95,11 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 		}
 		res[i] = at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (!judge(st->judge, res[i], canary, i)) {
+			if (settled && canary &&
+			    fixed_point(st, res[i], canary[i])) {
+				(*settled)++;
+				continue;
+			}
 			*failed = (int)i;
 			return (int)i + 1;
 		}
@@ -224,7 +243,8 @@ static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 	res = run->res + (size_t)s->index * run->nsteps;
 	saved = run->saved + (size_t)s->index * run->nsteps;
 	s->nrun = at_sigctx_run_steps(run->prog, run->nsteps, run->canary, res,
-				      saved, &failed);
+				      saved, &failed,
+				      run->settle ? &s->settled : NULL);
 	s->failed_step = failed;
 	s->state = failed >= 0 ? ALLTHREADS_T_FAILED : ALLTHREADS_T_OK;
 
@@ -258,20 +278,38 @@ static bool claim(struct at_slot *s, uint64_t w)
 		memory_order_relaxed);
 }
 
-void at_sigctx_serve(struct at_run *run, pid_t tid)
+/* Every signal but the synchronous ones (a fault in a step must still
+ * kill, not hang), as the kernel's 64-bit set. */
+#define AT_SYNC_SIGS                                                           \
+	((1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) |                    \
+	 (1ULL << (SIGILL - 1)) | (1ULL << (SIGFPE - 1)) |                     \
+	 (1ULL << (SIGTRAP - 1)) | (1ULL << (SIGSYS - 1)))
+
+bool at_sigctx_serve(struct at_run *run, pid_t tid)
 {
+	uint64_t block = ~(uint64_t)AT_SYNC_SIGS, old = 0;
 	struct at_slot *s;
 	uint64_t w;
 
 	if (!atomic_load_explicit(&run->active, memory_order_acquire))
-		return;
+		return false;
 	s = at_sigctx_lookup(run, tid);
 	if (!s)
-		return;
+		return false;
 	w = atomic_load_explicit(&s->word, memory_order_acquire);
-	if (!claim(s, w))
-		return;
+	/* From the claim to the release no application handler may run on
+	 * this thread (liballthreads(3): no application code runs while the
+	 * threads disagree): everything else is blocked, and what arrives
+	 * meanwhile stays pending, delivered once the old mask is back. */
+	at_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, &old, sizeof(block));
+	if (!claim(s, w)) {
+		at_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL,
+			sizeof(old));
+		return false;
+	}
 	serve_slot(run, s, AT_WORD_WITH(w, AT_RUNNING));
+	at_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(old));
+	return true;
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -296,9 +334,14 @@ void at_sigctx_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
 
-	/* Only this process can send SI_TKILL with its own pid (the kernel
-	 * adds the sender); the slot is found by this thread's TID. */
-	if (si && si->si_code == SI_TKILL &&
+	/* The engine's requests carry its mark (see at_sigctx_mark); the
+	 * slot is found by this thread's TID, so a forged mark can at most
+	 * make a thread take its own pending slot early.  A late or duplicate
+	 * request finds nothing to serve and is dropped.  Anything else, the
+	 * application's own pthread_kill of this signal included, goes to
+	 * the handler that was there before ours. */
+	if (si && si->si_code == SI_QUEUE &&
+	    si->si_value.sival_ptr == at_sigctx_mark &&
 	    si->si_pid ==
 		    atomic_load_explicit(&at_sigctx_pid, memory_order_relaxed))
 		at_sigctx_serve(atomic_load_explicit(&at_run_cur,

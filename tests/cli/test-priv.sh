@@ -103,8 +103,14 @@ if need "a refused uid change changes nothing" $SETUID $SETGID; then
 	run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
 		"$(public "$AT")" --test-threads=2 setuid 0 -- echo "$RAN_MARK"
 	rc_is 1 "setuid 0 as nobody: exit 1"
-	err_like 'setuid\(0\): Operation not permitted' "the step and errno"
+	err_like 'refused, nothing changed: predicted: step 1, setuid\(0\)' \
+		"refused up front: the step"
 	out_unlike "$RAN_MARK" "PROGRAM did not run"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		"$AT" --test-threads=2 --force setuid 0 -- echo "$RAN_MARK"
+	rc_is 1 "--force setuid 0 as nobody: exit 1"
+	err_like 'setuid\(0\): Operation not permitted' "--force: the step and errno"
+	out_unlike "$RAN_MARK" "--force: PROGRAM did not run"
 fi
 if need "seccomp with CAP_SYS_ADMIN needs no NO_NEW_PRIVS" $SYS_ADMIN; then
 	at --test-threads=2 -J seccomp --deny=ptrace

@@ -28,8 +28,8 @@ rc_is 3 "-p setuid without a helper: exit 3"
 at -p "$FPID" check -e NoNewPrivs=0
 rc_is 1 "nothing changed: one thread still has NoNewPrivs 1 only"
 at -p "$FPID" -n set --nnp --keep-caps
-rc_is 0 "-p --dry-run needs no helper"
-out_like "On every thread of pid $FPID" "-p --dry-run: names the target"
+rc_is 3 "-p --dry-run without a helper: predicts exit 3"
+out_like "On every thread of pid $FPID" "-p --dry-run: still prints the plan"
 stop_fixture
 
 pid=$(sh -c 'echo $$')

@@ -76,10 +76,15 @@ if command -v setpriv >/dev/null && has_cap 7 && has_cap 6; then
 	out_like 'predicted: every step can succeed' "--dry-run: says so"
 	unpriv --test-threads=2 bounding -net_raw -- echo "$RAN_MARK"
 	rc_is 1 "a refused change: exit 1"
-	err_like 'PR_CAPBSET_DROP\(cap_net_raw\): Operation not permitted' \
-		"a refused change: names the step and the error"
-	err_like 'nothing changed' "a refused change: nothing changed"
+	err_like 'refused, nothing changed: predicted: step 1, PR_CAPBSET_DROP\(cap_net_raw\), would fail on tid [0-9]+: needs CAP_SETPCAP' \
+		"a refused change: refused up front, with the step, TID and why"
 	out_unlike "$RAN_MARK" "a refused change: PROGRAM did not run"
+	unpriv --test-threads=2 --force bounding -net_raw -- echo "$RAN_MARK"
+	rc_is 1 "--force: tried anyway, and refused by the kernel: exit 1"
+	err_like 'PR_CAPBSET_DROP\(cap_net_raw\): Operation not permitted' \
+		"--force: names the step and the error"
+	err_like 'nothing changed' "--force: nothing changed"
+	out_unlike "$RAN_MARK" "--force: PROGRAM did not run"
 	unpriv -n seccomp --deny=ptrace
 	err_like 'NO_NEW_PRIVS set on every thread first' \
 		"seccomp without CAP_SYS_ADMIN: NO_NEW_PRIVS first, and said"
