@@ -96,7 +96,7 @@ int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len)
 {
 	struct iovec l = { buf, len }, r = { (void *)addr, len };
 
-	if (process_vm_readv(c->pid, &l, 1, &r, 1, 0) == (ssize_t)len)
+	if (process_vm_readv(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
 		return 0;
 	if (c->memfd >= 0 &&
 	    pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
@@ -109,7 +109,7 @@ int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 {
 	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
 
-	if (process_vm_writev(c->pid, &l, 1, &r, 1, 0) == (ssize_t)len)
+	if (process_vm_writev(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
 		return 0;
 	if (c->memfd >= 0 &&
 	    pwrite(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
@@ -145,7 +145,8 @@ static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub)
 	unsigned long found = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)c->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
+		 (int)c->mempid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
@@ -615,7 +616,7 @@ static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
 			      { (void *)sav, out_sav ? n * 8 : 0 } };
 	size_t want = 72 + n * 8 + (out_sav ? n * 8 : 0);
 
-	if (process_vm_readv(c->pid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
+	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
 			     0) == (ssize_t)want)
 		return 0;
 	if (pt_mem_read(c, c->ctl, ctl, 72) ||

@@ -62,7 +62,9 @@ struct pt_ctx {
 	pid_t pid;
 	pid_t self; /* the tracer thread */
 	int pidfd;
-	int memfd; /* /proc/PID/mem */
+	pid_t mempid; /* a live thread, for the memory (a zombie leader has
+		       * none) */
+	int memfd;    /* its /proc/PID/task/TID/mem */
 	unsigned nsteps;
 	struct pt_step *steps;
 	struct timespec deadline;

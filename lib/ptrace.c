@@ -1055,6 +1055,15 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 	out->canary = (unsigned)(can - c->t);
 	out->have_canary = true;
+	/* The memory through a live thread: a zombie leader has none. */
+	c->mempid = can->tid;
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/mem",
+			 (int)c->pid, (int)can->tid);
+		c->memfd = open(path, O_RDWR | O_CLOEXEC);
+	}
 	out->t_inject = ns_now();
 
 	/* The canary: the scratch region through it, then the steps. */
@@ -1291,7 +1300,6 @@ static void pt_job(struct pt_job *job)
 {
 	struct pt_ctx c;
 	struct pt_result res;
-	char path[64];
 	bool suspend;
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
 					AT_PT_DEFAULT_TIMEOUT_MS;
@@ -1346,8 +1354,7 @@ static void pt_job(struct pt_job *job)
 				c.cpu = cpu;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c.pid);
-	c.memfd = open(path, O_RDWR | O_CLOEXEC);
+	c.mempid = c.pid;
 
 	res.t_freeze = ns_now();
 	err = freeze(&c);

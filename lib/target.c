@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,26 @@
 #include "report.h"
 #include "target.h"
 
+static bool is_process(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strstr(buf, "\nTgid:");
+	return p && strtol(p + 6, NULL, 10) == pid;
+}
+
 int at_target_open(pid_t pid, unsigned flags, struct allthreads_target **out)
 {
 	struct allthreads_target *t;
@@ -31,7 +52,7 @@ int at_target_open(pid_t pid, unsigned flags, struct allthreads_target **out)
 		return -EINVAL;
 	fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fd < 0) {
-		if (errno == ESRCH || errno == EINVAL)
+		if (errno == ESRCH || errno == EINVAL || errno == ENOENT)
 			return -ESRCH; /* gone, or a thread id */
 		if (errno != ENOSYS)
 			return errno == EMFILE || errno == ENFILE ? -ENOMEM :
@@ -40,6 +61,12 @@ int at_target_open(pid_t pid, unsigned flags, struct allthreads_target **out)
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 		if (access(path, F_OK) < 0)
 			return -ESRCH;
+	}
+	/* A thread id is not a process (pidfd_open() may take one). */
+	if (!is_process(pid)) {
+		if (fd >= 0)
+			close(fd);
+		return -ESRCH;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
