@@ -64,6 +64,7 @@ struct opts {
 	bool force; /* run a change even when it is predicted to fail */
 	unsigned timeout_ms; /* 0: the engine's default */
 	enum allthreads_mismatch policy;
+	enum allthreads_route via;   /* --via: how to reach another process */
 	enum allthreads_judge judge; /* syscall --judge */
 	unsigned test_threads;
 	unsigned test_block;  /* how many of them block every signal */
