@@ -9,13 +9,15 @@
 #   stop_target            quits and reaps it (also done by the EXIT trap)
 #   every_task F V         every task of $TPID shows "F:<tab>V..." in its
 #                          status (V an extended regex for the value); the
-#                          ones that do not are in $odd
+#                          ones that do not are in $odd, and in a TAP
+#                          comment
 #   untraced               every task: TracerPid 0 and not in state t
 #   task_count             the tasks /proc lists now
 #   state_of TID           the State letter of a task
 PTT_PIDS=()
 PTT_FD=
 PTT_CLEAN_DIR=
+odd=
 trap 'ptt_cleanup' EXIT
 
 ptt_cleanup() {
@@ -127,6 +129,7 @@ every_task() {
 			odd+=" ${t##*/}:$v"
 		fi
 	done
+	[ -n "$odd" ] && echo "# $f is not /$re/ in:${odd:0:300}"
 	[ "$n" -gt 0 ] && [ -z "$odd" ]
 }
 

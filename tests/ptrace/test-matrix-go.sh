@@ -37,7 +37,7 @@ for variant in static cgo; do
 	ok '[ "$n" -ge 6 ]' "Go $variant: $n threads"
 	at -p "$TPID" --via=ptrace set --nnp
 	rc_is 0 "Go $variant: set --nnp through ptrace"
-	ok 'every_task NoNewPrivs 1' "Go $variant: NoNewPrivs 1 on every thread ($odd)"
+	ok 'every_task NoNewPrivs 1' "Go $variant: NoNewPrivs 1 on every thread"
 	ok 'untraced' "Go $variant: nothing left traced"
 	at -p "$TPID" set --nnp
 	rc_is 0 "Go $variant: --via=auto takes ptrace (no helper)"

@@ -43,14 +43,12 @@ for delay in 0 0.003 0.01 0.03 0.1; do
 		sleep 0.05
 	done
 	ok 'alive' "killed at +${delay}s ($seen, tool status $st): the target is alive"
-	ok 'untraced' "killed at +${delay}s: no thread traced or stopped ($odd)"
+	ok 'untraced' "killed at +${delay}s: no thread traced or stopped"
 	tcmd ping '^pong'
 	ok '[ "$reply" = pong ]' "killed at +${delay}s: the target answers"
 	tcmd release '^released '
 	ok 'released_ok 399 -' \
 		"killed at +${delay}s: every blocked call came back right ($reply $(target_bad_lines))"
-	ok 'every_task NoNewPrivs 1 || every_task NoNewPrivs 0 || [ -n "$odd" ]' \
-		"killed at +${delay}s: NoNewPrivs readable on every thread"
 	stop_target
 done
 done_testing

@@ -27,7 +27,7 @@ for via in ptrace auto; do
 		--via=$via set --nnp --keep-caps=1
 	rc_is 3 "nobody, --via=$via: refused"
 	err_like "^allthreads: $TPID: " "nobody, --via=$via: a one-line reason"
-	ok 'every_task NoNewPrivs 0' "nobody, --via=$via: nothing changed ($odd)"
+	ok 'every_task NoNewPrivs 0' "nobody, --via=$via: nothing changed"
 	ok 'untraced' "nobody, --via=$via: nothing traced"
 done
 tcmd release '^released '

@@ -32,15 +32,15 @@ if has_cap 6 && has_cap 7 && has_cap 8; then
 	at -p "$TPID" --via=ptrace set --nnp --bounding-set=-all \
 		--reuid=nobody --regid=nogroup --clear-groups
 	rc_is 0 "redis: dropped through ptrace"
-	ok 'every_task Uid "65534.65534.65534.65534"' "redis: every thread is nobody ($odd)"
-	ok 'every_task Gid "65534.65534.65534.65534"' "redis: every thread is nogroup ($odd)"
-	ok 'every_task CapBnd 0000000000000000' "redis: empty bounding set everywhere ($odd)"
-	ok 'every_task CapEff 0000000000000000' "redis: no effective capabilities ($odd)"
+	ok 'every_task Uid "65534.65534.65534.65534"' "redis: every thread is nobody"
+	ok 'every_task Gid "65534.65534.65534.65534"' "redis: every thread is nogroup"
+	ok 'every_task CapBnd 0000000000000000' "redis: empty bounding set everywhere"
+	ok 'every_task CapEff 0000000000000000' "redis: no effective capabilities"
 else
 	at -p "$TPID" --via=ptrace set --nnp
 	rc_is 0 "redis: NO_NEW_PRIVS through ptrace"
 fi
-ok 'every_task NoNewPrivs 1' "redis: NoNewPrivs 1 on every thread ($odd)"
+ok 'every_task NoNewPrivs 1' "redis: NoNewPrivs 1 on every thread"
 ok 'untraced' "redis: nothing left traced"
 ok '[ "$(rcli PING)" = PONG ]' "redis answers PING afterwards"
 ok '[ "$(rcli SET after 2)" = OK ] && [ "$(rcli GET before)" = 1 ] && [ "$(rcli GET after)" = 2 ]' \

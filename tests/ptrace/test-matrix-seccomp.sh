@@ -24,7 +24,7 @@ if command -v setpriv >/dev/null; then
 	rc_is 3 "no CAP_SYS_ADMIN: refused"
 	err_like "^allthreads: $TPID: .*seccomp" "no CAP_SYS_ADMIN: the reason names seccomp"
 	ok 'alive' "no CAP_SYS_ADMIN: the target is alive"
-	ok 'every_task NoNewPrivs 0' "no CAP_SYS_ADMIN: nothing changed ($odd)"
+	ok 'every_task NoNewPrivs 0' "no CAP_SYS_ADMIN: nothing changed"
 	ok 'untraced' "no CAP_SYS_ADMIN: nothing left traced"
 	run setpriv --bounding-set=-sys_admin --inh-caps=-all -- \
 		"$AT" -p "$TPID" set --nnp
@@ -46,7 +46,7 @@ ok 'alive' "CAP_SYS_ADMIN: the target is alive"
 if [ "$first" = 0 ]; then
 	ok 'every_task NoNewPrivs 1' "suspended: every thread changed"
 else
-	ok 'every_task NoNewPrivs 0' "refused: nothing changed ($odd)"
+	ok 'every_task NoNewPrivs 0' "refused: nothing changed"
 fi
 ok 'untraced' "CAP_SYS_ADMIN: nothing left traced"
 tcmd release '^released '

@@ -35,7 +35,7 @@ ok '[ "$(state_of "$TPID")" = Z ]' "zombie main: the leader is a zombie"
 at -p "$TPID" --via=ptrace set --nnp --keep-caps=1
 rc_is 0 "zombie main: set through ptrace"
 ok 'every_task NoNewPrivs 1 || [ "$odd" = " $TPID:0" ]' \
-	"zombie main: NoNewPrivs 1 on every live thread ($odd)"
+	"zombie main: NoNewPrivs 1 on every live thread"
 ok 'every_task TracerPid 0' "zombie main: nothing left traced"
 ok '[ "$(state_of "$TPID")" = Z ]' "zombie main: the leader is still a zombie"
 tcmd release '^released '
@@ -50,7 +50,7 @@ rc_is 0 "churn: set through ptrace while threads come and go"
 tcmd churn-stop '^churn-stopped '
 r1=${reply#churn-stopped }
 sleep 0.1
-ok 'every_task NoNewPrivs 1' "churn: NoNewPrivs 1 on every thread left ($odd)"
+ok 'every_task NoNewPrivs 1' "churn: NoNewPrivs 1 on every thread left"
 ok 'untraced' "churn: nothing left traced"
 ok '[ "${r1:-0}" -gt 0 ]' "churn: the churner kept making threads ($r1 rounds)"
 tcmd release '^released '
@@ -71,7 +71,7 @@ ok 'every_task NoNewPrivs 1' "SIGSTOP: NoNewPrivs 1 on every thread"
 ok 'every_task TracerPid 0' "SIGSTOP: nothing left traced"
 sleep 0.2
 ok 'every_task State "T \(stopped\)"' \
-	"SIGSTOP: every thread is still stopped afterwards ($odd)"
+	"SIGSTOP: every thread is still stopped afterwards"
 kill -CONT "$TPID"
 tcmd release '^released '
 ok 'released_ok 6 1' "SIGSTOP: after SIGCONT the calls came back right ($reply)"
