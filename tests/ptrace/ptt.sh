@@ -117,20 +117,16 @@ state_of() {
 }
 
 every_task() {
-	local f=$1 re=$2 t v n=0
-	odd=
-	for t in /proc/"$TPID"/task/*; do
-		[ -r "$t/status" ] || continue
-		v=$(awk -v f="$f:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' \
-			"$t/status" 2>/dev/null) || continue
-		[ -z "$v" ] && [ ! -e "$t" ] && continue # gone meanwhile
-		n=$((n + 1))
-		if ! printf '%s\n' "$v" | grep -Eq -- "^($re)\$"; then
-			odd+=" ${t##*/}:$v"
-		fi
-	done
+	local f=$1 re=$2
+	# one awk for all tasks: a task that is gone meanwhile is skipped
+	odd=$(awk -v f="$f:" -v re="^($re)\$" '
+		FNR == 1 { tid = FILENAME; sub(/\/status$/, "", tid); sub(/.*\//, "", tid) }
+		$1 == f { v = $0; sub(/^[^:]*:[ \t]*/, "", v); n++
+			  if (v !~ re) printf " %s:%s", tid, v }
+		END { if (!n) printf " (no task)" }' \
+		/proc/"$TPID"/task/*/status 2>/dev/null)
 	[ -n "$odd" ] && echo "# $f is not /$re/ in:${odd:0:300}"
-	[ "$n" -gt 0 ] && [ -z "$odd" ]
+	[ -z "$odd" ]
 }
 
 untraced() {

@@ -70,7 +70,7 @@ rc_is 0 "SIGSTOP: set through ptrace"
 ok 'every_task NoNewPrivs 1' "SIGSTOP: NoNewPrivs 1 on every thread"
 ok 'every_task TracerPid 0' "SIGSTOP: nothing left traced"
 sleep 0.2
-ok 'every_task State "T \(stopped\)"' \
+ok 'every_task State "T .stopped."' \
 	"SIGSTOP: every thread is still stopped afterwards"
 kill -CONT "$TPID"
 tcmd release '^released '
