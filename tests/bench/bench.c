@@ -1591,9 +1591,12 @@ static unsigned check_hardened(pid_t pid, unsigned *tasks)
 	return good;
 }
 
-enum pmech { P_REF, P_AT, NPMECH };
+enum pmech { P_REF, P_REF_COLO, P_AT, NPMECH };
 
-static const char *const pmech_label[NPMECH] = { "reference", "allthreads" };
+/* reference-colo: the same injector, pinning each stopped thread to its
+ * own CPU while it works (ptrace-floor.md, B-colo) */
+static const char *const pmech_label[NPMECH] = { "reference", "reference-colo",
+						 "allthreads" };
 
 /*
  * One measurement: a fresh fixture of N threads, the recipe applied by
@@ -1617,8 +1620,9 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 	run = m == P_AT ? series_get("ptrace", mech, n) : NULL;
 	if (s->fails >= 2)
 		return;
-	snprintf(cmd, sizeof(cmd), "%s -p {pid} --recipe %s",
-		 m == P_REF ? opt.ref : opt.route, recipe);
+	snprintf(cmd, sizeof(cmd), "%s -p {pid} --recipe %s%s",
+		 m == P_AT ? opt.route : opt.ref, recipe,
+		 m == P_REF_COLO ? " --colo" : "");
 	if (fixture_start(&f, n, NULL) < 0) {
 		series_note(s, "fixture failed");
 		s->fails++;
@@ -2225,7 +2229,7 @@ static void print_ptrace(void)
 		if (strcmp(s->section, "ptrace") || !strncmp(s->mech, "gdb", 3))
 			continue;
 		sp = strchr(s->mech, ' ');
-		if (sp && !strncmp(s->mech, "allthreads", 10)) {
+		if (sp && strncmp(s->mech, "reference ", 10)) {
 			snprintf(ref, sizeof(ref), "reference%.30s", sp);
 			if (strstr(ref, " run"))
 				*strstr(ref, " run") = 0;

@@ -4,7 +4,7 @@
  * floor the ptrace route is measured against, in the same run, on the
  * same targets.
  *
- *   allthreads-bench-ref -p PID [--recipe keepcaps|nnp|reads|harden]
+ *   allthreads-bench-ref -p PID [--recipe keepcaps|nnp|reads|harden] [--colo]
  *
  * What it does, and nothing more (ptrace-floor.md, table 1):
  *   stop    scan /proc/PID/task, PTRACE_SEIZE (TRACESYSGOOD|TRACECLONE)
@@ -19,6 +19,11 @@
  *           The extended state (xstate) is never read or written.
  *   detach  PTRACE_DETACH every thread (the kernel redoes the restart
  *           decision of an interrupted syscall on the way out)
+ *
+ * --colo (ptrace-floor.md's B-colo): the injector pins itself to the CPU
+ * it is on and each stopped thread to that CPU while it injects, and puts
+ * the thread's own affinity back right after, so that no stop waits for
+ * the other CPU to wake.
  *
  * Recipes: keepcaps  prctl(PR_SET_KEEPCAPS, 1)
  *          nnp       prctl(PR_SET_NO_NEW_PRIVS, 1) + prctl(PR_SET_KEEPCAPS, 1)
@@ -38,6 +43,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -75,6 +81,8 @@ static unsigned nthreads;
 static struct step steps[MAX_STEPS];
 static unsigned nsteps;
 static unsigned long vdso_gadget;
+static bool colo;
+static cpu_set_t here;
 
 static uint64_t now_ns(void)
 {
@@ -332,7 +340,23 @@ static int to_syscall_stop(pid_t tid, unsigned char want)
 	return -EPROTO;
 }
 
+static int inject_steps(struct thread *t);
+
 static int inject(struct thread *t)
+{
+	cpu_set_t mask;
+	bool pinned = false;
+	int err;
+
+	if (colo && !sched_getaffinity(t->tid, sizeof(mask), &mask))
+		pinned = !sched_setaffinity(t->tid, sizeof(here), &here);
+	err = inject_steps(t);
+	if (pinned)
+		sched_setaffinity(t->tid, sizeof(mask), &mask);
+	return err;
+}
+
+static int inject_steps(struct thread *t)
 {
 	uint64_t block = ~0ull;
 	struct user_regs_struct r;
@@ -403,12 +427,22 @@ int main(int argc, char **argv)
 			pid = (pid_t)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--recipe") && i + 1 < (unsigned)argc)
 			recipe = argv[++i];
+		else if (!strcmp(argv[i], "--colo"))
+			colo = true;
 		else
 			pid = -1;
 	}
+	if (colo) {
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&here);
+		CPU_SET(cpu < 0 ? 0 : cpu, &here);
+		if (sched_setaffinity(0, sizeof(here), &here))
+			colo = false;
+	}
 	if (pid <= 0 || make_recipe(recipe)) {
 		fprintf(stderr, "usage: allthreads-bench-ref -p PID [--recipe "
-				"keepcaps|nnp|reads|harden]\n");
+				"keepcaps|nnp|reads|harden] [--colo]\n");
 		return 64;
 	}
 	alarm(60);
