@@ -407,95 +407,109 @@ static bool has_avx512(void)
 	return yes;
 }
 
-/* Loads zmm16-31 (offsets 0..15), k1-k7, r12-r15 from vec_want; then
- * either spins until zmm_stop (spin != 0) or reads one byte from zmm_fd
- * with a raw syscall; then stores them all to *GOT. */
+/* What zmm_hold's asm reads and writes, through one register (few are
+ * left: it clobbers the syscall registers and r12-r15). */
+struct zargs {
+	const struct vecstate *want; /* 0 */
+	struct vecstate *got;	     /* 8 */
+	long spin;		     /* 16 */
+	const int *stop;	     /* 24 */
+	long fd;		     /* 32 */
+	char *byte;		     /* 40 */
+	long ret;		     /* 48 */
+};
+
+/* Loads zmm16-31, k1-k7, r12-r15 from vec_want; then either spins until
+ * zmm_stop (SPIN) or reads one byte from zmm_fd with a raw syscall; then
+ * stores them all to *GOT. */
 static void zmm_hold(struct vecstate *got, int spin)
 {
-	long ret = 0;
-	const int *stop = (const int *)&zmm_stop;
+	struct zargs za = { &vec_want, got,	  spin, (const int *)&zmm_stop,
+			    zmm_fd[0], &zmm_byte, 0 };
 
+	_Static_assert(offsetof(struct zargs, ret) == 48, "zargs layout");
 	__asm__ volatile(
-		/* zmm16..31 from want.zmm[0..15] */
-		"vmovdqu64 0*64(%[w]), %%zmm16\n\t"
-		"vmovdqu64 1*64(%[w]), %%zmm17\n\t"
-		"vmovdqu64 2*64(%[w]), %%zmm18\n\t"
-		"vmovdqu64 3*64(%[w]), %%zmm19\n\t"
-		"vmovdqu64 4*64(%[w]), %%zmm20\n\t"
-		"vmovdqu64 5*64(%[w]), %%zmm21\n\t"
-		"vmovdqu64 6*64(%[w]), %%zmm22\n\t"
-		"vmovdqu64 7*64(%[w]), %%zmm23\n\t"
-		"vmovdqu64 8*64(%[w]), %%zmm24\n\t"
-		"vmovdqu64 9*64(%[w]), %%zmm25\n\t"
-		"vmovdqu64 10*64(%[w]), %%zmm26\n\t"
-		"vmovdqu64 11*64(%[w]), %%zmm27\n\t"
-		"vmovdqu64 12*64(%[w]), %%zmm28\n\t"
-		"vmovdqu64 13*64(%[w]), %%zmm29\n\t"
-		"vmovdqu64 14*64(%[w]), %%zmm30\n\t"
-		"vmovdqu64 15*64(%[w]), %%zmm31\n\t"
-		"kmovq 1024(%[w]), %%k1\n\t"
-		"kmovq 1032(%[w]), %%k2\n\t"
-		"kmovq 1040(%[w]), %%k3\n\t"
-		"kmovq 1048(%[w]), %%k4\n\t"
-		"kmovq 1056(%[w]), %%k5\n\t"
-		"kmovq 1064(%[w]), %%k6\n\t"
-		"kmovq 1072(%[w]), %%k7\n\t"
-		"mov 1080(%[w]), %%r12\n\t"
-		"mov 1088(%[w]), %%r13\n\t"
-		"mov 1096(%[w]), %%r14\n\t"
-		"mov 1104(%[w]), %%r15\n\t"
-		"test %[spin], %[spin]\n\t"
-		"jz 2f\n\t"
+		"mov 0(%[za]), %%rax\n\t"
+		"vmovdqu64 0*64(%%rax), %%zmm16\n\t"
+		"vmovdqu64 1*64(%%rax), %%zmm17\n\t"
+		"vmovdqu64 2*64(%%rax), %%zmm18\n\t"
+		"vmovdqu64 3*64(%%rax), %%zmm19\n\t"
+		"vmovdqu64 4*64(%%rax), %%zmm20\n\t"
+		"vmovdqu64 5*64(%%rax), %%zmm21\n\t"
+		"vmovdqu64 6*64(%%rax), %%zmm22\n\t"
+		"vmovdqu64 7*64(%%rax), %%zmm23\n\t"
+		"vmovdqu64 8*64(%%rax), %%zmm24\n\t"
+		"vmovdqu64 9*64(%%rax), %%zmm25\n\t"
+		"vmovdqu64 10*64(%%rax), %%zmm26\n\t"
+		"vmovdqu64 11*64(%%rax), %%zmm27\n\t"
+		"vmovdqu64 12*64(%%rax), %%zmm28\n\t"
+		"vmovdqu64 13*64(%%rax), %%zmm29\n\t"
+		"vmovdqu64 14*64(%%rax), %%zmm30\n\t"
+		"vmovdqu64 15*64(%%rax), %%zmm31\n\t"
+		"kmovq 1024(%%rax), %%k1\n\t"
+		"kmovq 1032(%%rax), %%k2\n\t"
+		"kmovq 1040(%%rax), %%k3\n\t"
+		"kmovq 1048(%%rax), %%k4\n\t"
+		"kmovq 1056(%%rax), %%k5\n\t"
+		"kmovq 1064(%%rax), %%k6\n\t"
+		"kmovq 1072(%%rax), %%k7\n\t"
+		"mov 1080(%%rax), %%r12\n\t"
+		"mov 1088(%%rax), %%r13\n\t"
+		"mov 1096(%%rax), %%r14\n\t"
+		"mov 1104(%%rax), %%r15\n\t"
+		"cmpq $0, 16(%[za])\n\t"
+		"je 2f\n\t"
 		/* spin: bounded (2^36 pauses is minutes; the alarm ends the
 		 * process long before) */
+		"mov 24(%[za]), %%rdx\n\t"
 		"movabs $0x1000000000, %%rcx\n\t"
 		"1: pause\n\t"
-		"cmpl $0, (%[stop])\n\t"
+		"cmpl $0, (%%rdx)\n\t"
 		"jne 3f\n\t"
 		"dec %%rcx\n\t"
 		"jnz 1b\n\t"
 		"jmp 3f\n\t"
 		/* blocked: read(zmm_fd[0], &zmm_byte, 1) */
-		"2: mov $0, %%eax\n\t"
-		"mov %[fd], %%edi\n\t"
-		"lea %[byte], %%rsi\n\t"
+		"2: mov 32(%[za]), %%rdi\n\t"
+		"mov 40(%[za]), %%rsi\n\t"
 		"mov $1, %%edx\n\t"
+		"mov $0, %%eax\n\t"
 		"syscall\n\t"
-		"mov %%rax, %[ret]\n\t"
-		"3:\n\t"
-		"vmovdqu64 %%zmm16, 0*64(%[g])\n\t"
-		"vmovdqu64 %%zmm17, 1*64(%[g])\n\t"
-		"vmovdqu64 %%zmm18, 2*64(%[g])\n\t"
-		"vmovdqu64 %%zmm19, 3*64(%[g])\n\t"
-		"vmovdqu64 %%zmm20, 4*64(%[g])\n\t"
-		"vmovdqu64 %%zmm21, 5*64(%[g])\n\t"
-		"vmovdqu64 %%zmm22, 6*64(%[g])\n\t"
-		"vmovdqu64 %%zmm23, 7*64(%[g])\n\t"
-		"vmovdqu64 %%zmm24, 8*64(%[g])\n\t"
-		"vmovdqu64 %%zmm25, 9*64(%[g])\n\t"
-		"vmovdqu64 %%zmm26, 10*64(%[g])\n\t"
-		"vmovdqu64 %%zmm27, 11*64(%[g])\n\t"
-		"vmovdqu64 %%zmm28, 12*64(%[g])\n\t"
-		"vmovdqu64 %%zmm29, 13*64(%[g])\n\t"
-		"vmovdqu64 %%zmm30, 14*64(%[g])\n\t"
-		"vmovdqu64 %%zmm31, 15*64(%[g])\n\t"
-		"kmovq %%k1, 1024(%[g])\n\t"
-		"kmovq %%k2, 1032(%[g])\n\t"
-		"kmovq %%k3, 1040(%[g])\n\t"
-		"kmovq %%k4, 1048(%[g])\n\t"
-		"kmovq %%k5, 1056(%[g])\n\t"
-		"kmovq %%k6, 1064(%[g])\n\t"
-		"kmovq %%k7, 1072(%[g])\n\t"
-		"mov %%r12, 1080(%[g])\n\t"
-		"mov %%r13, 1088(%[g])\n\t"
-		"mov %%r14, 1096(%[g])\n\t"
-		"mov %%r15, 1104(%[g])\n\t"
-		: [ret] "+m"(ret), [byte] "=m"(zmm_byte)
-		: [w] "r"(&vec_want), [g] "r"(got), [spin] "r"(spin),
-		  [stop] "r"(stop), [fd] "m"(zmm_fd[0])
+		"mov %%rax, 48(%[za])\n\t"
+		"3: mov 8(%[za]), %%rax\n\t"
+		"vmovdqu64 %%zmm16, 0*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm17, 1*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm18, 2*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm19, 3*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm20, 4*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm21, 5*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm22, 6*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm23, 7*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm24, 8*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm25, 9*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm26, 10*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm27, 11*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm28, 12*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm29, 13*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm30, 14*64(%%rax)\n\t"
+		"vmovdqu64 %%zmm31, 15*64(%%rax)\n\t"
+		"kmovq %%k1, 1024(%%rax)\n\t"
+		"kmovq %%k2, 1032(%%rax)\n\t"
+		"kmovq %%k3, 1040(%%rax)\n\t"
+		"kmovq %%k4, 1048(%%rax)\n\t"
+		"kmovq %%k5, 1056(%%rax)\n\t"
+		"kmovq %%k6, 1064(%%rax)\n\t"
+		"kmovq %%k7, 1072(%%rax)\n\t"
+		"mov %%r12, 1080(%%rax)\n\t"
+		"mov %%r13, 1088(%%rax)\n\t"
+		"mov %%r14, 1096(%%rax)\n\t"
+		"mov %%r15, 1104(%%rax)\n\t"
+		:
+		: [za] "r"(&za)
 		: "rax", "rcx", "rdx", "rdi", "rsi", "r11", "r12", "r13", "r14",
 		  "r15", "memory", "cc");
-	zmm_read_ret = spin ? zmm_read_ret : ret;
+	if (!spin)
+		zmm_read_ret = za.ret;
 }
 
 static void *zmm_main(void *arg)
