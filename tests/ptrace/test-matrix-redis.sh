@@ -36,6 +36,7 @@ if has_cap 6 && has_cap 7 && has_cap 8; then
 	ok 'every_task Gid "65534.65534.65534.65534"' "redis: every thread is nogroup"
 	ok 'every_task CapBnd 0000000000000000' "redis: empty bounding set everywhere"
 	ok 'every_task CapEff 0000000000000000' "redis: no effective capabilities"
+	ok 'every_task Groups ""' "redis: no supplementary groups"
 else
 	at -p "$TPID" --via=ptrace set --nnp
 	rc_is 0 "redis: NO_NEW_PRIVS through ptrace"
