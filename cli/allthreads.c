@@ -64,8 +64,8 @@ static const struct argp_option global_options[] = {
 	{ "tid", 't', "TID", 0,
 	  "one thread only (reads: show, check, prctl NAME)", 1 },
 	{ "via", OPT_VIA, "ROUTE", 0,
-	  "how to reach a running process: auto or helper (its allthreads "
-	  "helper; the ptrace route is not built yet)",
+	  "how to reach a running process: auto (its allthreads helper if "
+	  "it has one, else ptrace; the default), helper, ptrace",
 	  1 },
 	{ "all-tasks", OPT_ALL_TASKS, NULL, OPTION_HIDDEN,
 	  "every thread (always so; for taskset -a habits)", 1 },
@@ -125,13 +125,13 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 	case OPT_ALL_TASKS:
 		break;
 	case OPT_VIA:
-		if (strcmp(arg, "ptrace") == 0) {
-			fprintf(stderr, "allthreads: --via=ptrace: the ptrace "
-					"route is not built yet (use the "
-					"helper: allthreads run)\n");
-			exit(EXIT_UNREACHABLE);
-		}
-		if (strcmp(arg, "auto") && strcmp(arg, "helper"))
+		if (strcmp(arg, "auto") == 0)
+			o->via = ALLTHREADS_ROUTE_AUTO;
+		else if (strcmp(arg, "helper") == 0)
+			o->via = ALLTHREADS_ROUTE_HELPER;
+		else if (strcmp(arg, "ptrace") == 0)
+			o->via = ALLTHREADS_ROUTE_PTRACE;
+		else
 			fail_usage(state, "--via", arg,
 				   "not auto, helper or ptrace");
 		break;

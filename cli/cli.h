@@ -63,6 +63,7 @@ struct opts {
 	bool dry_run;
 	unsigned timeout_ms; /* 0: the engine's default */
 	enum allthreads_mismatch policy;
+	enum allthreads_route via;   /* --via: how to reach another process */
 	enum allthreads_judge judge; /* syscall --judge */
 	unsigned test_threads;
 	unsigned test_block;  /* how many of them block every signal */

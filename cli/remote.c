@@ -1,24 +1,44 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * remote.c - the CLI's route to a running process through its helper: find
- * the socket, serialise the program, call, hand back the target's report.
- * The channel itself is lib/ctl-client.c.
+ * remote.c - the CLI's way to a running process: liballthreads' API for
+ * another process, nothing else (allthreads_target_open(3)).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ctl-client.h"
-#include "ctl-proto.h"
 #include "remote.h"
 
-int at_remote_probe(pid_t pid, char *why, size_t len)
+int at_remote_run_via(pid_t pid, enum allthreads_route route,
+		      const struct allthreads_prog *prog, unsigned timeout_ms,
+		      unsigned flags, enum allthreads_mismatch policy,
+		      struct allthreads_report **report,
+		      struct at_remote_status *st)
 {
-	char path[PATH_MAX];
+	struct allthreads_report *rep = NULL;
+	struct allthreads_target *t;
+	int r;
 
-	return at_ctl_find_socket(pid, path, sizeof(path), why, len);
+	memset(st, 0, sizeof(*st));
+	if (report)
+		*report = NULL;
+	r = allthreads_target_open(pid, 0, &t);
+	if (r < 0) {
+		snprintf(st->why, sizeof(st->why), "%s",
+			 r == -ESRCH ? "no such process" : strerror(-r));
+		return r;
+	}
+	r = allthreads_target_run(t, route, prog, timeout_ms, flags, policy,
+				  &rep);
+	st->route = allthreads_target_route(t);
+	snprintf(st->why, sizeof(st->why), "%s", allthreads_target_why(t));
+	st->reached = rep != NULL || r == -EINVAL;
+	allthreads_target_close(t);
+	if (report)
+		*report = rep;
+	else
+		allthreads_report_free(rep);
+	return r;
 }
 
 int at_remote_run(pid_t pid, const struct allthreads_prog *prog,
@@ -27,44 +47,31 @@ int at_remote_run(pid_t pid, const struct allthreads_prog *prog,
 		  struct allthreads_report **report,
 		  struct at_remote_status *st)
 {
-	struct at_ctl_result res;
-	char path[PATH_MAX];
-	void *req;
-	long len;
+	return at_remote_run_via(pid, ALLTHREADS_ROUTE_HELPER, prog, timeout_ms,
+				 flags, policy, report, st);
+}
+
+int at_remote_probe_via(pid_t pid, enum allthreads_route route, char *why,
+			size_t len)
+{
+	struct allthreads_target *t;
 	int r;
 
-	memset(st, 0, sizeof(*st));
-	if (report)
-		*report = NULL;
-	r = at_ctl_find_socket(pid, path, sizeof(path), st->why,
-			       sizeof(st->why));
-	if (r < 0)
+	r = allthreads_target_open(pid, 0, &t);
+	if (r < 0) {
+		snprintf(why, len, "%s",
+			 r == -ESRCH ? "no such process" : strerror(-r));
 		return r;
-	req = malloc(AT_CTL_MAX_MSG);
-	if (!req) {
-		snprintf(st->why, sizeof(st->why), "out of memory");
-		return -ENOMEM;
 	}
-	len = at_ctl_serialize(prog, timeout_ms, flags, policy, req,
-			       AT_CTL_MAX_MSG);
-	if (len < 0) {
-		r = (int)len;
-		st->reached = true; /* nothing was sent: nothing changed */
-		snprintf(st->why, sizeof(st->why),
-			 "cannot encode the request: %s", strerror(-r));
-		goto out_req;
-	}
-	r = at_ctl_call(pid, path, req, (size_t)len, timeout_ms, &res);
-	st->reached = res.reached;
-	snprintf(st->why, sizeof(st->why), "%s", res.why);
-	if (r < 0)
-		goto out_req;
-	r = res.ret;
-	if (report)
-		*report = res.report;
-	else
-		allthreads_report_free(res.report);
-out_req:
-	free(req);
+	r = allthreads_target_probe(t, route);
+	snprintf(why, len, "%s", allthreads_target_why(t));
+	allthreads_target_close(t);
 	return r;
+}
+
+int at_remote_probe(pid_t pid, char *why, size_t len)
+{
+	int r = at_remote_probe_via(pid, ALLTHREADS_ROUTE_HELPER, why, len);
+
+	return r < 0 ? r : 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * remote.h - run a step program on every thread of ANOTHER process, through
- * the allthreads-helper.so loaded in it (`allthreads run`, or LD_PRELOAD).
+ * liballthreads' API for it (allthreads_target_run(3)): the allthreads
+ * helper loaded in it (`allthreads run`, or LD_PRELOAD), or ptrace.
  */
 #ifndef AT_CLI_REMOTE_H
 #define AT_CLI_REMOTE_H
@@ -14,29 +15,44 @@
 
 /* How a remote run ended, beyond its return value. */
 struct at_remote_status {
-	/* false: no such process, no helper, refused, or the target died or
-	 * did not answer: the CLI exits 3 with WHY.  true: the target read
-	 * the request; the return value and report are its answer. */
+	/* false: no such process, no route, refused, or the target died or
+	 * did not answer: the CLI exits 3 with WHY.  true: the target was
+	 * reached; the return value and report are its answer (or its
+	 * helper refused the request: nothing changed, exit 1). */
 	bool reached;
-	char why[200];
+	enum allthreads_route route; /* the route taken, AUTO if none */
+	char why[256];
 };
 
 /*
- * Run PROG on every thread of process PID, as allthreads_run() would there.
- * Returns what allthreads_run() returned in the target (0 or -errno) with
- * *REPORT set (free with allthreads_report_free()); or -errno with no
- * report: ST->reached false when the target could not be reached (exit 3),
- * true when its helper refused the request as malformed or not allowed
- * (nothing changed; exit 1).  ST->why says why in one line.
+ * Run PROG on every thread of process PID by ROUTE, as allthreads_run()
+ * would there.  Returns what the run returned (0 or -errno) with *REPORT
+ * set (free with allthreads_report_free()) when the threads were judged;
+ * or -errno with no report: ST->reached false when the target could not be
+ * reached (exit 3), true when its helper refused the request as malformed
+ * or not allowed (-EINVAL, nothing changed; exit 1).  ST->why says why in
+ * one line.
  */
+int at_remote_run_via(pid_t pid, enum allthreads_route route,
+		      const struct allthreads_prog *prog, unsigned timeout_ms,
+		      unsigned flags, enum allthreads_mismatch policy,
+		      struct allthreads_report **report,
+		      struct at_remote_status *st);
+
+/* The same through the helper only (the helper's tests use it). */
 int at_remote_run(pid_t pid, const struct allthreads_prog *prog,
 		  unsigned timeout_ms, unsigned flags,
 		  enum allthreads_mismatch policy,
 		  struct allthreads_report **report,
 		  struct at_remote_status *st);
 
-/* Does PID have a helper we can reach?  0, or -ESRCH / -EACCES / -ENOENT
- * with WHY (for --via=auto). */
+/* Which route ROUTE would take for PID now: ALLTHREADS_ROUTE_HELPER or
+ * ALLTHREADS_ROUTE_PTRACE, or -errno with WHY (for -n and --via=auto). */
+int at_remote_probe_via(pid_t pid, enum allthreads_route route, char *why,
+			size_t len);
+
+/* Does PID have a helper we can reach?  0, or -ESRCH / -EPERM / -ENOENT
+ * with WHY. */
 int at_remote_probe(pid_t pid, char *why, size_t len);
 
 #endif /* AT_CLI_REMOTE_H */

@@ -600,13 +600,22 @@ static bool has_helper_mapped(pid_t pid)
 	return found;
 }
 
+/* The route's name, for messages and -n. */
+static const char *route_name(int route)
+{
+	return route == ALLTHREADS_ROUTE_HELPER ? "its allthreads helper" :
+	       route == ALLTHREADS_ROUTE_PTRACE ? "ptrace" :
+						  "none";
+}
+
 /*
- * The remote route: PROG on every thread of another process, through the
- * allthreads helper that `allthreads run` preloads into it (cli/remote.c).
- * Returns like allthreads_run(), with *REPORT set, or an exit code (> 0)
- * after saying why: 3 when the target cannot be reached (no such process,
- * no helper, not allowed, gone mid-way), 1 when its helper refused the
- * request (nothing changed).
+ * The remote route: PROG on every thread of another process, through
+ * liballthreads' API for it (cli/remote.c): its helper, or ptrace, as
+ * --via says.  Returns like allthreads_run(), with *REPORT set, or an exit
+ * code (> 0) after saying why: 3 when the target cannot be reached (no
+ * such process, no route, not allowed, another tracer, not supported,
+ * gone mid-way), 1 when its helper refused the request or the run could
+ * not start (nothing changed).
  */
 static int route_remote(const struct opts *o, const struct target *tgt,
 			const struct allthreads_prog *prog,
@@ -618,20 +627,37 @@ static int route_remote(const struct opts *o, const struct target *tgt,
 
 	if (code)
 		return code;
-	rc = at_remote_run(tgt->pid, prog, o->timeout_ms, 0, o->policy, report,
-			   &st);
-	if (*report)
+	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
+			       o->policy, report, &st);
+	if (*report) {
+		if (st.why[0] && rc < 0 && !o->quiet)
+			fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
+				st.why);
 		return rc;
-	if (!st.reached) {
-		if (rc == -ENOENT || !has_helper_mapped(tgt->pid))
+	}
+	switch (rc) {
+	case -ENOENT:
+		if (o->via == ALLTHREADS_ROUTE_HELPER &&
+		    !has_helper_mapped(tgt->pid))
 			return remote_unreachable(tgt, -ENOENT);
+		/* fall through */
+	case -ESRCH:
+	case -EPERM:
+	case -EACCES:
+	case -EBUSY:
+	case -ENOTSUP:
+	case -ETIMEDOUT:
 		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
 			st.why[0] ? st.why : strerror(-rc));
 		return EXIT_UNREACHABLE;
+	default:
+		fprintf(stderr, "allthreads: %d: %s%s\n", tgt->pid,
+			st.why[0] ? st.why : strerror(-rc),
+			rc == -ECANCELED || rc == -EINVAL ?
+				"; nothing changed" :
+				"");
+		return EXIT_FAILED;
 	}
-	fprintf(stderr, "allthreads: %d: the helper refused the request: %s\n",
-		tgt->pid, st.why[0] ? st.why : strerror(-rc));
-	return EXIT_FAILED;
 }
 
 static int run_steps(const struct opts *o, const struct plan *plan,
@@ -1440,6 +1466,17 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		plan->proc_read = proc_answer(plan);
 	if (o->dry_run && plan->predict[0])
 		plan_note(plan, "predicted: %s", plan->predict);
+	if (o->dry_run && !tgt->self && !plan->proc_read &&
+	    (plan->nsteps || plan->seccomp_prog)) {
+		char why[256];
+		int r = at_remote_probe_via(tgt->pid, o->via, why, sizeof(why));
+
+		if (r > 0)
+			plan_note(plan, "route: %s", route_name(r));
+		else
+			plan_note(plan, "route: none: %s",
+				  why[0] ? why : strerror(-r));
+	}
 	print_notes(o, plan);
 	if (o->dry_run) {
 		if (o->json)

@@ -190,6 +190,56 @@ long allthreads_libcap_syscall3(long nr, long a1, long a2, long a3);
 long allthreads_libcap_syscall6(long nr, long a1, long a2, long a3, long a4,
 				long a5, long a6);
 
+/* --- another process (ALLTHREADS_0.2) ---------------------------------------
+ * Run a step program on every thread of another process: through the
+ * allthreads helper loaded in it (allthreads-helper.so), or, for any process
+ * the caller may ptrace, by seizing its threads (the ptrace route).  See
+ * allthreads_target_open(3). */
+
+/* How to reach another process. */
+enum allthreads_route {
+	ALLTHREADS_ROUTE_AUTO = 0,   /* the helper if the target has one, else
+				      * ptrace */
+	ALLTHREADS_ROUTE_HELPER = 1, /* only through allthreads-helper.so */
+	ALLTHREADS_ROUTE_PTRACE = 2, /* only by seizing its threads */
+};
+
+struct allthreads_target;
+
+/* Open process PID (a pidfd where the kernel has one, so a recycled pid is
+ * never hit later).  FLAGS must be 0.  0 and *TARGET set, or -ESRCH,
+ * -EINVAL, -ENOMEM. */
+int allthreads_target_open(pid_t pid, unsigned flags,
+			   struct allthreads_target **target);
+void allthreads_target_close(struct allthreads_target *target);
+pid_t allthreads_target_pid(const struct allthreads_target *target);
+
+/* Which route ROUTE would take now, without changing anything:
+ * ALLTHREADS_ROUTE_HELPER or ALLTHREADS_ROUTE_PTRACE (> 0), or -errno with
+ * a reason in allthreads_target_why(). */
+int allthreads_target_probe(struct allthreads_target *target,
+			    enum allthreads_route route);
+
+/* Run PROG on every thread of the target, as allthreads_run() runs it on
+ * the caller's process: same TIMEOUT_MS, FLAGS and POLICY, same report.
+ * Returns 0 when every thread agrees, or -errno: -ESRCH, -EPERM, -EBUSY,
+ * -ENOENT, -ENOTSUP, -ECANCELED, -ETIMEDOUT, -EIO (or the canary's step
+ * error), -EINVAL, -ENOMEM (allthreads_target_run(3)).  *REPORT is set
+ * whenever the target was reached and its threads judged, NULL otherwise. */
+int allthreads_target_run(struct allthreads_target *target,
+			  enum allthreads_route route,
+			  const struct allthreads_prog *prog,
+			  unsigned timeout_ms, unsigned flags,
+			  enum allthreads_mismatch policy,
+			  struct allthreads_report **report);
+
+/* After a run or probe: the route it took (HELPER or PTRACE; AUTO if none)
+ * and a one-line reason for the last failure ("" when none).  Valid until
+ * the next call on TARGET. */
+enum allthreads_route
+allthreads_target_route(const struct allthreads_target *target);
+const char *allthreads_target_why(const struct allthreads_target *target);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,13 +4,16 @@
  * Arguments are checked here; the engine below trusts them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 
 #include "report.h"
 #include "run.h"
+#include "target.h"
 
 AT_EXPORT struct allthreads_prog *allthreads_prog_new(void)
 {
@@ -122,24 +125,6 @@ AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 }
 
 /* --- reports ---------------------------------------------------------------- */
-
-struct allthreads_report *at_report_new(unsigned n, unsigned nsteps)
-{
-	struct allthreads_report *rep = calloc(1, sizeof(*rep));
-
-	if (!rep)
-		return NULL;
-	rep->nthreads = n;
-	rep->nsteps = nsteps;
-	rep->t = calloc(n ? n : 1, sizeof(*rep->t));
-	rep->res = calloc((size_t)(n ? n : 1) * (nsteps ? nsteps : 1),
-			  sizeof(long));
-	if (!rep->t || !rep->res) {
-		allthreads_report_free(rep);
-		return NULL;
-	}
-	return rep;
-}
 
 AT_EXPORT void allthreads_report_free(struct allthreads_report *report)
 {
@@ -306,4 +291,90 @@ AT_EXPORT void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
 		*syscall_fn = allthreads_libcap_syscall3;
 	if (syscall6_fn)
 		*syscall6_fn = allthreads_libcap_syscall6;
+}
+
+/* --- another process (ALLTHREADS_0.2) --------------------------------------- */
+
+AT_EXPORT int allthreads_target_open(pid_t pid, unsigned flags,
+				     struct allthreads_target **target)
+{
+	int saved_errno = errno, r;
+
+	if (!target)
+		return -EINVAL;
+	r = at_target_open(pid, flags, target);
+	errno = saved_errno;
+	return r;
+}
+
+AT_EXPORT void allthreads_target_close(struct allthreads_target *target)
+{
+	int saved_errno = errno;
+
+	at_target_close(target);
+	errno = saved_errno;
+}
+
+AT_EXPORT pid_t allthreads_target_pid(const struct allthreads_target *target)
+{
+	return target ? target->pid : -EINVAL;
+}
+
+static bool is_route(enum allthreads_route route)
+{
+	return (unsigned)route <= ALLTHREADS_ROUTE_PTRACE;
+}
+
+AT_EXPORT int allthreads_target_probe(struct allthreads_target *target,
+				      enum allthreads_route route)
+{
+	int saved_errno = errno, r;
+
+	if (!target || !is_route(route))
+		return -EINVAL;
+	r = at_target_probe(target, route);
+	errno = saved_errno;
+	return r;
+}
+
+AT_EXPORT int allthreads_target_run(struct allthreads_target *target,
+				    enum allthreads_route route,
+				    const struct allthreads_prog *prog,
+				    unsigned timeout_ms, unsigned flags,
+				    enum allthreads_mismatch policy,
+				    struct allthreads_report **report)
+{
+	struct allthreads_report *rep = NULL;
+	int saved_errno = errno, r;
+
+	if (report)
+		*report = NULL;
+	if (!target || !is_route(route) || !prog || prog->n == 0 ||
+	    (flags & ~(unsigned)(ALLTHREADS_HOLD | ALLTHREADS_NO_HOLD)) ||
+	    ((flags & ALLTHREADS_HOLD) && (flags & ALLTHREADS_NO_HOLD)) ||
+	    (unsigned)policy > ALLTHREADS_MISMATCH_IGNORE) {
+		if (target)
+			snprintf(target->why, sizeof(target->why),
+				 "invalid argument");
+		return -EINVAL;
+	}
+	r = at_target_run(target, route, prog, timeout_ms, flags, policy, &rep);
+	if (report)
+		*report = rep;
+	else
+		allthreads_report_free(rep);
+	errno = saved_errno;
+	return r;
+}
+
+AT_EXPORT enum allthreads_route
+allthreads_target_route(const struct allthreads_target *target)
+{
+	return target ? target->route : ALLTHREADS_ROUTE_AUTO;
+}
+
+AT_EXPORT const char *
+allthreads_target_why(const struct allthreads_target *target)
+{
+	return target ? target->why : "";
 }

@@ -3,6 +3,7 @@
 #ifndef AT_REPORT_H
 #define AT_REPORT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "allthreads.h"
@@ -16,12 +17,24 @@ struct at_rthread {
 	char why[96]; /* diagnosis for threads that never ran */
 };
 
+/* What the ptrace route measured (zero for the other routes). */
+struct at_rtimes {
+	uint64_t frozen_ns;
+	uint64_t stop_ns;
+	uint64_t inject_ns;
+	uint64_t verify_ns;
+	uint64_t stops;
+	int route; /* 0 none, 2 ptrace */
+	int stub;
+};
+
 struct allthreads_report {
 	enum allthreads_verdict verdict;
 	unsigned nthreads;
 	unsigned nsteps;
 	struct at_rthread *t;
 	long *res; /* nthreads * nsteps */
+	struct at_rtimes times;
 };
 
 /* Reserve a report for N threads of NSTEPS steps; NULL if out of memory. */

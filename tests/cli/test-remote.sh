@@ -15,21 +15,23 @@ at -p "$FPID" prctl CAPBSET_READ net_bind_service
 rc_is 0 "-p read: CAPBSET_READ from CapBnd"
 at -p "$FPID" -J prctl CAPBSET
 schema_ok "-p read -J: the schema"
-at -p "$FPID" prctl KEEP_CAPS
-rc_is 3 "-p read /proc does not show: needs the helper"
+at -p "$FPID" --via=helper prctl KEEP_CAPS
+rc_is 3 "--via=helper: a read /proc does not show needs the helper"
 err_like "^allthreads: $FPID: no allthreads helper in this process \(start it with \`allthreads run\`\)$" \
 	"no helper: the one-line reason"
-at -p "$FPID" prctl KEEP_CAPS 1
-rc_is 3 "-p change without a helper: exit 3"
-at -p "$FPID" set --nnp
-rc_is 3 "-p set without a helper: exit 3"
-at -p "$FPID" setuid 0
-rc_is 3 "-p setuid without a helper: exit 3"
+at -p "$FPID" --via=helper prctl KEEP_CAPS 1
+rc_is 3 "--via=helper: a change without a helper: exit 3"
+at -p "$FPID" --via=helper set --nnp
+rc_is 3 "--via=helper: set without a helper: exit 3"
+at -p "$FPID" --via=helper setuid 0
+rc_is 3 "--via=helper: setuid without a helper: exit 3"
 at -p "$FPID" check -e NoNewPrivs=0
 rc_is 1 "nothing changed: one thread still has NoNewPrivs 1 only"
 at -p "$FPID" -n set --nnp --keep-caps
 rc_is 0 "-p --dry-run needs no helper"
 out_like "On every thread of pid $FPID" "-p --dry-run: names the target"
+at -p "$FPID" -n --via=helper prctl KEEP_CAPS 1
+err_like "route: none: no helper" "--dry-run --via=helper: says there is no route"
 stop_fixture
 
 pid=$(sh -c 'echo $$')

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * arch-aarch64.h - the ptrace route's registers on aarch64.
+ *
+ * Written from the kernel's documented interfaces and built in CI with a
+ * cross compiler; it has not been run on arm64 hardware (see
+ * liballthreads(3), THE PTRACE ROUTE).
+ *   - NT_PRSTATUS is struct user_pt_regs (x0..x30, sp, pc, pstate); there
+ *     is no PTRACE_GETREGS on arm64.
+ *   - The system call number is its own regset, NT_ARM_SYSTEM_CALL; it
+ *     reads -1 at an interrupt stop and is saved and restored with the
+ *     registers.
+ *   - At syscall-entry and -exit stops the kernel reports x7 as the stop's
+ *     direction and ignores writes to it: the registers are only ever
+ *     saved at an interrupt, group or signal stop, never at a syscall stop,
+ *     and x7 is never changed.
+ *   - `svc #0` is 0xd4000001.  When a thread is stopped after a syscall
+ *     was interrupted, the kernel has already moved pc back to it.
+ *   - Relative timeouts of an interrupted RESTART_RESTARTBLOCK call
+ *     (nanosleep) start again from the beginning: the kernel rewinds pc
+ *     before the stop and cannot tell us which kind of restart it was.
+ * No stub: every step is injected with PTRACE_SYSCALL (two stops each).
+ */
+#ifndef AT_ARCH_AARCH64_H
+#define AT_ARCH_AARCH64_H
+
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL 0x404
+#endif
+
+#define AT_ARCH_NAME "aarch64"
+#define AT_ARCH_ELF_MACHINE EM_AARCH64
+#define AT_ARCH_HAS_STUB 0
+#define AT_ARCH_INSN_LEN 4
+#define AT_ARCH_INSN_ALIGN 4
+#define AT_ARCH_SVC0 0xd4000001u
+#define AT_ARCH_PSTATE_BTYPE (3ull << 10)
+
+struct at_regs {
+	struct user_regs_struct r; /* = struct user_pt_regs */
+	int syscallno;		   /* NT_ARM_SYSTEM_CALL */
+};
+
+static inline bool at_arch_is_insn(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w == AT_ARCH_SVC0;
+}
+
+/* -ENOTSUP for an AArch32 (compat) task: its regset is smaller. */
+static inline int at_arch_get(pid_t tid, struct at_regs *regs)
+{
+	struct iovec io = { &regs->r, sizeof(regs->r) };
+	struct iovec sc = { &regs->syscallno, sizeof(regs->syscallno) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
+		return -errno;
+	if (io.iov_len != sizeof(regs->r))
+		return -ENOTSUP;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sc) < 0)
+		return -errno;
+	return 0;
+}
+
+static inline int at_arch_set(pid_t tid, const struct at_regs *regs)
+{
+	struct iovec io = { (void *)&regs->r, sizeof(regs->r) };
+	struct iovec sc = { (void *)&regs->syscallno, sizeof(regs->syscallno) };
+
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
+		return -errno;
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sc) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The thread's own `svc #0`: at pc when the kernel rewound it for a
+ * restart, else just before pc. */
+static inline int at_arch_own_insn(const struct at_regs *regs,
+				   unsigned long out[2])
+{
+	int n = 0;
+
+	if (regs->r.pc % 4)
+		return 0;
+	out[n++] = regs->r.pc;
+	if (regs->r.pc >= 4)
+		out[n++] = regs->r.pc - 4;
+	return n;
+}
+
+static inline void at_arch_prepare(struct at_regs *regs, unsigned long insn,
+				   long nr, const long *args)
+{
+	int i;
+
+	regs->r.pc = insn;
+	regs->r.regs[8] = (unsigned long long)nr;
+	for (i = 0; i < 6; i++)
+		regs->r.regs[i] = (unsigned long long)args[i];
+	/* A thread stopped just after an indirect branch must not take a
+	 * BTI fault on the borrowed instruction. */
+	regs->r.pstate &= ~AT_ARCH_PSTATE_BTYPE;
+	regs->syscallno = -1;
+}
+
+static inline void at_arch_prepare_stub(struct at_regs *regs,
+					unsigned long entry)
+{
+	regs->r.pc = entry;
+	regs->r.pstate &= ~AT_ARCH_PSTATE_BTYPE;
+	regs->syscallno = -1;
+}
+
+static inline void at_arch_fallback(const struct at_regs *saved,
+				    struct at_regs *out)
+{
+	*out = *saved; /* the kernel already rewound pc and x0 */
+}
+
+#endif /* AT_ARCH_AARCH64_H */

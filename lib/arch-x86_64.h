@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * arch-x86_64.h - the ptrace route's registers on x86_64.
+ *
+ * Only NT_PRSTATUS is ever read or written: a system call run in a thread's
+ * context leaves its vector state (xmm/ymm/zmm, k, AMX tiles) as it was, so
+ * the extended state is never touched.  The injected context has orig_rax
+ * set to -1, so the kernel's syscall-restart logic leaves it alone; the
+ * saved registers go back raw and the kernel decides about the restart
+ * when the thread next leaves a ptrace stop through its signal path.
+ */
+#ifndef AT_ARCH_X86_64_H
+#define AT_ARCH_X86_64_H
+
+#include <elf.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#define AT_ARCH_NAME "x86_64"
+#define AT_ARCH_ELF_MACHINE EM_X86_64
+/* The stub (stub-x86_64.c) runs a whole step program per thread. */
+#define AT_ARCH_HAS_STUB 1
+/* The `syscall` instruction: 0f 05. */
+#define AT_ARCH_INSN_LEN 2
+#define AT_ARCH_INSN_ALIGN 1
+#define AT_ARCH_USER_CS 0x33 /* 64-bit user code segment */
+
+struct at_regs {
+	struct user_regs_struct r;
+};
+
+static inline bool at_arch_is_insn(const unsigned char *p)
+{
+	return p[0] == 0x0f && p[1] == 0x05;
+}
+
+/* The registers of stopped thread TID; -ENOTSUP for a 32-bit (compat)
+ * or x32 context, whose regset is smaller or whose code segment is not
+ * the 64-bit one. */
+static inline int at_arch_get(pid_t tid, struct at_regs *regs)
+{
+	struct iovec io = { &regs->r, sizeof(regs->r) };
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
+		return -errno;
+	if (io.iov_len != sizeof(regs->r) || regs->r.cs != AT_ARCH_USER_CS)
+		return -ENOTSUP;
+	return 0;
+}
+
+static inline int at_arch_set(pid_t tid, const struct at_regs *regs)
+{
+	struct iovec io = { (void *)&regs->r, sizeof(regs->r) };
+
+	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &io) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Where the thread's own system call instruction may be: the one it was
+ * stopped in (rip - 2, when it was in a syscall).  Returns how many
+ * candidates were written to OUT (0 or 1); the caller checks the bytes. */
+static inline int at_arch_own_insn(const struct at_regs *regs,
+				   unsigned long out[2])
+{
+	if ((long)regs->r.orig_rax < 0 || regs->r.rip < 2)
+		return 0;
+	out[0] = regs->r.rip - 2;
+	return 1;
+}
+
+/* Make REGS (a copy of the saved ones) run system call NR(ARGS) at the
+ * instruction at INSN. */
+static inline void at_arch_prepare(struct at_regs *regs, unsigned long insn,
+				   long nr, const long *args)
+{
+	regs->r.rip = insn;
+	regs->r.orig_rax = (unsigned long)-1;
+	regs->r.rax = (unsigned long)nr;
+	regs->r.rdi = (unsigned long)args[0];
+	regs->r.rsi = (unsigned long)args[1];
+	regs->r.rdx = (unsigned long)args[2];
+	regs->r.r10 = (unsigned long)args[3];
+	regs->r.r8 = (unsigned long)args[4];
+	regs->r.r9 = (unsigned long)args[5];
+	regs->r.eflags &= ~0x100ul; /* TF */
+}
+
+/* Make REGS start the stub at ENTRY (its own stack comes with it). */
+static inline void at_arch_prepare_stub(struct at_regs *regs,
+					unsigned long entry)
+{
+	regs->r.rip = entry;
+	regs->r.orig_rax = (unsigned long)-1;
+	regs->r.eflags &= ~(0x100ul | 0x400ul); /* TF, DF */
+}
+
+/* The registers a thread resumes with if the tracer dies while it runs
+ * the stub (no kernel stop to redo the restart decision): an interrupted
+ * restartable call is re-entered, a RESTART_RESTARTBLOCK one continues
+ * through restart_syscall (its restart block is untouched: none of the
+ * injected calls sets one). */
+static inline void at_arch_fallback(const struct at_regs *saved,
+				    struct at_regs *out)
+{
+	long rax = (long)saved->r.rax;
+
+	*out = *saved;
+	if ((long)saved->r.orig_rax < 0)
+		return;
+	if (rax == -512 || rax == -513 || rax == -514) { /* ERESTART* */
+		out->r.rax = saved->r.orig_rax;
+		out->r.rip -= 2;
+	} else if (rax == -516) { /* ERESTART_RESTARTBLOCK */
+		out->r.rax = 219; /* restart_syscall */
+		out->r.rip -= 2;
+	}
+}
+
+#endif /* AT_ARCH_X86_64_H */

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * inject.c - running system calls in the context of a stopped thread of
+ * another process, for the ptrace route (ptrace.c).
+ *
+ * Two ways, the same results:
+ *   - one injection per call: the thread's registers are pointed at a
+ *     `syscall` instruction that is already there (its own, the vDSO's,
+ *     libc's; never written), resumed with PTRACE_SYSCALL to the entry
+ *     stop and again to the exit stop: two stops per call;
+ *   - the stub (stub.h): the whole step program in one visit per thread,
+ *     run by a small position-independent runner in a region mapped fresh
+ *     in the target: one stop per thread.
+ * Either way the thread's saved registers and mask go back raw, and the
+ * kernel decides about restarting its interrupted call when it leaves
+ * the stop.  Its extended (vector) state is never read or written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inject.h"
+#include "stub.h"
+
+#ifndef AT_ARCH_NONE
+
+void pt_why(struct pt_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->why || !c->whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->whylen, fmt, ap);
+	va_end(ap);
+}
+
+static bool past(const struct timespec *t)
+{
+	struct timespec n;
+
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return n.tv_sec > t->tv_sec ||
+	       (n.tv_sec == t->tv_sec && n.tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * waitpid() has no timeout, and the library must never wait without one:
+ * poll, yielding first (a tracee on this CPU runs at once), then sleeping
+ * a little longer each time.  Only TID's events are taken, so no child of
+ * the caller is ever reaped here.
+ */
+int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
+{
+	long nap = 20000;
+	unsigned spins = 0;
+
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (r == tid) {
+			c->stops++;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno; /* ECHILD: not ours any more (gone) */
+		if (past(&c->deadline))
+			return -ETIMEDOUT;
+		if (spins++ < 64) {
+			sched_yield();
+			continue;
+		}
+		{
+			struct timespec ts = { 0, nap };
+
+			nanosleep(&ts, NULL);
+		}
+		if (nap < 1000000)
+			nap *= 2;
+	}
+}
+
+int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)addr, len };
+
+	if (process_vm_readv(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		return 0;
+	if (c->memfd >= 0 &&
+	    pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
+		return 0;
+	return -EFAULT;
+}
+
+int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
+		 size_t len)
+{
+	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
+
+	if (process_vm_writev(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		return 0;
+	if (c->memfd >= 0 &&
+	    pwrite(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
+		return 0;
+	return -EFAULT;
+}
+
+/* --- a syscall instruction to borrow --------------------------------------- */
+
+static bool insn_at(struct pt_ctx *c, unsigned long addr)
+{
+	unsigned char b[AT_ARCH_INSN_LEN];
+	unsigned i;
+
+	if (addr % AT_ARCH_INSN_ALIGN)
+		return false;
+	for (i = 0; i < c->ninsn_cache; i++)
+		if (c->insn_cache[i] == addr)
+			return true;
+	if (pt_mem_read(c, addr, b, sizeof(b)) < 0 || !at_arch_is_insn(b))
+		return false;
+	c->insn_cache[c->ninsn_cache++ % 8] = addr;
+	if (c->ninsn_cache > 8)
+		c->ninsn_cache = 8;
+	return true;
+}
+
+/* The first syscall instruction in the executable mapping named NAME
+ * (exactly, or containing it when PREFIX), or 0. */
+static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub)
+{
+	char path[64], line[512];
+	unsigned long found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
+		 (int)c->mempid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, a;
+		char perm[8], *nm;
+		size_t len, i;
+		unsigned char *buf;
+
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 ||
+		    perm[2] != 'x')
+			continue;
+		nm = strchr(line, '/');
+		if (!nm)
+			nm = strchr(line, '[');
+		if (!nm)
+			continue;
+		nm[strcspn(nm, "\n")] = 0;
+		if (sub ? !strstr(nm, name) : strcmp(nm, name))
+			continue;
+		len = hi - lo < (1u << 20) ? hi - lo : (1u << 20);
+		buf = malloc(len);
+		if (!buf)
+			break;
+		if (pt_mem_read(c, lo, buf, len) == 0)
+			for (i = 0; i + AT_ARCH_INSN_LEN <= len;
+			     i += AT_ARCH_INSN_ALIGN) {
+				a = lo + i;
+				if (at_arch_is_insn(buf + i)) {
+					found = a;
+					break;
+				}
+			}
+		free(buf);
+	}
+	fclose(f);
+	return found;
+}
+
+/* Best first: the thread's own instruction, the vDSO's, libc's. */
+static unsigned long find_insn(struct pt_ctx *c, struct pt_thread *t)
+{
+	unsigned long cand[2];
+	int i, n = at_arch_own_insn(&t->saved, cand);
+
+	for (i = 0; i < n; i++)
+		if (insn_at(c, cand[i]))
+			return cand[i];
+	if (c->vdso_insn == 0) {
+		c->vdso_insn = scan_maps(c, "[vdso]", false);
+		if (!c->vdso_insn)
+			c->vdso_insn = scan_maps(c, "/libc", true);
+		if (!c->vdso_insn)
+			c->vdso_insn = 1;
+	}
+	return c->vdso_insn > 1 ? c->vdso_insn : 0;
+}
+
+/* --- one injection ------------------------------------------------------------ */
+
+static bool is_forced(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	       sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+/* Resume T with REQ until a syscall stop of kind OP; *RET the exit's
+ * value.  Group-stop re-reports are resumed again (never count stops). */
+static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
+{
+	struct __ptrace_syscall_info si;
+	int st, r, i, sig;
+
+	for (i = 0; i < 64; i++) {
+		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+			return -errno;
+		r = pt_wait(c, t->tid, &st);
+		if (r == -ETIMEDOUT) {
+			/* A call that blocks: take the thread back. */
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+			c->deadline.tv_sec += 1;
+			r = pt_wait(c, t->tid, &st);
+			if (r == 0 && WIFSTOPPED(st))
+				snprintf(t->why, sizeof(t->why),
+					 "an injected call did not return");
+			return -ETIMEDOUT;
+		}
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->st = PT_GONE;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		sig = WSTOPSIG(st);
+		if (sig == (SIGTRAP | 0x80)) {
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid,
+				   (void *)sizeof(si), &si) < 0)
+				return -errno;
+			if (si.op != op)
+				continue;
+			if (op == PTRACE_SYSCALL_INFO_EXIT)
+				*ret = (long)si.exit.rval;
+			return 0;
+		}
+		if ((st >> 16) != 0)
+			continue; /* EVENT_STOP: a group stop re-reported */
+		if (is_forced(sig)) {
+			/* Our own call faulted (or seccomp trapped it): the
+			 * signal is ours, and is not delivered. */
+			snprintf(t->why, sizeof(t->why),
+				 "the injected call raised signal %d", sig);
+			return -EFAULT;
+		}
+		/* Everything else is blocked while we work. */
+	}
+	return -EPROTO;
+}
+
+int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
+	      long *ret)
+{
+	unsigned long insn = find_insn(c, t);
+	struct at_regs r = t->saved;
+	int err;
+
+	if (!insn) {
+		snprintf(t->why, sizeof(t->why),
+			 "no system call instruction to borrow");
+		return -ENOTSUP;
+	}
+	if (!t->touched) {
+		err = ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8,
+			     &c->inj_mask);
+		if (err < 0)
+			return -errno;
+	}
+	at_arch_prepare(&r, insn, call->nr, call->a);
+	t->touched = true;
+	err = at_arch_set(t->tid, &r);
+	if (err)
+		return err;
+	err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
+	if (err)
+		return err;
+	return drive(c, t, PTRACE_SYSCALL_INFO_EXIT, ret);
+}
+
+int pt_restore(struct pt_ctx *c, struct pt_thread *t)
+{
+	int err;
+
+	if (!t->touched || t->st != PT_STOPPED)
+		return 0;
+	err = at_arch_set(t->tid, &t->saved);
+	if (err)
+		return err;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
+		return -errno;
+	t->touched = false;
+	return 0;
+}
+
+/* --- the scratch region ---------------------------------------------------------- */
+
+static size_t round_page(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t)
+{
+	size_t n = c->nsteps ? c->nsteps : 1, off;
+	struct pt_call call = { .nr = SYS_mmap };
+	long ret;
+	int err;
+
+	/* code | ctl | steps | undo steps | res | saved | undo res | data |
+	 * stack */
+	off = AT_STUB_CODE_SIZE;
+	c->ctl = off;
+	off += 512;
+	c->steps_at = off;
+	off += n * sizeof(struct at_stub_step);
+	c->undo_at = off;
+	off += n * sizeof(struct at_stub_step);
+	c->res_at = off;
+	off += n * 8;
+	c->sav_at = off;
+	off += n * 8;
+	c->ures_at = off;
+	off += n * 8;
+	c->data_at = off;
+	off += (c->data_len + 15) & ~(size_t)15;
+	off += 16384;
+	c->stack_top = off - 64;
+	c->size = round_page(off);
+
+	call.a[0] = 0;
+	call.a[1] = (long)c->size;
+	call.a[2] = PROT_READ | PROT_WRITE;
+	call.a[3] = MAP_PRIVATE | MAP_ANONYMOUS;
+	call.a[4] = -1;
+	call.a[5] = 0;
+	err = pt_inject(c, t, &call, &ret);
+	if (err)
+		return err;
+	if (ret < 0 && ret >= -4095)
+		return (int)ret;
+	c->base = (unsigned long)ret;
+	c->ctl += c->base;
+	c->steps_at += c->base;
+	c->undo_at += c->base;
+	c->res_at += c->base;
+	c->sav_at += c->base;
+	c->ures_at += c->base;
+	c->data_at += c->base;
+	c->stack_top += c->base;
+	err = pt_relocate(c);
+	if (err)
+		return err;
+	if (c->data_len) {
+		err = pt_mem_write(c, c->data_at, c->data, c->data_len);
+		if (err)
+			return err;
+	}
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		struct at_stub_ctl ctl;
+		siginfo_t si;
+		size_t len =
+			(size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
+
+		err = pt_mem_write(c, c->base, at_stub_x86_64_begin, len);
+		if (err)
+			return err;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = AT_STUB_SIGNAL;
+		si.si_code = SI_QUEUE;
+		si.si_pid = c->pid;
+		si.si_value.sival_ptr = (void *)(uintptr_t)c->cookie;
+		memset(&ctl, 0, sizeof(ctl));
+		memcpy(ctl.siginfo, &si, sizeof(ctl.siginfo));
+		err = pt_mem_write(c, c->ctl, &ctl, sizeof(ctl));
+		if (err)
+			return err;
+		call.nr = SYS_mprotect;
+		call.a[0] = (long)c->base;
+		call.a[1] = AT_STUB_CODE_SIZE;
+		call.a[2] = PROT_READ | PROT_EXEC;
+		call.a[3] = call.a[4] = call.a[5] = 0;
+		err = pt_inject(c, t, &call, &ret);
+		if (err)
+			return err;
+		if (ret < 0)
+			return (int)ret;
+	}
+#endif
+	return 0;
+}
+
+void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t)
+{
+	struct pt_call call = { .nr = SYS_munmap };
+	long ret;
+
+	if (!c->base)
+		return;
+	call.a[0] = (long)c->base;
+	call.a[1] = (long)c->size;
+	if (pt_inject(c, t, &call, &ret) == 0 && ret == 0)
+		c->base = 0;
+	pt_restore(c, t);
+}
+
+/* --- co-location ------------------------------------------------------------------- */
+
+void pt_colocate(struct pt_ctx *c, struct pt_thread *t)
+{
+	cpu_set_t one;
+
+	if (c->cpu < 0 || t->pinned)
+		return;
+	if (sched_getaffinity(t->tid, sizeof(t->cpus), &t->cpus) < 0)
+		return;
+	if (CPU_COUNT(&t->cpus) == 1 && CPU_ISSET(c->cpu, &t->cpus))
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(c->cpu, &one);
+	if (sched_setaffinity(t->tid, sizeof(one), &one) == 0)
+		t->pinned = true;
+}
+
+void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t)
+{
+	(void)c;
+	if (!t->pinned)
+		return;
+	if (sched_setaffinity(t->tid, sizeof(t->cpus), &t->cpus) == 0 ||
+	    errno == ESRCH)
+		t->pinned = false;
+}
+
+/* --- a program on one thread --------------------------------------------------------- */
+
+static bool is_error(long r)
+{
+	return r < 0 && r >= -4095;
+}
+
+static bool judged_ok(int how, long r, const long *canary, unsigned i)
+{
+	switch (how) {
+	case ALLTHREADS_JUDGE_ANY:
+		return true;
+	case ALLTHREADS_JUDGE_SUCCESS:
+		return !is_error(r);
+	default:
+		return canary ? r == canary[i] : !is_error(r);
+	}
+}
+
+static int run_injected(struct pt_ctx *c, struct pt_thread *t,
+			const long *canary)
+{
+	unsigned i;
+	int err;
+
+	t->nrun = 0;
+	t->failed = -1;
+	for (i = 0; i < c->nsteps; i++) {
+		const struct pt_step *s = &c->steps[i];
+
+		if (s->has_save) {
+			err = pt_inject(c, t, &s->save, &t->sav[i]);
+			if (err)
+				return err;
+		}
+		err = pt_inject(c, t, &s->call, &t->res[i]);
+		if (err)
+			return err;
+		t->nrun = (int)i + 1;
+		if (!judged_ok(s->judge, t->res[i], canary, i)) {
+			t->failed = (int)i;
+			break;
+		}
+	}
+	return 0;
+}
+
+#if AT_ARCH_HAS_STUB
+/* Start T at the stub with CTL (nsteps, steps, res, saved set by the
+ * caller) and wait for its stop; the stub's results are then in the
+ * target's memory. */
+static int stub_go(struct pt_ctx *c, struct pt_thread *t,
+		   struct at_stub_ctl *ctl)
+{
+	struct at_regs r = t->saved, fb;
+	uint64_t mask = c->inj_mask & ~(1ull << (AT_STUB_SIGNAL - 1));
+	siginfo_t si;
+	int st, err, i, sig;
+
+	at_arch_fallback(&t->saved, &fb);
+	ctl->info = c->ctl + __builtin_offsetof(struct at_stub_ctl, siginfo);
+	ctl->stack = c->stack_top;
+	ctl->mask = t->mask;
+	ctl->nrun = 0;
+	ctl->failed = -1;
+	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));
+	err = pt_mem_write(c, c->ctl, ctl,
+			   __builtin_offsetof(struct at_stub_ctl, siginfo));
+	if (err)
+		return err;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &mask) < 0)
+		return -errno;
+	t->touched = true;
+	at_arch_prepare_stub(&r, c->base);
+	err = at_arch_set(t->tid, &r);
+	if (err)
+		return err;
+	for (i = 0; i < 64; i++) {
+		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+			return -errno;
+		err = pt_wait(c, t->tid, &st);
+		if (err == -ETIMEDOUT) {
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+			c->deadline.tv_sec += 1;
+			pt_wait(c, t->tid, &st);
+			snprintf(t->why, sizeof(t->why),
+				 "an injected call did not return");
+			return -ETIMEDOUT;
+		}
+		if (err < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->st = PT_GONE;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st) || (st >> 16) != 0)
+			continue; /* a group stop re-reported */
+		sig = WSTOPSIG(st);
+		if (sig == AT_STUB_SIGNAL) {
+			if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
+				return -errno;
+			if (si.si_code == SI_QUEUE &&
+			    (uintptr_t)si.si_value.sival_ptr ==
+				    (uintptr_t)c->cookie)
+				return 0;
+			/* The target's own SIGURG: keep it for later. */
+			t->stash = si;
+			t->has_stash = true;
+			continue;
+		}
+		if (is_forced(sig)) {
+			snprintf(t->why, sizeof(t->why),
+				 "the step program raised signal %d", sig);
+			return -EFAULT;
+		}
+	}
+	return -EPROTO;
+}
+
+static void stub_step(struct at_stub_step *d, const struct pt_step *s,
+		      const long *canary, unsigned i)
+{
+	memset(d, 0, sizeof(*d));
+	d->nr = s->call.nr;
+	memcpy(d->args, s->call.a, sizeof(d->args));
+	d->save_nr = s->has_save ? s->save.nr : -1;
+	memcpy(d->save_args, s->save.a, sizeof(d->save_args));
+	switch (s->judge) {
+	case ALLTHREADS_JUDGE_ANY:
+		d->judge = AT_STUB_ANY;
+		break;
+	case ALLTHREADS_JUDGE_SUCCESS:
+		d->judge = AT_STUB_SUCCESS;
+		break;
+	default:
+		d->judge = canary ? AT_STUB_EQUAL : AT_STUB_SUCCESS;
+		d->expect = canary ? canary[i] : 0;
+	}
+}
+
+static int write_table(struct pt_ctx *c, const long *canary)
+{
+	struct at_stub_step *tab = calloc(c->nsteps, sizeof(*tab));
+	unsigned i;
+	int err;
+
+	if (!tab)
+		return -ENOMEM;
+	for (i = 0; i < c->nsteps; i++)
+		stub_step(&tab[i], &c->steps[i], canary, i);
+	err = pt_mem_write(c, c->steps_at, tab, c->nsteps * sizeof(*tab));
+	free(tab);
+	return err;
+}
+
+static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
+			long *out_res, long *out_sav, unsigned n,
+			struct at_stub_ctl *ctl)
+{
+	struct iovec l[3] = { { ctl, 72 },
+			      { out_res, n * 8 },
+			      { out_sav, out_sav ? n * 8 : 0 } };
+	struct iovec r[3] = { { (void *)c->ctl, 72 },
+			      { (void *)res, n * 8 },
+			      { (void *)sav, out_sav ? n * 8 : 0 } };
+	size_t want = 72 + n * 8 + (out_sav ? n * 8 : 0);
+
+	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
+			     0) == (ssize_t)want)
+		return 0;
+	if (pt_mem_read(c, c->ctl, ctl, 72) ||
+	    pt_mem_read(c, res, out_res, n * 8))
+		return -EFAULT;
+	if (out_sav && pt_mem_read(c, sav, out_sav, n * 8))
+		return -EFAULT;
+	return 0;
+}
+
+static int run_stub(struct pt_ctx *c, struct pt_thread *t, const long *canary)
+{
+	struct at_stub_ctl ctl;
+	int want = canary ? 2 : 1, err;
+
+	if (c->table != want) {
+		err = write_table(c, canary);
+		if (err)
+			return err;
+		c->table = want;
+	}
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.nsteps = c->nsteps;
+	ctl.steps = c->steps_at;
+	ctl.res = c->res_at;
+	ctl.saved = c->sav_at;
+	err = stub_go(c, t, &ctl);
+	if (err)
+		return err;
+	err = read_results(c, c->res_at, c->sav_at, t->res, t->sav, c->nsteps,
+			   &ctl);
+	if (err)
+		return err;
+	if (ctl.nrun < 0 || ctl.nrun > (int64_t)c->nsteps ||
+	    ctl.failed >= ctl.nrun)
+		return -EPROTO;
+	t->nrun = (int)ctl.nrun;
+	t->failed = (int)ctl.failed;
+	return 0;
+}
+#endif
+
+int pt_run_steps(struct pt_ctx *c, struct pt_thread *t, const long *canary)
+{
+	int err;
+
+	t->ran = true;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub)
+		err = run_stub(c, t, canary);
+	else
+#endif
+		err = run_injected(c, t, canary);
+	if (pt_restore(c, t) < 0 && !err)
+		err = -EIO;
+	return err;
+}
+
+int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
+		 const struct pt_call *calls, unsigned n, long *res)
+{
+	unsigned i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		struct at_stub_step *tab = calloc(n, sizeof(*tab));
+		struct at_stub_ctl ctl;
+
+		if (!tab)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			tab[i].nr = calls[i].nr;
+			memcpy(tab[i].args, calls[i].a, sizeof(tab[i].args));
+			tab[i].save_nr = -1;
+			tab[i].judge = AT_STUB_ANY;
+		}
+		err = pt_mem_write(c, c->undo_at, tab, n * sizeof(*tab));
+		free(tab);
+		if (!err) {
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.nsteps = n;
+			ctl.steps = c->undo_at;
+			ctl.res = c->ures_at;
+			ctl.saved = c->sav_at;
+			err = stub_go(c, t, &ctl);
+		}
+		if (!err)
+			err = read_results(c, c->ures_at, 0, res, NULL, n,
+					   &ctl);
+		if (!err && ctl.nrun != (int64_t)n)
+			err = -EPROTO;
+		if (pt_restore(c, t) < 0 && !err)
+			err = -EIO;
+		return err;
+	}
+#endif
+	for (i = 0; i < n && !err; i++)
+		err = pt_inject(c, t, &calls[i], &res[i]);
+	if (pt_restore(c, t) < 0 && !err)
+		err = -EIO;
+	return err;
+}
+
+#endif /* AT_ARCH_NONE */

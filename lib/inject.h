@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * inject.h - what lib/ptrace.c (seizing, stopping, judging, releasing)
+ * and lib/inject.c (running calls in a stopped thread's context) share.
+ */
+#ifndef AT_INJECT_H
+#define AT_INJECT_H
+
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "allthreads.h"
+#include "arch.h"
+
+#ifndef AT_ARCH_NONE
+
+enum pt_state {
+	PT_SEIZED = 1,	/* seized, interrupt asked, no stop seen yet */
+	PT_STOPPED = 2, /* in a ptrace stop we may work from */
+	PT_GONE = 3,	/* exited */
+	PT_ZOMBIE = 4,	/* a zombie (an exited leader): never seized */
+	PT_WORKER = 5,	/* io_uring / vhost worker: never seized */
+};
+
+/* One call with its arguments as the target sees them (pointers already
+ * moved into the scratch region). */
+struct pt_call {
+	long nr;
+	long a[6];
+};
+
+struct pt_step {
+	struct pt_call call, save, undo;
+	bool has_save, has_undo;
+	int judge; /* enum allthreads_judge */
+};
+
+struct pt_thread {
+	pid_t tid;
+	int st;		 /* enum pt_state */
+	int rstate;	 /* enum allthreads_thread_state, for the report */
+	bool group_stop; /* stopped by job control */
+	bool captured;	 /* saved registers and mask are valid */
+	bool touched;	 /* registers or mask differ from the saved ones */
+	bool ran;	 /* ran (part of) the program */
+	bool pinned;	 /* affinity changed, saved in cpus */
+	bool has_stash;	 /* a SIGURG of the target's own, to give back */
+	int nrun, failed, left;
+	struct at_regs saved;
+	uint64_t mask;
+	siginfo_t stash;
+	cpu_set_t cpus;
+	long *res, *sav;
+	char why[96];
+};
+
+struct pt_ctx {
+	pid_t pid;
+	pid_t self; /* the tracer thread */
+	int pidfd;
+	pid_t mempid; /* a live thread, for the memory (a zombie leader has
+		       * none) */
+	int memfd;    /* its /proc/PID/task/TID/mem */
+	unsigned nsteps;
+	struct pt_step *steps;
+	struct timespec deadline;
+	unsigned long opts; /* PTRACE_SETOPTIONS */
+
+	struct pt_thread *t;
+	unsigned n, cap;
+	uint32_t *hash; /* tid -> index + 1, open addressing */
+	uint32_t hmask;
+
+	/* the scratch region in the target */
+	bool use_stub;
+	unsigned long base;
+	size_t size;
+	unsigned long ctl, steps_at, undo_at, res_at, sav_at, ures_at, data_at,
+		fprog_at, stack_top;
+	unsigned char *data; /* the pointer arguments' bytes, as the target
+			      * sees them (pt_relocate()) */
+	size_t data_len;
+	void *req; /* the program, serialised (at_ctl_serialize()) */
+	uint64_t cookie;
+	uint64_t inj_mask; /* the mask while a thread runs our calls */
+	int table; /* the stub's step table: 0 none, 1 the canary's, 2 the
+		    * others' (EQUAL steps must match the canary) */
+
+	unsigned long vdso_insn; /* 0 unknown, 1 none, else the address */
+	unsigned long insn_cache[8];
+	unsigned ninsn_cache;
+	int cpu; /* the tracer's CPU, for co-location, or -1 */
+
+	uint64_t stops;
+	bool exec_seen;
+	char *why;
+	size_t whylen;
+};
+
+/* ptrace.c: once the scratch region is mapped at c->base, point the
+ * steps' pointer arguments into it and fill c->data. */
+int pt_relocate(struct pt_ctx *c);
+
+/* inject.c */
+/* Wait for TID's next stop or exit (bounded by the deadline). */
+int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
+/* Run NR(ARGS) in T's context through an existing syscall instruction
+ * (PTRACE_SYSCALL: entry stop, exit stop); *RET its result.  T's saved
+ * registers and mask must be captured.  Leaves T at the exit stop with the
+ * injected registers (restore with pt_restore()). */
+int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
+	      long *ret);
+/* Put T's saved registers and mask back (raw). */
+int pt_restore(struct pt_ctx *c, struct pt_thread *t);
+/* Map and fill the scratch region through thread T; unmap it. */
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t);
+void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
+/* Run the program's steps on T (the stub or one injection per call);
+ * CANARY is NULL for the canary itself, else its results.  Fills T->res,
+ * T->sav, T->nrun, T->failed; returns 0, or -errno when T could not be
+ * driven (T->why says why). */
+int pt_run_steps(struct pt_ctx *c, struct pt_thread *t, const long *canary);
+/* Run N calls on T (undo), each result into RES. */
+int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
+		 const struct pt_call *calls, unsigned n, long *res);
+int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len);
+int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
+		 size_t len);
+/* Pin the stopped thread T to the tracer's CPU while it works; put its
+ * affinity back. */
+void pt_colocate(struct pt_ctx *c, struct pt_thread *t);
+void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t);
+void pt_why(struct pt_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* AT_ARCH_NONE */
+#endif /* AT_INJECT_H */

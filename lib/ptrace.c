@@ -1,0 +1,1485 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ptrace.c - the ptrace route: a step program on every thread of another
+ * process that has no helper.
+ *
+ *   preflight  from /proc only: permission (each reason its own message),
+ *              another tracer, seccomp, the architecture, kernel workers
+ *   freeze     PTRACE_SEIZE + PTRACE_INTERRUPT every thread (never
+ *              PTRACE_ATTACH: no SIGSTOP, job control undisturbed),
+ *              PTRACE_O_TRACECLONE, /proc/PID/task rescanned until a pass
+ *              finds nothing new; nothing is changed before all are stopped
+ *   capture    registers (NT_PRSTATUS only) and signal mask of each
+ *   canary     the program on one thread first: if it fails there, it is
+ *              undone there and nothing else is touched
+ *   the rest   then every other thread, judged against the canary
+ *   verify     every thread's /proc status while all are still stopped
+ *   undo       on a failure, the undoable steps everywhere
+ *   release    PTRACE_DETACH every thread: the kernel redoes the
+ *              syscall-restart decision with the thread's own registers;
+ *              a job-control-stopped process stays stopped
+ *
+ * All of it runs on a thread of its own (the tracer), which blocks every
+ * signal: its waits see only its tracees (no child of the caller is ever
+ * reaped), and when it ends, any thread it could not release is released
+ * by the kernel.  The calling thread blocks the terminal signals meanwhile,
+ * so Ctrl-C acts once every thread is back where it was.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl-client.h"
+#include "ctl-proto.h"
+#include "inject.h"
+#include "ptrace.h"
+#include "report.h"
+#include "run.h"
+
+#define PF_IO_WORKER 0x00000010u
+#define PF_USER_WORKER 0x00004000u
+#define CAP_BIT_SYS_PTRACE 19
+#define CAP_BIT_SYS_ADMIN 21
+#define AT_PT_DEFAULT_TIMEOUT_MS 5000u
+#define AT_PT_MAX_PASSES 64
+
+/* --- /proc ------------------------------------------------------------------ */
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+	int fd, i;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < 64 && got + 1 < len; i++) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+/* The value after "KEY:" in a status file, or NULL. */
+static const char *field(const char *status, const char *key)
+{
+	size_t k = strlen(key);
+	const char *p = status;
+
+	while (p && *p) {
+		if (!strncmp(p, key, k) && p[k] == ':') {
+			p += k + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static long field_long(const char *status, const char *key, long dflt)
+{
+	const char *v = field(status, key);
+
+	return v ? strtol(v, NULL, 10) : dflt;
+}
+
+static unsigned long long field_hex(const char *status, const char *key)
+{
+	const char *v = field(status, key);
+
+	return v ? strtoull(v, NULL, 16) : 0;
+}
+
+static int task_status(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	return read_text(path, buf, len);
+}
+
+/* State and flags from /proc/PID/task/TID/stat; -errno if gone. */
+static int task_stat(pid_t pid, pid_t tid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024];
+	const char *p;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)tid);
+	r = read_text(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	p = strrchr(buf, ')');
+	if (!p ||
+	    sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+static bool has_cap(unsigned long long caps, int bit)
+{
+	return (caps >> bit) & 1;
+}
+
+struct self_info {
+	unsigned long long eff, prm;
+	long uid, gid;
+	int seccomp;
+	bool init_userns;
+};
+
+static void self_info(struct self_info *s)
+{
+	char buf[4096];
+
+	memset(s, 0, sizeof(*s));
+	if (read_text("/proc/thread-self/status", buf, sizeof(buf)) > 0) {
+		s->eff = field_hex(buf, "CapEff");
+		s->prm = field_hex(buf, "CapPrm");
+		s->seccomp = (int)field_long(buf, "Seccomp", 0);
+	}
+	s->uid = (long)getuid();
+	s->gid = (long)getgid();
+	if (read_text("/proc/self/uid_map", buf, sizeof(buf)) > 0) {
+		unsigned long a, b, n;
+
+		s->init_userns = sscanf(buf, "%lu %lu %lu", &a, &b, &n) == 3 &&
+				 a == 0 && b == 0 && n == 4294967295ul;
+	}
+}
+
+static bool is_descendant(pid_t pid)
+{
+	pid_t me = getpid(), p = pid;
+	char path[64], buf[4096];
+	int i;
+
+	for (i = 0; i < 256 && p > 1; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)p);
+		if (read_text(path, buf, sizeof(buf)) <= 0)
+			return false;
+		p = (pid_t)field_long(buf, "PPid", 0);
+		if (p == me)
+			return true;
+	}
+	return false;
+}
+
+static void comm_of(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	r = read_text(path, out, len);
+	if (r <= 0)
+		snprintf(out, len, "?");
+	out[strcspn(out, "\n")] = 0;
+}
+
+/* --- the thread table ---------------------------------------------------------- */
+
+static struct pt_thread *lookup(struct pt_ctx *c, pid_t tid)
+{
+	uint32_t i, n;
+
+	if (!c->hash)
+		return NULL;
+	i = ((uint32_t)tid * 2654435761u) & c->hmask;
+	for (n = 0; n <= c->hmask; n++, i = (i + 1) & c->hmask) {
+		uint32_t v = c->hash[i];
+
+		if (!v)
+			return NULL;
+		if (c->t[v - 1].tid == tid)
+			return &c->t[v - 1];
+	}
+	return NULL;
+}
+
+static void rehash(struct pt_ctx *c)
+{
+	unsigned k;
+
+	memset(c->hash, 0, (c->hmask + 1) * sizeof(*c->hash));
+	for (k = 0; k < c->n; k++) {
+		uint32_t i = ((uint32_t)c->t[k].tid * 2654435761u) & c->hmask;
+
+		while (c->hash[i])
+			i = (i + 1) & c->hmask;
+		c->hash[i] = k + 1;
+	}
+}
+
+static struct pt_thread *add_thread(struct pt_ctx *c, pid_t tid, int st)
+{
+	struct pt_thread *t;
+
+	if (c->n == c->cap) {
+		unsigned cap = c->cap ? c->cap * 2 : 64;
+		struct pt_thread *nt = realloc(c->t, cap * sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		c->t = nt;
+		c->cap = cap;
+	}
+	if ((c->n + 1) * 2 > c->hmask + 1 || !c->hash) {
+		uint32_t size = 256;
+		uint32_t *h;
+
+		while (size < (c->n + 1) * 4)
+			size *= 2;
+		h = calloc(size, sizeof(*h));
+		if (!h)
+			return NULL;
+		free(c->hash);
+		c->hash = h;
+		c->hmask = size - 1;
+		rehash(c);
+	}
+	t = &c->t[c->n];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->st = st;
+	t->failed = -1;
+	t->rstate = ALLTHREADS_T_NOT_RUN;
+	{
+		uint32_t i = ((uint32_t)tid * 2654435761u) & c->hmask;
+
+		while (c->hash[i])
+			i = (i + 1) & c->hmask;
+		c->hash[i] = ++c->n;
+	}
+	return t;
+}
+
+/* --- preflight --------------------------------------------------------------------- */
+
+/*
+ * What can be known before touching anything.  With C, the threads found
+ * are listed in it (zombies and kernel workers marked).  Returns 0, or
+ * -errno with WHY; *SUSPEND tells whether the target's seccomp filters
+ * must be (and may be) suspended while we work.
+ */
+static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
+		     bool *suspend)
+{
+	char path[PATH_MAX], status[8192], ts[8192], comm[64];
+	struct self_info me;
+	struct dirent *de;
+	long uids[3], gids[3], v;
+	unsigned long long prm;
+	const char *p;
+	bool sysptrace, need_suspend = false, can_suspend;
+	int r, yama = 0, nthreads = 0;
+	struct stat sb;
+	DIR *d;
+
+	*suspend = false;
+	if (pid <= 0) {
+		snprintf(why, whylen, "bad process id");
+		return -ESRCH;
+	}
+	if (pid == getpid()) {
+		snprintf(
+			why, whylen,
+			"a process cannot ptrace itself (use allthreads_run())");
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	r = read_text(path, status, sizeof(status));
+	if (r < 0) {
+		snprintf(why, whylen, "%s",
+			 r == -ENOENT ? "no such process" : strerror(-r));
+		return r == -ENOENT ? -ESRCH : -EPERM;
+	}
+	if (field_long(status, "Tgid", 0) != pid) {
+		snprintf(why, whylen, "%d is a thread of process %ld", (int)pid,
+			 field_long(status, "Tgid", 0));
+		return -ESRCH;
+	}
+	p = field(status, "State");
+	if (p && (*p == 'Z' || *p == 'X') &&
+	    field_long(status, "Threads", 1) <= 1) {
+		snprintf(why, whylen, "the process has exited (zombie)");
+		return -ESRCH;
+	}
+	self_info(&me);
+	sysptrace = has_cap(me.eff, CAP_BIT_SYS_PTRACE);
+	can_suspend = has_cap(me.eff, CAP_BIT_SYS_ADMIN) && me.seccomp == 0 &&
+		      me.init_userns;
+
+	if (read_text("/proc/sys/kernel/yama/ptrace_scope", ts, sizeof(ts)) > 0)
+		yama = atoi(ts);
+	if (yama >= 3) {
+		snprintf(why, whylen,
+			 "ptrace is disabled on this system until reboot "
+			 "(kernel.yama.ptrace_scope=3); start the target with "
+			 "`allthreads run` instead");
+		return -EPERM;
+	}
+	if (yama == 2 && !sysptrace) {
+		snprintf(why, whylen,
+			 "kernel.yama.ptrace_scope=2: only a caller with "
+			 "CAP_SYS_PTRACE may ptrace");
+		return -EPERM;
+	}
+	if (yama == 1 && !sysptrace && !is_descendant(pid) &&
+	    field_long(status, "TracerPid", 0) == 0) {
+		/* The target may have named us with PR_SET_PTRACER: only the
+		 * kernel knows.  The message is kept for a refusal. */
+	}
+	p = field(status, "Uid");
+	if (!p || sscanf(p, "%ld %ld %ld", &uids[0], &uids[1], &uids[2]) != 3) {
+		snprintf(why, whylen, "cannot read the target's status");
+		return -EPERM;
+	}
+	p = field(status, "Gid");
+	if (!p || sscanf(p, "%ld %ld %ld", &gids[0], &gids[1], &gids[2]) != 3) {
+		snprintf(why, whylen, "cannot read the target's status");
+		return -EPERM;
+	}
+	if (!sysptrace) {
+		if (uids[0] != me.uid || uids[1] != me.uid ||
+		    uids[2] != me.uid || gids[0] != me.gid ||
+		    gids[1] != me.gid || gids[2] != me.gid) {
+			snprintf(why, whylen,
+				 "the process runs as uid %ld/%ld/%ld gid "
+				 "%ld/%ld/%ld but you are uid %ld gid %ld; "
+				 "CAP_SYS_PTRACE is needed",
+				 uids[0], uids[1], uids[2], gids[0], gids[1],
+				 gids[2], me.uid, me.gid);
+			return -EPERM;
+		}
+		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+		if (stat(path, &sb) == 0 && (long)sb.st_uid != uids[1]) {
+			snprintf(why, whylen,
+				 "the process is not dumpable (set-id, file "
+				 "capabilities or PR_SET_DUMPABLE 0); "
+				 "CAP_SYS_PTRACE is needed");
+			return -EPERM;
+		}
+		prm = field_hex(status, "CapPrm");
+		if (prm & ~me.prm) {
+			snprintf(why, whylen,
+				 "the process holds capabilities you do not "
+				 "have (CapPrm %016llx); CAP_SYS_PTRACE is "
+				 "needed",
+				 prm);
+			return -EPERM;
+		}
+	}
+	/* The program's architecture, from its ELF header where readable. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	{
+		unsigned char e[20];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			ssize_t n = pread(fd, e, sizeof(e), 0);
+
+			close(fd);
+			if (n == (ssize_t)sizeof(e) && !memcmp(e, ELFMAG, 4)) {
+				unsigned machine = e[18] | (unsigned)e[19] << 8;
+
+				if (e[EI_CLASS] != ELFCLASS64) {
+					snprintf(why, whylen,
+						 "a 32-bit program%s: only "
+						 "64-bit %s processes are "
+						 "supported",
+						 machine == EM_X86_64 ?
+							 " (x32)" :
+							 "",
+						 AT_ARCH_NAME);
+					return -ENOTSUP;
+				}
+				if (machine != AT_ARCH_ELF_MACHINE) {
+					snprintf(why, whylen,
+						 "a program for another "
+						 "architecture (ELF machine "
+						 "%u)",
+						 machine);
+					return -ENOTSUP;
+				}
+			}
+		}
+	}
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d) {
+		snprintf(why, whylen, "cannot list the threads: %s",
+			 strerror(errno));
+		return errno == ENOENT ? -ESRCH : -EPERM;
+	}
+	r = 0;
+	while (r == 0 && (de = readdir(d)) && nthreads < 1 << 22) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		unsigned long flags = 0;
+		char state = 0;
+		int st = 0;
+
+		if (tid <= 0)
+			continue;
+		nthreads++;
+		if (task_stat(pid, tid, &state, &flags) < 0)
+			continue; /* gone already */
+		if (task_status(pid, tid, ts, sizeof(ts)) < 0)
+			continue;
+		v = field_long(ts, "TracerPid", 0);
+		if (v != 0 && (!c || v != c->self)) {
+			comm_of((pid_t)v, comm, sizeof(comm));
+			snprintf(why, whylen,
+				 "thread %d is already being traced by pid %ld "
+				 "(%s); detach that tracer first",
+				 (int)tid, v, comm);
+			r = -EBUSY;
+			break;
+		}
+		if (state == 'Z' || state == 'X')
+			st = PT_ZOMBIE;
+		else if (flags & (PF_IO_WORKER | PF_USER_WORKER))
+			st = PT_WORKER;
+		else if (field_long(ts, "Seccomp", 0) == 1) {
+			snprintf(why, whylen,
+				 "thread %d is in seccomp strict mode: any "
+				 "injected call would kill the process",
+				 (int)tid);
+			r = -ENOTSUP;
+			break;
+		} else if (field_long(ts, "Seccomp", 0) == 2) {
+			need_suspend = true;
+			if (!can_suspend) {
+				snprintf(why, whylen,
+					 "thread %d has a seccomp filter that "
+					 "could kill or trap the injected "
+					 "calls; suspending it needs "
+					 "CAP_SYS_ADMIN (and no filter of your "
+					 "own)",
+					 (int)tid);
+				r = -ENOTSUP;
+				break;
+			}
+		}
+		if (c && !lookup(c, tid)) {
+			struct pt_thread *t = add_thread(c, tid, st);
+
+			if (!t) {
+				r = -ENOMEM;
+				break;
+			}
+			if (st == PT_WORKER)
+				snprintf(t->why, sizeof(t->why),
+					 "kernel worker (io_uring/vhost): "
+					 "never in user space, keeps its own "
+					 "credentials");
+		}
+	}
+	closedir(d);
+	if (r)
+		return r;
+	if (!nthreads) {
+		snprintf(why, whylen, "no such process");
+		return -ESRCH;
+	}
+	(void)need_suspend;
+	/* Suspend the target's filters whenever we may: a filter the program
+	 * itself installs must not judge the calls that follow it. */
+	*suspend = can_suspend;
+	return 0;
+}
+
+int at_ptrace_probe(pid_t pid, char *why, size_t whylen)
+{
+	bool suspend;
+	char dummy[8];
+
+#ifdef AT_ARCH_NONE
+	(void)pid;
+	snprintf(why, whylen,
+		 "the ptrace route is not built for this "
+		 "architecture");
+	return -ENOTSUP;
+#endif
+	if (!why) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	return preflight(pid, NULL, why, whylen, &suspend);
+}
+
+#ifndef AT_ARCH_NONE
+
+/* Why SEIZE said EPERM for TID, in the order the kernel checks. */
+static int explain_eperm(struct pt_ctx *c, pid_t tid)
+{
+	char buf[8192], comm[64], state = 0;
+	unsigned long flags;
+	long v;
+
+	if (task_stat(c->pid, tid, &state, &flags) < 0)
+		return -ESRCH;
+	if (state == 'Z' || state == 'X')
+		return 1; /* a zombie: skip it */
+	if (task_status(c->pid, tid, buf, sizeof(buf)) > 0) {
+		v = field_long(buf, "TracerPid", 0);
+		if (v == c->self)
+			return 2; /* ours already (a clone we were told of) */
+		if (v) {
+			comm_of((pid_t)v, comm, sizeof(comm));
+			pt_why(c,
+			       "thread %d is already being traced by pid %ld "
+			       "(%s); detach that tracer first",
+			       (int)tid, v, comm);
+			return -EBUSY;
+		}
+	}
+	if (read_text("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) >
+		    0 &&
+	    atoi(buf) == 1) {
+		pt_why(c, "blocked by kernel.yama.ptrace_scope=1: only "
+			  "descendants may be traced; run with "
+			  "CAP_SYS_PTRACE, or have the target call "
+			  "prctl(PR_SET_PTRACER)");
+		return -EPERM;
+	}
+	pt_why(c, "permission denied by the kernel (a security module? "
+		  "check the audit log)");
+	return -EPERM;
+}
+
+/* --- freezing -------------------------------------------------------------------- */
+
+static int seize(struct pt_ctx *c, struct pt_thread *t)
+{
+	int r;
+
+	if (ptrace(PTRACE_SEIZE, t->tid, 0, (void *)c->opts) < 0) {
+		if (errno == ESRCH) {
+			t->st = PT_GONE;
+			return 0;
+		}
+		if (errno != EPERM)
+			return -errno;
+		r = explain_eperm(c, t->tid);
+		if (r == 1) {
+			t->st = PT_ZOMBIE;
+			return 0;
+		}
+		if (r == -ESRCH) {
+			t->st = PT_GONE;
+			return 0;
+		}
+		if (r != 2)
+			return r;
+	}
+	t->st = PT_SEIZED;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno == ESRCH)
+		t->st = PT_GONE;
+	return 0;
+}
+
+/* Wait until T sits in a stop we may work from. */
+static int settle(struct pt_ctx *c, struct pt_thread *t)
+{
+	unsigned long msg;
+	pid_t tid;
+	int st, r, i, sig;
+
+	for (i = 0; i < 256; i++) {
+		r = pt_wait(c, t->tid, &st);
+		if (r == -ETIMEDOUT)
+			return r;
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->st = PT_GONE;
+			return 0;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		sig = WSTOPSIG(st);
+		switch (st >> 16) {
+		case PTRACE_EVENT_STOP:
+			t->group_stop = sig == SIGSTOP || sig == SIGTSTP ||
+					sig == SIGTTIN || sig == SIGTTOU;
+			t->st = PT_STOPPED;
+			return 0;
+		case PTRACE_EVENT_CLONE:
+			/* Never work at a clone stop: it is inside clone().
+			 * The child is ours already and stops by itself. */
+			tid = t->tid;
+			if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 &&
+			    !lookup(c, (pid_t)msg) &&
+			    !add_thread(c, (pid_t)msg, PT_SEIZED))
+				return -ENOMEM;
+			/* The table may have moved. */
+			t = lookup(c, tid);
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			continue;
+		case PTRACE_EVENT_EXEC:
+			c->exec_seen = true;
+			t->st = PT_STOPPED;
+			return -ECANCELED;
+		case 0:
+			if (sig == (SIGTRAP | 0x80)) {
+				ptrace(PTRACE_CONT, t->tid, 0, 0);
+				continue;
+			}
+			/* A signal it took before our stop: deliver it and
+			 * stop right after (its handler frame is set up). */
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+			ptrace(PTRACE_CONT, t->tid, 0, (void *)(long)sig);
+			continue;
+		default:
+			ptrace(PTRACE_CONT, t->tid, 0, 0);
+			continue;
+		}
+	}
+	return -EPROTO;
+}
+
+/* One pass over /proc/PID/task: seize what is new.  Returns how many. */
+static int scan(struct pt_ctx *c)
+{
+	char path[64];
+	struct dirent *de;
+	int fresh = 0, r = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)c->pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		struct pt_thread *t;
+		unsigned long flags = 0;
+		char state = 0;
+
+		if (tid <= 0 || lookup(c, tid))
+			continue;
+		if (task_stat(c->pid, tid, &state, &flags) < 0)
+			continue;
+		t = add_thread(c, tid, 0);
+		if (!t) {
+			r = -ENOMEM;
+			break;
+		}
+		if (state == 'Z' || state == 'X') {
+			t->st = PT_ZOMBIE;
+			continue;
+		}
+		if (flags & (PF_IO_WORKER | PF_USER_WORKER)) {
+			t->st = PT_WORKER;
+			snprintf(t->why, sizeof(t->why),
+				 "kernel worker (io_uring/vhost): never in "
+				 "user space, keeps its own credentials");
+			continue;
+		}
+		fresh++;
+	}
+	closedir(d);
+	return r < 0 ? r : fresh;
+}
+
+static void describe_stuck(struct pt_ctx *c, struct pt_thread *t)
+{
+	char path[64], wchan[64] = "?", state = '?';
+	unsigned long flags;
+
+	task_stat(c->pid, t->tid, &state, &flags);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)c->pid,
+		 (int)t->tid);
+	read_text(path, wchan, sizeof(wchan));
+	snprintf(t->why, sizeof(t->why),
+		 "did not stop in time (state %c, wchan %s)", state, wchan);
+	pt_why(c,
+	       "thread %d did not stop in time (state %c, wchan %s); "
+	       "nothing was changed",
+	       (int)t->tid, state, wchan);
+}
+
+static int freeze(struct pt_ctx *c)
+{
+	unsigned k, pass;
+	int r, fresh;
+
+	for (pass = 0; pass < AT_PT_MAX_PASSES; pass++) {
+		unsigned before = c->n;
+
+		fresh = pass ? scan(c) : 1;
+		if (fresh < 0)
+			return fresh;
+		for (k = 0; k < c->n; k++)
+			if (c->t[k].st == 0) {
+				r = seize(c, &c->t[k]);
+				if (r < 0)
+					return r;
+			}
+		for (k = 0; k < c->n; k++) {
+			if (c->t[k].st != PT_SEIZED)
+				continue;
+			r = settle(c, &c->t[k]);
+			if (r == -ETIMEDOUT) {
+				c->t[k].rstate = ALLTHREADS_T_TIMEOUT;
+				describe_stuck(c, &c->t[k]);
+				return r;
+			}
+			if (r == -ECANCELED) {
+				pt_why(c, "the process executed a new program "
+					  "meanwhile; nothing was changed");
+				return r;
+			}
+			if (r < 0)
+				return r;
+		}
+		if (pass && fresh == 0 && c->n == before)
+			return 0;
+	}
+	pt_why(c, "threads kept appearing; nothing was changed");
+	return -ETIMEDOUT;
+}
+
+/* --- the program, compiled for the target --------------------------------------------- */
+
+static int compile(struct pt_ctx *c, const struct allthreads_prog *prog)
+{
+	const struct at_ctl_req *req;
+	long len;
+	unsigned i;
+
+	c->req = malloc(AT_CTL_MAX_MSG);
+	c->steps = calloc(prog->n, sizeof(*c->steps));
+	if (!c->req || !c->steps)
+		return -ENOMEM;
+	len = at_ctl_serialize(prog, 0, 0, ALLTHREADS_MISMATCH_REPORT, c->req,
+			       AT_CTL_MAX_MSG);
+	if (len < 0) {
+		pt_why(c, "cannot pass the program's arguments: %s",
+		       strerror((int)-len));
+		return (int)len;
+	}
+	req = c->req;
+	c->nsteps = prog->n;
+	for (i = 0; i < prog->n; i++) {
+		const struct at_step *s = &prog->steps[i];
+		struct pt_step *d = &c->steps[i];
+
+		d->call.nr = s->nr;
+		memcpy(d->call.a, s->args, sizeof(d->call.a));
+		d->has_save = s->has_save;
+		d->save.nr = s->has_save ? s->save_nr : -1;
+		memcpy(d->save.a, s->save_args, sizeof(d->save.a));
+		d->has_undo = s->has_undo;
+		d->undo.nr = s->has_undo ? s->undo_nr : -1;
+		memcpy(d->undo.a, s->undo_args, sizeof(d->undo.a));
+		d->judge = s->judge;
+	}
+	/* Room for the buffers and one struct sock_fprog per filter. */
+	c->data_len = ((req->data_len + 15) & ~15u) +
+		      (size_t)prog->n * AT_CTL_MAX_PTRS * 16;
+	if (!req->data_len)
+		c->data_len = 0;
+	return 0;
+}
+
+int pt_relocate(struct pt_ctx *c)
+{
+	const struct at_ctl_req *req = c->req;
+	const struct at_ctl_step *steps = (const void *)(req + 1);
+	const unsigned char *src = (const unsigned char *)(steps + req->nsteps);
+	size_t fp = (req->data_len + 15) & ~15u;
+	unsigned i, k;
+
+	if (!c->data_len)
+		return 0;
+	c->data = calloc(1, c->data_len);
+	if (!c->data)
+		return -ENOMEM;
+	memcpy(c->data, src, req->data_len);
+	for (i = 0; i < c->nsteps; i++) {
+		for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
+			const struct at_ctl_ptr *p = &steps[i].ptr[k];
+			struct pt_call *call;
+			unsigned long at = c->data_at + p->off;
+
+			if (p->list == AT_CTL_UNUSED)
+				continue;
+			call = p->list == AT_CTL_ARGS ? &c->steps[i].call :
+			       p->list == AT_CTL_SAVE ? &c->steps[i].save :
+							&c->steps[i].undo;
+			if (p->kind == AT_CTL_FPROG) {
+				struct {
+					uint16_t len;
+					uint16_t pad[3];
+					uint64_t filter;
+				} f = { (uint16_t)(p->len / 8), { 0 }, at };
+
+				if (fp + 16 > c->data_len)
+					return -E2BIG;
+				memcpy(c->data + fp, &f, sizeof(f));
+				at = c->data_at + fp;
+				fp += 16;
+			}
+			call->a[p->arg] = (long)at;
+		}
+	}
+	return 0;
+}
+
+/* --- verifying from /proc, while every thread is stopped ----------------------------- */
+
+static const char *const vkeys[] = {
+	"Uid",	      "Gid",	 "Groups",	    "CapInh",
+	"CapPrm",     "CapEff",	 "CapBnd",	    "CapAmb",
+	"NoNewPrivs", "Seccomp", "Seccomp_filters",
+};
+#define NVKEYS (sizeof(vkeys) / sizeof(vkeys[0]))
+
+struct vstate {
+	char *v[NVKEYS];
+};
+
+static void vfree(struct vstate *s)
+{
+	unsigned i;
+
+	for (i = 0; i < NVKEYS; i++) {
+		free(s->v[i]);
+		s->v[i] = NULL;
+	}
+}
+
+static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
+{
+	char *buf = malloc(65536);
+	unsigned i;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = task_status(c->pid, tid, buf, 65536);
+	for (i = 0; r >= 0 && i < NVKEYS; i++) {
+		const char *p = field(buf, vkeys[i]);
+
+		s->v[i] = p ? strndup(p, strcspn(p, "\n")) : NULL;
+	}
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* --- the run ---------------------------------------------------------------------------- */
+
+static bool is_err(long r)
+{
+	return r < 0 && r >= -4095;
+}
+
+static long subst(long arg, long saved)
+{
+	return arg == ALLTHREADS_SAVED ? saved : arg;
+}
+
+/* Undo what T did, last step first; T->left gets what stays. */
+static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
+{
+	struct pt_call *calls;
+	long *res;
+	unsigned n = 0, k;
+	int i, left = 0;
+
+	if (!t->ran || t->st != PT_STOPPED)
+		return;
+	calls = calloc(c->nsteps ? c->nsteps : 1, sizeof(*calls));
+	res = calloc(c->nsteps ? c->nsteps : 1, sizeof(*res));
+	if (!calls || !res) {
+		t->left = t->nrun;
+		goto out;
+	}
+	for (i = t->nrun - 1; i >= 0; i--) {
+		const struct pt_step *s = &c->steps[i];
+		long sv = s->has_save ? t->sav[i] : 0;
+
+		if (is_err(t->res[i]))
+			continue;
+		if (!s->has_undo || (s->has_save && is_err(sv))) {
+			left++;
+			continue;
+		}
+		if (s->undo.nr < 0)
+			continue;
+		calls[n].nr = s->undo.nr;
+		for (k = 0; k < 6; k++)
+			calls[n].a[k] = subst(s->undo.a[k], sv);
+		n++;
+	}
+	if (pt_run_calls(c, t, calls, n, res) < 0)
+		left += (int)n;
+	else
+		for (k = 0; k < n; k++)
+			left += is_err(res[k]);
+	t->left = left;
+	if (t->rstate == ALLTHREADS_T_OK)
+		t->rstate = ALLTHREADS_T_UNDONE;
+out:
+	free(calls);
+	free(res);
+}
+
+static uint64_t ns_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void release(struct pt_ctx *c)
+{
+	unsigned k;
+
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t->st != PT_STOPPED)
+			continue;
+		pt_restore(c, t);
+		pt_uncolocate(c, t);
+		if (t->has_stash &&
+		    ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->stash) == 0) {
+			ptrace(PTRACE_DETACH, t->tid, 0,
+			       (void *)(long)t->stash.si_signo);
+			continue;
+		}
+		ptrace(PTRACE_DETACH, t->tid, 0, 0);
+	}
+}
+
+/* A thread that is not in /proc any more (killed meanwhile). */
+static bool vanished(struct pt_ctx *c, struct pt_thread *t)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)c->pid,
+		 (int)t->tid);
+	return access(path, F_OK) < 0;
+}
+
+struct pt_result {
+	int ret;
+	enum allthreads_verdict verdict;
+	unsigned canary;
+	bool have_canary;
+	uint64_t t_freeze, t_frozen, t_inject, t_verify, t_end;
+};
+
+static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
+		   struct pt_result *out)
+{
+	struct vstate cbefore = { 0 }, cafter = { 0 }, vs = { 0 };
+	bool changed_key[NVKEYS] = { 0 }, problem = false;
+	struct pt_thread *can = NULL;
+	long *canres = NULL;
+	unsigned k, i;
+	int err, left = 0;
+
+	/* Capture: nothing changes yet. */
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t->st != PT_STOPPED)
+			continue;
+		err = at_arch_get(t->tid, &t->saved);
+		if (err == -ESRCH) {
+			t->st = PT_GONE;
+			continue;
+		}
+		if (err == -ENOTSUP) {
+			pt_why(c,
+			       "thread %d runs 32-bit (compat) code: only "
+			       "64-bit %s threads are supported",
+			       (int)t->tid, AT_ARCH_NAME);
+			return -ENOTSUP;
+		}
+		if (err)
+			return err;
+		if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
+			return -errno;
+		t->captured = true;
+		t->res = calloc(c->nsteps, sizeof(long));
+		t->sav = calloc(c->nsteps, sizeof(long));
+		if (!t->res || !t->sav)
+			return -ENOMEM;
+		for (i = 0; i < c->nsteps; i++)
+			t->res[i] = -ECANCELED;
+		if (!can)
+			can = t;
+	}
+	if (!can) {
+		pt_why(c, "no thread of the process could be stopped");
+		return -ESRCH;
+	}
+	out->canary = (unsigned)(can - c->t);
+	out->have_canary = true;
+	/* The memory through a live thread: a zombie leader has none. */
+	c->mempid = can->tid;
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/mem",
+			 (int)c->pid, (int)can->tid);
+		c->memfd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	out->t_inject = ns_now();
+
+	/* The canary: the scratch region through it, then the steps. */
+	pt_colocate(c, can);
+	vread(c, can->tid, &cbefore);
+	if (c->use_stub || c->data_len) {
+		err = pt_scratch_map(c, can);
+		if (err) {
+			pt_restore(c, can);
+			pt_why(c, "cannot map scratch memory in thread %d: %s",
+			       (int)can->tid, strerror(-err));
+			goto out;
+		}
+		pt_restore(c, can);
+	}
+	err = pt_run_steps(c, can, NULL);
+	pt_uncolocate(c, can);
+	if (err) {
+		can->rstate = ALLTHREADS_T_FAILED;
+		pt_why(c, "thread %d: %s", (int)can->tid,
+		       can->why[0] ? can->why : strerror(-err));
+		undo_thread(c, can);
+		out->verdict = can->left ? ALLTHREADS_PARTIAL :
+					   ALLTHREADS_FAILED;
+		goto out;
+	}
+	if (can->failed >= 0) {
+		long r = can->res[can->failed];
+
+		can->rstate = ALLTHREADS_T_FAILED;
+		undo_thread(c, can);
+		can->rstate = ALLTHREADS_T_FAILED;
+		out->verdict = can->left ? ALLTHREADS_PARTIAL :
+					   ALLTHREADS_FAILED;
+		err = is_err(r) ? (int)r : -EIO;
+		pt_why(c, "step %d failed on thread %d: %s", can->failed,
+		       (int)can->tid,
+		       is_err(r) ? strerror((int)-r) : "unexpected result");
+		goto out;
+	}
+	can->rstate = ALLTHREADS_T_OK;
+	canres = can->res;
+	vread(c, can->tid, &cafter);
+	for (i = 0; i < NVKEYS; i++)
+		changed_key[i] = !same(cbefore.v[i], cafter.v[i]);
+
+	/* The others, judged against the canary. */
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t == can || t->st != PT_STOPPED || !t->captured)
+			continue;
+		pt_colocate(c, t);
+		err = pt_run_steps(c, t, canres);
+		pt_uncolocate(c, t);
+		if (err == -ESRCH || t->st == PT_GONE) {
+			t->st = PT_GONE;
+			continue;
+		}
+		if (err) {
+			t->rstate = ALLTHREADS_T_FAILED;
+			if (!t->why[0])
+				snprintf(t->why, sizeof(t->why), "%s",
+					 strerror(-err));
+			problem = true;
+			continue;
+		}
+		t->rstate = t->failed >= 0 ? ALLTHREADS_T_FAILED :
+					     ALLTHREADS_T_OK;
+		problem |= t->failed >= 0;
+	}
+	out->t_verify = ns_now();
+
+	/* Every thread's /proc, still stopped: what the canary's changed must
+	 * read the same everywhere. */
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t == can || t->rstate != ALLTHREADS_T_OK)
+			continue;
+		if (vread(c, t->tid, &vs) < 0) {
+			if (vanished(c, t))
+				t->st = PT_GONE;
+			vfree(&vs);
+			continue;
+		}
+		for (i = 0; i < NVKEYS; i++) {
+			if (!changed_key[i] || same(vs.v[i], cafter.v[i]))
+				continue;
+			{
+				char msg[256];
+
+				snprintf(msg, sizeof(msg),
+					 "/proc shows %s: %.40s (the canary: "
+					 "%.30s)",
+					 vkeys[i], vs.v[i] ? vs.v[i] : "-",
+					 cafter.v[i] ? cafter.v[i] : "-");
+				snprintf(t->why, sizeof(t->why), "%.95s", msg);
+			}
+			t->rstate = ALLTHREADS_T_FAILED;
+			problem = true;
+			break;
+		}
+		vfree(&vs);
+	}
+	/* Nobody new may have appeared: every thread was stopped. */
+	if (scan(c) > 0) {
+		for (k = 0; k < c->n; k++)
+			if (c->t[k].st == 0) {
+				c->t[k].rstate = ALLTHREADS_T_NOT_RUN;
+				snprintf(c->t[k].why, sizeof(c->t[k].why),
+					 "appeared during the run");
+				problem = true;
+			}
+	}
+
+	err = 0;
+	out->verdict = ALLTHREADS_AGREE;
+	if (problem) {
+		if (policy == ALLTHREADS_MISMATCH_KILL) {
+			kill(c->pid, SIGKILL);
+			out->verdict = ALLTHREADS_PARTIAL;
+			err = -EIO;
+		} else if (policy == ALLTHREADS_MISMATCH_REPORT) {
+			for (k = 0; k < c->n; k++) {
+				struct pt_thread *t = &c->t[k];
+				int was = t->rstate;
+
+				undo_thread(c, t);
+				if (was == ALLTHREADS_T_FAILED)
+					t->rstate = was;
+				left += t->left;
+			}
+			out->verdict = left ? ALLTHREADS_PARTIAL :
+					      ALLTHREADS_FAILED;
+			err = -EIO;
+		} else {
+			out->verdict = ALLTHREADS_PARTIAL;
+		}
+		if (err)
+			pt_why(c, "the threads did not all agree%s",
+			       out->verdict == ALLTHREADS_FAILED ?
+				       "; every change was undone" :
+				       "");
+	}
+out:
+	if (c->base)
+		pt_scratch_unmap(c, can);
+	vfree(&cbefore);
+	vfree(&cafter);
+	return err;
+}
+
+static int build_report(struct pt_ctx *c, const struct pt_result *res,
+			struct allthreads_report **reportp)
+{
+	struct allthreads_report *rep;
+	unsigned k, i, j = 0;
+
+	rep = at_report_new(c->n, c->nsteps);
+	if (!rep)
+		return -ENOMEM;
+	rep->verdict = res->verdict;
+	for (k = 0; k < c->n; k++) {
+		/* The canary first, as the calling thread is in
+		 * allthreads_run()'s report. */
+		unsigned idx = res->have_canary ? (k == 0 ? res->canary :
+						   k <= res->canary ? k - 1 :
+								      k) :
+						  k;
+		struct pt_thread *t = &c->t[idx];
+		struct at_rthread *r = &rep->t[j];
+
+		r->tid = t->tid;
+		r->failed_step = t->failed;
+		r->nrun = t->nrun;
+		r->left = t->left;
+		switch (t->st) {
+		case PT_ZOMBIE:
+			r->state = ALLTHREADS_T_ZOMBIE;
+			snprintf(t->why, sizeof(t->why), "zombie (exited)");
+			break;
+		case PT_GONE:
+			r->state = t->ran && t->nrun ? ALLTHREADS_T_EXITED :
+						       ALLTHREADS_T_EXITED;
+			if (!t->why[0])
+				snprintf(t->why, sizeof(t->why),
+					 "exited during the run");
+			break;
+		default:
+			r->state = t->rstate;
+		}
+		snprintf(r->why, sizeof(r->why), "%s", t->why);
+		for (i = 0; i < c->nsteps; i++)
+			rep->res[(size_t)j * c->nsteps + i] =
+				t->res ? t->res[i] : -ECANCELED;
+		j++;
+	}
+	rep->times.route = ALLTHREADS_ROUTE_PTRACE;
+	rep->times.stub = c->use_stub;
+	rep->times.stops = c->stops;
+	if (res->t_frozen && res->t_end > res->t_freeze) {
+		rep->times.frozen_ns = res->t_end - res->t_freeze;
+		rep->times.stop_ns = res->t_frozen - res->t_freeze;
+		if (res->t_verify > res->t_inject)
+			rep->times.inject_ns = res->t_verify - res->t_inject;
+		if (res->t_verify)
+			rep->times.verify_ns = res->t_end - res->t_verify;
+	}
+	*reportp = rep;
+	return 0;
+}
+
+static bool env_off(const char *name)
+{
+	const char *v = secure_getenv(name);
+
+	return v && !strcmp(v, "0");
+}
+
+struct pt_job {
+	pid_t pid;
+	int pidfd;
+	const struct allthreads_prog *prog;
+	unsigned timeout_ms;
+	enum allthreads_mismatch policy;
+	struct allthreads_report **report;
+	char *why;
+	size_t whylen;
+	int ret;
+};
+
+static void pt_job(struct pt_job *job)
+{
+	struct pt_ctx c;
+	struct pt_result res;
+	bool suspend;
+	unsigned ms = job->timeout_ms ? job->timeout_ms :
+					AT_PT_DEFAULT_TIMEOUT_MS;
+	unsigned k;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	memset(&res, 0, sizeof(res));
+	res.verdict = ALLTHREADS_FAILED;
+	c.pid = job->pid;
+	c.pidfd = job->pidfd;
+	c.self = (pid_t)syscall(SYS_gettid);
+	c.memfd = -1;
+	c.cpu = -1;
+	c.why = job->why;
+	c.whylen = job->whylen;
+	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+	c.deadline.tv_sec += ms / 1000;
+	c.deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (c.deadline.tv_nsec >= 1000000000L) {
+		c.deadline.tv_sec++;
+		c.deadline.tv_nsec -= 1000000000L;
+	}
+	/* Blocked while a thread runs our calls: all but the signals the
+	 * kernel forces (blocking those would reset their handlers). */
+	c.inj_mask = ~0ull;
+	c.inj_mask &= ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) |
+			(1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
+			(1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)));
+	c.use_stub = AT_ARCH_HAS_STUB && !env_off("ALLTHREADS_PTRACE_STUB");
+	if (getrandom(&c.cookie, sizeof(c.cookie), 0) != sizeof(c.cookie))
+		c.cookie = ns_now() ^ ((uint64_t)getpid() << 32);
+
+	err = compile(&c, job->prog);
+	if (err)
+		goto out;
+	err = preflight(c.pid, &c, c.why, c.whylen, &suspend);
+	if (err)
+		goto out;
+	c.opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+		 PTRACE_O_TRACEEXEC;
+	if (suspend)
+		c.opts |= PTRACE_O_SUSPEND_SECCOMP;
+	if (!env_off("ALLTHREADS_PTRACE_COLOCATE")) {
+		int cpu = sched_getcpu();
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		if (cpu >= 0) {
+			CPU_SET(cpu, &one);
+			if (sched_setaffinity(0, sizeof(one), &one) == 0)
+				c.cpu = cpu;
+		}
+	}
+	c.mempid = c.pid;
+
+	res.t_freeze = ns_now();
+	err = freeze(&c);
+	if (err == -EPERM && !c.why[0])
+		pt_why(&c, "permission denied");
+	res.t_frozen = ns_now();
+	/* The pid must still name the process we opened. */
+	if (!err && c.pidfd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, c.pidfd, 0, NULL, 0) < 0 &&
+	    errno == ESRCH) {
+		pt_why(&c, "the process is gone");
+		err = -ESRCH;
+	}
+	if (!err)
+		err = run_all(&c, job->policy, &res);
+	else if (err == -ECANCELED || err == -ETIMEDOUT)
+		res.verdict = ALLTHREADS_FAILED;
+	release(&c);
+	res.t_end = ns_now();
+	if (!err || err == -EIO || err == -ETIMEDOUT || err == -ECANCELED ||
+	    res.have_canary || (err < 0 && res.verdict != ALLTHREADS_FAILED))
+		if (build_report(&c, &res, job->report) < 0 && !err)
+			err = -ENOMEM;
+out:
+	job->ret = err;
+	if (c.memfd >= 0)
+		close(c.memfd);
+	for (k = 0; k < c.n; k++) {
+		free(c.t[k].res);
+		free(c.t[k].sav);
+	}
+	free(c.t);
+	free(c.hash);
+	free(c.steps);
+	free(c.req);
+	free(c.data);
+}
+
+static void *pt_thread_main(void *arg)
+{
+	pt_job(arg);
+	return NULL;
+}
+
+int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
+		  unsigned timeout_ms, unsigned flags,
+		  enum allthreads_mismatch policy,
+		  struct allthreads_report **report, char *why, size_t whylen)
+{
+	struct pt_job job = {
+		.pid = pid,
+		.pidfd = pidfd,
+		.prog = prog,
+		.timeout_ms = timeout_ms,
+		.policy = policy,
+		.report = report,
+		.why = why,
+		.whylen = whylen,
+		.ret = -EIO,
+	};
+	sigset_t all, term, old;
+	pthread_t th;
+	int r;
+
+	(void)flags;
+	*report = NULL;
+	if (why && whylen)
+		why[0] = 0;
+	/* The tracer blocks everything; this thread the signals that end or
+	 * stop a program, until every thread of the target is released. */
+	sigfillset(&all);
+	sigemptyset(&term);
+	sigaddset(&term, SIGINT);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGHUP);
+	sigaddset(&term, SIGQUIT);
+	sigaddset(&term, SIGPIPE);
+	sigaddset(&term, SIGTSTP);
+	sigaddset(&term, SIGTTIN);
+	sigaddset(&term, SIGTTOU);
+	sigaddset(&term, SIGALRM);
+	sigaddset(&term, SIGUSR1);
+	sigaddset(&term, SIGUSR2);
+	sigaddset(&term, SIGXCPU);
+	sigaddset(&term, SIGVTALRM);
+	sigaddset(&term, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&th, NULL, pt_thread_main, &job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		if (why && whylen)
+			snprintf(why, whylen, "cannot start the tracer thread");
+		return -r;
+	}
+	pthread_sigmask(SIG_BLOCK, &term, &old);
+	pthread_join(th, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return job.ret;
+}
+
+#else /* AT_ARCH_NONE */
+
+int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
+		  unsigned timeout_ms, unsigned flags,
+		  enum allthreads_mismatch policy,
+		  struct allthreads_report **report, char *why, size_t whylen)
+{
+	*report = NULL;
+	snprintf(why, whylen,
+		 "the ptrace route is not built for this architecture");
+	return -ENOTSUP;
+}
+
+#endif /* AT_ARCH_NONE */
+
+int at_ptrace_times(const struct allthreads_report *report,
+		    struct at_ptrace_times *out)
+{
+	if (!report || report->times.route != ALLTHREADS_ROUTE_PTRACE)
+		return -ENOENT;
+	out->frozen_ns = report->times.frozen_ns;
+	out->stop_ns = report->times.stop_ns;
+	out->inject_ns = report->times.inject_ns;
+	out->verify_ns = report->times.verify_ns;
+	out->stops = report->times.stops;
+	out->stub = report->times.stub;
+	return 0;
+}

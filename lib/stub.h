@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * stub.h - the step program runner the ptrace route maps into a target.
+ *
+ * The route maps a fresh region in the target (never over its code):
+ *
+ *   base + 0                  the stub's code (read + execute)
+ *   base + AT_STUB_CODE_SIZE  struct at_stub_ctl, then the step table,
+ *                             results, saved values, pointer arguments'
+ *                             buffers and the stub's own stack (read + write)
+ *
+ * A thread started at base runs every step (its save call first), writes
+ * each result, stops at the first step its judge rejects, then queues
+ * itself SIGURG carrying the run's cookie: the tracer catches that signal
+ * stop, reads the results and puts the thread's own registers back.  If
+ * the tracer is gone, nothing catches it (SIGURG is ignored by default)
+ * and the stub puts the thread back itself: the saved signal mask, the
+ * flags, every general register, a jump to the saved pc (fallback_regs,
+ * with an interrupted call set up to be re-entered).
+ */
+#ifndef AT_STUB_H
+#define AT_STUB_H
+
+#include <stdint.h>
+
+#define AT_STUB_CODE_SIZE 4096u
+#define AT_STUB_SIGNAL 23 /* SIGURG */
+
+enum at_stub_judge {
+	AT_STUB_ANY = 0,
+	AT_STUB_SUCCESS = 1,
+	AT_STUB_EQUAL = 2,
+};
+
+/* One step, as the stub reads it (offsets fixed: the stub's code uses
+ * them). */
+struct at_stub_step {
+	int64_t nr;	      /* 0 */
+	int64_t args[6];      /* 8 */
+	int64_t save_nr;      /* 56; < 0: no save call */
+	int64_t save_args[6]; /* 64 */
+	int64_t judge;	      /* 112: enum at_stub_judge */
+	int64_t expect;	      /* 120: for AT_STUB_EQUAL */
+};
+
+struct at_stub_ctl {
+	uint64_t nsteps;	    /* 0 */
+	uint64_t steps;		    /* 8: address of struct at_stub_step[] */
+	uint64_t res;		    /* 16: address of int64_t[nsteps] */
+	uint64_t saved;		    /* 24: address of int64_t[nsteps] */
+	uint64_t reserved0;	    /* 32 */
+	uint64_t reserved1;	    /* 40 */
+	uint64_t info;		    /* 48: address of the stop's siginfo */
+	int64_t nrun;		    /* 56: out */
+	int64_t failed;		    /* 64: out, -1 when none */
+	uint64_t stack;		    /* 72: top of the stub's own stack */
+	uint64_t mask;		    /* 80: the thread's own signal mask */
+	uint64_t pad;		    /* 88 */
+	uint64_t fallback_regs[27]; /* 96: struct user_regs_struct order */
+	uint8_t siginfo[128];	    /* 312 */
+};
+
+_Static_assert(sizeof(struct at_stub_step) == 128, "stub step layout");
+_Static_assert(__builtin_offsetof(struct at_stub_ctl, fallback_regs) == 96,
+	       "stub control layout");
+_Static_assert(sizeof(struct at_stub_ctl) == 440, "stub control size");
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+/* The stub's bytes, in liballthreads' read-only data (never run here). */
+extern const unsigned char at_stub_x86_64_begin[], at_stub_x86_64_end[];
+#endif
+
+#endif /* AT_STUB_H */

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * target.c - another process, by either route: the helper in it (the
+ * control channel, ctl-client.c) or ptrace (ptrace.c); which one, and what
+ * their failures mean to the caller (allthreads_target_run(3)).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctl-client.h"
+#include "ctl-proto.h"
+#include "ptrace.h"
+#include "report.h"
+#include "target.h"
+
+static bool is_process(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strstr(buf, "\nTgid:");
+	return p && strtol(p + 6, NULL, 10) == pid;
+}
+
+int at_target_open(pid_t pid, unsigned flags, struct allthreads_target **out)
+{
+	struct allthreads_target *t;
+	char path[64];
+	int fd;
+
+	*out = NULL;
+	if (flags || pid <= 0)
+		return -EINVAL;
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH || errno == EINVAL || errno == ENOENT)
+			return -ESRCH; /* gone, or a thread id */
+		if (errno != ENOSYS)
+			return errno == EMFILE || errno == ENFILE ? -ENOMEM :
+								    -errno;
+		/* No pidfds: at least the process must be there now. */
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		if (access(path, F_OK) < 0)
+			return -ESRCH;
+	}
+	/* A thread id is not a process (pidfd_open() may take one). */
+	if (!is_process(pid)) {
+		if (fd >= 0)
+			close(fd);
+		return -ESRCH;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	t->pid = pid;
+	t->pidfd = fd;
+	*out = t;
+	return 0;
+}
+
+void at_target_close(struct allthreads_target *t)
+{
+	if (!t)
+		return;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	free(t);
+}
+
+/* Is the process we opened still there (its pid not recycled)? */
+static bool alive(const struct allthreads_target *t)
+{
+	if (t->pidfd >= 0)
+		return syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) ==
+			       0 ||
+		       errno != ESRCH;
+	return kill(t->pid, 0) == 0 || errno != ESRCH;
+}
+
+static int gone(struct allthreads_target *t)
+{
+	snprintf(t->why, sizeof(t->why), "no such process");
+	return -ESRCH;
+}
+
+/* Find the helper's socket: 0, or -ENOENT / -EPERM / -ESRCH. */
+static int find_helper(struct allthreads_target *t, char *path, size_t len)
+{
+	int r = at_ctl_find_socket(t->pid, path, len, t->why, sizeof(t->why));
+
+	if (r == 0)
+		return 0;
+	if (r == -ESRCH)
+		return -ESRCH;
+	if (r == -EACCES || r == -EPERM)
+		return -EPERM;
+	return -ENOENT;
+}
+
+int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
+{
+	char path[PATH_MAX];
+	int r;
+
+	t->why[0] = 0;
+	t->route = ALLTHREADS_ROUTE_AUTO;
+	if (!alive(t))
+		return gone(t);
+	if (route != ALLTHREADS_ROUTE_PTRACE) {
+		r = find_helper(t, path, sizeof(path));
+		if (r == 0) {
+			t->route = ALLTHREADS_ROUTE_HELPER;
+			t->why[0] = 0;
+			return ALLTHREADS_ROUTE_HELPER;
+		}
+		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
+			return r;
+	}
+	r = at_ptrace_probe(t->pid, t->why, sizeof(t->why));
+	if (r < 0)
+		return r;
+	t->route = ALLTHREADS_ROUTE_PTRACE;
+	return ALLTHREADS_ROUTE_PTRACE;
+}
+
+static int run_helper(struct allthreads_target *t, const char *path,
+		      const struct allthreads_prog *prog, unsigned timeout_ms,
+		      unsigned flags, enum allthreads_mismatch policy,
+		      struct allthreads_report **report)
+{
+	struct at_ctl_result res;
+	void *req;
+	long len;
+	int r;
+
+	t->route = ALLTHREADS_ROUTE_HELPER;
+	req = malloc(AT_CTL_MAX_MSG);
+	if (!req)
+		return -ENOMEM;
+	len = at_ctl_serialize(prog, timeout_ms, flags, policy, req,
+			       AT_CTL_MAX_MSG);
+	if (len < 0) {
+		snprintf(t->why, sizeof(t->why),
+			 "cannot encode the request: %s", strerror((int)-len));
+		free(req);
+		return len == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	r = at_ctl_call(t->pid, path, req, (size_t)len, timeout_ms, &res);
+	free(req);
+	snprintf(t->why, sizeof(t->why), "%s", res.why);
+	if (r == 0) {
+		*report = res.report;
+		return res.ret;
+	}
+	if (res.reached) {
+		/* The helper read the request and said no: nothing changed. */
+		snprintf(t->why, sizeof(t->why),
+			 "the helper refused the "
+			 "request: %s",
+			 res.why[0] ? res.why : strerror(-r));
+		return -EINVAL;
+	}
+	if (r == -EPIPE) {
+		snprintf(t->why, sizeof(t->why),
+			 "the process went away mid-way; its threads may "
+			 "differ");
+		return -ESRCH;
+	}
+	if (r == -ESRCH || r == -ETIMEDOUT || r == -ENOMEM)
+		return r;
+	if (r == -EACCES || r == -EPERM)
+		return -EPERM;
+	return -ENOENT;
+}
+
+/* Did the helper fail only because some threads cannot take its signal
+ * (blocked), with nothing changed? */
+static bool blocked_only(int r, const struct allthreads_report *rep)
+{
+	unsigned i;
+	bool blocked = false;
+
+	if (r != -ETIMEDOUT || !rep || rep->verdict != ALLTHREADS_FAILED)
+		return false;
+	for (i = 0; i < rep->nthreads; i++) {
+		if (rep->t[i].left)
+			return false;
+		blocked |= rep->t[i].state == ALLTHREADS_T_BLOCKED;
+	}
+	return blocked;
+}
+
+int at_target_run(struct allthreads_target *t, enum allthreads_route route,
+		  const struct allthreads_prog *prog, unsigned timeout_ms,
+		  unsigned flags, enum allthreads_mismatch policy,
+		  struct allthreads_report **report)
+{
+	char path[PATH_MAX];
+	int r;
+
+	*report = NULL;
+	t->why[0] = 0;
+	t->route = ALLTHREADS_ROUTE_AUTO;
+	if (!alive(t))
+		return gone(t);
+	if (route != ALLTHREADS_ROUTE_PTRACE) {
+		r = find_helper(t, path, sizeof(path));
+		if (r == 0) {
+			r = run_helper(t, path, prog, timeout_ms, flags, policy,
+				       report);
+			/* Threads the helper's signal cannot reach (they
+			 * block every signal with the raw syscall): the
+			 * ptrace route reaches them, if we may use it. */
+			if (route == ALLTHREADS_ROUTE_AUTO &&
+			    blocked_only(r, *report) &&
+			    at_ptrace_probe(t->pid, NULL, 0) == 0) {
+				allthreads_report_free(*report);
+				*report = NULL;
+				goto ptrace_route;
+			}
+			return r;
+		}
+		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
+			return r;
+	}
+ptrace_route:
+	t->route = ALLTHREADS_ROUTE_PTRACE;
+	t->why[0] = 0;
+	return at_ptrace_run(t->pid, t->pidfd, prog, timeout_ms, flags, policy,
+			     report, t->why, sizeof(t->why));
+}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * test-api.c - the library's API for another process, by the ptrace route,
+ * on processes started without the helper: arguments checked, the route
+ * probed, a program run on every thread (by the runner and by one
+ * injection per call, pointer arguments included), a canary that fails
+ * touches nothing else, a mismatch undoes everywhere, and the report says
+ * what the frozen window cost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "allthreads.h"
+#include "ptrace.h"
+#include "tap.h"
+#include "testutil.h"
+
+extern char **environ;
+
+struct child {
+	pid_t pid;
+	int in, out;
+};
+
+/* Start ARGV with pipes on its stdin and stdout; wait for "ready". */
+static int spawn(struct child *c, char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	int in[2], out[2], i;
+	char buf[256];
+	size_t got = 0;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	if (posix_spawn(&c->pid, argv[0], &fa, NULL, argv, environ))
+		return -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	c->in = in[1];
+	c->out = out[0];
+	fcntl(c->out, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 400 && !memchr(buf, '\n', got); i++) {
+		ssize_t n = read(c->out, buf + got, sizeof(buf) - 1 - got);
+
+		if (n > 0)
+			got += (size_t)n;
+		else
+			tu_sleep_ms(25);
+	}
+	buf[got] = 0;
+	return strncmp(buf, "ready", 5) ? -1 : 0;
+}
+
+static void reap(struct child *c)
+{
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, NULL, 0);
+	close(c->in);
+	close(c->out);
+}
+
+static unsigned ntasks(pid_t pid)
+{
+	char path[64];
+	unsigned n = 0;
+	FILE *f;
+	char line[64];
+
+	snprintf(path, sizeof(path), "ls /proc/%d/task", (int)pid);
+	f = popen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		pclose(f);
+	return n;
+}
+
+static struct allthreads_prog *prog1(long nr, long a0, long a1,
+				     enum allthreads_judge j)
+{
+	struct allthreads_prog *p = allthreads_prog_new();
+	long a[5] = { a0, a1, 0, 0, 0 };
+
+	allthreads_prog_add(p, nr, 5, a, j);
+	return p;
+}
+
+/* Every thread's PR_GET_KEEPCAPS, read through the route itself: how many
+ * threads read 1 (-1 on failure). */
+static int count_keepcaps(struct allthreads_target *t)
+{
+	struct allthreads_prog *p =
+		prog1(SYS_prctl, PR_GET_KEEPCAPS, 0, ALLTHREADS_JUDGE_ANY);
+	struct allthreads_report *rep = NULL;
+	unsigned i;
+	int n = 0;
+
+	if (allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep) < 0)
+		n = -1;
+	for (i = 0; n >= 0 && i < allthreads_report_nthreads(rep); i++)
+		if (allthreads_report_state(rep, i) == ALLTHREADS_T_OK)
+			n += allthreads_report_result(rep, i, 0) == 1;
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	return n;
+}
+
+static bool every_comm(pid_t pid, const char *want)
+{
+	pid_t tids[256];
+	char path[64], comm[64];
+	int n, i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	(void)path;
+	n = 0;
+	{
+		char cmd[80], line[32];
+
+		snprintf(cmd, sizeof(cmd), "ls /proc/%d/task", (int)pid);
+		f = popen(cmd, "r");
+		while (f && n < 256 && fgets(line, sizeof(line), f))
+			tids[n++] = atoi(line);
+		if (f)
+			pclose(f);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid,
+			 (int)tids[i]);
+		f = fopen(path, "r");
+		if (!f || !fgets(comm, sizeof(comm), f)) {
+			if (f)
+				fclose(f);
+			return false;
+		}
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		if (strcmp(comm, want))
+			return false;
+	}
+	return n > 0;
+}
+
+static void test_args(const char *fixture)
+{
+	struct allthreads_target *t = NULL;
+	struct child c;
+	char *argv[] = { (char *)fixture, "2", NULL };
+	pid_t gone;
+	int r;
+
+	tap_ok(allthreads_target_open(-1, 0, &t) == -EINVAL && !t,
+	       "open(-1): EINVAL");
+	tap_ok(allthreads_target_open(getpid(), 1, &t) == -EINVAL,
+	       "open with flags: EINVAL");
+	tap_ok(allthreads_target_open(getpid(), 0, NULL) == -EINVAL,
+	       "open without a place for the target: EINVAL");
+	gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	tap_ok(allthreads_target_open(gone, 0, &t) == -ESRCH,
+	       "open of a process that is gone: ESRCH");
+	tap_ok(allthreads_target_probe(NULL, ALLTHREADS_ROUTE_AUTO) == -EINVAL,
+	       "probe(NULL): EINVAL");
+	if (spawn(&c, argv) < 0) {
+		tap_ok(false, "the fixture starts");
+		return;
+	}
+	r = allthreads_target_open(c.pid + 1, 0, &t);
+	tap_ok(r == -ESRCH,
+	       "open of a thread id that is not a process: ESRCH (%d)", r);
+	r = allthreads_target_open(c.pid, 0, &t);
+	tap_ok(r == 0 && allthreads_target_pid(t) == c.pid, "open the fixture");
+	tap_ok(allthreads_target_probe(t, (enum allthreads_route)7) == -EINVAL,
+	       "probe with a bad route: EINVAL");
+	r = allthreads_target_probe(t, ALLTHREADS_ROUTE_HELPER);
+	tap_ok(r == -ENOENT && allthreads_target_why(t)[0],
+	       "probe HELPER without a helper: ENOENT (%s)",
+	       allthreads_target_why(t));
+	r = allthreads_target_probe(t, ALLTHREADS_ROUTE_AUTO);
+	tap_ok(r == ALLTHREADS_ROUTE_PTRACE &&
+		       allthreads_target_route(t) == ALLTHREADS_ROUTE_PTRACE,
+	       "probe AUTO without a helper: the ptrace route");
+	{
+		struct allthreads_report *rep = (void *)1;
+		struct allthreads_prog *empty = allthreads_prog_new();
+
+		r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, empty, 0,
+					  0, ALLTHREADS_MISMATCH_REPORT, &rep);
+		tap_ok(r == -EINVAL && !rep, "run of an empty program: EINVAL");
+		allthreads_prog_free(empty);
+	}
+	allthreads_target_close(t);
+	reap(&c);
+	{
+		struct allthreads_target *me = NULL;
+
+		allthreads_target_open(getpid(), 0, &me);
+		tap_ok(allthreads_target_probe(me, ALLTHREADS_ROUTE_PTRACE) ==
+			       -EINVAL,
+		       "ptrace on oneself: EINVAL (%s)",
+		       allthreads_target_why(me));
+		allthreads_target_close(me);
+	}
+}
+
+static void test_run(const char *fixture, bool stub)
+{
+	const char *how = stub ? "runner" : "one injection per call";
+	char *argv[] = { (char *)fixture, "5", NULL };
+	struct allthreads_report *rep = NULL;
+	struct allthreads_target *t;
+	struct allthreads_prog *p;
+	struct at_ptrace_times tm;
+	struct child c;
+	unsigned i, n, ok = 0, ones = 0;
+	long a[5] = { PR_GET_KEEPCAPS, 0, 0, 0, 0 };
+	int r;
+
+	setenv("ALLTHREADS_PTRACE_STUB", stub ? "1" : "0", 1);
+	if (spawn(&c, argv) < 0 || allthreads_target_open(c.pid, 0, &t)) {
+		tap_ok(false, "%s: the fixture starts", how);
+		return;
+	}
+	n = ntasks(c.pid);
+	p = prog1(SYS_prctl, PR_SET_KEEPCAPS, 1, ALLTHREADS_JUDGE_EQUAL);
+	allthreads_prog_add(p, SYS_prctl, 5, a, ALLTHREADS_JUDGE_EQUAL);
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep);
+	tap_ok(r == 0 && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_AGREE,
+	       "%s: KEEP_CAPS 1 then read back: agree (%d %s)", how, r,
+	       allthreads_target_why(t));
+	for (i = 0; i < allthreads_report_nthreads(rep); i++) {
+		ok += allthreads_report_state(rep, i) == ALLTHREADS_T_OK;
+		ones += allthreads_report_result(rep, i, 1) == 1;
+	}
+	tap_ok(allthreads_report_nthreads(rep) == n && ok == n && ones == n,
+	       "%s: every thread (%u of %u) ran both steps and reads 1", how,
+	       ones, n);
+	tap_ok(allthreads_target_route(t) == ALLTHREADS_ROUTE_PTRACE,
+	       "%s: the route taken was ptrace", how);
+	memset(&tm, 0, sizeof(tm));
+	r = at_ptrace_times(rep, &tm);
+	tap_ok(r == 0 && tm.frozen_ns > 0 && tm.stub == stub && tm.stops >= n,
+	       "%s: the frozen window is reported (%llu us, %llu stops)", how,
+	       (unsigned long long)tm.frozen_ns / 1000,
+	       (unsigned long long)tm.stops);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	tap_ok(count_keepcaps(t) == (int)n,
+	       "%s: read again, every thread has KEEP_CAPS 1", how);
+
+	/* A pointer argument: the thread name, copied into the target. */
+	p = allthreads_prog_new();
+	{
+		long b[5] = { PR_SET_NAME, (long)"via-ptrace", 0, 0, 0 };
+
+		allthreads_prog_add(p, SYS_prctl, 5, b, ALLTHREADS_JUDGE_EQUAL);
+	}
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, NULL);
+	tap_ok(r == 0 && every_comm(c.pid, "via-ptrace"),
+	       "%s: PR_SET_NAME through scratch memory: every thread renamed",
+	       how);
+	allthreads_prog_free(p);
+
+	/* The canary fails: nothing else is touched. */
+	p = prog1(SYS_prctl, PR_SET_KEEPCAPS, 7, ALLTHREADS_JUDGE_EQUAL);
+	rep = NULL;
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep);
+	ok = 0;
+	for (i = 1; i < allthreads_report_nthreads(rep); i++)
+		ok += allthreads_report_state(rep, i) == ALLTHREADS_T_NOT_RUN;
+	tap_ok(r == -EINVAL && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_FAILED &&
+		       allthreads_report_state(rep, 0) == ALLTHREADS_T_FAILED &&
+		       ok == n - 1,
+	       "%s: the canary's step fails: its error, no other thread ran "
+	       "(%d, %u not run)",
+	       how, r, ok);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	allthreads_target_close(t);
+	reap(&c);
+}
+
+/* The cli fixture: thread 1 has NO_NEW_PRIVS, thread 4 KEEP_CAPS. */
+static void test_undo(const char *threaded)
+{
+	char *argv[] = { (char *)threaded, "5", NULL };
+	struct allthreads_report *rep = NULL;
+	struct allthreads_target *t;
+	struct allthreads_prog *p;
+	struct child c;
+	long save[6] = { PR_GET_KEEPCAPS, 0, 0, 0, 0, 0 };
+	long undo[6] = { PR_SET_KEEPCAPS, ALLTHREADS_SAVED, 0, 0, 0, 0 };
+	long nnp[5] = { PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0 };
+	unsigned i, undone = 0, failed = 0;
+	int r, before;
+
+	setenv("ALLTHREADS_PTRACE_STUB", "1", 1);
+	if (spawn(&c, argv) < 0 || allthreads_target_open(c.pid, 0, &t)) {
+		tap_ok(false, "undo: the fixture starts");
+		return;
+	}
+	before = count_keepcaps(t);
+	p = prog1(SYS_prctl, PR_SET_KEEPCAPS, 1, ALLTHREADS_JUDGE_EQUAL);
+	allthreads_prog_set_undo(p, 0, SYS_prctl, save, SYS_prctl, undo);
+	allthreads_prog_add(p, SYS_prctl, 5, nnp, ALLTHREADS_JUDGE_EQUAL);
+	allthreads_prog_set_undo(p, 1, -1, NULL, -1, NULL); /* a read */
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep);
+	for (i = 0; i < allthreads_report_nthreads(rep); i++) {
+		undone += allthreads_report_state(rep, i) ==
+			  ALLTHREADS_T_UNDONE;
+		failed += allthreads_report_state(rep, i) ==
+			  ALLTHREADS_T_FAILED;
+	}
+	tap_ok(r == -EIO && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_FAILED &&
+		       failed == 1 && undone >= 4,
+	       "a thread that differs: EIO, verdict failed, the others undone "
+	       "(%d, %u failed, %u undone)",
+	       r, failed, undone);
+	tap_ok(before == 1 && count_keepcaps(t) == 1,
+	       "undone to each thread's own value: KEEP_CAPS on one thread "
+	       "only, as before");
+	allthreads_report_free(rep);
+	rep = NULL;
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_IGNORE, &rep);
+	tap_ok(r == 0 && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_PARTIAL,
+	       "MISMATCH_IGNORE: 0, verdict partial (%d)", r);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	allthreads_target_close(t);
+	reap(&c);
+}
+
+int main(void)
+{
+	const char *fixture = getenv("AT_PTRACE_TARGET");
+	const char *threaded = getenv("AT_FIXTURE");
+
+	tu_watchdog(100);
+	if (!fixture || !threaded) {
+		tap_skip(1, "AT_PTRACE_TARGET and AT_FIXTURE not set");
+		return tap_done();
+	}
+	if (!tu_has_cap(19)) {
+		/* Same uid works too, but Yama may forbid it. */
+		FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+		int scope = 0;
+
+		if (f && fscanf(f, "%d", &scope) != 1)
+			scope = 0;
+		if (f)
+			fclose(f);
+		if (scope > 0) {
+			tap_skip(1, "Yama forbids ptrace of non-descendants "
+				    "without CAP_SYS_PTRACE");
+			return tap_done();
+		}
+	}
+	test_args(fixture);
+	test_run(fixture, true);
+	test_run(fixture, false);
+	test_undo(threaded);
+	return tap_done();
+}

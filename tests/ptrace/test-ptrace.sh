@@ -1,0 +1,194 @@
+#!/bin/bash
+# test-ptrace.sh - the ptrace route through the allthreads command, on a
+# plain multi-threaded process started WITHOUT the helper: every thread
+# changes (its /proc and its own view), its blocked read() and nanosleep()
+# come back as if nothing happened, another tracer is refused, a stopped
+# process stays stopped, a zombie leader works, and the root-only
+# hardening recipe (skipped without the capabilities).
+. "$(dirname "$0")/../cli/tap.sh"
+
+TARGET=${AT_PTRACE_TARGET:?AT_PTRACE_TARGET: the ptrace fixture}
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# start N [zombie]: the fixture with its stdin on a FIFO we hold open
+# (fd 7); sets TPID and WFD, its output in $T_TMP/target.out.
+start() {
+	local i
+	TALK=$(($1 + 1)) # the idle threads and the main one answer "r"
+	rm -f "$T_TMP/cmd" "$T_TMP/target.out"
+	mkfifo -m 600 "$T_TMP/cmd"
+	"$TARGET" "$@" <"$T_TMP/cmd" >>"$T_TMP/target.out" &
+	TPID=$!
+	PIDS+=("$TPID")
+	exec 7>"$T_TMP/cmd"
+	for i in $(seq 200); do
+		grep -q '^ready' "$T_TMP/target.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	if ! grep -q '^ready' "$T_TMP/target.out"; then
+		echo "Bail out! the ptrace fixture did not start"
+		exit 1
+	fi
+	WFD=$(awk '/^ready/ { print $3 }' "$T_TMP/target.out")
+}
+
+stop() {
+	echo q >&7
+	exec 7>&-
+	kill "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+}
+
+# report: the target's own view, one line per thread that answers ("tid T
+# keepcaps K nnp N uid U gid G"), into $view.
+report() {
+	local i
+	: >"$T_TMP/target.out"
+	echo r >&7
+	for i in $(seq 100); do
+		view=$(grep '^tid ' "$T_TMP/target.out")
+		[ "$(printf '%s\n' "$view" | grep -c '^tid ')" -ge "$TALK" ] &&
+			break
+		sleep 0.05
+	done
+}
+
+# every_task FIELD VALUE: every live thread's /proc status shows it.
+every_task() {
+	local f
+	for f in /proc/$TPID/task/*/status; do
+		grep -q '^State:.*Z' "$f" && continue
+		grep -Eq "^$1:[[:space:]]+$2\$" "$f" || return 1
+	done
+}
+
+no_tracer_left() {
+	every_task TracerPid 0
+}
+
+start 4
+n=$(ls "/proc/$TPID/task" | wc -l)
+at -p "$TPID" -n prctl KEEP_CAPS 1
+err_like "route: ptrace" "-n: no helper, so the route is ptrace"
+at -p "$TPID" --via=ptrace -v prctl KEEP_CAPS 1
+rc_is 0 "--via=ptrace prctl KEEP_CAPS 1 on a process without the helper"
+ok '[ "$(printf "%s\n" "$out" | grep -Ec " 0 -> 1$")" = "$n" ]' \
+	"every thread ($n) read back 0 -> 1"
+ok no_tracer_left "every thread released (TracerPid 0)"
+report
+ok '[ "$(printf "%s\n" "$view" | grep -c "keepcaps 1")" = "$TALK" ] &&
+	! printf "%s\n" "$view" | grep -q "keepcaps 0"' \
+	"the target's own view: KEEP_CAPS 1 on every thread"
+echo -n x >"/proc/$TPID/fd/$WFD"
+for i in $(seq 100); do
+	grep -q '^read ' "$T_TMP/target.out" && break
+	sleep 0.05
+done
+ok 'grep -q "^read 1 x errno 0$" "$T_TMP/target.out"' \
+	"the blocked read() returned the byte written after (no EINTR, no -512)"
+
+at -p "$TPID" set --nnp --keep-caps=1
+rc_is 0 "set --nnp --keep-caps=1 (default route: ptrace)"
+ok 'every_task NoNewPrivs 1' "/proc: NoNewPrivs 1 on every thread"
+report
+ok '[ "$(printf "%s\n" "$view" | grep -c "keepcaps 1 nnp 1")" = "$TALK" ] &&
+	! printf "%s\n" "$view" | grep -q "nnp 0"' \
+	"the target's own view: NO_NEW_PRIVS and KEEP_CAPS on every thread"
+at -p "$TPID" --via=ptrace prctl KEEP_CAPS
+ok '[ "$out" = "all 1" ]' "a read /proc cannot answer goes through ptrace"
+# Let the sleeper finish at least one whole sleep after the runs.
+sleep 1.7
+ok '! grep "^nanosleep" "$T_TMP/target.out" | grep -vq "^nanosleep 0 errno 0 ms 1[5-9][0-9][0-9]$" &&
+	grep -q "^nanosleep 0" "$T_TMP/target.out"' \
+	"nanosleep() returned 0 after its full 1.5 s every time (no EINTR, no -516)"
+
+# Another tracer holds one thread: refused, nothing touched.
+victim=$(ls "/proc/$TPID/task" | sort -n | tail -1)
+mkfifo -m 600 "$T_TMP/hold"
+"$TARGET" hold "$victim" <"$T_TMP/hold" >"$T_TMP/hold.out" &
+HPID=$!
+PIDS+=("$HPID")
+exec 8>"$T_TMP/hold"
+for i in $(seq 100); do
+	grep -q holding "$T_TMP/hold.out" && break
+	sleep 0.05
+done
+at -p "$TPID" prctl KEEP_CAPS 0
+rc_is 3 "another tracer holds a thread: refused"
+err_like "thread $victim is already being traced by pid $HPID" \
+	"the reason names the thread and the tracer"
+exec 8>&-
+wait "$HPID" 2>/dev/null
+at -p "$TPID" --via=ptrace prctl KEEP_CAPS
+ok '[ "$out" = "all 1" ]' "the refused run changed nothing"
+
+# Stopped by job control: still stopped afterwards, changed once resumed.
+kill -STOP "$TPID"
+sleep 0.1
+at -p "$TPID" --via=ptrace prctl KEEP_CAPS 0
+rc_is 0 "a SIGSTOPped process"
+ok 'grep -q "^State:.*T (stopped)" "/proc/$TPID/status"' \
+	"it is still stopped afterwards"
+kill -CONT "$TPID"
+report
+ok '[ "$(printf "%s\n" "$view" | grep -c "keepcaps 0")" = "$TALK" ] &&
+	! printf "%s\n" "$view" | grep -q "keepcaps 1"' \
+	"after SIGCONT: KEEP_CAPS 0 on every thread"
+stop
+
+# A zombie leader (the main thread called pthread_exit).
+start 3 zombie
+for i in $(seq 100); do
+	grep -q '^State:.*Z' "/proc/$TPID/status" && break
+	sleep 0.05
+done
+ok 'grep -q "^State:.*Z" "/proc/$TPID/status"' "the leader is a zombie"
+at -p "$TPID" -v set --nnp
+rc_is 0 "set --nnp with a zombie leader"
+ok 'every_task NoNewPrivs 1' "/proc: every live thread has NoNewPrivs 1"
+ok no_tracer_left "every thread released"
+stop
+
+# The hardening recipe, as root: every thread becomes nobody.
+if has_cap 6 && has_cap 7 && has_cap 8 && has_cap 19 && getent passwd nobody >/dev/null &&
+	getent group nogroup >/dev/null; then
+	start 6
+	nobody=$(id -u nobody)
+	nogroup=$(getent group nogroup | cut -d: -f3)
+	at -p "$TPID" set --nnp --bounding-set=-all --reuid=nobody \
+		--regid=nogroup --clear-groups
+	rc_is 0 "set --nnp --bounding-set=-all --reuid=nobody --regid=nogroup --clear-groups"
+	ok "every_task Uid '$nobody\s+$nobody\s+$nobody\s+$nobody'" \
+		"/proc: every thread's uids are nobody"
+	ok "every_task Gid '$nogroup\s+$nogroup\s+$nogroup\s+$nogroup'" \
+		"/proc: every thread's gids are nogroup"
+	ok "every_task Groups ''" "/proc: no supplementary groups"
+	ok "every_task CapBnd 0000000000000000" "/proc: empty bounding set"
+	ok "every_task NoNewPrivs 1" "/proc: NoNewPrivs 1"
+	ok no_tracer_left "every thread released"
+	report
+	ok '[ "$(printf "%s\n" "$view" | grep -c "uid $nobody gid $nogroup")" = "$TALK" ]' \
+		"the target's own view: uid nobody, gid nogroup on every thread"
+	echo -n y >"/proc/$TPID/fd/$WFD"
+	for i in $(seq 100); do
+		grep -q '^read ' "$T_TMP/target.out" && break
+		sleep 0.05
+	done
+	ok 'grep -q "^read 1 y errno 0$" "$T_TMP/target.out"' \
+		"its blocked read() still returns the right byte"
+	stop
+else
+	skip "the root-only hardening recipe" "needs CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SYS_PTRACE"
+fi
+done_testing
