@@ -18,6 +18,7 @@ PTT_PIDS=()
 PTT_FD=
 PTT_CLEAN_DIR=
 odd=
+rc=0 out= err=
 trap 'ptt_cleanup' EXIT
 
 ptt_cleanup() {
@@ -158,22 +159,3 @@ released_ok() {
 	esac
 }
 
-# Until the ptrace route is merged, the CLI says so: then there is nothing
-# to test (removed once the route is in; see the branch's history).
-ptt_route_built() {
-	local e p
-	sleep 10 &
-	p=$!
-	e=$(timeout 10 "$AT" -p "$p" --via=ptrace prctl KEEP_CAPS 2>&1 >/dev/null)
-	kill "$p"
-	wait "$p" 2>/dev/null
-	case $e in
-	*"not built yet"*) return 1 ;;
-	esac
-	return 0
-}
-if ! ptt_route_built; then
-	skip "the ptrace route" "not built in this tree"
-	done_testing
-	exit 0
-fi
