@@ -3,8 +3,9 @@
 # alive and running, with no thread left traced or stopped (TracerPid 0,
 # state not t), and every blocked call in it must still come back right
 # (a thread resumed with injected registers would read garbage or die).
-# The kill lands at several points: as soon as a thread is seen traced,
-# and some milliseconds later.
+# The kill lands at ten points: as soon as a thread is seen traced, and
+# 1-50 ms later (the route's window at 400 threads is some milliseconds;
+# ptrace-bugs: a kill 2-20 ms in has aborted the target, 1 run in 3).
 . "$(dirname "$0")/../cli/tap.sh"
 . "$(dirname "$0")/ptt.sh"
 
@@ -22,7 +23,7 @@ first_traced() {
 	return 1
 }
 
-for delay in 0 0.003 0.01 0.03 0.1; do
+for delay in 0 0.001 0.002 0.003 0.005 0.008 0.01 0.015 0.02 0.05; do
 	start_target --idle 380 --read 8 --sleep 6 --poll 2 --busy 2
 	mapfile -t all < <(ls "/proc/$TPID/task")
 	probe=("${all[0]}" "${all[1]}" "${all[$((${#all[@]} / 2))]}" "${all[-1]}")
@@ -42,7 +43,7 @@ for delay in 0 0.003 0.01 0.03 0.1; do
 		untraced && break
 		sleep 0.05
 	done
-	ok 'alive' "killed at +${delay}s ($seen, tool status $st): the target is alive"
+	ok 'alive' "killed at +${delay}s ($seen, tool status $st): the target is alive $(head -c 120 "$T_TMP/target.err")"
 	ok 'untraced' "killed at +${delay}s: no thread traced or stopped"
 	tcmd ping '^pong'
 	ok '[ "$reply" = pong ]' "killed at +${delay}s: the target answers"
