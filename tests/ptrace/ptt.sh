@@ -75,7 +75,8 @@ tcmd() {
 	# only lines after this command count
 	local before
 	before=$(wc -l <"$T_TMP/target.out")
-	echo "$1" >&7 || { reply=; return 1; }
+	# in a subshell: if the target died, SIGPIPE ends that, not the test
+	(echo "$1" >&7) 2>/dev/null || { reply=; return 1; }
 	local i
 	for ((i = 0; i < 400; i++)); do
 		reply=$(tail -n +"$((before + 1))" "$T_TMP/target.out" |
@@ -97,7 +98,7 @@ target_bad_lines() {
 stop_target() {
 	[ -n "$PTT_FD" ] || return 0
 	kill -CONT "$TPID" 2>/dev/null
-	echo quit >&7 2>/dev/null
+	(echo quit >&7) 2>/dev/null
 	exec 7>&-
 	PTT_FD=
 	local i
