@@ -2450,6 +2450,23 @@ static void print_json(FILE *f)
 		json_str(f, h->note);
 		fprintf(f, "}%s\n", i ? "" : ",");
 	}
+	fprintf(f, "],\n\"ptrace_gdb\": [\n");
+	for (i = 0; i < ngdb_tries; i++) {
+		struct gdb_try *g = &gdb_tries[i];
+
+		fprintf(f,
+			"{\"threads\": %u, \"zmm\": %s, \"ran\": %s, "
+			"\"worked\": %s, \"status\": %d, \"ms\": ",
+			g->threads, g->zmm ? "true" : "false",
+			g->ran ? "true" : "false", g->worked ? "true" : "false",
+			g->status);
+		json_num(f, g->ran ? g->ms : NAN);
+		fprintf(f, ", \"error\": ");
+		json_str(f, g->error);
+		fprintf(f, ", \"target\": ");
+		json_str(f, g->target);
+		fprintf(f, "}%s\n", i + 1 < ngdb_tries ? "," : "");
+	}
 	fprintf(f, "],\n\"targets\": [\n");
 	for (i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
