@@ -95,6 +95,8 @@ struct pt_ctx {
 	unsigned ninsn_cache;
 	int cpu; /* the tracer's CPU, for co-location, or -1 */
 
+	char *sbuf; /* for /proc status files */
+	size_t sbuf_len;
 	uint64_t stops;
 	bool exec_seen;
 	char *why;

@@ -57,6 +57,8 @@
 #define CAP_BIT_SYS_ADMIN 21
 #define AT_PT_DEFAULT_TIMEOUT_MS 5000u
 #define AT_PT_MAX_PASSES 64
+/* A status file with 65536 supplementary groups still fits. */
+#define AT_PT_STATUS_MAX (768 * 1024)
 
 /* --- /proc ------------------------------------------------------------------ */
 
@@ -881,19 +883,28 @@ static void vfree(struct vstate *s)
 
 static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
 {
-	char *buf = malloc(65536);
 	unsigned i;
 	int r;
 
-	if (!buf)
-		return -ENOMEM;
-	r = task_status(c->pid, tid, buf, 65536);
+	for (;;) {
+		if (!c->sbuf) {
+			c->sbuf_len = c->sbuf_len ? c->sbuf_len * 4 : 16384;
+			c->sbuf = malloc(c->sbuf_len);
+			if (!c->sbuf)
+				return -ENOMEM;
+		}
+		r = task_status(c->pid, tid, c->sbuf, c->sbuf_len);
+		if (r < 0 || (size_t)r + 1 < c->sbuf_len ||
+		    c->sbuf_len >= AT_PT_STATUS_MAX)
+			break;
+		free(c->sbuf); /* a long Groups line: read it whole */
+		c->sbuf = NULL;
+	}
 	for (i = 0; r >= 0 && i < NVKEYS; i++) {
-		const char *p = field(buf, vkeys[i]);
+		const char *p = field(c->sbuf, vkeys[i]);
 
 		s->v[i] = p ? strndup(p, strcspn(p, "\n")) : NULL;
 	}
-	free(buf);
 	return r < 0 ? r : 0;
 }
 
@@ -1138,8 +1149,12 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	out->t_verify = ns_now();
 
 	/* Every thread's /proc, still stopped: what the canary's changed must
-	 * read the same everywhere. */
-	for (k = 0; k < c->n; k++) {
+	 * read the same everywhere (nothing to read if /proc shows none of
+	 * it). */
+	for (i = 0, k = c->n; i < NVKEYS; i++)
+		if (changed_key[i])
+			k = 0;
+	for (; k < c->n; k++) {
 		struct pt_thread *t = &c->t[k];
 
 		if (t == can || t->rstate != ALLTHREADS_T_OK)
@@ -1391,6 +1406,7 @@ out:
 	free(c.steps);
 	free(c.req);
 	free(c.data);
+	free(c.sbuf);
 }
 
 static void *pt_thread_main(void *arg)
