@@ -149,7 +149,7 @@ alive() {
 # and none failed; KEEP_CAPS (when the threads read it) as $2 (1 or 0).
 released_ok() {
 	local want=$1 kc=$2 okc bad ones of
-	set -- $reply
+	set -- $reply "" "" "" "" "" ""
 	[ "$1" = released ] || return 1
 	okc=$2 bad=$3 ones=$5 of=$6
 	[ "$okc" = "$want" ] && [ "$bad" = 0 ] || return 1
