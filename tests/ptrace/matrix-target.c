@@ -47,6 +47,8 @@
  *               "released OK BAD keepcaps ONES OF eintr E": OK threads
  *               proved their call, ONES of the OF threads that read
  *               KEEP_CAPS saw 1, E EINTRs seen by epoll/sigwait
+ *   clobber-release  the same, but the spinning zmm thread changes zmm17
+ *               and k3 itself first: the check of the checker
  *   churn-stop  "churn-stopped ROUNDS"
  *   quit        exits 0
  * End of input exits too, and so does the timeout (default 60 s).
@@ -465,9 +467,16 @@ static void zmm_hold(struct vecstate *got, int spin)
 		"movabs $0x1000000000, %%rcx\n\t"
 		"1: pause\n\t"
 		"cmpl $0, (%%rdx)\n\t"
-		"jne 3f\n\t"
+		"jne 8f\n\t"
 		"dec %%rcx\n\t"
 		"jnz 1b\n\t"
+		"jmp 3f\n\t"
+		/* stop == 2 ("clobber-release", the checker's own check):
+		 * change zmm17 and k3 on purpose */
+		"8: cmpl $2, (%%rdx)\n\t"
+		"jne 3f\n\t"
+		"vpxorq %%zmm17, %%zmm17, %%zmm17\n\t"
+		"kxorq %%k3, %%k3, %%k3\n\t"
 		"jmp 3f\n\t"
 		/* blocked: read(zmm_fd[0], &zmm_byte, 1) */
 		"2: mov 32(%[za]), %%rdi\n\t"
@@ -646,14 +655,14 @@ static bool wait_for(atomic_uint *c, unsigned n, unsigned ms)
 	return atomic_load(c) >= n;
 }
 
-static void do_release(pid_t pid)
+static void do_release(pid_t pid, bool clobber)
 {
 	unsigned i, expect = nworkers + (zombie_main ? 0 : 1);
 	unsigned raw_ok = 0, zmm_ok = 0;
 	char why[256];
 
 	atomic_store(&stop_busy, true);
-	atomic_store(&zmm_stop, 1);
+	atomic_store(&zmm_stop, clobber ? 2 : 1);
 	pthread_mutex_lock(&mu);
 	released = true;
 	pthread_cond_broadcast(&cv);
@@ -761,7 +770,9 @@ static void *control_main(void *arg)
 		if (!strncmp(line, "ping", 4)) {
 			printf("pong\n");
 		} else if (!strncmp(line, "release", 7)) {
-			do_release(pid);
+			do_release(pid, false);
+		} else if (!strncmp(line, "clobber-release", 15)) {
+			do_release(pid, true);
 		} else if (!strncmp(line, "churn-stop", 10)) {
 			atomic_store(&stop_churn, true);
 			printf("churn-stopped %u\n",

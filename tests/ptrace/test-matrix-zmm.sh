@@ -12,6 +12,14 @@ if ! grep -qw avx512f /proc/cpuinfo; then
 	done_testing
 	exit 0
 fi
+# the checker's own check: a change made on purpose is seen
+start_target --zmm --idle 1
+tcmd clobber-release '^released '
+ok 'grep -q "^bad zmm 1: changed: zmm17 k3$" "$T_TMP/target.out" &&
+	grep -q "^zmm 1 of 2 intact" "$T_TMP/target.out"' \
+	"the check sees zmm17 and k3 changed on purpose, and only those"
+stop_target
+
 start_target --zmm --idle 2 --busy 1
 ok '! grep -q "^nozmm" "$T_TMP/target.out"' "the target holds zmm patterns"
 at -p "$TPID" --via=ptrace set --nnp --keep-caps=1
