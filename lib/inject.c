@@ -277,34 +277,49 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	if (!t->touched) {
-		err = ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8,
-			     &c->inj_mask);
-		if (err < 0)
-			return -errno;
-	}
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &c->inj_mask) < 0)
+		return -errno;
 	at_arch_prepare(&r, insn, call->nr, call->a);
 	t->touched = true;
 	err = at_arch_set(t->tid, &r);
-	if (err)
-		return err;
-	err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
-	if (err)
-		return err;
-	return drive(c, t, PTRACE_SYSCALL_INFO_EXIT, ret);
+	if (!err)
+		err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
+	if (!err)
+		err = drive(c, t, PTRACE_SYSCALL_INFO_EXIT, ret);
+	t->at_exit = true;
+	/* The thread's own registers and mask, at once: if this process dies
+	 * now, the thread carries on where it was, not in our context. */
+	if (pt_restore(c, t) < 0 && !err)
+		err = -EIO;
+	return err;
 }
 
 int pt_restore(struct pt_ctx *c, struct pt_thread *t)
 {
 	int err;
 
+	struct at_regs fb;
+
 	if (!t->touched || t->st != PT_STOPPED)
 		return 0;
-	err = at_arch_set(t->tid, &t->saved);
-	if (err)
-		return err;
+	/* The mask first: a thread left (by a tracer that died) with its own
+	 * mask in the runner puts its registers back itself; one left with
+	 * ours but its own registers would never see a signal again. */
 	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
 		return -errno;
+	/* At a syscall-exit stop the kernel's restart decision is behind us:
+	 * a thread released there (our own death) with its raw registers
+	 * would see -ERESTARTSYS.  Until the final PTRACE_DETACH (which
+	 * redoes the decision, see pt_release()) it holds them set up to
+	 * re-enter its call. */
+	if (t->at_exit) {
+		at_arch_fallback(&t->saved, &fb);
+		err = at_arch_set(t->tid, &fb);
+	} else {
+		err = at_arch_set(t->tid, &t->saved);
+	}
+	if (err)
+		return err;
 	t->touched = false;
 	return 0;
 }
@@ -521,13 +536,14 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 			   __builtin_offsetof(struct at_stub_ctl, siginfo));
 	if (err)
 		return err;
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &mask) < 0)
-		return -errno;
+	/* The registers first, then the mask (see pt_restore()). */
 	t->touched = true;
 	at_arch_prepare_stub(&r, c->base);
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &mask) < 0)
+		return -errno;
 	for (i = 0; i < 64; i++) {
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -errno;
@@ -547,6 +563,7 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 		if (!WIFSTOPPED(st) || (st >> 16) != 0)
 			continue; /* a group stop re-reported */
 		sig = WSTOPSIG(st);
+		t->at_exit = false; /* a signal stop: raw registers are safe */
 		if (sig == AT_STUB_SIGNAL) {
 			if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
 				return -errno;
@@ -721,6 +738,24 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
 	if (pt_restore(c, t) < 0 && !err)
 		err = -EIO;
 	return err;
+}
+
+int pt_release(struct pt_ctx *c, struct pt_thread *t)
+{
+	long sig = 0;
+
+	pt_restore(c, t);
+	pt_uncolocate(c, t);
+	if (t->has_stash &&
+	    ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->stash) == 0)
+		sig = t->stash.si_signo;
+	/* Raw registers only now, right before the detach that redoes the
+	 * restart decision with them. */
+	if (t->at_exit)
+		at_arch_set(t->tid, &t->saved);
+	if (ptrace(PTRACE_DETACH, t->tid, 0, (void *)sig) < 0)
+		return -errno;
+	return 0;
 }
 
 #endif /* AT_ARCH_NONE */

@@ -49,6 +49,8 @@ struct pt_thread {
 	bool ran;	 /* ran (part of) the program */
 	bool pinned;	 /* affinity changed, saved in cpus */
 	bool has_stash;	 /* a SIGURG of the target's own, to give back */
+	bool at_exit;	 /* stopped at a syscall-exit stop (not a signal
+			  * or interrupt stop) */
 	int nrun, failed, left;
 	struct at_regs saved;
 	uint64_t mask;
@@ -112,12 +114,16 @@ int pt_relocate(struct pt_ctx *c);
 int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
 /* Run NR(ARGS) in T's context through an existing syscall instruction
  * (PTRACE_SYSCALL: entry stop, exit stop); *RET its result.  T's saved
- * registers and mask must be captured.  Leaves T at the exit stop with the
- * injected registers (restore with pt_restore()). */
+ * registers and mask must be captured; they are put back right at the exit
+ * stop, so a tracer that dies between calls leaves T as it was. */
 int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	      long *ret);
-/* Put T's saved registers and mask back (raw). */
+/* Put T's saved registers and mask back (raw, or at a syscall-exit stop
+ * set up to re-enter its interrupted call until pt_release()). */
 int pt_restore(struct pt_ctx *c, struct pt_thread *t);
+/* Let T go: its registers exactly as they were, PTRACE_DETACH (which
+ * gives back a SIGURG of its own we held). */
+int pt_release(struct pt_ctx *c, struct pt_thread *t);
 /* Map and fill the scratch region through thread T; unmap it. */
 int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t);
 void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);

@@ -983,21 +983,9 @@ static void release(struct pt_ctx *c)
 {
 	unsigned k;
 
-	for (k = 0; k < c->n; k++) {
-		struct pt_thread *t = &c->t[k];
-
-		if (t->st != PT_STOPPED)
-			continue;
-		pt_restore(c, t);
-		pt_uncolocate(c, t);
-		if (t->has_stash &&
-		    ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->stash) == 0) {
-			ptrace(PTRACE_DETACH, t->tid, 0,
-			       (void *)(long)t->stash.si_signo);
-			continue;
-		}
-		ptrace(PTRACE_DETACH, t->tid, 0, 0);
-	}
+	for (k = 0; k < c->n; k++)
+		if (c->t[k].st == PT_STOPPED)
+			pt_release(c, &c->t[k]);
 }
 
 /* A thread that is not in /proc any more (killed meanwhile). */

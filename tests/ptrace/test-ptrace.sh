@@ -160,6 +160,37 @@ ok 'every_task NoNewPrivs 1' "/proc: every live thread has NoNewPrivs 1"
 ok no_tracer_left "every thread released"
 stop
 
+# A helper whose signal one thread blocks (with the raw syscall): the
+# helper route cannot change it; the default route hands it to ptrace.
+if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_HTARGET:-}" ]; then
+	LD_PRELOAD=$AT_HELPER "$AT_HTARGET" 2 "$T_TMP/hstatus" &
+	HT=$!
+	PIDS+=("$HT")
+	for i in $(seq 100); do
+		[ -s "$T_TMP/hstatus" ] && [ -S "/run/allthreads/$(id -u)/$HT.sock" ] && break
+		sleep 0.05
+	done
+	kill -INT "$HT" # a new thread blocks the engine's signal
+	for i in $(seq 100); do
+		grep -q "hrtimer_nanosleep" /proc/$HT/task/*/wchan 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.2
+	at -p "$HT" --via=helper --timeout=500 prctl KEEP_CAPS 1
+	rc_is 1 "--via=helper: a thread blocks the helper's signal: nothing changed"
+	at -p "$HT" -n prctl KEEP_CAPS 1
+	err_like "route: its allthreads helper" "-n: the target has a helper"
+	at -p "$HT" --timeout=500 -v prctl KEEP_CAPS 1
+	rc_is 0 "the default route hands the blocked thread to ptrace"
+	n=$(ls "/proc/$HT/task" | wc -l)
+	ok '[ "$(printf "%s\n" "$out" | grep -Ec " 0 -> 1$")" = "$n" ]' \
+		"every thread ($n), the blocked one included, 0 -> 1"
+	kill "$HT" 2>/dev/null
+	wait "$HT" 2>/dev/null
+else
+	skip "the helper's blocked threads handed to ptrace" "no helper in this build"
+fi
+
 # The hardening recipe, as root: every thread becomes nobody.
 if has_cap 6 && has_cap 7 && has_cap 8 && has_cap 19 && getent passwd nobody >/dev/null &&
 	getent group nogroup >/dev/null; then
