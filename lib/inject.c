@@ -571,9 +571,20 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 			    (uintptr_t)si.si_value.sival_ptr ==
 				    (uintptr_t)c->cookie)
 				return 0;
-			/* The target's own SIGURG: keep it for later. */
-			t->stash = si;
-			t->has_stash = true;
+			/* The target's own SIGURG: keep it to give back at the
+			 * release (one: a second would have merged with it). */
+			if (!t->has_stash) {
+				t->stash = si;
+				t->has_stash = true;
+			}
+			/* Taken on the way out of the stub's own stop call,
+			 * ours merged into it: this is the stub's stop. */
+			if (at_arch_get(t->tid, &r) == 0 &&
+			    r.r.rip ==
+				    c->base +
+					    (unsigned long)(at_stub_x86_64_stopped -
+							    at_stub_x86_64_begin))
+				return 0;
 			continue;
 		}
 		if (is_forced(sig)) {

@@ -29,7 +29,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/prctl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -286,6 +288,40 @@ static struct pt_thread *add_thread(struct pt_ctx *c, pid_t tid, int st)
 
 /* --- preflight --------------------------------------------------------------------- */
 
+/* The capabilities the program's steps need (a thread without one fails
+ * the step), as a mask of CapEff bits. */
+static unsigned long long needed_caps(const struct pt_ctx *c)
+{
+	unsigned long long need = 0;
+	unsigned i;
+
+	for (i = 0; c && i < c->nsteps; i++) {
+		const struct pt_call *s = &c->steps[i].call;
+
+		switch (s->nr) {
+		case SYS_prctl:
+			if (s->a[0] == PR_CAPBSET_DROP ||
+			    s->a[0] == PR_SET_SECUREBITS)
+				need |= 1ull << CAP_SETPCAP;
+			break;
+		case SYS_setuid:
+		case SYS_setreuid:
+		case SYS_setresuid:
+		case SYS_setfsuid:
+			need |= 1ull << CAP_SETUID;
+			break;
+		case SYS_setgid:
+		case SYS_setregid:
+		case SYS_setresgid:
+		case SYS_setfsgid:
+		case SYS_setgroups:
+			need |= 1ull << CAP_SETGID;
+			break;
+		}
+	}
+	return need;
+}
+
 /*
  * What can be known before touching anything.  With C, the threads found
  * are listed in it (zombies and kernel workers marked).  Returns 0, or
@@ -303,6 +339,8 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 	const char *p;
 	bool sysptrace, need_suspend = false, can_suspend;
 	int r, yama = 0, nthreads = 0;
+	unsigned long long need = needed_caps(c), ref = 0;
+	pid_t reftid = 0;
 	struct stat sb;
 	DIR *d;
 
@@ -471,14 +509,36 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 			st = PT_ZOMBIE;
 		else if (flags & (PF_IO_WORKER | PF_USER_WORKER))
 			st = PT_WORKER;
-		else if (field_long(ts, "Seccomp", 0) == 1) {
+		else if (need && !reftid) {
+			reftid = tid;
+			ref = field_hex(ts, "CapEff") & need;
+		}
+		if (!st && need && reftid != tid &&
+		    (field_hex(ts, "CapEff") & need) != ref) {
+			unsigned long long diff =
+				(field_hex(ts, "CapEff") & need) ^ ref;
+			int bit = __builtin_ctzll(diff);
+
+			snprintf(why, whylen,
+				 "thread %d %s %s, which thread %d %s: the "
+				 "change would leave them different; nothing "
+				 "was changed",
+				 (int)tid, (ref >> bit) & 1 ? "lacks" : "has",
+				 bit == CAP_SETUID ? "CAP_SETUID" :
+				 bit == CAP_SETGID ? "CAP_SETGID" :
+						     "CAP_SETPCAP",
+				 (int)reftid,
+				 (ref >> bit) & 1 ? "has" : "lacks");
+			r = -EIO;
+			break;
+		} else if (!st && field_long(ts, "Seccomp", 0) == 1) {
 			snprintf(why, whylen,
 				 "thread %d is in seccomp strict mode: any "
 				 "injected call would kill the process",
 				 (int)tid);
 			r = -ENOTSUP;
 			break;
-		} else if (field_long(ts, "Seccomp", 0) == 2) {
+		} else if (!st && field_long(ts, "Seccomp", 0) == 2) {
 			need_suspend = true;
 			if (!can_suspend) {
 				snprintf(why, whylen,

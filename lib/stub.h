@@ -68,6 +68,9 @@ _Static_assert(sizeof(struct at_stub_ctl) == 440, "stub control size");
 #if defined(__x86_64__) && !defined(__ILP32__)
 /* The stub's bytes, in liballthreads' read-only data (never run here). */
 extern const unsigned char at_stub_x86_64_begin[], at_stub_x86_64_end[];
+/* Just after the stub's own stop call: a SIGURG stop there is the stub's,
+ * even when its signal merged with one of the target's that was pending. */
+extern const unsigned char at_stub_x86_64_stopped[];
 #endif
 
 #endif /* AT_STUB_H */

@@ -191,6 +191,40 @@ else
 	skip "the helper's blocked threads handed to ptrace" "no helper in this build"
 fi
 
+# Predicted from /proc: one thread lacks a capability the others have
+# (python3, one of whose threads switched its euid away): refused before
+# anything changes, instead of changing the others only.
+if has_cap 7 && has_cap 8 && has_cap 19 && command -v python3 >/dev/null; then
+	python3 -c '
+import ctypes, os, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def lesser():
+    libc.syscall(117, -1, 1000, -1)  # setresuid: this thread only
+    time.sleep(60)
+threading.Thread(target=lesser, daemon=True).start()
+threading.Thread(target=lambda: time.sleep(60), daemon=True).start()
+time.sleep(0.3)
+print("ready", os.getpid(), flush=True)
+time.sleep(60)
+' >"$T_TMP/py.out" &
+	PY=$!
+	PIDS+=("$PY")
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/py.out" && break
+		sleep 0.05
+	done
+	at -p "$PY" --via=ptrace prctl CAPBSET_DROP net_broadcast
+	rc_is 1 "a thread lacks CAP_SETPCAP: refused"
+	err_like "lacks CAP_SETPCAP, which thread [0-9]+ has" \
+		"the reason names the thread and the capability"
+	ok '! grep -h "^CapBnd:" /proc/$PY/task/*/status | grep -qv "$(grep "^CapBnd:" /proc/$PY/status | cut -f2)"' \
+		"nothing changed: every thread keeps its bounding set"
+	kill "$PY" 2>/dev/null
+	wait "$PY" 2>/dev/null
+else
+	skip "a thread that lacks a capability" "needs root and python3"
+fi
+
 # The hardening recipe, as root: every thread becomes nobody.
 if has_cap 6 && has_cap 7 && has_cap 8 && has_cap 19 && getent passwd nobody >/dev/null &&
 	getent group nogroup >/dev/null; then
