@@ -130,4 +130,13 @@ static inline void at_arch_fallback(const struct at_regs *saved,
 	*out = *saved; /* the kernel already rewound pc and x0 */
 }
 
+/* Was the thread stopped while waiting in system call NR?  The kernel has
+ * rewound pc to the svc and put x0 back already, and the syscall number is
+ * forgotten (-1): only x8, still the number, tells. */
+static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
+{
+	return regs->syscallno == -1 && (long)regs->r.regs[8] == nr &&
+	       at_arch_own_insn(regs, (unsigned long[2]){ 0 }) > 0;
+}
+
 #endif /* AT_ARCH_AARCH64_H */

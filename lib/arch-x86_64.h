@@ -123,4 +123,14 @@ static inline void at_arch_fallback(const struct at_regs *saved,
 	}
 }
 
+/* Was the thread stopped while waiting in system call NR (interrupted,
+ * to be restarted)? */
+static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
+{
+	long rax = (long)regs->r.rax;
+
+	return (long)regs->r.orig_rax == nr &&
+	       (rax == -512 || rax == -513 || rax == -514 || rax == -516);
+}
+
 #endif /* AT_ARCH_X86_64_H */

@@ -333,7 +333,8 @@ static size_t round_page(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t)
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
+		   struct pt_thread *quiet)
 {
 	size_t n = c->nsteps ? c->nsteps : 1, off;
 	struct pt_call call = { .nr = SYS_mmap };
@@ -414,7 +415,7 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t)
 		call.a[1] = AT_STUB_CODE_SIZE;
 		call.a[2] = PROT_READ | PROT_EXEC;
 		call.a[3] = call.a[4] = call.a[5] = 0;
-		err = pt_inject(c, t, &call, &ret);
+		err = pt_inject(c, quiet ? quiet : t, &call, &ret);
 		if (err)
 			return err;
 		if (ret < 0)

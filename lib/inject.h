@@ -124,8 +124,10 @@ int pt_restore(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
 int pt_release(struct pt_ctx *c, struct pt_thread *t);
-/* Map and fill the scratch region through thread T; unmap it. */
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t);
+/* Map and fill the scratch region through thread T (QUIET, if not NULL,
+ * makes the calls that return 0: see pt_quiet()); unmap it. */
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
+		   struct pt_thread *quiet);
 void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 /* Run the program's steps on T (the stub or one injection per call);
  * CANARY is NULL for the canary itself, else its results.  Fills T->res,

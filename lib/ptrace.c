@@ -1058,6 +1058,52 @@ static bool vanished(struct pt_ctx *c, struct pt_thread *t)
 	return access(path, F_OK) < 0;
 }
 
+/*
+ * A thread for the injected calls that return 0 (mprotect, munmap): one
+ * waiting in futex(2), interrupted (-ERESTARTSYS) in its own syscall
+ * instruction.  Should this process die in the middle of such a call, the
+ * thread goes on with 0 as its futex's result, which is a spurious wake-up,
+ * and every futex user (glibc's condition variables, mutexes, joins)
+ * checks again and waits again.  NULL if there is none.
+ */
+static struct pt_thread *waiting_in(struct pt_ctx *c, long nr)
+{
+	unsigned k;
+
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+		unsigned long cand[2];
+
+		if (t->st == PT_STOPPED && t->captured &&
+		    at_arch_own_insn(&t->saved, cand) > 0 &&
+		    at_arch_interrupted(&t->saved, nr))
+			return t;
+	}
+	return NULL;
+}
+
+static struct pt_thread *pt_quiet(struct pt_ctx *c)
+{
+	return waiting_in(c, SYS_futex);
+}
+
+/*
+ * A thread for the mmap(2) that makes the runner's region: its result is
+ * an address, which a futex wait would take for an error; a sleep
+ * (glibc's nanosleep, usleep, sleep: clock_nanosleep) takes it for
+ * success and only wakes early.  The canary if there is none.
+ */
+static struct pt_thread *pt_sleeper(struct pt_ctx *c, struct pt_thread *can)
+{
+	struct pt_thread *t = waiting_in(c, SYS_clock_nanosleep);
+
+#ifdef SYS_nanosleep
+	if (!t)
+		t = waiting_in(c, SYS_nanosleep);
+#endif
+	return t ? t : can;
+}
+
 struct pt_result {
 	int ret;
 	enum allthreads_verdict verdict;
@@ -1071,7 +1117,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 {
 	struct vstate cbefore = { 0 }, cafter = { 0 }, vs = { 0 };
 	bool changed_key[NVKEYS] = { 0 }, problem = false;
-	struct pt_thread *can = NULL;
+	struct pt_thread *can = NULL, *quiet = NULL;
 	long *canres = NULL;
 	unsigned k, i;
 	int err, left = 0;
@@ -1129,7 +1175,8 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	pt_colocate(c, can);
 	vread(c, can->tid, &cbefore);
 	if (c->use_stub || c->data_len) {
-		err = pt_scratch_map(c, can);
+		quiet = pt_quiet(c);
+		err = pt_scratch_map(c, pt_sleeper(c, can), quiet);
 		if (err) {
 			pt_restore(c, can);
 			pt_why(c, "cannot map scratch memory in thread %d: %s",
@@ -1274,7 +1321,8 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 out:
 	if (c->base)
-		pt_scratch_unmap(c, can);
+		pt_scratch_unmap(c, quiet && quiet->st == PT_STOPPED ? quiet :
+								       can);
 	vfree(&cbefore);
 	vfree(&cafter);
 	return err;
