@@ -76,19 +76,23 @@ static struct {
 	struct list busy_threads;   /* section 2 */
 	struct list recipe_threads; /* section 3 */
 	struct list e2e_threads;    /* section 4 */
+	struct list ptrace_threads; /* section 4b: one prctl */
+	unsigned ptrace_recipe_threads, ptrace_reps;
+	bool route_ok;
 	unsigned reps, recipe_reps, e2e_reps, min_reps;
 	double budget_s;  /* per (section, thread count) */
 	unsigned gdb_max; /* largest fixture gdb is run on */
 	unsigned watchdog_s;
 	bool json;
-	bool sections[6];
+	bool sections[7];
 	const char *data_file;
 	const char *json_file;
 	char target[PATH_MAX], cli[PATH_MAX], helper[PATH_MAX];
+	char ref[PATH_MAX], route[PATH_MAX], matrix[PATH_MAX];
 	const char *helper_cmd, *ptrace_cmd, *gdb_cmd;
 } opt;
 
-enum { S_IDLE = 1, S_BUSY, S_RECIPE, S_E2E, S_HELPER };
+enum { S_IDLE = 1, S_BUSY, S_RECIPE, S_E2E, S_HELPER, S_PTRACE };
 
 /* ---------------------------------------------------------------- results */
 
@@ -1227,6 +1231,56 @@ static int fixture_start(struct fixture *f, unsigned n, const char *preload)
 	return 0;
 }
 
+/*
+ * The ptrace tests' matrix target (tests/ptrace/at-matrix-target) with N
+ * tasks in all: main, control, two threads that hold patterns in
+ * zmm16-31/k1-7 inside asm (one spinning, one in a raw read), the rest
+ * idle.  Its "release" reports whether the patterns survived.
+ */
+static int matrix_start(struct fixture *f, unsigned n)
+{
+	int in[2], out[2], pid;
+	char line[128], num[16];
+
+	if (n < 5 || access(opt.matrix, X_OK))
+		return -ENOENT;
+	if (pipe2(in, O_CLOEXEC))
+		return -errno;
+	if (pipe2(out, O_CLOEXEC)) {
+		close(in[0]);
+		close(in[1]);
+		return -errno;
+	}
+	snprintf(num, sizeof(num), "%u", n - 4);
+	fflush(NULL);
+	f->pid = fork();
+	if (f->pid < 0)
+		return -errno;
+	if (f->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		unsetenv("LD_PRELOAD");
+		execl(opt.matrix, "at-matrix-target", "--zmm", "--idle", num,
+		      "--timeout", "120", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	f->in = in[1];
+	f->out = out[0];
+	if (read_line(f->out, line, sizeof(line), 60000) < 0 ||
+	    sscanf(line, "ready %d %u", &pid, &f->tasks) != 2) {
+		/* "nozmm" comes first on a CPU without AVX-512 */
+		bool nozmm = !strcmp(line, "nozmm");
+
+		close(f->in);
+		close(f->out);
+		reap(f->pid, 1000);
+		return nozmm ? -ENOTSUP : -EPIPE;
+	}
+	return 0;
+}
+
 static int fixture_cmd(struct fixture *f, const char *cmd, char *reply,
 		       size_t len)
 {
@@ -1422,6 +1476,393 @@ static void run_e2e(void)
 		}
 		logf_("\n");
 	}
+}
+
+/* ------------------------------------- 4b: the ptrace route, its floor */
+
+/*
+ * Like run_cmdline(), with stdout kept too: OUT gets the start of it, ERR
+ * the start of stderr (every line).  Returns the wait status, or -errno.
+ */
+static int run_capture(const char *cmdline, pid_t pid, unsigned timeout_ms,
+		       double *ms, char *out, size_t outlen, char *err,
+		       size_t errlen)
+{
+	char buf[4096], *argv[MAX_ARGV];
+	int ofd, efd, status;
+	uint64_t t0;
+	pid_t child;
+
+	if (split_cmdline(cmdline, pid, buf, sizeof(buf), argv, MAX_ARGV) < 1)
+		return -EINVAL;
+	ofd = (int)syscall(SYS_memfd_create, "bench-stdout", 0);
+	efd = (int)syscall(SYS_memfd_create, "bench-stderr", 0);
+	fflush(NULL);
+	t0 = now_ns();
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(ofd >= 0 ? ofd : null, 1);
+		dup2(efd >= 0 ? efd : null, 2);
+		unsetenv("DEBUGINFOD_URLS");
+		unsetenv("LD_PRELOAD");
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	status = reap(child, timeout_ms);
+	*ms = (double)(now_ns() - t0) / 1e6;
+	{
+		ssize_t lo = ofd >= 0 ? pread(ofd, out, outlen - 1, 0) : 0;
+		ssize_t le = efd >= 0 ? pread(efd, err, errlen - 1, 0) : 0;
+
+		out[lo > 0 ? lo : 0] = 0;
+		err[le > 0 ? le : 0] = 0;
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (efd >= 0)
+		close(efd);
+	return status;
+}
+
+/* The first line of TEXT that contains NEEDLE (or the first line), into
+ * BUF. */
+static void pick_line(const char *text, const char *needle, char *buf,
+		      size_t len)
+{
+	const char *p = needle ? strstr(text, needle) : NULL;
+	const char *start = text, *end;
+
+	if (p) {
+		start = p;
+		while (start > text && start[-1] != '\n')
+			start--;
+	}
+	end = strchr(start, '\n');
+	snprintf(buf, len, "%.*s",
+		 (int)(end ? end - start : (long)strlen(start)), start);
+}
+
+/* Every task of PID hardened by the recipe: uid and gid 65534 in all four
+ * fields, NoNewPrivs 1, CapBnd without the dropped bits.  Returns the
+ * tasks that are, *TASKS the tasks read. */
+static unsigned check_hardened(pid_t pid, unsigned *tasks)
+{
+	char path[64];
+	struct dirent *d;
+	unsigned good = 0;
+	DIR *dir;
+
+	*tasks = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		char sp[PATH_MAX], line[256];
+		unsigned long long bnd = ~0ull;
+		unsigned u[4] = { 0 }, g[4] = { 0 }, nnp = 0, c;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sp, sizeof(sp), "%s/%s/status", path, d->d_name);
+		f = fopen(sp, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "Uid: %u %u %u %u", &u[0], &u[1], &u[2],
+			       &u[3]);
+			sscanf(line, "Gid: %u %u %u %u", &g[0], &g[1], &g[2],
+			       &g[3]);
+			sscanf(line, "NoNewPrivs: %u", &nnp);
+			sscanf(line, "CapBnd: %llx", &bnd);
+		}
+		fclose(f);
+		(*tasks)++;
+		for (c = 0; c < 4; c++)
+			if (u[c] != NOBODY || g[c] != NOBODY)
+				break;
+		if (c == 4 && nnp == 1 && !(bnd & ((1ull << RECIPE_DROPS) - 1)))
+			good++;
+	}
+	closedir(dir);
+	return good;
+}
+
+enum pmech { P_REF, P_REF_COLO, P_AT, NPMECH };
+
+/* reference-colo: the same injector, pinning each stopped thread to its
+ * own CPU while it works (ptrace-floor.md, B-colo) */
+static const char *const pmech_label[NPMECH] = { "reference", "reference-colo",
+						 "allthreads" };
+
+/*
+ * One measurement: a fresh fixture of N threads, the recipe applied by
+ * MECH (the reference injector or the route, each an external program
+ * that measures its own frozen window), then verified: KEEP_CAPS through
+ * the fixture's own threads, the hardening recipe in /proc.
+ */
+static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
+{
+	char mech[40], cmd[PATH_MAX + 64], out[512], err[1024], line[160];
+	struct series *s, *run;
+	struct fixture f;
+	double ms, frozen = NAN, run_us = NAN;
+	unsigned long long stops = 0;
+	int st, stub = 0;
+	const char *p;
+
+	snprintf(mech, sizeof(mech), "%s %s", pmech_label[m], recipe);
+	s = series_get("ptrace", mech, n);
+	snprintf(mech, sizeof(mech), "%s %s run", pmech_label[m], recipe);
+	run = m == P_AT ? series_get("ptrace", mech, n) : NULL;
+	if (s->fails >= 2)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s -p {pid} --recipe %s%s",
+		 m == P_AT ? opt.route : opt.ref, recipe,
+		 m == P_REF_COLO ? " --colo" : "");
+	if (fixture_start(&f, n, NULL) < 0) {
+		series_note(s, "fixture failed");
+		s->fails++;
+		return;
+	}
+	st = run_capture(cmd, f.pid, 60000, &ms, out, sizeof(out), err,
+			 sizeof(err));
+	p = strstr(out, "frozen_us ");
+	if (st != 0 || !p || sscanf(p, "frozen_us %lf", &frozen) != 1) {
+		pick_line(err, NULL, line, sizeof(line));
+		s->err = st;
+		s->fails++;
+		series_note(s, "exit status %d: %s", st, line);
+		fixture_stop(&f);
+		return;
+	}
+	p = strstr(out, "run_us ");
+	if (p)
+		sscanf(p, "run_us %lf", &run_us);
+	p = strstr(out, "stops ");
+	if (p && sscanf(p, "stops %llu stub %d", &stops, &stub) == 2)
+		series_note(s, "%.1f ptrace stops per thread%s",
+			    (double)stops / n, stub ? ", stub" : "");
+	if (!strcmp(recipe, "harden")) {
+		unsigned tasks, good = check_hardened(f.pid, &tasks);
+
+		if (good != tasks || tasks != n) {
+			s->verified = 0;
+			series_note(s, "verify: %u of %u tasks hardened", good,
+				    tasks);
+		} else if (s->verified != 0) {
+			s->verified = 1;
+		}
+	} else {
+		char reply[128];
+		unsigned ones, tasks;
+
+		if (fixture_cmd(&f, "check\n", reply, sizeof(reply)) < 0 ||
+		    sscanf(reply, "keepcaps %u %u", &ones, &tasks) != 2 ||
+		    ones != tasks || tasks != n) {
+			s->verified = 0;
+			series_note(s, "verify: %s", reply);
+		} else if (s->verified != 0) {
+			s->verified = 1;
+		}
+	}
+	fixture_stop(&f);
+	series_add(s, frozen);
+	if (run && !isnan(run_us)) {
+		series_add(run, run_us);
+		run->verified = s->verified;
+	}
+	logf_(".");
+}
+
+/* What gdb's line did, per thread count (it fails on this machine). */
+struct gdb_try {
+	unsigned threads;
+	bool zmm; /* the fixture held live zmm state */
+	bool ran, worked;
+	int status;	  /* gdb's wait status */
+	double ms;	  /* gdb's wall time */
+	char error[160];  /* its first complaint */
+	char target[200]; /* what became of the target */
+};
+
+static struct gdb_try gdb_tries[MAX_COUNTS];
+static unsigned ngdb_tries;
+
+static void ptrace_gdb(unsigned n, bool zmm)
+{
+	struct gdb_try *g = &gdb_tries[ngdb_tries++];
+	char out[2048], err[4096], reply[128];
+	unsigned ones = 0, tasks = 0, i;
+	struct fixture f;
+	int st, wst = 0;
+	pid_t w = 0;
+
+	g->threads = n;
+	g->zmm = zmm;
+	if (!in_path("gdb")) {
+		snprintf(g->error, sizeof(g->error), "no gdb");
+		return;
+	}
+	st = zmm ? matrix_start(&f, n) : fixture_start(&f, n, NULL);
+	if (st == -ENOTSUP) {
+		snprintf(g->error, sizeof(g->error),
+			 "not run: the CPU has no AVX-512");
+		return;
+	}
+	if (st < 0) {
+		snprintf(g->error, sizeof(g->error), "fixture failed");
+		return;
+	}
+	st = run_capture(opt.gdb_cmd ? opt.gdb_cmd : routes[0].cmd, f.pid,
+			 120000, &g->ms, out, sizeof(out), err, sizeof(err));
+	g->ran = true;
+	g->status = st;
+	if (strstr(err, "Couldn't"))
+		pick_line(err, "Couldn't", g->error, sizeof(g->error));
+	else if (strstr(out, "Couldn't"))
+		pick_line(out, "Couldn't", g->error, sizeof(g->error));
+	else if (strstr(err, "rror"))
+		pick_line(err, "rror", g->error, sizeof(g->error));
+	/* the target: give a dying process a moment */
+	for (i = 0; i < 50 && w != f.pid; i++) {
+		w = waitpid(f.pid, &wst, WNOHANG);
+		sleep_ms(10);
+	}
+	if (w == f.pid) {
+		if (WIFSIGNALED(wst))
+			snprintf(g->target, sizeof(g->target),
+				 "died: signal %d (%s)", WTERMSIG(wst),
+				 strsignal(WTERMSIG(wst)));
+		else
+			snprintf(g->target, sizeof(g->target), "exited %d",
+				 WEXITSTATUS(wst));
+		close(f.in);
+		close(f.out);
+		return;
+	}
+	if (zmm) {
+		unsigned intact = 0, okc = 0, bad = 0;
+
+		/* "bad ..." lines, "zmm K of 2 intact", then "released OK BAD
+		 * keepcaps ONES OF" */
+		char zbad[80] = "";
+		bool got = false;
+
+		if (fixture_cmd(&f, "release\n", reply, sizeof(reply)) == 0)
+			for (i = 0; i < 100; i++) {
+				if (!strncmp(reply, "bad zmm", 7) && !zbad[0])
+					snprintf(zbad, sizeof(zbad), " (%.70s)",
+						 reply + 4);
+				sscanf(reply, "zmm %u of 2", &intact);
+				if (sscanf(reply,
+					   "released %u %u keepcaps %u %u",
+					   &okc, &bad, &ones, &tasks) == 4) {
+					got = true;
+					break;
+				}
+				if (read_line(f.out, reply, sizeof(reply),
+					      10000) < 0)
+					break;
+			}
+		if (!got)
+			snprintf(g->target, sizeof(g->target),
+				 "alive, does not answer");
+		else
+			snprintf(g->target, sizeof(g->target),
+				 "alive, zmm16-31/k1-7 intact in %u of 2 "
+				 "threads%s, KEEP_CAPS 1 on %u of %u",
+				 intact, zbad, ones, tasks);
+		g->worked = st == 0 && intact == 2 && ones == tasks;
+	} else if (fixture_cmd(&f, "check\n", reply, sizeof(reply)) < 0 ||
+		   sscanf(reply, "keepcaps %u %u", &ones, &tasks) != 2) {
+		snprintf(g->target, sizeof(g->target),
+			 "alive, does not answer");
+	} else {
+		snprintf(g->target, sizeof(g->target),
+			 "alive, KEEP_CAPS 1 on %u of %u threads", ones, tasks);
+		g->worked = st == 0 && ones == tasks && tasks == n;
+	}
+	fixture_stop(&f);
+	if (g->worked)
+		series_add(series_get("ptrace", zmm ? "gdb zmm" : "gdb", n),
+			   g->ms * 1e3);
+}
+
+static void run_ptrace(void)
+{
+	static const char *const one[] = { "keepcaps" };
+	unsigned i, rep, k;
+	bool root = geteuid() == 0;
+
+	if (access(opt.target, X_OK) || access(opt.ref, X_OK)) {
+		logf_("[ptrace] no fixture or reference injector: skipped\n");
+		return;
+	}
+	opt.route_ok = access(opt.route, X_OK) == 0;
+	for (i = 0; i < opt.ptrace_threads.n; i++) {
+		unsigned n = opt.ptrace_threads.v[i];
+
+		logf_("[ptrace] keepcaps, %u threads:", n);
+		if (!opt.route_ok)
+			series_note(series_get("ptrace", "allthreads keepcaps",
+					       n),
+				    "not built yet (no %.100s)", opt.route);
+		for (rep = 0; rep < opt.ptrace_reps; rep++)
+			for (k = 0; k < NPMECH; k++) {
+				enum pmech m = (enum pmech)((rep + k) % NPMECH);
+
+				if (m == P_AT && !opt.route_ok)
+					continue;
+				ptrace_once(n, m, one[0]);
+			}
+		logf_("\n");
+	}
+	/* the 41-step recipes at the recipe thread count */
+	{
+		const char *recipes[2] = { "reads", root ? "harden" : NULL };
+		unsigned n = opt.ptrace_recipe_threads, r;
+
+		for (r = 0; r < 2 && recipes[r]; r++) {
+			logf_("[ptrace] %s, %u threads:", recipes[r], n);
+			if (!opt.route_ok) {
+				char mech[40];
+
+				snprintf(mech, sizeof(mech), "allthreads %s",
+					 recipes[r]);
+				series_note(series_get("ptrace", mech, n),
+					    "not built yet (no %.100s)",
+					    opt.route);
+			}
+			for (rep = 0; rep < opt.ptrace_reps; rep++)
+				for (k = 0; k < NPMECH; k++) {
+					enum pmech m = (enum pmech)((rep + k) %
+								    NPMECH);
+
+					if (m == P_AT && !opt.route_ok)
+						continue;
+					ptrace_once(n, m, recipes[r]);
+				}
+			logf_("\n");
+		}
+	}
+	/* gdb, once per thread count up to --gdb-max, on throwaway targets:
+	 * the plain fixture, and the fixture with live zmm state in one
+	 * thread (what gdb's inferior call fails on, issue 8) */
+	for (i = 0; i < opt.ptrace_threads.n && ngdb_tries + 2 <= MAX_COUNTS;
+	     i++)
+		if (opt.ptrace_threads.v[i] <= opt.gdb_max) {
+			logf_("[ptrace] gdb, %u threads\n",
+			      opt.ptrace_threads.v[i]);
+			ptrace_gdb(opt.ptrace_threads.v[i], false);
+			ptrace_gdb(opt.ptrace_threads.v[i], true);
+		}
 }
 
 static long rss_kib(pid_t pid)
@@ -1711,6 +2152,138 @@ static void print_rows(const char *section, const char *const *mechs,
 	}
 }
 
+static void eval_ptrace_targets(void)
+{
+	const char *recipe = geteuid() == 0 ? "harden" : "reads";
+	unsigned i, n = opt.ptrace_recipe_threads;
+	char mech[40], why[80];
+
+	for (i = 0; i < opt.ptrace_threads.n; i++) {
+		unsigned t = opt.ptrace_threads.v[i];
+		double at = med_of("ptrace", "allthreads keepcaps", t);
+		double ref = med_of("ptrace", "reference keepcaps", t);
+		int st = isnan(at) || isnan(ref) ? -1 : 1;
+
+		if (t != 10 && t != 100 && t != 1000)
+			continue;
+		snprintf(why, sizeof(why), "frozen %.2f ms vs %.2f ms",
+			 at / 1e3, ref / 1e3);
+		target_add(
+			"ptrace: one prctl, frozen allthreads / floor <= 1.5",
+			t, at / ref, 1.5, true, st,
+			isnan(at)  ? "ptrace route not built/measured" :
+			isnan(ref) ? "reference not measured" :
+				     why);
+	}
+	/* the hardening recipe (root), and the unprivileged-safe reads */
+	for (i = 0; i < 2; i++) {
+		const char *rc = i ? "reads" : recipe;
+		double at, ref;
+		int st;
+
+		if (i && !strcmp(recipe, "reads"))
+			break;
+		snprintf(mech, sizeof(mech), "allthreads %s", rc);
+		at = med_of("ptrace", mech, n);
+		snprintf(mech, sizeof(mech), "reference %s", rc);
+		ref = med_of("ptrace", mech, n);
+		st = isnan(at) ? -1 : 1;
+		snprintf(why, sizeof(why), "%s; the floor: %.1f ms", rc,
+			 ref / 1e3);
+		target_add("ptrace: 41-step recipe, frozen window (ms) < 100",
+			   n, at / 1e3, 99.999, true, st,
+			   st < 0 ? "ptrace route not built/measured" : why);
+	}
+	for (i = 0; i < ngdb_tries; i++) {
+		struct gdb_try *g = &gdb_tries[i];
+		double at =
+			med_of("ptrace", "allthreads keepcaps run", g->threads);
+		int st = g->worked && !isnan(at) ? 1 : -1;
+
+		if (g->worked)
+			snprintf(why, sizeof(why), "per thread: gdb %.0f us",
+				 g->ms * 1e3 / g->threads);
+		else
+			snprintf(why, sizeof(why), "gdb %s; target %.40s",
+				 g->ran ? "failed" : "not run", g->target);
+		target_add(
+			g->zmm ?
+				"ptrace: gdb / allthreads per thread >= 50 (zmm)" :
+				"ptrace: gdb / allthreads per thread >= 50",
+			g->threads, g->ms * 1e3 / at, 50.0, false, st,
+			g->worked && isnan(at) ?
+				"ptrace route not built/measured" :
+				why);
+	}
+}
+
+static void print_ptrace(void)
+{
+	unsigned i, j;
+
+	printf("\n== 4b. the ptrace route beside the bare reference injector "
+	       "(allthreads-bench-ref), fresh fixture per rep ==\n"
+	       "   (frozen: first PTRACE_INTERRUPT to last PTRACE_DETACH, as "
+	       "each measures itself;\n    run: the whole "
+	       "allthreads_target_run(); reads = 38 CAPBSET_READ + KEEPCAPS + "
+	       "2 getuid,\n    harden = %u CAPBSET_DROP + NO_NEW_PRIVS + "
+	       "setresgid + setresuid)\n",
+	       RECIPE_DROPS);
+	printf("%7s  %-26s %10s %10s %10s %4s %11s %7s  %s\n", "threads",
+	       "route recipe", "median", "p10", "p90", "n", "per thread",
+	       "/floor", "verified");
+	for (i = 0; i < nseries; i++) {
+		struct series *s = &series[i];
+		char a[16], b[16], c[16], pt[16], r[16], ref[40];
+		const char *sp;
+		double floor = NAN;
+
+		if (strcmp(s->section, "ptrace") || !strncmp(s->mech, "gdb", 3))
+			continue;
+		sp = strchr(s->mech, ' ');
+		if (sp && strncmp(s->mech, "reference ", 10)) {
+			snprintf(ref, sizeof(ref), "reference%.30s", sp);
+			if (strstr(ref, " run"))
+				*strstr(ref, " run") = 0;
+			floor = med_of("ptrace", ref, s->threads);
+		}
+		if (!s->n) {
+			printf("%7u  %-26s %10s %10s %10s %4u %11s %7s  %s\n",
+			       s->threads, s->mech, "-", "-", "-", 0, "", "",
+			       s->note[0] ? s->note : "-");
+			continue;
+		}
+		fmt_time(a, sizeof(a), s->med);
+		fmt_time(b, sizeof(b), s->p10);
+		fmt_time(c, sizeof(c), s->p90);
+		fmt_time(pt, sizeof(pt), s->med / s->threads);
+		fmt_ratio(r, sizeof(r), s->med / floor);
+		printf("%7u  %-26s %10s %10s %10s %4u %11s %7s  %s", s->threads,
+		       s->mech, a, b, c, s->n, pt, r,
+		       verified_str(s->verified));
+		if (s->fails)
+			printf("  FAILED %ux, first: %s\n", s->fails, s->note);
+		else
+			printf("%s%s\n", s->note[0] ? "  " : "", s->note);
+	}
+	for (j = 0; j < ngdb_tries; j++) {
+		struct gdb_try *g = &gdb_tries[j];
+
+		const char *name = g->zmm ? "gdb, 2 threads hold zmm" : "gdb";
+
+		if (!g->ran) {
+			printf("%7u  %-26s %s\n", g->threads, name,
+			       g->error[0] ? g->error : "not run");
+			continue;
+		}
+		printf("%7u  %-26s %.0f ms, %s, exit status %d%s%s%s; target: "
+		       "%s\n",
+		       g->threads, name, g->ms, g->worked ? "worked" : "FAILED",
+		       g->status, g->error[0] ? ": \"" : "", g->error,
+		       g->error[0] ? "\"" : "", g->target);
+	}
+}
+
 static void print_table(void)
 {
 	static const char *const single[] = { "allthreads", "glibc", "libpsx" };
@@ -1764,6 +2337,8 @@ static void print_table(void)
 		printf("   CLI start-up (`allthreads --version`): %s\n",
 		       s ? a : "not built yet");
 	}
+	if (opt.sections[S_PTRACE])
+		print_ptrace();
 	if (opt.sections[S_HELPER]) {
 		printf("\n== 5. helper idle cost (fixture, 100 threads) ==\n");
 		printf("   %-16s %6s %10s %12s %14s\n", "", "tasks", "RSS KiB",
@@ -1781,7 +2356,7 @@ static void print_table(void)
 			       h->sigmask_ns);
 		}
 	}
-	printf("\n== targets (issue 5; ratios of medians in this run) ==\n");
+	printf("\n== targets (issues 5 and 8; ratios of medians in this run) ==\n");
 	for (i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
 		char v[32];
@@ -1883,6 +2458,23 @@ static void print_json(FILE *f)
 		json_str(f, h->note);
 		fprintf(f, "}%s\n", i ? "" : ",");
 	}
+	fprintf(f, "],\n\"ptrace_gdb\": [\n");
+	for (i = 0; i < ngdb_tries; i++) {
+		struct gdb_try *g = &gdb_tries[i];
+
+		fprintf(f,
+			"{\"threads\": %u, \"zmm\": %s, \"ran\": %s, "
+			"\"worked\": %s, \"status\": %d, \"ms\": ",
+			g->threads, g->zmm ? "true" : "false",
+			g->ran ? "true" : "false", g->worked ? "true" : "false",
+			g->status);
+		json_num(f, g->ran ? g->ms : NAN);
+		fprintf(f, ", \"error\": ");
+		json_str(f, g->error);
+		fprintf(f, ", \"target\": ");
+		json_str(f, g->target);
+		fprintf(f, "}%s\n", i + 1 < ngdb_tries ? "," : "");
+	}
 	fprintf(f, "],\n\"targets\": [\n");
 	for (i = 0; i < ntargets; i++) {
 		struct target *t = &targets[i];
@@ -1978,11 +2570,15 @@ static void usage(FILE *f)
 		"  --budget S            seconds per thread count before stopping early\n"
 		"                        (at least 5 reps; default 4)\n"
 		"  --gdb-max N           largest fixture to run gdb on (default 100)\n"
-		"  --only LIST           sections: idle,busy,recipe,e2e,helper\n"
+		"  --ptrace-threads LIST  4b, one prctl (default 10,100,1000)\n"
+		"  --ptrace-recipe-threads N  4b, the 41-step recipes (default 1000)\n"
+		"  --ptrace-reps N       (default 5)\n"
+		"  --only LIST           sections: idle,busy,recipe,e2e,helper,ptrace\n"
 		"  --json                JSON on stdout instead of the table\n"
 		"  --json-out FILE       also write the JSON to FILE (the table still prints)\n"
 		"  --data FILE           gnuplot data (for plot.sh)\n"
 		"  --target PATH --cli PATH --helper PATH   programs (default: the build tree)\n"
+		"  --ref PATH --route PATH   4b's reference injector and route (build tree)\n"
 		"  --route-gdb CMD --route-helper CMD --route-ptrace CMD\n"
 		"                        command lines; {pid} is the fixture, {cli} the CLI\n"
 		"  --watchdog S          end the run after S seconds (default 600)\n");
@@ -2007,6 +2603,11 @@ static void default_paths(void)
 	snprintf(opt.cli, sizeof(opt.cli), "%s/../../cli/allthreads", exe);
 	snprintf(opt.helper, sizeof(opt.helper),
 		 "%s/../../lib/allthreads-helper.so", exe);
+	snprintf(opt.ref, sizeof(opt.ref), "%s/allthreads-bench-ref", exe);
+	snprintf(opt.route, sizeof(opt.route), "%s/allthreads-bench-route",
+		 exe);
+	snprintf(opt.matrix, sizeof(opt.matrix),
+		 "%s/../ptrace/at-matrix-target", exe);
 }
 
 static int parse_args(int argc, char **argv)
@@ -2017,6 +2618,9 @@ static int parse_args(int argc, char **argv)
 	parse_list("1,10,100,1000", &opt.threads);
 	parse_list("1,10,100,1000", &opt.recipe_threads);
 	parse_list("1,100,1000", &opt.e2e_threads);
+	parse_list("10,100,1000", &opt.ptrace_threads);
+	opt.ptrace_recipe_threads = 1000;
+	opt.ptrace_reps = 5;
 	opt.reps = 15;
 	opt.recipe_reps = 5;
 	opt.e2e_reps = 3;
@@ -2024,7 +2628,7 @@ static int parse_args(int argc, char **argv)
 	opt.budget_s = 4;
 	opt.gdb_max = 100;
 	opt.watchdog_s = 600;
-	for (i = 1; i < 6; i++)
+	for (i = 1; i < 7; i++)
 		opt.sections[i] = true;
 	default_paths();
 
@@ -2058,6 +2662,24 @@ static int parse_args(int argc, char **argv)
 		} else if (!strcmp(a, "--recipe-threads")) {
 			TAKES_ARG();
 			bad = parse_list(v, &opt.recipe_threads);
+		} else if (!strcmp(a, "--ptrace-threads")) {
+			TAKES_ARG();
+			bad = parse_list(v, &opt.ptrace_threads);
+		} else if (!strcmp(a, "--ptrace-recipe-threads")) {
+			TAKES_ARG();
+			opt.ptrace_recipe_threads =
+				(unsigned)strtoul(v, NULL, 10);
+			bad = opt.ptrace_recipe_threads < 1;
+		} else if (!strcmp(a, "--ptrace-reps")) {
+			TAKES_ARG();
+			opt.ptrace_reps = (unsigned)strtoul(v, NULL, 10);
+			bad = opt.ptrace_reps < 1 || opt.ptrace_reps > MAX_REPS;
+		} else if (!strcmp(a, "--ref")) {
+			TAKES_ARG();
+			snprintf(opt.ref, sizeof(opt.ref), "%s", v);
+		} else if (!strcmp(a, "--route")) {
+			TAKES_ARG();
+			snprintf(opt.route, sizeof(opt.route), "%s", v);
 		} else if (!strcmp(a, "--e2e-threads")) {
 			TAKES_ARG();
 			bad = parse_list(v, &opt.e2e_threads);
@@ -2109,9 +2731,10 @@ static int parse_args(int argc, char **argv)
 			TAKES_ARG();
 			opt.ptrace_cmd = v;
 		} else if (!strcmp(a, "--only")) {
-			static const char *const names[] = { "",     "idle",
-							     "busy", "recipe",
-							     "e2e",  "helper" };
+			static const char *const names[] = { "",      "idle",
+							     "busy",  "recipe",
+							     "e2e",   "helper",
+							     "ptrace" };
 			char tmp[128], *save = NULL, *tok;
 			int k;
 
@@ -2120,10 +2743,10 @@ static int parse_args(int argc, char **argv)
 			snprintf(tmp, sizeof(tmp), "%s", v);
 			for (tok = strtok_r(tmp, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save)) {
-				for (k = 1; k < 6; k++)
+				for (k = 1; k < 7; k++)
 					if (!strcmp(tok, names[k]))
 						break;
-				if (k == 6)
+				if (k == 7)
 					bad = 1;
 				else
 					opt.sections[k] = true;
@@ -2197,9 +2820,12 @@ int main(int argc, char **argv)
 		run_e2e();
 	if (opt.sections[S_HELPER])
 		run_helper_idle();
+	if (opt.sections[S_PTRACE])
+		run_ptrace();
 
 	series_finish();
 	eval_targets();
+	eval_ptrace_targets();
 	if (opt.data_file)
 		write_data(opt.data_file);
 	if (opt.json_file) {

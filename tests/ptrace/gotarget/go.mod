@@ -1,0 +1,3 @@
+module allthreads.test/gotarget
+
+go 1.19

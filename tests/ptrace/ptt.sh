@@ -1,0 +1,162 @@
+# tests/ptrace/ptt.sh - what the ptrace route's tests share (sourced after
+# ../cli/tap.sh).
+#
+#   start_target ARGS...   starts matrix-target ARGS (commands on a FIFO);
+#                          sets $TPID and $TTASKS (start_prog PROG ARGS...
+#                          for another program that speaks the same)
+#   tcmd CMD RE            sends CMD, waits (bounded) for a line matching RE;
+#                          the line is in $reply
+#   stop_target            quits and reaps it (also done by the EXIT trap)
+#   every_task F V         every task of $TPID shows "F:<tab>V..." in its
+#                          status (V an extended regex for the value); the
+#                          ones that do not are in $odd, and in a TAP
+#                          comment
+#   untraced               every task: TracerPid 0 and not in state t
+#   task_count             the tasks /proc lists now
+#   state_of TID           the State letter of a task
+PTT_PIDS=()
+PTT_FD=
+PTT_CLEAN_DIR=
+odd=
+rc=0 out= err=
+trap 'ptt_cleanup' EXIT
+
+ptt_cleanup() {
+	local p
+	[ -n "$PTT_FD" ] && exec 7>&- 2>/dev/null
+	for p in "${PTT_PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T_TMP" ${PTT_CLEAN_DIR:+"$PTT_CLEAN_DIR"}
+}
+
+# The last line of $T_TMP/target.out matching RE, waiting up to $2 s.
+ptt_wait_line() {
+	local re=$1 secs=${2:-15} i
+	for ((i = 0; i < secs * 20; i++)); do
+		reply=$(grep -E -- "$re" "$T_TMP/target.out" 2>/dev/null |
+			tail -n 1)
+		[ -n "$reply" ] && return 0
+		kill -0 "$TPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	reply=$(grep -E -- "$re" "$T_TMP/target.out" 2>/dev/null | tail -n 1)
+	[ -n "$reply" ]
+}
+
+start_target() {
+	start_prog "${AT_MATRIX:?AT_MATRIX: the matrix target}" "$@"
+}
+
+# start_prog PROG ARGS...: the same for any program that speaks "ready PID
+# TASKS" and "quit".
+start_prog() {
+	local prog=$1
+	shift
+	[ -n "$PTT_FD" ] && stop_target
+	rm -f "$T_TMP/target.in" "$T_TMP/target.out"
+	mkfifo "$T_TMP/target.in" || exit 1
+	"$prog" "$@" <"$T_TMP/target.in" >"$T_TMP/target.out" 2>"$T_TMP/target.err" &
+	TPID=$!
+	PTT_PIDS+=("$TPID")
+	exec 7>"$T_TMP/target.in"
+	PTT_FD=7
+	if ! ptt_wait_line '^ready ' 60; then
+		echo "Bail out! ${prog##*/} $* did not get ready:" \
+			"$(head -c 300 "$T_TMP/target.err")"
+		exit 1
+	fi
+	TTASKS=$(set -- $reply; echo "$3")
+}
+
+tcmd() {
+	# only lines after this command count
+	local before
+	before=$(wc -l <"$T_TMP/target.out")
+	# in a subshell: if the target died, SIGPIPE ends that, not the test
+	(echo "$1" >&7) 2>/dev/null || { reply=; return 1; }
+	local i
+	for ((i = 0; i < 400; i++)); do
+		reply=$(tail -n +"$((before + 1))" "$T_TMP/target.out" |
+			grep -E -- "$2" | tail -n 1)
+		[ -n "$reply" ] && return 0
+		kill -0 "$TPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	reply=$(tail -n +"$((before + 1))" "$T_TMP/target.out" |
+		grep -E -- "$2" | tail -n 1)
+	[ -n "$reply" ]
+}
+
+# Lines the target printed after the last command (its "bad ..." lines).
+target_bad_lines() {
+	grep -E '^bad ' "$T_TMP/target.out" | head -n 10
+}
+
+stop_target() {
+	[ -n "$PTT_FD" ] || return 0
+	kill -CONT "$TPID" 2>/dev/null
+	(echo quit >&7) 2>/dev/null
+	exec 7>&-
+	PTT_FD=
+	local i
+	for ((i = 0; i < 40; i++)); do
+		kill -0 "$TPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$TPID" 2>/dev/null
+	wait "$TPID" 2>/dev/null
+}
+
+task_count() {
+	ls "/proc/$TPID/task" 2>/dev/null | wc -l
+}
+
+state_of() {
+	awk '/^State:/ { print $2; exit }' "/proc/$TPID/task/$1/status" 2>/dev/null
+}
+
+every_task() {
+	local f=$1 re=$2
+	# one awk for all tasks: a task that is gone meanwhile is skipped
+	odd=$(awk -v f="$f:" -v re="^($re)\$" '
+		FNR == 1 { tid = FILENAME; sub(/\/status$/, "", tid); sub(/.*\//, "", tid) }
+		$1 == f { v = $0; sub(/^[^:]*:[ \t]*/, "", v); n++
+			  if (v !~ re) printf " %s:%s", tid, v }
+		END { if (!n) printf " (no task)" }' \
+		/proc/"$TPID"/task/*/status 2>/dev/null)
+	[ -n "$odd" ] && echo "# $f is not /$re/ in:${odd:0:300}"
+	[ -z "$odd" ]
+}
+
+untraced() {
+	every_task TracerPid 0 && every_task State '[^t].*'
+}
+
+# The process is alive: some task of it is not a zombie.
+alive() {
+	local t
+	kill -0 "$TPID" 2>/dev/null || return 1
+	for t in /proc/"$TPID"/task/*; do
+		grep -Eq '^State:.[^ZX]' "$t/status" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+# released_ok N: the last "release" reply says N threads proved their call
+# and none failed; KEEP_CAPS (when the threads read it) as $2 (1 or 0).
+released_ok() {
+	local want=$1 kc=$2 okc bad ones of
+	set -- $reply "" "" "" "" "" ""
+	[ "$1" = released ] || return 1
+	okc=$2 bad=$3 ones=$5 of=$6
+	[ "$okc" = "$want" ] && [ "$bad" = 0 ] || return 1
+	case $kc in
+	1) [ "$ones" = "$of" ] && [ "$of" -gt 0 ] ;;
+	0) [ "$ones" = 0 ] ;;
+	*) true ;;
+	esac
+}
+
