@@ -80,9 +80,11 @@ struct opts {
 	const char *columns; /* -o */
 	bool raw;
 	bool no_headings;
-	/* check */
+	/* check, audit */
 	const char *expect[MAX_EXPECT];
 	unsigned nexpect;
+	/* audit */
+	const char *audit_user, *audit_comm;
 	struct set_args set;
 };
 
@@ -153,6 +155,9 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt);
 int cmd_check(const struct opts *o, struct plan *plan,
 	      const struct target *tgt);
 int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt);
+/* audit: every process of -p (or the host), in one call. */
+int cmd_audit(const struct opts *o, struct plan *plan,
+	      const struct target *tgt);
 /* set, and seccomp: the options in o->set. */
 int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
@@ -180,6 +185,6 @@ int compile_recipe(const struct opts *o, const struct set_args *args,
 extern const struct argp syscall_argp, show_argp, check_argp, list_argp,
 	set_argp, seccomp_argp, setuid_argp, setgid_argp, setresuid_argp,
 	setresgid_argp, setgroups_argp, setfsuid_argp, setfsgid_argp, caps_argp,
-	drop_argp, ambient_argp, bounding_argp, inheritable_argp;
+	drop_argp, ambient_argp, bounding_argp, inheritable_argp, audit_argp;
 
 #endif /* AT_CLI_H */
