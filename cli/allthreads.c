@@ -256,6 +256,8 @@ static const struct argp root_argp = {
 	       "  list caps|securebits|prctl|syscalls|columns|keys|commands\n"
 	       "  audit [--comm NAME] [--user U] [--expect K=V]  every\n"
 	       "                            process whose threads disagree\n"
+	       "  landlock --landlock-rule path-beneath:RIGHTS:PATH... \n"
+	       "                            one Landlock domain on every thread\n"
 	       "\n"
 	       "prctl names (any case; PR_, PR_SET_, PR_GET_ optional):\n"
 	       "  KEEP_CAPS 0|1        NO_NEW_PRIVS 1      NAME TEXT\n"
@@ -349,6 +351,7 @@ static const struct command commands[] = {
 	{ "inheritable", &inheritable_argp, cmd_creds, true, true },
 	{ "seccomp", &seccomp_argp, cmd_seccomp, true, false },
 	{ "audit", &audit_argp, cmd_audit, false, false },
+	{ "landlock", &landlock_argp, cmd_landlock, true, false },
 	{ NULL },
 };
 
