@@ -20,12 +20,18 @@
  * every thread before the calling thread runs them (allthreads_run(3));
  * and the final sweep here reads a /proc/self/task opened before the
  * change (Landlock checks at open, not at getdents).
+ *
+ * -p PID: the target's helper builds the ruleset (AT_CTL_REQ_LANDLOCK,
+ * lib/ctl-landlock.c), so the paths are resolved in the target's mount
+ * namespace and root, and broadcasts the same three steps there (TSYNC is
+ * not used on that route yet).  The ptrace route is not built yet.
  */
 #include <argp.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/landlock.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +43,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl-client.h"
+#include "ctl-proto.h"
+#include "procfs.h"
 
 /* Rights and flags newer than the installed <linux/landlock.h> (Debian
  * 12's is Landlock ABI 2); the values are the kernel's UAPI. */
@@ -135,9 +144,11 @@ const struct argp landlock_argp = {
 	.options = landlock_options,
 	.parser = parse_landlock_opt,
 	.args_doc = "[-- PROGRAM [ARG...]]",
-	.doc = "Put every thread of allthreads in one Landlock domain "
-	       "(NO_NEW_PRIVS first, as Landlock requires), prove it on each "
-	       "thread, then run PROGRAM.  The options are setpriv's.  "
+	.doc = "Put every thread of allthreads (or, with -p, of a process "
+	       "started with allthreads run: its helper builds the ruleset "
+	       "there) in one Landlock domain (NO_NEW_PRIVS first, as "
+	       "Landlock requires), prove it on each thread, then run "
+	       "PROGRAM.  The options are setpriv's.  "
 	       "RIGHTs: execute, write-file, read-file, read-dir, "
 	       "remove-dir, remove-file, make-char, make-dir, make-reg, "
 	       "make-sock, make-fifo, make-block, make-sym, refer (ABI 2), "
@@ -537,14 +548,13 @@ static int sweep_tasks(int taskfd, pid_t *tids, unsigned max)
 
 static void json_landlock(const struct opts *o, const struct request *rq,
 			  const struct landlock_run *lr, bool pv, int code,
-			  char **reasons, unsigned n)
+			  char **reasons, unsigned n, const struct target *tgt)
 {
-	struct target self = { .pid = getpid(), .self = true };
 	char name[64], acc[512];
 	unsigned i, s;
 
 	snprintf(name, sizeof(name), "%u rule(s)", rq->nrules);
-	json_begin(o, "landlock", &self, name, "change", false);
+	json_begin(o, "landlock", tgt, name, "change", false);
 	format_rights(rq->handled, acc, sizeof(acc));
 	printf(",\"steps\":[{\"call\":\"prctl(PR_SET_NO_NEW_PRIVS, 1)\","
 	       "\"nr\":%d,\"role\":\"change\",\"judge\":\"equal\","
@@ -633,6 +643,128 @@ static int exec_program(const struct opts *o)
 	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
+/* --- another process, through its helper ----------------------------------- */
+
+/* Every TID /proc/PID/task lists now. */
+static int sweep_remote(pid_t pid, pid_t *tids, unsigned max)
+{
+	pid_t *all;
+	int n = proc_list_tasks(pid, &all), i;
+
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && (unsigned)i < max; i++)
+		tids[i] = all[i];
+	free(all);
+	return i;
+}
+
+/* A thread the run did not see, with NO_NEW_PRIVS: started after the
+ * change by a thread in the domain (a new thread inherits both). */
+static bool started_after(pid_t pid, pid_t tid)
+{
+	char v[16];
+
+	return proc_status_field(pid, tid, "NoNewPrivs", v, sizeof(v)) == 0 &&
+	       strcmp(v, "1") == 0;
+}
+
+/* The request for TGT's helper into a new buffer; its length or -errno. */
+static long pack_request(const struct opts *o, const struct request *rq,
+			 bool prove, void **out)
+{
+	struct at_ctl_landlock_req *req;
+	struct at_ctl_landlock_rule *rules;
+	size_t data = 0, len, off = 0;
+	char *p;
+	unsigned i;
+
+	for (i = 0; i < rq->nrules; i++)
+		data += strlen(rq->rules[i].path) + 1;
+	if (data > AT_CTL_MAX_DATA)
+		return -E2BIG;
+	len = sizeof(*req) + rq->nrules * sizeof(*rules) + data;
+	req = calloc(1, len);
+	if (!req)
+		return -ENOMEM;
+	req->hdr.magic = AT_CTL_MAGIC;
+	req->hdr.version = AT_CTL_VERSION;
+	req->hdr.op = AT_CTL_REQ_LANDLOCK;
+	req->hdr.len = (uint32_t)len;
+	req->handled = rq->handled;
+	req->nrules = rq->nrules;
+	req->timeout_ms = o->timeout_ms;
+	req->policy = o->policy;
+	req->ll_flags = prove ? AT_CTL_LL_PROVE : 0;
+	req->data_len = (uint32_t)data;
+	rules = (void *)(req + 1);
+	p = (char *)(rules + rq->nrules);
+	for (i = 0; i < rq->nrules; i++) {
+		size_t l = strlen(rq->rules[i].path) + 1;
+
+		rules[i].access = rq->rules[i].access;
+		rules[i].off = (uint32_t)off;
+		rules[i].len = (uint32_t)l;
+		memcpy(p + off, rq->rules[i].path, l);
+		off += l;
+	}
+	*out = req;
+	return (long)len;
+}
+
+/*
+ * The ruleset built in TGT by its helper (the paths resolved in its mount
+ * namespace and root), the steps run on each of its threads; LR gets the
+ * report.  0, or an exit code after saying why: 3 unreachable, 1 refused.
+ */
+static int remote_landlock(const struct opts *o, const struct request *rq,
+			   const struct target *tgt, struct landlock_run *lr)
+{
+	struct at_ctl_result res = { .reached = false };
+	char path[PATH_MAX], why[200] = "";
+	void *req = NULL;
+	long len;
+	int r, code;
+
+	code = check_reachable(tgt);
+	if (code)
+		return code;
+	r = at_ctl_find_socket(tgt->pid, path, sizeof(path), why, sizeof(why));
+	if (r == -ENOENT)
+		return remote_unreachable(tgt, r);
+	if (r < 0) {
+		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
+			why[0] ? why : strerror(-r));
+		return EXIT_UNREACHABLE;
+	}
+	len = pack_request(o, rq, rq->can_prove, &req);
+	if (len < 0) {
+		fprintf(stderr, "allthreads: landlock: the request: %s\n",
+			strerror((int)-len));
+		return EXIT_FAILED;
+	}
+	r = at_ctl_call(tgt->pid, path, req, (size_t)len, o->timeout_ms, &res);
+	free(req);
+	if (r < 0 && !res.reached) {
+		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
+			res.why[0] ? res.why : strerror(-r));
+		return EXIT_UNREACHABLE;
+	}
+	if (r < 0 || !res.report) {
+		fprintf(stderr,
+			"allthreads: %d: landlock: %s; nothing changed\n",
+			tgt->pid, res.why[0] ? res.why : strerror(-r));
+		allthreads_report_free(res.report);
+		return EXIT_FAILED;
+	}
+	lr->report = res.report;
+	lr->rc = res.ret;
+	lr->step[STEP_NNP] = 0;
+	lr->step[STEP_RESTRICT] = 1;
+	lr->step[STEP_PROVE] = rq->can_prove ? 2 : -1;
+	return 0;
+}
+
 int cmd_landlock(const struct opts *o, struct plan *plan,
 		 const struct target *tgt)
 {
@@ -649,15 +781,10 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 		return usage_error("landlock: %s: unexpected argument (rules "
 				   "are --landlock-rule; PROGRAM follows --)",
 				   o->args[0]);
-	if (!tgt->self || tgt->tid) {
-		fprintf(stderr,
-			"allthreads: landlock: -p PID: not built yet: the "
-			"ruleset must be built inside the target (its paths "
-			"resolved in its mount namespace), which needs a new "
-			"helper operation or the ptrace route; nothing "
-			"changed\n");
-		return EXIT_UNREACHABLE;
-	}
+	if (tgt->tid)
+		return usage_error("landlock: -t %d: a domain goes on every "
+				   "thread (use -p)",
+				   tgt->tid);
 	rq = calloc(1, sizeof(*rq));
 	if (!rq)
 		return EXIT_FAILED;
@@ -678,6 +805,17 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 		code = EXIT_OK;
 		goto out;
 	}
+	proved = rq->can_prove;
+	if (!tgt->self) {
+		/* Another process: its helper builds the ruleset there and
+		 * broadcasts all three steps. */
+		rq->tsync = false;
+		code = remote_landlock(o, rq, tgt, &lr);
+		if (code)
+			goto out;
+		code = EXIT_FAILED;
+		goto judge;
+	}
 	fd = build_ruleset(rq);
 	if (fd < 0) {
 		code = -fd;
@@ -688,7 +826,6 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	 * open, so the sweep afterwards still works when /proc is denied. */
 	taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	code = EXIT_FAILED;
-	proved = rq->can_prove;
 	/* The broadcast: all three steps in one visit.  TSYNC: NNP on
 	 * every thread, then the kernel spreads the domain, then the proof. */
 	if (run_program(o, fd, true, !rq->tsync, proved && !rq->tsync, &lr) ||
@@ -715,6 +852,7 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 				"run\n");
 		goto out;
 	}
+judge:
 	n = allthreads_report_nthreads(lr.report);
 	reasons = calloc(n ? n : 1, sizeof(*reasons));
 	if (!reasons)
@@ -729,12 +867,27 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 			bad++;
 		}
 	/* Nobody missed: every thread the task directory lists now. */
-	swept = taskfd >= 0 ? sweep_tasks(taskfd, tids, 4096) : -EBADF;
+	if (tgt->self)
+		swept = taskfd >= 0 ? sweep_tasks(taskfd, tids, 4096) : -EBADF;
+	else
+		swept = sweep_remote(tgt->pid, tids, 4096);
 	for (int k = 0; k < swept; k++) {
 		for (i = 0; i < n; i++)
 			if (allthreads_report_tid(lr.report, i) == tids[k])
 				break;
-		if (i == n) {
+		if (i < n)
+			continue;
+		if (!tgt->self && started_after(tgt->pid, tids[k])) {
+			if (!o->quiet)
+				fprintf(stderr,
+					"allthreads: note: landlock: thread %d "
+					"started after the change (from a "
+					"thread in the domain: it inherits "
+					"it)\n",
+					tids[k]);
+			continue;
+		}
+		{
 			fprintf(stderr,
 				"allthreads: landlock: thread %d was not "
 				"reached\n",
@@ -744,8 +897,8 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	}
 	if (swept < 0)
 		fprintf(stderr,
-			"allthreads: landlock: /proc/self/task: %s (no final "
-			"sweep)\n",
+			"allthreads: landlock: the task directory: %s (no "
+			"final sweep)\n",
 			strerror(-swept));
 	if (lr.rc == 0 && !bad)
 		code = EXIT_OK;
@@ -755,7 +908,7 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	else
 		code = EXIT_PARTIAL;
 	if (o->json) {
-		json_landlock(o, rq, &lr, proved, code, reasons, n);
+		json_landlock(o, rq, &lr, proved, code, reasons, n, tgt);
 	} else {
 		for (i = 0; i < n; i++) {
 			pid_t tid = allthreads_report_tid(lr.report, i);
