@@ -179,6 +179,18 @@ if [ -n "${AT_HELPER:-}" ] && has_cap 21 && command -v unshare >/dev/null; then
 else
 	skip "landlock -p in another mount namespace" "needs the helper and CAP_SYS_ADMIN"
 fi
+# Kernels without Landlock, simulated with a seccomp filter that fails
+# landlock_create_ruleset() as such a kernel does.
+at seccomp --deny=landlock_create_ruleset --errno=ENOSYS -- \
+	"$AT" landlock --landlock-rule "$USR" -- /usr/bin/true
+rc_is 1 "landlock on a kernel without Landlock (ENOSYS)"
+err_like "this kernel has no Landlock \(Function not implemented\); nothing changed" \
+	"landlock: ENOSYS: says so"
+at seccomp --deny=landlock_create_ruleset --errno=EOPNOTSUPP -- \
+	"$AT" landlock --landlock-rule "$USR" -- /usr/bin/true
+rc_is 1 "landlock with Landlock disabled (EOPNOTSUPP)"
+err_like "Landlock is built into this kernel but not enabled \(add landlock to the lsm= boot parameter\)" \
+	"landlock: EOPNOTSUPP: says how to enable it"
 at -t $$ landlock --landlock-rule "$USR"
 rc_is 64 "landlock -t: refused"
 at landlock --landlock-rule "$USR" -- /nonexistent/program
