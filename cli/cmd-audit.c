@@ -450,7 +450,7 @@ static bool field_differs(enum attr a, const struct tstatus *x,
  * wrong value of one field. */
 struct finding {
 	const char *kind; /* "differ" or "expect" */
-	const char *field;
+	char field[64];
 	char value[512];
 	char want[512];
 	pid_t *tids;
@@ -471,7 +471,7 @@ static struct finding *finding_for(struct findings *fs, const char *kind,
 
 	for (i = 0; i < fs->n; i++) {
 		f = &fs->f[i];
-		if (f->kind == kind && f->field == field &&
+		if (f->kind == kind && strcmp(f->field, field) == 0 &&
 		    strcmp(f->value, value) == 0 && strcmp(f->want, want) == 0)
 			return f;
 	}
@@ -490,7 +490,7 @@ static struct finding *finding_for(struct findings *fs, const char *kind,
 	if (!f->tids)
 		return NULL;
 	f->kind = kind;
-	f->field = field;
+	snprintf(f->field, sizeof(f->field), "%s", field);
 	snprintf(f->value, sizeof(f->value), "%s", value);
 	snprintf(f->want, sizeof(f->want), "%s", want);
 	fs->n++;
@@ -569,10 +569,14 @@ static void table_add(struct audit *au, const struct snapshot *snap,
 	unsigned i;
 
 	snprintf(pid, sizeof(pid), "%d", snap->pid);
-	for (i = 0; i < fs->n; i++) {
-		const struct finding *f = &fs->f[i];
-		struct libscols_line *ln = scols_table_new_line(au->tb, NULL);
+	/* Disagreements first, then failed expectations. */
+	for (i = 0; i < 2 * fs->n; i++) {
+		const struct finding *f = &fs->f[i % fs->n];
+		struct libscols_line *ln;
 
+		if ((i < fs->n) != (strcmp(f->kind, "differ") == 0))
+			continue;
+		ln = scols_table_new_line(au->tb, NULL);
 		if (!ln)
 			return;
 		tid_list(au->o, f, snap->n, tids, sizeof(tids));
@@ -693,12 +697,10 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 					 (e->attr == ATTR_UID ?
 						  t->uid :
 						  t->gid)[e->sub]);
+			/* The key as written: Euid, not Uid. */
 			snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text),
 				 e->text);
-			/* The key as written is not static: use the
-			 * attribute's own name for grouping. */
-			f = finding_for(&fs, "expect", at_attrs[e->attr].key, a,
-					eq + 1, snap->n);
+			f = finding_for(&fs, "expect", b, a, eq + 1, snap->n);
 			if (f)
 				f->tids[f->ntids++] = t->tid;
 		}
