@@ -12,7 +12,7 @@ if [ "$(id -u)" = 0 ] && { ! command -v meson >/dev/null ||
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends gcc libc6-dev meson \
-		ninja-build pkg-config libcap-dev libseccomp-dev >/dev/null
+		ninja-build pkg-config libcap-dev libseccomp-dev libsmartcols-dev >/dev/null
 fi
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null

@@ -269,6 +269,10 @@ static const struct argp root_argp = {
 	       "  run [--] PROGRAM [ARG...] exec PROGRAM with the helper\n"
 	       "                            preloaded, so -p PID reaches it\n"
 	       "  list caps|securebits|prctl|syscalls|columns|keys|commands\n"
+	       "  audit [--comm NAME] [--user U] [--expect K=V]  every\n"
+	       "                            process whose threads disagree\n"
+	       "  landlock --landlock-rule path-beneath:RIGHTS:PATH... \n"
+	       "                            one Landlock domain on every thread\n"
 	       "\n"
 	       "prctl names (any case; PR_, PR_SET_, PR_GET_ optional):\n"
 	       "  KEEP_CAPS 0|1        NO_NEW_PRIVS 1      NAME TEXT\n"
@@ -361,6 +365,8 @@ static const struct command commands[] = {
 	{ "bounding", &bounding_argp, cmd_creds, true, true },
 	{ "inheritable", &inheritable_argp, cmd_creds, true, true },
 	{ "seccomp", &seccomp_argp, cmd_seccomp, true, false },
+	{ "audit", &audit_argp, cmd_audit, false, false },
+	{ "landlock", &landlock_argp, cmd_landlock, true, false },
 	{ NULL },
 };
 
@@ -652,6 +658,9 @@ int main(int argc, char **argv)
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return EXIT_FAILED;
+	/* audit reads every -p itself, in one call. */
+	if (cmd->compile == cmd_audit)
+		ntgts = 1;
 	for (i = 0; i < ntgts; i++) {
 		memset(plan, 0, sizeof(*plan));
 		code = cmd->compile(&o, plan, &tgts[i]);

@@ -83,9 +83,17 @@ struct opts {
 	const char *columns; /* -o */
 	bool raw;
 	bool no_headings;
-	/* check */
+	/* check, audit */
 	const char *expect[MAX_EXPECT];
 	unsigned nexpect;
+	/* audit */
+	const char *audit_user, *audit_comm;
+	/* landlock: setpriv's --landlock-access and --landlock-rule */
+	const char *ll_access[64];
+	unsigned nll_access;
+	const char *ll_rules[64];
+	unsigned nll_rules;
+	int ll_test_abi; /* hidden --test-abi: a lower ABI, for the tests */
 	struct set_args set;
 };
 
@@ -162,6 +170,12 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt);
 int cmd_check(const struct opts *o, struct plan *plan,
 	      const struct target *tgt);
 int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt);
+/* landlock: a Landlock domain on every thread, then -- PROGRAM. */
+int cmd_landlock(const struct opts *o, struct plan *plan,
+		 const struct target *tgt);
+/* audit: every process of -p (or the host), in one call. */
+int cmd_audit(const struct opts *o, struct plan *plan,
+	      const struct target *tgt);
 /* set, and seccomp: the options in o->set. */
 int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
@@ -189,6 +203,7 @@ int compile_recipe(const struct opts *o, const struct set_args *args,
 extern const struct argp syscall_argp, show_argp, check_argp, list_argp,
 	set_argp, seccomp_argp, setuid_argp, setgid_argp, setresuid_argp,
 	setresgid_argp, setgroups_argp, setfsuid_argp, setfsgid_argp, caps_argp,
-	drop_argp, ambient_argp, bounding_argp, inheritable_argp;
+	drop_argp, ambient_argp, bounding_argp, inheritable_argp, audit_argp,
+	landlock_argp;
 
 #endif /* AT_CLI_H */

@@ -16,6 +16,7 @@
 #include "attrs.h"
 #include "cli.h"
 #include "ids.h"
+#include "expect.h"
 #include "names.h"
 
 static const struct argp_option check_options[] = {
@@ -55,19 +56,6 @@ const struct argp check_argp = {
 	       "      --expect CapEff=none\n"
 	       "  allthreads check -p 1234 -e Uid=www-data -e Seccomp=2",
 	.children = at_global_children,
-};
-
-/* One expectation, parsed. */
-struct expectation {
-	const char *text; /* as written */
-	enum attr attr;
-	int sub; /* Uid/Gid: 0..3 for one of r, e, s, fs; -1 all four */
-	long ids[4];
-	unsigned long long mask;
-	long num;
-	unsigned *groups;
-	unsigned ngroups;
-	const char *str;
 };
 
 static const char *const id_subs[] = { "r", "e", "s", "fs" };
@@ -137,8 +125,7 @@ static int parse_idlist(struct idview *v, struct expectation *e,
 	return 0;
 }
 
-static int parse_expectation(struct idview *v, const char *text,
-			     struct expectation *e)
+int expect_parse(struct idview *v, const char *text, struct expectation *e)
 {
 	const char *eq = strchr(text, '=');
 	char key[64], bad[64], near[256] = "";
@@ -246,7 +233,7 @@ static bool has_group(const struct tstatus *t, unsigned g)
 	return false;
 }
 
-static bool holds(const struct expectation *e, const struct tstatus *t)
+bool expect_holds(const struct expectation *e, const struct tstatus *t)
 {
 	const long *ids = e->attr == ATTR_UID ? t->uid : t->gid;
 	static const enum capset_index sets[] = {
@@ -289,6 +276,23 @@ static bool holds(const struct expectation *e, const struct tstatus *t)
 	default:
 		return true;
 	}
+}
+
+bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
+		     char *buf, size_t size)
+{
+	const char *eq = strchr(e->text, '=');
+	char a[2048];
+
+	if (expect_holds(e, t))
+		return false;
+	attr_format(e->attr, t, a, sizeof(a));
+	if (e->sub >= 0)
+		snprintf(a, sizeof(a), "%ld",
+			 (e->attr == ATTR_UID ? t->uid : t->gid)[e->sub]);
+	snprintf(buf, size, "%.*s is %s, expected %s", (int)(eq - e->text),
+		 e->text, a, eq + 1);
+	return true;
 }
 
 static void add_reason(char **reason, const char *fmt, ...)
@@ -338,7 +342,7 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 		texts[n++] = o->args[c];
 	idview_init(&view, tgt->self ? 0 : tgt->pid);
 	for (i = 0; i < n; i++) {
-		code = parse_expectation(&view, texts[i], &ex[i]);
+		code = expect_parse(&view, texts[i], &ex[i]);
 		if (code) {
 			while (i--)
 				free(ex[i].groups);
@@ -374,19 +378,9 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 				   at_attrs[c].key, a, snap.t[ref].tid, b);
 		}
 		for (k = 0; k < n; k++) {
-			const char *eq = strchr(ex[k].text, '=');
-
-			if (holds(&ex[k], t))
+			if (!expect_mismatch(&ex[k], t, a, sizeof(a)))
 				continue;
-			attr_format(ex[k].attr, t, a, sizeof(a));
-			if (ex[k].sub >= 0)
-				snprintf(a, sizeof(a), "%ld",
-					 (ex[k].attr == ATTR_UID ?
-						  t->uid :
-						  t->gid)[ex[k].sub]);
-			add_reason(&reasons[i], "%.*s is %s, expected %s",
-				   (int)(eq - ex[k].text), ex[k].text, a,
-				   eq + 1);
+			add_reason(&reasons[i], "%s", a);
 		}
 		if (reasons[i])
 			failing++;

@@ -173,6 +173,8 @@ _allthreads()
 		case $cmd in
 		show) opts+=" -o --output --output-all --raw --noheadings" ;;
 		check) opts+=" -e --expect" ;;
+		audit) opts+=" -e --expect -u --user -c --comm --raw --noheadings" ;;
+		landlock) opts+=" --landlock-access --landlock-rule" ;;
 		syscall) opts+=" --judge" ;;
 		seccomp) opts+=" --deny --errno --default-action --bpf" ;;
 		set)
@@ -204,7 +206,7 @@ _allthreads()
 			COMPREPLY=($(compgen -W "caps securebits prctl syscalls
 				columns keys commands" -- "$cur"))
 		;;
-	check)
+	check | audit)
 		_allthreads_value --expect "$cur"
 		;;
 	drop)

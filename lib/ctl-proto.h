@@ -241,4 +241,48 @@ static inline int at_ctl_pointer_args(long nr, const long *args,
 	return 0;
 }
 
+/* --- Landlock (issue 10) ---------------------------------------------------
+ * One more request, served by lib/ctl-landlock.c:
+ *
+ *   client -> helper   AT_CTL_REQ_LANDLOCK: struct at_ctl_landlock_req,
+ *                      nrules x struct at_ctl_landlock_rule, then data_len
+ *                      bytes holding each rule's path, NUL-terminated
+ *   helper -> client   a run's reply (AT_CTL_REP_HEAD ...), or REP_ERROR
+ *
+ * The helper opens the paths itself, so they are resolved in the target's
+ * mount namespace and root; it builds the ruleset, and every thread runs,
+ * in one visit: PR_SET_NO_NEW_PRIVS, landlock_restrict_self(ruleset, 0),
+ * and with AT_CTL_LL_PROVE openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY)
+ * judged ANY (the client wants -EACCES there).
+ */
+#define AT_CTL_REQ_LANDLOCK 2
+#define AT_CTL_LL_MAX_RULES 64
+#define AT_CTL_LL_PROVE 1u
+
+struct at_ctl_landlock_req {
+	struct at_ctl_hdr hdr;
+	uint64_t handled; /* handled_access_fs */
+	uint32_t nrules;
+	uint32_t timeout_ms;
+	uint32_t policy;   /* enum allthreads_mismatch */
+	uint32_t ll_flags; /* AT_CTL_LL_* */
+	uint32_t data_len;
+	uint32_t pad;
+};
+
+struct at_ctl_landlock_rule {
+	uint64_t access; /* allowed_access */
+	uint32_t off;	 /* the path, in the data area */
+	uint32_t len;	 /* its length, the NUL included */
+};
+
+_Static_assert(sizeof(struct at_ctl_landlock_req) % 8 == 0,
+	       "landlock request alignment");
+_Static_assert(sizeof(struct at_ctl_landlock_req) +
+			       AT_CTL_LL_MAX_RULES *
+				       sizeof(struct at_ctl_landlock_rule) +
+			       AT_CTL_MAX_DATA <=
+		       AT_CTL_MAX_MSG,
+	       "the biggest landlock request fits");
+
 #endif /* AT_CTL_PROTO_H */

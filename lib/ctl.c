@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl-landlock.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -690,6 +691,20 @@ int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 
 	if (!authorized)
 		return send_error(-EACCES, why, out, send, ctx);
+	/* Issue 10: Landlock is its own request (lib/ctl-landlock.c). */
+	if (len >= sizeof(struct at_ctl_hdr) && len <= AT_CTL_MAX_MSG &&
+	    ((struct at_ctl_hdr *)msg)->op == AT_CTL_REQ_LANDLOCK) {
+		char whybuf[120];
+		const char *llwhy = NULL;
+
+		ret = at_ctl_landlock(msg, len, &rep, &llwhy, whybuf,
+				      sizeof(whybuf));
+		if (!rep)
+			return send_error(ret, llwhy, out, send, ctx);
+		r = send_report(ret, rep, out, send, ctx);
+		allthreads_report_free(rep);
+		return r;
+	}
 	ret = check_frame(&rq, msg, len);
 	if (ret < 0)
 		return send_error(ret, rq.why, out, send, ctx);

@@ -1,0 +1,909 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * cmd-audit.c - `allthreads audit`: every process on the host (or the -p
+ * list, or those of --user, or named --comm) whose threads disagree on
+ * their credentials, and every thread that fails an --expect.
+ *
+ * Read-only, from /proc, for any user.  Built for a whole host: each
+ * thread's status is one openat() relative to its process's task
+ * directory, one read() and one pass over the text; nothing is formatted
+ * unless it is printed.  Processes and threads that exit while they are
+ * read are skipped; one that cannot be read is named, and the run goes on.
+ */
+#include <argp.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libsmartcols.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "attrs.h"
+#include "cli.h"
+#include "expect.h"
+#include "ids.h"
+#include "procfs.h"
+
+enum {
+	OPT_USER = 'u',
+	OPT_COMM = 'c',
+	OPT_EXPECT = 'e',
+	OPT_RAW = 0x600,
+	OPT_NOHEADINGS,
+};
+
+static const struct argp_option audit_options[] = {
+	{ "user", OPT_USER, "USER", 0,
+	  "only processes whose main thread runs as USER (effective uid; "
+	  "name or number)",
+	  0 },
+	{ "comm", OPT_COMM, "NAME", 0,
+	  "only processes whose main thread is named NAME (exactly, as "
+	  "pgrep -x)",
+	  0 },
+	{ "expect", OPT_EXPECT, "KEY=VALUE", 0,
+	  "every thread of every matched process must show this "
+	  "(repeatable; the keys of check)",
+	  0 },
+	{ "raw", OPT_RAW, NULL, 0, "no alignment: one space between columns",
+	  0 },
+	{ "noheadings", OPT_NOHEADINGS, NULL, 0, "no header line", 0 },
+	{ NULL },
+};
+
+static int parse_audit_opt(int key, char *arg, struct argp_state *state)
+{
+	struct opts *o = state->input;
+
+	switch (key) {
+	case OPT_USER:
+		o->audit_user = arg;
+		break;
+	case OPT_COMM:
+		o->audit_comm = arg;
+		break;
+	case OPT_EXPECT:
+		if (o->nexpect >= MAX_EXPECT)
+			argp_error(state, "--expect: more than %d", MAX_EXPECT);
+		o->expect[o->nexpect++] = arg;
+		break;
+	case OPT_RAW:
+		o->raw = true;
+		break;
+	case OPT_NOHEADINGS:
+		o->no_headings = true;
+		break;
+	default:
+		return at_parse_root(key, arg, state);
+	}
+	return 0;
+}
+
+const struct argp audit_argp = {
+	.options = audit_options,
+	.parser = parse_audit_opt,
+	.args_doc = "",
+	.doc = "List every process whose threads disagree on Uid, Gid, Groups, "
+	       "a capability set, NoNewPrivs, Seccomp or Seccomp_filters, "
+	       "with the threads and fields that differ, and every thread "
+	       "that fails an --expect.  Reads /proc only: any user, any "
+	       "process it can see; one it cannot read is named, and the "
+	       "audit goes on.  The whole host by default; -p PID,... audits "
+	       "those.  Exit 0 when nothing was found, 1 otherwise (as "
+	       "check); 3 when a -p PID cannot be read.\v"
+	       "Examples:\n"
+	       "  allthreads audit\n"
+	       "  allthreads audit --comm nginx --expect NoNewPrivs=1 \\\n"
+	       "      --expect CapEff=none\n"
+	       "  allthreads audit -p \"$(pidof app)\" -J | jq .differ",
+	.children = at_global_children,
+};
+
+/* The credential fields audit compares, in the order it prints them. */
+static const enum attr compared[] = {
+	ATTR_UID,    ATTR_GID,	   ATTR_GROUPS,	 ATTR_CAPINH,
+	ATTR_CAPPRM, ATTR_CAPEFF,  ATTR_CAPBND,	 ATTR_CAPAMB,
+	ATTR_NNP,    ATTR_SECCOMP, ATTR_FILTERS,
+};
+#define NR_COMPARED (sizeof(compared) / sizeof(compared[0]))
+
+/* What a run found, for the summary and the exit status. */
+struct tally {
+	unsigned procs, threads;
+	unsigned differ, failing, unreadable, vanished;
+	int code;
+};
+
+/* Reused buffers: a thread's status text and a task directory listing. */
+struct audit {
+	const struct opts *o;
+	int procfd;
+	char *text;
+	size_t textsize;
+	char dents[32768];
+	struct expectation ex[MAX_EXPECT];
+	unsigned nex;
+	bool by_user;
+	long uid;
+	struct libscols_table *tb;
+	struct tally tally;
+	bool json_any;
+};
+
+/* --- reading ------------------------------------------------------------- */
+
+static unsigned long long hex_field(const char *v)
+{
+	return strtoull(v, NULL, 16);
+}
+
+static void ids_field(const char *v, long ids[4])
+{
+	char *end;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		ids[i] = strtol(v, &end, 10);
+		v = end;
+	}
+}
+
+static int groups_field(const char *v, const char *eol, struct tstatus *t)
+{
+	unsigned n = 0, cap = 0;
+	const char *p;
+
+	for (p = v; p < eol; p++)
+		cap += isdigit((unsigned char)*p) &&
+		       (p == v || !isdigit((unsigned char)p[-1]));
+	t->ngroups = 0;
+	if (!cap)
+		return 0;
+	t->groups = malloc(cap * sizeof(*t->groups));
+	if (!t->groups)
+		return -ENOMEM;
+	for (p = v; p < eol && n < cap;) {
+		char *end;
+		unsigned long g = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		t->groups[n++] = g;
+		p = end;
+	}
+	t->ngroups = n;
+	return 0;
+}
+
+/* One pass over a status text: each line's key decides where it goes. */
+static int parse_fast(char *text, struct tstatus *t)
+{
+	char *line = text, *eol, *v;
+	size_t klen;
+
+	t->nnp = t->seccomp = t->filters = -1;
+	for (; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchr(line, '\n');
+		if (!eol)
+			eol = line + strlen(line);
+		v = memchr(line, ':', eol - line);
+		if (!v)
+			continue;
+		klen = v - line;
+		for (v++; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+#define KEY(s) (klen == sizeof(s) - 1 && memcmp(line, s, klen) == 0)
+		switch (line[0]) {
+		case 'N':
+			if (KEY("Name"))
+				snprintf(t->comm, sizeof(t->comm), "%.*s",
+					 (int)(eol - v), v);
+			else if (KEY("NoNewPrivs"))
+				t->nnp = atoi(v);
+			break;
+		case 'S':
+			if (KEY("State"))
+				t->state = *v;
+			else if (KEY("Seccomp"))
+				t->seccomp = atoi(v);
+			else if (KEY("Seccomp_filters"))
+				t->filters = atoi(v);
+			break;
+		case 'U':
+			if (KEY("Uid"))
+				ids_field(v, t->uid);
+			break;
+		case 'G':
+			if (KEY("Gid"))
+				ids_field(v, t->gid);
+			else if (KEY("Groups") && groups_field(v, eol, t))
+				return -ENOMEM;
+			break;
+		case 'C':
+			if (klen != 6 || memcmp(line, "Cap", 3))
+				break;
+			if (KEY("CapInh"))
+				t->cap[CAP_INH] = hex_field(v);
+			else if (KEY("CapPrm"))
+				t->cap[CAP_PRM] = hex_field(v);
+			else if (KEY("CapEff"))
+				t->cap[CAP_EFF] = hex_field(v);
+			else if (KEY("CapBnd"))
+				t->cap[CAP_BND] = hex_field(v);
+			else if (KEY("CapAmb"))
+				t->cap[CAP_AMB] = hex_field(v);
+			break;
+		}
+#undef KEY
+	}
+	return 0;
+}
+
+/* Thread TID's status (relative to its process's task directory) into T:
+ * one open, one read (more only for a huge Groups line). */
+static int read_thread(struct audit *au, int taskfd, pid_t tid,
+		       struct tstatus *t)
+{
+	char name[32];
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	snprintf(name, sizeof(name), "%d/status", tid);
+	fd = openat(taskfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		n = read(fd, au->text + len, au->textsize - len - 1);
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		len += n;
+		/* procfs hands a status over whole when it fits. */
+		if (n == 0 || len + 1 < au->textsize)
+			break;
+		{
+			char *nt = realloc(au->text, au->textsize * 2);
+
+			if (!nt) {
+				err = -ENOMEM;
+				break;
+			}
+			au->text = nt;
+			au->textsize *= 2;
+		}
+	}
+	close(fd);
+	if (err)
+		return err;
+	if (len == 0)
+		return -ESRCH; /* a task being reaped reads empty */
+	au->text[len] = '\0';
+	return parse_fast(au->text, t);
+}
+
+static bool is_gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct tstatus *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Every thread of PID into SNAP; -errno when the process cannot be read
+ * (-ESRCH when it is gone). */
+static int read_process(struct audit *au, pid_t pid, struct snapshot *snap)
+{
+	unsigned cap = 16;
+	char name[32];
+	int taskfd, err = 0;
+	long nread;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->pid = pid;
+	snprintf(name, sizeof(name), "%d/task", pid);
+	taskfd = openat(au->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	snap->t = malloc(cap * sizeof(*snap->t));
+	if (!snap->t) {
+		close(taskfd);
+		return -ENOMEM;
+	}
+	/* Bounded: a task directory lists each thread once per pass. */
+	for (unsigned pass = 0; pass < 1000000; pass++) {
+		long off = 0;
+
+		nread = syscall(SYS_getdents64, taskfd, au->dents,
+				sizeof(au->dents));
+		if (nread < 0) {
+			err = errno == ENOENT ? -ESRCH : -errno;
+			break;
+		}
+		if (nread == 0)
+			break;
+		while (off < nread) {
+			struct dirent64 *de = (void *)(au->dents + off);
+			struct tstatus *t;
+			pid_t tid;
+
+			off += de->d_reclen;
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			tid = atoi(de->d_name);
+			if (snap->n == cap) {
+				struct tstatus *nt = realloc(
+					snap->t, 2 * cap * sizeof(*snap->t));
+
+				if (!nt) {
+					err = -ENOMEM;
+					goto out;
+				}
+				snap->t = nt;
+				cap *= 2;
+			}
+			t = &snap->t[snap->n];
+			err = read_thread(au, taskfd, tid, t);
+			if (is_gone(err)) {
+				free(t->groups);
+				snap->vanished++;
+				err = 0;
+				continue;
+			}
+			if (err) {
+				free(t->groups);
+				goto out;
+			}
+			snap->n++;
+		}
+	}
+out:
+	close(taskfd);
+	if (!err && snap->n == 0)
+		err = -ESRCH; /* every thread exited meanwhile */
+	if (err) {
+		snapshot_free(snap);
+		return err;
+	}
+	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	return 0;
+}
+
+/* --- judging ------------------------------------------------------------- */
+
+static bool is_zombie(const struct tstatus *t)
+{
+	return t->state == 'Z' || t->state == 'X';
+}
+
+/* The thread the others are compared with: the main thread unless it is
+ * a zombie (it exited; its credentials are no longer in use), else the
+ * first live one; -1 when none is alive. */
+static int reference(const struct snapshot *snap)
+{
+	int first = -1;
+	unsigned i;
+
+	for (i = 0; i < snap->n; i++) {
+		if (is_zombie(&snap->t[i]))
+			continue;
+		if (snap->t[i].tid == snap->pid)
+			return i;
+		if (first < 0)
+			first = i;
+	}
+	return first;
+}
+
+static bool same_groups(const struct tstatus *a, const struct tstatus *b)
+{
+	return a->ngroups == b->ngroups &&
+	       (!a->ngroups || memcmp(a->groups, b->groups,
+				      a->ngroups * sizeof(*a->groups)) == 0);
+}
+
+/* Does field A differ between X and Y?  On the raw values: nothing is
+ * formatted for threads that agree. */
+static bool field_differs(enum attr a, const struct tstatus *x,
+			  const struct tstatus *y)
+{
+	switch (a) {
+	case ATTR_UID:
+		return memcmp(x->uid, y->uid, sizeof(x->uid)) != 0;
+	case ATTR_GID:
+		return memcmp(x->gid, y->gid, sizeof(x->gid)) != 0;
+	case ATTR_GROUPS:
+		return !same_groups(x, y);
+	case ATTR_CAPINH:
+		return x->cap[CAP_INH] != y->cap[CAP_INH];
+	case ATTR_CAPPRM:
+		return x->cap[CAP_PRM] != y->cap[CAP_PRM];
+	case ATTR_CAPEFF:
+		return x->cap[CAP_EFF] != y->cap[CAP_EFF];
+	case ATTR_CAPBND:
+		return x->cap[CAP_BND] != y->cap[CAP_BND];
+	case ATTR_CAPAMB:
+		return x->cap[CAP_AMB] != y->cap[CAP_AMB];
+	case ATTR_NNP:
+		return x->nnp != y->nnp;
+	case ATTR_SECCOMP:
+		return x->seccomp != y->seccomp;
+	case ATTR_FILTERS:
+		return x->filters != y->filters;
+	default:
+		return false;
+	}
+}
+
+/* One line of the text table: threads of one process that share one
+ * wrong value of one field. */
+struct finding {
+	const char *kind; /* "differ" or "expect" */
+	char field[64];
+	char value[512];
+	char want[512];
+	pid_t *tids;
+	unsigned ntids;
+};
+
+struct findings {
+	struct finding *f;
+	unsigned n, cap;
+};
+
+static struct finding *finding_for(struct findings *fs, const char *kind,
+				   const char *field, const char *value,
+				   const char *want, unsigned maxtids)
+{
+	struct finding *f;
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++) {
+		f = &fs->f[i];
+		if (f->kind == kind && strcmp(f->field, field) == 0 &&
+		    strcmp(f->value, value) == 0 && strcmp(f->want, want) == 0)
+			return f;
+	}
+	if (fs->n == fs->cap) {
+		unsigned ncap = fs->cap ? 2 * fs->cap : 8;
+		struct finding *nf = realloc(fs->f, ncap * sizeof(*nf));
+
+		if (!nf)
+			return NULL;
+		fs->f = nf;
+		fs->cap = ncap;
+	}
+	f = &fs->f[fs->n];
+	memset(f, 0, sizeof(*f));
+	f->tids = malloc(maxtids * sizeof(*f->tids));
+	if (!f->tids)
+		return NULL;
+	f->kind = kind;
+	snprintf(f->field, sizeof(f->field), "%s", field);
+	snprintf(f->value, sizeof(f->value), "%s", value);
+	snprintf(f->want, sizeof(f->want), "%s", want);
+	fs->n++;
+	return f;
+}
+
+static void findings_free(struct findings *fs)
+{
+	unsigned i;
+
+	for (i = 0; i < fs->n; i++)
+		free(fs->f[i].tids);
+	free(fs->f);
+}
+
+static void add_reason(char **reason, const char *text)
+{
+	char *n;
+
+	if (asprintf(&n, "%s%s%s", *reason ? *reason : "", *reason ? "; " : "",
+		     text) < 0)
+		return;
+	free(*reason);
+	*reason = n;
+}
+
+/* --- output -------------------------------------------------------------- */
+
+static void tid_list(const struct opts *o, const struct finding *f,
+		     unsigned nthreads, char *buf, size_t size)
+{
+	unsigned i, shown = o->verbose ? f->ntids : 8;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < f->ntids && i < shown && len + 16 < size; i++)
+		len += snprintf(buf + len, size - len, "%s%d", i ? "," : "",
+				f->tids[i]);
+	if (f->ntids > shown && len + 32 < size)
+		len += snprintf(buf + len, size - len, ",... (+%u)",
+				f->ntids - shown);
+	if (len + 32 < size)
+		snprintf(buf + len, size - len, " (%u of %u)", f->ntids,
+			 nthreads);
+}
+
+static int table_new(struct audit *au)
+{
+	static const char *const heads[] = {
+		"PID", "COMM", "CHECK", "FIELD", "TIDS", "VALUE", "WANT",
+	};
+	unsigned i;
+
+	au->tb = scols_new_table();
+	if (!au->tb)
+		return -ENOMEM;
+	if (au->o->raw)
+		scols_table_enable_raw(au->tb, 1);
+	if (au->o->no_headings)
+		scols_table_enable_noheadings(au->tb, 1);
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		int fl = i == 0 ? SCOLS_FL_RIGHT : 0;
+
+		if (i == 4 || i == 5 || i == 6)
+			fl |= SCOLS_FL_WRAP;
+		if (!scols_table_new_column(au->tb, heads[i], 0, fl))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void table_add(struct audit *au, const struct snapshot *snap,
+		      const char *comm, const struct findings *fs)
+{
+	char pid[16], tids[1024];
+	unsigned i;
+
+	snprintf(pid, sizeof(pid), "%d", snap->pid);
+	/* Disagreements first, then failed expectations. */
+	for (i = 0; i < 2 * fs->n; i++) {
+		const struct finding *f = &fs->f[i % fs->n];
+		struct libscols_line *ln;
+
+		if ((i < fs->n) != (strcmp(f->kind, "differ") == 0))
+			continue;
+		ln = scols_table_new_line(au->tb, NULL);
+		if (!ln)
+			return;
+		tid_list(au->o, f, snap->n, tids, sizeof(tids));
+		scols_line_set_data(ln, 0, pid);
+		scols_line_set_data(ln, 1, comm);
+		scols_line_set_data(ln, 2, f->kind);
+		scols_line_set_data(ln, 3, f->field);
+		scols_line_set_data(ln, 4, tids);
+		scols_line_set_data(ln, 5, f->value);
+		scols_line_set_data(ln, 6, f->want);
+	}
+}
+
+/* check's JSON object (allthreads(1), JSON OUTPUT) for one process. */
+static void json_process(struct audit *au, const struct snapshot *snap,
+			 const char *verdict, int code, char *const *reasons,
+			 const char *const *differ, unsigned ndiffer,
+			 const char *note)
+{
+	struct target tgt = { .pid = snap->pid };
+	unsigned i;
+
+	json_begin(au->o, "audit", &tgt, NULL, "check", false);
+	printf(",\"steps\":[],\"verdict\":");
+	json_str(verdict);
+	printf(",\"exit\":%d,\"value\":null", code);
+	printf(",\"threads\":[");
+	for (i = 0; i < snap->n; i++) {
+		printf("%s{\"tid\":%d,\"state\":\"ok\",\"results\":[],"
+		       "\"value\":null,\"old\":null,\"error\":",
+		       i ? "," : "", snap->t[i].tid);
+		json_str(reasons ? reasons[i] : NULL);
+		printf(",\"attrs\":");
+		json_attrs(&snap->t[i]);
+		putchar('}');
+	}
+	putchar(']');
+	if (note) {
+		struct plan *p = calloc(1, sizeof(*p));
+
+		if (p)
+			plan_note(p, "%s", note);
+		json_end(au->o, p, differ, ndiffer);
+		free(p);
+	} else {
+		json_end(au->o, NULL, differ, ndiffer);
+	}
+	printf(",\"items\":null}\n");
+}
+
+/* --- one process --------------------------------------------------------- */
+
+/* Compare every thread of SNAP with the reference and with every
+ * expectation; print what is wrong.  Returns 1 when something is, else 0. */
+static int judge_process(struct audit *au, const struct snapshot *snap)
+{
+	const struct opts *o = au->o;
+	struct findings fs = { 0 };
+	const char *differ[NR_COMPARED];
+	char **reasons = NULL, a[1024], b[1024], why[4096];
+	bool field_bad[NR_COMPARED] = { false };
+	unsigned i, c, k, ndiffer = 0;
+	bool bad = false, differs = false;
+	int ref = reference(snap);
+	const struct tstatus *r;
+
+	if (ref < 0)
+		return 0; /* only zombies: nothing runs */
+	r = &snap->t[ref];
+	/* The fast path: most processes agree and meet every expectation. */
+	for (i = 0; i < snap->n && !bad; i++) {
+		if (is_zombie(&snap->t[i]))
+			continue;
+		for (c = 0; c < NR_COMPARED && !bad; c++)
+			bad = field_differs(compared[c], &snap->t[i], r);
+		for (k = 0; k < au->nex && !bad; k++)
+			bad = !expect_holds(&au->ex[k], &snap->t[i]);
+	}
+	if (!bad)
+		return 0;
+
+	reasons = calloc(snap->n, sizeof(*reasons));
+	if (!reasons)
+		return 1;
+	for (i = 0; i < snap->n; i++) {
+		const struct tstatus *t = &snap->t[i];
+		struct finding *f;
+
+		if (is_zombie(t))
+			continue;
+		for (c = 0; c < NR_COMPARED && (int)i != ref; c++) {
+			enum attr at = compared[c];
+
+			if (!field_differs(at, t, r))
+				continue;
+			attr_format(at, t, a, sizeof(a));
+			attr_format(at, r, b, sizeof(b));
+			snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
+				 at_attrs[at].key, a, r->tid, b);
+			add_reason(&reasons[i], why);
+			field_bad[c] = differs = true;
+			snprintf(why, sizeof(why), "%s (tid %d)", b, r->tid);
+			f = finding_for(&fs, "differ", at_attrs[at].key, a, why,
+					snap->n);
+			if (f)
+				f->tids[f->ntids++] = t->tid;
+		}
+		for (k = 0; k < au->nex; k++) {
+			const struct expectation *e = &au->ex[k];
+			const char *eq = strchr(e->text, '=');
+
+			if (!expect_mismatch(e, t, why, sizeof(why)))
+				continue;
+			add_reason(&reasons[i], why);
+			attr_format(e->attr, t, a, sizeof(a));
+			if (e->sub >= 0)
+				snprintf(a, sizeof(a), "%ld",
+					 (e->attr == ATTR_UID ?
+						  t->uid :
+						  t->gid)[e->sub]);
+			/* The key as written: Euid, not Uid. */
+			snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text),
+				 e->text);
+			f = finding_for(&fs, "expect", b, a, eq + 1, snap->n);
+			if (f)
+				f->tids[f->ntids++] = t->tid;
+		}
+	}
+	for (c = 0; c < NR_COMPARED; c++)
+		if (field_bad[c])
+			differ[ndiffer++] = at_attrs[compared[c]].key;
+	if (differs)
+		au->tally.differ++;
+	for (i = 0; i < fs.n; i++)
+		if (strcmp(fs.f[i].kind, "expect") == 0) {
+			au->tally.failing++;
+			break;
+		}
+	if (o->json)
+		json_process(au, snap, "differ", EXIT_FAILED, reasons, differ,
+			     ndiffer, NULL);
+	else
+		table_add(au, snap, r->comm, &fs);
+	for (i = 0; i < snap->n; i++)
+		free(reasons[i]);
+	free(reasons);
+	findings_free(&fs);
+	return 1;
+}
+
+/* Is PID one the filters select?  Decided on its main thread. */
+static bool selected(struct audit *au, const struct snapshot *snap)
+{
+	const struct tstatus *m = NULL;
+	unsigned i;
+
+	if (!au->by_user && !au->o->audit_comm)
+		return true;
+	for (i = 0; i < snap->n; i++)
+		if (snap->t[i].tid == snap->pid)
+			m = &snap->t[i];
+	if (!m)
+		m = &snap->t[0];
+	if (au->by_user && m->uid[1] != au->uid)
+		return false;
+	if (au->o->audit_comm && strcmp(m->comm, au->o->audit_comm))
+		return false;
+	return true;
+}
+
+/* Audit PID.  EXPLICIT: named with -p (then a process that cannot be
+ * read is exit 3; host-wide, it is only named). */
+static void audit_one(struct audit *au, pid_t pid, bool explicit)
+{
+	struct snapshot snap;
+	int err, code;
+
+	err = read_process(au, pid, &snap);
+	if (err == -ESRCH && !explicit) {
+		au->tally.vanished++;
+		return;
+	}
+	if (err) {
+		struct snapshot empty = { .pid = pid };
+
+		au->tally.unreadable++;
+		if (explicit && au->tally.code < EXIT_UNREACHABLE)
+			au->tally.code = EXIT_UNREACHABLE;
+		if (!au->o->quiet || explicit)
+			fprintf(stderr, "allthreads: audit: pid %d: %s\n", pid,
+				err == -ESRCH ? "no such process" :
+						strerror(-err));
+		if (au->o->json)
+			json_process(au, &empty, NULL, EXIT_UNREACHABLE, NULL,
+				     NULL, 0,
+				     err == -ESRCH ? "no such process" :
+						     strerror(-err));
+		return;
+	}
+	if (selected(au, &snap)) {
+		au->tally.procs++;
+		au->tally.threads += snap.n;
+		au->tally.vanished += snap.vanished;
+		code = judge_process(au, &snap);
+		if (code && au->tally.code < EXIT_FAILED)
+			au->tally.code = EXIT_FAILED;
+	}
+	snapshot_free(&snap);
+}
+
+/* Every process /proc lists now. */
+static void audit_host(struct audit *au)
+{
+	int dfd = dup(au->procfd);
+	long nread, off;
+
+	if (dfd < 0)
+		return;
+	/* Bounded: /proc lists each process once per pass. */
+	for (unsigned pass = 0; pass < 1000000; pass++) {
+		/* The listing shares au->dents with read_process(): copy
+		 * the pids of this batch out first. */
+		static const size_t max = sizeof(au->dents) / 24 + 1;
+		pid_t pids[sizeof(au->dents) / 24 + 1];
+		unsigned n = 0, i;
+
+		nread = syscall(SYS_getdents64, dfd, au->dents,
+				sizeof(au->dents));
+		if (nread <= 0)
+			break;
+		for (off = 0; off < nread && n < max;) {
+			struct dirent64 *de = (void *)(au->dents + off);
+
+			off += de->d_reclen;
+			if (isdigit((unsigned char)de->d_name[0]))
+				pids[n++] = atoi(de->d_name);
+		}
+		for (i = 0; i < n; i++)
+			audit_one(au, pids[i], false);
+	}
+	close(dfd);
+}
+
+int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
+{
+	struct audit *au;
+	struct idview view;
+	unsigned i;
+	int err, code;
+
+	if (o->nargs)
+		return usage_error("audit: %s: unexpected argument (select "
+				   "with -p PID, --user, --comm)",
+				   o->args[0]);
+	if (o->tid)
+		return usage_error("audit: -t: audit reads whole processes "
+				   "(use -p)");
+	au = calloc(1, sizeof(*au));
+	if (!au)
+		return EXIT_FAILED;
+	au->o = o;
+	au->procfd = -1;
+	/* Names as this host's /etc has them: the audit spans processes
+	 * that each may have their own root. */
+	idview_init(&view, 0);
+	for (i = 0; i < o->nexpect; i++) {
+		code = expect_parse(&view, o->expect[i], &au->ex[i]);
+		if (code)
+			goto out;
+		au->nex++;
+	}
+	if (o->audit_user &&
+	    resolve_uid(&view, o->audit_user, false, &au->uid)) {
+		code = usage_error("audit: --user: %s: no such user",
+				   o->audit_user);
+		goto out;
+	}
+	au->by_user = o->audit_user != NULL;
+	if (o->dry_run) {
+		if (!o->json)
+			printf("dry run: audit reads /proc/PID/task/*/status "
+			       "and changes nothing\n");
+		code = EXIT_OK;
+		goto out;
+	}
+	code = EXIT_FAILED;
+	au->textsize = 16384;
+	au->text = malloc(au->textsize);
+	au->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!au->text || au->procfd < 0) {
+		fprintf(stderr, "allthreads: audit: /proc: %s\n",
+			au->text ? strerror(errno) : strerror(ENOMEM));
+		goto out;
+	}
+	if (!o->json && (err = table_new(au))) {
+		fprintf(stderr, "allthreads: audit: %s\n", strerror(-err));
+		goto out;
+	}
+	if (o->npids)
+		for (i = 0; i < o->npids; i++)
+			audit_one(au, o->pids[i], true);
+	else
+		audit_host(au);
+	if (!o->json) {
+		if (scols_table_get_nlines(au->tb))
+			scols_print_table(au->tb);
+		fflush(stdout);
+		if (!o->quiet)
+			fprintf(stderr,
+				"allthreads: audit: %u process(es), %u "
+				"thread(s): %u with threads that disagree, "
+				"%u failing an expectation, %u unreadable\n",
+				au->tally.procs, au->tally.threads,
+				au->tally.differ, au->tally.failing,
+				au->tally.unreadable);
+	}
+	code = au->tally.code;
+out:
+	if (au->tb)
+		scols_unref_table(au->tb);
+	if (au->procfd >= 0)
+		close(au->procfd);
+	free(au->text);
+	for (i = 0; i < au->nex; i++)
+		free(au->ex[i].groups);
+	free(au);
+	(void)plan;
+	(void)tgt;
+	return code;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ctl-landlock.c - AT_CTL_REQ_LANDLOCK in the helper: check the request,
+ * open every rule's path here (the target's mount namespace and root),
+ * build the ruleset, and put every thread in the domain in one visit.
+ * Runs on the receiver thread, which is the run's calling thread: the
+ * engine captures every other thread before it restricts itself, so a
+ * domain that denies /proc does not hide threads from the sweep.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctl-landlock.h"
+#include "ctl-proto.h"
+
+static int check(const struct at_ctl_landlock_req *req, size_t len,
+		 const char **why)
+{
+	const struct at_ctl_landlock_rule *rules = (const void *)(req + 1);
+	const char *data = (const char *)(rules + req->nrules);
+	uint32_t i;
+
+	*why = "bad landlock request";
+	if (len < sizeof(*req) || req->hdr.len != len || len > AT_CTL_MAX_MSG ||
+	    req->hdr.magic != AT_CTL_MAGIC ||
+	    req->hdr.version != AT_CTL_VERSION)
+		return -EBADMSG;
+	if (req->nrules > AT_CTL_LL_MAX_RULES ||
+	    req->data_len > AT_CTL_MAX_DATA ||
+	    len != sizeof(*req) + (size_t)req->nrules * sizeof(*rules) +
+			    req->data_len)
+		return -EBADMSG;
+	if (!req->handled || req->timeout_ms > AT_CTL_MAX_TIMEOUT_MS ||
+	    req->policy > ALLTHREADS_MISMATCH_IGNORE ||
+	    (req->ll_flags & ~AT_CTL_LL_PROVE))
+		return -EINVAL;
+	for (i = 0; i < req->nrules; i++) {
+		const struct at_ctl_landlock_rule *r = &rules[i];
+
+		if (r->len < 2 || r->off >= req->data_len ||
+		    r->len > req->data_len - r->off ||
+		    data[r->off + r->len - 1] != '\0' ||
+		    strlen(data + r->off) != r->len - 1 ||
+		    data[r->off] != '/' || !r->access ||
+		    (r->access & ~req->handled)) {
+			*why = "bad landlock rule";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The ruleset, or -errno with WHYBUF naming the rule. */
+static int build(const struct at_ctl_landlock_req *req, char *whybuf,
+		 size_t whylen)
+{
+	const struct at_ctl_landlock_rule *rules = (const void *)(req + 1);
+	const char *data = (const char *)(rules + req->nrules);
+	struct landlock_ruleset_attr attr = { .handled_access_fs =
+						      req->handled };
+	uint32_t i;
+	int fd, e;
+
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(whybuf, whylen, "landlock_create_ruleset: %s",
+			 strerror(-e));
+		return e;
+	}
+	for (i = 0; i < req->nrules; i++) {
+		const char *path = data + rules[i].off;
+		struct landlock_path_beneath_attr pb = {
+			.allowed_access = rules[i].access,
+		};
+
+		pb.parent_fd = open(path, O_PATH | O_CLOEXEC);
+		if (pb.parent_fd < 0) {
+			e = -errno;
+			snprintf(whybuf, whylen, "%.100s: %s (in the target)",
+				 path, strerror(-e));
+			close(fd);
+			return e;
+		}
+		if (syscall(SYS_landlock_add_rule, fd,
+			    LANDLOCK_RULE_PATH_BENEATH, &pb, 0)) {
+			e = -errno;
+			snprintf(whybuf, whylen,
+				 "%.100s: landlock_add_rule: %s", path,
+				 strerror(-e));
+			close(pb.parent_fd);
+			close(fd);
+			return e;
+		}
+		close(pb.parent_fd);
+	}
+	return fd;
+}
+
+int at_ctl_landlock(const void *msg, size_t len,
+		    struct allthreads_report **report, const char **why,
+		    char *whybuf, size_t whylen)
+{
+	static const char root[] = "/";
+	const struct at_ctl_landlock_req *req = msg;
+	struct allthreads_prog *prog;
+	long nnp[5] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0 };
+	long ll[2] = { 0, 0 };
+	long open_root[3] = { AT_FDCWD, (long)root,
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC };
+	int fd, ret, prove = -1;
+	unsigned i;
+
+	*report = NULL;
+	ret = check(req, len, why);
+	if (ret < 0)
+		return ret;
+	fd = build(req, whybuf, whylen);
+	if (fd < 0) {
+		*why = whybuf;
+		return fd;
+	}
+	ll[0] = fd;
+	prog = allthreads_prog_new();
+	if (!prog) {
+		close(fd);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	allthreads_prog_add(prog, SYS_prctl, 5, nnp, ALLTHREADS_JUDGE_EQUAL);
+	allthreads_prog_add(prog, SYS_landlock_restrict_self, 2, ll,
+			    ALLTHREADS_JUDGE_EQUAL);
+	if (req->ll_flags & AT_CTL_LL_PROVE) {
+		prove = allthreads_prog_add(prog, SYS_openat, 3, open_root,
+					    ALLTHREADS_JUDGE_ANY);
+		allthreads_prog_set_undo(prog, (unsigned)prove, -1, NULL, -1,
+					 NULL);
+	}
+	ret = allthreads_run(prog, req->timeout_ms, 0,
+			     (enum allthreads_mismatch)req->policy, report);
+	/* A proof that opened "/" (no domain on that thread) must not
+	 * leave the descriptor behind in the target. */
+	for (i = 0;
+	     prove >= 0 && *report && i < allthreads_report_nthreads(*report);
+	     i++) {
+		long r = allthreads_report_result(*report, i, (unsigned)prove);
+
+		if (r >= 0)
+			close((int)r);
+	}
+	allthreads_prog_free(prog);
+	close(fd);
+	if (!*report)
+		*why = "the run failed before it started";
+	return ret;
+}

@@ -1,0 +1,203 @@
+#!/bin/bash
+# test-landlock.sh - `allthreads landlock`: one Landlock domain on every
+# thread (each thread proves it: reading / fails with EACCES there), then
+# PROGRAM, which runs inside it; another process through its helper, the
+# ruleset built there (in its mount namespace), each of its threads
+# checking its own access; setpriv's option names; clear errors for
+# unknown or too new access rights and bad rules.
+. "$(dirname "$0")/tap.sh"
+
+at -n landlock
+if [ "$rc" != 0 ]; then
+	echo "1..0 # SKIP Landlock is not enabled here: $err"
+	exit 0
+fi
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir" "$T_TMP"' EXIT
+chmod 755 "$dir"
+echo allowed-content >"$dir/allowed"
+echo secret >"$dir/denied"
+mkdir "$dir/sub"
+echo inner >"$dir/sub/file"
+USR=path-beneath:execute,read-file,read-dir:/usr
+
+at -v --test-threads=4 landlock --landlock-access fs \
+	--landlock-rule "$USR" \
+	--landlock-rule "path-beneath:read-file:$dir/allowed" \
+	-- /usr/bin/cat "$dir/allowed"
+rc_is 0 "landlock on 5 threads, then cat of the allowed file"
+ok '[ "$(printf "%s\n" "$out" |
+	grep -c "^[0-9]* restricted (reading / denied: EACCES)$")" = 5 ]' \
+	"landlock -v: each of the 5 threads proved its domain (EACCES)"
+out_like '^allowed-content$' "landlock: PROGRAM ran and read the allowed file"
+
+at --test-threads=2 landlock --landlock-rule "$USR" \
+	--landlock-rule "path-beneath:read-file:$dir/allowed" \
+	-- /usr/bin/cat "$dir/denied"
+rc_is 1 "landlock: PROGRAM reading outside the rules fails (cat's exit)"
+err_like "cat: .*/denied: Permission denied" "landlock: EACCES in PROGRAM"
+at landlock --landlock-rule "$USR" -- /usr/bin/cat /proc/self/status
+rc_is 1 "landlock: /proc is outside the rules too"
+at landlock --landlock-rule "$USR" \
+	--landlock-rule "path-beneath:read-file,read-dir:$dir/sub" \
+	-- /usr/bin/cat "$dir/sub/file"
+rc_is 0 "landlock: a rule on a directory covers what is beneath it"
+out_like '^inner$' "landlock: read beneath the rule's directory"
+at landlock --landlock-access fs:write-file --landlock-rule "$USR" \
+	-- /usr/bin/cat "$dir/denied"
+rc_is 64 "landlock: a rule's right must be handled"
+at landlock --landlock-access fs:write-file \
+	-- /usr/bin/cat "$dir/denied"
+rc_is 0 "landlock --landlock-access fs:write-file: reading stays allowed"
+out_like '^secret$' "landlock: rights not handled are not denied"
+err_like "note: landlock: the ruleset does not deny reading /" \
+	"landlock: says when it cannot prove the domain by a read"
+at -v landlock --landlock-access fs:write-file -- /bin/sh -c \
+	'echo x >"$0/new" 2>/dev/null; echo "rc=$?"' "$dir"
+out_like '^rc=[1-9]' "landlock fs:write-file: creating a file is denied"
+
+# JSON: the schema; each thread's results: 0, 0, -EACCES.
+at -J --test-threads=3 landlock --landlock-rule "$USR"
+rc_is 0 "landlock -J"
+schema_ok "landlock -J follows the schema"
+jq_ok '(.threads | length) == 4 and
+	all(.threads[]; .results == [0, 0, -13] and .state == "ok") and
+	.verdict == "agree" and .action == "change"' \
+	"landlock -J: every thread: NNP 0, restrict 0, reading / -EACCES"
+
+# Bad input: a clear message, nothing changed.
+at landlock --landlock-access fs:read-file,frob -- /usr/bin/true
+rc_is 64 "landlock: unknown access right"
+err_like "frob: unknown access right \(known: execute, " "landlock: lists the known ones"
+at landlock --landlock-rule "path-beneath:read-file" -- /usr/bin/true
+rc_is 64 "landlock: a rule without PATH"
+at landlock --landlock-rule "beneath:read-file:/usr" -- /usr/bin/true
+rc_is 64 "landlock: a rule that is not path-beneath"
+at landlock --landlock-rule "path-beneath:read-file:$dir/nonexistent" \
+	-- /usr/bin/true
+rc_is 1 "landlock: a rule's path that does not exist"
+err_like "nonexistent: No such file or directory; nothing changed" \
+	"landlock: names the path"
+at landlock --landlock-rule "path-beneath:read-dir:$dir/allowed" \
+	-- /usr/bin/true
+rc_is 64 "landlock: read-dir on a file"
+err_like "not a directory, and read-dir apply to directories only" \
+	"landlock: says which rights need a directory"
+at landlock --test-abi=2 --landlock-access fs:truncate -- /usr/bin/true
+rc_is 1 "landlock: a right newer than the kernel's ABI"
+err_like "access right truncate needs Landlock ABI 3, the kernel has 2" \
+	"landlock: names the right, its ABI and the kernel's"
+at landlock --test-abi=4 --landlock-rule "path-beneath:ioctl-dev:/dev" \
+	-- /usr/bin/true
+err_like "access right ioctl-dev needs Landlock ABI 5, the kernel has 4" \
+	"landlock: the same for a rule's right"
+# Another process, through its helper: each of its threads checks its own
+# access before and after (at-ll-target prints one line per thread).
+LPID=
+ll_start() { # OUT ARGS...: start at-ll-target under the helper, stdin a fifo
+	local out=$1 i
+	shift
+	rm -f "$T_TMP/in"
+	mkfifo "$T_TMP/in"
+	"$@" <"$T_TMP/in" >"$out" 2>&1 &
+	LPID=$!
+	exec 3>"$T_TMP/in"
+	for i in $(seq 100); do
+		grep -q '^ready' "$out" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+ll_probe() { # OUT N: ask for the Nth probe; $out gets its lines
+	local i
+	echo probe >&3
+	for i in $(seq 100); do
+		[ "$(grep -c '^done$' "$1")" -ge "$2" ] && break
+		sleep 0.05
+	done
+	out=$(awk -v n="$2" '/^done$/ { k++; next } k == n - 1 && /^[0-9]/' "$1")
+}
+ll_stop() {
+	exec 3>&-
+	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null
+	[ -n "$LPID" ] && wait "$LPID" 2>/dev/null
+	LPID=
+}
+trap 'll_stop; rm -rf "$dir" "$T_TMP"' EXIT
+
+if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
+	ll_start "$T_TMP/ll.out" env ALLTHREADS_HELPER="$AT_HELPER" "$AT" run \
+		-- "$AT_LL_TARGET" 4 "$dir/allowed" "$dir/denied"
+	ok '[ $? = 0 ]' "-p: the target started under the helper"
+	ll_probe "$T_TMP/ll.out" 1
+	ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok ok$")" = 5 ]' \
+		"-p: before: each of the 5 threads reads both files"
+	at -v -p "$LPID" landlock --landlock-rule "$USR" \
+		--landlock-rule "path-beneath:read-file:$dir/allowed"
+	rc_is 0 "landlock -p PID: through the target's helper"
+	ok '[ "$(printf "%s\n" "$out" |
+		grep -c "^[0-9]* restricted (reading / denied: EACCES)$")" = 6 ]' \
+		"landlock -p -v: 6 threads (the helper's too) proved the domain"
+	ll_probe "$T_TMP/ll.out" 2
+	ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok EACCES$")" = 5 ]' \
+		"-p: after: each of the 5 threads may read the allowed file and gets EACCES on the other"
+	at -p "$LPID" check -e NoNewPrivs=1
+	rc_is 0 "landlock -p: every thread of the target has NO_NEW_PRIVS"
+	at -J -p "$LPID" landlock --landlock-rule "$USR"
+	schema_ok "landlock -p -J follows the schema"
+	jq_ok ".target.pid == $LPID and .target.self == false and
+		all(.threads[]; .results == [0, 0, -13])" \
+		"landlock -p -J: the target's threads, each 0, 0, -EACCES"
+	at -p "$LPID" landlock --landlock-rule "path-beneath:read-file:$dir/nonexistent"
+	rc_is 1 "landlock -p: a path missing in the target"
+	err_like "nonexistent: No such file or directory \(in the target\); nothing changed" \
+		"landlock -p: the helper names the path"
+	ll_stop
+else
+	skip "landlock -p PID" "no helper in this build"
+fi
+
+# The rule's paths are resolved in the target's mount namespace: a
+# directory that holds a file only there.
+if [ -n "${AT_HELPER:-}" ] && has_cap 21 && command -v unshare >/dev/null; then
+	mnt=$(mktemp -d)
+	ll_start "$T_TMP/ns.out" unshare -m --propagation private sh -c \
+		'mount -t tmpfs none "$1" && echo inner >"$1/inner" &&
+		exec env ALLTHREADS_HELPER="$2" "$3" run -- "$4" 2 "$1/inner" \
+			/etc/passwd' sh "$mnt" "$AT_HELPER" "$AT" "$AT_LL_TARGET"
+	ok '[ $? = 0 ] && [ ! -e "$mnt/inner" ]' \
+		"mount namespace: the target's $mnt/inner does not exist here"
+	at -p "$LPID" landlock --landlock-rule "$USR" \
+		--landlock-rule "path-beneath:read-file,read-dir:$mnt"
+	rc_is 0 "landlock -p: a rule on a path of the target's namespace"
+	ll_probe "$T_TMP/ns.out" 1
+	ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok EACCES$")" = 3 ]' \
+		"mount namespace: each of its 3 threads reads its own $mnt/inner, not /etc/passwd"
+	ll_stop
+	rmdir "$mnt"
+else
+	skip "landlock -p in another mount namespace" "needs the helper and CAP_SYS_ADMIN"
+fi
+# Kernels without Landlock, simulated with a seccomp filter that fails
+# landlock_create_ruleset() as such a kernel does.
+at seccomp --deny=landlock_create_ruleset --errno=ENOSYS -- \
+	"$AT" landlock --landlock-rule "$USR" -- /usr/bin/true
+rc_is 1 "landlock on a kernel without Landlock (ENOSYS)"
+err_like "this kernel has no Landlock \(Function not implemented\); nothing changed" \
+	"landlock: ENOSYS: says so"
+at seccomp --deny=landlock_create_ruleset --errno=EOPNOTSUPP -- \
+	"$AT" landlock --landlock-rule "$USR" -- /usr/bin/true
+rc_is 1 "landlock with Landlock disabled (EOPNOTSUPP)"
+err_like "Landlock is built into this kernel but not enabled \(add landlock to the lsm= boot parameter\)" \
+	"landlock: EOPNOTSUPP: says how to enable it"
+at -t $$ landlock --landlock-rule "$USR"
+rc_is 64 "landlock -t: refused"
+at landlock --landlock-rule "$USR" -- /nonexistent/program
+rc_is 127 "landlock: PROGRAM not found"
+at -n landlock --landlock-rule "$USR" -- /usr/bin/true
+rc_is 0 "landlock -n"
+out_like "landlock_restrict_self\(ruleset, 0\)" "landlock -n: the steps"
+ok 'grep -q "^NoNewPrivs:	0" /proc/$$/status' "the test's shell is untouched"
+
+done_testing
