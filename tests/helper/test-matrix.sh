@@ -16,10 +16,12 @@ set -u
 AT_SRC=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_SERVICE:?}"
 n=0 failed=0
-ok() {
+ok() { # COND DESC (a DESC ending in "# TODO ..." is a known failure)
 	n=$((n + 1))
 	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
+		echo "not ok $n - $2"
+		case $2 in *"# TODO "*) ;; *) failed=$((failed + 1)) ;; esac
+	fi
 }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has_cap() {
@@ -235,7 +237,7 @@ fi
 # only -> root 0, root in own user namespace 3, non-dumpable: owner 3 and
 # root 0, file capabilities: owner 3 and root 0, own user namespace: root
 # 0 and other 3, Yama as above.
-if "$AT" --help 2>&1 | grep -q -- '--via'; then
+if "$AT" --help 2>&1 | grep -- '--via' | grep -q ptrace; then
 	skip "ptrace route cells" "route present: cells not written yet"
 else
 	skip "ptrace route cells" "no --via=ptrace on this branch"
