@@ -54,12 +54,13 @@
 
 #include "allthreads.h"
 
-#define WAIT_MS 20   /* every timed wait */
-#define LATE_MS 3000 /* later than this is a hang, not noise */
+#define WAIT_MS 20    /* every timed wait */
+#define LATE_MS 10000 /* later than this is a hang, not noise */
 #define MAX_RT (1u << 20)
 #define IN_FLIGHT 64 /* queued signals not yet taken, at most */
 #define NCLIENTS 3
 #define CHURN_LIVE 8
+#define MIN_BROADCASTS 2000
 
 enum wait_kind {
 	W_SIGWAITINFO,
@@ -492,9 +493,11 @@ static void *t_broadcaster(void *arg)
 			enum allthreads_thread_state s =
 				allthreads_report_state(rep, t);
 
-			/* A thread that exited during the run is not a
-			 * thread that disagrees. */
-			good = s == ALLTHREADS_T_OK || s == ALLTHREADS_T_EXITED;
+			/* A thread that exited (or is exiting: a zombie)
+			 * during the run is not a thread that disagrees. */
+			good = s == ALLTHREADS_T_OK ||
+			       s == ALLTHREADS_T_EXITED ||
+			       s == ALLTHREADS_T_ZOMBIE;
 		}
 		if (good)
 			atomic_fetch_add(&sh->bcast_ok, 1);
@@ -743,7 +746,7 @@ int main(int argc, char **argv)
 	unsigned long eagain = 0;
 	long rss0 = -1, rss1, fds0 = -1, fds1 = -1, socks0 = 0, socks1 = 0;
 	long socks_ready = 0;
-	long long start, end;
+	long long start, end, hard_end;
 	int shmfd, i, k, nclients;
 	char fdbuf[16];
 
@@ -799,7 +802,14 @@ int main(int argc, char **argv)
 
 	start = now_ns();
 	end = start + (long long)seconds * 1000000000LL;
-	while (now_ns() < end) {
+	/* At least SECONDS; on a busy machine longer (up to three times),
+	 * until the broadcasts number in the thousands. */
+	hard_end = start + 3LL * seconds * 1000000000LL;
+	while (now_ns() < end ||
+	       (atomic_load(&sh->bcast_ok) + atomic_load(&sh->cli_ok) +
+				atomic_load(&sh->cli_known) <
+			MIN_BROADCASTS &&
+		now_ns() < hard_end)) {
 		unsigned burst = 16;
 
 		/* Queued real-time signals, never more than IN_FLIGHT
@@ -897,9 +907,13 @@ int main(int argc, char **argv)
 	       "clients) -> %ld, VmRSS %ld kB -> %ld kB\n",
 	       fds0, fds1, socks_ready, socks1, rss0, rss1);
 
-	ok(atomic_load(&sh->bcast_ok) + atomic_load(&sh->cli_ok) >= 1000,
-	   "thousands of broadcasts: %lu",
-	   atomic_load(&sh->bcast_ok) + atomic_load(&sh->cli_ok));
+	ok(atomic_load(&sh->bcast_ok) + atomic_load(&sh->cli_ok) +
+			   atomic_load(&sh->cli_known) >=
+		   MIN_BROADCASTS,
+	   "thousands of broadcasts: %lu in %.1f s",
+	   atomic_load(&sh->bcast_ok) + atomic_load(&sh->cli_ok) +
+		   atomic_load(&sh->cli_known),
+	   (double)(now_ns() - start) / 1e9);
 	ok(atomic_load(&sh->bcast_bad) == 0,
 	   "every in-process broadcast verified (%lu bad%s%s)",
 	   atomic_load(&sh->bcast_bad), sh->bcast_why[0] ? ": " : "",
