@@ -51,8 +51,18 @@ cp "$AT_HELPER" "$d/allthreads-helper.so"
 cp -L "$(dirname "$AT_HELPER")/liballthreads.so.0" "$d/"
 cp "$AT_FAULTY" "$d/faulty"
 chmod 755 "$tmp" "$d" "$d"/*
-AT="$d/allthreads"
+# The copies find their library in their own directory.
 export LD_LIBRARY_PATH=$d ALLTHREADS_HELPER=$d/allthreads-helper.so
+AT="$d/allthreads"
+# These cells are the helper route's: where the command can choose its
+# route (--via, default auto), pin it, so a target without a helper is
+# not reached through ptrace instead.
+if "$AT" --help 2>&1 | grep -q -- '--via='; then
+	printf '#!/bin/sh\nexec "%s" --via=helper "$@"\n' "$AT" >"$d/at-helper"
+	chmod 755 "$d/at-helper"
+	AT_ANY=$AT
+	AT="$d/at-helper"
+fi
 export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 
 # start NAME NTHREADS [WRAPPER...]: a faulty target under `allthreads run`;

@@ -61,8 +61,19 @@ cp -L "$(dirname "$AT_HELPER")/liballthreads.so.0" "$d/"
 cp "$AT_SERVICE" "$d/service"
 chmod 755 "$tmp" "$d"
 chmod 755 "$d"/*
-AT="$d/allthreads"
+# The copies find their library in their own directory.
 export LD_LIBRARY_PATH=$d ALLTHREADS_HELPER=$d/allthreads-helper.so
+AT="$d/allthreads"
+AT_ANY=$AT
+# These cells are the helper route's: where the command can choose its
+# route (--via, default auto), pin it, so a target without a helper is
+# not reached through ptrace instead.
+if "$AT" --help 2>&1 | grep -q -- '--via='; then
+	printf '#!/bin/sh\nexec "%s" --via=helper "$@"\n' "$AT" >"$d/at-helper"
+	chmod 755 "$d/at-helper"
+	AT_ANY=$AT
+	AT="$d/at-helper"
+fi
 export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 as() { # UID CMD...: run as another user (no groups, no capabilities)
 	local u=$1
@@ -109,7 +120,7 @@ cell() {
 	elif [ "$1" = as ]; then
 		set -- setpriv --reuid="$2" --regid="$2" --clear-groups "${@:3}"
 	fi
-	timeout -k 5 30 "$@" "$AT" -p "$pid" prctl NAME "$name" \
+	timeout -k 5 30 "$@" "${CELL_AT[@]}" -p "$pid" prctl NAME "$name" \
 		>"$tmp/cell.out" 2>"$tmp/cell.err"
 	rc=$?
 	got=$(named "$pid" "$name")
@@ -124,6 +135,7 @@ cell() {
 	fi
 }
 TODO=
+CELL_AT=("$AT")
 
 # --- the helper route -------------------------------------------------------
 
@@ -231,16 +243,68 @@ else
 fi
 
 # --- the ptrace route -------------------------------------------------------
-# The same cells through --via=ptrace, once the route is on this branch
-# (another helper adds it).  Expected outcomes to fill in beside each:
-# same uid 0, other uid 3, root -> user 0, user -> root 3, CAP_SYS_PTRACE
-# only -> root 0, root in own user namespace 3, non-dumpable: owner 3 and
-# root 0, file capabilities: owner 3 and root 0, own user namespace: root
-# 0 and other 3, Yama as above.
-if "$AT" --help 2>&1 | grep -- '--via' | grep -q ptrace; then
-	skip "ptrace route cells" "route present: cells not written yet"
+# The same callers through --via=ptrace, on targets started without the
+# helper, where the command has that route (skipped otherwise).  The
+# kernel's ptrace rule alone decides.
+ptrace_cells() {
+	CELL_AT=("$AT_ANY" --via=ptrace)
+	start p-u1 as $U1 "$d/service" 2
+	P_U1=$p
+	cell "ptrace: same uid: root -> root" 0 "$P_ROOT" root
+	cell "ptrace: same uid: $U1 -> $U1" 0 "$P_U1" as $U1
+	cell "ptrace: other uid: $U2 -> $U1" 3 "$P_U1" as $U2
+	cell "ptrace: root -> user $U1" 0 "$P_U1" root
+	cell "ptrace: user $U1 -> root" 3 "$P_ROOT" as $U1
+	if setpriv --help 2>&1 | grep -q -- --ambient-caps; then
+		# CAP_SYS_PTRACE is what the kernel asks of a tracer of
+		# another user's process.
+		cell "ptrace: user $U1 with only CAP_SYS_PTRACE -> root" 0 \
+			"$P_ROOT" setpriv --reuid=$U1 --regid=$U1 \
+			--clear-groups --inh-caps=-all,+sys_ptrace \
+			--ambient-caps=-all,+sys_ptrace
+	else
+		skip "ptrace: CAP_SYS_PTRACE only" "setpriv has no --ambient-caps"
+	fi
+	if unshare -U -r true 2>/dev/null; then
+		cell "ptrace: root in its own user namespace -> $U1" 3 "$P_U1" unshare -U -r
+	else
+		skip "ptrace: root in its own user namespace" "no user namespaces"
+	fi
+	start p-nodump as $U1 "$d/service" 2
+	if [ -n "$p" ] && "$AT_ANY" -q --via=ptrace -p "$p" prctl DUMPABLE 0 \
+		>/dev/null 2>&1; then
+		cell "ptrace: non-dumpable target: $U1 -> $U1" 3 "$p" as $U1
+		cell "ptrace: non-dumpable target: root -> $U1" 0 "$p" root
+	else
+		skip "ptrace: non-dumpable target: owner" "could not make it non-dumpable"
+		skip "ptrace: non-dumpable target: root" "could not make it non-dumpable"
+	fi
+	if [ -x "$d/service-fcap" ]; then
+		start p-fcap as $U1 "$d/service-fcap" 2
+		cell "ptrace: file-capability target: $U1 -> $U1" 3 "$p" as $U1
+		cell "ptrace: file-capability target: root -> $U1" 0 "$p" root
+	else
+		skip "ptrace: file-capability target: owner" "setcap unavailable"
+		skip "ptrace: file-capability target: root" "setcap unavailable"
+	fi
+	if as $U1 unshare -U -r true 2>/dev/null; then
+		start p-userns as $U1 unshare -U -r "$d/service" 2
+		cell "ptrace: target in its own user namespace: root -> it" 0 "$p" root
+		cell "ptrace: target in its own user namespace: $U2 -> it" 3 "$p" as $U2
+	else
+		skip "ptrace: target in another user namespace: root" "no user namespaces"
+		skip "ptrace: target in another user namespace: other" "no user namespaces"
+	fi
+	CELL_AT=("$AT")
+}
+# Has the command the route?  A read of a plain target through it.
+start p-root "$d/service" 2
+P_ROOT=$p
+if [ -n "$P_ROOT" ] && "$AT_ANY" -q --via=ptrace -p "$P_ROOT" prctl KEEP_CAPS \
+	>/dev/null 2>&1; then
+	ptrace_cells
 else
-	skip "ptrace route cells" "no --via=ptrace on this branch"
+	skip "ptrace route cells" "no working --via=ptrace on this branch"
 fi
 
 echo "1..$n"
