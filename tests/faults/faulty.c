@@ -11,8 +11,9 @@
  *   SIGUSR1  exec this program again (same arguments): the process
  *            changes its image in the middle of whatever happens
  *   SIGUSR2  fork a child that lives 3 s
- * Prints "ready PID" once the threads run (again after an exec).  Exits
- * by itself after 120 s.
+ * Prints "ready PID" once the threads run (again after an exec).  With
+ * FAULTY_EXECS=N in the environment it execs itself N times in a row, 20
+ * ms apart (an exec storm), then waits.  Exits by itself after 120 s.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -80,6 +81,21 @@ int main(int argc, char **argv)
 	alarm(120);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
+	{
+		const char *e = getenv("FAULTY_EXECS");
+		int left = e ? atoi(e) : 0;
+
+		if (left > 0) {
+			struct timespec ts = { 0, 20000000 };
+			char buf[16];
+
+			nanosleep(&ts, NULL);
+			snprintf(buf, sizeof(buf), "%d", left - 1);
+			setenv("FAULTY_EXECS", buf, 1);
+			execv("/proc/self/exe", argv);
+			return 1;
+		}
+	}
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;

@@ -166,6 +166,33 @@ for delay in 0 0.01 0.03; do
 	kill -9 "$p"
 done
 
+# An exec storm under requests: the target execs itself 40 times in a
+# row while a client keeps sending it requests.  An engine signal that
+# reaches a thread inside execve(2) must not kill the new image (it did,
+# before the helper blocked the signal around exec).
+start storm 50 env FAULTY_EXECS=40
+if [ -n "$p" ]; then
+	( while [ -d /proc/"$p" ] && [ "$(grep -c '^ready' "$tmp/storm.out")" -le 40 ]; do
+		timeout 10 "$AT" -q -p "$p" prctl NAME storm >/dev/null 2>&1
+	done ) &
+	c=$!
+	for _ in $(seq 1200); do
+		[ "$(grep -c '^ready' "$tmp/storm.out")" -gt 40 ] && break
+		[ -d /proc/"$p" ] || break
+		sleep 0.025
+	done
+	kill "$c" 2>/dev/null
+	wait "$c" 2>/dev/null
+	execs=$(($(grep -c '^ready' "$tmp/storm.out") - 1))
+	faults=$((faults + execs))
+	ok '[ -d /proc/"$p" ] && [ "$execs" = 40 ]' \
+		"exec storm under requests: the target survives every exec ($execs of 40; $(grep -v '^ready' "$tmp/storm.out.err" | head -c 100 | tr '\n#' '  '))"
+	after "after the exec storm"
+	kill -9 "$p"
+else
+	ok false "the exec storm target started"
+fi
+
 # Forks: a child appears while the request runs; the parent's threads
 # all change, the child (its own process) is not counted among them.
 start fork 200
