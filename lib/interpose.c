@@ -662,6 +662,9 @@ AT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 /* execl, execlp, execle: the arguments into an array of their size,
  * then the v forms above (glibc's own call execve internally, past any
  * interposition). */
+#define EXECL_MAX 65536u
+
+/* How many arguments up to the NULL (more than EXECL_MAX: E2BIG). */
 static size_t count_args(const char *arg0, va_list ap)
 {
 	size_t n = 1;
@@ -670,7 +673,7 @@ static size_t count_args(const char *arg0, va_list ap)
 	if (!arg0)
 		return 0;
 	va_copy(c, ap);
-	while (va_arg(c, char *))
+	while (n <= EXECL_MAX && va_arg(c, char *))
 		n++;
 	va_end(c);
 	return n;
@@ -696,6 +699,11 @@ AT_EXPORT int execl(const char *path, const char *arg, ...)
 
 	va_start(ap, arg);
 	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
 	{
 		char *argv[n + 1];
 
@@ -712,6 +720,11 @@ AT_EXPORT int execlp(const char *file, const char *arg, ...)
 
 	va_start(ap, arg);
 	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
 	{
 		char *argv[n + 1];
 
@@ -729,6 +742,11 @@ AT_EXPORT int execle(const char *path, const char *arg, ...)
 
 	va_start(ap, arg);
 	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
 	{
 		char *argv[n + 1];
 
