@@ -49,6 +49,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -133,6 +134,11 @@ static struct {
 	int (*accept)(int, __SOCKADDR_ARG, socklen_t *);
 	int (*accept4)(int, __SOCKADDR_ARG, socklen_t *, int);
 	int (*connect)(int, __CONST_SOCKADDR_ARG, socklen_t);
+	int (*execve)(const char *, char *const[], char *const[]);
+	int (*execv)(const char *, char *const[]);
+	int (*execvp)(const char *, char *const[]);
+	int (*execvpe)(const char *, char *const[], char *const[]);
+	int (*fexecve)(int, char *const[], char *const[]);
 } real;
 
 static void *next(const char *name)
@@ -574,6 +580,181 @@ AT_EXPORT int siginterrupt(int sig, int interrupt)
 	else
 		act.sa_flags |= SA_RESTART;
 	return sigaction(sig, &act, NULL) < 0 ? -1 : 0;
+}
+
+/* --- exec ----------------------------------------------------------------------- */
+
+/*
+ * An engine signal that reaches a thread while it is inside execve(2)
+ * stays pending across the exec, and the new image, whose disposition of
+ * it is the default, is killed by it before any of its code runs (found
+ * by tests/faults: a request in flight when the target execs).  So the
+ * signal is blocked around every exec: a pending one then waits in the
+ * new image until its helper has installed the handler and unblocks it
+ * (at_helper_init), which takes it as the stray it is; without a helper
+ * there, it stays blocked.  On failure the mask is put back.  Raw execve
+ * system calls bypass this, as they bypass everything here.
+ */
+static void exec_begin(sigset_t *old)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	if (engine_sig)
+		sigaddset(&one, engine_sig);
+	REAL(pthread_sigmask)(SIG_BLOCK, &one, old);
+}
+
+static int exec_failed(const sigset_t *old)
+{
+	int e = errno;
+
+	REAL(pthread_sigmask)(SIG_SETMASK, old, NULL);
+	errno = e;
+	return -1;
+}
+
+AT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	sigset_t old;
+
+	exec_begin(&old);
+	REAL(execve)(path, argv, envp);
+	return exec_failed(&old);
+}
+
+AT_EXPORT int execv(const char *path, char *const argv[])
+{
+	sigset_t old;
+
+	exec_begin(&old);
+	REAL(execv)(path, argv);
+	return exec_failed(&old);
+}
+
+AT_EXPORT int execvp(const char *file, char *const argv[])
+{
+	sigset_t old;
+
+	exec_begin(&old);
+	REAL(execvp)(file, argv);
+	return exec_failed(&old);
+}
+
+AT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	sigset_t old;
+
+	exec_begin(&old);
+	REAL(execvpe)(file, argv, envp);
+	return exec_failed(&old);
+}
+
+AT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	sigset_t old;
+
+	exec_begin(&old);
+	REAL(fexecve)(fd, argv, envp);
+	return exec_failed(&old);
+}
+
+/* execl, execlp, execle: the arguments into an array of their size,
+ * then the v forms above (glibc's own call execve internally, past any
+ * interposition). */
+#define EXECL_MAX 65536u
+
+/* How many arguments up to the NULL (more than EXECL_MAX: E2BIG). */
+static size_t count_args(const char *arg0, va_list ap)
+{
+	size_t n = 1;
+	va_list c;
+
+	if (!arg0)
+		return 0;
+	va_copy(c, ap);
+	while (n <= EXECL_MAX && va_arg(c, char *))
+		n++;
+	va_end(c);
+	return n;
+}
+
+static void fill_args(const char *arg0, va_list ap, char **argv, size_t n)
+{
+	size_t i;
+
+	if (n)
+		argv[0] = (char *)arg0;
+	for (i = 1; i < n; i++)
+		argv[i] = va_arg(ap, char *);
+	if (n)
+		(void)va_arg(ap, char *); /* the NULL */
+	argv[n] = NULL;
+}
+
+AT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
+	{
+		char *argv[n + 1];
+
+		fill_args(arg, ap, argv, n);
+		va_end(ap);
+		return execv(path, argv);
+	}
+}
+
+AT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
+	{
+		char *argv[n + 1];
+
+		fill_args(arg, ap, argv, n);
+		va_end(ap);
+		return execvp(file, argv);
+	}
+}
+
+AT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *const *envp;
+	va_list ap;
+	size_t n;
+
+	va_start(ap, arg);
+	n = count_args(arg, ap);
+	if (n > EXECL_MAX) {
+		va_end(ap);
+		errno = E2BIG;
+		return -1;
+	}
+	{
+		char *argv[n + 1];
+
+		fill_args(arg, ap, argv, n);
+		envp = va_arg(ap, char *const *);
+		va_end(ap);
+		return execve(path, argv, envp);
+	}
 }
 
 /* --- the signal waits ------------------------------------------------------ */
