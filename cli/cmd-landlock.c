@@ -92,7 +92,6 @@ static const struct right rights[] = {
 enum {
 	OPT_ACCESS = 0x700,
 	OPT_RULE,
-	OPT_TEST_ABI,
 };
 
 static const struct argp_option landlock_options[] = {
@@ -103,10 +102,6 @@ static const struct argp_option landlock_options[] = {
 	  0 },
 	{ "landlock-rule", OPT_RULE, "path-beneath:RIGHT,...:PATH", 0,
 	  "allow RIGHTs on PATH and everything beneath it (repeatable)", 0 },
-	{ "test-abi", OPT_TEST_ABI, "N", OPTION_HIDDEN,
-	  "act as if the kernel's Landlock ABI were N, if lower (for the "
-	  "test suite)",
-	  0 },
 	{ NULL },
 };
 
@@ -126,11 +121,6 @@ static int parse_landlock_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--landlock-rule: more than %d",
 				   MAX_RULES);
 		o->ll_rules[o->nll_rules++] = arg;
-		break;
-	case OPT_TEST_ABI:
-		o->ll_test_abi = atoi(arg);
-		if (o->ll_test_abi < 1)
-			argp_error(state, "--test-abi: %s: not 1 or more", arg);
 		break;
 	default:
 		return at_parse_root(key, arg, state);
@@ -160,6 +150,8 @@ const struct argp landlock_argp = {
 	.children = at_global_children,
 };
 
+/* Through libc's syscall(3), so the test suite's preload library
+ * (tests/cli/ll-abi-shim.c) can report an older ABI. */
 static long ll_create(const struct landlock_ruleset_attr *attr, size_t size,
 		      uint32_t flags)
 {
@@ -750,8 +742,6 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 		code = -abi;
 		goto out;
 	}
-	if (o->ll_test_abi && o->ll_test_abi < abi)
-		abi = o->ll_test_abi;
 	rq->abi = abi;
 	rq->tsync = abi >= ABI_TSYNC;
 	code = parse_request(o, rq);
