@@ -93,7 +93,6 @@ struct opts {
 	unsigned nll_access;
 	const char *ll_rules[64];
 	unsigned nll_rules;
-	int ll_test_abi; /* hidden --test-abi: a lower ABI, for the tests */
 	struct set_args set;
 };
 

@@ -21,10 +21,10 @@
  * and the final sweep here reads a /proc/self/task opened before the
  * change (Landlock checks at open, not at getdents).
  *
- * -p PID: the target's helper builds the ruleset (AT_CTL_REQ_LANDLOCK,
- * lib/ctl-landlock.c), so the paths are resolved in the target's mount
- * namespace and root, and broadcasts the same three steps there (TSYNC is
- * not used on that route yet).  The ptrace route is not built yet.
+ * -p PID: allthreads_target_landlock(3): the target's helper builds the
+ * ruleset, so the paths are resolved in the target's mount namespace and
+ * root, and broadcasts the same three steps there (TSYNC is not used on
+ * that route yet).  The ptrace route for it is not built yet.
  */
 #include <argp.h>
 #include <ctype.h>
@@ -43,8 +43,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ctl-client.h"
-#include "ctl-proto.h"
 #include "procfs.h"
 
 /* Rights and flags newer than the installed <linux/landlock.h> (Debian
@@ -94,7 +92,6 @@ static const struct right rights[] = {
 enum {
 	OPT_ACCESS = 0x700,
 	OPT_RULE,
-	OPT_TEST_ABI,
 };
 
 static const struct argp_option landlock_options[] = {
@@ -105,10 +102,6 @@ static const struct argp_option landlock_options[] = {
 	  0 },
 	{ "landlock-rule", OPT_RULE, "path-beneath:RIGHT,...:PATH", 0,
 	  "allow RIGHTs on PATH and everything beneath it (repeatable)", 0 },
-	{ "test-abi", OPT_TEST_ABI, "N", OPTION_HIDDEN,
-	  "act as if the kernel's Landlock ABI were N, if lower (for the "
-	  "test suite)",
-	  0 },
 	{ NULL },
 };
 
@@ -128,11 +121,6 @@ static int parse_landlock_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--landlock-rule: more than %d",
 				   MAX_RULES);
 		o->ll_rules[o->nll_rules++] = arg;
-		break;
-	case OPT_TEST_ABI:
-		o->ll_test_abi = atoi(arg);
-		if (o->ll_test_abi < 1)
-			argp_error(state, "--test-abi: %s: not 1 or more", arg);
 		break;
 	default:
 		return at_parse_root(key, arg, state);
@@ -162,6 +150,8 @@ const struct argp landlock_argp = {
 	.children = at_global_children,
 };
 
+/* Through libc's syscall(3), so the test suite's preload library
+ * (tests/cli/ll-abi-shim.c) can report an older ABI. */
 static long ll_create(const struct landlock_ruleset_attr *attr, size_t size,
 		      uint32_t flags)
 {
@@ -669,99 +659,58 @@ static bool started_after(pid_t pid, pid_t tid)
 	       strcmp(v, "1") == 0;
 }
 
-/* The request for TGT's helper into a new buffer; its length or -errno. */
-static long pack_request(const struct opts *o, const struct request *rq,
-			 bool prove, void **out)
-{
-	struct at_ctl_landlock_req *req;
-	struct at_ctl_landlock_rule *rules;
-	size_t data = 0, len, off = 0;
-	char *p;
-	unsigned i;
-
-	for (i = 0; i < rq->nrules; i++)
-		data += strlen(rq->rules[i].path) + 1;
-	if (data > AT_CTL_MAX_DATA)
-		return -E2BIG;
-	len = sizeof(*req) + rq->nrules * sizeof(*rules) + data;
-	req = calloc(1, len);
-	if (!req)
-		return -ENOMEM;
-	req->hdr.magic = AT_CTL_MAGIC;
-	req->hdr.version = AT_CTL_VERSION;
-	req->hdr.op = AT_CTL_REQ_LANDLOCK;
-	req->hdr.len = (uint32_t)len;
-	req->handled = rq->handled;
-	req->nrules = rq->nrules;
-	req->timeout_ms = o->timeout_ms;
-	req->policy = o->policy;
-	req->ll_flags = prove ? AT_CTL_LL_PROVE : 0;
-	req->data_len = (uint32_t)data;
-	rules = (void *)(req + 1);
-	p = (char *)(rules + rq->nrules);
-	for (i = 0; i < rq->nrules; i++) {
-		size_t l = strlen(rq->rules[i].path) + 1;
-
-		rules[i].access = rq->rules[i].access;
-		rules[i].off = (uint32_t)off;
-		rules[i].len = (uint32_t)l;
-		memcpy(p + off, rq->rules[i].path, l);
-		off += l;
-	}
-	*out = req;
-	return (long)len;
-}
-
 /*
- * The ruleset built in TGT by its helper (the paths resolved in its mount
- * namespace and root), the steps run on each of its threads; LR gets the
- * report.  0, or an exit code after saying why: 3 unreachable, 1 refused.
+ * The ruleset built in TGT (the paths resolved in its mount namespace and
+ * root), the steps run on each of its threads, through liballthreads'
+ * allthreads_target_landlock(3) by the route --via names; LR gets the
+ * report.  0, or an exit code after saying why: 3 unreachable (no such
+ * process, not allowed, no route), 1 refused (nothing changed).
  */
 static int remote_landlock(const struct opts *o, const struct request *rq,
 			   const struct target *tgt, struct landlock_run *lr)
 {
-	struct at_ctl_result res = { .reached = false };
-	char path[PATH_MAX], why[200] = "";
-	void *req = NULL;
-	long len;
+	struct allthreads_landlock_rule rules[MAX_RULES];
+	struct allthreads_target *t;
+	unsigned i;
 	int r, code;
 
 	code = check_reachable(tgt);
 	if (code)
 		return code;
-	r = at_ctl_find_socket(tgt->pid, path, sizeof(path), why, sizeof(why));
-	if (r == -ENOENT)
+	for (i = 0; i < rq->nrules; i++) {
+		rules[i].allowed_access = rq->rules[i].access;
+		rules[i].path = rq->rules[i].path;
+	}
+	r = allthreads_target_open(tgt->pid, 0, &t);
+	if (r < 0)
 		return remote_unreachable(tgt, r);
-	if (r < 0) {
-		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
-			why[0] ? why : strerror(-r));
-		return EXIT_UNREACHABLE;
+	r = allthreads_target_landlock(
+		t, o->via, rq->handled, rules, rq->nrules,
+		rq->can_prove ? ALLTHREADS_LANDLOCK_PROVE : 0, o->timeout_ms,
+		o->policy, &lr->report);
+	if (!lr->report) {
+		const char *why = allthreads_target_why(t);
+
+		code = r == -EINVAL || r == -E2BIG || r == -ENOMEM ?
+			       EXIT_FAILED :
+			       EXIT_UNREACHABLE;
+		if (code == EXIT_FAILED)
+			fprintf(stderr,
+				"allthreads: %d: landlock: %s; nothing "
+				"changed\n",
+				tgt->pid, why[0] ? why : strerror(-r));
+		else
+			fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
+				why[0] ? why : strerror(-r));
+		allthreads_target_close(t);
+		return code;
 	}
-	len = pack_request(o, rq, rq->can_prove, &req);
-	if (len < 0) {
-		fprintf(stderr, "allthreads: landlock: the request: %s\n",
-			strerror((int)-len));
-		return EXIT_FAILED;
-	}
-	r = at_ctl_call(tgt->pid, path, req, (size_t)len, o->timeout_ms, &res);
-	free(req);
-	if (r < 0 && !res.reached) {
-		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
-			res.why[0] ? res.why : strerror(-r));
-		return EXIT_UNREACHABLE;
-	}
-	if (r < 0 || !res.report) {
-		fprintf(stderr,
-			"allthreads: %d: landlock: %s; nothing changed\n",
-			tgt->pid, res.why[0] ? res.why : strerror(-r));
-		allthreads_report_free(res.report);
-		return EXIT_FAILED;
-	}
-	lr->report = res.report;
-	lr->rc = res.ret;
-	lr->step[STEP_NNP] = 0;
-	lr->step[STEP_RESTRICT] = 1;
-	lr->step[STEP_PROVE] = rq->can_prove ? 2 : -1;
+	allthreads_target_close(t);
+	lr->rc = r;
+	lr->step[STEP_NNP] = ALLTHREADS_LANDLOCK_STEP_NNP;
+	lr->step[STEP_RESTRICT] = ALLTHREADS_LANDLOCK_STEP_RESTRICT;
+	lr->step[STEP_PROVE] = rq->can_prove ? ALLTHREADS_LANDLOCK_STEP_PROVE :
+					       -1;
 	return 0;
 }
 
@@ -793,8 +742,6 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 		code = -abi;
 		goto out;
 	}
-	if (o->ll_test_abi && o->ll_test_abi < abi)
-		abi = o->ll_test_abi;
 	rq->abi = abi;
 	rq->tsync = abi >= ABI_TSYNC;
 	code = parse_request(o, rq);

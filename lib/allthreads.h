@@ -233,9 +233,55 @@ int allthreads_target_run(struct allthreads_target *target,
 			  enum allthreads_mismatch policy,
 			  struct allthreads_report **report);
 
-/* After a run or probe: the route it took (HELPER or PTRACE; AUTO if none)
- * and a one-line reason for the last failure ("" when none).  Valid until
- * the next call on TARGET. */
+/* One rule of a Landlock ruleset (landlock_add_rule(2),
+ * LANDLOCK_RULE_PATH_BENEATH): ALLOWED_ACCESS, LANDLOCK_ACCESS_FS_* bits
+ * of <linux/landlock.h>, stays allowed on PATH and everything beneath it.
+ * PATH is absolute and is opened in the target (its mount namespace and
+ * root), not in the caller. */
+struct allthreads_landlock_rule {
+	unsigned long long allowed_access;
+	const char *path;
+};
+
+/* The most rules one allthreads_target_landlock() takes. */
+#define ALLTHREADS_LANDLOCK_MAX_RULES 64
+
+/* allthreads_target_landlock() FLAGS: prove the domain on every thread in
+ * the same visit, by a third step, openat(AT_FDCWD, "/", O_RDONLY |
+ * O_DIRECTORY), judged ALLTHREADS_JUDGE_ANY: the domain holds there when
+ * its result is -EACCES.  Needs LANDLOCK_ACCESS_FS_READ_DIR handled and no
+ * rule allowing it on "/". */
+#define ALLTHREADS_LANDLOCK_PROVE 0x1u
+
+/* The steps of allthreads_target_landlock()'s report, on every thread. */
+enum allthreads_landlock_step {
+	ALLTHREADS_LANDLOCK_STEP_NNP = 0,      /* prctl(PR_SET_NO_NEW_PRIVS) */
+	ALLTHREADS_LANDLOCK_STEP_RESTRICT = 1, /* landlock_restrict_self() */
+	ALLTHREADS_LANDLOCK_STEP_PROVE = 2,    /* with ..._PROVE: the read */
+};
+
+/* Put every thread of the target in one new Landlock domain: the ruleset
+ * (HANDLED_ACCESS_FS, NRULES RULES) is built inside the target, then each
+ * thread, in one visit, sets NO_NEW_PRIVS and restricts itself (and with
+ * ALLTHREADS_LANDLOCK_PROVE proves it).  Only the helper route does this
+ * yet: ALLTHREADS_ROUTE_PTRACE, and AUTO on a process without a helper,
+ * give -ENOTSUP.  TIMEOUT_MS and POLICY as for allthreads_target_run().
+ * Returns 0 when every thread agrees, or -errno: -ESRCH, -EPERM, -ENOENT,
+ * -ENOTSUP, -ETIMEDOUT, -EIO (or the first thread's step error), -EINVAL,
+ * -E2BIG, -ENOMEM (allthreads_target_landlock(3)).  *REPORT as for
+ * allthreads_target_run(). */
+int allthreads_target_landlock(struct allthreads_target *target,
+			       enum allthreads_route route,
+			       unsigned long long handled_access_fs,
+			       const struct allthreads_landlock_rule *rules,
+			       unsigned nrules, unsigned flags,
+			       unsigned timeout_ms,
+			       enum allthreads_mismatch policy,
+			       struct allthreads_report **report);
+
+/* After a run, landlock or probe: the route it took (HELPER or PTRACE;
+ * AUTO if none) and a one-line reason for the last failure ("" when none).
+ * Valid until the next call on TARGET. */
 enum allthreads_route
 allthreads_target_route(const struct allthreads_target *target);
 const char *allthreads_target_why(const struct allthreads_target *target);

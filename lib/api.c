@@ -4,6 +4,7 @@
  * Arguments are checked here; the engine below trusts them.
  */
 #include <errno.h>
+#include <linux/landlock.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -359,6 +360,67 @@ AT_EXPORT int allthreads_target_run(struct allthreads_target *target,
 		return -EINVAL;
 	}
 	r = at_target_run(target, route, prog, timeout_ms, flags, policy, &rep);
+	if (report)
+		*report = rep;
+	else
+		allthreads_report_free(rep);
+	errno = saved_errno;
+	return r;
+}
+
+/* Are the landlock arguments sound?  (The kernel in the target judges the
+ * access bits themselves.) */
+static bool landlock_args_ok(unsigned long long handled,
+			     const struct allthreads_landlock_rule *rules,
+			     unsigned nrules, unsigned flags,
+			     enum allthreads_mismatch policy)
+{
+	unsigned i;
+
+	if (!handled || nrules > ALLTHREADS_LANDLOCK_MAX_RULES ||
+	    (nrules && !rules) || (flags & ~ALLTHREADS_LANDLOCK_PROVE) ||
+	    (unsigned)policy > ALLTHREADS_MISMATCH_IGNORE)
+		return false;
+	if ((flags & ALLTHREADS_LANDLOCK_PROVE) &&
+	    !(handled & LANDLOCK_ACCESS_FS_READ_DIR))
+		return false;
+	for (i = 0; i < nrules; i++) {
+		const struct allthreads_landlock_rule *r = &rules[i];
+
+		if (!r->path || r->path[0] != '/' || !r->allowed_access ||
+		    (r->allowed_access & ~handled))
+			return false;
+		/* A proof that cannot fail is no proof. */
+		if ((flags & ALLTHREADS_LANDLOCK_PROVE) &&
+		    strcmp(r->path, "/") == 0 &&
+		    (r->allowed_access & LANDLOCK_ACCESS_FS_READ_DIR))
+			return false;
+	}
+	return true;
+}
+
+AT_EXPORT int allthreads_target_landlock(
+	struct allthreads_target *target, enum allthreads_route route,
+	unsigned long long handled_access_fs,
+	const struct allthreads_landlock_rule *rules, unsigned nrules,
+	unsigned flags, unsigned timeout_ms, enum allthreads_mismatch policy,
+	struct allthreads_report **report)
+{
+	struct allthreads_report *rep = NULL;
+	int saved_errno = errno, r;
+
+	if (report)
+		*report = NULL;
+	if (!target || !is_route(route) ||
+	    !landlock_args_ok(handled_access_fs, rules, nrules, flags,
+			      policy)) {
+		if (target)
+			snprintf(target->why, sizeof(target->why),
+				 "invalid argument");
+		return -EINVAL;
+	}
+	r = at_target_landlock(target, route, handled_access_fs, rules, nrules,
+			       flags, timeout_ms, policy, &rep);
 	if (report)
 		*report = rep;
 	else

@@ -89,8 +89,7 @@ void at_target_close(struct allthreads_target *t)
 	free(t);
 }
 
-/* Is the process we opened still there (its pid not recycled)? */
-static bool alive(const struct allthreads_target *t)
+bool at_target_alive(const struct allthreads_target *t)
 {
 	if (t->pidfd >= 0)
 		return syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) ==
@@ -99,14 +98,13 @@ static bool alive(const struct allthreads_target *t)
 	return kill(t->pid, 0) == 0 || errno != ESRCH;
 }
 
-static int gone(struct allthreads_target *t)
+int at_target_gone(struct allthreads_target *t)
 {
 	snprintf(t->why, sizeof(t->why), "no such process");
 	return -ESRCH;
 }
 
-/* Find the helper's socket: 0, or -ENOENT / -EPERM / -ESRCH. */
-static int find_helper(struct allthreads_target *t, char *path, size_t len)
+int at_target_find_helper(struct allthreads_target *t, char *path, size_t len)
 {
 	int r = at_ctl_find_socket(t->pid, path, len, t->why, sizeof(t->why));
 
@@ -126,10 +124,10 @@ int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
 
 	t->why[0] = 0;
 	t->route = ALLTHREADS_ROUTE_AUTO;
-	if (!alive(t))
-		return gone(t);
+	if (!at_target_alive(t))
+		return at_target_gone(t);
 	if (route != ALLTHREADS_ROUTE_PTRACE) {
-		r = find_helper(t, path, sizeof(path));
+		r = at_target_find_helper(t, path, sizeof(path));
 		if (r == 0) {
 			t->route = ALLTHREADS_ROUTE_HELPER;
 			t->why[0] = 0;
@@ -169,17 +167,24 @@ static int run_helper(struct allthreads_target *t, const char *path,
 	}
 	r = at_ctl_call(t->pid, path, req, (size_t)len, timeout_ms, &res);
 	free(req);
-	snprintf(t->why, sizeof(t->why), "%s", res.why);
+	return at_target_helper_result(t, r, &res, report);
+}
+
+int at_target_helper_result(struct allthreads_target *t, int r,
+			    const struct at_ctl_result *res,
+			    struct allthreads_report **report)
+{
+	snprintf(t->why, sizeof(t->why), "%s", res->why);
 	if (r == 0) {
-		*report = res.report;
-		return res.ret;
+		*report = res->report;
+		return res->ret;
 	}
-	if (res.reached) {
+	if (res->reached) {
 		/* The helper read the request and said no: nothing changed. */
 		snprintf(t->why, sizeof(t->why),
 			 "the helper refused the "
 			 "request: %s",
-			 res.why[0] ? res.why : strerror(-r));
+			 res->why[0] ? res->why : strerror(-r));
 		return -EINVAL;
 	}
 	if (r == -EPIPE) {
@@ -223,10 +228,10 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 	*report = NULL;
 	t->why[0] = 0;
 	t->route = ALLTHREADS_ROUTE_AUTO;
-	if (!alive(t))
-		return gone(t);
+	if (!at_target_alive(t))
+		return at_target_gone(t);
 	if (route != ALLTHREADS_ROUTE_PTRACE) {
-		r = find_helper(t, path, sizeof(path));
+		r = at_target_find_helper(t, path, sizeof(path));
 		if (r == 0) {
 			r = run_helper(t, path, prog, timeout_ms, flags, policy,
 				       report);

@@ -4,6 +4,8 @@
 #ifndef AT_TARGET_H
 #define AT_TARGET_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "allthreads.h"
@@ -24,5 +26,29 @@ int at_target_run(struct allthreads_target *target, enum allthreads_route route,
 		  const struct allthreads_prog *prog, unsigned timeout_ms,
 		  unsigned flags, enum allthreads_mismatch policy,
 		  struct allthreads_report **report);
+
+int at_target_landlock(struct allthreads_target *target,
+		       enum allthreads_route route,
+		       unsigned long long handled_access_fs,
+		       const struct allthreads_landlock_rule *rules,
+		       unsigned nrules, unsigned flags, unsigned timeout_ms,
+		       enum allthreads_mismatch policy,
+		       struct allthreads_report **report);
+
+/* Shared by target.c and target-landlock.c. */
+struct at_ctl_result;
+
+/* Is the process we opened still there (its pid not recycled)? */
+bool at_target_alive(const struct allthreads_target *target);
+/* -ESRCH with the reason set. */
+int at_target_gone(struct allthreads_target *target);
+/* Find the helper's socket: 0, or -ENOENT / -EPERM / -ESRCH. */
+int at_target_find_helper(struct allthreads_target *target, char *path,
+			  size_t len);
+/* What at_ctl_call() gave (R, RES), as the API's return value, *REPORT
+ * and reason. */
+int at_target_helper_result(struct allthreads_target *target, int r,
+			    const struct at_ctl_result *res,
+			    struct allthreads_report **report);
 
 #endif /* AT_TARGET_H */

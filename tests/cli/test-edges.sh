@@ -31,11 +31,11 @@ else
 fi
 
 fixture 2
-at -n -p "$FPID" set --nnp
-rc_is 3 "-n on a process without a helper: predicts exit 3"
-err_like 'no allthreads helper in this process' "says why"
-at -n -J -p "$FPID" set --nnp
-jq_ok '.exit == 3' "-J -n: \"exit\":3"
+at -n --via=helper -p "$FPID" set --nnp
+rc_is 3 "-n --via=helper on a process without a helper: predicts exit 3"
+err_like 'no helper \(start the target with .allthreads run.\)' "says why"
+at -n -J --via=helper -p "$FPID" set --nnp
+jq_ok '.exit == 3' "-J -n --via=helper: \"exit\":3"
 at -n -p "$FPID" prctl NO_NEW_PRIVS
 rc_is 0 "-n of a read /proc answers: needs no helper"
 stop_fixture
@@ -52,7 +52,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ] && has_cap 6 &&
 	done
 	chmod -R a+rX "$nb"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups \
-		env LD_LIBRARY_PATH="$nb" "$nb/allthreads" -n -p 1 set --nnp
+		env LD_LIBRARY_PATH="$nb" "$nb/allthreads" -n --via=helper -p 1 set --nnp
 	rc_is 3 "-n as nobody on root's pid 1: predicts exit 3"
 	err_like '^allthreads: 1: permission denied' "says permission denied"
 	rm -rf "$nb"

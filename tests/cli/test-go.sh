@@ -71,7 +71,7 @@ start "$T_TMP/block.out" "$T_TMP/cgo-target" block || { echo "Bail out! the bloc
 for i in $(seq 100); do grep -q '^blocker' "$T_TMP/block.out" && break; sleep 0.05; done
 blocker=$(awk '/^blocker/ { print $2 }' "$T_TMP/block.out")
 # A deadline far beyond T_LIMIT: an answer must not wait for it.
-at -p "$GPID" --timeout=60000 set --nnp
+at -p "$GPID" --via=helper --timeout=60000 set --nnp
 rc_is 1 "a thread that keeps the signal blocked: exit 1, long before the deadline"
 err_like "tid $blocker: has the signal blocked; never ran" "the blocking thread is named"
 err_like 'keep the helper.s signal blocked.*ptrace route \(--via=ptrace\)' \

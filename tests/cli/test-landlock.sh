@@ -84,14 +84,26 @@ at landlock --landlock-rule "path-beneath:read-dir:$dir/allowed" \
 rc_is 64 "landlock: read-dir on a file"
 err_like "not a directory, and read-dir apply to directories only" \
 	"landlock: says which rights need a directory"
-at landlock --test-abi=2 --landlock-access fs:truncate -- /usr/bin/true
+# An older kernel's Landlock ABI: the test's preload library lowers the
+# version landlock_create_ruleset() reports (tests/cli/ll-abi-shim.c).
+abi_at() { # ABI ARGS...: `at ARGS` with the kernel's ABI lowered to ABI
+	local abi=$1
+	shift
+	LD_PRELOAD="$AT_LL_ABI_SHIM" AT_TEST_LL_ABI=$abi at "$@"
+}
+abi_at 2 landlock --landlock-access fs:truncate -- /usr/bin/true
 rc_is 1 "landlock: a right newer than the kernel's ABI"
 err_like "access right truncate needs Landlock ABI 3, the kernel has 2" \
 	"landlock: names the right, its ABI and the kernel's"
-at landlock --test-abi=4 --landlock-rule "path-beneath:ioctl-dev:/dev" \
+abi_at 4 landlock --landlock-rule "path-beneath:ioctl-dev:/dev" \
 	-- /usr/bin/true
 err_like "access right ioctl-dev needs Landlock ABI 5, the kernel has 4" \
 	"landlock: the same for a rule's right"
+at landlock --test-abi=2 -- /usr/bin/true
+rc_is 64 "landlock: no hidden --test-abi in the product (the preload does it)"
+abi_at 2 -n landlock
+out_like "^ruleset \(Landlock ABI 2\): handles .*,refer$" \
+	"landlock -n under ABI 2: handles exactly ABI 2's rights (up to refer)"
 # Another process, through its helper: each of its threads checks its own
 # access before and after (at-ll-target prints one line per thread).
 LPID=
@@ -149,6 +161,10 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 	jq_ok ".target.pid == $LPID and .target.self == false and
 		all(.threads[]; .results == [0, 0, -13])" \
 		"landlock -p -J: the target's threads, each 0, 0, -EACCES"
+	at --via=ptrace -p "$LPID" landlock --landlock-rule "$USR"
+	rc_is 3 "landlock --via=ptrace on a process with a helper: not built yet"
+	err_like "landlock through the ptrace route is not built yet" \
+		"landlock --via=ptrace: says so, even where the helper could"
 	at -p "$LPID" landlock --landlock-rule "path-beneath:read-file:$dir/nonexistent"
 	rc_is 1 "landlock -p: a path missing in the target"
 	err_like "nonexistent: No such file or directory \(in the target\); nothing changed" \
@@ -157,6 +173,26 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 else
 	skip "landlock -p PID" "no helper in this build"
 fi
+
+# A process without a helper: the ptrace route has no landlock yet, so
+# every --via says so (exit 3) and the process is left as it was.
+/usr/bin/sleep 60 &
+LPID=$!
+at -p "$LPID" landlock --landlock-rule "$USR"
+rc_is 3 "landlock -p on a process without a helper: unreachable"
+err_like "no allthreads helper in this process, and landlock through the ptrace route is not built yet" \
+	"landlock -p (--via=auto): says the ptrace route has no landlock yet"
+at --via=ptrace -p "$LPID" landlock --landlock-rule "$USR"
+rc_is 3 "landlock --via=ptrace: unreachable"
+err_like ": landlock through the ptrace route is not built yet$" \
+	"landlock --via=ptrace: says it is not built yet"
+at --via=helper -p "$LPID" landlock --landlock-rule "$USR"
+rc_is 3 "landlock --via=helper on a process without a helper"
+err_like "no helper \(start the target with .allthreads run.\)" \
+	"landlock --via=helper: says how to start one"
+ok 'grep -q "^NoNewPrivs:	0" /proc/$LPID/status' \
+	"landlock -p without a helper: the process is untouched"
+ll_stop
 
 # The rule's paths are resolved in the target's mount namespace: a
 # directory that holds a file only there.
