@@ -922,13 +922,15 @@ int main(int argc, char **argv)
 	   "every broadcast by the command exits 0 or fails only as the "
 	   "known defect below (%lu bad%s%.300s)",
 	   atomic_load(&sh->cli_bad), sh->cli_why[0] ? ": " : "", sh->cli_why);
-	/* TAP TODO: a known defect (issue 11 section 1 item 3, issue 12
-	 * item 8): meson counts it as an expected failure, and as an
-	 * unexpected pass (a failing test) once the fix lands: then drop
-	 * the TODO. */
+	/* TAP TODO: a known defect that remains of issue 11 section 1
+	 * item 3: a thread born during a run of a change /proc cannot show
+	 * (KEEP_CAPS) is called unreached, exit 2, because the command
+	 * cannot prove what it holds.  Meson counts it as an expected
+	 * failure, and as an unexpected pass (a failing test) once the fix
+	 * lands: then drop the TODO. */
 	printf("%sok %u - no false PARTIAL for a thread born during the run "
 	       "(%lu of %lu)%s%.200s # TODO known defect: issue 11 1.3, "
-	       "issue 12 8\n",
+	       "for what /proc does not show\n",
 	       atomic_load(&sh->cli_known) ? "not " : "", ++tests,
 	       atomic_load(&sh->cli_known),
 	       atomic_load(&sh->cli_known) + atomic_load(&sh->cli_ok) +
