@@ -56,6 +56,7 @@ int at_remote_run(pid_t pid, const struct allthreads_prog *prog,
 	}
 	r = at_ctl_call(pid, path, req, (size_t)len, timeout_ms, &res);
 	st->reached = res.reached;
+	st->sent = res.sent;
 	snprintf(st->why, sizeof(st->why), "%s", res.why);
 	if (r < 0)
 		goto out_req;

@@ -18,6 +18,9 @@ struct at_remote_status {
 	 * did not answer: the CLI exits 3 with WHY.  true: the target read
 	 * the request; the return value and report are its answer. */
 	bool reached;
+	/* The request went out with its proof, and no answer came: the
+	 * helper may have run it (the outcome is unknown). */
+	bool sent;
 	char why[200];
 };
 

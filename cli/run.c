@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,20 +609,112 @@ static bool has_helper_mapped(pid_t pid)
  * no helper, not allowed, gone mid-way), 1 when its helper refused the
  * request (nothing changed).
  */
+static bool has_tid(const pid_t *tids, int n, pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * A report from the helper says what the helper says.  Before it is
+ * believed, /proc must agree on who the threads are: every thread the
+ * report counts must be a thread /proc listed before or after the run,
+ * and every thread /proc listed both before and after must be in it.
+ * 0, or the first TID that does not fit (> 0), with WHAT saying how.
+ */
+static pid_t report_mismatch(const struct allthreads_report *rep,
+			     const pid_t *before, int nb, const pid_t *after,
+			     int na, const char **what)
+{
+	unsigned i, n = allthreads_report_nthreads(rep);
+	pid_t *seen;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		pid_t tid = allthreads_report_tid(rep, i);
+		enum allthreads_thread_state s =
+			allthreads_report_state(rep, i);
+
+		if (s == ALLTHREADS_T_EXITED || s == ALLTHREADS_T_ZOMBIE)
+			continue;
+		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid)) {
+			*what = "is not a thread of the target";
+			return tid > 0 ? tid : 1;
+		}
+	}
+	seen = calloc(n ? n : 1, sizeof(*seen));
+	if (!seen)
+		return 0;
+	for (i = 0; i < n; i++)
+		seen[i] = allthreads_report_tid(rep, i);
+	for (k = 0; k < na; k++) {
+		if (!has_tid(before, nb, after[k]) ||
+		    has_tid(seen, (int)n, after[k]))
+			continue;
+		*what = "is a thread of the target missing from the report";
+		free(seen);
+		return after[k];
+	}
+	free(seen);
+	return 0;
+}
+
+/*
+ * The remote route: PROG on every thread of another process, through the
+ * allthreads helper that `allthreads run` preloads into it (cli/remote.c).
+ * Returns like allthreads_run(), with *REPORT set, or an exit code (> 0)
+ * after saying why: 3 when the target cannot be reached (no such process,
+ * no helper, not allowed, gone mid-way) and so nothing was asked of it; 1
+ * when its helper refused the request (nothing changed); 2 when the
+ * outcome is unknown: the request went out and no answer came in time, or
+ * the answer does not fit what /proc shows (then `check` tells).
+ */
 static int route_remote(const struct opts *o, const struct target *tgt,
 			const struct allthreads_prog *prog,
 			struct allthreads_report **report)
 {
 	struct at_remote_status st;
 	int code = check_reachable(tgt);
-	int rc;
+	pid_t *before = NULL, *after = NULL, bad;
+	const char *what = "";
+	int rc, nb, na;
 
 	if (code)
 		return code;
+	nb = proc_list_tasks(tgt->pid, &before);
 	rc = at_remote_run(tgt->pid, prog, o->timeout_ms, 0, o->policy, report,
 			   &st);
-	if (*report)
-		return rc;
+	if (*report) {
+		na = proc_list_tasks(tgt->pid, &after);
+		bad = nb < 0 || na < 0 ? 0 :
+					 report_mismatch(*report, before, nb,
+							 after, na, &what);
+		free(before);
+		free(after);
+		if (!bad)
+			return rc;
+		allthreads_report_free(*report);
+		*report = NULL;
+		fprintf(stderr,
+			"allthreads: %d: the helper's report is not "
+			"believed: tid %d %s (per /proc/%d/task)\n"
+			"allthreads: %d: the outcome is unknown; see "
+			"`allthreads -p %d show`\n",
+			tgt->pid, (int)bad, what, tgt->pid, tgt->pid, tgt->pid);
+		return EXIT_PARTIAL;
+	}
+	free(before);
+	if (!st.reached && st.sent && kill(tgt->pid, 0) == 0) {
+		fprintf(stderr,
+			"allthreads: %d: %s after the request was sent: the "
+			"outcome is unknown; see `allthreads -p %d show`\n",
+			tgt->pid, st.why[0] ? st.why : strerror(-rc), tgt->pid);
+		return EXIT_PARTIAL;
+	}
 	if (!st.reached) {
 		if (rc == -ENOENT || !has_helper_mapped(tgt->pid))
 			return remote_unreachable(tgt, -ENOENT);

@@ -35,7 +35,8 @@
 struct conn {
 	int fd;
 	struct timespec idle_deadline;
-	bool proven; /* has sent an authorised request */
+	bool proven;  /* has sent an authorised request */
+	bool greeted; /* has had its hello */
 };
 
 struct receiver {
@@ -165,7 +166,9 @@ static int oldest_silent(void)
 	int i, victim = -1;
 
 	for (i = 0; i < rcv.nconn; i++) {
-		if (rcv.conns[i].proven || has_data(rcv.conns[i].fd))
+		/* A greeted client spoke first and is sending its proof. */
+		if (rcv.conns[i].proven || rcv.conns[i].greeted ||
+		    has_data(rcv.conns[i].fd))
 			continue;
 		if (victim < 0 ||
 		    ms_until(&rcv.conns[i].idle_deadline) <
@@ -207,6 +210,7 @@ static void accept_new(void)
 		}
 		rcv.conns[rcv.nconn].fd = fd;
 		rcv.conns[rcv.nconn].proven = false;
+		rcv.conns[rcv.nconn].greeted = false;
 		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_FIRST_MS);
 		rcv.nconn++;
 	}
@@ -282,10 +286,19 @@ static bool serve_conn(int i)
 		return errno == EAGAIN || errno == EINTR;
 	if (n == 0)
 		return false; /* the client went away */
+	after_ms(&s.deadline, AT_CTL_SEND_MS);
+	if (memfd < 0 && !c->greeted) {
+		/* A request without its proof: the client first wants to
+		 * know that it is talking to this process (the kernel puts
+		 * our credentials on the hello).  It sends the request again,
+		 * with the proof, on this connection. */
+		c->greeted = true;
+		after_ms(&c->idle_deadline, AT_CTL_FIRST_MS);
+		return at_ctl_send_hello(rcv.out, send_dgram, &s) == 0;
+	}
 	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;
 	if (memfd >= 0)
 		close(memfd);
-	after_ms(&s.deadline, AT_CTL_SEND_MS);
 	if (at_ctl_serve(rcv.msg, (size_t)n, ok, why, rcv.raw_ok, rcv.scratch,
 			 rcv.out, send_dgram, &s) < 0)
 		return false;
