@@ -43,6 +43,7 @@
 
 #define AT_CTL_MAGIC 0x31637461u /* "atc1" */
 #define AT_CTL_VERSION 2
+#define AT_CTL_HAS_HELLO 1 /* for tests built against either version */
 
 /* Bounds: the biggest message either way, the data area of a request, the
  * biggest reply datagram, live connections, a step's inline buffers. */

@@ -76,6 +76,11 @@ int at_ctl_authorize(int memfd, char *why, size_t len)
 	unsigned char seen[sizeof(nonce)];
 	ssize_t n;
 
+	/* A fresh secret for every proof: a descriptor of a copy of our
+	 * memory (a child made by fork, _Fork, clone or the raw system call,
+	 * however it came to be and whatever it did since) shows the secret
+	 * we had when it was made, never the one we have now. */
+	reseed();
 	if (!nonce_ready) {
 		set_why(why, len, "the helper has no secret to check against");
 		return -EACCES;

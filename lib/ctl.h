@@ -21,7 +21,9 @@ int at_ctl_auth_init(void);
 /* May the sender of a request drive this process?  MEMFD is the
  * descriptor that came with the request (SCM_RIGHTS), or -1: it must be
  * this process's /proc/PID/mem, which the kernel let the sender open only
- * under its PTRACE_MODE_ATTACH rules.  0, or -EACCES with a reason in
+ * under its PTRACE_MODE_ATTACH rules.  The secret is renewed for every
+ * check, so only a descriptor of this live process's memory shows it (a
+ * forked child's copy shows an old one).  0, or -EACCES with a reason in
  * WHY. */
 int at_ctl_authorize(int memfd, char *why, size_t len);
 
