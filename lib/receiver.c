@@ -16,6 +16,7 @@
  * sigFixup (runtime/sigqueue.go, golang/go#43149) in C.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -284,8 +285,21 @@ static bool serve_conn(int i)
 	n = recv_request(c->fd, &memfd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
-	if (n == 0)
-		return false; /* the client went away */
+	if (n == 0) {
+		/* EOF, or an empty datagram (SEQPACKET has both); either way
+		 * whatever descriptor came with it is closed. */
+		struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+		if (memfd >= 0)
+			close(memfd);
+		if (poll(&p, 1, 0) == 1 &&
+		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			return false; /* the client went away */
+		after_ms(&s.deadline, AT_CTL_SEND_MS);
+		at_ctl_send_error(-EBADMSG, "empty message", rcv.out,
+				  send_dgram, &s);
+		return false;
+	}
 	after_ms(&s.deadline, AT_CTL_SEND_MS);
 	if (memfd < 0 && !c->greeted) {
 		/* A request without its proof: the client first wants to
@@ -355,7 +369,11 @@ static void *receiver_main(void *arg)
 			else if (re & (POLLHUP | POLLERR | POLLNVAL))
 				keep = false;
 			else if (ms_until(&rcv.conns[i].idle_deadline) == 0)
-				keep = false;
+				/* A stopped process wakes with its deadlines
+				 * past: what is already there is still read
+				 * (and its own deadline judged). */
+				keep = has_data(rcv.conns[i].fd) &&
+				       serve_conn(i);
 			if (!keep)
 				drop_conn(i);
 		}

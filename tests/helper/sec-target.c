@@ -57,13 +57,19 @@ static long long now_ms(void)
 
 static void wait_for_term(void)
 {
+	long long end = now_ms() + 60000;
 	sigset_t set;
-	struct timespec t = { 60, 0 };
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigtimedwait(&set, NULL, &t);
+	/* A stop and continue ends the wait with EINTR: wait on. */
+	while (now_ms() < end) {
+		struct timespec t = { 1, 0 };
+
+		if (sigtimedwait(&set, NULL, &t) == SIGTERM)
+			break;
+	}
 }
 
 int main(int argc, char **argv)

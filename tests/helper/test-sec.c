@@ -205,7 +205,7 @@ static int nnp_threads(pid_t pid)
 	return n;
 }
 
-static __attribute__((unused)) int count_fds(pid_t pid)
+static int count_fds(pid_t pid)
 {
 	char dir[64];
 	struct dirent *de;
@@ -392,6 +392,42 @@ static void test_stolen_socket(pid_t t, pid_t c)
 	close(pidfd);
 }
 
+/* 12.4 and 12.9: empty datagrams with a descriptor each. */
+static void test_empty(pid_t t)
+{
+	char path[PATH_MAX];
+	int before, after, k, op = -2, err = 0, nul, silent = 0, first = -2;
+	long long t0 = now_ms();
+
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	before = count_fds(t);
+	for (k = 0; k < 25000 && silent < 20; k++) {
+		int fd = connect_helper(t, path, sizeof(path));
+
+		if (fd < 0) {
+			silent++;
+			continue;
+		}
+		send_with_fd(fd, "", 0, nul);
+		/* Wait until the helper has read it: its answer, or EOF. */
+		op = reply_op(fd, 500, &err);
+		if (k == 0)
+			first = op;
+		silent = op == -1 ? silent + 1 : 0;
+		close(fd);
+	}
+	sleep_ms(100);
+	after = count_fds(t);
+	tap_ok(first == AT_CTL_REP_ERROR,
+	       "an empty datagram gets an error reply, not EOF (op %#x)",
+	       first);
+	tap_ok(k == 25000 && before > 0 && after <= before + 2,
+	       "%d empty datagrams with a descriptor each in %lld ms: the "
+	       "target's descriptors %d -> %d",
+	       k, now_ms() - t0, before, after);
+	close(nul);
+}
+
 int main(void)
 {
 	pid_t t, c = 0;
@@ -406,6 +442,11 @@ int main(void)
 	test_stolen_socket(t, c);
 	kill_all();
 
+	t = start("rawfork", &c);
+	if (t < 0)
+		tap_bail("cannot start sec-target: %s", strerror(-t));
+	test_empty(t);
+	kill_all();
 	tap_done();
 	return 0;
 }
