@@ -270,11 +270,37 @@ static ssize_t recv_request(int fd, int *memfd)
 	return n;
 }
 
+/* Just before a run: drop a request whose start-by deadline has passed
+ * (a client that gave up on it, or a process stopped meanwhile), or whose
+ * client has gone. */
+static int before_run(void *ctx, const struct at_ctl_req *req, const char **why)
+{
+	struct sender *s = ctx;
+	struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+	struct timespec now;
+
+	mono(&now);
+	if (req->start_by_ns &&
+	    (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec >=
+		    req->start_by_ns) {
+		*why = "the request's deadline passed before it could start: "
+		       "nothing changed";
+		return -ETIMEDOUT;
+	}
+	if (poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		*why = "the client went away before the run: nothing changed";
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
 /* Serve what arrived on connection I; false if it is done with. */
 static bool serve_conn(int i)
 {
 	struct conn *c = &rcv.conns[i];
 	struct sender s = { .fd = c->fd };
+	struct at_ctl_hooks hooks = { .before_run = before_run };
 	char why[160] = "";
 	int memfd = -1;
 	bool ok;
@@ -313,8 +339,10 @@ static bool serve_conn(int i)
 	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;
 	if (memfd >= 0)
 		close(memfd);
-	if (at_ctl_serve(rcv.msg, (size_t)n, ok, why, rcv.raw_ok, rcv.scratch,
-			 rcv.out, send_dgram, &s) < 0)
+	hooks.ctx = &s;
+	if (at_ctl_serve_hooked(rcv.msg, (size_t)n, ok, why, rcv.raw_ok,
+				rcv.scratch, rcv.out, send_dgram, &s,
+				&hooks) < 0)
 		return false;
 	if (!ok)
 		return false;

@@ -428,6 +428,48 @@ static void test_empty(pid_t t)
 	close(nul);
 }
 
+/* 12.5: a request stopped past its deadline is dropped. */
+static void test_deadline(pid_t t)
+{
+	static char buf[AT_CTL_MAX_MSG];
+	char path[PATH_MAX], mem[64];
+	long len = nnp_request(buf, sizeof(buf));
+	int fd, memfd, op = -1, err = 0;
+
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)t);
+	memfd = open(mem, O_RDONLY | O_CLOEXEC);
+	fd = connect_helper(t, path, sizeof(path));
+#ifdef AT_CTL_HAS_HELLO
+	{
+		struct at_ctl_req *req = (struct at_ctl_req *)buf;
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		req->start_by_ns = (uint64_t)now.tv_sec * 1000000000ULL +
+				   (uint64_t)now.tv_nsec + 300000000ULL;
+		send_with_fd(fd, buf, (size_t)len, -1);
+		op = reply_op(fd, 3000, &err);
+	}
+	tap_ok(op == AT_CTL_REP_HELLO, "the hello (op %#x)", op);
+#else
+	tap_ok(fd >= 0, "connected");
+#endif
+	kill(t, SIGSTOP);
+	send_with_fd(fd, buf, (size_t)len, memfd);
+	sleep_ms(800);
+	kill(t, SIGCONT);
+	op = reply_op(fd, 5000, &err);
+	tap_ok(op == AT_CTL_REP_ERROR && err == -ETIMEDOUT,
+	       "the request whose deadline passed while the target was "
+	       "stopped is answered -ETIMEDOUT (op %#x, %d)",
+	       op, err);
+	sleep_ms(100);
+	tap_ok(nnp_threads(t) == 0, "and not run: %d threads with NoNewPrivs",
+	       nnp_threads(t));
+	close(fd);
+	close(memfd);
+}
+
 int main(void)
 {
 	pid_t t, c = 0;
@@ -445,6 +487,7 @@ int main(void)
 	t = start("rawfork", &c);
 	if (t < 0)
 		tap_bail("cannot start sec-target: %s", strerror(-t));
+	test_deadline(t);
 	test_empty(t);
 	kill_all();
 	tap_done();
