@@ -585,20 +585,33 @@ out_prog:
  * unreadable): then the client's own reason stands. */
 static bool has_helper_mapped(pid_t pid)
 {
-	char path[64], line[512];
-	bool found = false;
+	char path[96], line[512];
+	bool found = false, any = false;
+	pid_t *tids = NULL;
+	int n, i;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "allthreads-helper") != NULL;
-	if (ferror(f))
-		found = true;
-	fclose(f);
-	return found;
+	/* Through a live thread: a zombie main thread has no maps. */
+	n = proc_list_tasks(pid, &tids);
+	for (i = -1; i < n && !any; i++) {
+		if (i < 0)
+			snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		else
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/maps",
+				 pid, tids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			any = true;
+			found = strstr(line, "allthreads-helper") != NULL;
+		}
+		if (ferror(f))
+			found = any = true;
+		fclose(f);
+	}
+	free(tids);
+	return found || !any;
 }
 
 /*

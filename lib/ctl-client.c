@@ -532,12 +532,12 @@ AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 		return r == -ENOENT ? -ESRCH : r;
 	}
 	/* The socket is named by the pid the target sees: the innermost
-	 * one in NSpid. */
-	p = strstr(status, "\nNSpid:");
+	 * one in NStgid (a thread's status: NSpid names the thread). */
+	p = strstr(status, "\nNStgid:");
 	if (p) {
 		char *end;
 
-		p += 7;
+		p += 8;
 		for (i = 0; i < 32; i++) {
 			unsigned long v = strtoul(p, &end, 10);
 

@@ -14,6 +14,9 @@
  *                         "syscall R R R MS" before "ready"
  *   sec-target forker     three idle threads; fork()s a child that keeps
  *                         sleeping in nanosleep() (a prefork worker)
+ *   sec-target zombie     three idle threads and one that ends the process
+ *                         after 60 s (or at SIGTERM); the main thread calls
+ *                         pthread_exit() after "ready": a zombie leader
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +73,14 @@ static void wait_for_term(void)
 		if (sigtimedwait(&set, NULL, &t) == SIGTERM)
 			break;
 	}
+}
+
+static void *ender(void *arg)
+{
+	(void)arg;
+	wait_for_term();
+	exit(0);
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -140,6 +151,15 @@ int main(int argc, char **argv)
 		kill(c, SIGKILL);
 		return 0;
 	}
-	fprintf(stderr, "usage: sec-target rawfork|closefds LOG|forker\n");
+	if (!strcmp(mode, "zombie")) {
+		pthread_t th;
+
+		threads(3);
+		pthread_create(&th, NULL, ender, NULL);
+		printf("ready %d\n", (int)getpid());
+		pthread_exit(NULL);
+	}
+	fprintf(stderr,
+		"usage: sec-target rawfork|closefds LOG|forker|zombie\n");
 	return 64;
 }
