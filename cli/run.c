@@ -652,7 +652,8 @@ static pid_t report_mismatch(const struct allthreads_report *rep,
 		enum allthreads_thread_state s =
 			allthreads_report_state(rep, i);
 
-		if (s == ALLTHREADS_T_EXITED || s == ALLTHREADS_T_ZOMBIE)
+		/* Only a success claims that the thread changed. */
+		if (s != ALLTHREADS_T_OK)
 			continue;
 		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid)) {
 			*what = "is not a thread of the target";

@@ -20,11 +20,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@
 #include "engine.h"
 #include "interpose.h"
 #include "receiver.h"
+#include "report.h"
 
 struct conn {
 	int fd;
@@ -295,12 +298,129 @@ static int before_run(void *ctx, const struct at_ctl_req *req, const char **why)
 	return 0;
 }
 
+/*
+ * The canary.  allthreads_run() runs the steps on the calling thread
+ * first, alone, and stops there if they fail.  Were that the receiver, a
+ * one-way recipe failing at a later step (setresuid to another user, then
+ * a capability step that fails) would leave the receiver itself changed
+ * and unable to undo it or serve the next request.  So every run is made
+ * by a fresh thread that the receiver creates for it: it inherits the
+ * receiver's credentials (the process's), is the canary, and exits when
+ * the run is over, taking any half-made change of its own with it.  The
+ * receiver takes part in the run as any thread.  The run thread has the
+ * engine's signal deliverable (so an in-process broadcast reaches it) and
+ * every other signal blocked.  Its row is left out of the report unless
+ * it carries the failure (the thread no longer exists).
+ */
+struct run_job {
+	const struct allthreads_prog *prog;
+	unsigned timeout_ms, flags;
+	enum allthreads_mismatch policy;
+	struct allthreads_report *rep;
+	int ret;
+	_Atomic pid_t tid;
+	int done_fd;
+};
+
+static void *run_main(void *arg)
+{
+	struct run_job *j = arg;
+	uint64_t one = 1;
+
+	prctl(PR_SET_NAME, "allthreads-run", 0, 0, 0);
+	atomic_store(&j->tid, (pid_t)syscall(SYS_gettid));
+	j->ret = allthreads_run(j->prog, j->timeout_ms, j->flags, j->policy,
+				&j->rep);
+	if (write(j->done_fd, &one, sizeof(one)) < 0)
+		abort(); /* an eventfd write of 1 cannot fail */
+	return NULL;
+}
+
+static int run_elsewhere(void *ctx, const struct allthreads_prog *prog,
+			 unsigned timeout_ms, unsigned flags,
+			 enum allthreads_mismatch policy,
+			 struct allthreads_report **rep, pid_t *hide)
+{
+	struct run_job j = { .prog = prog,
+			     .timeout_ms = timeout_ms,
+			     .flags = flags,
+			     .policy = policy };
+	pthread_attr_t attr;
+	pthread_t th;
+	sigset_t mask;
+	unsigned i, n;
+	int k, r;
+
+	(void)ctx;
+	j.done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (j.done_fd < 0)
+		goto here;
+	sigfillset(&mask);
+	sigdelset(&mask, allthreads_signal());
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	r = pthread_attr_setsigmask_np(&attr, &mask);
+	if (r == 0)
+		r = pthread_create(&th, &attr, run_main, &j);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		close(j.done_fd);
+		goto here;
+	}
+	/* Wait for it as a waiter (so a broadcast reaches us here); the
+	 * run is bounded by its own deadline, so this ends. */
+	for (k = 0; k < 1000000; k++) {
+		struct pollfd p[2] = {
+			{ .fd = rcv.efd, .events = POLLIN },
+			{ .fd = j.done_fd, .events = POLLIN },
+		};
+
+		rcv_wait(p, 2, 1000);
+		if (p[1].revents & POLLIN)
+			break;
+	}
+	pthread_join(th, NULL);
+	close(j.done_fd);
+	*rep = j.rep;
+	n = j.rep ? j.rep->nthreads : 0;
+	for (i = 0; i < n; i++) {
+		struct at_rthread *t = &j.rep->t[i];
+		unsigned o;
+		bool others = false;
+
+		if (t->tid != atomic_load(&j.tid))
+			continue;
+		if (t->state != ALLTHREADS_T_FAILED) {
+			*hide = t->tid;
+			break;
+		}
+		/* The canary failed and is gone: if it was the only thread
+		 * left changed, nothing that still exists changed. */
+		for (o = 0; o < n; o++)
+			others |= o != i &&
+				  (j.rep->t[o].state == ALLTHREADS_T_OK ||
+				   j.rep->t[o].left);
+		if (t->left && !others) {
+			t->left = 0;
+			snprintf(t->why, sizeof(t->why), "%s",
+				 "the helper's run thread: it failed, and its "
+				 "change ended with it");
+			j.rep->verdict = ALLTHREADS_FAILED;
+		}
+		break;
+	}
+	return j.ret;
+here:
+	return allthreads_run(prog, timeout_ms, flags, policy, rep);
+}
+
 /* Serve what arrived on connection I; false if it is done with. */
 static bool serve_conn(int i)
 {
 	struct conn *c = &rcv.conns[i];
 	struct sender s = { .fd = c->fd };
-	struct at_ctl_hooks hooks = { .before_run = before_run };
+	struct at_ctl_hooks hooks = { .before_run = before_run,
+				      .run = run_elsewhere };
 	char why[160] = "";
 	int memfd = -1;
 	bool ok;
@@ -333,7 +453,7 @@ static bool serve_conn(int i)
 		 * our credentials on the hello).  It sends the request again,
 		 * with the proof, on this connection. */
 		c->greeted = true;
-		after_ms(&c->idle_deadline, AT_CTL_FIRST_MS);
+		after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
 		return at_ctl_send_hello(rcv.out, send_dgram, &s) == 0;
 	}
 	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;

@@ -34,6 +34,7 @@
 #include "allthreads.h"
 #include "ctl-client.h"
 #include "ctl-proto.h"
+#include "remote.h"
 
 static pid_t kids[8];
 static int nkids;
@@ -428,6 +429,43 @@ static void test_empty(pid_t t)
 	close(nul);
 }
 
+/* Until every thread of PID is stopped (bounded). */
+static void wait_stopped(pid_t pid)
+{
+	char dir[64], path[128], line[256];
+	int k;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	for (k = 0; k < 400; k++) {
+		struct dirent *de;
+		bool all = true;
+		DIR *d = opendir(dir);
+
+		if (!d)
+			return;
+		while ((de = readdir(d))) {
+			FILE *f;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%.20s/status", dir,
+				 de->d_name);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				if (!strncmp(line, "State:", 6) &&
+				    !strchr(line, 'T'))
+					all = false;
+			fclose(f);
+		}
+		closedir(d);
+		if (all)
+			return;
+		sleep_ms(5);
+	}
+}
+
 /* 12.5: a request stopped past its deadline is dropped. */
 static void test_deadline(pid_t t)
 {
@@ -455,6 +493,7 @@ static void test_deadline(pid_t t)
 	tap_ok(fd >= 0, "connected");
 #endif
 	kill(t, SIGSTOP);
+	wait_stopped(t);
 	send_with_fd(fd, buf, (size_t)len, memfd);
 	sleep_ms(800);
 	kill(t, SIGCONT);
@@ -468,6 +507,99 @@ static void test_deadline(pid_t t)
 	       nnp_threads(t));
 	close(fd);
 	close(memfd);
+}
+
+static int count_tasks(pid_t pid)
+{
+	char dir[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Threads of PID whose status Uid line is not "0 0 0 0". */
+static int non_root_threads(pid_t pid)
+{
+	char dir[64], path[128], line[256];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%.20s/status", dir,
+			 de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "Uid:", 4) &&
+			    strcmp(line, "Uid:\t0\t0\t0\t0\n"))
+				n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* 12.6: a one-way recipe that fails at its second step on the canary
+ * leaves the helper able to serve (and undo) afterwards. */
+static void test_canary(pid_t t)
+{
+	struct allthreads_report *rep = NULL;
+	struct at_remote_status st;
+	struct allthreads_prog *p = allthreads_prog_new();
+	long to_user[3] = { 1234, 1234, 1234 }, to_root[3] = { 0, 0, 0 };
+	long ambient[3] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 13 };
+	int r, v = -1;
+
+	allthreads_prog_add(p, SYS_setresuid, 3, to_user,
+			    ALLTHREADS_JUDGE_EQUAL);
+	allthreads_prog_add(p, SYS_prctl, 3, ambient, ALLTHREADS_JUDGE_EQUAL);
+	r = at_remote_run(t, p, 3000, 0, ALLTHREADS_MISMATCH_REPORT, &rep, &st);
+	if (rep)
+		v = (int)allthreads_report_verdict(rep);
+	tap_ok(r < 0 && v == ALLTHREADS_FAILED,
+	       "setresuid 1234 then an ambient raise: fails on the canary "
+	       "(%d, verdict %d: %s)",
+	       r, v, st.why);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	tap_ok(non_root_threads(t) == 0,
+	       "every thread is still uid 0 (%d "
+	       "are not)",
+	       non_root_threads(t));
+
+	p = allthreads_prog_new();
+	allthreads_prog_add(p, SYS_setresuid, 3, to_root,
+			    ALLTHREADS_JUDGE_EQUAL);
+	rep = NULL;
+	r = at_remote_run(t, p, 3000, 0, ALLTHREADS_MISMATCH_REPORT, &rep, &st);
+	tap_ok(r == 0 && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_AGREE &&
+		       (int)allthreads_report_nthreads(rep) == count_tasks(t),
+	       "the helper still serves: setresuid 0 0 0 agrees on %d "
+	       "threads, /proc lists %d (%d: %s)",
+	       rep ? (int)allthreads_report_nthreads(rep) : -1, count_tasks(t),
+	       r, st.why);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
 }
 
 int main(void)
@@ -489,6 +621,12 @@ int main(void)
 		tap_bail("cannot start sec-target: %s", strerror(-t));
 	test_deadline(t);
 	test_empty(t);
+	kill_all();
+
+	t = start("rawfork", &c);
+	if (t < 0)
+		tap_bail("cannot start sec-target: %s", strerror(-t));
+	test_canary(t);
 	kill_all();
 	tap_done();
 	return 0;
