@@ -16,6 +16,7 @@
  * sigFixup (runtime/sigqueue.go, golang/go#43149) in C.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,157 @@ struct receiver {
 };
 
 static struct receiver rcv = { .listen_fd = -1, .efd = -1 };
+
+/*
+ * The descriptors the receiver keeps (eventfd, listening socket,
+ * connections) are numbers in a table the application owns too: a daemon
+ * that closes 3-1023, or dup2()s over them, would otherwise leave the
+ * receiver (and the engine's wake-up write) using the application's
+ * files.  fdguard.c calls at_receiver_fds_closing() before the
+ * application's close(), close_range(), closefrom(), dup2() and dup3():
+ * ours are moved out of the way (or, when there is nowhere to move them,
+ * given up and made anew), under FD_LOCK, which the receiver holds except
+ * while it waits.  For closes behind our back (raw system calls), the
+ * receiver checks the identity of each descriptor before it uses it
+ * (inode, or the eventfd's id) and makes anew what is no longer ours,
+ * never closing a number that is not.
+ */
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic unsigned fd_gen;
+static __thread bool in_guard;
+static struct {
+	dev_t ldev;
+	ino_t lino;
+	long efd_id;
+	dev_t cdev[AT_CTL_MAX_CONN];
+	ino_t cino[AT_CTL_MAX_CONN];
+} ident;
+
+/* The eventfd-id of FD's fdinfo (Linux 6.0), or -1. */
+static long eventfd_id(int fd)
+{
+	char path[64], buf[512];
+	const char *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "eventfd-id:");
+	return p ? strtol(p + 11, NULL, 10) : -2;
+}
+
+static bool same_file(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dev &&
+	       st.st_ino == ino;
+}
+
+static void note_file(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+}
+
+static bool in_range(int fd, unsigned a, unsigned b)
+{
+	return fd >= 0 && (unsigned)fd >= a && (unsigned)fd <= b;
+}
+
+/* A number for the file of FD outside [A, B], or -1. */
+static int move_out(int fd, unsigned a, unsigned b)
+{
+	int n = -1;
+
+	if (b < 1u << 20)
+		n = fcntl(fd, F_DUPFD_CLOEXEC, (int)b + 1);
+	if (n < 0 && a > 3) {
+		n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (n >= (int)a) {
+			close(n);
+			n = -1;
+		}
+	}
+	return n;
+}
+
+void at_receiver_fds_closing(unsigned a, unsigned b)
+{
+	bool ours;
+	int i;
+
+	if (!rcv.owner || rcv.owner != getpid() || in_guard)
+		return;
+	ours = in_range(rcv.efd, a, b) || in_range(rcv.listen_fd, a, b);
+	for (i = 0; i < rcv.nconn; i++)
+		ours |= in_range(rcv.conns[i].fd, a, b);
+	if (!ours)
+		return;
+	in_guard = true;
+	pthread_mutex_lock(&fd_lock);
+	if (in_range(rcv.efd, a, b)) {
+		int n = move_out(rcv.efd, a, b);
+		uint64_t one = 1;
+
+		if (n < 0) {
+			/* Nowhere to go: the receiver makes a new one; wake it
+			 * (its poll holds the old file) and let no broadcast
+			 * write to the number meanwhile. */
+			rcv.w.wake_fd = -1;
+			if (write(rcv.efd, &one, sizeof(one)) < 0)
+				n = -1;
+		}
+		rcv.efd = n;
+		rcv.w.wake_fd = n;
+	}
+	if (in_range(rcv.listen_fd, a, b))
+		rcv.listen_fd = move_out(rcv.listen_fd, a, b);
+	for (i = 0; i < rcv.nconn; i++)
+		if (in_range(rcv.conns[i].fd, a, b))
+			rcv.conns[i].fd = move_out(rcv.conns[i].fd, a, b);
+	atomic_fetch_add(&fd_gen, 1);
+	pthread_mutex_unlock(&fd_lock);
+	in_guard = false;
+}
+
+/* Before each round: what is no longer ours is forgotten (not closed: the
+ * number is the application's now) and made anew. */
+static void check_fds(void)
+{
+	int i;
+
+	if (rcv.efd >= 0 && eventfd_id(rcv.efd) != ident.efd_id)
+		rcv.efd = rcv.w.wake_fd = -1;
+	if (rcv.efd < 0) {
+		rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ident.efd_id = rcv.efd >= 0 ? eventfd_id(rcv.efd) : -1;
+		rcv.w.wake_fd = rcv.efd;
+	}
+	if (rcv.listen_fd >= 0 &&
+	    !same_file(rcv.listen_fd, ident.ldev, ident.lino))
+		rcv.listen_fd = -1;
+	if (rcv.listen_fd < 0) {
+		rcv.listen_fd = at_ctl_listen(rcv.path);
+		if (rcv.listen_fd >= 0)
+			note_file(rcv.listen_fd, &ident.ldev, &ident.lino);
+	}
+	for (i = 0; i < rcv.nconn; i++)
+		if (!same_file(rcv.conns[i].fd, ident.cdev[i], ident.cino[i]))
+			rcv.conns[i].fd = -1; /* dropped below, unclosed */
+}
 
 static void mono(struct timespec *t)
 {
@@ -100,10 +253,23 @@ static int rcv_wait(struct pollfd *fds, nfds_t n, int ms)
 	uint64_t drain;
 	int r, k;
 
+	unsigned gen = atomic_load(&fd_gen);
+
+	/* The application may renumber our descriptors (fds_closing())
+	 * only while we wait; the numbers in FDS are then stale. */
+	pthread_mutex_unlock(&fd_lock);
 	for (k = 0; k < 1000 && !at_waiter_begin_wait(&rcv.w); k++)
 		at_waiter_fixup(&rcv.w);
 	r = at_real_poll(fds, n, ms);
 	at_waiter_end_wait(&rcv.w);
+	pthread_mutex_lock(&fd_lock);
+	if (gen != atomic_load(&fd_gen)) {
+		nfds_t i;
+
+		for (i = 0; i < n; i++)
+			fds[i].revents = 0;
+		return 0;
+	}
 	/* A wake-up for a fixup that already ran: drop it, or poll would
 	 * return at once for ever.  The state word, not the counter, says
 	 * whether a fixup is due, so nothing is lost. */
@@ -115,7 +281,7 @@ static int rcv_wait(struct pollfd *fds, nfds_t n, int ms)
 
 /* Sending one reply: bounded as a whole by AT_CTL_SEND_MS. */
 struct sender {
-	int fd;
+	int *fdp; /* the connection's descriptor, which may be renumbered */
 	struct timespec deadline;
 };
 
@@ -127,9 +293,10 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 	for (n = 0; n < 10000; n++) {
 		struct pollfd p[2] = {
 			{ .fd = rcv.efd, .events = POLLIN },
-			{ .fd = s->fd, .events = POLLOUT },
+			{ .fd = *s->fdp, .events = POLLOUT },
 		};
-		ssize_t r = send(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t r =
+			send(*s->fdp, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		int ms;
 
 		if (r == (ssize_t)len)
@@ -152,8 +319,12 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 
 static void drop_conn(int i)
 {
-	close(rcv.conns[i].fd);
-	rcv.conns[i] = rcv.conns[--rcv.nconn];
+	if (rcv.conns[i].fd >= 0)
+		close(rcv.conns[i].fd);
+	rcv.nconn--;
+	rcv.conns[i] = rcv.conns[rcv.nconn];
+	ident.cdev[i] = ident.cdev[rcv.nconn];
+	ident.cino[i] = ident.cino[rcv.nconn];
 }
 
 static bool has_data(int fd)
@@ -213,6 +384,7 @@ static void accept_new(void)
 			drop_conn(victim);
 		}
 		rcv.conns[rcv.nconn].fd = fd;
+		note_file(fd, &ident.cdev[rcv.nconn], &ident.cino[rcv.nconn]);
 		rcv.conns[rcv.nconn].proven = false;
 		rcv.conns[rcv.nconn].greeted = false;
 		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_FIRST_MS);
@@ -279,7 +451,7 @@ static ssize_t recv_request(int fd, int *memfd)
 static int before_run(void *ctx, const struct at_ctl_req *req, const char **why)
 {
 	struct sender *s = ctx;
-	struct pollfd p = { .fd = s->fd, .events = POLLRDHUP };
+	struct pollfd p = { .fd = *s->fdp, .events = POLLRDHUP };
 	struct timespec now;
 
 	mono(&now);
@@ -418,7 +590,7 @@ here:
 static bool serve_conn(int i)
 {
 	struct conn *c = &rcv.conns[i];
-	struct sender s = { .fd = c->fd };
+	struct sender s = { .fdp = &c->fd };
 	struct at_ctl_hooks hooks = { .before_run = before_run,
 				      .run = run_elsewhere };
 	char why[160] = "";
@@ -483,9 +655,17 @@ static void *receiver_main(void *arg)
 		atomic_store(&rcv.started, -1);
 		return NULL;
 	}
+	/* Our own closes need no moving (and we hold the lock). */
+	in_guard = true;
+	pthread_mutex_lock(&fd_lock);
 	atomic_store(&rcv.started, 1);
 	for (loops = 0;; loops++) {
 		int i, n = 0, ms = -1, base;
+
+		check_fds();
+		for (i = rcv.nconn - 1; i >= 0; i--)
+			if (rcv.conns[i].fd < 0)
+				drop_conn(i);
 
 		fds[n++] = (struct pollfd){ .fd = rcv.efd, .events = POLLIN };
 		if (rcv.nconn < AT_CTL_MAX_CONN)
@@ -556,6 +736,8 @@ int at_receiver_start(bool raw_ok)
 		goto out_efd;
 	}
 	rcv.owner = getpid();
+	ident.efd_id = eventfd_id(rcv.efd);
+	note_file(rcv.listen_fd, &ident.ldev, &ident.lino);
 
 	/* The thread starts with everything blocked: no window in which a
 	 * signal could land on it. */

@@ -11,6 +11,9 @@
 int at_receiver_start(bool raw_ok);
 /* Remove the socket, if this process made it.  Idempotent. */
 void at_receiver_cleanup(void);
+/* The application is about to close (or dup over) descriptors FIRST to
+ * LAST: move the receiver's out of the way first (fdguard.c). */
+void at_receiver_fds_closing(unsigned first, unsigned last);
 /* In a fork child: the receiver and its socket belong to the parent. */
 void at_receiver_forget(void);
 

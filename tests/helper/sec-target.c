@@ -7,8 +7,10 @@
  *   sec-target rawfork    three idle threads; a child made with the raw
  *                         fork system call (no atfork handler runs), which
  *                         waits with raw system calls only
- *   sec-target closefds   closes every descriptor from 3 to 1023 (a
- *                         daemon's start), opens a log file (argv[2]) and
+ *   sec-target closefds LOG [range]
+ *                         closes every descriptor from 3 to 1023 (a
+ *                         daemon's start; with "range", every one from 3
+ *                         with close_range()), opens a log file LOG and
  *                         a socket, then runs allthreads_syscall()
  *                         PR_SET_KEEPCAPS 0 three times and prints
  *                         "syscall R R R MS" before "ready"
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -111,8 +114,11 @@ int main(int argc, char **argv)
 		int fd, i;
 
 		threads(3);
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
+		if (argc > 3 && !strcmp(argv[3], "range"))
+			close_range(3, ~0u, 0);
+		else
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
 		fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			  0644);
 		if (fd < 0 ||
