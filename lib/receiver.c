@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -64,6 +66,29 @@ struct receiver {
 static struct receiver rcv = { .listen_fd = -1, .efd = -1 };
 
 /*
+ * Mirroring (issue 11.2).  glibc's setuid() and friends run the call on
+ * every thread (SIGSETXID) and abort the process if the threads' results
+ * differ.  A program that changes capabilities on its own thread only
+ * (setpriv, libcap-ng: prctl(PR_SET_KEEPCAPS), then setresuid(), then
+ * capset() to get the effective set back, then setresgid()) works while
+ * it is single-threaded; with the receiver beside it, the receiver has
+ * lost its capabilities at setresuid() and setresgid() fails there: abort.
+ * So the receiver follows the application's per-thread capability state:
+ * mirror.c hands each successful capset() and capability prctl() to
+ * at_receiver_mirror(), and the receiver makes the same call on itself
+ * before the application goes on.  (Run threads are made from the
+ * receiver and inherit its state.)
+ */
+static struct {
+	pthread_mutex_t lock; /* one application thread at a time */
+	_Atomic int state;    /* 0 idle, 1 asked, 2 done (futex) */
+	long nr, args[5];
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+	int efd;
+} mir = { .lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
+
+/*
  * The descriptors the receiver keeps (eventfd, listening socket,
  * connections) are numbers in a table the application owns too: a daemon
  * that closes 3-1023, or dup2()s over them, would otherwise leave the
@@ -83,7 +108,7 @@ static __thread bool in_guard;
 static struct {
 	dev_t ldev;
 	ino_t lino;
-	long efd_id;
+	long efd_id, mir_id;
 	dev_t cdev[AT_CTL_MAX_CONN];
 	ino_t cino[AT_CTL_MAX_CONN];
 } ident;
@@ -156,7 +181,8 @@ void at_receiver_fds_closing(unsigned a, unsigned b)
 
 	if (!rcv.owner || rcv.owner != getpid() || in_guard)
 		return;
-	ours = in_range(rcv.efd, a, b) || in_range(rcv.listen_fd, a, b);
+	ours = in_range(rcv.efd, a, b) || in_range(rcv.listen_fd, a, b) ||
+	       in_range(mir.efd, a, b);
 	for (i = 0; i < rcv.nconn; i++)
 		ours |= in_range(rcv.conns[i].fd, a, b);
 	if (!ours)
@@ -178,6 +204,8 @@ void at_receiver_fds_closing(unsigned a, unsigned b)
 		rcv.efd = n;
 		rcv.w.wake_fd = n;
 	}
+	if (in_range(mir.efd, a, b))
+		mir.efd = move_out(mir.efd, a, b); /* else made anew */
 	if (in_range(rcv.listen_fd, a, b))
 		rcv.listen_fd = move_out(rcv.listen_fd, a, b);
 	for (i = 0; i < rcv.nconn; i++)
@@ -200,6 +228,12 @@ static void check_fds(void)
 		rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		ident.efd_id = rcv.efd >= 0 ? eventfd_id(rcv.efd) : -1;
 		rcv.w.wake_fd = rcv.efd;
+	}
+	if (mir.efd >= 0 && eventfd_id(mir.efd) != ident.mir_id)
+		mir.efd = -1;
+	if (mir.efd < 0) {
+		mir.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ident.mir_id = mir.efd >= 0 ? eventfd_id(mir.efd) : -1;
 	}
 	if (rcv.listen_fd >= 0 &&
 	    !same_file(rcv.listen_fd, ident.ldev, ident.lino))
@@ -230,6 +264,66 @@ static void after_ms(struct timespec *t, int ms)
 	}
 }
 
+static void mirror_serve(void)
+{
+	uint64_t drain;
+
+	while (read(mir.efd, &drain, sizeof(drain)) > 0)
+		;
+	if (atomic_load(&mir.state) != 1)
+		return;
+	if (mir.nr == SYS_capset)
+		at_sys2(SYS_capset, &mir.hdr, mir.data);
+	else
+		at_sys6(mir.nr, mir.args[0], mir.args[1], mir.args[2],
+			mir.args[3], mir.args[4], 0);
+	atomic_store(&mir.state, 2);
+	syscall(SYS_futex, &mir.state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void at_receiver_mirror(long nr, const long *args, const void *hdr,
+			const void *data)
+{
+	struct timespec t, end;
+	int k;
+
+	if (!rcv.owner || rcv.owner != getpid() || mir.efd < 0 ||
+	    atomic_load(&rcv.started) != 1 ||
+	    (pid_t)syscall(SYS_gettid) == rcv.w.tid)
+		return;
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += 2;
+	if (pthread_mutex_timedlock(&mir.lock, &end) != 0)
+		return;
+	mir.nr = nr;
+	if (nr == SYS_capset) {
+		memcpy(&mir.hdr, hdr, sizeof(mir.hdr));
+		mir.hdr.pid = 0;
+		memcpy(mir.data, data,
+		       mir.hdr.version == _LINUX_CAPABILITY_VERSION_1 ?
+			       sizeof(mir.data[0]) :
+			       sizeof(mir.data));
+	} else {
+		memcpy(mir.args, args, sizeof(mir.args));
+	}
+	atomic_store(&mir.state, 1);
+	{
+		uint64_t one = 1;
+
+		if (write(mir.efd, &one, sizeof(one)) < 0)
+			atomic_store(&mir.state, 0);
+	}
+	/* Bounded: a receiver that cannot answer in 2 s is left as it is
+	 * (the program then fares as it would have before). */
+	for (k = 0; k < 20 && atomic_load(&mir.state) == 1; k++) {
+		t = (struct timespec){ 0, 100000000L };
+		syscall(SYS_futex, &mir.state, FUTEX_WAIT_PRIVATE, 1, &t, NULL,
+			0);
+	}
+	atomic_store(&mir.state, 0);
+	pthread_mutex_unlock(&mir.lock);
+}
+
 /* Milliseconds until T (at least 0, rounded up). */
 static int ms_until(const struct timespec *t)
 {
@@ -254,18 +348,30 @@ static int rcv_wait(struct pollfd *fds, nfds_t n, int ms)
 	int r, k;
 
 	unsigned gen = atomic_load(&fd_gen);
+	struct pollfd all[8];
+	nfds_t i;
+
+	/* Every wait also serves the mirroring mailbox. */
+	if (n + 1 > sizeof(all) / sizeof(all[0]))
+		return -1;
+	memcpy(all, fds, n * sizeof(*fds));
+	all[n] = (struct pollfd){ .fd = mir.efd, .events = POLLIN };
 
 	/* The application may renumber our descriptors (fds_closing())
 	 * only while we wait; the numbers in FDS are then stale. */
 	pthread_mutex_unlock(&fd_lock);
 	for (k = 0; k < 1000 && !at_waiter_begin_wait(&rcv.w); k++)
 		at_waiter_fixup(&rcv.w);
-	r = at_real_poll(fds, n, ms);
+	r = at_real_poll(all, n + 1, ms);
 	at_waiter_end_wait(&rcv.w);
+	for (i = 0; i < n; i++)
+		fds[i].revents = all[i].revents;
+	if (r > 0 && (all[n].revents & POLLIN)) {
+		mirror_serve();
+		r--;
+	}
 	pthread_mutex_lock(&fd_lock);
 	if (gen != atomic_load(&fd_gen)) {
-		nfds_t i;
-
 		for (i = 0; i < n; i++)
 			fds[i].revents = 0;
 		return 0;
@@ -722,6 +828,7 @@ int at_receiver_start(bool raw_ok)
 	ret = at_ctl_auth_init();
 	if (ret < 0)
 		return ret;
+	mir.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (rcv.efd < 0) {
 		ret = -errno;
@@ -737,6 +844,7 @@ int at_receiver_start(bool raw_ok)
 	}
 	rcv.owner = getpid();
 	ident.efd_id = eventfd_id(rcv.efd);
+	ident.mir_id = eventfd_id(mir.efd);
 	note_file(rcv.listen_fd, &ident.ldev, &ident.lino);
 
 	/* The thread starts with everything blocked: no window in which a

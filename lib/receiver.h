@@ -14,6 +14,11 @@ void at_receiver_cleanup(void);
 /* The application is about to close (or dup over) descriptors FIRST to
  * LAST: move the receiver's out of the way first (fdguard.c). */
 void at_receiver_fds_closing(unsigned first, unsigned last);
+/* The calling application thread just made the per-thread capability
+ * call NR (SYS_capset with HDR and DATA, or SYS_prctl with ARGS[5]): make
+ * it on the receiver too, before returning (bounded). */
+void at_receiver_mirror(long nr, const long *args, const void *hdr,
+			const void *data);
 /* In a fork child: the receiver and its socket belong to the parent. */
 void at_receiver_forget(void);
 
