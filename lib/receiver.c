@@ -902,6 +902,20 @@ void at_receiver_forget(void)
 		close(rcv.listen_fd);
 	rcv.listen_fd = -1;
 	for (i = 0; i < rcv.nconn; i++)
-		close(rcv.conns[i].fd);
+		if (rcv.conns[i].fd >= 0)
+			close(rcv.conns[i].fd);
 	rcv.nconn = 0;
+	/* The eventfds too: a child makes its own when it starts one. */
+	if (rcv.efd >= 0)
+		close(rcv.efd);
+	if (mir.efd >= 0)
+		close(mir.efd);
+	rcv.efd = mir.efd = -1;
+	rcv.w.wake_fd = -1;
+	atomic_store(&rcv.started, 0);
+	atomic_store(&rcv.cleaned, false);
+	/* The parent's lock state means nothing here (a child of fork()
+	 * has one thread: ours). */
+	pthread_mutex_init(&fd_lock, NULL);
+	pthread_mutex_init(&mir.lock, NULL);
 }
