@@ -69,7 +69,7 @@ t=$!
 pids+=("$t")
 for _ in $(seq 100); do "$AT" -p "$t" prctl KEEP_CAPS 0 >/dev/null 2>&1 && break; sleep 0.05; done
 before=$(grep -c '^NoNewPrivs:.1' /proc/"$t"/task/*/status | awk -F: '{s += $2} END {print s + 0}')
-setpriv --reuid=1000 --regid=1000 --clear-groups --inh-caps=+sys_ptrace \
+LD_LIBRARY_PATH=$tmp setpriv --reuid=1000 --regid=1000 --clear-groups --inh-caps=+sys_ptrace \
 	--ambient-caps=+sys_ptrace "$tmp/allthreads" -p "$t" prctl NO_NEW_PRIVS 1 >"$tmp/o" 2>&1
 rc=$?
 after=$(grep -c '^NoNewPrivs:.1' /proc/"$t"/task/*/status | awk -F: '{s += $2} END {print s + 0}')
