@@ -11,6 +11,15 @@ ok() {
 	if eval "$1"; then echo "ok $n - $2"; else
 		echo "not ok $n - $2"; failed=$((failed + 1)); fi
 }
+# AddressSanitizer's allocator keeps no fork handlers: a child of a
+# threaded parent that makes a thread can wait for ever on a lock one of
+# the parent's threads held at fork (seen: __sanitizer::Mutex::Lock in the
+# child's new receiver).  glibc's malloc resets its locks in the child.
+if ldd "$AT_SEC_TARGET" 2>/dev/null | grep -q libasan; then
+	for _ in 1 2 3 4; do echo "ok # SKIP AddressSanitizer's allocator is not fork-safe for threads"; done
+	echo "1..4"
+	exit 0
+fi
 tmp=$(mktemp -d)
 p=
 trap '[ -n "$p" ] && kill $p 2>/dev/null; rm -rf "$tmp"' EXIT
