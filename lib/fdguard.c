@@ -18,6 +18,15 @@
 #include "receiver.h"
 
 static int (*next_close)(int);
+
+/* The call has run: the receiver may use (and remake) its own again. */
+static void done(void)
+{
+	int saved = errno;
+
+	at_receiver_fds_done();
+	errno = saved;
+}
 static int (*next_dup2)(int, int);
 static int (*next_dup3)(int, int, int);
 
@@ -25,19 +34,28 @@ AT_EXPORT int close(int fd)
 {
 	if (!next_close)
 		next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	int r;
+
 	if (fd >= 0)
 		at_receiver_fds_closing((unsigned)fd, (unsigned)fd);
 	if (!next_close)
-		return (int)syscall(SYS_close, fd);
-	return next_close(fd); /* a cancellation point, as libc's */
+		r = (int)syscall(SYS_close, fd);
+	else
+		r = next_close(fd); /* a cancellation point, as libc's */
+	done();
+	return r;
 }
 
 int close_range(unsigned first, unsigned last, int flags);
 AT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
+	int r;
+
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
 		at_receiver_fds_closing(first, last);
-	return (int)syscall(SYS_close_range, first, last, flags);
+	r = (int)syscall(SYS_close_range, first, last, flags);
+	done();
+	return r;
 }
 
 void closefrom(int low);
@@ -55,27 +73,33 @@ AT_EXPORT void closefrom(int low)
 		for (fd = first; fd < max && fd < (1L << 20); fd++)
 			syscall(SYS_close, fd);
 	}
+	at_receiver_fds_done();
 	errno = saved;
 }
 
 AT_EXPORT int dup2(int old, int new)
 {
+	int r;
+
 	if (!next_dup2)
 		next_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
 	if (new >= 0 && new != old)
 		at_receiver_fds_closing((unsigned)new, (unsigned)new);
-	if (!next_dup2)
-		return (int)syscall(SYS_dup2, old, new);
-	return next_dup2(old, new);
+	r = next_dup2 ? next_dup2(old, new) : (int)syscall(SYS_dup2, old, new);
+	done();
+	return r;
 }
 
 AT_EXPORT int dup3(int old, int new, int flags)
 {
+	int r;
+
 	if (!next_dup3)
 		next_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
 	if (new >= 0 && new != old)
 		at_receiver_fds_closing((unsigned)new, (unsigned)new);
-	if (!next_dup3)
-		return (int)syscall(SYS_dup3, old, new, flags);
-	return next_dup3(old, new, flags);
+	r = next_dup3 ? next_dup3(old, new, flags) :
+			(int)syscall(SYS_dup3, old, new, flags);
+	done();
+	return r;
 }

@@ -105,6 +105,7 @@ static struct {
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic unsigned fd_gen;
 static __thread bool in_guard;
+static __thread bool guard_held; /* fd_lock taken for the application */
 static struct {
 	dev_t ldev;
 	ino_t lino;
@@ -211,6 +212,18 @@ void at_receiver_fds_closing(unsigned a, unsigned b)
 	for (i = 0; i < rcv.nconn; i++)
 		if (in_range(rcv.conns[i].fd, a, b))
 			rcv.conns[i].fd = move_out(rcv.conns[i].fd, a, b);
+	/* Held until the application's call has run (at_receiver_fds_done()):
+	 * nothing of ours may be made anew before the old numbers are gone,
+	 * or the call would close the new ones. */
+	atomic_fetch_add(&fd_gen, 1);
+	guard_held = true;
+}
+
+void at_receiver_fds_done(void)
+{
+	if (!guard_held)
+		return;
+	guard_held = false;
 	atomic_fetch_add(&fd_gen, 1);
 	pthread_mutex_unlock(&fd_lock);
 	in_guard = false;

@@ -14,6 +14,8 @@ void at_receiver_cleanup(void);
 /* The application is about to close (or dup over) descriptors FIRST to
  * LAST: move the receiver's out of the way first (fdguard.c). */
 void at_receiver_fds_closing(unsigned first, unsigned last);
+/* ... and has done so (call after every at_receiver_fds_closing()). */
+void at_receiver_fds_done(void);
 /* The calling application thread just made the per-thread capability
  * call NR (SYS_capset with HDR and DATA, or SYS_prctl with ARGS[5]): make
  * it on the receiver too, before returning (bounded). */
