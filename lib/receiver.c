@@ -672,6 +672,20 @@ static int run_elsewhere(void *ctx, const struct allthreads_prog *prog,
 	}
 	pthread_join(th, NULL);
 	close(j.done_fd);
+	/* pthread_join() returns once the kernel cleared the thread's TID,
+	 * a moment before /proc stops listing it: wait for that (bounded),
+	 * so that the caller's /proc check after the reply never sees it. */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d",
+			 (int)atomic_load(&j.tid));
+		for (k = 0; k < 2000 && access(path, F_OK) == 0; k++) {
+			struct timespec t = { 0, 50000L };
+
+			nanosleep(&t, NULL);
+		}
+	}
 	*rep = j.rep;
 	n = j.rep ? j.rep->nthreads : 0;
 	for (i = 0; i < n; i++) {
