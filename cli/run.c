@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -585,20 +586,33 @@ out_prog:
  * unreadable): then the client's own reason stands. */
 static bool has_helper_mapped(pid_t pid)
 {
-	char path[64], line[512];
-	bool found = false;
+	char path[96], line[512];
+	bool found = false, any = false;
+	pid_t *tids = NULL;
+	int n, i;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "allthreads-helper") != NULL;
-	if (ferror(f))
-		found = true;
-	fclose(f);
-	return found;
+	/* Through a live thread: a zombie main thread has no maps. */
+	n = proc_list_tasks(pid, &tids);
+	for (i = -1; i < n && !any; i++) {
+		if (i < 0)
+			snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		else
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/maps",
+				 pid, tids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			any = true;
+			found = strstr(line, "allthreads-helper") != NULL;
+		}
+		if (ferror(f))
+			found = any = true;
+		fclose(f);
+	}
+	free(tids);
+	return found || !any;
 }
 
 /* The route's name, for messages and -n. */
@@ -618,25 +632,118 @@ static const char *route_name(int route)
  * gone mid-way), 1 when its helper refused the request or the run could
  * not start (nothing changed).
  */
+static bool has_tid(const pid_t *tids, int n, pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * A report from the helper says what the helper says.  Before it is
+ * believed, /proc must agree on who the threads are: every thread the
+ * report counts must be a thread /proc listed before or after the run,
+ * and every thread /proc listed both before and after must be in it.
+ * 0, or the first TID that does not fit (> 0), with WHAT saying how.
+ */
+static pid_t report_mismatch(const struct allthreads_report *rep,
+			     const pid_t *before, int nb, const pid_t *after,
+			     int na, const char **what)
+{
+	unsigned i, n = allthreads_report_nthreads(rep);
+	pid_t *seen;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		pid_t tid = allthreads_report_tid(rep, i);
+		enum allthreads_thread_state s =
+			allthreads_report_state(rep, i);
+
+		/* Only a success claims that the thread changed. */
+		if (s != ALLTHREADS_T_OK)
+			continue;
+		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid)) {
+			*what = "is not a thread of the target";
+			return tid > 0 ? tid : 1;
+		}
+	}
+	seen = calloc(n ? n : 1, sizeof(*seen));
+	if (!seen)
+		return 0;
+	for (i = 0; i < n; i++)
+		seen[i] = allthreads_report_tid(rep, i);
+	for (k = 0; k < na; k++) {
+		if (!has_tid(before, nb, after[k]) ||
+		    has_tid(seen, (int)n, after[k]))
+			continue;
+		*what = "is a thread of the target missing from the report";
+		free(seen);
+		return after[k];
+	}
+	free(seen);
+	return 0;
+}
+
+/*
+ * The remote route: PROG on every thread of another process, through the
+ * allthreads helper that `allthreads run` preloads into it (cli/remote.c).
+ * Returns like allthreads_run(), with *REPORT set, or an exit code (> 0)
+ * after saying why: 3 when the target cannot be reached (no such process,
+ * no helper, not allowed, gone mid-way) and so nothing was asked of it; 1
+ * when its helper refused the request (nothing changed); 2 when the
+ * outcome is unknown: the request went out and no answer came in time, or
+ * the answer does not fit what /proc shows (then `check` tells).
+ */
 static int route_remote(const struct opts *o, const struct target *tgt,
 			const struct allthreads_prog *prog,
 			struct allthreads_report **report)
 {
 	struct at_remote_status st;
 	int code = check_reachable(tgt);
-	int rc;
+	pid_t *before = NULL, *after = NULL, bad;
+	const char *what = "";
+	int rc, nb, na;
 
 	if (code)
 		return code;
+	nb = proc_list_tasks(tgt->pid, &before);
 	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
 			       o->policy, report, &st);
 	if (*report) {
-		if (st.why[0] && rc < 0 && !o->quiet)
-			fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
-				st.why);
-		return rc;
+		na = proc_list_tasks(tgt->pid, &after);
+		bad = nb < 0 || na < 0 ? 0 :
+					 report_mismatch(*report, before, nb,
+							 after, na, &what);
+		free(before);
+		free(after);
+		if (!bad) {
+			if (st.why[0] && rc < 0 && !o->quiet)
+				fprintf(stderr, "allthreads: %d: %s\n",
+					tgt->pid, st.why);
+			return rc;
+		}
+		allthreads_report_free(*report);
+		*report = NULL;
+		fprintf(stderr,
+			"allthreads: %d: the report is not believed: tid %d "
+			"%s (per /proc/%d/task)\n"
+			"allthreads: %d: the outcome is unknown; see "
+			"`allthreads -p %d show`\n",
+			tgt->pid, (int)bad, what, tgt->pid, tgt->pid, tgt->pid);
+		return EXIT_PARTIAL;
 	}
+	free(before);
 	switch (rc) {
+	case -EINPROGRESS:
+		/* The request went out with its proof and no answer came:
+		 * the helper may have run it. */
+		fprintf(stderr,
+			"allthreads: %d: %s; see `allthreads -p %d show`\n",
+			tgt->pid, st.why, tgt->pid);
+		return EXIT_PARTIAL;
 	case -ENOENT:
 		if (o->via == ALLTHREADS_ROUTE_HELPER &&
 		    !has_helper_mapped(tgt->pid))

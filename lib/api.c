@@ -98,11 +98,15 @@ AT_EXPORT int allthreads_run(const struct allthreads_prog *prog,
 	    (unsigned)policy > ALLTHREADS_MISMATCH_IGNORE)
 		return -EINVAL;
 	hold = !(flags & ALLTHREADS_NO_HOLD);
+	at_in_broadcast++;
 	r = at_broadcast(prog->steps, prog->n, timeout_ms, hold, policy, report,
 			 NULL);
+	at_in_broadcast--;
 	errno = saved_errno; /* the library reports through its result */
 	return r;
 }
+
+__thread int at_in_broadcast __attribute__((tls_model("initial-exec")));
 
 AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 				  long a5, long a6)
@@ -119,8 +123,10 @@ AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 	step.nr = nr;
 	copy_args(step.args, args, ALLTHREADS_MAX_ARGS);
 	step.judge = ALLTHREADS_JUDGE_EQUAL;
+	at_in_broadcast++;
 	r = at_broadcast(&step, 1, 0, false, ALLTHREADS_MISMATCH_REPORT, NULL,
 			 &first);
+	at_in_broadcast--;
 	errno = saved_errno;
 	return r < 0 ? r : first;
 }

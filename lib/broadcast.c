@@ -240,19 +240,33 @@ static void unlock_engine(void)
 		at_futex_wake(&lock_word, 1);
 }
 
-/* fork waits for a running broadcast; the child starts afresh. */
+/* fork waits for a running broadcast; the child starts afresh.  fork()
+ * is async-signal-safe: from a handler that interrupted this thread's own
+ * run, it must not wait for the lock that run holds (it would wait the
+ * whole hour): then the lock is taken only if it is free, and fork goes
+ * on either way (the child resets it). */
+static __thread bool fork_locked;
+
 static void lock_for_fork(void)
 {
 	struct timespec far;
+	int free_word = 0;
 
+	if (at_in_broadcast) {
+		fork_locked = atomic_compare_exchange_strong(&lock_word,
+							     &free_word, 1);
+		return;
+	}
 	now(&far);
 	far.tv_sec += 3600;
-	lock_engine(&far);
+	fork_locked = lock_engine(&far) == 0;
 }
 
 static void unlock_for_fork(void)
 {
-	unlock_engine();
+	if (fork_locked)
+		unlock_engine();
+	fork_locked = false;
 }
 
 static void reset_in_child(void)

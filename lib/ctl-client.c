@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +29,23 @@
 #include "ctl-proto.h"
 #include "report.h"
 #include "run.h"
+
+/* Older headers: the numbers are the kernel's (include/uapi/asm-generic/
+ * socket.h, include/linux/socket.h, include/uapi/linux/magic.h). */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04
+#endif
+#ifdef PID_FS_MAGIC
+#define AT_PIDFS_MAGIC PID_FS_MAGIC
+#else
+#define AT_PIDFS_MAGIC 0x50494446
+#endif
 
 static void set_why(char *why, size_t len, const char *fmt, const char *arg)
 {
@@ -182,15 +202,16 @@ AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
 
 /* --- finding the socket ------------------------------------------------------- */
 
-/* Read /proc/PID/FILE (small) into BUF; length or -errno. */
-static int read_proc(pid_t pid, const char *file, char *buf, size_t len)
+/* Read FILE under BASE (a /proc directory; small) into BUF; length or
+ * -errno. */
+static int read_file(const char *base, const char *file, char *buf, size_t len)
 {
-	char path[64];
+	char path[PATH_MAX];
 	size_t got = 0;
 	ssize_t n;
 	int fd, i;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	snprintf(path, sizeof(path), "%s/%s", base, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -207,30 +228,267 @@ static int read_proc(pid_t pid, const char *file, char *buf, size_t len)
 	return (int)got;
 }
 
-/* TRY is a candidate; 0 if a socket is there (PATH filled), else -errno. */
-static int probe(const char *try, char *path, size_t len)
+/*
+ * The /proc directory through which process PID is looked at: that of a
+ * thread that is still alive, "/proc/PID/task/TID".  A main thread that
+ * called pthread_exit() is a zombie with no root, no mm and no
+ * environment; its live threads still have them.  The main thread is
+ * preferred.  0, or -ESRCH.
+ */
+static int proc_base(pid_t pid, char *base, size_t len)
+{
+	char dir[64], link[96];
+	struct dirent *de;
+	int n = 0, r = -ESRCH;
+	DIR *d;
+
+	snprintf(base, len, "/proc/%d/task/%d", (int)pid, (int)pid);
+	snprintf(link, sizeof(link), "%s/root", base);
+	if (readlink(link, dir, 1) >= 0 || errno == EACCES)
+		return errno == EACCES ? -EACCES : 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (r < 0 && (de = readdir(d)) && n++ < 65536) {
+		char c;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(base, len, "/proc/%d/task/%.20s", (int)pid,
+			 de->d_name);
+		snprintf(link, sizeof(link), "%s/root", base);
+		if (readlink(link, &c, 1) >= 0)
+			r = 0;
+	}
+	closedir(d);
+	if (r < 0)
+		snprintf(base, len, "/proc/%d", (int)pid);
+	return r;
+}
+
+/* Whose files the client believes: root's and the target's. */
+struct trust {
+	uid_t uid[5]; /* root, then the target's own */
+	int n;
+	uid_t own[4]; /* the target's distinct uids, in status order */
+	int nown;
+};
+
+static bool trusted_uid(const struct trust *tr, uid_t uid)
+{
+	int i;
+
+	for (i = 0; i < tr->n; i++)
+		if (tr->uid[i] == uid)
+			return true;
+	return false;
+}
+
+/* A directory on the way to the socket: owned by a trusted user and
+ * writable by nobody else; or root's with the sticky bit (/tmp), where
+ * nobody else can remove or rename what is in it. */
+static bool dir_trusted(const struct trust *tr, const struct stat *st)
+{
+	if (!trusted_uid(tr, st->st_uid))
+		return false;
+	return !(st->st_mode & 022) ||
+	       (st->st_uid == 0 && (st->st_mode & S_ISVTX));
+}
+
+/*
+ * Walk PATH one component at a time, never following a symbolic link,
+ * from the target's root (the /proc/.../root prefix, a magic link the
+ * kernel resolves to the target's own root) or from "/".  Every directory
+ * must be trusted (dir_trusted()), and the last component must be a
+ * socket owned by a trusted user with no write access for anyone else.
+ * 0 with *DIRFD (an O_PATH descriptor of the socket's directory), *NAME
+ * (its last component, in PATH) and *SOCK; -ENOENT nothing there; -EPERM
+ * there but not trusted (WHY says why); -EACCES we may not look.
+ */
+static int walk_trusted(const char *path, const struct trust *tr, int *dirfd,
+			const char **name, struct stat *sock, char *why,
+			size_t whylen)
+{
+	char prefix[PATH_MAX], comp[NAME_MAX + 1], seen[PATH_MAX] = "";
+	const char *rest = path, *root;
+	struct stat st;
+	int fd, next, r;
+
+	*dirfd = -1;
+	root = strncmp(path, "/proc/", 6) == 0 ? strstr(path, "/root/") : NULL;
+	if (root) {
+		if ((size_t)(root - path) + 5 >= sizeof(prefix))
+			return -ENAMETOOLONG;
+		memcpy(prefix, path, (size_t)(root - path) + 5);
+		prefix[root - path + 5] = 0;
+		rest = root + 5;
+	} else {
+		strcpy(prefix, "/");
+	}
+	fd = open(prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
+	for (;;) {
+		size_t k;
+
+		while (*rest == '/')
+			rest++;
+		k = strcspn(rest, "/");
+		if (k == 0 || k > NAME_MAX) {
+			r = -ENOENT;
+			goto fail;
+		}
+		memcpy(comp, rest, k);
+		comp[k] = 0;
+		if (fstat(fd, &st) < 0 || !dir_trusted(tr, &st)) {
+			snprintf(why, whylen,
+				 "the socket directory %s is owned by uid "
+				 "%u with mode %04o: not trusted (only the "
+				 "target's user or root, writable by no "
+				 "one else)",
+				 seen[0] ? seen : "/", (unsigned)st.st_uid,
+				 (unsigned)(st.st_mode & 07777));
+			r = -EPERM;
+			goto fail;
+		}
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			r = -ENOENT;
+			goto fail;
+		}
+		next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			r = errno == EACCES || errno == EPERM ? -EACCES :
+								-ENOENT;
+			goto fail;
+		}
+		if (fstat(next, &st) < 0) {
+			close(next);
+			r = -ENOENT;
+			goto fail;
+		}
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
+			 "/%s", comp);
+		rest += k;
+		while (*rest == '/')
+			rest++;
+		if (S_ISLNK(st.st_mode)) {
+			close(next);
+			snprintf(why, whylen,
+				 "%s is a symbolic link: not followed", seen);
+			r = -EPERM;
+			goto fail;
+		}
+		if (!*rest)
+			break;
+		close(fd);
+		fd = next;
+		if (!S_ISDIR(st.st_mode)) {
+			r = -ENOENT;
+			goto fail;
+		}
+	}
+	close(next);
+	if (!S_ISSOCK(st.st_mode)) {
+		r = -ENOENT;
+		goto fail;
+	}
+	if (!trusted_uid(tr, st.st_uid) || (st.st_mode & 022)) {
+		snprintf(why, whylen,
+			 "the socket %s is owned by uid %u with mode %04o: "
+			 "not trusted",
+			 seen, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777));
+		r = -EPERM;
+		goto fail;
+	}
+	*dirfd = fd;
+	*name = path + strlen(path) - strlen(comp);
+	*sock = st;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+/* The target's uids (real, effective, saved, fs) and root; 0 or -errno. */
+static int read_trust(const char *base, struct trust *tr, char *status,
+		      size_t len)
+{
+	unsigned long u[4];
+	const char *p;
+	int r, i;
+
+	r = read_file(base, "status", status, len);
+	if (r < 0)
+		return r;
+	p = strstr(status, "\nUid:");
+	if (!p ||
+	    sscanf(p + 5, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
+		return -EINVAL;
+	tr->n = 0;
+	tr->nown = 0;
+	tr->uid[tr->n++] = 0;
+	for (i = 0; i < 4; i++) {
+		int k;
+
+		if (!trusted_uid(tr, (uid_t)u[i]))
+			tr->uid[tr->n++] = (uid_t)u[i];
+		for (k = 0; k < tr->nown; k++)
+			if (tr->own[k] == (uid_t)u[i])
+				break;
+		if (k == tr->nown)
+			tr->own[tr->nown++] = (uid_t)u[i];
+	}
+	return 0;
+}
+
+/* TRY is a candidate; 0 if a trusted socket is there (PATH filled), else
+ * -errno (-EPERM: there, but not trusted, with WHY). */
+static int probe(const char *try, const struct trust *tr, char *path,
+		 size_t len, char *why, size_t whylen)
 {
 	struct stat st;
+	const char *name;
+	int dfd, r;
 
-	if (stat(try, &st) < 0)
-		return -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -ENOENT;
+	r = walk_trusted(try, tr, &dfd, &name, &st, why, whylen);
+	if (r < 0)
+		return r;
+	close(dfd);
 	if (strlen(try) >= len)
 		return -ENAMETOOLONG;
 	strcpy(path, try);
 	return 0;
 }
 
-static int scan_run_dir(pid_t pid, unsigned long nspid, char *path, size_t len,
-			int *denied)
+struct search {
+	const struct trust *tr;
+	char *path;
+	size_t len;
+	int denied;
+	char untrusted[200];
+};
+
+static int consider(struct search *s, const char *try)
 {
-	char dir[64], try[PATH_MAX];
+	char why[200] = "";
+	int r = probe(try, s->tr, s->path, s->len, why, sizeof(why));
+
+	s->denied |= r == -EACCES;
+	if (r == -EPERM && !s->untrusted[0])
+		snprintf(s->untrusted, sizeof(s->untrusted), "%s", why);
+	return r;
+}
+
+static int scan_run_dir(const char *base, unsigned long nspid, struct search *s)
+{
+	char dir[128], try[256];
 	struct dirent *de;
 	int n = 0, r = -ENOENT;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/root/run/allthreads", (int)pid);
+	snprintf(dir, sizeof(dir), "%s/root/run/allthreads", base);
 	d = opendir(dir);
 	if (!d)
 		return -errno;
@@ -239,8 +497,7 @@ static int scan_run_dir(pid_t pid, unsigned long nspid, char *path, size_t len,
 			continue;
 		snprintf(try, sizeof(try), "%s/%.32s/%lu.sock", dir, de->d_name,
 			 nspid);
-		r = probe(try, path, len);
-		*denied |= r == -EACCES || r == -EPERM;
+		r = consider(s, try);
 	}
 	closedir(d);
 	return r;
@@ -249,34 +506,38 @@ static int scan_run_dir(pid_t pid, unsigned long nspid, char *path, size_t len,
 AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 				 size_t whylen)
 {
-	char status[4096], env[8192], try[PATH_MAX], xdg[PATH_MAX] = "";
-	unsigned long uids[4], nspid = 0;
+	char status[4096], env[8192], try[PATH_MAX], xdg[512] = "";
+	char base[64];
+	unsigned long nspid = 0;
+	struct trust tr;
+	struct search s = { .tr = &tr, .path = path, .len = len };
 	const char *p;
-	int r, i, j, nenv, denied = 0;
+	int r, i, j, nenv;
 
 	if (pid <= 0) {
 		set_why(why, whylen, "%s", "bad process id");
 		return -ESRCH;
 	}
-	r = read_proc(pid, "status", status, sizeof(status));
+	r = proc_base(pid, base, sizeof(base));
+	if (r == -ESRCH && kill(pid, 0) < 0 && errno == ESRCH) {
+		set_why(why, whylen, "%s", "no such process");
+		return -ESRCH;
+	}
+	r = read_trust(base, &tr, status, sizeof(status));
 	if (r < 0) {
 		set_why(why, whylen, "%s",
-			r == -ENOENT ? "no such process" : strerror(-r));
+			r == -ENOENT ? "no such process" :
+			r == -EINVAL ? "cannot read the target's status" :
+				       strerror(-r));
 		return r == -ENOENT ? -ESRCH : r;
 	}
-	p = strstr(status, "\nUid:");
-	if (!p || sscanf(p + 5, "%lu %lu %lu %lu", &uids[0], &uids[1], &uids[2],
-			 &uids[3]) != 4) {
-		set_why(why, whylen, "%s", "cannot read the target's status");
-		return -EINVAL;
-	}
 	/* The socket is named by the pid the target sees: the innermost
-	 * one in NSpid. */
-	p = strstr(status, "\nNSpid:");
+	 * one in NStgid (a thread's status: NSpid names the thread). */
+	p = strstr(status, "\nNStgid:");
 	if (p) {
 		char *end;
 
-		p += 7;
+		p += 8;
 		for (i = 0; i < 32; i++) {
 			unsigned long v = strtoul(p, &end, 10);
 
@@ -289,55 +550,47 @@ AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 	if (!nspid)
 		nspid = (unsigned long)pid;
 	/* The target's own XDG_RUNTIME_DIR, if we may read its environment. */
-	nenv = read_proc(pid, "environ", env, sizeof(env));
+	nenv = read_file(base, "environ", env, sizeof(env));
 	for (i = 0; i < nenv; i += (int)strlen(env + i) + 1)
 		if (!strncmp(env + i, "XDG_RUNTIME_DIR=/", 17)) {
 			snprintf(xdg, sizeof(xdg), "%s", env + i + 16);
 			break;
 		}
 
-	for (i = 0; i < 4; i++) {
-		const char *fmt[] = {
-			"/proc/%d/root/run/allthreads/%lu/%lu.sock",
-			"/proc/%d/root/run/user/%lu/allthreads/"
-			"%lu.sock",
-			"/proc/%d/root/tmp/allthreads-%lu/%lu.sock"
-		};
+	for (i = 0; i < tr.nown; i++) {
+		const char *fmt[] = { "%s/root/run/allthreads/%lu/%lu.sock",
+				      "%s/root/run/user/%lu/allthreads/"
+				      "%lu.sock",
+				      "%s/root/tmp/allthreads-%lu/%lu.sock" };
 
-		for (j = 0; j < i; j++)
-			if (uids[j] == uids[i])
-				break;
-		if (j < i)
-			continue; /* seen */
 		for (j = 0; j < 3; j++) {
-			snprintf(try, sizeof(try), fmt[j], (int)pid, uids[i],
-				 nspid);
-			r = probe(try, path, len);
-			if (r == 0)
+			snprintf(try, sizeof(try), fmt[j], base,
+				 (unsigned long)tr.own[i], nspid);
+			if (consider(&s, try) == 0)
 				return 0;
-			denied |= r == -EACCES || r == -EPERM;
 			if (j == 0 && xdg[0]) {
 				snprintf(try, sizeof(try),
-					 "/proc/%d/root%s/allthreads/%lu.sock",
-					 (int)pid, xdg, nspid);
-				r = probe(try, path, len);
-				if (r == 0)
+					 "%s/root%s/allthreads/%lu.sock", base,
+					 xdg, nspid);
+				if (consider(&s, try) == 0)
 					return 0;
-				denied |= r == -EACCES || r == -EPERM;
 			}
 		}
 	}
 	/* A target that changed its uids since it started (a root process
 	 * that dropped to another user) keeps its socket under the uid it
 	 * started with: look through every /run/allthreads/<uid>/. */
-	r = scan_run_dir(pid, nspid, path, len, &denied);
-	if (r == 0)
+	if (scan_run_dir(base, nspid, &s) == 0)
 		return 0;
 	if (kill(pid, 0) < 0 && errno == ESRCH) {
 		set_why(why, whylen, "%s", "no such process");
 		return -ESRCH;
 	}
-	if (denied) {
+	if (s.untrusted[0]) {
+		set_why(why, whylen, "%s", s.untrusted);
+		return -EPERM;
+	}
+	if (s.denied) {
 		set_why(why, whylen, "%s",
 			"permission denied (cannot reach the helper's socket)");
 		return -EACCES;
@@ -365,36 +618,36 @@ static int ms_until(const struct timespec *t)
 	return ms < 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
 }
 
-/* Connect to the socket at PATH (through its directory, so any length
- * works), nonblocking; waits while the helper's backlog is full. */
-static int connect_to(const char *path, const struct timespec *deadline)
+/* Connect to NAME in the directory DIRFD (an O_PATH descriptor of a
+ * directory already checked, so any length works and nothing is looked
+ * up again by name on the way), nonblocking, asking for the peer's
+ * credentials and pidfd on every message; waits while the helper's
+ * backlog is full. */
+static int connect_to(int dirfd, const char *name,
+		      const struct timespec *deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[PATH_MAX];
-	const char *base = strrchr(path, '/');
-	int dfd, fd, r, n;
+	int fd, r, n, one = 1;
 
-	if (!base || (size_t)(base - path) >= sizeof(dir))
-		return -EINVAL;
-	memcpy(dir, path, (size_t)(base - path));
-	dir[base - path] = 0;
-	dfd = open(dir[0] ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd,
-		 base + 1);
+	if (strlen(name) > 64)
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd,
+		 name);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
 		r = -errno;
-		goto out_dir;
+		close(fd);
+		return r;
 	}
+	/* Linux 6.5 and later: a pidfd of the sender with each message. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &one, sizeof(one));
 	for (n = 0; n < 100000; n++) {
 		struct timespec rest = { 0, 2000000L };
 
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			r = fd;
-			goto out_dir;
-		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
 		if (errno != EAGAIN && errno != EINTR)
 			break;
 		if (ms_until(deadline) == 0) {
@@ -405,8 +658,6 @@ static int connect_to(const char *path, const struct timespec *deadline)
 	}
 	r = -errno;
 	close(fd);
-out_dir:
-	close(dfd);
 	return r;
 }
 
@@ -478,53 +729,291 @@ static int read_rows(const struct at_ctl_rep_rows *rows, long n,
 	return 0;
 }
 
-/* The socket must be held by PID itself (SO_PEERCRED names the process
- * that bound it, in our pid namespace): anyone can create a socket in a
- * directory they own, so the name alone proves nothing. */
-static int check_peer(int fd, pid_t pid)
-{
-	struct ucred uc;
-	socklen_t sl = sizeof(uc);
+/* --- whom we talk to ------------------------------------------------------ */
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0)
-		return -errno;
-	return uc.pid == pid ? 0 : -EACCES;
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The pid a pidfd names in our pid namespace (its fdinfo "Pid:"): -1 once
+ * the process is gone, 0 if it is outside our namespace, or -errno. */
+static long pidfd_pid(int pidfd)
+{
+	char name[64], buf[1024];
+	const char *p;
+	int r;
+
+	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", pidfd);
+	r = read_file("/", name + 1, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	p = strstr(buf, "\nPid:");
+	if (!p)
+		return -EINVAL;
+	return strtol(p + 5, NULL, 10);
+}
+
+/* Do pidfds OURS and THEIRS name the same, live process PID?  On pidfs
+ * (Linux 6.9 and later) a process has one inode for all its pidfds; on
+ * older kernels, the live pid a pidfd names cannot be another
+ * process's. */
+static bool same_process(int ours, int theirs, pid_t pid)
+{
+	struct stat a, b;
+	struct statfs fs;
+
+	if (pidfd_pid(theirs) != pid || pidfd_pid(ours) != pid)
+		return false;
+	if (fstatfs(ours, &fs) == 0 && fs.f_type == AT_PIDFS_MAGIC)
+		return fstat(ours, &a) == 0 && fstat(theirs, &b) == 0 &&
+		       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return true;
+}
+
+/* Field 22 of /proc/PID/stat: when the process started (clock ticks
+ * since boot); 0 if unreadable. */
+static unsigned long long start_time(const char *base)
+{
+	char buf[1024];
+	unsigned long long v = 0;
+	const char *p;
+	int i;
+
+	if (read_file(base, "stat", buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
 }
 
 /*
- * Send REQ with an open /proc/PID/mem: the kernel lets us open it only if
- * we pass its PTRACE_MODE_ATTACH check on PID, which is exactly the rule
- * for driving the helper; the helper reads a secret of its own through
- * the descriptor to know it is its memory.
+ * Who the target is, fixed before we look for anything: a pidfd (so a
+ * recycled pid is never mistaken for it), and its start time (for kernels
+ * without pidfds).
  */
-static int send_with_proof(int fd, pid_t pid, const void *req, size_t reqlen)
+struct who {
+	pid_t pid;
+	int pidfd;
+	char base[64];
+	unsigned long long start;
+};
+
+/* Is the process WHO names still the one we opened? */
+static bool still_there(const struct who *w)
 {
-	char path[64];
+	if (w->pidfd >= 0) {
+		struct pollfd p = { .fd = w->pidfd, .events = POLLIN };
+
+		/* A pidfd polls readable once the process has exited. */
+		return poll(&p, 1, 0) == 0;
+	}
+	return w->start && start_time(w->base) == w->start;
+}
+
+/* Does the socket's listener name the target?  SO_PEERCRED names the
+ * process that called listen(), by a pid that may have been reused since;
+ * SO_PEERPIDFD (Linux 6.5) names it by pidfd, which cannot be. */
+static int check_listener(int fd, const struct who *w)
+{
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+	int peer;
+	bool same;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0)
+		return -errno;
+	if (uc.pid != w->pid)
+		return -EACCES;
+	sl = sizeof(peer);
+	if (w->pidfd < 0)
+		return still_there(w) ? 0 : -EACCES;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &peer, &sl) < 0)
+		/* ENOPROTOOPT: a kernel before 6.5 (the hello's credentials
+		 * decide).  Anything else: the listener is gone. */
+		return errno == ENOPROTOOPT && still_there(w) ? 0 : -EACCES;
+	same = same_process(w->pidfd, peer, w->pid);
+	close(peer);
+	return same ? 0 : -EACCES;
+}
+
+/* Close every descriptor that came in MH's control data (a helper that
+ * is not one may send any). */
+static void close_fds(struct msghdr *mh, int keep)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t k, nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    (cm->cmsg_type != SCM_RIGHTS && cm->cmsg_type != SCM_PIDFD))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nfd; k++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(f));
+			if (f != keep)
+				close(f);
+		}
+	}
+}
+
+/*
+ * The helper's hello, and whether the process that SENT it is the
+ * target: the kernel attaches the sender's credentials (a pid it checked)
+ * and, since Linux 6.5, a pidfd of the sender.  Whoever accepted our
+ * connection (a process that took the listening socket from the target's
+ * child, say) cannot pass for the target here.  0, -EACCES not the
+ * target, or -errno (a reply other than a hello: *OTHER set, BUF holds
+ * it, N its size).
+ */
+static int read_hello(int fd, const struct who *w, void *buf, size_t len,
+		      long *nout, const struct timespec *deadline)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(4 * sizeof(int)) + 64];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct ucred uc = { 0 };
+	bool have_uc = false;
+	int pidfd = -1, k, r;
+	ssize_t n = -1;
+
+	for (k = 0; k < 100000; k++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ms;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		n = recvmsg(fd, &mh,
+			    MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+		if (n >= 0)
+			break;
+		if (errno == ECONNRESET)
+			return -EPIPE;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		ms = ms_until(deadline);
+		if (ms == 0)
+			return -ETIMEDOUT;
+		poll(&p, 1, ms);
+	}
+	if (n < 0)
+		return -ETIMEDOUT;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+			have_uc = true;
+		}
+		if (cm->cmsg_type == SCM_PIDFD &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int)) && pidfd < 0)
+			memcpy(&pidfd, CMSG_DATA(cm), sizeof(int));
+	}
+	close_fds(&mh, pidfd);
+	*nout = n;
+	if (n == 0)
+		r = -EPIPE;
+	else if (n > (ssize_t)len)
+		r = -EMSGSIZE;
+	else if (!hdr_ok(buf, n, AT_CTL_REP_HELLO, 0) ||
+		 n != sizeof(struct at_ctl_hello))
+		r = -EPROTO; /* maybe an error reply: the caller looks */
+	else if (!have_uc || uc.pid != w->pid)
+		r = -EACCES;
+	else if (pidfd >= 0 && w->pidfd >= 0)
+		r = same_process(w->pidfd, pidfd, w->pid) ? 0 : -EACCES;
+	else
+		r = still_there(w) ? 0 : -EACCES;
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+/* CLOCK_MONOTONIC of the target minus ours, in ns (time namespaces
+ * offset it); 0 when either cannot be read. */
+static long long mono_offset(const char *base)
+{
+	char a[512], b[512];
+	long long sa = 0, na = 0, sb = 0, nb = 0;
+	const char *p;
+
+	if (read_file("/proc/self", "timens_offsets", a, sizeof(a)) <= 0 ||
+	    read_file(base, "timens_offsets", b, sizeof(b)) <= 0)
+		return 0;
+	p = strstr(a, "monotonic");
+	if (!p || sscanf(p + 9, "%lld %lld", &sa, &na) != 2)
+		return 0;
+	p = strstr(b, "monotonic");
+	if (!p || sscanf(p + 9, "%lld %lld", &sb, &nb) != 2)
+		return 0;
+	return (sb - sa) * 1000000000LL + (nb - na);
+}
+
+/*
+ * Send REQ (with START_BY set in a copy of its head), and, when MEM >= 0,
+ * an open /proc/PID/mem as proof: the kernel lets us open it only if we
+ * pass its PTRACE_MODE_ATTACH check on PID, which is exactly the rule for
+ * driving the helper; the helper reads a secret of its own through the
+ * descriptor to know it is its memory.
+ */
+static int send_req(int fd, const void *req, size_t reqlen, uint64_t start_by,
+		    int mem)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)req, .iov_len = reqlen };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct at_ctl_req head;
+	struct iovec iov[2];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	struct cmsghdr *cm;
-	int mem, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	mem = open(path, O_RDONLY | O_CLOEXEC);
-	if (mem < 0)
-		return -errno;
-	memset(&u, 0, sizeof(u));
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &mem, sizeof(int));
+	memcpy(&head, req, sizeof(head));
+	head.start_by_ns = start_by;
+	iov[0] = (struct iovec){ .iov_base = &head, .iov_len = sizeof(head) };
+	iov[1] = (struct iovec){ .iov_base = (char *)req + sizeof(head),
+				 .iov_len = reqlen - sizeof(head) };
+	if (mem >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &mem, sizeof(int));
+	}
 	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)reqlen)
-		r = errno ? -errno : -EIO;
-	close(mem);
-	return r;
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static void reply_why(struct at_ctl_result *out, int r)
+{
+	snprintf(out->why, sizeof(out->why), "%s",
+		 r == -EPIPE	 ? "the target exited during the request" :
+		 r == -ETIMEDOUT ? "the helper did not answer in time" :
+				   strerror(-r));
 }
 
 AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
@@ -534,49 +1023,138 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 	struct allthreads_report *rep = NULL;
 	struct at_ctl_rep_head head;
 	struct timespec deadline;
+	struct who w = { .pid = pid, .pidfd = -1 };
+	struct trust tr;
+	struct stat sst;
+	const char *name;
+	char status[4096];
+	uint64_t start_by;
 	unsigned next = 0, m;
 	void *buf;
-	long n;
-	int fd, r;
+	long n = 0;
+	int fd = -1, dfd = -1, mem, r;
 
 	memset(out, 0, sizeof(*out));
+	if (pid <= 0 || !req || reqlen < sizeof(struct at_ctl_req)) {
+		snprintf(out->why, sizeof(out->why), "bad arguments");
+		return -EINVAL;
+	}
 	mono(&deadline);
 	deadline.tv_sec += (timeout_ms ? timeout_ms : 5000) / 1000 + 5;
+	/* The run must start early enough to end, and be answered, before
+	 * we stop waiting: at the latest its own timeout plus a second
+	 * before our deadline. */
+	start_by = (uint64_t)deadline.tv_sec * 1000000000ULL +
+		   (uint64_t)deadline.tv_nsec -
+		   (uint64_t)((timeout_ms ? timeout_ms : 5000) + 1000) *
+			   1000000ULL;
 	buf = malloc(AT_CTL_MAX_DGRAM);
 	if (!buf)
 		return -ENOMEM;
-	fd = connect_to(path, &deadline);
+	/* Fix the target first: everything after is checked against it. */
+	w.pidfd = pidfd_open_(pid);
+	if (w.pidfd < 0 && errno != ENOSYS) {
+		r = -ESRCH;
+		snprintf(out->why, sizeof(out->why), "no such process");
+		goto out_buf;
+	}
+	r = proc_base(pid, w.base, sizeof(w.base));
+	w.start = start_time(w.base);
+	if (r == 0)
+		r = read_trust(w.base, &tr, status, sizeof(status));
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -ESRCH || r == -ENOENT ? "no such process" :
+						       strerror(-r));
+		r = r == -ENOENT ? -ESRCH : r;
+		goto out_buf;
+	}
+	start_by += (uint64_t)mono_offset(w.base);
+	r = walk_trusted(path, &tr, &dfd, &name, &sst, out->why,
+			 sizeof(out->why));
+	if (r < 0) {
+		if (r != -EPERM)
+			snprintf(out->why, sizeof(out->why),
+				 "cannot reach the helper's socket: %s",
+				 strerror(-r));
+		goto out_buf;
+	}
+	fd = connect_to(dfd, name, &deadline);
 	if (fd < 0) {
 		r = fd;
 		snprintf(out->why, sizeof(out->why),
 			 "cannot connect to the helper: %s", strerror(-r));
 		goto out_buf;
 	}
-	r = check_peer(fd, pid);
+	r = check_listener(fd, &w);
 	if (r < 0) {
 		snprintf(out->why, sizeof(out->why),
 			 "the socket does not belong to process %d's helper",
 			 (int)pid);
 		goto out_fd;
 	}
-	r = send_with_proof(fd, pid, req, reqlen);
+	/* The request without the proof: the helper answers with a hello,
+	 * which tells us who is at the other end. */
+	r = send_req(fd, req, reqlen, start_by, -1);
 	if (r < 0) {
+		snprintf(out->why, sizeof(out->why),
+			 "cannot send to the helper: %s", strerror(-r));
+		goto out_fd;
+	}
+	r = read_hello(fd, &w, buf, AT_CTL_MAX_DGRAM, &n, &deadline);
+	if (r == -EPROTO) {
+		/* An error reply instead (a helper that refused the request
+		 * as it stands, or speaks another version): nothing ran. */
+		goto reply;
+	}
+	if (r < 0) {
+		if (r == -EACCES)
+			snprintf(out->why, sizeof(out->why),
+				 "the socket does not belong to process %d's "
+				 "helper (another process answered)",
+				 (int)pid);
+		else
+			reply_why(out, r);
+		goto out_fd;
+	}
+	/* Only now the proof, opened on a live thread of the target, and
+	 * only if the process is still the one we fixed at the start. */
+	{
+		char mpath[96];
+
+		snprintf(mpath, sizeof(mpath), "%s/mem", w.base);
+		mem = open(mpath, O_RDONLY | O_CLOEXEC);
+	}
+	if (mem < 0) {
+		r = -errno;
 		snprintf(out->why, sizeof(out->why), "%s",
 			 r == -EACCES || r == -EPERM ?
 				 "permission denied: you may not ptrace "
 				 "this process" :
-				 "cannot send to the helper");
+				 "cannot open the target's memory");
 		goto out_fd;
 	}
+	if (!still_there(&w)) {
+		close(mem);
+		r = -ESRCH;
+		snprintf(out->why, sizeof(out->why), "the target exited");
+		goto out_fd;
+	}
+	r = send_req(fd, req, reqlen, start_by, mem);
+	close(mem);
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 "cannot send to the helper");
+		goto out_fd;
+	}
+	out->sent = true;
 	n = recv_dgram(fd, buf, AT_CTL_MAX_DGRAM, &deadline);
 	if (n < 0) {
 		r = (int)n;
-		snprintf(out->why, sizeof(out->why), "%s",
-			 r == -EPIPE ? "the target exited during the request" :
-			 r == -ETIMEDOUT ? "the helper did not answer in time" :
-					   strerror(-r));
+		reply_why(out, r);
 		goto out_fd;
 	}
+reply:
 	if (hdr_ok(buf, n, AT_CTL_REP_ERROR, 0) &&
 	    n == sizeof(struct at_ctl_rep_error)) {
 		const struct at_ctl_rep_error *e = buf;
@@ -644,6 +1222,10 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 out_fd:
 	close(fd);
 out_buf:
+	if (dfd >= 0)
+		close(dfd);
+	if (w.pidfd >= 0)
+		close(w.pidfd);
 	free(buf);
 	return r;
 }

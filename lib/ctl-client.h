@@ -23,6 +23,10 @@ struct at_ctl_result {
 	 * target's answer.  false: the target could not be reached, refused
 	 * us, or died or went silent during the request (WHY says which). */
 	bool reached;
+	/* The request went out WITH its proof, so the helper may have run
+	 * it: when no answer came (reached false), the outcome is unknown,
+	 * not "nothing changed". */
+	bool sent;
 	/* What allthreads_run() returned in the target. */
 	int ret;
 	/* The target's report (caller frees), or NULL. */
@@ -54,13 +58,24 @@ AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
 AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 				 size_t whylen);
 
-/* Send request REQ to process PID's helper at PATH and read the reply.
- * The socket must be held by PID (SO_PEERCRED), and the request carries an
- * open /proc/PID/mem as proof that the caller may ptrace PID.  Bounded by
- * TIMEOUT_MS (the run's; 0 for the default) plus a margin.  Returns 0 with
- * OUT->reached and OUT->report set, or -errno with OUT->why (and
- * OUT->reached true when the helper refused the request itself, or the
- * kernel refused us the proof). */
+/*
+ * Send request REQ to process PID's helper at PATH and read the reply.
+ * Before anything is sent: a pidfd of PID is opened; PATH is walked from
+ * the target's root one component at a time, no symbolic link followed,
+ * every directory and the socket owned by root or one of the target's
+ * uids and writable by no one else (-EPERM otherwise); the listener must
+ * be PID (SO_PEERCRED, and SO_PEERPIDFD against the pidfd where the
+ * kernel has it).  Then the request goes out without its proof; the
+ * helper's hello must come from PID itself (SCM_CREDENTIALS, and
+ * SCM_PIDFD against the pidfd) - only then is the request sent again with
+ * an open /proc/PID/mem as proof that the caller may ptrace PID.  The
+ * request carries a start-by deadline: the helper drops it once that has
+ * passed or we have gone.  Bounded by TIMEOUT_MS (the run's; 0 for the
+ * default) plus a margin.  Returns 0 with OUT->reached and OUT->report
+ * set, or -errno with OUT->why (and OUT->reached true when the helper
+ * refused the request itself, or the kernel refused us the proof;
+ * OUT->sent when the proof went out and no answer came).
+ */
 AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 			  size_t reqlen, unsigned timeout_ms,
 			  struct at_ctl_result *out);

@@ -6,12 +6,22 @@
  * Transport: a SOCK_SEQPACKET Unix socket, so every message arrives whole or
  * not at all.  Every message starts with struct at_ctl_hdr; hdr.len is the
  * message's total size and must equal what recv() returned.  All integers
- * are host order (both ends run on the same machine).  Version 1:
+ * are host order (both ends run on the same machine).  Version 2:
  *
  *   client -> helper   AT_CTL_REQ_RUN: struct at_ctl_req, nsteps x struct
- *                      at_ctl_step, then data_len bytes of inline buffers
+ *                      at_ctl_step, then data_len bytes of inline buffers,
+ *                      first WITHOUT the proof (no descriptor)
+ *   helper -> client   AT_CTL_REP_HELLO (the kernel attaches the helper's
+ *                      credentials and, since Linux 6.5, a pidfd of it: the
+ *                      client checks them before it sends any proof)
+ *   client -> helper   the same AT_CTL_REQ_RUN again, with the proof (an
+ *                      open /proc/PID/mem, SCM_RIGHTS)
  *   helper -> client   AT_CTL_REP_HEAD, then nmsgs x AT_CTL_REP_ROWS, then
  *                      AT_CTL_REP_END; or one AT_CTL_REP_ERROR instead
+ *
+ * A request that comes with a proof at once is served at once (the helper
+ * does not need the hello; the client does, to know whom it is giving the
+ * proof).  Version 2 added the hello and at_ctl_req.start_by_ns.
  *
  * Pointer arguments never travel as numbers: a step names which argument
  * is a buffer (struct at_ctl_ptr) and the bytes travel in the data area;
@@ -32,7 +42,8 @@
 #include "allthreads.h"
 
 #define AT_CTL_MAGIC 0x31637461u /* "atc1" */
-#define AT_CTL_VERSION 1
+#define AT_CTL_VERSION 2
+#define AT_CTL_HAS_HELLO 1 /* for tests built against either version */
 
 /* Bounds: the biggest message either way, the data area of a request, the
  * biggest reply datagram, live connections, a step's inline buffers. */
@@ -52,6 +63,7 @@
 
 enum at_ctl_op {
 	AT_CTL_REQ_RUN = 1,
+	AT_CTL_REP_HELLO = 0x100,
 	AT_CTL_REP_HEAD = 0x101,
 	AT_CTL_REP_ROWS = 0x102,
 	AT_CTL_REP_END = 0x103,
@@ -111,6 +123,18 @@ struct at_ctl_req {
 	uint32_t flags;	 /* enum allthreads_flags */
 	uint32_t policy; /* enum allthreads_mismatch */
 	uint32_t data_len;
+	uint32_t pad;
+	/* CLOCK_MONOTONIC (the target's clock), ns: the helper starts the run
+	 * only before this instant, and only while the client is still
+	 * connected; later, it answers -ETIMEDOUT and changes nothing.  0:
+	 * no deadline. */
+	uint64_t start_by_ns;
+};
+
+/* The helper's answer to a request without a proof. */
+struct at_ctl_hello {
+	struct at_ctl_hdr hdr;
+	int32_t pid; /* the helper's own getpid() (its pid namespace) */
 	uint32_t pad;
 };
 

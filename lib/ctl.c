@@ -77,6 +77,11 @@ int at_ctl_authorize(int memfd, char *why, size_t len)
 	unsigned char seen[sizeof(nonce)];
 	ssize_t n;
 
+	/* A fresh secret for every proof: a descriptor of a copy of our
+	 * memory (a child made by fork, _Fork, clone or the raw system call,
+	 * however it came to be and whatever it did since) shows the secret
+	 * we had when it was made, never the one we have now. */
+	reseed();
 	if (!nonce_ready) {
 		set_why(why, len, "the helper has no secret to check against");
 		return -EACCES;
@@ -616,19 +621,39 @@ static int send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
 	return send(ctx, e, sizeof(*e));
 }
 
-static int send_report(int ret, const struct allthreads_report *rep, void *out,
-		       at_ctl_send_fn send, void *ctx)
+int at_ctl_send_hello(void *out, at_ctl_send_fn send, void *ctx)
 {
-	unsigned n = allthreads_report_nthreads(rep);
+	struct at_ctl_hello *h = out;
+
+	memset(h, 0, sizeof(*h));
+	put_hdr(&h->hdr, AT_CTL_REP_HELLO, sizeof(*h), 0);
+	h->pid = (int32_t)getpid();
+	return send(ctx, h, sizeof(*h));
+}
+
+int at_ctl_send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
+		      void *ctx)
+{
+	return send_error(err, msg, out, send, ctx);
+}
+
+/* The report's rows, less the thread HIDE (0: none). */
+static int send_report(int ret, const struct allthreads_report *rep, pid_t hide,
+		       void *out, at_ctl_send_fn send, void *ctx)
+{
+	unsigned total = allthreads_report_nthreads(rep), n = total;
 	unsigned ns = allthreads_report_nsteps(rep);
 	size_t rowsz = sizeof(struct at_ctl_row) + (size_t)ns * 8;
 	unsigned per =
 		(unsigned)((AT_CTL_MAX_DGRAM - sizeof(struct at_ctl_rep_rows)) /
 			   rowsz);
 	struct at_ctl_rep_head *h = out;
-	unsigned i, first, seq = 0;
+	unsigned i, first, seq = 0, src = 0;
 	int r;
 
+	for (i = 0; hide && i < total; i++)
+		if (allthreads_report_tid(rep, i) == hide)
+			n--;
 	memset(h, 0, sizeof(*h));
 	put_hdr(&h->hdr, AT_CTL_REP_HEAD, sizeof(*h), seq++);
 	h->ret = ret;
@@ -649,23 +674,26 @@ static int send_report(int ret, const struct allthreads_report *rep, void *out,
 		put_hdr(&rows->hdr, AT_CTL_REP_ROWS, len, seq++);
 		rows->first = first;
 		rows->count = count;
-		for (i = first; i < first + count; i++) {
+		for (i = first; i < first + count; i++, src++) {
 			struct at_ctl_row *row = (struct at_ctl_row *)p;
 			int64_t *res = (int64_t *)(row + 1);
 			unsigned s;
 
-			row->tid = allthreads_report_tid(rep, i);
-			row->state = allthreads_report_state(rep, i);
+			while (hide && allthreads_report_tid(rep, src) == hide)
+				src++;
+
+			row->tid = allthreads_report_tid(rep, src);
+			row->state = allthreads_report_state(rep, src);
 			row->nrun =
-				(int32_t)allthreads_report_steps_run(rep, i);
+				(int32_t)allthreads_report_steps_run(rep, src);
 			row->failed_step =
-				allthreads_report_failed_step(rep, i);
-			row->left =
-				(int32_t)allthreads_report_left_changed(rep, i);
+				allthreads_report_failed_step(rep, src);
+			row->left = (int32_t)allthreads_report_left_changed(
+				rep, src);
 			snprintf(row->why, sizeof(row->why), "%s",
-				 allthreads_report_why(rep, i));
+				 allthreads_report_why(rep, src));
 			for (s = 0; s < ns; s++)
-				res[s] = allthreads_report_result(rep, i, s);
+				res[s] = allthreads_report_result(rep, src, s);
 			p += rowsz;
 		}
 		r = send(ctx, out, len);
@@ -684,7 +712,18 @@ int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 		 bool raw_ok, struct at_ctl_scratch *scratch, void *out,
 		 at_ctl_send_fn send, void *ctx)
 {
+	return at_ctl_serve_hooked(msg, len, authorized, why, raw_ok, scratch,
+				   out, send, ctx, NULL);
+}
+
+int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
+			bool raw_ok, struct at_ctl_scratch *scratch, void *out,
+			at_ctl_send_fn send, void *ctx,
+			const struct at_ctl_hooks *hooks)
+{
 	struct request rq = { .raw_ok = raw_ok, .scratch = scratch };
+	const char *stop = NULL;
+	pid_t hide = 0;
 	struct allthreads_report *rep = NULL;
 	struct allthreads_prog *prog;
 	int ret, r;
@@ -701,7 +740,7 @@ int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 				      sizeof(whybuf));
 		if (!rep)
 			return send_error(ret, llwhy, out, send, ctx);
-		r = send_report(ret, rep, out, send, ctx);
+		r = send_report(ret, rep, 0, out, send, ctx);
 		allthreads_report_free(rep);
 		return r;
 	}
@@ -716,13 +755,29 @@ int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 		r = send_error(ret, rq.why, out, send, ctx);
 		goto out_prog;
 	}
-	ret = allthreads_run(prog, rq.req->timeout_ms, rq.req->flags,
-			     (enum allthreads_mismatch)rq.req->policy, &rep);
+	/* Last chance to drop it: its deadline passed, or the client gave
+	 * up and went away.  Nothing has changed yet. */
+	if (hooks && hooks->before_run) {
+		ret = hooks->before_run(hooks->ctx, rq.req, &stop);
+		if (ret < 0) {
+			r = send_error(ret, stop, out, send, ctx);
+			goto out_prog;
+		}
+	}
+	if (hooks && hooks->run)
+		ret = hooks->run(hooks->ctx, prog, rq.req->timeout_ms,
+				 rq.req->flags,
+				 (enum allthreads_mismatch)rq.req->policy, &rep,
+				 &hide);
+	else
+		ret = allthreads_run(prog, rq.req->timeout_ms, rq.req->flags,
+				     (enum allthreads_mismatch)rq.req->policy,
+				     &rep);
 	if (!rep)
 		r = send_error(ret, "the run failed before it started", out,
 			       send, ctx);
 	else
-		r = send_report(ret, rep, out, send, ctx);
+		r = send_report(ret, rep, hide, out, send, ctx);
 	allthreads_report_free(rep);
 out_prog:
 	allthreads_prog_free(prog);

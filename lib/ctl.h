@@ -21,7 +21,9 @@ int at_ctl_auth_init(void);
 /* May the sender of a request drive this process?  MEMFD is the
  * descriptor that came with the request (SCM_RIGHTS), or -1: it must be
  * this process's /proc/PID/mem, which the kernel let the sender open only
- * under its PTRACE_MODE_ATTACH rules.  0, or -EACCES with a reason in
+ * under its PTRACE_MODE_ATTACH rules.  The secret is renewed for every
+ * check, so only a descriptor of this live process's memory shows it (a
+ * forked child's copy shows an old one).  0, or -EACCES with a reason in
  * WHY. */
 int at_ctl_authorize(int memfd, char *why, size_t len);
 
@@ -53,6 +55,34 @@ typedef int (*at_ctl_send_fn)(void *ctx, const void *buf, size_t len);
 int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 		 bool raw_ok, struct at_ctl_scratch *scratch, void *out,
 		 at_ctl_send_fn send, void *ctx);
+
+/* What the receiver adds around a run (every member may be NULL). */
+struct at_ctl_hooks {
+	/* Just before the run: 0 to go on, or -errno with *WHY: then the
+	 * request is answered with that error and nothing runs. */
+	int (*before_run)(void *ctx, const struct at_ctl_req *req,
+			  const char **why);
+	/* Run PROG instead of allthreads_run() on the calling thread;
+	 * *HIDE gets the TID of a thread of the helper's own that ran it and
+	 * has exited since (left out of the report), or stays 0. */
+	int (*run)(void *ctx, const struct allthreads_prog *prog,
+		   unsigned timeout_ms, unsigned flags,
+		   enum allthreads_mismatch policy,
+		   struct allthreads_report **rep, pid_t *hide);
+	void *ctx;
+};
+
+/* at_ctl_serve() with HOOKS (NULL: none). */
+int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
+			bool raw_ok, struct at_ctl_scratch *scratch, void *out,
+			at_ctl_send_fn send, void *ctx,
+			const struct at_ctl_hooks *hooks);
+
+/* The answer to a request that came without a proof (AT_CTL_REP_HELLO),
+ * and a lone error reply. */
+int at_ctl_send_hello(void *out, at_ctl_send_fn send, void *ctx);
+int at_ctl_send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
+		      void *ctx);
 
 /* Is NR with ARGS one of the credential and hardening calls? */
 bool at_ctl_call_allowed(long nr, const long *args);

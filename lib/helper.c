@@ -20,7 +20,9 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -29,9 +31,44 @@
 #include "interpose.h"
 #include "receiver.h"
 
+/*
+ * Forked children (issue 11.7).  A child made by fork() gets a helper of
+ * its own: its own receiver thread, secret and socket.  Not from the
+ * atfork child handler: the child may be about to do what only a
+ * single-threaded process may (unshare(CLONE_NEWUSER), a setns, exec),
+ * and fork() may have been called from a signal handler.  Instead the
+ * child handler only forgets the parent's receiver, and the child starts
+ * its own at its first blocking call through our wrappers (poll,
+ * epoll_wait, select, nanosleep, sigtimedwait, recv...), outside any
+ * signal handler: a prefork worker reaches one at once.  A child made
+ * without fork() (the raw system call, _Fork, clone) runs no handler: at
+ * its first such call it closes the parent's descriptors and starts
+ * nothing (the engine refuses to run there).
+ */
+static bool helper_raw_ok;
+static _Atomic pid_t helper_pid;    /* whose helper this is (or was tried) */
+static _Atomic pid_t child_pending; /* set in a fork() child */
+
 static void forget_in_child(void)
 {
 	at_receiver_forget();
+	atomic_store(&child_pending, getpid());
+}
+
+void at_helper_lazy_start(void)
+{
+	pid_t me, seen = atomic_load(&helper_pid);
+
+	if (!seen)
+		return; /* our constructor has not run */
+	me = getpid();
+	if (me == seen ||
+	    !atomic_compare_exchange_strong(&helper_pid, &seen, me))
+		return;
+	if (atomic_load(&child_pending) == me)
+		at_receiver_start(helper_raw_ok);
+	else
+		at_receiver_forget();
 }
 
 static void remove_socket(void)
@@ -57,10 +94,11 @@ __attribute__((constructor)) static void at_helper_init(void)
 	sigaddset(&one, sig);
 	at_real_pthread_sigmask(SIG_UNBLOCK, &one, NULL);
 
-	if (at_receiver_start(raw_ok) < 0)
-		return;
-	atexit(remove_socket);
+	helper_raw_ok = raw_ok;
+	atomic_store(&helper_pid, getpid());
 	pthread_atfork(NULL, NULL, forget_in_child);
+	atexit(remove_socket);
+	at_receiver_start(raw_ok);
 }
 
 __attribute__((destructor)) static void at_helper_fini(void)

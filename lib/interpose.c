@@ -70,6 +70,7 @@
 
 static __thread unsigned fixups TLS_IE;
 static __thread unsigned app_sigs TLS_IE;
+static __thread unsigned in_handler TLS_IE; /* an application handler */
 
 static int engine_sig;
 static void (*_Atomic engine_fn)(int, siginfo_t *, void *);
@@ -224,6 +225,10 @@ struct mark {
 
 static void mark(struct mark *m)
 {
+	/* The blocking calls are where a forked child starts its own
+	 * helper (helper.c), never from inside a signal handler. */
+	if (!__atomic_load_n(&in_handler, __ATOMIC_RELAXED))
+		at_helper_lazy_start();
 	m->fixups = __atomic_load_n(&fixups, __ATOMIC_RELAXED);
 	m->app_sigs = __atomic_load_n(&app_sigs, __ATOMIC_RELAXED);
 }
@@ -268,10 +273,12 @@ static void app_trampoline(int sig, siginfo_t *si, void *uc)
 	fn = atomic_load(&a->fn);
 	if (!fn)
 		return;
+	__atomic_add_fetch(&in_handler, 1, __ATOMIC_RELAXED);
 	if (atomic_load(&a->siginfo))
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
 	else
 		((void (*)(int))fn)(sig);
+	__atomic_sub_fetch(&in_handler, 1, __ATOMIC_RELAXED);
 }
 
 /* --- deadlines ------------------------------------------------------------- */

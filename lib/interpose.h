@@ -17,6 +17,10 @@ void at_interpose_init(int sig);
  * (so fixups are counted per thread)? */
 bool at_interpose_engine_wrapped(void);
 
+/* helper.c: start this process's own helper if it is a fork child that
+ * has none yet (called from the blocking wrappers, outside handlers). */
+void at_helper_lazy_start(void);
+
 int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 int at_real_poll(struct pollfd *fds, nfds_t n, int ms);
 

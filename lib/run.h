@@ -122,6 +122,11 @@ struct at_run {
 
 extern struct at_run *_Atomic at_run_cur;
 
+/* How deep the calling thread is in allthreads_run()/allthreads_syscall()
+ * (api.c): a fork() from a signal handler that interrupted such a call
+ * must not wait for the engine's lock that call may hold. */
+extern __thread int at_in_broadcast __attribute__((tls_model("initial-exec")));
+
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
 /* Serve the current run on the calling thread (TID) if its slot is pending;

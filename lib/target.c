@@ -6,8 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +186,15 @@ int at_target_helper_result(struct allthreads_target *t, int r,
 			 "request: %s",
 			 res->why[0] ? res->why : strerror(-r));
 		return -EINVAL;
+	}
+	if (res->sent && kill(t->pid, 0) == 0) {
+		/* The request went out with its proof and no answer came:
+		 * the helper may have run it, or may still. */
+		snprintf(t->why, sizeof(t->why),
+			 "%s after the request was sent: the outcome is "
+			 "unknown",
+			 res->why[0] ? res->why : strerror(-r));
+		return -EINPROGRESS;
 	}
 	if (r == -EPIPE) {
 		snprintf(t->why, sizeof(t->why),

@@ -62,7 +62,7 @@ if has_cap 7 && has_cap 6 && command -v setpriv >/dev/null &&
 		chmod 0755 "${sock%/*}" && chmod 0666 "$sock"
 		unshare -U -r "$AT" -p "$p" prctl NO_NEW_PRIVS 1 >"$tmp/o" 2>&1
 		rc=$?
-		chmod 0700 "${sock%/*}"
+		chmod 0700 "${sock%/*}" && chmod 0600 "$sock"
 		after=$(cat /proc/"$p"/task/*/status | grep -c '^NoNewPrivs:.1')
 		ok '[ "$rc" != 0 ] && [ "$after" = 0 ]' \
 			"socket open to all, root in a user namespace: still refused (exit $rc: $(head -c 150 "$tmp/o"))"

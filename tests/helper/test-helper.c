@@ -260,6 +260,45 @@ static int raw_exchange_proof(pid_t pid, const void *msg, size_t len, int *err,
 	return op;
 }
 
+/* The same request twice without proof on one connection: the hello,
+ * then the answer to the second; the second reply's op and error. */
+static int raw_twice_without_proof(pid_t pid, const void *msg, size_t len,
+				   int *err)
+{
+	char path[PATH_MAX], why[200];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct at_ctl_rep_error rep;
+	struct pollfd p;
+	int fd, k, op = -1;
+	ssize_t n;
+
+	*err = 0;
+	if (at_ctl_find_socket(pid, path, sizeof(path), why, sizeof(why)) < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.100s", path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -2;
+	}
+	for (k = 0; k < 2; k++) {
+		if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
+			break;
+		p = (struct pollfd){ .fd = fd, .events = POLLIN };
+		op = -1;
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		n = recv(fd, &rep, sizeof(rep), 0);
+		if (n >= (ssize_t)sizeof(rep.hdr)) {
+			op = rep.hdr.op;
+			if (op == AT_CTL_REP_ERROR && n == sizeof(rep))
+				*err = rep.err;
+		}
+	}
+	close(fd);
+	return op;
+}
+
 static int raw_exchange(pid_t pid, const void *msg, size_t len, int *err)
 {
 	return raw_exchange_proof(pid, msg, len, err, true);
@@ -283,9 +322,14 @@ static void test_hostile(struct h_target *t)
 	p = h_prctl_prog(PR_SET_KEEPCAPS, 0);
 	len = at_ctl_serialize(p, 1000, 0, 0, buf, sizeof(buf));
 	op = raw_exchange_proof(t->pid, buf, (size_t)len, &err, false);
+	tap_ok(op == AT_CTL_REP_HELLO,
+	       "a good request without proof gets the helper's hello "
+	       "(op %#x)",
+	       op);
+	op = raw_twice_without_proof(t->pid, buf, (size_t)len, &err);
 	tap_ok(op == AT_CTL_REP_ERROR && err == -EACCES,
-	       "a good request without proof that the peer may ptrace the "
-	       "target is refused (%d)",
+	       "asked again without proof that the peer may ptrace the "
+	       "target: refused (%d)",
 	       err);
 	op = raw_exchange(t->pid, buf, (size_t)len - 8, &err);
 	tap_ok(op == AT_CTL_REP_ERROR && err == -EBADMSG,
