@@ -642,6 +642,19 @@ static bool has_tid(const pid_t *tids, int n, pid_t tid)
 	return false;
 }
 
+/* A TID /proc did not list before or after the run: a thread born and
+ * gone during it (under churn), unless it is now a thread of another
+ * process. */
+static bool is_gone_or_ours(pid_t pid, pid_t tid)
+{
+	pid_t tgid;
+
+	if (tid <= 0)
+		return false;
+	tgid = proc_tgid(tid);
+	return tgid < 0 || tgid == pid;
+}
+
 /*
  * A report from the helper says what the helper says.  Before it is
  * believed, /proc must agree on who the threads are: every thread the
@@ -649,7 +662,7 @@ static bool has_tid(const pid_t *tids, int n, pid_t tid)
  * and every thread /proc listed both before and after must be in it.
  * 0, or the first TID that does not fit (> 0), with WHAT saying how.
  */
-static pid_t report_mismatch(const struct allthreads_report *rep,
+static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
 			     const pid_t *before, int nb, const pid_t *after,
 			     int na, const char **what)
 {
@@ -665,7 +678,8 @@ static pid_t report_mismatch(const struct allthreads_report *rep,
 		/* Only a success claims that the thread changed. */
 		if (s != ALLTHREADS_T_OK)
 			continue;
-		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid)) {
+		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid) &&
+		    !is_gone_or_ours(pid, tid)) {
 			*what = "is not a thread of the target";
 			return tid > 0 ? tid : 1;
 		}
@@ -714,9 +728,10 @@ static int route_remote(const struct opts *o, const struct target *tgt,
 			       o->policy, report, &st);
 	if (*report) {
 		na = proc_list_tasks(tgt->pid, &after);
-		bad = nb < 0 || na < 0 ? 0 :
-					 report_mismatch(*report, before, nb,
-							 after, na, &what);
+		bad = nb < 0 || na < 0 ?
+			      0 :
+			      report_mismatch(tgt->pid, *report, before, nb,
+					      after, na, &what);
 		free(before);
 		free(after);
 		if (!bad) {

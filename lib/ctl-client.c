@@ -983,16 +983,31 @@ static int send_req(int fd, const void *req, size_t reqlen, uint64_t start_by,
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct at_ctl_req head;
+	union {
+		struct at_ctl_hdr hdr;
+		struct at_ctl_req run;
+		struct at_ctl_landlock_req landlock;
+	} head;
+	size_t headlen;
 	struct iovec iov[2];
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
 	struct cmsghdr *cm;
 
-	memcpy(&head, req, sizeof(head));
-	head.start_by_ns = start_by;
-	iov[0] = (struct iovec){ .iov_base = &head, .iov_len = sizeof(head) };
-	iov[1] = (struct iovec){ .iov_base = (char *)req + sizeof(head),
-				 .iov_len = reqlen - sizeof(head) };
+	/* Each kind of request carries its start-by deadline in a field of
+	 * its own head. */
+	memcpy(&head.hdr, req, sizeof(head.hdr));
+	headlen = head.hdr.op == AT_CTL_REQ_LANDLOCK ? sizeof(head.landlock) :
+						       sizeof(head.run);
+	if (reqlen < headlen)
+		return -EINVAL;
+	memcpy(&head, req, headlen);
+	if (head.hdr.op == AT_CTL_REQ_LANDLOCK)
+		head.landlock.start_by_ns = start_by;
+	else
+		head.run.start_by_ns = start_by;
+	iov[0] = (struct iovec){ .iov_base = &head, .iov_len = headlen };
+	iov[1] = (struct iovec){ .iov_base = (char *)req + headlen,
+				 .iov_len = reqlen - headlen };
 	if (mem >= 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;

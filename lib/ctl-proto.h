@@ -292,6 +292,7 @@ struct at_ctl_landlock_req {
 	uint32_t ll_flags; /* AT_CTL_LL_* */
 	uint32_t data_len;
 	uint32_t pad;
+	uint64_t start_by_ns; /* as in struct at_ctl_req */
 };
 
 struct at_ctl_landlock_rule {

@@ -733,9 +733,17 @@ int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
 	/* Issue 10: Landlock is its own request (lib/ctl-landlock.c). */
 	if (len >= sizeof(struct at_ctl_hdr) && len <= AT_CTL_MAX_MSG &&
 	    ((struct at_ctl_hdr *)msg)->op == AT_CTL_REQ_LANDLOCK) {
+		const struct at_ctl_landlock_req *ll = msg;
 		char whybuf[120];
 		const char *llwhy = NULL;
 
+		/* Its start-by deadline and its client, as for a run. */
+		if (len >= sizeof(*ll) && hooks && hooks->before_run) {
+			ret = hooks->before_run(hooks->ctx, ll->start_by_ns,
+						&stop);
+			if (ret < 0)
+				return send_error(ret, stop, out, send, ctx);
+		}
 		ret = at_ctl_landlock(msg, len, &rep, &llwhy, whybuf,
 				      sizeof(whybuf));
 		if (!rep)
@@ -758,7 +766,7 @@ int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
 	/* Last chance to drop it: its deadline passed, or the client gave
 	 * up and went away.  Nothing has changed yet. */
 	if (hooks && hooks->before_run) {
-		ret = hooks->before_run(hooks->ctx, rq.req, &stop);
+		ret = hooks->before_run(hooks->ctx, rq.req->start_by_ns, &stop);
 		if (ret < 0) {
 			r = send_error(ret, stop, out, send, ctx);
 			goto out_prog;

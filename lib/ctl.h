@@ -60,8 +60,7 @@ int at_ctl_serve(void *msg, size_t len, bool authorized, const char *why,
 struct at_ctl_hooks {
 	/* Just before the run: 0 to go on, or -errno with *WHY: then the
 	 * request is answered with that error and nothing runs. */
-	int (*before_run)(void *ctx, const struct at_ctl_req *req,
-			  const char **why);
+	int (*before_run)(void *ctx, uint64_t start_by_ns, const char **why);
 	/* Run PROG instead of allthreads_run() on the calling thread;
 	 * *HIDE gets the TID of a thread of the helper's own that ran it and
 	 * has exited since (left out of the report), or stays 0. */

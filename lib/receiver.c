@@ -567,16 +567,16 @@ static ssize_t recv_request(int fd, int *memfd)
 /* Just before a run: drop a request whose start-by deadline has passed
  * (a client that gave up on it, or a process stopped meanwhile), or whose
  * client has gone. */
-static int before_run(void *ctx, const struct at_ctl_req *req, const char **why)
+static int before_run(void *ctx, uint64_t start_by_ns, const char **why)
 {
 	struct sender *s = ctx;
 	struct pollfd p = { .fd = *s->fdp, .events = POLLRDHUP };
 	struct timespec now;
 
 	mono(&now);
-	if (req->start_by_ns &&
+	if (start_by_ns &&
 	    (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec >=
-		    req->start_by_ns) {
+		    start_by_ns) {
 		*why = "the request's deadline passed before it could start: "
 		       "nothing changed";
 		return -ETIMEDOUT;

@@ -210,7 +210,7 @@ kill -9 "$p"
 
 # Stopped: the command gives up (exit 3); after SIGCONT the target runs,
 # nothing is held, and the abandoned request must not be carried out
-# later (issue 12 item 5: it is today; a TAP TODO until fixed).
+# later (issue 12 item 5).
 start stop 50
 kill -STOP "$p"
 faults=$((faults + 1))
@@ -221,7 +221,7 @@ ok '[ "$rc" = 3 ]' "stopped target: the command gives up, exit $rc ($(head -c 10
 after "after SIGCONT"
 sleep 0.5
 ok '[ "$(named "$p" late)" = 0 ]' \
-	"a request the command gave up on is not carried out later ($(named "$p" late) threads changed) # TODO known defect: issue 12 item 5"
+	"a request the command gave up on is not carried out later ($(named "$p" late) threads changed)"
 kill -9 "$p"
 
 # --- the command killed at random points of a recipe --------------------------

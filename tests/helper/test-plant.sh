@@ -137,7 +137,7 @@ else
 		"uid 1234 planted /tmp/allthreads-0/$planted.sock"
 	start_as_pid "$planted"
 	if [ -n "$target" ]; then
-		"$AT" -p "$target" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
+		"$AT" --via=helper -p "$target" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
 		rc=$?
 		ok '[ "$rc" = 3 ]' "root's -p on the reused pid: exit 3 ($rc: $(head -c 200 "$tmp/o"))"
 		sleep 0.3
@@ -161,7 +161,7 @@ ok '[ -n "$planted" ]' "a listener planted as pid $planted in /run/allthreads/0"
 planted_sock=/run/allthreads/0/$planted.sock
 start_as_pid "$planted"
 if [ -n "$target" ]; then
-	"$AT" -p "$target" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
+	"$AT" --via=helper -p "$target" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
 	rc=$?
 	ok '[ "$rc" = 3 ]' "the listener's pid is reused: exit 3 ($rc: $(head -c 200 "$tmp/o"))"
 	sleep 0.3

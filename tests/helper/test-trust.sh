@@ -54,7 +54,7 @@ else
 	pids+=("$t")
 	sleep 0.5
 	ok '[ -z "$(ls -A "$planted")" ]' "the helper of uid 4321 made no socket in uid 1234's directory"
-	"$AT" -p "$t" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
+	"$AT" --via=helper -p "$t" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
 	rc=$?
 	ok '[ "$rc" = 3 ] && grep -q "not trusted" "$tmp/o" && grep -q 1234 "$tmp/o"' \
 		"the CLI says why: exit $rc ($(head -c 240 "$tmp/o"))"
@@ -70,7 +70,7 @@ pids+=("$t")
 for _ in $(seq 100); do "$AT" -p "$t" prctl KEEP_CAPS 0 >/dev/null 2>&1 && break; sleep 0.05; done
 before=$(grep -c '^NoNewPrivs:.1' /proc/"$t"/task/*/status | awk -F: '{s += $2} END {print s + 0}')
 LD_LIBRARY_PATH=$tmp setpriv --reuid=1000 --regid=1000 --clear-groups --inh-caps=+sys_ptrace \
-	--ambient-caps=+sys_ptrace "$tmp/allthreads" -p "$t" prctl NO_NEW_PRIVS 1 >"$tmp/o" 2>&1
+	--ambient-caps=+sys_ptrace "$tmp/allthreads" --via=helper -p "$t" prctl NO_NEW_PRIVS 1 >"$tmp/o" 2>&1
 rc=$?
 after=$(grep -c '^NoNewPrivs:.1' /proc/"$t"/task/*/status | awk -F: '{s += $2} END {print s + 0}')
 ok '[ "$rc" = 3 ] && grep -q "permission denied" "$tmp/o"' \

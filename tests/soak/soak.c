@@ -869,7 +869,7 @@ int main(int argc, char **argv)
 	 * first client, the other descriptors what they were at warm-up. */
 	for (i = 0; i < 50; i++) {
 		fds1 = count_fds(target, &socks1);
-		if (socks1 <= socks_ready && fds1 == fds0)
+		if (socks1 <= socks_ready && fds1 <= fds0)
 			break;
 		usleep(100000);
 	}
@@ -978,7 +978,10 @@ int main(int argc, char **argv)
 		   atomic_load(&sh->cond_sent) > 100,
 	   "condition variable pair: %lu posted, %lu seen",
 	   atomic_load(&sh->cond_sent), atomic_load(&sh->cond_seen));
-	ok(fds0 > 0 && fds1 == fds0 && socks1 <= socks_ready,
+	/* Warm-up is counted while clients run: a request's proof (an open
+	 * /proc/PID/mem) may be in the target then, so fewer afterwards is
+	 * the same set; one more would be a leak. */
+	ok(fds0 > 0 && fds1 <= fds0 && socks1 <= socks_ready,
 	   "target's open descriptors flat (%ld, %ld; sockets %ld, %ld)", fds0,
 	   fds1, socks_ready, socks1);
 	ok(rss0 > 0 && rss1 > 0 && rss1 <= rss0 + rss0 / 4 + 8192,
