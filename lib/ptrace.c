@@ -53,6 +53,7 @@
 #include "ptrace.h"
 #include "report.h"
 #include "run.h"
+#include "stub.h"
 
 #define PF_IO_WORKER 0x00000010u
 #define PF_USER_WORKER 0x00004000u
@@ -1113,6 +1114,29 @@ struct pt_result {
 	uint64_t t_freeze, t_frozen, t_inject, t_verify, t_end;
 };
 
+#if AT_ARCH_HAS_STUB
+/* The stub's stop signal: the first of AT_STUB_SIGNALS the target has no
+ * handler for (SigCgt), read while every thread is stopped, so no
+ * disposition can change before the stub is done.  0: it catches them
+ * all, the stub is not used. */
+static int stub_signal(struct pt_ctx *c)
+{
+	static const int sigs[] = AT_STUB_SIGNALS;
+	char path[64], buf[4096];
+	unsigned long long caught;
+	unsigned i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
+	if (read_text(path, buf, sizeof(buf)) <= 0 || !field(buf, "SigCgt"))
+		return 0;
+	caught = field_hex(buf, "SigCgt");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!((caught >> (sigs[i] - 1)) & 1))
+			return sigs[i];
+	return 0;
+}
+#endif
+
 static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		   struct pt_result *out)
 {
@@ -1161,6 +1185,13 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 	out->canary = (unsigned)(can - c->t);
 	out->have_canary = true;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		c->stub_sig = stub_signal(c);
+		if (!c->stub_sig)
+			c->use_stub = false;
+	}
+#endif
 	/* The memory through a live thread: a zombie leader has none. */
 	c->mempid = can->tid;
 	{
@@ -1405,6 +1436,7 @@ struct pt_job {
 	struct allthreads_report **report;
 	char *why;
 	size_t whylen;
+	bool in_worker;
 	int ret;
 };
 
@@ -1442,6 +1474,9 @@ static void pt_job(struct pt_job *job)
 			(1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
 			(1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)));
 	c.use_stub = AT_ARCH_HAS_STUB && !env_off("ALLTHREADS_PTRACE_STUB");
+	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"))
+		c.abandon = (unsigned)atoi(
+			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
 	if (getrandom(&c.cookie, sizeof(c.cookie), 0) != sizeof(c.cookie))
 		c.cookie = ns_now() ^ ((uint64_t)getpid() << 32);
 
@@ -1632,6 +1667,7 @@ static _Noreturn void worker_main(struct pt_job *job, int fd)
 	signal(SIGCHLD, SIG_DFL);
 	setsid();
 	job->report = &rep;
+	job->in_worker = true;
 	job->why = why;
 	job->whylen = sizeof(why);
 	pt_job(job);
