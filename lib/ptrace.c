@@ -1547,6 +1547,27 @@ static void *pt_thread_main(void *arg)
 	return NULL;
 }
 
+/* The signals that end or stop a program: the calling thread blocks them
+ * until every thread of the target is released. */
+static void term_signals(sigset_t *term)
+{
+	sigemptyset(term);
+	sigaddset(term, SIGINT);
+	sigaddset(term, SIGTERM);
+	sigaddset(term, SIGHUP);
+	sigaddset(term, SIGQUIT);
+	sigaddset(term, SIGPIPE);
+	sigaddset(term, SIGTSTP);
+	sigaddset(term, SIGTTIN);
+	sigaddset(term, SIGTTOU);
+	sigaddset(term, SIGALRM);
+	sigaddset(term, SIGUSR1);
+	sigaddset(term, SIGUSR2);
+	sigaddset(term, SIGXCPU);
+	sigaddset(term, SIGVTALRM);
+	sigaddset(term, SIGPROF);
+}
+
 /* The tracer as a thread of the caller's process: the caller's own death
  * (SIGKILL) releases the target wherever the run was (see run_worker()). */
 static int run_thread(struct pt_job *job)
@@ -1558,21 +1579,7 @@ static int run_thread(struct pt_job *job)
 	/* The tracer blocks everything; this thread the signals that end or
 	 * stop a program, until every thread of the target is released. */
 	sigfillset(&all);
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGHUP);
-	sigaddset(&term, SIGQUIT);
-	sigaddset(&term, SIGPIPE);
-	sigaddset(&term, SIGTSTP);
-	sigaddset(&term, SIGTTIN);
-	sigaddset(&term, SIGTTOU);
-	sigaddset(&term, SIGALRM);
-	sigaddset(&term, SIGUSR1);
-	sigaddset(&term, SIGUSR2);
-	sigaddset(&term, SIGXCPU);
-	sigaddset(&term, SIGVTALRM);
-	sigaddset(&term, SIGPROF);
+	term_signals(&term);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&th, NULL, pt_thread_main, job);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1759,7 +1766,7 @@ static int run_worker(struct pt_job *job)
 {
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
 					AT_PT_DEFAULT_TIMEOUT_MS;
-	sigset_t all, old;
+	sigset_t all, term, old;
 	int fds[2], err;
 	pid_t pid;
 
@@ -1780,6 +1787,10 @@ static int run_worker(struct pt_job *job)
 		worker_main(job, fds[1]);
 	}
 	err = pid < 0 ? -errno : 0;
+	/* Here only the signals that end or stop a program wait. */
+	term_signals(&term);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
 	close(fds[1]);
 	if (!err)
 		err = worker_answer(job, pid, fds[0], ms);
