@@ -401,7 +401,7 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
 		if (err)
 			return err;
 		memset(&si, 0, sizeof(si));
-		si.si_signo = AT_STUB_SIGNAL;
+		si.si_signo = c->stub_sig;
 		si.si_code = SI_QUEUE;
 		si.si_pid = c->pid;
 		si.si_value.sival_ptr = (void *)(uintptr_t)c->cookie;
@@ -522,7 +522,7 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 		   struct at_stub_ctl *ctl)
 {
 	struct at_regs r = t->saved, fb;
-	uint64_t mask = c->inj_mask & ~(1ull << (AT_STUB_SIGNAL - 1));
+	uint64_t mask = c->inj_mask & ~(1ull << (c->stub_sig - 1));
 	siginfo_t si;
 	int st, err, i, sig;
 
@@ -530,6 +530,7 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	ctl->info = c->ctl + __builtin_offsetof(struct at_stub_ctl, siginfo);
 	ctl->stack = c->stack_top;
 	ctl->mask = t->mask;
+	ctl->signo = (uint64_t)c->stub_sig;
 	ctl->nrun = 0;
 	ctl->failed = -1;
 	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));
@@ -548,6 +549,8 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	for (i = 0; i < 64; i++) {
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -errno;
+		if (i == 0 && c->abandon && ++c->nstub == c->abandon)
+			_exit(99);
 		err = pt_wait(c, t->tid, &st);
 		if (err == -ETIMEDOUT) {
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
@@ -565,14 +568,14 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 			continue; /* a group stop re-reported */
 		sig = WSTOPSIG(st);
 		t->at_exit = false; /* a signal stop: raw registers are safe */
-		if (sig == AT_STUB_SIGNAL) {
+		if (sig == c->stub_sig) {
 			if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
 				return -errno;
 			if (si.si_code == SI_QUEUE &&
 			    (uintptr_t)si.si_value.sival_ptr ==
 				    (uintptr_t)c->cookie)
 				return 0;
-			/* The target's own SIGURG: keep it to give back at the
+			/* The target's own signal of that number: keep it to give back at the
 			 * release (one: a second would have merged with it). */
 			if (!t->has_stash) {
 				t->stash = si;

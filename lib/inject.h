@@ -88,6 +88,11 @@ struct pt_ctx {
 	size_t data_len;
 	void *req; /* the program, serialised (at_ctl_serialize()) */
 	uint64_t cookie;
+	/* Tests only, in a tracer process of its own: end that process
+	 * (_exit) just after starting the stub on the N-th thread, so the
+	 * thread finds no tracer at its stop (ALLTHREADS_PTRACE_TEST_ABANDON). */
+	unsigned abandon, nstub;
+	int stub_sig;	   /* the stub's stop signal (AT_STUB_SIGNALS) */
 	uint64_t inj_mask; /* the mask while a thread runs our calls */
 	int table; /* the stub's step table: 0 none, 1 the canary's, 2 the
 		    * others' (EQUAL steps must match the canary) */

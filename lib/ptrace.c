@@ -32,6 +32,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/prctl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -52,6 +53,7 @@
 #include "ptrace.h"
 #include "report.h"
 #include "run.h"
+#include "stub.h"
 
 #define PF_IO_WORKER 0x00000010u
 #define PF_USER_WORKER 0x00004000u
@@ -1112,6 +1114,29 @@ struct pt_result {
 	uint64_t t_freeze, t_frozen, t_inject, t_verify, t_end;
 };
 
+#if AT_ARCH_HAS_STUB
+/* The stub's stop signal: the first of AT_STUB_SIGNALS the target has no
+ * handler for (SigCgt), read while every thread is stopped, so no
+ * disposition can change before the stub is done.  0: it catches them
+ * all, the stub is not used. */
+static int stub_signal(struct pt_ctx *c)
+{
+	static const int sigs[] = AT_STUB_SIGNALS;
+	char path[64], buf[4096];
+	unsigned long long caught;
+	unsigned i;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
+	if (read_text(path, buf, sizeof(buf)) <= 0 || !field(buf, "SigCgt"))
+		return 0;
+	caught = field_hex(buf, "SigCgt");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!((caught >> (sigs[i] - 1)) & 1))
+			return sigs[i];
+	return 0;
+}
+#endif
+
 static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		   struct pt_result *out)
 {
@@ -1160,6 +1185,13 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 	out->canary = (unsigned)(can - c->t);
 	out->have_canary = true;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		c->stub_sig = stub_signal(c);
+		if (!c->stub_sig)
+			c->use_stub = false;
+	}
+#endif
 	/* The memory through a live thread: a zombie leader has none. */
 	c->mempid = can->tid;
 	{
@@ -1404,6 +1436,7 @@ struct pt_job {
 	struct allthreads_report **report;
 	char *why;
 	size_t whylen;
+	bool in_worker;
 	int ret;
 };
 
@@ -1441,6 +1474,9 @@ static void pt_job(struct pt_job *job)
 			(1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
 			(1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)));
 	c.use_stub = AT_ARCH_HAS_STUB && !env_off("ALLTHREADS_PTRACE_STUB");
+	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"))
+		c.abandon = (unsigned)atoi(
+			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
 	if (getrandom(&c.cookie, sizeof(c.cookie), 0) != sizeof(c.cookie))
 		c.cookie = ns_now() ^ ((uint64_t)getpid() << 32);
 
@@ -1511,6 +1547,280 @@ static void *pt_thread_main(void *arg)
 	return NULL;
 }
 
+/* The signals that end or stop a program: the calling thread blocks them
+ * until every thread of the target is released. */
+static void term_signals(sigset_t *term)
+{
+	sigemptyset(term);
+	sigaddset(term, SIGINT);
+	sigaddset(term, SIGTERM);
+	sigaddset(term, SIGHUP);
+	sigaddset(term, SIGQUIT);
+	sigaddset(term, SIGPIPE);
+	sigaddset(term, SIGTSTP);
+	sigaddset(term, SIGTTIN);
+	sigaddset(term, SIGTTOU);
+	sigaddset(term, SIGALRM);
+	sigaddset(term, SIGUSR1);
+	sigaddset(term, SIGUSR2);
+	sigaddset(term, SIGXCPU);
+	sigaddset(term, SIGVTALRM);
+	sigaddset(term, SIGPROF);
+}
+
+/* The tracer as a thread of the caller's process: the caller's own death
+ * (SIGKILL) releases the target wherever the run was (see run_worker()). */
+static int run_thread(struct pt_job *job)
+{
+	sigset_t all, term, old;
+	pthread_t th;
+	int r;
+
+	/* The tracer blocks everything; this thread the signals that end or
+	 * stop a program, until every thread of the target is released. */
+	sigfillset(&all);
+	term_signals(&term);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&th, NULL, pt_thread_main, job);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		if (job->why && job->whylen)
+			snprintf(job->why, job->whylen,
+				 "cannot start the tracer thread");
+		return -r;
+	}
+	pthread_sigmask(SIG_BLOCK, &term, &old);
+	pthread_join(th, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return job->ret;
+}
+
+/* --- the tracer process ------------------------------------------------------------ */
+
+/* What the tracer process sends back, then the report's threads and
+ * results. */
+struct pt_wire {
+	int ret;
+	int has_report;
+	int verdict;
+	unsigned nthreads;
+	unsigned nsteps;
+	struct at_rtimes times;
+	char why[512];
+};
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPIPE;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* LEN bytes from FD before DEADLINE (CLOCK_MONOTONIC, ns). */
+static int read_all(int fd, void *buf, size_t len, uint64_t deadline)
+{
+	char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = ns_now();
+		ssize_t r;
+		int n;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)((deadline - now) / 1000000u) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			continue;
+		r = read(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -EPIPE;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* In the tracer process: the run, and its answer down FD. */
+static _Noreturn void worker_main(struct pt_job *job, int fd)
+{
+	struct allthreads_report *rep = NULL;
+	struct pt_wire w;
+	char why[sizeof(w.why)] = "";
+	sigset_t all;
+	int code = 0;
+
+	/* Nothing that ends the caller's session or process group, nor a
+	 * catchable signal, ends this run: only SIGKILL aimed at this
+	 * process does.  The run is bounded by its own deadline. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	setsid();
+	job->report = &rep;
+	job->in_worker = true;
+	job->why = why;
+	job->whylen = sizeof(why);
+	pt_job(job);
+	memset(&w, 0, sizeof(w));
+	w.ret = job->ret;
+	memcpy(w.why, why, sizeof(w.why));
+	if (rep) {
+		w.has_report = 1;
+		w.verdict = (int)rep->verdict;
+		w.nthreads = rep->nthreads;
+		w.nsteps = rep->nsteps;
+		w.times = rep->times;
+	}
+	if (write_all(fd, &w, sizeof(w)) < 0 ||
+	    (rep &&
+	     (write_all(fd, rep->t, rep->nthreads * sizeof(*rep->t)) < 0 ||
+	      write_all(fd, rep->res,
+			(size_t)rep->nthreads * rep->nsteps * sizeof(long)) <
+		      0)))
+		code = 1; /* the caller is gone: the target is released all
+			   * the same */
+	_exit(code);
+}
+
+/* The caller's side: the answer of the tracer process PID on FD. */
+static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
+{
+	uint64_t deadline = ns_now() + ((uint64_t)ms + 10000u) * 1000000u;
+	struct allthreads_report *rep;
+	struct pt_wire w;
+	int err, st;
+
+	err = read_all(fd, &w, sizeof(w), deadline);
+	if (err == -EPIPE) {
+		/* It died before answering: killed from outside. */
+		waitpid(pid, &st, 0);
+		if (job->why && job->whylen)
+			snprintf(job->why, job->whylen,
+				 "the tracer process died before it answered");
+		return -EIO;
+	}
+	if (err) {
+		/* Never killed: it finishes or restores the target by itself,
+		 * within its own deadline, then exits. */
+		if (job->why && job->whylen)
+			snprintf(job->why, job->whylen,
+				 "the tracer process did not answer in time");
+		return -ETIMEDOUT;
+	}
+	w.why[sizeof(w.why) - 1] = 0;
+	if (job->why && job->whylen)
+		snprintf(job->why, job->whylen, "%s", w.why);
+	if (w.has_report) {
+		if (w.nthreads > (1u << 22) || w.nsteps > (1u << 16))
+			return -EPROTO;
+		rep = at_report_new(w.nthreads, w.nsteps);
+		if (!rep)
+			return -ENOMEM;
+		rep->verdict = (enum allthreads_verdict)w.verdict;
+		rep->times = w.times;
+		err = read_all(fd, rep->t, w.nthreads * sizeof(*rep->t),
+			       deadline);
+		if (!err)
+			err = read_all(fd, rep->res,
+				       (size_t)w.nthreads * w.nsteps *
+					       sizeof(long),
+				       deadline);
+		if (err) {
+			allthreads_report_free(rep);
+			waitpid(pid, &st, 0);
+			return -EPROTO;
+		}
+		*job->report = rep;
+	}
+	/* It has answered: it exits now (no wait without an end). */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return w.ret;
+}
+
+/*
+ * The tracer as a process of its own, forked here: its own session, every
+ * catchable signal blocked, bounded by the run's deadline.  If the caller
+ * dies (even by SIGKILL) mid-run, the tracer does not: it finishes or
+ * undoes the run, puts every thread back and detaches, so no thread of
+ * the target is ever left with injected registers by the caller's death.
+ */
+static int run_worker(struct pt_job *job)
+{
+	unsigned ms = job->timeout_ms ? job->timeout_ms :
+					AT_PT_DEFAULT_TIMEOUT_MS;
+	sigset_t all, term, old;
+	int fds[2], err;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	/* Blocked across the fork: the child starts with no handler able to
+	 * run, and this thread takes the signals that end a program only
+	 * after the answer (as run_thread() does). */
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGFPE);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		worker_main(job, fds[1]);
+	}
+	err = pid < 0 ? -errno : 0;
+	/* Here only the signals that end or stop a program wait. */
+	term_signals(&term);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	close(fds[1]);
+	if (!err)
+		err = worker_answer(job, pid, fds[0], ms);
+	else if (job->why && job->whylen)
+		snprintf(job->why, job->whylen,
+			 "cannot start the tracer process: %s", strerror(-err));
+	close(fds[0]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
+/* Under Yama scope 1 a caller without CAP_SYS_PTRACE may trace only its
+ * descendants: a forked tracer is not an ancestor of the target, so the
+ * run stays in this process (and the caller's death releases it as it
+ * is).  ALLTHREADS_PTRACE_WORKER=0 asks for that too (tests). */
+static bool worker_allowed(pid_t pid)
+{
+	struct self_info me;
+	char ts[16];
+
+	if (env_off("ALLTHREADS_PTRACE_WORKER"))
+		return false;
+	if (read_text("/proc/sys/kernel/yama/ptrace_scope", ts, sizeof(ts)) <=
+		    0 ||
+	    atoi(ts) != 1)
+		return true;
+	self_info(&me);
+	return has_cap(me.eff, CAP_BIT_SYS_PTRACE) || !is_descendant(pid);
+}
+
 int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		  unsigned timeout_ms, unsigned flags,
 		  enum allthreads_mismatch policy,
@@ -1527,44 +1837,12 @@ int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		.whylen = whylen,
 		.ret = -EIO,
 	};
-	sigset_t all, term, old;
-	pthread_t th;
-	int r;
 
 	(void)flags;
 	*report = NULL;
 	if (why && whylen)
 		why[0] = 0;
-	/* The tracer blocks everything; this thread the signals that end or
-	 * stop a program, until every thread of the target is released. */
-	sigfillset(&all);
-	sigemptyset(&term);
-	sigaddset(&term, SIGINT);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGHUP);
-	sigaddset(&term, SIGQUIT);
-	sigaddset(&term, SIGPIPE);
-	sigaddset(&term, SIGTSTP);
-	sigaddset(&term, SIGTTIN);
-	sigaddset(&term, SIGTTOU);
-	sigaddset(&term, SIGALRM);
-	sigaddset(&term, SIGUSR1);
-	sigaddset(&term, SIGUSR2);
-	sigaddset(&term, SIGXCPU);
-	sigaddset(&term, SIGVTALRM);
-	sigaddset(&term, SIGPROF);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&th, NULL, pt_thread_main, &job);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		if (why && whylen)
-			snprintf(why, whylen, "cannot start the tracer thread");
-		return -r;
-	}
-	pthread_sigmask(SIG_BLOCK, &term, &old);
-	pthread_join(th, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return job.ret;
+	return worker_allowed(pid) ? run_worker(&job) : run_thread(&job);
 }
 
 #else /* AT_ARCH_NONE */

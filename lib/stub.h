@@ -11,9 +11,10 @@
  *
  * A thread started at base runs every step (its save call first), writes
  * each result, stops at the first step its judge rejects, then queues
- * itself SIGURG carrying the run's cookie: the tracer catches that signal
- * stop, reads the results and puts the thread's own registers back.  If
- * the tracer is gone, nothing catches it (SIGURG is ignored by default)
+ * itself a stop signal (ctl->signo, AT_STUB_SIGNALS) carrying the run's
+ * cookie: the tracer catches that signal stop, reads the results and puts
+ * the thread's own registers back.  If the tracer is gone, nothing catches
+ * it (the signal is one the target does not handle, ignored by default)
  * and the stub puts the thread back itself: the saved signal mask, the
  * flags, every general register, a jump to the saved pc (fallback_regs,
  * with an interrupted call set up to be re-entered).
@@ -24,7 +25,15 @@
 #include <stdint.h>
 
 #define AT_STUB_CODE_SIZE 4096u
-#define AT_STUB_SIGNAL 23 /* SIGURG */
+/* The stop signal, best first: one the target has no handler for (a
+ * signal whose disposition is "ignore" by default, so that if no tracer
+ * catches the stop the kernel drops it and no handler of the target ever
+ * runs on the stub's behalf).  A target that catches all three gets no
+ * stub (the two-stops-per-call path). */
+#define AT_STUB_SIGNALS                                                        \
+	{                                                                      \
+		23 /* SIGURG */, 28 /* SIGWINCH */, 17 /* SIGCHLD */           \
+	}
 
 enum at_stub_judge {
 	AT_STUB_ANY = 0,
@@ -55,7 +64,7 @@ struct at_stub_ctl {
 	int64_t failed;		    /* 64: out, -1 when none */
 	uint64_t stack;		    /* 72: top of the stub's own stack */
 	uint64_t mask;		    /* 80: the thread's own signal mask */
-	uint64_t pad;		    /* 88 */
+	uint64_t signo;		    /* 88: the stop signal (stub_signal()) */
 	uint64_t fallback_regs[27]; /* 96: struct user_regs_struct order */
 	uint8_t siginfo[128];	    /* 312 */
 };

@@ -6,7 +6,7 @@
  *
  *   matrix-target [--idle N] [--busy N] [--read N] [--sleep N] [--poll N]
  *                 [--epoll N] [--sigwait N] [--rawclone N] [--zmm]
- *                 [--churn] [--zombie-main] [--seccomp-kill-prctl]
+ *                 [--churn] [--zombie-main] [--seccomp-kill-prctl] [--catch-urg]
  *                 [--timeout S]
  *
  * Thread kinds (the main thread is one more idle thread, or with
@@ -37,6 +37,9 @@
  * the process on prctl(2); needs CAP_SYS_ADMIN (so NoNewPrivs stays 0 and
  * shows whether anything changed).  The threads then skip their own
  * KEEP_CAPS read.
+ *
+ * --catch-urg installs a SIGURG handler (SA_RESTART) that only counts; at
+ * release a count above 0 is a "bad urg" line (nobody sends it SIGURG).
  *
  * Prints "ready PID TASKS" (TASKS: the tasks at that moment) and, with
  * --zmm on a CPU without AVX-512, "nozmm" before it.  Commands, one a line
@@ -107,7 +110,16 @@ struct worker {
 static unsigned count[NKIND];
 static struct worker *workers;
 static unsigned nworkers;
-static bool zombie_main, churn, seccomp_kill, want_zmm, no_prctl;
+static bool zombie_main, churn, seccomp_kill, want_zmm, no_prctl, catch_urg;
+/* --catch-urg: how often the target's own SIGURG handler ran (no one sends
+ * it SIGURG: a run is not to make it run) */
+static atomic_uint urg_seen;
+
+static void on_urg(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&urg_seen, 1);
+}
 static unsigned nraw;
 static unsigned timeout_s = 60;
 
@@ -738,13 +750,16 @@ static void do_release(pid_t pid, bool clobber)
 		}
 		printf("zmm %u of 2 intact\n", zmm_ok);
 	}
+	if (atomic_load(&urg_seen))
+		printf("bad urg: the SIGURG handler ran %u times\n",
+		       atomic_load(&urg_seen));
 	pthread_mutex_lock(&out_mu);
 	for (i = 0; i < nbad_lines; i++)
 		printf("%s\n", bad_lines[i]);
 	pthread_mutex_unlock(&out_mu);
 	printf("released %u %u keepcaps %u %u eintr %u\n",
 	       atomic_load(&n_ok) + raw_ok + zmm_ok,
-	       atomic_load(&n_bad) + (nraw - raw_ok) +
+	       atomic_load(&n_bad) + atomic_load(&urg_seen) + (nraw - raw_ok) +
 		       (want_zmm ? 2 - zmm_ok : 0) +
 		       (atomic_load(&reported) < expect ?
 				expect - atomic_load(&reported) :
@@ -814,6 +829,8 @@ static int parse(int argc, char **argv)
 			timeout_s = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (!strcmp(a, "--zmm")) {
 			want_zmm = true;
+		} else if (!strcmp(a, "--catch-urg")) {
+			catch_urg = true;
 		} else if (!strcmp(a, "--churn")) {
 			churn = true;
 		} else if (!strcmp(a, "--zombie-main")) {
@@ -915,6 +932,14 @@ int main(int argc, char **argv)
 	if (!wait_for(&started, expect, 30000)) {
 		fprintf(stderr, "matrix-target: threads did not start\n");
 		return 1;
+	}
+	if (catch_urg) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_urg;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGURG, &sa, NULL);
 	}
 	if (seccomp_kill) {
 		no_prctl = true;

@@ -1,0 +1,42 @@
+#!/bin/bash
+# test-matrix-abandon.sh - the stub's own way back (stub.h): a thread that
+# finds no tracer at the stub's closing stop puts itself back.  The tracer
+# process is made to die (ALLTHREADS_PTRACE_TEST_ABANDON=N: _exit just
+# after starting the stub on the N-th thread, a test hook of the tracer
+# process only) with that thread running the stub, for N = 1..12 over a
+# target whose threads wait in futex, read, nanosleep and poll (and its
+# control thread in read): each must come back from its interrupted call
+# right (the kernel's restart decision applied in advance: no -512, -516
+# or EINTR, nanosleep its full time), no thread is left traced, and the
+# stub's stop signal never reaches a handler of the target: with
+# --catch-urg the target counts SIGURG handler runs (the route must pick
+# a stop signal the target does not catch).
+. "$(dirname "$0")/../cli/tap.sh"
+. "$(dirname "$0")/ptt.sh"
+
+if ! has_cap 19; then
+	echo "1..0 # SKIP needs CAP_SYS_PTRACE"
+	exit 0
+fi
+
+NTHR=$((1 + 3 + 2 + 2 + 2)) # the main thread, idle, read, sleep, poll
+for urg in "" --catch-urg; do
+	for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		start_target --idle 3 --read 2 --sleep 2 --poll 2 $urg
+		ALLTHREADS_PTRACE_TEST_ABANDON=$n "$AT" -p "$TPID" --via=ptrace \
+			set --nnp --keep-caps=1 >/dev/null 2>"$T_TMP/tool.err"
+		st=$?
+		what="tracer gone in the stub of thread $n${urg:+ ($urg)} (tool exit $st)"
+		for ((i = 0; i < 100; i++)); do
+			untraced >/dev/null && break
+			sleep 0.05
+		done
+		ok 'alive' "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
+		ok 'untraced' "$what: no thread traced or stopped"
+		tcmd release '^released '
+		ok "released_ok $NTHR -" \
+			"$what: every interrupted call came back right, no handler ran ($reply $(target_bad_lines))"
+		stop_target
+	done
+done
+done_testing
