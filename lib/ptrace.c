@@ -1657,6 +1657,34 @@ static int read_all(int fd, void *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
+/* In the tracer process: none of the caller's files but A and B (and
+ * /dev/null as 0, 1, 2), so a caller killed mid-run leaves no pipe of its
+ * own (a shell's $(...)) held open while the run ends. */
+static void keep_only(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a, nul;
+
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+	if (lo < 3)
+		lo = hi;
+	if (lo < 3)
+		lo = hi = INT_MAX;
+	if (lo > 3)
+		syscall(SYS_close_range, 3u, (unsigned)lo - 1, 0u);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1,
+			0u);
+	if (hi < INT_MAX)
+		syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
+}
+
 /* In the tracer process: the run, and its answer down FD. */
 static _Noreturn void worker_main(struct pt_job *job, int fd)
 {
@@ -1673,6 +1701,7 @@ static _Noreturn void worker_main(struct pt_job *job, int fd)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGCHLD, SIG_DFL);
 	setsid();
+	keep_only(fd, job->pidfd);
 	job->report = &rep;
 	job->in_worker = true;
 	job->why = why;
