@@ -23,14 +23,16 @@ static int check(const struct at_ctl_landlock_req *req, size_t len,
 		 const char **why)
 {
 	const struct at_ctl_landlock_rule *rules = (const void *)(req + 1);
-	const char *data = (const char *)(rules + req->nrules);
+	const char *data;
 	uint32_t i;
 
 	*why = "bad landlock request";
+	/* The head is read only once it is known to be there. */
 	if (len < sizeof(*req) || req->hdr.len != len || len > AT_CTL_MAX_MSG ||
 	    req->hdr.magic != AT_CTL_MAGIC ||
 	    req->hdr.version != AT_CTL_VERSION)
 		return -EBADMSG;
+	data = (const char *)(rules + req->nrules);
 	if (req->nrules > AT_CTL_LL_MAX_RULES ||
 	    req->data_len > AT_CTL_MAX_DATA ||
 	    len != sizeof(*req) + (size_t)req->nrules * sizeof(*rules) +
