@@ -147,13 +147,16 @@ int at_ctl_landlock(const void *msg, size_t len,
 	ret = allthreads_run(prog, req->timeout_ms, 0,
 			     (enum allthreads_mismatch)req->policy, report);
 	/* A proof that opened "/" (no domain on that thread) must not
-	 * leave the descriptor behind in the target. */
+	 * leave the descriptor behind in the target.  Only a thread that
+	 * ran the proof has a result there: the others' slot reads 0, and
+	 * closing that would take the target's stdin. */
 	for (i = 0;
 	     prove >= 0 && *report && i < allthreads_report_nthreads(*report);
 	     i++) {
 		long r = allthreads_report_result(*report, i, (unsigned)prove);
 
-		if (r >= 0)
+		if (allthreads_report_steps_run(*report, i) > (unsigned)prove &&
+		    r >= 0)
 			close((int)r);
 	}
 	allthreads_prog_free(prog);

@@ -29,6 +29,7 @@
  * normal test suite.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                              \
 	} while (0)
 
+/* Descriptors the double hands out as proofs, at most, per input. */
+#define AT_FUZZ_MAX_PROOFS 16
+
 /* What the current input is, for the double and the checker. */
 static struct {
 	const uint8_t *msg;
@@ -58,6 +62,8 @@ static struct {
 	struct at_ctl_scratch *scratch;
 	bool ran;
 	unsigned nsteps;
+	int proof[AT_FUZZ_MAX_PROOFS]; /* descriptors the proofs "opened" */
+	unsigned nproof;
 } cur;
 
 /* --- the engine double ----------------------------------------------------- */
@@ -134,6 +140,27 @@ static void check_call(long nr, const long *args)
 	}
 }
 
+/* A made-up result, except for a landlock request's proving openat("/"):
+ * a thread that ran it and has no domain returns a real descriptor, which
+ * the helper must close, and a thread that never ran it must have none
+ * closed for it (its slot reads 0: the harness's stdin). */
+static long result_of(const struct at_step *st, unsigned i, unsigned s,
+		      int nrun)
+{
+	int fd;
+
+	if (st->nr != SYS_openat)
+		return (long)(i * 31 + s);
+	if (nrun <= (int)s)
+		return 0;
+	if (i % 2 == 0 || cur.nproof == AT_FUZZ_MAX_PROOFS)
+		return -EACCES;
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	cur.proof[cur.nproof++] = fd;
+	return fd;
+}
+
 int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		 unsigned timeout_ms, bool hold,
 		 enum allthreads_mismatch policy,
@@ -176,7 +203,8 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		/* A diagnosis that fills the field: the reply must cut it. */
 		memset(rep->t[i].why, 'w', sizeof(rep->t[i].why) - 1);
 		for (s = 0; s < nsteps; s++)
-			rep->res[(size_t)i * nsteps + s] = (long)(i * 31 + s);
+			rep->res[(size_t)i * nsteps + s] =
+				result_of(&steps[s], i, s, rep->t[i].nrun);
 	}
 	*reportp = rep;
 	return 0;
@@ -278,12 +306,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct at_ctl_scratch scratch;
 	static uint8_t out[AT_CTL_MAX_DGRAM];
+	static bool std_open[3], std_seen;
 	struct replies r = { 0 };
 	uint8_t opt;
 	size_t len, buflen;
 	uint8_t *msg;
 	int ret;
 
+	if (!std_seen) {
+		for (int fd = 0; fd <= 2; fd++)
+			std_open[fd] = fcntl(fd, F_GETFD) >= 0;
+		std_seen = true;
+	}
 	if (size < 1)
 		return 0;
 	opt = data[0];
@@ -320,6 +354,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r.error == !cur.ran);
 	if (opt & 2 || opt & 4)
 		CHECK(r.error && !cur.ran);
+	/* Every proof's descriptor closed, and nothing else: the standard
+	 * descriptors that were open at the start still are. */
+	for (unsigned i = 0; i < cur.nproof; i++)
+		CHECK(fcntl(cur.proof[i], F_GETFD) < 0 && errno == EBADF);
+	for (int fd = 0; fd <= 2; fd++)
+		CHECK(!std_open[fd] || fcntl(fd, F_GETFD) >= 0);
 	free(msg);
 	return 0;
 }
