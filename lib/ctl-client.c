@@ -47,6 +47,11 @@
 #define AT_PIDFS_MAGIC 0x50494446
 #endif
 
+/* Connections a client opens for one request when the helper closes
+ * them before answering (every slot busy): each try waits a little
+ * longer, 2 ms more than the last. */
+#define AT_CTL_GREET_TRIES 30
+
 static void set_why(char *why, size_t len, const char *fmt, const char *arg)
 {
 	if (why && len)
@@ -1047,7 +1052,7 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 	unsigned next = 0, m;
 	void *buf;
 	long n = 0;
-	int fd = -1, dfd = -1, mem, r;
+	int fd = -1, dfd = -1, mem, r, tries;
 
 	memset(out, 0, sizeof(*out));
 	if (pid <= 0 || !req || reqlen < sizeof(struct at_ctl_req)) {
@@ -1094,29 +1099,50 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 				 strerror(-r));
 		goto out_buf;
 	}
-	fd = connect_to(dfd, name, &deadline);
-	if (fd < 0) {
-		r = fd;
-		snprintf(out->why, sizeof(out->why),
-			 "cannot connect to the helper: %s", strerror(-r));
-		goto out_buf;
+	for (tries = 0;; tries++) {
+		struct timespec pause = { 0, 2000000L * (tries + 1) };
+
+		fd = connect_to(dfd, name, &deadline);
+		if (fd < 0) {
+			r = fd;
+			snprintf(out->why, sizeof(out->why),
+				 "cannot connect to the helper: %s",
+				 strerror(-r));
+			goto out_buf;
+		}
+		r = check_listener(fd, &w);
+		if (r < 0) {
+			snprintf(out->why, sizeof(out->why),
+				 "the socket does not belong to process %d's "
+				 "helper",
+				 (int)pid);
+			goto out_fd;
+		}
+		/* The request without the proof: the helper answers with a
+		 * hello, which tells us who is at the other end. */
+		r = send_req(fd, req, reqlen, start_by, -1);
+		if (r == 0)
+			r = read_hello(fd, &w, buf, AT_CTL_MAX_DGRAM, &n,
+				       &deadline);
+		/* Closed before any answer: a helper whose every slot is
+		 * busy turns away a connection whose request has not yet
+		 * arrived (receiver.c, accept_new).  Nothing was asked, no
+		 * proof went out: connect again, a bounded number of times
+		 * and only while the deadline leaves room. */
+		if (r != -EPIPE || tries == AT_CTL_GREET_TRIES ||
+		    ms_until(&deadline) < 100)
+			break;
+		close(fd);
+		fd = -1;
+		nanosleep(&pause, NULL);
 	}
-	r = check_listener(fd, &w);
-	if (r < 0) {
+	if (r == -EPIPE) {
 		snprintf(out->why, sizeof(out->why),
-			 "the socket does not belong to process %d's helper",
-			 (int)pid);
+			 "the helper closed every connection before answering "
+			 "(%d tries): nothing changed",
+			 tries + 1);
 		goto out_fd;
 	}
-	/* The request without the proof: the helper answers with a hello,
-	 * which tells us who is at the other end. */
-	r = send_req(fd, req, reqlen, start_by, -1);
-	if (r < 0) {
-		snprintf(out->why, sizeof(out->why),
-			 "cannot send to the helper: %s", strerror(-r));
-		goto out_fd;
-	}
-	r = read_hello(fd, &w, buf, AT_CTL_MAX_DGRAM, &n, &deadline);
 	if (r == -EPROTO) {
 		/* An error reply instead (a helper that refused the request
 		 * as it stands, or speaks another version): nothing ran. */
