@@ -1121,6 +1121,11 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 		/* The request without the proof: the helper answers with a
 		 * hello, which tells us who is at the other end. */
 		r = send_req(fd, req, reqlen, start_by, -1);
+		if (r < 0 && r != -EPIPE) {
+			snprintf(out->why, sizeof(out->why),
+				 "cannot send to the helper: %s", strerror(-r));
+			goto out_fd;
+		}
 		if (r == 0)
 			r = read_hello(fd, &w, buf, AT_CTL_MAX_DGRAM, &n,
 				       &deadline);
