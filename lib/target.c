@@ -154,6 +154,12 @@ static int run_helper(struct allthreads_target *t, const char *path,
 	int r;
 
 	t->route = ALLTHREADS_ROUTE_HELPER;
+	if (timeout_ms > AT_CTL_MAX_TIMEOUT_MS) {
+		snprintf(t->why, sizeof(t->why),
+			 "a timeout over the helper's limit (%u ms)",
+			 AT_CTL_MAX_TIMEOUT_MS);
+		return -EINVAL;
+	}
 	req = malloc(AT_CTL_MAX_MSG);
 	if (!req)
 		return -ENOMEM;

@@ -59,6 +59,12 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 		"through the helper: every thread ($n), old -> new"
 	at -p "$FPID" prctl KEEP_CAPS
 	ok '[ "$out" = "all 1" ]' "through the helper: read KEEP_CAPS back"
+	at -p "$FPID" --timeout 60001 prctl KEEP_CAPS 0
+	rc_is 1 "through the helper: a timeout over its limit fails"
+	err_like "over the helper's limit \(60000 ms\); nothing changed$" \
+		"through the helper: the limit is named"
+	at -p "$FPID" prctl KEEP_CAPS
+	ok '[ "$out" = "all 1" ]' "through the helper: the refused timeout changed nothing"
 	at -p "$FPID" -J set --nnp --keep-caps=0
 	rc_is 0 "through the helper: set --nnp"
 	jq_ok '(.threads | length) >= 3 and all(.threads[]; .attrs.NoNewPrivs == 1)' \
