@@ -508,16 +508,61 @@ static int scan_run_dir(const char *base, unsigned long nspid, struct search *s)
 	return r;
 }
 
+/* UID as the target sees it inside its user namespace, through MAP (the
+ * text of its uid_map as we read it: "inside outside count" lines, the
+ * outside uids in our namespace); UID itself where no line maps it. */
+static uid_t uid_inside(const char *map, uid_t uid)
+{
+	unsigned long in, out, count;
+	const char *p = map;
+	int i, used;
+
+	for (i = 0; i < 340 && *p; i++) {
+		if (sscanf(p, "%lu %lu %lu%n", &in, &out, &count, &used) != 3)
+			break;
+		if (uid >= out && uid - out < count)
+			return (uid_t)(in + (uid - out));
+		p += used;
+		while (*p == '\n' || *p == ' ')
+			p++;
+	}
+	return uid;
+}
+
+/* The uids whose names the target's socket directory may carry: each of
+ * its own uids as seen here and, for a target in a user namespace of its
+ * own, as seen there (the helper names its directory by getuid()). */
+static int socket_uids(const char *base, const struct trust *tr,
+		       unsigned long *uids)
+{
+	char map[4096];
+	int i, k, n = 0;
+
+	for (i = 0; i < tr->nown; i++)
+		uids[n++] = tr->own[i];
+	if (read_file(base, "uid_map", map, sizeof(map)) <= 0)
+		return n;
+	for (i = 0; i < tr->nown; i++) {
+		unsigned long in = uid_inside(map, tr->own[i]);
+
+		for (k = 0; k < n && uids[k] != in; k++)
+			;
+		if (k == n)
+			uids[n++] = in;
+	}
+	return n;
+}
+
 AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 				 size_t whylen)
 {
 	char status[4096], env[8192], try[PATH_MAX], xdg[512] = "";
 	char base[64];
-	unsigned long nspid = 0;
+	unsigned long nspid = 0, uids[8];
 	struct trust tr;
 	struct search s = { .tr = &tr, .path = path, .len = len };
 	const char *p;
-	int r, i, j, nenv;
+	int r, i, j, nenv, nuids;
 
 	if (pid <= 0) {
 		set_why(why, whylen, "%s", "bad process id");
@@ -562,15 +607,16 @@ AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 			break;
 		}
 
-	for (i = 0; i < tr.nown; i++) {
+	nuids = socket_uids(base, &tr, uids);
+	for (i = 0; i < nuids; i++) {
 		const char *fmt[] = { "%s/root/run/allthreads/%lu/%lu.sock",
 				      "%s/root/run/user/%lu/allthreads/"
 				      "%lu.sock",
 				      "%s/root/tmp/allthreads-%lu/%lu.sock" };
 
 		for (j = 0; j < 3; j++) {
-			snprintf(try, sizeof(try), fmt[j], base,
-				 (unsigned long)tr.own[i], nspid);
+			snprintf(try, sizeof(try), fmt[j], base, uids[i],
+				 nspid);
 			if (consider(&s, try) == 0)
 				return 0;
 			if (j == 0 && xdg[0]) {
