@@ -366,7 +366,7 @@ int parse_ulong(const char *s, unsigned long *out)
 	return 0;
 }
 
-int last_cap(void)
+static int read_last_cap(void)
 {
 	char buf[32];
 	ssize_t n;
@@ -385,6 +385,17 @@ int last_cap(void)
 	if (parse_long(buf, &v) || v < 0 || v > 63)
 		return CAP_LAST_CAP;
 	return v;
+}
+
+/* Read once: the kernel's last capability does not change while we run
+ * (every parse and format asks, some for each capability). */
+int last_cap(void)
+{
+	static int last = -1;
+
+	if (last < 0)
+		last = read_last_cap();
+	return last;
 }
 
 int parse_cap(const char *s, int *cap)

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -37,13 +38,6 @@
 #include "ids.h"
 #include "names.h"
 #include "procfs.h"
-
-/* Securebits, by bit number (linux/securebits.h). */
-#define SB_NOROOT 0
-#define SB_NO_SETUID_FIXUP 2
-#define SB_KEEP_CAPS 4
-#define SB_NO_CAP_AMBIENT_RAISE 6
-#define SB_LOCKS 0xaaaL /* every _LOCKED bit */
 
 /* The capabilities setfsuid(2) moves with the fsuid. */
 #define FS_CAPS                                                                \
@@ -118,10 +112,10 @@ static void uid_fixup(struct model *m, const long old[4])
 	bool was_root = old[0] == 0 || old[1] == 0 || old[2] == 0;
 	bool is_root = m->uid[0] == 0 || m->uid[1] == 0 || m->uid[2] == 0;
 
-	if (m->secbits & (1L << SB_NO_SETUID_FIXUP))
+	if (m->secbits & SECBIT_NO_SETUID_FIXUP)
 		return;
 	if (was_root && !is_root) {
-		if (!(m->secbits & (1L << SB_KEEP_CAPS))) {
+		if (!(m->secbits & SECBIT_KEEP_CAPS)) {
 			m->cap[CAP_PRM] = 0;
 			m->cap[CAP_EFF] = 0;
 		}
@@ -165,7 +159,7 @@ static const char *model_op(struct model *m, const struct op *op, char *buf,
 	case OP_SECBITS:
 		if (!has(m, CAP_SETPCAP))
 			return "needs CAP_SETPCAP in CapEff";
-		for (cap = 0; cap < 12; cap += 2) {
+		for (cap = 0; cap < NR_SECBITS; cap += 2) {
 			long both = 3L << cap;
 
 			if (m->secbits & (2L << cap) &&
@@ -175,12 +169,12 @@ static const char *model_op(struct model *m, const struct op *op, char *buf,
 		m->secbits = op->v[0];
 		return NULL;
 	case OP_KEEPCAPS:
-		if (m->secbits & (1L << (SB_KEEP_CAPS + 1)))
+		if (m->secbits & SECBIT_KEEP_CAPS_LOCKED)
 			return "keep_caps is locked (securebits)";
 		if (op->v[0])
-			m->secbits |= 1L << SB_KEEP_CAPS;
+			m->secbits |= SECBIT_KEEP_CAPS;
 		else
-			m->secbits &= ~(1L << SB_KEEP_CAPS);
+			m->secbits &= ~SECBIT_KEEP_CAPS;
 		return NULL;
 	case OP_BND_DROP:
 		if (!has(m, CAP_SETPCAP))
@@ -270,7 +264,7 @@ static const char *model_op(struct model *m, const struct op *op, char *buf,
 		m->cap[CAP_AMB] &= ~(1ULL << op->v[0]);
 		return NULL;
 	case OP_AMB_RAISE:
-		if (m->secbits & (1L << SB_NO_CAP_AMBIENT_RAISE))
+		if (m->secbits & SECBIT_NO_CAP_AMBIENT_RAISE)
 			return "securebit no_cap_ambient_raise is set";
 		if (!(m->cap[CAP_PRM] & m->cap[CAP_INH] & (1ULL << op->v[0])))
 			return "an ambient capability must be in the "
@@ -1087,7 +1081,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			   "PR_SET_SECUREBITS(saved PR_GET_SECUREBITS())");
 	}
 	if (keep < 0 && uids.set && (a->caps || amb.add) &&
-	    !(r->leader.secbits & (1L << SB_KEEP_CAPS))) {
+	    !(r->leader.secbits & SECBIT_KEEP_CAPS)) {
 		keep = 1;
 		implied_keep = true;
 		plan_note(plan, "KEEP_CAPS 1 first: the uid change would "
