@@ -379,25 +379,23 @@ const char *at_command_name(unsigned i)
 	return i == n ? "run" : NULL; /* run execs: it is not in the table */
 }
 
+static bool command_name_of(unsigned i, const void *ctx, char *buf, size_t size)
+{
+	(void)ctx;
+	snprintf(buf, size, "%s", commands[i].name);
+	return true;
+}
+
 static const struct command *find_command(const char *name)
 {
 	const struct command *c;
-	char near[128] = "";
-	unsigned best = UINT_MAX;
+	char near[128];
 
 	for (c = commands; c->name; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
-	for (c = commands; c->name; c++)
-		if (name_distance(name, c->name) < best)
-			best = name_distance(name, c->name);
-	for (c = commands; c->name; c++) {
-		size_t len = strlen(near);
-
-		if (name_distance(name, c->name) <= best + 1)
-			snprintf(near + len, sizeof(near) - len, "%s%s",
-				 len ? ", " : "", c->name);
-	}
+	suggest_nearest(name, c - commands, command_name_of, NULL, 1, near,
+			sizeof(near));
 	fprintf(stderr,
 		"allthreads: %s: unknown command (nearest: %s; see "
 		"allthreads --help)\n",

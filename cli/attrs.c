@@ -128,3 +128,38 @@ int attr_find(const char *name)
 		return ATTR_COMM;
 	return -1;
 }
+
+struct attr_names {
+	enum attr first;
+	bool by_key;
+};
+
+static bool attr_name_of(unsigned i, const void *ctx, char *buf, size_t size)
+{
+	const struct attr_names *an = ctx;
+	const struct attr_desc *d = &at_attrs[an->first + i];
+
+	snprintf(buf, size, "%s", an->by_key ? d->key : d->column);
+	return true;
+}
+
+void attr_suggest(const char *name, enum attr first, bool by_key, int slack,
+		  char *buf, size_t size)
+{
+	struct attr_names an = { first, by_key };
+
+	suggest_nearest(name, NR_ATTRS - first, attr_name_of, &an, slack, buf,
+			size);
+}
+
+/* The capability sets in procfs.h's order, as attributes. */
+static const enum attr capset_attrs[NR_CAPSETS] = {
+	[CAP_INH] = ATTR_CAPINH, [CAP_PRM] = ATTR_CAPPRM,
+	[CAP_EFF] = ATTR_CAPEFF, [CAP_BND] = ATTR_CAPBND,
+	[CAP_AMB] = ATTR_CAPAMB,
+};
+
+const char *capset_key(enum capset_index set)
+{
+	return at_attrs[capset_attrs[set]].key;
+}

@@ -44,5 +44,11 @@ void attr_format(enum attr attr, const struct tstatus *t, char *buf,
 /* An attribute by column or key name, any case, '_' and '-' ignored;
  * -1 if unknown. */
 int attr_find(const char *name);
+/* The names nearest to NAME (suggest_nearest()) among the attributes from
+ * FIRST on: their keys (BY_KEY) or their columns. */
+void attr_suggest(const char *name, enum attr first, bool by_key, int slack,
+		  char *buf, size_t size);
+/* The /proc status key of capability set SET: "CapEff"... */
+const char *capset_key(enum capset_index set);
 
 #endif /* AT_CLI_ATTRS_H */

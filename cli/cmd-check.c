@@ -145,20 +145,8 @@ int expect_parse(struct idview *v, const char *text, struct expectation *e)
 	if (e->sub < 0) {
 		a = attr_find(key);
 		if (a < 0 || a == ATTR_TID || a == ATTR_THREADS) {
-			unsigned best = 99, d, i;
-
-			for (i = ATTR_COMM; i < NR_ATTRS; i++) {
-				d = name_distance(key, at_attrs[i].key);
-				if (d < best)
-					best = d;
-			}
-			for (i = ATTR_COMM; i < NR_ATTRS; i++)
-				if (name_distance(key, at_attrs[i].key) <=
-				    best + 1)
-					snprintf(near + strlen(near),
-						 sizeof(near) - strlen(near),
-						 "%s%s", near[0] ? ", " : "",
-						 at_attrs[i].key);
+			attr_suggest(key, ATTR_COMM, true, 1, near,
+				     sizeof(near));
 			return usage_error("--expect: %s: unknown key "
 					   "(nearest: %s)",
 					   key, near);

@@ -135,21 +135,9 @@ static int parse_columns(const char *spec, struct table *tb)
 			continue;
 		a = attr_find(word);
 		if (a < 0) {
-			char near[256] = "";
-			unsigned best = 99, d;
+			char near[256];
 
-			for (i = 0; i < NR_ATTRS; i++) {
-				d = name_distance(word, at_attrs[i].column);
-				if (d < best)
-					best = d;
-			}
-			for (i = 0; i < NR_ATTRS; i++)
-				if (name_distance(word, at_attrs[i].column) <=
-				    best)
-					snprintf(near + strlen(near),
-						 sizeof(near) - strlen(near),
-						 "%s%s", near[0] ? ", " : "",
-						 at_attrs[i].column);
+			attr_suggest(word, 0, false, 0, near, sizeof(near));
 			return usage_error("-o: %s: unknown column (nearest: "
 					   "%s; all: allthreads list "
 					   "columns)",

@@ -312,21 +312,53 @@ static void append_word(char *buf, size_t size, const char *word)
 	snprintf(buf + len, size - len, "%s%s", len ? ", " : "", word);
 }
 
-void suggest_prctl(const char *name, char *buf, size_t size)
+void suggest_nearest(const char *name, unsigned n, name_of_fn *name_of,
+		     const void *ctx, int slack, char *buf, size_t size)
 {
-	const struct prctl_desc *d;
-	unsigned best = UINT_MAX;
+	char word[NAME_MAX_LEN];
+	unsigned best = UINT_MAX, limit, d, i;
 
 	buf[0] = '\0';
-	for (d = at_prctl_table; d->name; d++) {
-		unsigned dist = name_distance(name, d->name);
-
-		if (dist < best)
-			best = dist;
+	for (i = 0; i < n; i++) {
+		if (!name_of(i, ctx, word, sizeof(word)))
+			continue;
+		d = name_distance(name, word);
+		if (d < best)
+			best = d;
 	}
-	for (d = at_prctl_table; d->name; d++)
-		if (name_distance(name, d->name) <= best + 1)
-			append_word(buf, size, d->name);
+	if (best == UINT_MAX)
+		return;
+	if (slack == SUGGEST_SLACK_FAR)
+		limit = best + (best > 1);
+	else
+		limit = best + slack;
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(buf);
+
+		if (!name_of(i, ctx, word, sizeof(word)) ||
+		    name_distance(name, word) > limit)
+			continue;
+		/* A whole word or none. */
+		if (len + strlen(word) + 3 > size)
+			break;
+		append_word(buf, size, word);
+	}
+}
+
+static bool prctl_name_of(unsigned i, const void *ctx, char *buf, size_t size)
+{
+	(void)ctx;
+	snprintf(buf, size, "%s", at_prctl_table[i].name);
+	return true;
+}
+
+void suggest_prctl(const char *name, char *buf, size_t size)
+{
+	unsigned n = 0;
+
+	while (at_prctl_table[n].name)
+		n++;
+	suggest_nearest(name, n, prctl_name_of, NULL, 1, buf, size);
 }
 
 int parse_long(const char *s, long *out)
@@ -431,28 +463,21 @@ void format_cap(int cap, char *buf, size_t size)
 	cap_free(name);
 }
 
+static bool cap_name_of(unsigned i, const void *ctx, char *buf, size_t size)
+{
+	(void)ctx;
+	format_cap(i, buf, size);
+	return true;
+}
+
 void suggest_cap(const char *name, char *buf, size_t size)
 {
-	unsigned best = UINT_MAX, dist[64];
-	int cap, last = last_cap();
-	char full[NAME_MAX_LEN], cname[NAME_MAX_LEN];
+	char full[NAME_MAX_LEN];
 
 	if (has_prefix(name, "cap_"))
 		name += 4;
 	snprintf(full, sizeof(full), "cap_%s", name);
-	buf[0] = '\0';
-	for (cap = 0; cap <= last; cap++) {
-		format_cap(cap, cname, sizeof(cname));
-		dist[cap] = name_distance(full, cname);
-		if (dist[cap] < best)
-			best = dist[cap];
-	}
-	for (cap = 0; cap <= last; cap++) {
-		if (dist[cap] > best + 1)
-			continue;
-		format_cap(cap, cname, sizeof(cname));
-		append_word(buf, size, cname);
-	}
+	suggest_nearest(full, last_cap() + 1, cap_name_of, NULL, 1, buf, size);
 }
 
 void format_capset(unsigned long long mask, char *buf, size_t size)
@@ -726,30 +751,24 @@ int parse_syscall(const char *s, long *nr)
 	return 0;
 }
 
+static bool syscall_name_of(unsigned i, const void *ctx, char *buf, size_t size)
+{
+	char *s = syscall_name(i);
+
+	(void)ctx;
+	if (!s)
+		return false;
+	snprintf(buf, size, "%s", s);
+	free(s);
+	return true;
+}
+
 void suggest_syscall(const char *name, char *buf, size_t size)
 {
-	unsigned best = UINT_MAX, pass;
-	long nr;
-
-	buf[0] = '\0';
-	/* Two passes over the native table: the best distance, then the
-	 * names within one of it. */
-	for (pass = 0; pass < 2; pass++) {
-		for (nr = 0; nr < 1024; nr++) {
-			char *s = syscall_name(nr);
-			unsigned d;
-
-			if (!s)
-				continue;
-			d = name_distance(name, s);
-			if (pass == 0 && d < best)
-				best = d;
-			if (pass == 1 && d <= best + (best > 1) &&
-			    strlen(buf) + strlen(s) + 3 < size)
-				append_word(buf, size, s);
-			free(s);
-		}
-	}
+	/* The native table: some 400 names, so within one of the nearest
+	 * only while the nearest is far. */
+	suggest_nearest(name, 1024, syscall_name_of, NULL, SUGGEST_SLACK_FAR,
+			buf, size);
 }
 
 char *syscall_name(long nr)

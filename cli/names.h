@@ -127,4 +127,14 @@ char *syscall_name(long nr);
 /* The distance between two strings, ignoring case, '_' and '-'. */
 unsigned name_distance(const char *a, const char *b);
 
+/* Candidate I of a vocabulary into BUF; false to skip it. */
+typedef bool name_of_fn(unsigned i, const void *ctx, char *buf, size_t size);
+/* SLACK for a large vocabulary: one, but none while the nearest is within
+ * one of NAME. */
+#define SUGGEST_SLACK_FAR (-1)
+/* Write into BUF (", "-separated) the candidates 0..N-1 nearest to NAME:
+ * those at most SLACK further from it than the nearest one. */
+void suggest_nearest(const char *name, unsigned n, name_of_fn *name_of,
+		     const void *ctx, int slack, char *buf, size_t size);
+
 #endif /* AT_CLI_NAMES_H */

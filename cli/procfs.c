@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attrs.h"
 #include "procfs.h"
 
 /* A status file is a few kilobytes; Groups can be long. */
@@ -164,9 +165,6 @@ static void unescape_name(const char *v, size_t len, char *out, size_t size)
 
 void parse_status(const char *text, struct tstatus *t)
 {
-	static const char *const capnames[NR_CAPSETS] = {
-		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
-	};
 	const char *v, *p;
 	size_t len;
 	unsigned i;
@@ -178,7 +176,7 @@ void parse_status(const char *text, struct tstatus *t)
 	parse_ids(find_field(text, "Uid", &len), t->uid);
 	parse_ids(find_field(text, "Gid", &len), t->gid);
 	for (i = 0; i < NR_CAPSETS; i++) {
-		v = find_field(text, capnames[i], &len);
+		v = find_field(text, capset_key(i), &len);
 		t->cap[i] = v ? strtoull(v, NULL, 16) : 0;
 	}
 	v = find_field(text, "NoNewPrivs", &len);

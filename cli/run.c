@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "attrs.h"
 #include "cli.h"
 #include "names.h"
 #include "procfs.h"
@@ -293,9 +294,6 @@ void json_begin(const struct opts *o, const char *command,
 
 void json_attrs(const struct tstatus *t)
 {
-	static const char *const keys[NR_CAPSETS] = {
-		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
-	};
 	char name[64];
 	unsigned i;
 	int cap;
@@ -316,7 +314,7 @@ void json_attrs(const struct tstatus *t)
 	for (i = 0; i < NR_CAPSETS; i++) {
 		bool first = true;
 
-		printf(",\"%s\":[", keys[i]);
+		printf(",\"%s\":[", capset_key(i));
 		for (cap = 0; cap < 64; cap++) {
 			if (!(t->cap[i] & (1ULL << cap)))
 				continue;
@@ -1019,13 +1017,10 @@ static bool groups_equal(const struct proc_expect *e, const struct tstatus *t)
 static unsigned long long field_value(const char *field,
 				      const struct tstatus *t)
 {
-	static const char *const caps[NR_CAPSETS] = {
-		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
-	};
 	unsigned i;
 
 	for (i = 0; i < NR_CAPSETS; i++)
-		if (strcmp(field, caps[i]) == 0)
+		if (strcmp(field, capset_key(i)) == 0)
 			return t->cap[i];
 	if (strcmp(field, "NoNewPrivs") == 0)
 		return t->nnp;
@@ -1551,9 +1546,6 @@ static void format_groups(const struct tstatus *t, char *buf, size_t size)
 static void status_diff(const struct tstatus *a, const struct tstatus *b,
 			struct row *row)
 {
-	static const char *const caps[NR_CAPSETS] = {
-		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
-	};
 	char old[2048] = "", new[2048] = "", x[1024], y[1024];
 	unsigned i;
 
@@ -1580,8 +1572,8 @@ static void status_diff(const struct tstatus *a, const struct tstatus *b,
 			continue;
 		format_capset_fold(a->cap[i], x, sizeof(x));
 		format_capset_fold(b->cap[i], y, sizeof(y));
-		append(old, sizeof(old), " %s=%s", caps[i], x);
-		append(new, sizeof(new), " %s=%s", caps[i], y);
+		append(old, sizeof(old), " %s=%s", capset_key(i), x);
+		append(new, sizeof(new), " %s=%s", capset_key(i), y);
 	}
 	if (a->nnp != b->nnp) {
 		append(old, sizeof(old), " NoNewPrivs=%d", a->nnp);
