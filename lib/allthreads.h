@@ -263,9 +263,10 @@ enum allthreads_landlock_step {
 /* Put every thread of the target in one new Landlock domain: the ruleset
  * (HANDLED_ACCESS_FS, NRULES RULES) is built inside the target, then each
  * thread, in one visit, sets NO_NEW_PRIVS and restricts itself (and with
- * ALLTHREADS_LANDLOCK_PROVE proves it).  Only the helper route does this
- * yet: ALLTHREADS_ROUTE_PTRACE, and AUTO on a process without a helper,
- * give -ENOTSUP.  TIMEOUT_MS and POLICY as for allthreads_target_run().
+ * ALLTHREADS_LANDLOCK_PROVE proves it): through its helper, or by the
+ * ptrace route (injected calls build the ruleset there; AUTO takes it for
+ * a process without a helper).  TIMEOUT_MS and POLICY as for
+ * allthreads_target_run().
  * Returns 0 when every thread agrees, or -errno: -ESRCH, -EPERM, -ENOENT,
  * -ENOTSUP, -ETIMEDOUT, -EIO (or the first thread's step error), -EINVAL,
  * -E2BIG, -ENOMEM (allthreads_target_landlock(3)).  *REPORT as for

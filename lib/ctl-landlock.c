@@ -18,6 +18,7 @@
 
 #include "ctl-landlock.h"
 #include "ctl-proto.h"
+#include "landlock-steps.h"
 
 static int check(const struct at_ctl_landlock_req *req, size_t len,
 		 const char **why)
@@ -112,10 +113,6 @@ int at_ctl_landlock(const void *msg, size_t len,
 	static const char root[] = "/";
 	const struct at_ctl_landlock_req *req = msg;
 	struct allthreads_prog *prog;
-	long nnp[5] = { PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0 };
-	long ll[2] = { 0, 0 };
-	long open_root[3] = { AT_FDCWD, (long)root,
-			      O_RDONLY | O_DIRECTORY | O_CLOEXEC };
 	int fd, ret, prove = -1;
 	unsigned i;
 
@@ -128,21 +125,13 @@ int at_ctl_landlock(const void *msg, size_t len,
 		*why = whybuf;
 		return fd;
 	}
-	ll[0] = fd;
-	prog = allthreads_prog_new();
+	if (req->ll_flags & AT_CTL_LL_PROVE)
+		prove = ALLTHREADS_LANDLOCK_STEP_PROVE;
+	prog = at_ll_prog(fd, root, prove >= 0);
 	if (!prog) {
 		close(fd);
 		*why = "out of memory";
 		return -ENOMEM;
-	}
-	allthreads_prog_add(prog, SYS_prctl, 5, nnp, ALLTHREADS_JUDGE_EQUAL);
-	allthreads_prog_add(prog, SYS_landlock_restrict_self, 2, ll,
-			    ALLTHREADS_JUDGE_EQUAL);
-	if (req->ll_flags & AT_CTL_LL_PROVE) {
-		prove = allthreads_prog_add(prog, SYS_openat, 3, open_root,
-					    ALLTHREADS_JUDGE_ANY);
-		allthreads_prog_set_undo(prog, (unsigned)prove, -1, NULL, -1,
-					 NULL);
 	}
 	ret = allthreads_run(prog, req->timeout_ms, 0,
 			     (enum allthreads_mismatch)req->policy, report);

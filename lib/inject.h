@@ -60,6 +60,26 @@ struct pt_thread {
 	char why[96];
 };
 
+struct pt_ctx;
+
+/*
+ * Work of a caller's own around the program, on one stopped thread T with
+ * its registers captured (ptrace-landlock.c builds a ruleset this way):
+ * BEFORE runs once every thread is stopped and the scratch region is
+ * mapped, before any step runs anywhere; DATA_LEN bytes of the region at
+ * c->hook_at are its own.  It may change the steps' arguments.  If it
+ * fails (-errno, c->why set), it has undone its own work in the target
+ * and no step runs anywhere; no report is made.  AFTER runs, once BEFORE
+ * succeeded, when every thread has run or been undone, before the scratch
+ * region goes; T is then any stopped thread.
+ */
+struct pt_hook {
+	size_t data_len;
+	int (*before)(struct pt_ctx *c, struct pt_thread *t, void *arg);
+	void (*after)(struct pt_ctx *c, struct pt_thread *t, void *arg);
+	void *arg;
+};
+
 struct pt_ctx {
 	pid_t pid;
 	pid_t self; /* the tracer thread */
@@ -88,6 +108,8 @@ struct pt_ctx {
 	size_t data_len;
 	void *req; /* the program, serialised (at_ctl_serialize()) */
 	uint64_t cookie;
+	const struct pt_hook *hook; /* NULL: none */
+	unsigned long hook_at;	    /* its bytes in the region */
 	/* Tests only, in a tracer process of its own: end that process
 	 * (_exit) just after starting the stub on the N-th thread, so the
 	 * thread finds no tracer at its stop (ALLTHREADS_PTRACE_TEST_ABANDON). */
@@ -110,6 +132,11 @@ struct pt_ctx {
 	size_t whylen;
 };
 
+/* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */
+int pt_run_hooked(pid_t pid, int pidfd, const struct allthreads_prog *prog,
+		  const struct pt_hook *hook, unsigned timeout_ms,
+		  enum allthreads_mismatch policy,
+		  struct allthreads_report **report, char *why, size_t whylen);
 /* ptrace.c: once the scratch region is mapped at c->base, point the
  * steps' pointer arguments into it and fill c->data. */
 int pt_relocate(struct pt_ctx *c);

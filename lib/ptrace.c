@@ -873,6 +873,11 @@ static int compile(struct pt_ctx *c, const struct allthreads_prog *prog)
 		      (size_t)prog->n * AT_CTL_MAX_PTRS * 16;
 	if (!req->data_len)
 		c->data_len = 0;
+	if (c->hook) {
+		/* Its bytes after the program's (an offset until mapped). */
+		c->hook_at = (c->data_len + 15) & ~(size_t)15;
+		c->data_len = c->hook_at + c->hook->data_len;
+	}
 	return 0;
 }
 
@@ -1146,6 +1151,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	long *canres = NULL;
 	unsigned k, i;
 	int err, left = 0;
+	bool hooked = false;
 
 	/* Capture: nothing changes yet. */
 	for (k = 0; k < c->n; k++) {
@@ -1216,6 +1222,18 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			goto out;
 		}
 		pt_restore(c, can);
+	}
+	if (c->hook) {
+		c->hook_at += c->data_at;
+		err = c->hook->before(c, can, c->hook->arg);
+		pt_restore(c, can);
+		if (err) {
+			/* Nothing ran: no thread to report on. */
+			out->have_canary = false;
+			pt_uncolocate(c, can);
+			goto out;
+		}
+		hooked = true;
 	}
 	err = pt_run_steps(c, can, NULL);
 	pt_uncolocate(c, can);
@@ -1352,6 +1370,17 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 				       "");
 	}
 out:
+	if (hooked) {
+		struct pt_thread *t = can->st == PT_STOPPED ? can : NULL;
+
+		for (k = 0; !t && k < c->n; k++)
+			if (c->t[k].st == PT_STOPPED && c->t[k].captured)
+				t = &c->t[k];
+		if (t) {
+			c->hook->after(c, t, c->hook->arg);
+			pt_restore(c, t);
+		}
+	}
 	if (c->base)
 		pt_scratch_unmap(c, quiet && quiet->st == PT_STOPPED ? quiet :
 								       can);
@@ -1431,6 +1460,7 @@ struct pt_job {
 	pid_t pid;
 	int pidfd;
 	const struct allthreads_prog *prog;
+	const struct pt_hook *hook;
 	unsigned timeout_ms;
 	enum allthreads_mismatch policy;
 	struct allthreads_report **report;
@@ -1455,6 +1485,7 @@ static void pt_job(struct pt_job *job)
 	res.verdict = ALLTHREADS_FAILED;
 	c.pid = job->pid;
 	c.pidfd = job->pidfd;
+	c.hook = job->hook;
 	c.self = (pid_t)syscall(SYS_gettid);
 	c.memfd = -1;
 	c.cpu = -1;
@@ -1850,8 +1881,8 @@ static bool worker_allowed(pid_t pid)
 	return has_cap(me.eff, CAP_BIT_SYS_PTRACE) || !is_descendant(pid);
 }
 
-int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
-		  unsigned timeout_ms, unsigned flags,
+int pt_run_hooked(pid_t pid, int pidfd, const struct allthreads_prog *prog,
+		  const struct pt_hook *hook, unsigned timeout_ms,
 		  enum allthreads_mismatch policy,
 		  struct allthreads_report **report, char *why, size_t whylen)
 {
@@ -1859,6 +1890,7 @@ int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		.pid = pid,
 		.pidfd = pidfd,
 		.prog = prog,
+		.hook = hook,
 		.timeout_ms = timeout_ms,
 		.policy = policy,
 		.report = report,
@@ -1867,11 +1899,20 @@ int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		.ret = -EIO,
 	};
 
-	(void)flags;
 	*report = NULL;
 	if (why && whylen)
 		why[0] = 0;
 	return worker_allowed(pid) ? run_worker(&job) : run_thread(&job);
+}
+
+int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
+		  unsigned timeout_ms, unsigned flags,
+		  enum allthreads_mismatch policy,
+		  struct allthreads_report **report, char *why, size_t whylen)
+{
+	(void)flags;
+	return pt_run_hooked(pid, pidfd, prog, NULL, timeout_ms, policy, report,
+			     why, whylen);
 }
 
 #else /* AT_ARCH_NONE */

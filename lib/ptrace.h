@@ -26,6 +26,18 @@ int at_ptrace_run(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		  enum allthreads_mismatch policy,
 		  struct allthreads_report **report, char *why, size_t whylen);
 
+/* allthreads_target_landlock() on PID by the ptrace route (the arguments
+ * checked): the ruleset built in the process by injected calls, then the
+ * steps of enum allthreads_landlock_step on every thread
+ * (ptrace-landlock.c).  Returns like at_ptrace_run(); -EINVAL, with no
+ * report, when the ruleset could not be built there (nothing changed). */
+int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
+		       const struct allthreads_landlock_rule *rules,
+		       unsigned nrules, unsigned flags, unsigned timeout_ms,
+		       enum allthreads_mismatch policy,
+		       struct allthreads_report **report, char *why,
+		       size_t whylen);
+
 /* What the last ptrace run of a report cost, for the benchmark:
  * frozen_ns from the first PTRACE_INTERRUPT to the last PTRACE_DETACH,
  * stop_ns the part spent stopping every thread, stops the ptrace stops

@@ -4,8 +4,9 @@
  * process (allthreads_target_landlock(3)).  The ruleset must be built in
  * the target, so that the rules' paths are resolved in its mount
  * namespace and root: the helper does it (AT_CTL_REQ_LANDLOCK, served by
- * ctl-landlock.c), then runs the steps on every thread in one visit.  The
- * ptrace route for it is not built yet.
+ * ctl-landlock.c), then runs the steps on every thread in one visit; for
+ * a process without the helper, the ptrace route builds it there by
+ * injected calls (ptrace-landlock.c), then runs the same steps.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,15 +17,13 @@
 
 #include "ctl-client.h"
 #include "ctl-proto.h"
+#include "ptrace.h"
 #include "target.h"
 
 _Static_assert(ALLTHREADS_LANDLOCK_MAX_RULES == AT_CTL_LL_MAX_RULES,
 	       "the API's rule limit is the wire's");
 _Static_assert(ALLTHREADS_LANDLOCK_PROVE == AT_CTL_LL_PROVE,
 	       "the API's flag is the wire's");
-
-static const char not_built[] =
-	"landlock through the ptrace route is not built yet";
 
 /* The request for the helper into a new buffer: its length, or -E2BIG
  * (the paths do not fit) or -ENOMEM.  The arguments were checked. */
@@ -120,18 +119,18 @@ int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
 	t->route = ALLTHREADS_ROUTE_AUTO;
 	if (!at_target_alive(t))
 		return at_target_gone(t);
-	if (route == ALLTHREADS_ROUTE_PTRACE) {
-		snprintf(t->why, sizeof(t->why), "%s", not_built);
-		return -ENOTSUP;
+	if (route != ALLTHREADS_ROUTE_PTRACE) {
+		r = at_target_find_helper(t, path, sizeof(path));
+		if (r == 0)
+			return by_helper(t, path, handled, rules, nrules, flags,
+					 timeout_ms, policy, report);
+		if (route == ALLTHREADS_ROUTE_HELPER || r != -ENOENT)
+			return r;
 	}
-	r = at_target_find_helper(t, path, sizeof(path));
-	if (r == 0)
-		return by_helper(t, path, handled, rules, nrules, flags,
-				 timeout_ms, policy, report);
-	if (route == ALLTHREADS_ROUTE_HELPER || r != -ENOENT)
-		return r;
-	/* AUTO, and no helper: the other route would be ptrace. */
-	snprintf(t->why, sizeof(t->why),
-		 "no allthreads helper in this process, and %s", not_built);
-	return -ENOTSUP;
+	/* No helper (AUTO), or PTRACE asked for. */
+	t->route = ALLTHREADS_ROUTE_PTRACE;
+	t->why[0] = 0;
+	return at_ptrace_landlock(t->pid, t->pidfd, handled, rules, nrules,
+				  flags, timeout_ms, policy, report, t->why,
+				  sizeof(t->why));
 }
