@@ -185,6 +185,11 @@ fi
 # (tests/ptrace/test-landlock.sh checks that route thread by thread).
 /usr/bin/sleep 60 &
 LPID=$!
+# Until it has executed sleep, it is still a copy of this shell.
+for i in $(seq 100); do
+	[ "$(readlink "/proc/$LPID/exe")" = /usr/bin/sleep ] && break
+	sleep 0.05
+done
 at --via=helper -p "$LPID" landlock --landlock-rule "$USR"
 rc_is 3 "landlock --via=helper on a process without a helper"
 err_like "no helper \(start the target with .allthreads run.\)" \

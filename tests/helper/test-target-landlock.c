@@ -32,6 +32,14 @@ static int count_nnp(pid_t pid, const char *value, int *all)
 	return k;
 }
 
+static bool is_named(pid_t pid, const char *name)
+{
+	char v[32];
+
+	return h_task_status(pid, pid, "Name", v, sizeof(v)) == 0 &&
+	       strcmp(v, name) == 0;
+}
+
 /* allthreads_target_landlock() through the helper, ruleset (RD, RULES),
  * expecting -EINVAL and no report. */
 static bool einval(struct allthreads_target *t, unsigned long long handled,
@@ -217,7 +225,8 @@ int main(void)
 		execl("/bin/sleep", "sleep", "60", (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 200 && count_nnp(sp, "0", &all) < 1; i++)
+	/* Until it has executed sleep, it is a copy of this process. */
+	for (i = 0; i < 400 && !is_named(sp, "sleep"); i++)
 		h_sleep_ms(5);
 	if (allthreads_target_open(sp, 0, &plain) < 0) {
 		kill(sp, SIGKILL);
