@@ -188,6 +188,8 @@ static void ll_after(struct pt_ctx *c, struct pt_thread *t, void *arg)
 	j->ruleset = -1;
 }
 
+#endif /* AT_ARCH_NONE */
+
 int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 		       const struct allthreads_landlock_rule *rules,
 		       unsigned nrules, unsigned flags, unsigned timeout_ms,
@@ -195,6 +197,14 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 		       struct allthreads_report **report, char *why,
 		       size_t whylen)
 {
+#ifdef AT_ARCH_NONE
+	(void)pid, (void)pidfd, (void)handled, (void)rules, (void)nrules;
+	(void)flags, (void)timeout_ms, (void)policy;
+	*report = NULL;
+	snprintf(why, whylen,
+		 "the ptrace route is not built for this architecture");
+	return -ENOTSUP;
+#else
 	struct ll_job job = {
 		.handled = handled,
 		.rules = rules,
@@ -225,23 +235,5 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 			  why, whylen);
 	allthreads_prog_free(prog);
 	return r;
+#endif
 }
-
-#else /* AT_ARCH_NONE */
-
-int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
-		       const struct allthreads_landlock_rule *rules,
-		       unsigned nrules, unsigned flags, unsigned timeout_ms,
-		       enum allthreads_mismatch policy,
-		       struct allthreads_report **report, char *why,
-		       size_t whylen)
-{
-	(void)pid, (void)pidfd, (void)handled, (void)rules, (void)nrules;
-	(void)flags, (void)timeout_ms, (void)policy;
-	*report = NULL;
-	snprintf(why, whylen,
-		 "the ptrace route is not built for this architecture");
-	return -ENOTSUP;
-}
-
-#endif /* AT_ARCH_NONE */
