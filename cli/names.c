@@ -304,6 +304,16 @@ const struct prctl_desc *find_prctl(const char *name, bool *is_get)
 	return NULL;
 }
 
+const struct prctl_desc *prctl_by_op(int set_op)
+{
+	const struct prctl_desc *d;
+
+	for (d = at_prctl_table; d->name; d++)
+		if (d->set_op == set_op)
+			return d;
+	return NULL;
+}
+
 /* Append WORD to the ", "-separated list in BUF. */
 static void append_word(char *buf, size_t size, const char *word)
 {

@@ -51,6 +51,8 @@ extern const struct prctl_desc at_prctl_table[];
 /* Find NAME under any spelling; *IS_GET tells whether the user spelled
  * the read form (PR_GET_*, CAPBSET_READ...).  NULL if unknown. */
 const struct prctl_desc *find_prctl(const char *name, bool *is_get);
+/* The entry whose SET form is prctl option SET_OP, or NULL. */
+const struct prctl_desc *prctl_by_op(int set_op);
 /* Write into BUF the valid names nearest to NAME (", "-separated). */
 void suggest_prctl(const char *name, char *buf, size_t size);
 

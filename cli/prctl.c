@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "plan.h"
+#include "prctl.h"
 
 /* The kernel's thread names hold 15 bytes and a NUL. */
 #define COMM_MAX 15
@@ -38,15 +39,23 @@ struct step *plan_add(struct plan *plan, enum step_role role, long nr,
 	return st;
 }
 
-/* prctl(OP, A2, A3) as a step: five arguments, the unused ones zero, as
- * the kernel requires of several options. */
+void prctl_args(long args[PRCTL_NARGS], long op, long a2, long a3)
+{
+	memset(args, 0, PRCTL_NARGS * sizeof(*args));
+	args[0] = op;
+	args[1] = a2;
+	args[2] = a3;
+}
+
+/* prctl(OP, A2, A3) as a step. */
 static struct step *add_prctl(struct plan *plan, enum step_role role,
 			      enum allthreads_judge judge, long op, long a2,
 			      long a3)
 {
-	long args[5] = { op, a2, a3, 0, 0 };
+	long args[PRCTL_NARGS];
 
-	return plan_add(plan, role, SYS_prctl, 5, args, judge);
+	prctl_args(args, op, a2, a3);
+	return plan_add(plan, role, SYS_prctl, PRCTL_NARGS, args, judge);
 }
 
 struct proc_expect *plan_expect(struct plan *plan, const char *field,
@@ -99,12 +108,13 @@ static void name_step(struct step *st, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Undo by setting back what the GET form returned before the step. */
-static void undo_by_get(struct step *st, const struct prctl_desc *d)
+void prctl_undo_by_get(struct step *st, const struct prctl_desc *d)
 {
 	long save[ALLTHREADS_MAX_ARGS] = { d->get_op };
 	long undo[ALLTHREADS_MAX_ARGS] = { d->set_op, ALLTHREADS_SAVED };
 
+	if (!st)
+		return;
 	st->has_undo = true;
 	st->save_nr = SYS_prctl;
 	memcpy(st->save_args, save, sizeof(save));
@@ -209,7 +219,7 @@ static int plan_number(struct plan *plan, const struct prctl_desc *d,
 	st = change_with_get(plan, d, v, 0, 0, 0, "");
 	name_step(st, "%s(%ld)", d->set_name, v);
 	if (!(d->flags & PF_ONE_WAY))
-		undo_by_get(st, d);
+		prctl_undo_by_get(st, d);
 	/* TIMERSLACK 0 means "the default", which reads back as a number. */
 	if (!(d->set_op == PR_SET_TIMERSLACK && v == 0)) {
 		plan->has_expect = true;

@@ -37,6 +37,7 @@
 #include "cli.h"
 #include "ids.h"
 #include "names.h"
+#include "prctl.h"
 #include "procfs.h"
 
 /* The capabilities setfsuid(2) moves with the fsuid. */
@@ -325,26 +326,18 @@ static struct step *emit(struct recipe *r, const struct op *op, long nr,
 static struct step *emit_prctl(struct recipe *r, const struct op *op, long a1,
 			       long a2, long a3, const char *call)
 {
-	long args[5] = { a1, a2, a3, 0, 0 };
+	long args[PRCTL_NARGS];
 
-	return emit(r, op, SYS_prctl, 5, args, ALLTHREADS_JUDGE_EQUAL, "%s",
-		    call);
+	prctl_args(args, a1, a2, a3);
+	return emit(r, op, SYS_prctl, PRCTL_NARGS, args, ALLTHREADS_JUDGE_EQUAL,
+		    "%s", call);
 }
 
-/* Undo by a GET prctl before, and its SET with the saved value. */
-static void undo_prctl(struct step *st, long get, long set, const char *text)
+/* Undo by the GET prctl of SET_OP before, and SET_OP with the saved
+ * value. */
+static void undo_prctl(struct step *st, int set_op)
 {
-	long save[ALLTHREADS_MAX_ARGS] = { get };
-	long undo[ALLTHREADS_MAX_ARGS] = { set, ALLTHREADS_SAVED };
-
-	if (!st)
-		return;
-	st->has_undo = true;
-	st->save_nr = SYS_prctl;
-	memcpy(st->save_args, save, sizeof(save));
-	st->undo_nr = SYS_prctl;
-	memcpy(st->undo_args, undo, sizeof(undo));
-	snprintf(st->undo, sizeof(st->undo), "%s", text);
+	prctl_undo_by_get(st, prctl_by_op(set_op));
 }
 
 static int too_many(struct recipe *r)
@@ -1077,8 +1070,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 		snprintf(call, sizeof(call), "PR_SET_SECUREBITS(%s)", sbt);
 		undo_prctl(emit_prctl(r, &op, PR_SET_SECUREBITS, secbits, 0,
 				      call),
-			   PR_GET_SECUREBITS, PR_SET_SECUREBITS,
-			   "PR_SET_SECUREBITS(saved PR_GET_SECUREBITS())");
+			   PR_SET_SECUREBITS);
 	}
 	if (keep < 0 && uids.set && (a->caps || amb.add) &&
 	    !(r->leader.secbits & SECBIT_KEEP_CAPS)) {
@@ -1098,8 +1090,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 
 		snprintf(call, sizeof(call), "PR_SET_KEEPCAPS(%ld)", keep);
 		undo_prctl(emit_prctl(r, &op, PR_SET_KEEPCAPS, keep, 0, call),
-			   PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
-			   "PR_SET_KEEPCAPS(saved PR_GET_KEEPCAPS())");
+			   PR_SET_KEEPCAPS);
 	}
 
 	/* 3. bounding drops, while CAP_SETPCAP is still effective. */
@@ -1170,8 +1161,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			e = too_many(r);
 			goto out_usage;
 		}
-		undo_prctl(st, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
-			   "PR_SET_KEEPCAPS(saved PR_GET_KEEPCAPS())");
+		undo_prctl(st, PR_SET_KEEPCAPS);
 	}
 
 	/* 10-11. dumpable, no_new_privs. */
@@ -1182,8 +1172,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 		snprintf(call, sizeof(call), "PR_SET_DUMPABLE(%ld)", dumpable);
 		undo_prctl(emit_prctl(r, &op, PR_SET_DUMPABLE, dumpable, 0,
 				      call),
-			   PR_GET_DUMPABLE, PR_SET_DUMPABLE,
-			   "PR_SET_DUMPABLE(saved PR_GET_DUMPABLE())");
+			   PR_SET_DUMPABLE);
 		plan_note(plan, "DUMPABLE is process-wide: one value for "
 				"every thread");
 	}
