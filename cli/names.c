@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -16,9 +15,9 @@
 #include <strings.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <unistd.h>
 
 #include "names.h"
+#include "procfs.h"
 
 #ifndef PR_SET_IO_FLUSHER
 #define PR_SET_IO_FLUSHER 57
@@ -31,6 +30,10 @@
 /* Longest name any vocabulary holds, normalised. */
 #define NAME_MAX_LEN 64
 
+/* An option's SET and GET forms, by number and by the kernel's name. */
+#define PRCTL_OPS(set, get)                                                    \
+	.set_name = #set, .get_name = #get, .set_op = set, .get_op = get
+
 /*
  * Aliases starting with '?' spell the read form (CAPBSET_READ reads the
  * bounding set; it must never be taken as a request to drop).
@@ -38,10 +41,7 @@
 const struct prctl_desc at_prctl_table[] = {
 	{
 		.name = "KEEP_CAPS",
-		.set_name = "PR_SET_KEEPCAPS",
-		.get_name = "PR_GET_KEEPCAPS",
-		.set_op = PR_SET_KEEPCAPS,
-		.get_op = PR_GET_KEEPCAPS,
+		PRCTL_OPS(PR_SET_KEEPCAPS, PR_GET_KEEPCAPS),
 		.kind = VAL_NUMBER,
 		.min = 0,
 		.max = 1,
@@ -51,11 +51,8 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "NO_NEW_PRIVS",
-		.set_name = "PR_SET_NO_NEW_PRIVS",
-		.get_name = "PR_GET_NO_NEW_PRIVS",
 		.aliases = "NNP",
-		.set_op = PR_SET_NO_NEW_PRIVS,
-		.get_op = PR_GET_NO_NEW_PRIVS,
+		PRCTL_OPS(PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS),
 		.kind = VAL_NUMBER,
 		.min = 1,
 		.max = 1,
@@ -65,21 +62,15 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "NAME",
-		.set_name = "PR_SET_NAME",
-		.get_name = "PR_GET_NAME",
 		.aliases = "COMM",
-		.set_op = PR_SET_NAME,
-		.get_op = PR_GET_NAME,
+		PRCTL_OPS(PR_SET_NAME, PR_GET_NAME),
 		.kind = VAL_STRING,
 		.flags = PF_EXEC_RESETS | PF_GET_BY_POINTER,
 		.summary = "the thread name, at most 15 bytes",
 	},
 	{
 		.name = "DUMPABLE",
-		.set_name = "PR_SET_DUMPABLE",
-		.get_name = "PR_GET_DUMPABLE",
-		.set_op = PR_SET_DUMPABLE,
-		.get_op = PR_GET_DUMPABLE,
+		PRCTL_OPS(PR_SET_DUMPABLE, PR_GET_DUMPABLE),
 		.kind = VAL_NUMBER,
 		.min = 0,
 		.max = 1,
@@ -89,11 +80,8 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "TIMERSLACK",
-		.set_name = "PR_SET_TIMERSLACK",
-		.get_name = "PR_GET_TIMERSLACK",
 		.aliases = "TIMER_SLACK SLACK",
-		.set_op = PR_SET_TIMERSLACK,
-		.get_op = PR_GET_TIMERSLACK,
+		PRCTL_OPS(PR_SET_TIMERSLACK, PR_GET_TIMERSLACK),
 		.kind = VAL_NUMBER,
 		.min = 0,
 		.max = LONG_MAX,
@@ -102,11 +90,8 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "PDEATHSIG",
-		.set_name = "PR_SET_PDEATHSIG",
-		.get_name = "PR_GET_PDEATHSIG",
 		.aliases = "PARENT_DEATH_SIGNAL DEATHSIG",
-		.set_op = PR_SET_PDEATHSIG,
-		.get_op = PR_GET_PDEATHSIG,
+		PRCTL_OPS(PR_SET_PDEATHSIG, PR_GET_PDEATHSIG),
 		.kind = VAL_SIGNAL,
 		.flags = PF_ONE_WAY | PF_GET_BY_POINTER,
 		.summary = "signal sent when the parent thread exits (name "
@@ -114,22 +99,16 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "SECUREBITS",
-		.set_name = "PR_SET_SECUREBITS",
-		.get_name = "PR_GET_SECUREBITS",
 		.aliases = "SECBITS",
-		.set_op = PR_SET_SECUREBITS,
-		.get_op = PR_GET_SECUREBITS,
+		PRCTL_OPS(PR_SET_SECUREBITS, PR_GET_SECUREBITS),
 		.kind = VAL_SECBITS,
 		.summary = "securebits: a mask or names such as "
 			   "noroot,keep_caps_locked",
 	},
 	{
 		.name = "CAPBSET_DROP",
-		.set_name = "PR_CAPBSET_DROP",
-		.get_name = "PR_CAPBSET_READ",
 		.aliases = "?CAPBSET_READ CAPBSET BOUNDING_SET BOUNDING",
-		.set_op = PR_CAPBSET_DROP,
-		.get_op = PR_CAPBSET_READ,
+		PRCTL_OPS(PR_CAPBSET_DROP, PR_CAPBSET_READ),
 		.kind = VAL_CAP,
 		.flags = PF_ONE_WAY,
 		.proc_field = "CapBnd",
@@ -137,11 +116,8 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "CAP_AMBIENT",
-		.set_name = "PR_CAP_AMBIENT",
-		.get_name = "PR_CAP_AMBIENT",
 		.aliases = "AMBIENT",
-		.set_op = PR_CAP_AMBIENT,
-		.get_op = PR_CAP_AMBIENT,
+		PRCTL_OPS(PR_CAP_AMBIENT, PR_CAP_AMBIENT),
 		.kind = VAL_AMBIENT,
 		.flags = PF_ONE_WAY,
 		.proc_field = "CapAmb",
@@ -150,11 +126,8 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "SPECULATION_CTRL",
-		.set_name = "PR_SET_SPECULATION_CTRL",
-		.get_name = "PR_GET_SPECULATION_CTRL",
 		.aliases = "SPECULATION",
-		.set_op = PR_SET_SPECULATION_CTRL,
-		.get_op = PR_GET_SPECULATION_CTRL,
+		PRCTL_OPS(PR_SET_SPECULATION_CTRL, PR_GET_SPECULATION_CTRL),
 		.kind = VAL_SPEC,
 		.flags = PF_ONE_WAY,
 		.summary = "speculation control: FEATURE "
@@ -162,10 +135,7 @@ const struct prctl_desc at_prctl_table[] = {
 	},
 	{
 		.name = "IO_FLUSHER",
-		.set_name = "PR_SET_IO_FLUSHER",
-		.get_name = "PR_GET_IO_FLUSHER",
-		.set_op = PR_SET_IO_FLUSHER,
-		.get_op = PR_GET_IO_FLUSHER,
+		PRCTL_OPS(PR_SET_IO_FLUSHER, PR_GET_IO_FLUSHER),
 		.kind = VAL_NUMBER,
 		.min = 0,
 		.max = 1,
@@ -411,20 +381,10 @@ int parse_ulong(const char *s, unsigned long *out)
 static int read_last_cap(void)
 {
 	char buf[32];
-	ssize_t n;
 	long v;
-	int fd;
 
-	fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return CAP_LAST_CAP;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return CAP_LAST_CAP;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (parse_long(buf, &v) || v < 0 || v > 63)
+	if (read_small("/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) ||
+	    parse_long(buf, &v) || v < 0 || v > 63)
 		return CAP_LAST_CAP;
 	return v;
 }

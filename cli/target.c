@@ -81,18 +81,11 @@ static bool is_kernel_thread(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long flags = 0;
-	ssize_t n;
-	int fd, i;
+	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small(path, buf, sizeof(buf)) || !buf[0])
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* After the command's ")": state, ppid, pgrp, session, tty_nr,
 	 * tpgid, flags. */
 	p = strrchr(buf, ')');
