@@ -571,6 +571,13 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 		return usage_error("-p and -- PROGRAM: contradictory (PROGRAM "
 				   "runs in place of allthreads itself; -p "
 				   "changes a running process)");
+	if (o->via != ALLTHREADS_ROUTE_AUTO && !o->npids && !o->tid)
+		return usage_error("--via=%s: names the route to a running "
+				   "process (-p PID); allthreads itself is "
+				   "changed directly",
+				   o->via == ALLTHREADS_ROUTE_HELPER ?
+					   "helper" :
+					   "ptrace");
 	if (o->test_block > o->test_threads)
 		return usage_error("--test-block=%u: more than --test-threads",
 				   o->test_block);

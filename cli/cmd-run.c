@@ -174,9 +174,10 @@ int at_cmd_run(const struct opts *o, int argc, char **argv)
 	bool raw = false, force = o->force;
 	int i = 0;
 
-	if (o->npids || o->tid || o->dry_run || o->json) {
-		fprintf(stderr, "allthreads: run: takes no target, -n or -J "
-				"(it starts a new process)\n");
+	if (o->npids || o->tid || o->via != ALLTHREADS_ROUTE_AUTO ||
+	    o->dry_run || o->json) {
+		fprintf(stderr, "allthreads: run: takes no target, --via, -n "
+				"or -J (it starts a new process)\n");
 		return EXIT_USAGE;
 	}
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -123,6 +123,22 @@ for p in report kill ignore; do
 	at --on-mismatch=$p prctl KEEP_CAPS 1
 	rc_is 0 "--on-mismatch=$p"
 done
+# --via names how to reach another process: for allthreads itself, and for
+# run, which starts one, it is a usage error, and nothing changes.
+at --via=sideways -p 1 prctl KEEP_CAPS
+rc_is 64 "--via=sideways"
+err_like 'not auto, helper or ptrace' "--via: lists the routes"
+for via in helper ptrace; do
+	at --via=$via prctl KEEP_CAPS 1 -- echo "$RAN_MARK"
+	rc_is 64 "--via=$via without -p"
+	err_like "^allthreads: --via=$via: names the route to a running process" \
+		"--via=$via without -p: says why"
+	out_unlike "$RAN_MARK" "--via=$via without -p: PROGRAM did not run"
+	at --via=$via run true
+	rc_is 64 "--via=$via run: run starts a process, it takes no route"
+done
+at --via=auto prctl KEEP_CAPS
+rc_is 0 "--via=auto (the default) without -p"
 at -q -v prctl KEEP_CAPS 1 -- echo "$RAN_MARK"
 rc_is 64 "-q with -v: contradictory"
 err_like 'contradictory' "-q -v: message"

@@ -54,9 +54,11 @@ chmod 755 "$tmp" "$d" "$d"/*
 # The copies find their library in their own directory.
 export LD_LIBRARY_PATH=$d ALLTHREADS_HELPER=$d/allthreads-helper.so
 AT="$d/allthreads"
+AT_ANY=$AT
 # These cells are the helper route's: where the command can choose its
 # route (--via, default auto), pin it, so a target without a helper is
-# not reached through ptrace instead.
+# not reached through ptrace instead (run takes no route: it starts the
+# target, through $AT_ANY).
 if "$AT" --help 2>&1 | grep -q -- '--via='; then
 	printf '#!/bin/sh\nexec "%s" --via=helper "$@"\n' "$AT" >"$d/at-helper"
 	chmod 755 "$d/at-helper"
@@ -74,7 +76,7 @@ start() {
 	beat=$tmp/$name.beat
 	: >"$beat"
 	chmod 666 "$beat"
-	"$@" "$AT" run "$d/faulty" "$nth" "$beat" >"$out" 2>"$out.err" </dev/null &
+	"$@" "$AT_ANY" run "$d/faulty" "$nth" "$beat" >"$out" 2>"$out.err" </dev/null &
 	pids+=($!)
 	p=
 	for _ in $(seq 1200); do # 30 s: the machine may be busy

@@ -67,7 +67,8 @@ AT="$d/allthreads"
 AT_ANY=$AT
 # These cells are the helper route's: where the command can choose its
 # route (--via, default auto), pin it, so a target without a helper is
-# not reached through ptrace instead.
+# not reached through ptrace instead (run takes no route: it starts the
+# target, through $AT_ANY).
 if "$AT" --help 2>&1 | grep -q -- '--via='; then
 	printf '#!/bin/sh\nexec "%s" --via=helper "$@"\n' "$AT" >"$d/at-helper"
 	chmod 755 "$d/at-helper"
@@ -139,11 +140,11 @@ CELL_AT=("$AT")
 
 # --- the helper route -------------------------------------------------------
 
-start root-target "$AT" run "$d/service" 2
+start root-target "$AT_ANY" run "$d/service" 2
 T_ROOT=$p
-start u1-target as $U1 "$AT" run "$d/service" 2
+start u1-target as $U1 "$AT_ANY" run "$d/service" 2
 T_U1=$p
-start u2-target as $U2 "$AT" run "$d/service" 2
+start u2-target as $U2 "$AT_ANY" run "$d/service" 2
 T_U2=$p
 
 cell "same uid: root -> root" 0 "$T_ROOT" root
@@ -176,7 +177,7 @@ fi
 
 # A non-dumpable target (uid U1): its owner may no longer open its
 # memory; root (CAP_SYS_PTRACE) still may.
-start nodump as $U1 "$AT" run "$d/service" 2
+start nodump as $U1 "$AT_ANY" run "$d/service" 2
 T_ND=$p
 if [ -n "$T_ND" ] && "$AT" -q -p "$T_ND" prctl DUMPABLE 0 >/dev/null 2>&1 &&
 	grep -q . /proc/"$T_ND"/status; then
@@ -193,7 +194,7 @@ fi
 # owner and for root.
 if command -v setcap >/dev/null && cp "$d/service" "$d/service-fcap" &&
 	setcap cap_net_raw+ep "$d/service-fcap" 2>/dev/null; then
-	start fcap as $U1 "$AT" run "$d/service-fcap" 2
+	start fcap as $U1 "$AT_ANY" run "$d/service-fcap" 2
 	T_FC=$p
 	cell "file-capability target: $U1 -> $U1" 3 "$T_FC" as $U1
 	cell "file-capability target: root -> $U1 (no helper loads)" 3 "$T_FC" root
@@ -205,7 +206,7 @@ fi
 # A target in a user namespace of its own (created by uid U1): root
 # outside holds CAP_SYS_PTRACE over it; another user does not.
 if command -v unshare >/dev/null && as $U1 unshare -U -r true 2>/dev/null; then
-	start userns as $U1 unshare -U -r "$AT" run "$d/service" 2
+	start userns as $U1 unshare -U -r "$AT_ANY" run "$d/service" 2
 	T_NS=$p
 	# The helper names its socket directory by the uid it sees inside
 	# (/tmp/allthreads-0); the client looks under both names.
