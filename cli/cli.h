@@ -79,9 +79,11 @@ struct opts {
 	int nargs;
 	char **program;	     /* after `--`, or NULL */
 	const char *command; /* the command's name */
-	/* show */
+	/* tables: show, check, audit, list (listing.h) */
 	const char *columns; /* -o */
+	bool output_all;
 	bool raw;
+	bool pairs;
 	bool no_headings;
 	/* check, audit */
 	const char *expect[MAX_EXPECT];

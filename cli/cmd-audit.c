@@ -26,14 +26,13 @@
 #include "cli.h"
 #include "expect.h"
 #include "ids.h"
+#include "listing.h"
 #include "procfs.h"
 
 enum {
 	OPT_USER = 'u',
 	OPT_COMM = 'c',
 	OPT_EXPECT = 'e',
-	OPT_RAW = 0x600,
-	OPT_NOHEADINGS,
 };
 
 static const struct argp_option audit_options[] = {
@@ -49,9 +48,6 @@ static const struct argp_option audit_options[] = {
 	  "every thread of every matched process must show this "
 	  "(repeatable; the keys of check)",
 	  0 },
-	{ "raw", OPT_RAW, NULL, 0, "no alignment: one space between columns",
-	  0 },
-	{ "noheadings", OPT_NOHEADINGS, NULL, 0, "no header line", 0 },
 	{ NULL },
 };
 
@@ -71,16 +67,51 @@ static int parse_audit_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--expect: more than %d", MAX_EXPECT);
 		o->expect[o->nexpect++] = arg;
 		break;
-	case OPT_RAW:
-		o->raw = true;
-		break;
-	case OPT_NOHEADINGS:
-		o->no_headings = true;
-		break;
 	default:
 		return at_parse_root(key, arg, state);
 	}
 	return 0;
+}
+
+/* audit's table: one row per finding. */
+enum {
+	COL_PID,
+	COL_COMM,
+	COL_CHECK,
+	COL_FIELD,
+	COL_TIDS,
+	COL_VALUE,
+	COL_WANT,
+	NR_COLS,
+};
+
+static const struct listing_col audit_cols[NR_COLS] = {
+	[COL_PID] = { "PID", NULL, 0, SCOLS_FL_RIGHT, "process id" },
+	[COL_COMM] = { "COMM", NULL, 0, SCOLS_FL_TRUNC,
+		       "its main thread's name" },
+	[COL_CHECK] = { "CHECK", NULL, 0, 0,
+			"differ (threads disagree) or expect (an --expect "
+			"fails)" },
+	[COL_FIELD] = { "FIELD", NULL, 0, 0, "the /proc status field" },
+	[COL_TIDS] = { "TIDS", NULL, 0, SCOLS_FL_WRAP,
+		       "the threads at fault (8, or every one with -v), of "
+		       "how many" },
+	[COL_VALUE] = { "VALUE", NULL, 0, SCOLS_FL_WRAP, "what they show" },
+	[COL_WANT] = { "WANT", NULL, 0, SCOLS_FL_WRAP,
+		       "what the main thread shows, or the --expect" },
+};
+
+static const unsigned audit_default[] = {
+	COL_PID, COL_COMM, COL_CHECK, COL_FIELD, COL_TIDS, COL_VALUE, COL_WANT,
+};
+#define NR_DEFAULT (sizeof(audit_default) / sizeof(audit_default[0]))
+
+static char *audit_help(int key, const char *text, void *input)
+{
+	if (key != ARGP_KEY_HELP_POST_DOC)
+		return (char *)text;
+	return listing_help(text, audit_cols, NR_COLS, audit_default,
+			    NR_DEFAULT);
 }
 
 const struct argp audit_argp = {
@@ -99,8 +130,10 @@ const struct argp audit_argp = {
 	       "  allthreads audit\n"
 	       "  allthreads audit --comm nginx --expect NoNewPrivs=1 \\\n"
 	       "      --expect CapEff=none\n"
-	       "  allthreads audit -p \"$(pidof app)\" -J | jq .differ",
-	.children = at_global_children,
+	       "  allthreads audit -p \"$(pidof app)\" -J | jq .differ\n"
+	       "  allthreads audit -o pid,field -r -n | sort -u",
+	.children = at_listing_children,
+	.help_filter = audit_help,
 };
 
 /* The credential fields audit compares, in the order it prints them. */
@@ -129,7 +162,7 @@ struct audit {
 	unsigned nex;
 	bool by_user;
 	long uid;
-	struct libscols_table *tb;
+	struct listing ls;
 	struct tally tally;
 	bool json_any;
 };
@@ -537,34 +570,10 @@ static void tid_list(const struct opts *o, const struct finding *f,
 			 nthreads);
 }
 
-static int table_new(struct audit *au)
-{
-	static const char *const heads[] = {
-		"PID", "COMM", "CHECK", "FIELD", "TIDS", "VALUE", "WANT",
-	};
-	unsigned i;
-
-	au->tb = scols_new_table();
-	if (!au->tb)
-		return -ENOMEM;
-	if (au->o->raw)
-		scols_table_enable_raw(au->tb, 1);
-	if (au->o->no_headings)
-		scols_table_enable_noheadings(au->tb, 1);
-	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		int fl = i == 0 ? SCOLS_FL_RIGHT : 0;
-
-		if (i == 4 || i == 5 || i == 6)
-			fl |= SCOLS_FL_WRAP;
-		if (!scols_table_new_column(au->tb, heads[i], 0, fl))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 static void table_add(struct audit *au, const struct snapshot *snap,
 		      const char *comm, const struct findings *fs)
 {
+	struct listing *l = &au->ls;
 	char pid[16], tids[1024];
 	unsigned i;
 
@@ -576,17 +585,17 @@ static void table_add(struct audit *au, const struct snapshot *snap,
 
 		if ((i < fs->n) != (strcmp(f->kind, "differ") == 0))
 			continue;
-		ln = scols_table_new_line(au->tb, NULL);
+		ln = listing_row(l);
 		if (!ln)
 			return;
 		tid_list(au->o, f, snap->n, tids, sizeof(tids));
-		scols_line_set_data(ln, 0, pid);
-		scols_line_set_data(ln, 1, comm);
-		scols_line_set_data(ln, 2, f->kind);
-		scols_line_set_data(ln, 3, f->field);
-		scols_line_set_data(ln, 4, tids);
-		scols_line_set_data(ln, 5, f->value);
-		scols_line_set_data(ln, 6, f->want);
+		listing_set(l, ln, COL_PID, pid);
+		listing_set(l, ln, COL_COMM, comm);
+		listing_set(l, ln, COL_CHECK, f->kind);
+		listing_set(l, ln, COL_FIELD, f->field);
+		listing_set(l, ln, COL_TIDS, tids);
+		listing_set(l, ln, COL_VALUE, f->value);
+		listing_set(l, ln, COL_WANT, f->want);
 	}
 }
 
@@ -839,6 +848,10 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 		return EXIT_FAILED;
 	au->o = o;
 	au->procfd = -1;
+	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
+			      NR_DEFAULT);
+	if (code)
+		goto out;
 	/* Names as this host's /etc has them: the audit spans processes
 	 * that each may have their own root. */
 	idview_init(&view, 0);
@@ -871,7 +884,7 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 			au->text ? strerror(errno) : strerror(ENOMEM));
 		goto out;
 	}
-	if (!o->json && (err = table_new(au))) {
+	if (!o->json && (err = listing_start(&au->ls, o))) {
 		fprintf(stderr, "allthreads: audit: %s\n", strerror(-err));
 		goto out;
 	}
@@ -881,8 +894,7 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 	else
 		audit_host(au);
 	if (!o->json) {
-		if (scols_table_get_nlines(au->tb))
-			scols_print_table(au->tb);
+		listing_print(&au->ls);
 		fflush(stdout);
 		if (!o->quiet)
 			fprintf(stderr,
@@ -895,8 +907,7 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	code = au->tally.code;
 out:
-	if (au->tb)
-		scols_unref_table(au->tb);
+	listing_free(&au->ls);
 	if (au->procfd >= 0)
 		close(au->procfd);
 	free(au->text);

@@ -10,88 +10,73 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attrs.h"
 #include "cli.h"
+#include "listing.h"
 #include "names.h"
 
-enum {
-	OPT_OUTPUT = 'o',
-	OPT_RAW = 0x500,
-	OPT_NOHEADINGS,
-	OPT_OUTPUT_ALL,
+/* The default: every credential, not the thread's name, which differs
+ * from thread to thread and would keep agreeing threads from folding. */
+static const unsigned default_cols[] = {
+	ATTR_TID,    ATTR_THREADS, ATTR_UID,	 ATTR_GID,    ATTR_GROUPS,
+	ATTR_CAPEFF, ATTR_CAPPRM,  ATTR_CAPINH,	 ATTR_CAPBND, ATTR_CAPAMB,
+	ATTR_NNP,    ATTR_SECCOMP, ATTR_FILTERS,
+};
+#define NR_DEFAULT (sizeof(default_cols) / sizeof(default_cols[0]))
+
+/* How each attribute's column behaves on a narrow terminal. */
+static const int col_flags[NR_ATTRS] = {
+	[ATTR_TID] = SCOLS_FL_RIGHT,   [ATTR_THREADS] = SCOLS_FL_RIGHT,
+	[ATTR_COMM] = SCOLS_FL_TRUNC,  [ATTR_GROUPS] = SCOLS_FL_WRAP,
+	[ATTR_CAPEFF] = SCOLS_FL_WRAP, [ATTR_CAPPRM] = SCOLS_FL_WRAP,
+	[ATTR_CAPINH] = SCOLS_FL_WRAP, [ATTR_CAPBND] = SCOLS_FL_WRAP,
+	[ATTR_CAPAMB] = SCOLS_FL_WRAP,
 };
 
-static const struct argp_option show_options[] = {
-	{ "output", OPT_OUTPUT, "COLUMNS", 0,
-	  "the columns to print, comma-separated (+COL,... adds to the "
-	  "default); see allthreads list columns",
-	  0 },
-	{ "output-all", OPT_OUTPUT_ALL, NULL, 0, "every column", 0 },
-	{ "raw", OPT_RAW, NULL, 0,
-	  "no alignment, no marks: one space between columns", 0 },
-	{ "noheadings", OPT_NOHEADINGS, NULL, 0, "no header line", 0 },
-	{ NULL },
-};
-
-static int parse_show_opt(int key, char *arg, struct argp_state *state)
+/* show's columns are the attributes (attrs.h), by the same ids; -o also
+ * takes their /proc keys (CapEff, NoNewPrivs). */
+static const struct listing_col *show_cols(void)
 {
-	struct opts *o = state->input;
+	static struct listing_col cols[NR_ATTRS];
+	unsigned i;
 
-	switch (key) {
-	case OPT_OUTPUT:
-		o->columns = arg;
-		break;
-	case OPT_OUTPUT_ALL:
-		o->columns = "all";
-		break;
-	case OPT_RAW:
-		o->raw = true;
-		break;
-	case OPT_NOHEADINGS:
-		o->no_headings = true;
-		break;
-	default:
-		return at_parse_root(key, arg, state);
-	}
-	return 0;
+	for (i = 0; i < NR_ATTRS && !cols[i].name; i++)
+		cols[i] = (struct listing_col){
+			.name = at_attrs[i].column,
+			.alias = at_attrs[i].key,
+			.flags = col_flags[i],
+			.help = at_attrs[i].help,
+		};
+	return cols;
+}
+
+static char *show_help(int key, const char *text, void *input)
+{
+	if (key != ARGP_KEY_HELP_POST_DOC)
+		return (char *)text;
+	return listing_help(text, show_cols(), NR_ATTRS, default_cols,
+			    NR_DEFAULT);
 }
 
 const struct argp show_argp = {
-	.options = show_options,
-	.parser = parse_show_opt,
+	.parser = at_parse_root,
 	.args_doc = "",
 	.doc = "Print every thread's Uid, Gid, Groups, capability sets, "
 	       "NoNewPrivs and Seccomp, from /proc (any process; no helper "
 	       "needed).  Threads that agree share one row (THREADS counts "
 	       "them; -v prints one row per thread); a column whose rows "
 	       "differ is marked with * in the header (and bold on a "
-	       "terminal).\v"
+	       "terminal).  -J prints every thread and every attribute, "
+	       "whatever -o says.\v"
 	       "Examples:\n"
 	       "  allthreads show -p \"$(pidof nginx)\"\n"
 	       "  allthreads show -p 1234 -o tid,comm,capeff,nnp\n"
+	       "  allthreads show -p 1234 -o +comm -r -n\n"
 	       "  allthreads show -p 1234 -J | jq '.threads[].attrs.CapEff'",
-	.children = at_global_children,
+	.children = at_listing_children,
+	.help_filter = show_help,
 };
-
-/* Every column, in order ("-o all"). */
-static const enum attr all_cols[] = {
-	ATTR_TID,    ATTR_THREADS, ATTR_COMM,	 ATTR_UID,     ATTR_GID,
-	ATTR_GROUPS, ATTR_CAPEFF,  ATTR_CAPPRM,	 ATTR_CAPINH,  ATTR_CAPBND,
-	ATTR_CAPAMB, ATTR_NNP,	   ATTR_SECCOMP, ATTR_FILTERS,
-};
-
-/* The default: every credential, not the thread's name, which differs
- * from thread to thread and would keep agreeing threads from folding. */
-static const enum attr default_cols[] = {
-	ATTR_TID,    ATTR_THREADS, ATTR_UID,	 ATTR_GID,    ATTR_GROUPS,
-	ATTR_CAPEFF, ATTR_CAPPRM,  ATTR_CAPINH,	 ATTR_CAPBND, ATTR_CAPAMB,
-	ATTR_NNP,    ATTR_SECCOMP, ATTR_FILTERS,
-};
-
-#define NR_ALL (sizeof(all_cols) / sizeof(all_cols[0]))
-#define NR_DEFAULT (sizeof(default_cols) / sizeof(default_cols[0]))
 
 /* A group of threads that agree on every shown column. */
 struct group {
@@ -101,66 +86,19 @@ struct group {
 };
 
 struct table {
-	enum attr cols[NR_ATTRS];
-	unsigned ncols;
+	struct listing ls; /* the columns shown */
 	struct group *groups;
 	unsigned ngroups;
 	bool differ[NR_ATTRS];
 };
-
-static int parse_columns(const char *spec, struct table *tb)
-{
-	char word[64];
-	const char *p = spec;
-	unsigned i;
-	int a;
-
-	tb->ncols = 0;
-	if (strcmp(spec, "all") == 0) {
-		for (i = 0; i < NR_ALL; i++)
-			tb->cols[tb->ncols++] = all_cols[i];
-		return 0;
-	}
-	if (*spec == '+') {
-		for (i = 0; i < NR_DEFAULT; i++)
-			tb->cols[tb->ncols++] = default_cols[i];
-		p++;
-	}
-	while (*p) {
-		size_t len = strcspn(p, ",");
-
-		snprintf(word, sizeof(word), "%.*s", (int)len, p);
-		p += len + (p[len] == ',');
-		if (!len)
-			continue;
-		a = attr_find(word);
-		if (a < 0) {
-			char near[256];
-
-			attr_suggest(word, 0, false, 0, near, sizeof(near));
-			return usage_error("-o: %s: unknown column (nearest: "
-					   "%s; all: allthreads list "
-					   "columns)",
-					   word, near);
-		}
-		for (i = 0; i < tb->ncols; i++)
-			if (tb->cols[i] == (enum attr)a)
-				break;
-		if (i == tb->ncols && tb->ncols < NR_ATTRS)
-			tb->cols[tb->ncols++] = a;
-	}
-	if (!tb->ncols)
-		return usage_error("-o: no columns");
-	return 0;
-}
 
 static bool same_row(const struct table *tb, const struct group *g,
 		     char *const *cells)
 {
 	unsigned c;
 
-	for (c = 0; c < tb->ncols; c++) {
-		enum attr a = tb->cols[c];
+	for (c = 0; c < tb->ls.n; c++) {
+		enum attr a = tb->ls.ids[c];
 
 		if (a == ATTR_TID || a == ATTR_THREADS)
 			continue;
@@ -232,87 +170,29 @@ static int fill_table(const struct snapshot *snap, struct table *tb, bool fold)
 	return 0;
 }
 
-/* --raw: a cell with spaces or odd bytes written as \xHH. */
-static void print_raw_cell(const char *s)
+static int print_table(const struct opts *o, struct table *tb)
 {
-	if (!*s) {
-		fputs("\\x00", stdout);
-		return;
-	}
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch <= ' ' || ch == '\\' || ch >= 0x7f)
-			printf("\\x%02x", ch);
-		else
-			putchar(ch);
-	}
-}
-
-/* Bold marks the cells that differ, only on a terminal that wants it:
- * not with NO_COLOR set (https://no-color.org), TERM=dumb or unset, or
- * --raw. */
-static bool use_bold(const struct opts *o)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (o->raw || !isatty(STDOUT_FILENO))
-		return false;
-	if (nc && *nc)
-		return false;
-	return term && *term && strcmp(term, "dumb") != 0;
-}
-
-static void print_table(const struct opts *o, const struct table *tb)
-{
-	bool tty = use_bold(o);
-	unsigned width[NR_ATTRS] = { 0 };
+	struct libscols_line *row;
 	unsigned c, g;
-	char head[32];
+	int err;
 
-	for (c = 0; c < tb->ncols; c++) {
-		enum attr a = tb->cols[c];
-
-		width[c] = strlen(at_attrs[a].column) + tb->differ[a];
-		for (g = 0; g < tb->ngroups; g++)
-			if (strlen(tb->groups[g].cell[a]) > width[c])
-				width[c] = strlen(tb->groups[g].cell[a]);
+	for (c = 0; c < NR_ATTRS; c++)
+		tb->ls.marked[c] = tb->differ[c];
+	err = listing_start(&tb->ls, o);
+	for (g = 0; g < tb->ngroups && !err; g++) {
+		row = listing_row(&tb->ls);
+		if (!row)
+			err = -ENOMEM;
+		for (c = 0; c < NR_ATTRS && !err; c++)
+			err = listing_set(&tb->ls, row, c,
+					  tb->groups[g].cell[c]);
 	}
-	if (!o->no_headings) {
-		for (c = 0; c < tb->ncols; c++) {
-			enum attr a = tb->cols[c];
-
-			snprintf(head, sizeof(head), "%s%s", at_attrs[a].column,
-				 tb->differ[a] && !o->raw ? "*" : "");
-			if (o->raw)
-				printf("%s%s", c ? " " : "", head);
-			else if (c + 1 == tb->ncols)
-				printf("%s", head);
-			else
-				printf("%-*s ", (int)width[c], head);
-		}
-		putchar('\n');
-	}
-	for (g = 0; g < tb->ngroups; g++) {
-		for (c = 0; c < tb->ncols; c++) {
-			enum attr a = tb->cols[c];
-			const char *cell = tb->groups[g].cell[a];
-			bool mark = tty && tb->differ[a];
-
-			if (o->raw) {
-				if (c)
-					putchar(' ');
-				print_raw_cell(cell);
-				continue;
-			}
-			printf("%s%s%s", mark ? "\033[1m" : "", cell,
-			       mark ? "\033[0m" : "");
-			if (c + 1 < tb->ncols)
-				printf("%*s",
-				       (int)(width[c] - strlen(cell) + 1), "");
-		}
-		putchar('\n');
-	}
+	if (!err)
+		err = listing_print(&tb->ls);
+	listing_free(&tb->ls);
+	if (err == -ENOMEM)
+		fprintf(stderr, "allthreads: show: %s\n", strerror(-err));
+	return err ? EXIT_FAILED : EXIT_OK;
 }
 
 static void print_show_json(const struct opts *o, const struct target *tgt,
@@ -365,7 +245,7 @@ int read_target(const struct opts *o, const struct target *tgt,
 
 int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
-	struct table tb = { .ncols = 0 };
+	struct table tb = { .ngroups = 0 };
 	struct snapshot snap;
 	unsigned i;
 	int code;
@@ -374,14 +254,10 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 		return usage_error("show: %s: unexpected argument (the target "
 				   "is -p PID)",
 				   o->args[0]);
-	if (o->columns) {
-		code = parse_columns(o->columns, &tb);
-		if (code)
-			return code;
-	} else {
-		for (i = 0; i < NR_DEFAULT; i++)
-			tb.cols[tb.ncols++] = default_cols[i];
-	}
+	code = listing_select(&tb.ls, o, show_cols(), NR_ATTRS, default_cols,
+			      NR_DEFAULT);
+	if (code)
+		return code;
 	if (o->dry_run && !o->json)
 		printf("dry run: show reads /proc/%s/task/*/status and "
 		       "changes nothing\n",
@@ -401,14 +277,15 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 		print_show_json(o, tgt, &snap, &tb, "show",
 				any ? "differ" : "agree", EXIT_OK, NULL);
 	} else {
-		if (o->npids > 1 && !o->no_headings)
+		/* --pairs: one row a line, nothing else. */
+		if (o->npids > 1 && !o->no_headings && !o->pairs)
 			printf("pid %d:\n", tgt->pid);
-		print_table(o, &tb);
+		code = print_table(o, &tb);
 	}
 	free_table(&tb);
 	snapshot_free(&snap);
 	(void)plan;
-	return EXIT_OK;
+	return code;
 }
 
 /* For check: the same JSON, with its verdict and reasons. */
@@ -416,7 +293,7 @@ void show_json_for_check(const struct opts *o, const struct target *tgt,
 			 const struct snapshot *snap, bool differ, int code,
 			 char *const *errors)
 {
-	struct table tb = { .ncols = 0 };
+	struct table tb = { .ngroups = 0 };
 
 	if (fill_table(snap, &tb, true) == 0)
 		print_show_json(o, tgt, snap, &tb, "check",

@@ -1,14 +1,24 @@
 # bash completion for allthreads(1)                    -*- shell-script -*-
 #
 # The vocabularies (commands, capabilities, prctl names, system calls,
-# securebits, show's columns, check's keys) come from `allthreads list`
-# when you press TAB, so this file never drifts from the program.
+# securebits, check's keys) come from `allthreads list`, and a table's
+# columns from `allthreads COMMAND --help`, when you press TAB, so this
+# file never drifts from the program.
 
 # _allthreads_list WHAT: one name a line, from the allthreads being
 # completed.
 _allthreads_list()
 {
-	"${_allthreads_cmd:-allthreads}" list "$1" 2>/dev/null | cut -f1
+	"${_allthreads_cmd:-allthreads}" list "$1" --noheadings --output name \
+		2>/dev/null
+}
+
+# _allthreads_columns COMMAND: the columns of COMMAND's table, from the
+# list its --help ends with.
+_allthreads_columns()
+{
+	"${_allthreads_cmd:-allthreads}" "$1" --help 2>/dev/null |
+		sed -n 's/^ [ *]\([A-Z][A-Z_]*\) .*/\1/p'
 }
 
 # _allthreads_csv CUR WORDS [PREFIXES]: complete the last element of a
@@ -59,7 +69,7 @@ _allthreads_value()
 		COMPREPLY=($(compgen -W "equal success any" -- "$cur"))
 		;;
 	-o | --output)
-		_allthreads_csv "$cur" "$(_allthreads_list columns |
+		_allthreads_csv "$cur" "$(_allthreads_columns "${cmd:-show}" |
 			tr 'A-Z' 'a-z')"
 		;;
 	-e | --expect)
@@ -110,6 +120,9 @@ _allthreads()
 	local cur prev cmd i nargs=0 _allthreads_cmd=${COMP_WORDS[0]}
 	local global="-p --pid -t --tid -J --json -v --verbose -q --quiet
 		-n --dry-run --force --timeout --on-mismatch --help --usage --version"
+	# The table options of show, check, audit and list (after the command,
+	# -n is --noheadings).
+	local tables=" -o --output --output-all -r --raw -P --pairs --noheadings"
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -171,9 +184,9 @@ _allthreads()
 	then
 		local opts=$global
 		case $cmd in
-		show) opts+=" -o --output --output-all --raw --noheadings" ;;
-		check) opts+=" -e --expect" ;;
-		audit) opts+=" -e --expect -u --user -c --comm --raw --noheadings" ;;
+		show | list) opts+=$tables ;;
+		check) opts+=" -e --expect$tables" ;;
+		audit) opts+=" -e --expect -u --user -c --comm$tables" ;;
 		landlock) opts+=" --landlock-access --landlock-rule" ;;
 		syscall) opts+=" --judge" ;;
 		seccomp) opts+=" --deny --errno --default-action --bpf" ;;

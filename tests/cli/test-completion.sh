@@ -47,6 +47,10 @@ out=$(complete_line "allthreads syscall setres")
 ok 'printf "%s\n" "$out" | grep -qx setresuid' "syscall: names from libseccomp"
 out=$(complete_line "allthreads show -o cap")
 ok 'printf "%s\n" "$out" | grep -qx capeff' "show -o: columns"
+out=$(complete_line "allthreads audit -o fie")
+ok '[ "$out" = field ]' "audit -o: its columns, from its --help"
+out=$(complete_line "allthreads list prctl --pa")
+ok '[ "$out" = --pairs ]' "list: the table options"
 out=$(complete_line "allthreads check -e NoNew")
 ok '[ "$out" = NoNewPrivs= ]' "check -e: keys"
 out=$(complete_line "allthreads set --bounding-")

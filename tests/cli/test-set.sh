@@ -21,7 +21,7 @@ ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+: (NoNewPrivs [01] -> 1|unchang
 # The 44-step recipe anyone may run: lower every ambient capability one
 # by one, NO_NEW_PRIVS, KEEP_CAPS, DUMPABLE; proven on every thread
 # through /proc (the JSON attrs) and in PROGRAM.
-lower=$("$AT" list caps | sed 's/^/-/' | paste -sd, -)
+lower=$("$AT" list caps -n | sed 's/^/-/' | paste -sd, -)
 at --test-threads=4 -J set --ambient-caps="$lower" --nnp --keep-caps=1 \
 	--dumpable=1
 rc_is 0 "a recipe of 40+ steps"

@@ -8,7 +8,7 @@ nnp=$(awk '/^NoNewPrivs:/ { print $2 }' /proc/self/status)
 
 at show
 rc_is 0 "show on allthreads itself"
-out_like '^TID +THREADS +UID +GID +GROUPS +CAPEFF +CAPPRM +CAPINH +CAPBND +CAPAMB +NNP +SECCOMP +FILTERS$' \
+out_like '^ *TID +THREADS +UID +GID +GROUPS +CAPEFF +CAPPRM +CAPINH +CAPBND +CAPAMB +NNP +SECCOMP +FILTERS$' \
 	"show: the header (every credential; names with -o +comm)"
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 2 ]' "show: one thread, one row"
 
@@ -19,7 +19,7 @@ ok '[ "$(printf "%s\n" "$out" | sed -n 2p | awk "{print \$1}")" = 6 ]' \
 at --test-threads=3 show -o tid,comm
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 5 ]' \
 	"show -o tid,comm: names differ, a row each"
-out_like '^TID +COMM\*$' "show: a differing column is marked with *"
+out_like '^ *TID +COMM\*$' "show: a differing column is marked with *"
 at --test-threads=3 -v show -o tid,uid
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 5 ]' "show -v: a row per thread"
 
@@ -28,12 +28,12 @@ fixture 6
 at -p "$FPID" show
 rc_is 0 "show -p on the fixture"
 out_like "^$FPID " "show -p: the main thread's row"
-out_like '^TID +THREADS +UID .* NNP\* ' "show -p: NNP differs"
+out_like '^ *TID +THREADS +UID .* NNP\* ' "show -p: NNP differs"
 ok '[ "$(printf "%s\n" "$out" | wc -l)" -lt "$(ls /proc/$FPID/task | wc -l)" ]' \
 	"show -p: threads that agree fold, whatever their names"
 at -p "$FPID" show -o all
 out_like 'odd-one' "show -p -o all: the renamed thread"
-out_like '^TID +THREADS +COMM\* .* NNP\* ' "show -p -o all: COMM and NNP differ"
+out_like '^ *TID +THREADS +COMM\* .* NNP\* ' "show -p -o all: COMM and NNP differ"
 at -p "$FPID" show
 ntasks=$(ls /proc/$FPID/task | wc -l)
 sum=$(printf "%s\n" "$out" | awk 'NR > 1 { n += $2 } END { print n }')
@@ -103,7 +103,7 @@ stop_fixture
 # Errors.
 at show -o tid,bogus
 rc_is 64 "show -o unknown column"
-err_like 'bogus: unknown column' "show -o: names the column"
+err_like '^allthreads: unknown column: bogus \(nearest: ' "show -o: names the column, and the nearest"
 at show extra
 rc_is 64 "show takes no argument"
 at -p 999999999 show

@@ -178,7 +178,7 @@ rc_is 64 "--judge=often"
 # Every example in --help can be copied as printed: argp must not wrap one
 # onto a line of its own (a long one continues with a backslash).
 bad=
-for c in "" $("$AT" list commands); do
+for c in "" $("$AT" list commands -n); do
 	run "$AT" $c --help
 	if printf '%s\n' "$out" | awk '
 		/^Examples:/ { ex = 1; next }
