@@ -108,9 +108,7 @@ static const unsigned audit_default[] = {
 
 static char *audit_help(int key, const char *text, void *input)
 {
-	if (key != ARGP_KEY_HELP_POST_DOC)
-		return (char *)text;
-	return listing_help(text, audit_cols, NR_COLS, audit_default,
+	return listing_help(key, text, audit_cols, NR_COLS, audit_default,
 			    NR_DEFAULT);
 }
 

@@ -37,9 +37,7 @@ static const unsigned vocab_default[] = { COL_NAME };
 
 static char *list_help(int key, const char *text, void *input)
 {
-	if (key != ARGP_KEY_HELP_POST_DOC)
-		return (char *)text;
-	return listing_help(text, prctl_cols, 3, prctl_default, 2);
+	return listing_help(key, text, prctl_cols, 3, prctl_default, 2);
 }
 
 /* WHAT may come before the table options: `list caps -n`. */

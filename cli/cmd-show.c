@@ -53,9 +53,7 @@ static const struct listing_col *show_cols(void)
 
 static char *show_help(int key, const char *text, void *input)
 {
-	if (key != ARGP_KEY_HELP_POST_DOC)
-		return (char *)text;
-	return listing_help(text, show_cols(), NR_ATTRS, default_cols,
+	return listing_help(key, text, show_cols(), NR_ATTRS, default_cols,
 			    NR_DEFAULT);
 }
 

@@ -257,14 +257,17 @@ void listing_free(struct listing *l)
 	l->tb = NULL;
 }
 
-char *listing_help(const char *text, const struct listing_col *cols,
+char *listing_help(int key, const char *text, const struct listing_col *cols,
 		   unsigned ncols, const unsigned *defaults, unsigned ndefaults)
 {
 	char *out = NULL;
 	size_t size = 0;
 	unsigned i, k;
-	FILE *f = open_memstream(&out, &size);
+	FILE *f;
 
+	if (key != ARGP_KEY_HELP_POST_DOC)
+		return (char *)text;
+	f = open_memstream(&out, &size);
 	if (!f)
 		return (char *)text;
 	if (text)

@@ -62,10 +62,11 @@ int listing_set(struct listing *l, struct libscols_line *row, unsigned id,
 int listing_print(struct listing *l);
 void listing_free(struct listing *l);
 
-/* For an argp help_filter: TEXT (argp's post-doc, or NULL) followed by
- * the columns of COLS and their help, defaults marked.  malloc'ed, or
- * TEXT itself when out of memory. */
-char *listing_help(const char *text, const struct listing_col *cols,
+/* For an argp help_filter: after the post-doc (KEY is
+ * ARGP_KEY_HELP_POST_DOC), TEXT followed by the columns of COLS and their
+ * help, defaults marked, malloc'ed; TEXT itself otherwise, or when out of
+ * memory. */
+char *listing_help(int key, const char *text, const struct listing_col *cols,
 		   unsigned ncols, const unsigned *defaults,
 		   unsigned ndefaults);
 
