@@ -7,7 +7,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "cli.h"
 #include "ids.h"
 #include "expect.h"
+#include "listing.h"
 #include "names.h"
 
 static const struct argp_option check_options[] = {
@@ -40,13 +40,33 @@ static int parse_check_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* The table of failing threads: a row per reason. */
+enum { COL_TID, COL_FIELD, COL_REASON, NR_COLS };
+
+static const struct listing_col check_cols[NR_COLS] = {
+	[COL_TID] = { "TID", NULL, 0, SCOLS_FL_RIGHT, "the failing thread" },
+	[COL_FIELD] = { "FIELD", NULL, 0, 0,
+			"the /proc status field, or the --expect key" },
+	[COL_REASON] = { "REASON", NULL, 0, SCOLS_FL_WRAP,
+			 "what it shows, against the main thread or the "
+			 "--expect" },
+};
+static const unsigned check_default[] = { COL_TID, COL_FIELD, COL_REASON };
+
+static char *check_help(int key, const char *text, void *input)
+{
+	return listing_help(key, text, check_cols, NR_COLS, check_default,
+			    NR_COLS);
+}
+
 const struct argp check_argp = {
 	.options = check_options,
 	.parser = parse_check_opt,
 	.args_doc = "[KEY=VALUE...]",
 	.doc = "Exit 0 when every thread agrees on Uid, Gid, Groups, the "
 	       "capability sets, NoNewPrivs and Seccomp, and shows every "
-	       "--expect; exit 1 with one line per failing thread otherwise.  "
+	       "--expect; exit 1 with a table of the failing threads "
+	       "otherwise (a row per reason).  "
 	       "Values are written as show prints them or as you would give "
 	       "them: user and group names (looked up in the target's "
 	       "/etc), capability lists (\"none\", \"all\", "
@@ -54,8 +74,10 @@ const struct argp check_argp = {
 	       "Examples:\n"
 	       "  allthreads check -p \"$(pidof app)\" --expect NoNewPrivs=1 \\\n"
 	       "      --expect CapEff=none\n"
-	       "  allthreads check -p 1234 -e Uid=www-data -e Seccomp=2",
-	.children = at_global_children,
+	       "  allthreads check -p 1234 -e Uid=www-data -e Seccomp=2\n"
+	       "  allthreads check -p 1234 -o tid -n | sort -u",
+	.children = at_listing_children,
+	.help_filter = check_help,
 };
 
 static const char *const id_subs[] = { "r", "e", "s", "fs" };
@@ -283,19 +305,22 @@ bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
 	return true;
 }
 
-static void add_reason(char **reason, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void add_reason(char **reason, const char *fmt, ...)
+/* WHY, about FIELD of thread TID: on *REASON (-J) and in L's table. */
+static void add_reason(char **reason, struct listing *l, pid_t tid,
+		       const char *field, int fieldlen, const char *why)
 {
-	char buf[2048], *n;
-	va_list ap;
+	struct libscols_line *row;
+	char buf[64], *n;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	if (l->tb && (row = listing_row(l))) {
+		snprintf(buf, sizeof(buf), "%d", tid);
+		listing_set(l, row, COL_TID, buf);
+		snprintf(buf, sizeof(buf), "%.*s", fieldlen, field);
+		listing_set(l, row, COL_FIELD, buf);
+		listing_set(l, row, COL_REASON, why);
+	}
 	if (asprintf(&n, "%s%s%s", *reason ? *reason : "", *reason ? "; " : "",
-		     buf) < 0)
+		     why) < 0)
 		return;
 	free(*reason);
 	*reason = n;
@@ -319,11 +344,16 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 	const char *texts[MAX_EXPECT * 2];
 	struct snapshot snap;
 	struct idview view;
-	char **reasons = NULL, a[2048], b[2048];
+	struct listing ls;
+	char **reasons = NULL, a[2048], b[2048], why[4200];
 	unsigned i, k, n = 0, failing = 0, ref;
 	bool differ = false;
 	int code, c;
 
+	code = listing_select(&ls, o, check_cols, NR_COLS, check_default,
+			      NR_COLS);
+	if (code)
+		return code;
 	for (i = 0; i < o->nexpect; i++)
 		texts[n++] = o->expect[i];
 	for (c = 0; c < o->nargs && n < MAX_EXPECT * 2; c++)
@@ -346,7 +376,7 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 	if (code)
 		goto out_ex;
 	reasons = calloc(snap.n ? snap.n : 1, sizeof(*reasons));
-	if (!reasons) {
+	if (!reasons || (!o->json && listing_start(&ls, o))) {
 		code = EXIT_FAILED;
 		goto out_snap;
 	}
@@ -362,13 +392,16 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 			if (strcmp(a, b) == 0)
 				continue;
 			differ = true;
-			add_reason(&reasons[i], "%s is %s, thread %d has %s",
-				   at_attrs[c].key, a, snap.t[ref].tid, b);
+			snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
+				 at_attrs[c].key, a, snap.t[ref].tid, b);
+			add_reason(&reasons[i], &ls, t->tid, at_attrs[c].key,
+				   strlen(at_attrs[c].key), why);
 		}
 		for (k = 0; k < n; k++) {
 			if (!expect_mismatch(&ex[k], t, a, sizeof(a)))
 				continue;
-			add_reason(&reasons[i], "%s", a);
+			add_reason(&reasons[i], &ls, t->tid, ex[k].text,
+				   strchr(ex[k].text, '=') - ex[k].text, a);
 		}
 		if (reasons[i])
 			failing++;
@@ -378,10 +411,8 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 		show_json_for_check(o, tgt, &snap, differ || failing, code,
 				    reasons);
 	} else {
-		for (i = 0; i < snap.n; i++)
-			if (reasons[i])
-				printf("tid %d: %s\n", snap.t[i].tid,
-				       reasons[i]);
+		listing_print(&ls);
+		fflush(stdout);
 		if (failing && !o->quiet)
 			fprintf(stderr,
 				"allthreads: check: pid %d: %u of %u "
@@ -395,6 +426,7 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 		free(reasons[i]);
 	free(reasons);
 out_snap:
+	listing_free(&ls);
 	snapshot_free(&snap);
 out_ex:
 	for (i = 0; i < n; i++)

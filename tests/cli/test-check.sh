@@ -1,6 +1,7 @@
 #!/bin/bash
 # test-check.sh - `allthreads check`: exit 0 only when every thread
-# agrees and matches every --expect; 1 with a line per failing thread.
+# agrees and matches every --expect; 1 with a table of the failing
+# threads, a row per reason.
 . "$(dirname "$0")/tap.sh"
 
 uid=$(id -u)
@@ -21,12 +22,23 @@ at check "Uid=$uid,$uid,$uid,*"
 rc_is 0 "check: four ids, * for any; KEY=VALUE as an argument"
 at check -e NoNewPrivs=$((1 - nnp))
 rc_is 1 "check: a failing expectation"
-out_like "^tid [0-9]+: NoNewPrivs is $nnp, expected $((1 - nnp))\$" \
+out_like '^ *TID +FIELD +REASON$' "check: a table: TID, FIELD, REASON"
+out_like "^ *[0-9]+ +NoNewPrivs +NoNewPrivs is $nnp, expected $((1 - nnp))\$" \
 	"check: the reason, per thread"
 at --test-threads=3 check -e Seccomp=filter
 rc_is 1 "check: Seccomp=filter fails"
-ok '[ "$(printf "%s\n" "$out" | grep -c "^tid ")" = 4 ]' \
-	"check: one line per failing thread"
+ok '[ "$(printf "%s\n" "$out" | grep -Ec "^ *[0-9]+ +Seccomp ")" = 4 ]' \
+	"check: one row per failing thread"
+at --test-threads=3 check -e Seccomp=filter -e NoNewPrivs=$((1 - nnp)) -o tid -n
+rc_is 1 "check -o tid -n"
+ok '[ "$(printf "%s\n" "$out" | sort -u | wc -l)" = 4 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 8 ]' \
+	"check -o tid -n: a row per reason, two per thread"
+at --test-threads=1 check -e Seccomp=filter -P
+out_like '^TID="[0-9]+" FIELD="Seccomp" REASON="Seccomp is 0, expected filter"$' \
+	"check -P: NAME=\"value\" pairs"
+at check -e Seccomp=filter -o bogus
+rc_is 64 "check -o bogus"
+err_like '^allthreads: unknown column: bogus' "check -o bogus: says which"
 groups=$(awk '/^Groups:/ { $1 = ""; print }' /proc/self/status |
 	xargs | tr ' ' ,)
 at check -e CapAmb=none -e Groups="${groups:-none}" -e Seccomp=0
@@ -46,7 +58,8 @@ fixture 5
 at -p "$FPID" check
 rc_is 1 "check -p: threads that differ"
 out_like "NoNewPrivs is 1, thread $FPID has 0" "check: the differing thread"
-ok '[ "$(printf "%s\n" "$out" | grep -c "^tid ")" -ge 1 ]' "check: a line per thread"
+ok '[ "$(printf "%s\n" "$out" | grep -Ec "^ *[0-9]+ +NoNewPrivs ")" -ge 1 ]' \
+	"check: a row per thread"
 err_like 'thread\(s\) fail' "check: a summary on stderr"
 tid=$(ls /proc/$FPID/task | sort -n | sed -n 2p)
 at -t "$tid" check -e NoNewPrivs=1
