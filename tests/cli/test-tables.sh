@@ -69,6 +69,33 @@ ok '[ "$(printf "%s\n" "$out" | grep -c "^TID=")" = 4 ]' \
 	"show -P: one line a row, no header"
 out_unlike '\*' "show -P: no differ mark in the names"
 
+# On a terminal (a pseudo-terminal from script(1), 30 columns wide): the
+# table fits, and the column that differs is bold unless NO_COLOR or
+# TERM=dumb says no.  To a pipe nothing is cut.
+if command -v script >/dev/null; then
+	onterm() {
+		run env "$@" script -qec "stty cols 30; '$AT' --test-threads=2 show -o tid,comm,capeff,groups" /dev/null
+		out=$(printf '%s\n' "$out" | tr -d '\r')
+	}
+	onterm TERM=xterm
+	rc_is 0 "show on a 30-column terminal"
+	ok '[ "$(printf "%s\n" "$out" | sed "s/\x1b\[[0-9;]*m//g" | awk "length > 30" | wc -l)" = 0 ]' \
+		"show on a terminal: every line fits in 30 columns"
+	ok 'printf "%s\n" "$out" | grep -q "$(printf "\x1b\\[1m")"' \
+		"show on a terminal: the differing COMM is bold"
+	onterm TERM=xterm NO_COLOR=1
+	ok '! printf "%s\n" "$out" | grep -q "$(printf "\x1b")"' "NO_COLOR: no bold"
+	onterm TERM=dumb
+	ok '! printf "%s\n" "$out" | grep -q "$(printf "\x1b")"' "TERM=dumb: no bold"
+else
+	for d in "fits" "bold" "NO_COLOR" "TERM=dumb" "exit"; do
+		skip "show on a terminal: $d" "script(1) is not installed"
+	done
+fi
+at --test-threads=2 show -o tid,comm,capeff,groups
+ok '[ "$(printf "%s\n" "$out" | grep -c " at-test-[01] ")" = 2 ]' \
+	"show to a pipe: whole names, nothing cut"
+
 # Bad columns and contradictions: usage errors, nothing printed.
 at show -o tid,bogus
 rc_is 64 "show -o bogus"
@@ -92,6 +119,13 @@ rc_is 0 "show -J -o tid -n"
 schema_ok "show -J -o tid: the schema (every key unchanged)"
 jq_ok '.threads[0].attrs | has("CapEff") and has("NoNewPrivs")' \
 	"show -J -o tid: every attribute still"
+
+# --- check ----------------------------------------------------------------
+at -J check -e NoNewPrivs=$((1 - nnp)) -o tid -n
+rc_is 1 "check -J -o tid -n: a failing expectation"
+schema_ok "check -J -o tid: the schema (every key unchanged)"
+jq_ok ".threads[0].error == \"NoNewPrivs is $nnp, expected $((1 - nnp))\"" \
+	"check -J: the reason, as before the table"
 
 # --- audit ----------------------------------------------------------------
 fixture 4
