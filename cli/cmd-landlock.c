@@ -21,10 +21,12 @@
  * and the final sweep here reads a /proc/self/task opened before the
  * change (Landlock checks at open, not at getdents).
  *
- * -p PID: allthreads_target_landlock(3): the target's helper builds the
- * ruleset, so the paths are resolved in the target's mount namespace and
- * root, and broadcasts the same three steps there (TSYNC is not used on
- * that route yet).  The ptrace route for it is not built yet.
+ * -p PID: allthreads_target_landlock(3): the ruleset is built in the
+ * target, so the paths are resolved in its mount namespace and root, by
+ * its helper (which broadcasts the same three steps there, or with TSYNC
+ * restricts itself once and proves the domain on every thread) or, for a
+ * process without one, by calls the ptrace route injects while every
+ * thread is stopped (each thread then restricts itself).
  */
 #include <argp.h>
 #include <ctype.h>

@@ -5,7 +5,11 @@
  * build the ruleset, and put every thread in the domain in one visit.
  * Runs on the receiver thread, which is the run's calling thread: the
  * engine captures every other thread before it restricts itself, so a
- * domain that denies /proc does not hide threads from the sweep.
+ * domain that denies /proc does not hide threads from the sweep.  Where
+ * the kernel has LANDLOCK_RESTRICT_SELF_TSYNC (at_ll_use_tsync()), the
+ * receiver restricts itself once with it, the kernel putting every other
+ * thread in the same domain, and the visit then sets NO_NEW_PRIVS and
+ * proves the domain on each thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +110,31 @@ static int build(const struct at_ctl_landlock_req *req, char *whybuf,
 	return fd;
 }
 
+/* TSYNC: the receiver sets NO_NEW_PRIVS (which the kernel then sets on
+ * the others too) and puts every thread in the domain of FD.  0, or
+ * -errno with WHYBUF saying what holds then. */
+static int restrict_tsync(int fd, char *whybuf, size_t whylen)
+{
+	int e;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		e = -errno;
+		snprintf(whybuf, whylen, "PR_SET_NO_NEW_PRIVS: %s",
+			 strerror(-e));
+		return e;
+	}
+	if (syscall(SYS_landlock_restrict_self, fd,
+		    LANDLOCK_RESTRICT_SELF_TSYNC) < 0) {
+		e = -errno;
+		snprintf(whybuf, whylen,
+			 "landlock_restrict_self(TSYNC): %s; no thread has "
+			 "the domain (the helper's own has NO_NEW_PRIVS)",
+			 strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
 int at_ctl_landlock(const void *msg, size_t len,
 		    struct allthreads_report **report, const char **why,
 		    char *whybuf, size_t whylen)
@@ -114,6 +143,7 @@ int at_ctl_landlock(const void *msg, size_t len,
 	const struct at_ctl_landlock_req *req = msg;
 	struct allthreads_prog *prog;
 	int fd, ret, prove = -1;
+	bool tsync;
 	unsigned i;
 
 	*report = NULL;
@@ -125,9 +155,18 @@ int at_ctl_landlock(const void *msg, size_t len,
 		*why = whybuf;
 		return fd;
 	}
+	tsync = at_ll_use_tsync(at_ll_abi(), false);
+	if (tsync) {
+		ret = restrict_tsync(fd, whybuf, whylen);
+		if (ret < 0) {
+			close(fd);
+			*why = whybuf;
+			return ret;
+		}
+	}
 	if (req->ll_flags & AT_CTL_LL_PROVE)
 		prove = ALLTHREADS_LANDLOCK_STEP_PROVE;
-	prog = at_ll_prog(fd, root, prove >= 0);
+	prog = at_ll_prog(fd, root, prove >= 0, tsync);
 	if (!prog) {
 		close(fd);
 		*why = "out of memory";

@@ -226,7 +226,9 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 	for (i = 0; i < nrules; i++)
 		hook.data_len += strlen(rules[i].path) + 1;
 	/* The ruleset's descriptor and "/" are known only in the target. */
-	prog = at_ll_prog(-1, NULL, job.prove);
+	/* Never TSYNC here: see at_ll_use_tsync(). */
+	prog = at_ll_prog(-1, NULL, job.prove,
+			  at_ll_use_tsync(at_ll_abi(), true));
 	if (!prog) {
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ll-abi-shim.c - an LD_PRELOAD library for the tests: the Landlock ABI
- * version the kernel reports, as seen by the program, is lowered to
- * $AT_TEST_LL_ABI (when that is lower than the kernel's), so the messages
- * for access rights newer than the kernel can be tested on a new kernel.
+ * version the kernel reports, as seen by the program, is $AT_TEST_LL_ABI
+ * instead, so the messages for access rights newer than the kernel can be
+ * tested on a new kernel (a lower ABI), and the choice of a newer ABI's
+ * LANDLOCK_RESTRICT_SELF_TSYNC on an older kernel (a higher one: the
+ * kernel then refuses the flag, which is what the test looks for).
  *
- * It interposes libc's syscall(3), through which `allthreads landlock`
- * asks landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+ * It interposes libc's syscall(3), through which `allthreads landlock` and
+ * the helper ask landlock_create_ruleset(NULL, 0,
+ * LANDLOCK_CREATE_RULESET_VERSION);
  * every other call goes to libc's syscall() unchanged.  (A seccomp filter
  * cannot do this: it can fail a call, not make it return a positive
  * value.)
@@ -48,7 +51,7 @@ __attribute__((visibility("default"))) long syscall(long nr, ...)
 		real_syscall = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
 	r = real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (nr == SYS_landlock_create_ruleset && a[0] == 0 && a[1] == 0 &&
-	    a[2] == LANDLOCK_CREATE_RULESET_VERSION && r > want && want > 0)
+	    a[2] == LANDLOCK_CREATE_RULESET_VERSION && r > 0 && want > 0)
 		return want;
 	return r;
 }

@@ -86,7 +86,7 @@ err_like "not a directory, and read-dir apply to directories only" \
 	"landlock: says which rights need a directory"
 # An older kernel's Landlock ABI: the test's preload library lowers the
 # version landlock_create_ruleset() reports (tests/cli/ll-abi-shim.c).
-abi_at() { # ABI ARGS...: `at ARGS` with the kernel's ABI lowered to ABI
+abi_at() { # ABI ARGS...: `at ARGS` with the kernel's ABI reported as ABI
 	local abi=$1
 	shift
 	LD_PRELOAD="$AT_LL_ABI_SHIM" AT_TEST_LL_ABI=$abi at "$@"
@@ -176,6 +176,29 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 	err_like "nonexistent: No such file or directory \(in the target\); nothing changed" \
 		"landlock -p: the helper names the path"
 	ll_stop
+	# A kernel with TSYNC (Landlock ABI 8), as the helper sees it: it
+	# restricts itself once with LANDLOCK_RESTRICT_SELF_TSYNC instead of
+	# broadcasting the domain; this kernel refuses that flag, which shows
+	# the choice without pretending TSYNC ran.
+	at -n landlock
+	kabi=$(printf '%s\n' "$out" | sed -n 's/^ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
+	if [ "${kabi:-0}" -lt 8 ]; then
+		ll_start "$T_TMP/ts.out" env ALLTHREADS_HELPER="$AT_HELPER" \
+			LD_PRELOAD="$AT_LL_ABI_SHIM" AT_TEST_LL_ABI=8 "$AT" run \
+			-- "$AT_LL_TARGET" 2 "$dir/allowed" "$dir/denied"
+		at -p "$LPID" landlock --landlock-rule "$USR"
+		rc_is 1 "landlock -p, the helper seeing ABI 8: TSYNC chosen, refused by this kernel"
+		err_like "landlock_restrict_self\(TSYNC\): Invalid argument; no thread has the domain" \
+			"landlock -p under ABI 8: the helper's one TSYNC call, named"
+		ll_probe "$T_TMP/ts.out" 1
+		ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok ok$")" = 3 ]' \
+			"landlock -p under ABI 8: no thread of the target is in a domain"
+		ok '[ "$(cat /proc/$LPID/task/*/status | grep -c "^NoNewPrivs:	1")" = 1 ]' \
+			"landlock -p under ABI 8: only the helper's own thread has NO_NEW_PRIVS"
+		ll_stop
+	else
+		skip "landlock -p, the helper seeing ABI 8" "this kernel has TSYNC"
+	fi
 else
 	skip "landlock -p PID" "no helper in this build"
 fi
