@@ -151,7 +151,8 @@ int listing_select(struct listing *l, const struct opts *o,
 	if (!p || *p == '+') {
 		for (i = 0; i < (o->output_all ? l->ncols : ndefaults); i++)
 			add_col(l, o->output_all ? i : defaults[i]);
-		p += p != NULL;
+		if (p)
+			p++;
 	}
 	while (p && *p) {
 		size_t len = strcspn(p, ",");
