@@ -8,7 +8,7 @@
 # refused with the process unchanged; a ruleset that denies reading
 # directories everywhere (/proc too: the go-landlock#39 trap) still
 # reaches every thread; a rule's path is resolved in the target's mount
-# namespace.
+# namespace; the same without the stub (one injection per call).
 . "$(dirname "$0")/../cli/tap.sh"
 
 LLT=${AT_LL_TARGET:?AT_LL_TARGET: the landlock fixture}
@@ -118,6 +118,21 @@ ll_probe
 ok '[ "$(count "^[0-9]* EACCES EACCES$")" = 5 ]' \
 	"the domains stack: now each thread is denied the allowed file too"
 ok '[ "$(fds)" = "$before" ]' "still no descriptor left in the target"
+ll_stop
+
+# --- the same by one injection per call (no stub) ------------------------------
+ll_start 3
+before=$(fds)
+run env ALLTHREADS_PTRACE_STUB=0 "$AT" -v -p "$LPID" landlock \
+	--landlock-rule "$USR" --landlock-rule "$ALLOW"
+rc_is 0 "landlock -p with ALLTHREADS_PTRACE_STUB=0 (each call injected)"
+ok '[ "$(printf "%s\n" "$out" |
+	grep -c "^[0-9]* restricted (reading / denied: EACCES)$")" = 4 ]' \
+	"without the stub: each of the 4 threads proved its domain"
+ll_probe
+ok '[ "$(count "^[0-9]* ok EACCES$")" = 4 ]' \
+	"without the stub: each thread reads the allowed file, EACCES on the other"
+ok '[ "$(fds)" = "$before" ]' "without the stub: no descriptor left"
 ll_stop
 
 # --- a rule's path the target lacks: refused, nothing changed -----------------
