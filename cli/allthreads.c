@@ -20,14 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,8 +35,6 @@
 #include "plan.h"
 #include "procfs.h"
 
-/* Most test threads --test-threads may start. */
-#define TEST_THREADS_MAX 1000
 /* Longest --timeout, in milliseconds. */
 #define TIMEOUT_MAX (3600 * 1000)
 
@@ -50,8 +45,6 @@ const char *argp_program_version = "allthreads " ALLTHREADS_VERSION;
 enum {
 	OPT_TIMEOUT = 0x100,
 	OPT_MISMATCH,
-	OPT_TEST_THREADS,
-	OPT_TEST_BLOCK,
 	OPT_ALL_TASKS,
 	OPT_VIA,
 	OPT_FORCE,
@@ -89,10 +82,6 @@ static const struct argp_option global_options[] = {
 	  "when threads end up different: report (undo what can be undone; "
 	  "the default), kill (the process), ignore (keep them as they are)",
 	  3 },
-	{ "test-threads", OPT_TEST_THREADS, "N", OPTION_HIDDEN,
-	  "start N idle threads first (for the test suite)", 3 },
-	{ "test-block", OPT_TEST_BLOCK, "N", OPTION_HIDDEN,
-	  "the first N of them block every signal (for the test suite)", 3 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "give this help list", -1 },
 	{ NULL },
 };
@@ -181,18 +170,6 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		else
 			fail_usage(state, "--on-mismatch", arg,
 				   "not report, kill or ignore");
-		break;
-	case OPT_TEST_THREADS:
-		if (parse_ulong(arg, &v) || v > TEST_THREADS_MAX)
-			fail_usage(state, "--test-threads", arg,
-				   "not a number (0..1000)");
-		o->test_threads = v;
-		break;
-	case OPT_TEST_BLOCK:
-		if (parse_ulong(arg, &v) || v > TEST_THREADS_MAX)
-			fail_usage(state, "--test-block", arg,
-				   "not a number (0..1000)");
-		o->test_block = v;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -403,67 +380,6 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
-/* Idle threads for the test suite: each names itself, then waits. */
-struct test_threads {
-	pthread_barrier_t ready;
-	unsigned next;
-	unsigned block;
-	pthread_mutex_t lock;
-};
-
-static void *idle_thread(void *arg)
-{
-	struct test_threads *t = arg;
-	char name[16];
-	unsigned n;
-
-	pthread_mutex_lock(&t->lock);
-	n = t->next++;
-	pthread_mutex_unlock(&t->lock);
-	snprintf(name, sizeof(name), "at-test-%u", n);
-	prctl(PR_SET_NAME, name);
-	if (n < t->block) {
-		sigset_t all;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, NULL);
-	}
-	pthread_barrier_wait(&t->ready);
-	for (;;)
-		pause();
-	return NULL;
-}
-
-static int start_test_threads(unsigned n, unsigned block)
-{
-	struct test_threads *t;
-	pthread_attr_t attr;
-	pthread_t th;
-	unsigned i;
-	int err;
-
-	if (n == 0)
-		return 0;
-	/* Lives as long as the threads: until exit or exec. */
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->block = block;
-	pthread_mutex_init(&t->lock, NULL);
-	pthread_barrier_init(&t->ready, NULL, n + 1);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	for (i = 0; i < n; i++) {
-		err = pthread_create(&th, &attr, idle_thread, t);
-		if (err)
-			return -err; /* the barrier never opens: exit now */
-	}
-	pthread_attr_destroy(&attr);
-	pthread_barrier_wait(&t->ready);
-	return 0;
-}
-
 /* Split the command's arguments at the first `--`. */
 static int split_program(struct opts *o, char **argv, int argc)
 {
@@ -578,9 +494,6 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 				   o->via == ALLTHREADS_ROUTE_HELPER ?
 					   "helper" :
 					   "ptrace");
-	if (o->test_block > o->test_threads)
-		return usage_error("--test-block=%u: more than --test-threads",
-				   o->test_block);
 	return 0;
 }
 
@@ -654,12 +567,6 @@ int main(int argc, char **argv)
 	code = make_targets(&o, tgts, &ntgts);
 	if (code)
 		return code;
-	code = start_test_threads(o.test_threads, o.test_block);
-	if (code < 0) {
-		fprintf(stderr, "allthreads: --test-threads: %s\n",
-			strerror(-code));
-		_exit(EXIT_FAILED);
-	}
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return EXIT_FAILED;

@@ -66,9 +66,7 @@ struct opts {
 	enum allthreads_mismatch policy;
 	enum allthreads_route via;   /* --via: how to reach another process */
 	enum allthreads_judge judge; /* syscall --judge */
-	unsigned test_threads;
-	unsigned test_block;  /* how many of them block every signal */
-	pid_t pids[MAX_PIDS]; /* -p; none: allthreads itself */
+	pid_t pids[MAX_PIDS];	     /* -p; none: allthreads itself */
 	unsigned npids;
 	bool empty_pid;	 /* -p "" (pidof found nothing): no such process */
 	pid_t tid;	 /* -t; 0: every thread */

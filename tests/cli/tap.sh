@@ -10,12 +10,17 @@
 #   skip DESC WHY       a skipped test
 #   done_testing        prints the plan; exits 1 if anything failed
 #   public FILE         a copy of FILE another user may run (../public.sh)
+#   at_threads N[:M] ARGS...   at ARGS, allthreads having N idle threads of
+#                       its own, the first M blocking every signal
+#   threads_env N[:M]   sets T_ENV, the env(1) words that do the same for
+#                       the allthreads named next (run setpriv ... -- "${T_ENV[@]}" "$AT")
 set -u
 . "${BASH_SOURCE[0]%/*}/../public.sh"
 
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 T_NUM=0
 T_FAILED=0
+T_ENV=()
 T_TMP=$(mktemp -d)
 trap 'rm -rf "$T_TMP"' EXIT
 public_init "$T_TMP" || exit 1
@@ -32,6 +37,21 @@ run() {
 # The allthreads under test.
 at() {
 	run "$AT" "$@"
+}
+
+# The threads come from at-test-threads.so, preloaded: it starts them
+# before allthreads' main and takes itself out of the environment, so a
+# PROGRAM after -- has none.  A copy anyone may load (public), since some
+# tests run allthreads as another user.
+threads_env() {
+	T_ENV=(env "AT_TEST_THREADS=$1"
+		"LD_PRELOAD=$(public "${AT_TEST_THREADS_SO:?the test-threads library}")")
+}
+
+at_threads() {
+	threads_env "$1"
+	shift
+	run "${T_ENV[@]}" "$AT" "$@"
 }
 
 t_result() {

@@ -9,10 +9,10 @@ user=$(id -un)
 nnp=$(awk '/^NoNewPrivs:/ { print $2 }' /proc/self/status)
 eff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
 
-at --test-threads=4 check
+at_threads 4 check
 rc_is 0 "check on allthreads itself"
 ok '[ -z "$out" ]' "check: silent when all is well"
-at --test-threads=4 -v check
+at_threads 4 -v check
 out_like '5 thread\(s\) agree' "check -v: says so"
 at check --expect "Uid=$uid" --expect "NoNewPrivs=$nnp" -e "CapEff=$eff"
 rc_is 0 "check --expect Uid, NoNewPrivs, CapEff (hex)"
@@ -25,15 +25,15 @@ rc_is 1 "check: a failing expectation"
 out_like '^ *TID +FIELD +REASON$' "check: a table: TID, FIELD, REASON"
 out_like "^ *[0-9]+ +NoNewPrivs +NoNewPrivs is $nnp, expected $((1 - nnp))\$" \
 	"check: the reason, per thread"
-at --test-threads=3 check -e Seccomp=filter
+at_threads 3 check -e Seccomp=filter
 rc_is 1 "check: Seccomp=filter fails"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^ *[0-9]+ +Seccomp ")" = 4 ]' \
 	"check: one row per failing thread"
-at --test-threads=3 check -e Name=no-such-name -e NoNewPrivs=$((1 - nnp)) -o tid -n
+at_threads 3 check -e Name=no-such-name -e NoNewPrivs=$((1 - nnp)) -o tid -n
 rc_is 1 "check -o tid -n"
 ok '[ "$(printf "%s\n" "$out" | sort -u | wc -l)" = 4 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 8 ]' \
 	"check -o tid -n: a row per reason, two per thread"
-at --test-threads=1 check -e NoNewPrivs=$((1 - nnp)) -P
+at_threads 1 check -e NoNewPrivs=$((1 - nnp)) -P
 out_like "^TID=\"[0-9]+\" FIELD=\"NoNewPrivs\" REASON=\"NoNewPrivs is $nnp, expected $((1 - nnp))\"\$" \
 	"check -P: NAME=\"value\" pairs"
 at check -e NoNewPrivs=$((1 - nnp)) -o bogus

@@ -46,19 +46,19 @@ ok '[ "$(printf "%s\n" "$out" | grep -c PR_CAPBSET_DROP)" -ge 1 ]' \
 	"drop all: every bounding capability"
 
 # Changes anyone may make: to the ids one already has, the ambient set.
-at --test-threads=3 -v setresuid "$uid" "$uid" "$uid"
+at_threads 3 -v setresuid "$uid" "$uid" "$uid"
 rc_is 0 "setresuid to one's own ids on every thread"
 out_like ': unchanged$' "setresuid: -v says unchanged"
-at --test-threads=3 setgid "$gid" -- sh -c "echo $RAN_MARK"
+at_threads 3 setgid "$gid" -- sh -c "echo $RAN_MARK"
 rc_is 0 "setgid to one's own gid, then PROGRAM"
 out_like "$RAN_MARK" "PROGRAM ran"
-at --test-threads=3 -J setfsuid "$uid"
+at_threads 3 -J setfsuid "$uid"
 rc_is 0 "setfsuid to one's own uid"
 jq_ok "all(.threads[]; .attrs.Uid[3] == $uid)" \
 	"setfsuid: every thread's fsuid in /proc"
-at --test-threads=2 ambient -all
+at_threads 2 ambient -all
 rc_is 0 "ambient -all"
-at --test-threads=2 inheritable -all -- sh -c 'grep CapInh /proc/$$/status'
+at_threads 2 inheritable -all -- sh -c 'grep CapInh /proc/$$/status'
 rc_is 0 "inheritable -all"
 out_like 'CapInh:	0000000000000000' "inheritable -all: PROGRAM's CapInh"
 

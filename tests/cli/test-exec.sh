@@ -6,7 +6,7 @@
 at prctl NO_NEW_PRIVS 1 -- sh -c 'grep NoNewPrivs /proc/self/status'
 rc_is 0 "NO_NEW_PRIVS 1 -- sh"
 ok '[ "$out" = "NoNewPrivs:	1" ]' "PROGRAM runs with NoNewPrivs 1"
-at --test-threads=8 prctl NO_NEW_PRIVS 1 -- \
+at_threads 8 prctl NO_NEW_PRIVS 1 -- \
 	sh -c 'grep NoNewPrivs /proc/self/status'
 rc_is 0 "NO_NEW_PRIVS 1 from 9 threads -- sh"
 ok '[ "$out" = "NoNewPrivs:	1" ]' "9 threads: PROGRAM has NoNewPrivs 1"
@@ -61,8 +61,23 @@ chmod 644 "$T_TMP/bin/mine"
 run env PATH="$T_TMP/bin" "$AT" prctl KEEP_CAPS 1 -- mine
 rc_is 126 "PROGRAM in \$PATH but not executable"
 
+# The test threads are allthreads' own: PROGRAM starts without them and
+# without the library that made them.
+at_threads 3 prctl KEEP_CAPS 0 -- sh -c \
+	'echo "${AT_TEST_THREADS-unset} ${LD_PRELOAD-unset}"; grep ^Threads: /proc/$$/status'
+rc_is 0 "test threads, then PROGRAM"
+out_like '^unset unset$' "PROGRAM: AT_TEST_THREADS and LD_PRELOAD are gone"
+out_like '^Threads:	1$' "PROGRAM: one thread"
+threads_env 0
+run "${T_ENV[@]}" LD_PRELOAD="$(public "$AT_TEST_THREADS_SO") /lib/none.so" \
+	AT_TEST_THREADS=2 sh -c 'echo "$LD_PRELOAD"' 2>/dev/null
+out_like '^/lib/none.so$' "only the library itself leaves LD_PRELOAD"
+run env AT_TEST_THREADS=3:4 LD_PRELOAD="$(public "$AT_TEST_THREADS_SO")" \
+	"$AT" prctl KEEP_CAPS
+rc_is 99 "AT_TEST_THREADS=3:4: more blocked than started is a hard error"
+
 # A failed change never runs PROGRAM.
-at --test-threads=2 --test-block=1 --timeout=1500 prctl NO_NEW_PRIVS 1 -- \
+at_threads 2:1 --timeout=1500 prctl NO_NEW_PRIVS 1 -- \
 	echo "$RAN_MARK"
 rc_is 1 "a change that cannot reach every thread"
 out_unlike "$RAN_MARK" "failed change: PROGRAM did not run"

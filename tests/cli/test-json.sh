@@ -39,7 +39,7 @@ else
 	skip "-J read: jq parses it" "jq is not installed"
 fi
 
-at -J --test-threads=3 prctl KEEP_CAPS 1
+at_threads 3 -J prctl KEEP_CAPS 1
 rc_is 0 "-J change on 4 threads"
 ok 'jsq "j[\"action\"] == \"change\" and j[\"verdict\"] == \"agree\""' \
 	"-J change: action and verdict"
@@ -68,7 +68,7 @@ at -J -n prctl NO_NEW_PRIVS 1 -- env FOO=bar true
 ok 'jsq "j[\"program\"] == [\"env\", \"FOO=bar\", \"true\"]"' \
 	"-J --dry-run: the program"
 
-at -J --test-threads=2 syscall getpid
+at_threads 2 -J syscall getpid
 rc_is 0 "-J syscall"
 ok 'jsq "j[\"action\"] == \"call\" and j[\"name\"] == \"getpid\""' \
 	"-J syscall: action and name"
@@ -85,7 +85,7 @@ rc_is 0 "-J NAME with a tab"
 ok 'jsq "True"' "-J NAME with a tab: parsable"
 
 # Failures are reported in the object too.
-at -J --test-threads=2 --test-block=1 --timeout=1500 prctl KEEP_CAPS 1
+at_threads 2:1 -J --timeout=1500 prctl KEEP_CAPS 1
 rc_is 1 "-J failure"
 ok 'jsq "j[\"verdict\"] == \"failed\" and j[\"exit\"] == 1"' \
 	"-J failure: verdict and exit"
@@ -100,19 +100,26 @@ ok 'jsq "j[\"threads\"][0][\"results\"] == [-9] and \"Bad file descriptor\" in j
 # One schema for every command, checked with jq against SCHEMA (tap.sh):
 # the same keys, the same types, whatever the command.
 if command -v jq >/dev/null; then
-	for args in "prctl KEEP_CAPS" "--test-threads=2 prctl KEEP_CAPS 1" \
+	# @N: in an allthreads with N test threads (at_threads).
+	for args in "prctl KEEP_CAPS" "@2 prctl KEEP_CAPS 1" \
 		"-n prctl NO_NEW_PRIVS 1" "prctl CAPBSET" "syscall getpid" \
-		"--test-threads=2 show" "check" "check -e Seccomp=2" \
-		"list caps" "list prctl" "--test-threads=2 set --nnp" \
+		"@2 show" "check" "check -e Seccomp=2" \
+		"list caps" "list prctl" "@2 set --nnp" \
 		"-n set --nnp --keep-caps" "syscall close 9999" \
 		"seccomp --deny=ptrace" "-n seccomp --deny=ptrace"; do
 		# shellcheck disable=SC2086
-		at -J $args
+		case $args in
+		@*)
+			spec=${args%% *}
+			at_threads "${spec#@}" -J ${args#* }
+			;;
+		*) at -J $args ;;
+		esac
 		schema_ok "-J $args: the one schema (exit $rc)"
 	done
 	at -J check -e NoNewPrivs=9
 	ok '[ -z "$out" ]' "-J: a usage error prints no JSON"
-	at -J --test-threads=2 set --keep-caps=1
+	at_threads 2 -J set --keep-caps=1
 	jq_ok '.action == "change" and .verdict == "agree" and .exit == 0' \
 		"-J set: action, verdict, exit"
 	jq_ok 'all(.threads[]; .attrs != null and (.results | length) == 1)' \

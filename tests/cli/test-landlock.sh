@@ -22,7 +22,7 @@ mkdir "$dir/sub"
 echo inner >"$dir/sub/file"
 USR=path-beneath:execute,read-file,read-dir:/usr
 
-at -v --test-threads=4 landlock --landlock-access fs \
+at_threads 4 -v landlock --landlock-access fs \
 	--landlock-rule "$USR" \
 	--landlock-rule "path-beneath:read-file:$dir/allowed" \
 	-- /usr/bin/cat "$dir/allowed"
@@ -32,7 +32,7 @@ ok '[ "$(printf "%s\n" "$out" |
 	"landlock -v: each of the 5 threads proved its domain (EACCES)"
 out_like '^allowed-content$' "landlock: PROGRAM ran and read the allowed file"
 
-at --test-threads=2 landlock --landlock-rule "$USR" \
+at_threads 2 landlock --landlock-rule "$USR" \
 	--landlock-rule "path-beneath:read-file:$dir/allowed" \
 	-- /usr/bin/cat "$dir/denied"
 rc_is 1 "landlock: PROGRAM reading outside the rules fails (cat's exit)"
@@ -58,7 +58,7 @@ at -v landlock --landlock-access fs:write-file -- /bin/sh -c \
 out_like '^rc=[1-9]' "landlock fs:write-file: creating a file is denied"
 
 # JSON: the schema; each thread's results: 0, 0, -EACCES.
-at -J --test-threads=3 landlock --landlock-rule "$USR"
+at_threads 3 -J landlock --landlock-rule "$USR"
 rc_is 0 "landlock -J"
 schema_ok "landlock -J follows the schema"
 jq_ok '(.threads | length) == 4 and

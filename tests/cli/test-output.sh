@@ -9,7 +9,8 @@ rc_is 1 "-J show >/dev/full: a write error is an error"
 err_like '^allthreads: write error: No space left on device$' "and says so"
 run bash -c '"$0" show >/dev/full' "$AT"
 rc_is 1 "show >/dev/full: the same in text"
-run bash -c '"$0" -J --test-threads=2 prctl KEEP_CAPS 0 >/dev/full' "$AT"
+threads_env 2
+run bash -c '"$@" >/dev/full' bash "${T_ENV[@]}" "$AT" -J prctl KEEP_CAPS 0
 rc_is 1 "a change whose report cannot be written: exit 1"
 at -J show
 rc_is 0 "-J show to a pipe: exit 0"
@@ -22,9 +23,9 @@ at -J -n set --nnp
 rc_is 0 "-J -n with no predicted failure: exit 0"
 jq_ok '.exit == 0' "the JSON says \"exit\":0"
 
-at --test-threads=2 prctl NAME 'a"b\c'
+at_threads 2 prctl NAME 'a"b\c'
 rc_is 0 "prctl NAME 'a\"b\\c': set, and its /proc check passes"
-at --test-threads=2 -J prctl NAME 'a"b\c'
+at_threads 2 -J prctl NAME 'a"b\c'
 jq_ok '[.threads[].value] | length == 3 and all(. == "a\"b\\c")' \
 	"-J: every thread's value is the name as set"
 done_testing

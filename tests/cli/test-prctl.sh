@@ -1,6 +1,6 @@
 #!/bin/bash
 # test-prctl.sh - `allthreads prctl` reads and changes, on allthreads' own
-# threads (--test-threads starts idle ones), in every spelling.
+# threads (at_threads starts idle ones), in every spelling.
 . "$(dirname "$0")/tap.sh"
 
 N=4 # idle threads: with allthreads' own, 5 in all
@@ -10,10 +10,10 @@ nnp=$(awk '/^NoNewPrivs:/ { print $2 }' /proc/self/status)
 at prctl KEEP_CAPS
 rc_is 0 "read KEEP_CAPS"
 ok '[ "$out" = "all 0" ]' "read KEEP_CAPS: one folded line"
-at --test-threads=$N prctl KEEP_CAPS
+at_threads $N prctl KEEP_CAPS
 rc_is 0 "read KEEP_CAPS on $((N + 1)) threads"
 ok '[ "$out" = "all 0" ]' "read on $((N + 1)) threads: folded"
-at --test-threads=$N -v prctl KEEP_CAPS
+at_threads $N -v prctl KEEP_CAPS
 rc_is 0 "-v read"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ 0$")" = $((N + 1)) ]' \
 	"-v read: one 'TID VALUE' line per thread"
@@ -30,7 +30,7 @@ at prctl nnp
 ok '[ $rc = 0 ] && [ "$out" = "all $nnp" ]' "nnp is NO_NEW_PRIVS"
 
 # Thread names differ: one line per thread, never folded.
-at --test-threads=3 prctl NAME
+at_threads 3 prctl NAME
 rc_is 0 "read NAME"
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 4 ]' "NAME: a line per thread"
 out_like '^[0-9]+ allthreads$' "NAME: allthreads' own thread"
@@ -39,23 +39,23 @@ at prctl comm
 out_like '^all allthreads$' "comm is NAME"
 
 # Changes: silent on success, verified, -v shows old -> new.
-at --test-threads=$N prctl KEEP_CAPS 1
+at_threads $N prctl KEEP_CAPS 1
 rc_is 0 "KEEP_CAPS 1 on $((N + 1)) threads"
 ok '[ -z "$out" ]' "a change is silent on success"
-at --test-threads=$N -v prctl KEEP_CAPS 1
+at_threads $N -v prctl KEEP_CAPS 1
 rc_is 0 "-v KEEP_CAPS 1"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ 0 -> 1$")" = $((N + 1)) ]' \
 	"-v KEEP_CAPS 1: 'TID 0 -> 1' on every thread"
-at --test-threads=$N -v prctl NAME renamed
+at_threads $N -v prctl NAME renamed
 rc_is 0 "NAME renamed on every thread"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ .+ -> renamed$")" = $((N + 1)) ]' \
 	"-v NAME: 'TID old -> renamed' on every thread"
 out_like ' at-test-0 -> renamed$' "-v NAME: an idle thread's old name"
-at --test-threads=$N -v prctl NO_NEW_PRIVS 1
+at_threads $N -v prctl NO_NEW_PRIVS 1
 rc_is 0 "NO_NEW_PRIVS 1 on every thread"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ $nnp -> 1$")" = $((N + 1)) ]' \
 	"-v NO_NEW_PRIVS: '$nnp -> 1' on every thread"
-at --test-threads=$N -v prctl TIMERSLACK 123456
+at_threads $N -v prctl TIMERSLACK 123456
 rc_is 0 "TIMERSLACK 123456"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ [0-9]+ -> 123456$")" = $((N + 1)) ]' \
 	"-v TIMERSLACK: '-> 123456' on every thread"
@@ -77,7 +77,7 @@ out_like '^all [01]$' "read DUMPABLE: a value"
 err_like 'DUMPABLE is process-wide' "DUMPABLE: says it is process-wide"
 at -q prctl DUMPABLE
 ok '[ -z "$err" ]' "-q: no note"
-at --test-threads=2 -v prctl DUMPABLE 0
+at_threads 2 -v prctl DUMPABLE 0
 rc_is 0 "DUMPABLE 0"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+ [01] -> 0$")" = 3 ]' \
 	"-v DUMPABLE 0 on every thread"
@@ -113,7 +113,7 @@ for spelling in net_raw cap_net_raw CAP_NET_RAW 13; do
 		"CAPBSET_READ $spelling: $raw"
 done
 if has_cap 8 && [ "$raw" = 1 ]; then
-	at --test-threads=3 -v prctl CAPBSET_DROP net_raw -- \
+	at_threads 3 -v prctl CAPBSET_DROP net_raw -- \
 		awk '/^CapBnd:/ { print $2 }' /proc/self/status
 	rc_is 0 "CAPBSET_DROP net_raw"
 	ok '[ $(( (0x$(tail -n1 <<<"$out") >> 13) & 1 )) = 0 ]' \
@@ -132,11 +132,11 @@ rc_is 0 "read the ambient set"
 out_like '^all ' "ambient set: folded"
 at prctl CAP_AMBIENT IS_SET net_raw
 ok '[ $rc = 0 ] && [ "$out" = "all 0" ]' "CAP_AMBIENT IS_SET net_raw"
-at --test-threads=2 prctl CAP_AMBIENT CLEAR_ALL
+at_threads 2 prctl CAP_AMBIENT CLEAR_ALL
 rc_is 0 "CAP_AMBIENT CLEAR_ALL"
 inh=$(awk '/^CapInh:/ { print $2 }' /proc/self/status)
 if [ $(( (0x$inh >> 13) & 1 )) = 0 ]; then
-	at --test-threads=2 prctl CAP_AMBIENT RAISE net_raw -- \
+	at_threads 2 prctl CAP_AMBIENT RAISE net_raw -- \
 		echo "$RAN_MARK"
 	rc_is 1 "CAP_AMBIENT RAISE without the inheritable bit fails"
 	err_like 'PR_CAP_AMBIENT\(RAISE, cap_net_raw\): Operation not permitted' \
@@ -175,7 +175,7 @@ else
 fi
 
 # --dry-run prints the steps and changes nothing.
-at -n --test-threads=2 prctl KEEP_CAPS 1
+at_threads 2 -n prctl KEEP_CAPS 1
 rc_is 0 "--dry-run"
 out_like '^dry run: nothing changes' "--dry-run: says so"
 out_like '1\. PR_GET_KEEPCAPS\(\) +old' "--dry-run: step 1 reads the old value"
@@ -197,7 +197,7 @@ out_like "PR_CAPBSET_READ\\($(cat /proc/sys/kernel/cap_last_cap)\\)" \
 	"--dry-run: a bounding-set read is one step per capability"
 
 # A thread that blocks every signal: named, nothing changed, no hang.
-at --test-threads=3 --test-block=1 --timeout=2000 prctl KEEP_CAPS 1 -- \
+at_threads 3:1 --timeout=2000 prctl KEEP_CAPS 1 -- \
 	echo "$RAN_MARK"
 rc_is 1 "a blocking thread: failed"
 err_like 'tid [0-9]+: has the signal blocked; never ran \(State: .*SigBlk: [0-9a-f]+' \

@@ -3,7 +3,7 @@
 # file, on every thread at once (TSYNC), proven through /proc.
 . "$(dirname "$0")/tap.sh"
 
-at --test-threads=3 -J seccomp --deny=ptrace
+at_threads 3 -J seccomp --deny=ptrace
 rc_is 0 "seccomp --deny=ptrace on 4 threads"
 jq_ok 'all(.threads[]; .attrs.Seccomp == 2 and .attrs.Seccomp_filters == 1)' \
 	"/proc: every thread has one filter, Seccomp 2"
@@ -15,7 +15,7 @@ at seccomp --deny=uname --errno=EACCES -- uname
 err_like 'Permission denied' "--errno=EACCES"
 at seccomp --deny=uname --errno=13 -- uname
 err_like 'Permission denied' "--errno=13"
-at --test-threads=2 seccomp --deny=ptrace -- sh -c 'grep ^Seccomp: /proc/$$/status'
+at_threads 2 seccomp --deny=ptrace -- sh -c 'grep ^Seccomp: /proc/$$/status'
 rc_is 0 "seccomp then PROGRAM"
 out_like '^Seccomp:	2$' "PROGRAM runs filtered"
 at seccomp --default-action=log --deny=mount -- true
@@ -23,10 +23,10 @@ rc_is 0 "--default-action=log"
 
 # A raw filter file: return ALLOW (BPF_RET|BPF_K, SECCOMP_RET_ALLOW).
 printf '\006\000\000\000\000\000\377\177' >"$T_TMP/allow.bpf"
-at --test-threads=2 -J seccomp --bpf="$T_TMP/allow.bpf"
+at_threads 2 -J seccomp --bpf="$T_TMP/allow.bpf"
 rc_is 0 "seccomp --bpf FILE"
 jq_ok 'all(.threads[]; .attrs.Seccomp == 2)' "--bpf: Seccomp 2 everywhere"
-at --test-threads=2 -J set --nnp --seccomp-filter="$T_TMP/allow.bpf"
+at_threads 2 -J set --nnp --seccomp-filter="$T_TMP/allow.bpf"
 rc_is 0 "set --seccomp-filter (setpriv's name)"
 jq_ok 'all(.threads[]; .attrs.Seccomp == 2 and .attrs.NoNewPrivs == 1)' \
 	"set: NoNewPrivs and Seccomp on every thread"

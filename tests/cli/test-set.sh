@@ -9,11 +9,11 @@ status_of() { # FIELD: from the PROGRAM's own /proc status
 	printf '%s\n' "$out" | awk -v f="$1:" '$1 == f { print $2 }'
 }
 
-at --test-threads=3 set --nnp --keep-caps --dumpable=1 -- \
+at_threads 3 set --nnp --keep-caps --dumpable=1 -- \
 	sh -c 'cat /proc/$$/status'
 rc_is 0 "set --nnp --keep-caps --dumpable=1 -- PROGRAM"
 ok '[ "$(status_of NoNewPrivs)" = 1 ]' "PROGRAM runs with NoNewPrivs 1"
-at --test-threads=3 -v set --nnp
+at_threads 3 -v set --nnp
 rc_is 0 "set -v --nnp"
 ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+: (NoNewPrivs [01] -> 1|unchanged)$")" = 4 ]' \
 	"set -v: 'TID: NoNewPrivs old -> 1' on every thread"
@@ -22,7 +22,7 @@ ok '[ "$(printf "%s\n" "$out" | grep -Ec "^[0-9]+: (NoNewPrivs [01] -> 1|unchang
 # by one, NO_NEW_PRIVS, KEEP_CAPS, DUMPABLE; proven on every thread
 # through /proc (the JSON attrs) and in PROGRAM.
 lower=$("$AT" list caps -n | sed 's/^/-/' | paste -sd, -)
-at --test-threads=4 -J set --ambient-caps="$lower" --nnp --keep-caps=1 \
+at_threads 4 -J set --ambient-caps="$lower" --nnp --keep-caps=1 \
 	--dumpable=1
 rc_is 0 "a recipe of 40+ steps"
 jq_ok '(.steps | length) >= 40' "the recipe has 40+ steps"
@@ -35,7 +35,7 @@ schema_ok "set -J: the schema"
 n=$(printf '%s' "$out" | jq '.steps | length')
 jq_ok "all(.threads[]; (.results | length) == $n)" \
 	"every thread reports all $n results"
-at --test-threads=4 set --ambient-caps="$lower" --nnp --keep-caps=1 \
+at_threads 4 set --ambient-caps="$lower" --nnp --keep-caps=1 \
 	--dumpable=1 -- sh -c 'cat /proc/$$/status'
 rc_is 0 "the recipe, then PROGRAM"
 ok '[ "$(status_of NoNewPrivs)" = 1 ] && [ "$(status_of CapAmb)" = 0000000000000000 ]' \
@@ -60,7 +60,8 @@ out_unlike "$RAN_MARK" "--dry-run: nothing ran"
 if command -v setpriv >/dev/null && has_cap 7 && has_cap 6; then
 	unpriv() {
 		run setpriv --reuid=65534 --regid=65534 --clear-groups \
-			--inh-caps=-all -- "$(public "$AT")" "$@"
+			--inh-caps=-all -- ${T_ENV[@]+"${T_ENV[@]}"} \
+			"$(public "$AT")" "$@"
 	}
 	unpriv -n set --bounding-set=-net_raw
 	rc_is 1 "--dry-run predicts a failure (exit 1)"
@@ -74,17 +75,19 @@ if command -v setpriv >/dev/null && has_cap 7 && has_cap 6; then
 	unpriv -n set --nnp --keep-caps
 	rc_is 0 "--dry-run: what anyone may do"
 	out_like 'predicted: every step can succeed' "--dry-run: says so"
-	unpriv --test-threads=2 bounding -net_raw -- echo "$RAN_MARK"
+	threads_env 2
+	unpriv bounding -net_raw -- echo "$RAN_MARK"
 	rc_is 1 "a refused change: exit 1"
 	err_like 'refused, nothing changed: predicted: step 1, PR_CAPBSET_DROP\(cap_net_raw\), would fail on tid [0-9]+: needs CAP_SETPCAP' \
 		"a refused change: refused up front, with the step, TID and why"
 	out_unlike "$RAN_MARK" "a refused change: PROGRAM did not run"
-	unpriv --test-threads=2 --force bounding -net_raw -- echo "$RAN_MARK"
+	unpriv --force bounding -net_raw -- echo "$RAN_MARK"
 	rc_is 1 "--force: tried anyway, and refused by the kernel: exit 1"
 	err_like 'PR_CAPBSET_DROP\(cap_net_raw\): Operation not permitted' \
 		"--force: names the step and the error"
 	err_like 'nothing changed' "--force: nothing changed"
 	out_unlike "$RAN_MARK" "--force: PROGRAM did not run"
+	T_ENV=()
 	unpriv -n seccomp --deny=ptrace
 	err_like 'NO_NEW_PRIVS set on every thread first' \
 		"seccomp without CAP_SYS_ADMIN: NO_NEW_PRIVS first, and said"
@@ -93,7 +96,7 @@ else
 fi
 
 # A thread that cannot be reached: named, and nothing changes.
-at --test-threads=3 --test-block=1 --timeout=500 set --keep-caps --nnp -- \
+at_threads 3:1 --timeout=500 set --keep-caps --nnp -- \
 	echo "$RAN_MARK"
 rc_is 1 "a thread with the signal blocked: exit 1"
 err_like '^allthreads: tid [0-9]+: has the signal blocked; never ran' \
@@ -105,7 +108,7 @@ out_unlike "$RAN_MARK" "PROGRAM did not run"
 bad_set() {
 	local re=$1 desc=$2
 	shift 2
-	at --test-threads=2 "$@" -- sh -c "echo $RAN_MARK"
+	at_threads 2 "$@" -- sh -c "echo $RAN_MARK"
 	rc_is 64 "$desc"
 	err_like "$re" "$desc: the message"
 	out_unlike "$RAN_MARK" "$desc: PROGRAM did not run"

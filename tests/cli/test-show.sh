@@ -12,15 +12,15 @@ out_like '^ *TID +THREADS +UID +GID +GROUPS +CAPEFF +CAPPRM +CAPINH +CAPBND +CAP
 	"show: the header (every credential; names with -o +comm)"
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 2 ]' "show: one thread, one row"
 
-at --test-threads=5 show -o threads,uid,nnp
+at_threads 5 show -o threads,uid,nnp
 rc_is 0 "show -o on 6 threads"
 ok '[ "$(printf "%s\n" "$out" | sed -n 2p | awk "{print \$1}")" = 6 ]' \
 	"show: 6 threads that agree fold into one row"
-at --test-threads=3 show -o tid,comm
+at_threads 3 show -o tid,comm
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 5 ]' \
 	"show -o tid,comm: names differ, a row each"
 out_like '^ *TID +COMM\*$' "show: a differing column is marked with *"
-at --test-threads=3 -v show -o tid,uid
+at_threads 3 -v show -o tid,uid
 ok '[ "$(printf "%s\n" "$out" | wc -l)" = 5 ]' "show -v: a row per thread"
 
 # A real process whose threads changed themselves.

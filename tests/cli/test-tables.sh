@@ -57,14 +57,14 @@ at -p "$named" show -o comm -P
 out_like '^COMM="a b"$' "show -P: the blank as it is, quoted"
 kill "$named" 2>/dev/null
 wait "$named" 2>/dev/null
-at --test-threads=2 show -o tid,comm -r
+at_threads 2 show -o tid,comm -r
 out_like '^TID COMM$' "show -r: no differ mark"
 at show -o tid,nnp,capeff -P
 rc_is 0 "show -P"
 out_like "^TID=\"[0-9]+\" NNP=\"$nnp\" CAPEFF=\"[^\"]*\"\$" "show -P: NAME=\"value\" pairs"
 ok "eval \"\$(printf '%s\n' \"\$out\" | sed -n 1p)\" && [ \"\$NNP\" = $nnp ]" \
 	"show -P: a row evaluates in the shell"
-at --test-threads=3 show -o tid,comm -P
+at_threads 3 show -o tid,comm -P
 ok '[ "$(printf "%s\n" "$out" | grep -c "^TID=")" = 4 ]' \
 	"show -P: one line a row, no header"
 out_unlike '\*' "show -P: no differ mark in the names"
@@ -73,8 +73,9 @@ out_unlike '\*' "show -P: no differ mark in the names"
 # table fits, and the column that differs is bold unless NO_COLOR or
 # TERM=dumb says no.  To a pipe nothing is cut.
 if command -v script >/dev/null; then
+	threads_env 2
 	onterm() {
-		run env "$@" script -qec "stty cols 30; '$AT' --test-threads=2 show -o tid,comm,capeff,groups" /dev/null
+		run env "$@" script -qec "stty cols 30; $(printf '%q ' "${T_ENV[@]}" "$AT") show -o tid,comm,capeff,groups" /dev/null
 		out=$(printf '%s\n' "$out" | tr -d '\r')
 	}
 	onterm TERM=xterm
@@ -92,7 +93,7 @@ else
 		skip "show on a terminal: $d" "script(1) is not installed"
 	done
 fi
-at --test-threads=2 show -o tid,comm,capeff,groups
+at_threads 2 show -o tid,comm,capeff,groups
 ok '[ "$(printf "%s\n" "$out" | grep -c " at-test-[01] ")" = 2 ]' \
 	"show to a pipe: whole names, nothing cut"
 

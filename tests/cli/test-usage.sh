@@ -123,6 +123,13 @@ for p in report kill ignore; do
 	at --on-mismatch=$p prctl KEEP_CAPS 1
 	rc_is 0 "--on-mismatch=$p"
 done
+# Test threads come from a preloaded library (tap.sh's at_threads), not
+# from options of the product.
+at --test-threads=2 prctl KEEP_CAPS
+rc_is 64 "--test-threads: no such option"
+at --test-block=1 prctl KEEP_CAPS
+rc_is 64 "--test-block: no such option"
+
 # --via names how to reach another process: for allthreads itself, and for
 # run, which starts one, it is a usage error, and nothing changes.
 at --via=sideways -p 1 prctl KEEP_CAPS
