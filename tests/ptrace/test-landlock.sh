@@ -8,7 +8,8 @@
 # refused with the process unchanged; a ruleset that denies reading
 # directories everywhere (/proc too: the go-landlock#39 trap) still
 # reaches every thread; a rule's path is resolved in the target's mount
-# namespace; the same without the stub (one injection per call).
+# namespace; the same without the stub (one injection per call), and on a
+# process stopped by job control (which stays stopped).
 . "$(dirname "$0")/../cli/tap.sh"
 
 LLT=${AT_LL_TARGET:?AT_LL_TARGET: the landlock fixture}
@@ -133,6 +134,23 @@ ll_probe
 ok '[ "$(count "^[0-9]* ok EACCES$")" = 4 ]' \
 	"without the stub: each thread reads the allowed file, EACCES on the other"
 ok '[ "$(fds)" = "$before" ]' "without the stub: no descriptor left"
+ll_stop
+
+# --- stopped by job control: stays stopped, restricted once resumed -----------
+ll_start 2
+kill -STOP "$LPID"
+for i in $(seq 100); do
+	grep -q '^State:.*T (stopped)' "/proc/$LPID/status" && break
+	sleep 0.05
+done
+at -p "$LPID" landlock --landlock-rule "$USR" --landlock-rule "$ALLOW"
+rc_is 0 "landlock -p on a SIGSTOPped process"
+ok 'grep -q "^State:.*T (stopped)" "/proc/$LPID/status"' \
+	"it is still stopped afterwards"
+kill -CONT "$LPID"
+ll_probe
+ok '[ "$(count "^[0-9]* ok EACCES$")" = 3 ]' \
+	"after SIGCONT: each of the 3 threads is in the domain"
 ll_stop
 
 # --- a rule's path the target lacks: refused, nothing changed -----------------
