@@ -307,6 +307,7 @@ static int cmd_prctl(const struct opts *o, struct plan *plan,
 {
 	char err[512];
 
+	(void)tgt; /* a prctl is the same for every target */
 	if (plan_prctl(plan, o->args, o->nargs, err, sizeof(err)))
 		return usage_error("%s", err);
 	return -1;

@@ -64,6 +64,7 @@ int cmd_syscall(const struct opts *o, struct plan *plan,
 	size_t len;
 	int i, e;
 
+	(void)tgt; /* a system call is the same for every target */
 	if (o->nargs < 1)
 		return usage_error("syscall: missing NAME or NR (try: "
 				   "allthreads syscall getpid)");

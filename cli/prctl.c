@@ -185,8 +185,7 @@ static struct step *change_with_get(struct plan *plan,
 }
 
 static int plan_number(struct plan *plan, const struct prctl_desc *d,
-		       bool is_get, char **argv, int argc, char *err,
-		       size_t errsize)
+		       char **argv, int argc, char *err, size_t errsize)
 {
 	struct step *st;
 	long v;
@@ -456,7 +455,7 @@ int plan_prctl(struct plan *plan, char **argv, int argc, char *err,
 	switch (d->kind) {
 	case VAL_NUMBER:
 	case VAL_SECBITS:
-		return plan_number(plan, d, is_get, argv, argc, err, errsize);
+		return plan_number(plan, d, argv, argc, err, errsize);
 	case VAL_STRING:
 		return plan_name(plan, d, argv, argc, err, errsize);
 	case VAL_SIGNAL:

@@ -132,8 +132,8 @@ static void uid_fixup(struct model *m, const long old[4])
 		m->cap[CAP_EFF] |= m->cap[CAP_PRM] & FS_CAPS;
 }
 
-static const char *set_ids(struct model *m, long *ids, const long *v,
-			   bool privileged, const char *capname)
+static const char *set_ids(long *ids, const long *v, bool privileged,
+			   const char *capname)
 {
 	if (!privileged && !(is_one_of(v[0], ids) && is_one_of(v[1], ids) &&
 			     is_one_of(v[2], ids)))
@@ -209,13 +209,13 @@ static const char *model_op(struct model *m, const struct op *op, char *buf,
 	}
 	case OP_SETRESGID:
 		memcpy(v, op->v, sizeof(v));
-		return set_ids(m, m->gid, v, has(m, CAP_SETGID),
+		return set_ids(m->gid, v, has(m, CAP_SETGID),
 			       "needs CAP_SETGID in CapEff (or ids among the "
 			       "current real, effective and saved)");
 	case OP_SETRESUID:
 		memcpy(old, m->uid, sizeof(old));
 		memcpy(v, op->v, sizeof(v));
-		why = set_ids(m, m->uid, v, has(m, CAP_SETUID),
+		why = set_ids(m->uid, v, has(m, CAP_SETUID),
 			      "needs CAP_SETUID in CapEff (or ids among the "
 			      "current real, effective and saved)");
 		if (!why)

@@ -318,6 +318,7 @@ static void *idle_main(void *arg)
 {
 	unsigned seen, i;
 
+	(void)arg;
 	pthread_mutex_lock(&pool.mu);
 	seen = atomic_load(&pool.gen);
 	atomic_fetch_add(&pool.started, 1);
@@ -346,6 +347,7 @@ static void *busy_main(void *arg)
 	unsigned seen = atomic_load(&pool.gen);
 	unsigned long i;
 
+	(void)arg;
 	/* Park until every thread exists: N spinners would otherwise starve
 	 * the creating thread, and creation would take quadratic time. */
 	pthread_mutex_lock(&pool.mu);

@@ -58,6 +58,7 @@ static void *idle_main(void *arg)
 	unsigned seen;
 	unsigned i;
 
+	(void)arg;
 	pthread_mutex_lock(&mu);
 	seen = gen;
 	atomic_fetch_add(&started, 1);
