@@ -124,10 +124,11 @@ int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
 		if (r == 0)
 			return by_helper(t, path, handled, rules, nrules, flags,
 					 timeout_ms, policy, report);
-		if (route == ALLTHREADS_ROUTE_HELPER || r != -ENOENT)
+		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
 			return r;
 	}
-	/* No helper (AUTO), or PTRACE asked for. */
+	/* No helper we may use (AUTO: none, or its socket is where we do
+	 * not trust it, as at_target_run), or PTRACE asked for. */
 	t->route = ALLTHREADS_ROUTE_PTRACE;
 	t->why[0] = 0;
 	return at_ptrace_landlock(t->pid, t->pidfd, handled, rules, nrules,
