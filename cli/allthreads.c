@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -289,18 +288,6 @@ static const struct argp prctl_argp = {
 };
 
 /* --- commands ------------------------------------------------------------ */
-
-int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("allthreads: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
 
 static int cmd_prctl(const struct opts *o, struct plan *plan,
 		     const struct target *tgt)

@@ -13,16 +13,7 @@
 
 #include "allthreads.h"
 #include "plan.h"
-
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,
-	EXIT_PARTIAL = 2,
-	EXIT_UNREACHABLE = 3,
-	EXIT_USAGE = 64,
-	EXIT_NOEXEC = 126,
-	EXIT_NOTFOUND = 127,
-};
+#include "usage.h"
 
 /* Most -p PIDs, and most check --expect. */
 #define MAX_PIDS 64
@@ -136,9 +127,6 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max);
 /* Say why TGT cannot be reached (-ESRCH, -ENOENT no helper, -EACCES,
  * -EPIPE); returns EXIT_UNREACHABLE. */
 int remote_unreachable(const struct target *tgt, int err);
-
-/* `allthreads: MSG` on stderr; returns EXIT_USAGE. */
-int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Run PLAN on TARGET (or print it under -n), verify, report, and exec
  * PROGRAM; returns the exit code. */
