@@ -95,20 +95,6 @@ struct target {
 	char root_note[160]; /* "names from /proc/PID/root/etc/passwd", or "" */
 };
 
-/* Print S as a JSON string (null for NULL) on stdout. */
-void json_str(const char *s);
-/* The one schema (allthreads(1), JSON OUTPUT): json_begin() prints
- * command, target, name, action, process_wide and dry_run; the caller
- * then prints steps, verdict, exit, value and threads; json_end() prints
- * program, differ and notes; the caller closes with items. */
-void json_begin(const struct opts *o, const char *command,
-		const struct target *tgt, const char *name, const char *action,
-		bool process_wide);
-struct tstatus;
-void json_attrs(const struct tstatus *t);
-void json_end(const struct opts *o, const struct plan *plan,
-	      const char *const *differ, unsigned ndiffer);
-
 /* show and check: every thread of TGT from /proc into SNAP, or an exit
  * code after saying why not; and check's JSON, show's with a verdict and
  * a reason per thread (ERRORS[i], or NULL). */

@@ -24,6 +24,7 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "json.h"
 #include "expect.h"
 #include "ids.h"
 #include "listing.h"

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "procfs.h"
 
 /* Rights and flags newer than the installed <linux/landlock.h> (Debian

@@ -13,6 +13,7 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "json.h"
 #include "listing.h"
 #include "names.h"
 

@@ -20,6 +20,7 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "json.h"
 #include "names.h"
 #include "procfs.h"
 #include "remote.h"
@@ -244,120 +245,11 @@ static char *describe(const struct plan *plan, const struct outcome *out,
 
 /* --- JSON --------------------------------------------------------------- */
 
-void json_str(const char *s)
-{
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", stdout);
-		else if (c == '\t')
-			fputs("\\t", stdout);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static const char *action_name(const struct plan *plan)
 {
 	if (plan->call)
 		return "call";
 	return plan->change ? "change" : "read";
-}
-
-void json_begin(const struct opts *o, const char *command,
-		const struct target *tgt, const char *name, const char *action,
-		bool process_wide)
-{
-	printf("{\"command\":");
-	json_str(command);
-	if (tgt)
-		printf(",\"target\":{\"pid\":%d,\"tid\":%d,\"self\":%s}",
-		       tgt->pid, tgt->tid, tgt->self ? "true" : "false");
-	else
-		printf(",\"target\":null");
-	printf(",\"name\":");
-	json_str(name);
-	printf(",\"action\":\"%s\",\"process_wide\":%s,\"dry_run\":%s", action,
-	       process_wide ? "true" : "false", o->dry_run ? "true" : "false");
-}
-
-void json_attrs(const struct tstatus *t)
-{
-	char name[64];
-	unsigned i;
-	int cap;
-
-	if (!t) {
-		fputs("null", stdout);
-		return;
-	}
-	printf("{\"Name\":");
-	json_str(t->comm);
-	printf(",\"Uid\":[%ld,%ld,%ld,%ld],\"Gid\":[%ld,%ld,%ld,%ld]",
-	       t->uid[0], t->uid[1], t->uid[2], t->uid[3], t->gid[0], t->gid[1],
-	       t->gid[2], t->gid[3]);
-	printf(",\"Groups\":[");
-	for (i = 0; i < t->ngroups; i++)
-		printf("%s%u", i ? "," : "", t->groups[i]);
-	putchar(']');
-	for (i = 0; i < NR_CAPSETS; i++) {
-		bool first = true;
-
-		printf(",\"%s\":[", capset_key(i));
-		for (cap = 0; cap < 64; cap++) {
-			if (!(t->cap[i] & (1ULL << cap)))
-				continue;
-			format_cap(cap, name, sizeof(name));
-			printf("%s", first ? "" : ",");
-			json_str(name);
-			first = false;
-		}
-		putchar(']');
-	}
-	printf(",\"NoNewPrivs\":%d,\"Seccomp\":%d,\"Seccomp_filters\":%d}",
-	       t->nnp, t->seccomp, t->filters);
-}
-
-void json_end(const struct opts *o, const struct plan *plan,
-	      const char *const *differ, unsigned ndiffer)
-{
-	unsigned i;
-	char **p;
-
-	printf(",\"program\":");
-	if (o->program) {
-		putchar('[');
-		for (p = o->program; *p; p++) {
-			if (p != o->program)
-				putchar(',');
-			json_str(*p);
-		}
-		putchar(']');
-	} else {
-		fputs("null", stdout);
-	}
-	printf(",\"differ\":[");
-	for (i = 0; i < ndiffer; i++) {
-		printf("%s", i ? "," : "");
-		json_str(differ[i]);
-	}
-	printf("],\"notes\":[");
-	for (i = 0; plan && i < plan->nnotes; i++) {
-		printf("%s", i ? "," : "");
-		json_str(plan->notes[i]);
-	}
-	printf("]");
 }
 
 static void json_steps(const struct plan *plan)

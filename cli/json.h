@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * json.h - the JSON writer: strings, the head and tail every command's
+ * object shares, and one thread's attributes.
+ */
+#ifndef AT_CLI_JSON_H
+#define AT_CLI_JSON_H
+
+#include <stdbool.h>
+
+struct opts;
+struct plan;
+struct target;
+struct tstatus;
+
+/* Print S as a JSON string (null for NULL) on stdout. */
+void json_str(const char *s);
+/* The one schema (allthreads(1), JSON OUTPUT): json_begin() prints
+ * command, target, name, action, process_wide and dry_run; the caller
+ * then prints steps, verdict, exit, value and threads; json_end() prints
+ * program, differ and notes; the caller closes with items. */
+void json_begin(const struct opts *o, const char *command,
+		const struct target *tgt, const char *name, const char *action,
+		bool process_wide);
+/* T's /proc attributes as an object (null for NULL). */
+void json_attrs(const struct tstatus *t);
+void json_end(const struct opts *o, const struct plan *plan,
+	      const char *const *differ, unsigned ndiffer);
+
+#endif /* AT_CLI_JSON_H */
