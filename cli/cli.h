@@ -164,11 +164,6 @@ int at_cmd_run(const struct opts *o, int argc, char **argv);
  * arguments. */
 int cmd_creds(const struct opts *o, struct plan *plan,
 	      const struct target *tgt);
-/* The seccomp filter ARGS asks for (--deny/--errno/--default-action, or
- * --bpf FILE) into PLAN's seccomp program; -EINVAL with ERR on bad
- * input. */
-int seccomp_compile(const struct set_args *args, struct plan *plan, char *err,
-		    size_t errsize);
 /* Compile ARGS (set's options) into PLAN for TGT. */
 int compile_recipe(const struct opts *o, const struct set_args *args,
 		   struct plan *plan, const struct target *tgt);

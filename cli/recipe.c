@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "filter.h"
 #include "ids.h"
 #include "names.h"
 #include "prctl.h"

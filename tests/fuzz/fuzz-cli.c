@@ -25,6 +25,7 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "filter.h"
 #include "ids.h"
 #include "names.h"
 #include "plan.h"
