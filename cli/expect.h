@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * expect.h - check's --expect KEY=VALUE: parsed once, then judged against
- * any thread's /proc status (check and audit share it).
+ * expect.h - the expectation engine: check's and audit's --expect
+ * KEY=VALUE, parsed once, then judged against any thread's /proc status.
  */
 #ifndef AT_CLI_EXPECT_H
 #define AT_CLI_EXPECT_H
