@@ -96,14 +96,10 @@ struct target {
 };
 
 /* show and check: every thread of TGT from /proc into SNAP, or an exit
- * code after saying why not; and check's JSON, show's with a verdict and
- * a reason per thread (ERRORS[i], or NULL). */
+ * code after saying why not. */
 struct snapshot;
 int read_target(const struct opts *o, const struct target *tgt,
 		struct snapshot *snap);
-void show_json_for_check(const struct opts *o, const struct target *tgt,
-			 const struct snapshot *snap, bool differ, int code,
-			 char *const *errors);
 
 /* Can PLAN, a read, be answered from /proc?  The status field, or NULL. */
 const char *proc_answer(const struct plan *plan);

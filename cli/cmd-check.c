@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "ids.h"
 #include "expect.h"
+#include "json.h"
 #include "listing.h"
 #include "names.h"
 
@@ -182,8 +183,12 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	code = failing ? EXIT_FAILED : EXIT_OK;
 	if (o->json) {
-		show_json_for_check(o, tgt, &snap, differ || failing, code,
-				    reasons);
+		bool dif[NR_ATTRS];
+
+		expect_differ(&snap, dif);
+		json_snapshot(o, tgt, &snap, "check",
+			      differ || failing ? "differ" : "agree", code,
+			      reasons, dif);
 	} else {
 		listing_print(&ls);
 		fflush(stdout);

@@ -13,6 +13,7 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "expect.h"
 #include "json.h"
 #include "listing.h"
 #include "names.h"
@@ -152,20 +153,7 @@ static int fill_table(const struct snapshot *snap, struct table *tb, bool fold)
 		tb->groups[g].cell[ATTR_THREADS] = strdup(buf);
 	}
 	/* Differences are between threads, whatever the folding. */
-	for (c = 0; c < NR_ATTRS; c++) {
-		if (c == ATTR_TID || c == ATTR_THREADS)
-			continue;
-		for (i = 1; i < snap->n; i++) {
-			char a[2048];
-
-			attr_format(c, &snap->t[0], buf, sizeof(buf));
-			attr_format(c, &snap->t[i], a, sizeof(a));
-			if (strcmp(a, buf)) {
-				tb->differ[c] = true;
-				break;
-			}
-		}
-	}
+	expect_differ(snap, tb->differ);
 	return 0;
 }
 
@@ -192,54 +180,6 @@ static int print_table(const struct opts *o, struct table *tb)
 	if (err == -ENOMEM)
 		fprintf(stderr, "allthreads: show: %s\n", strerror(-err));
 	return err ? EXIT_FAILED : EXIT_OK;
-}
-
-static void print_show_json(const struct opts *o, const struct target *tgt,
-			    const struct snapshot *snap, const struct table *tb,
-			    const char *command, const char *verdict, int code,
-			    char *const *errors)
-{
-	const char *differ[NR_ATTRS];
-	unsigned i, n = 0;
-
-	json_begin(o, command, tgt, NULL, command, false);
-	printf(",\"steps\":[],\"verdict\":\"%s\",\"exit\":%d,\"value\":null",
-	       verdict, code);
-	printf(",\"threads\":[");
-	for (i = 0; i < snap->n; i++) {
-		printf("%s{\"tid\":%d,\"state\":\"ok\",\"results\":[],"
-		       "\"value\":null,\"old\":null,\"error\":",
-		       i ? "," : "", snap->t[i].tid);
-		json_str(errors ? errors[i] : NULL);
-		printf(",\"attrs\":");
-		json_attrs(&snap->t[i]);
-		putchar('}');
-	}
-	putchar(']');
-	for (i = 0; i < NR_ATTRS; i++)
-		if (tb->differ[i])
-			differ[n++] = at_attrs[i].key;
-	json_end(o, NULL, differ, n);
-	printf(",\"items\":null}\n");
-}
-
-/* The snapshot a read command works on; an exit code on failure. */
-int read_target(const struct opts *o, const struct target *tgt,
-		struct snapshot *snap)
-{
-	int err, code = check_reachable(tgt);
-
-	if (code)
-		return code;
-	err = proc_snapshot(tgt->self ? 0 : tgt->pid, tgt->tid, snap);
-	if (err)
-		return remote_unreachable(tgt, err);
-	if (snap->vanished && !o->quiet)
-		fprintf(stderr,
-			"allthreads: note: pid %d: %u thread(s) exited while "
-			"being read (skipped)\n",
-			tgt->pid, snap->vanished);
-	return 0;
 }
 
 int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
@@ -273,8 +213,8 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 
 		for (i = 0; i < NR_ATTRS; i++)
 			any |= tb.differ[i] && at_attrs[i].credential;
-		print_show_json(o, tgt, &snap, &tb, "show",
-				any ? "differ" : "agree", EXIT_OK, NULL);
+		json_snapshot(o, tgt, &snap, "show", any ? "differ" : "agree",
+			      EXIT_OK, NULL, tb.differ);
 	} else {
 		/* --pairs: one row a line, nothing else. */
 		if (o->npids > 1 && !o->no_headings && !o->pairs)
@@ -285,17 +225,4 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 	snapshot_free(&snap);
 	(void)plan;
 	return code;
-}
-
-/* For check: the same JSON, with its verdict and reasons. */
-void show_json_for_check(const struct opts *o, const struct target *tgt,
-			 const struct snapshot *snap, bool differ, int code,
-			 char *const *errors)
-{
-	struct table tb = { .ngroups = 0 };
-
-	if (fill_table(snap, &tb, true) == 0)
-		print_show_json(o, tgt, snap, &tb, "check",
-				differ ? "differ" : "agree", code, errors);
-	free_table(&tb);
 }

@@ -241,3 +241,20 @@ bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
 }
 
 /* WHY, about FIELD of thread TID: on *REASON (-J) and in L's table. */
+
+void expect_differ(const struct snapshot *snap, bool differ[NR_ATTRS])
+{
+	char a[2048], b[2048];
+	unsigned c, i;
+
+	for (c = 0; c < NR_ATTRS; c++) {
+		differ[c] = false;
+		if (c == ATTR_TID || c == ATTR_THREADS || !snap->n)
+			continue;
+		attr_format(c, &snap->t[0], b, sizeof(b));
+		for (i = 1; i < snap->n && !differ[c]; i++) {
+			attr_format(c, &snap->t[i], a, sizeof(a));
+			differ[c] = strcmp(a, b) != 0;
+		}
+	}
+}

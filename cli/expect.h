@@ -33,5 +33,8 @@ bool expect_holds(const struct expectation *e, const struct tstatus *t);
 /* False when T shows E; else true, with "KEY is X, expected Y" in BUF. */
 bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
 		     char *buf, size_t size);
+/* Which attributes the threads of SNAP do not all show alike (TID and
+ * THREADS never). */
+void expect_differ(const struct snapshot *snap, bool differ[NR_ATTRS]);
 
 #endif /* AT_CLI_EXPECT_H */

@@ -120,3 +120,32 @@ void json_end(const struct opts *o, const struct plan *plan,
 	}
 	printf("]");
 }
+
+void json_snapshot(const struct opts *o, const struct target *tgt,
+		   const struct snapshot *snap, const char *command,
+		   const char *verdict, int code, char *const *errors,
+		   const bool *differ_attr)
+{
+	const char *differ[NR_ATTRS];
+	unsigned i, n = 0;
+
+	json_begin(o, command, tgt, NULL, command, false);
+	printf(",\"steps\":[],\"verdict\":\"%s\",\"exit\":%d,\"value\":null",
+	       verdict, code);
+	printf(",\"threads\":[");
+	for (i = 0; i < snap->n; i++) {
+		printf("%s{\"tid\":%d,\"state\":\"ok\",\"results\":[],"
+		       "\"value\":null,\"old\":null,\"error\":",
+		       i ? "," : "", snap->t[i].tid);
+		json_str(errors ? errors[i] : NULL);
+		printf(",\"attrs\":");
+		json_attrs(&snap->t[i]);
+		putchar('}');
+	}
+	putchar(']');
+	for (i = 0; i < NR_ATTRS; i++)
+		if (differ_attr[i])
+			differ[n++] = at_attrs[i].key;
+	json_end(o, NULL, differ, n);
+	printf(",\"items\":null}\n");
+}

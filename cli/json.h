@@ -10,6 +10,7 @@
 
 struct opts;
 struct plan;
+struct snapshot;
 struct target;
 struct tstatus;
 
@@ -26,5 +27,12 @@ void json_begin(const struct opts *o, const char *command,
 void json_attrs(const struct tstatus *t);
 void json_end(const struct opts *o, const struct plan *plan,
 	      const char *const *differ, unsigned ndiffer);
+/* show's and check's whole object: every thread of SNAP with its
+ * attributes and ERRORS[i] (or none), VERDICT and CODE, and the keys of
+ * the attributes DIFFER_ATTR marks (NR_ATTRS entries) as differing. */
+void json_snapshot(const struct opts *o, const struct target *tgt,
+		   const struct snapshot *snap, const char *command,
+		   const char *verdict, int code, char *const *errors,
+		   const bool *differ_attr);
 
 #endif /* AT_CLI_JSON_H */

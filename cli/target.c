@@ -186,3 +186,22 @@ int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max)
 	free(tids);
 	return (int)n;
 }
+
+/* The snapshot a read command works on; an exit code on failure. */
+int read_target(const struct opts *o, const struct target *tgt,
+		struct snapshot *snap)
+{
+	int err, code = check_reachable(tgt);
+
+	if (code)
+		return code;
+	err = proc_snapshot(tgt->self ? 0 : tgt->pid, tgt->tid, snap);
+	if (err)
+		return remote_unreachable(tgt, err);
+	if (snap->vanished && !o->quiet)
+		fprintf(stderr,
+			"allthreads: note: pid %d: %u thread(s) exited while "
+			"being read (skipped)\n",
+			tgt->pid, snap->vanished);
+	return 0;
+}
