@@ -101,9 +101,6 @@ struct snapshot;
 int read_target(const struct opts *o, const struct target *tgt,
 		struct snapshot *snap);
 
-/* Can PLAN, a read, be answered from /proc?  The status field, or NULL. */
-const char *proc_answer(const struct plan *plan);
-
 /* -p's list: numbers separated by commas or blanks (pidof's output). */
 int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max);
 /* Say why TGT cannot be reached (-ESRCH, -ENOENT no helper, -EACCES,

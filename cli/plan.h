@@ -132,6 +132,10 @@ struct step *plan_add(struct plan *plan, enum step_role role, long nr,
 		      unsigned nargs, const long *args,
 		      enum allthreads_judge judge);
 
+/* A step role's and a judge's names, as -n and JSON print them. */
+const char *plan_role_name(enum step_role role);
+const char *plan_judge_name(enum allthreads_judge judge);
+
 /* Compile `prctl NAME [VALUE [ARG...]]` into PLAN.  On a usage error,
  * returns -EINVAL with a message `what: why` in ERR. */
 int plan_prctl(struct plan *plan, char **argv, int argc, char *err,

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * execute.c - a plan's steps run on every thread (through the engine for
+ * allthreads itself, through the target API for another process), or its
+ * read answered from /proc; and PROGRAM executed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "execute.h"
+#include "names.h"
+#include "outcome.h"
+#include "procfs.h"
+#include "remote.h"
+
+/* The plan's steps as the engine's step program. */
+static int build_prog(const struct plan *plan, struct allthreads_prog **out)
+{
+	struct allthreads_prog *prog;
+	unsigned s;
+	int idx, err;
+
+	prog = allthreads_prog_new();
+	if (!prog)
+		return -ENOMEM;
+	for (s = 0; s < plan->nsteps; s++) {
+		const struct step *st = &plan->steps[s];
+
+		idx = allthreads_prog_add(prog, st->nr, st->nargs, st->args,
+					  st->judge);
+		if (idx < 0) {
+			err = idx;
+			goto out_prog;
+		}
+		if (st->role == ROLE_READ || st->role == ROLE_OLD ||
+		    st->role == ROLE_CHECK)
+			/* Read-only: nothing to undo, never "changed". */
+			err = allthreads_prog_set_undo(prog, idx, -1, NULL, -1,
+						       NULL);
+		else if (st->has_undo)
+			err = allthreads_prog_set_undo(prog, idx, st->save_nr,
+						       st->save_args,
+						       st->undo_nr,
+						       st->undo_args);
+		else
+			continue;
+		if (err < 0)
+			goto out_prog;
+	}
+	*out = prog;
+	return 0;
+out_prog:
+	allthreads_prog_free(prog);
+	return err;
+}
+
+/* Is the helper mapped in PID?  True when we cannot tell (maps
+ * unreadable): then the client's own reason stands. */
+static bool has_helper_mapped(pid_t pid)
+{
+	char path[96], line[512];
+	bool found = false, any = false;
+	pid_t *tids = NULL;
+	int n, i;
+	FILE *f;
+
+	/* Through a live thread: a zombie main thread has no maps. */
+	n = proc_list_tasks(pid, &tids);
+	for (i = -1; i < n && !any; i++) {
+		if (i < 0)
+			snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		else
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/maps",
+				 pid, tids[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f)) {
+			any = true;
+			found = strstr(line, "allthreads-helper") != NULL;
+		}
+		if (ferror(f))
+			found = any = true;
+		fclose(f);
+	}
+	free(tids);
+	return found || !any;
+}
+
+/* The route's name, for messages and -n. */
+const char *execute_route_name(int route)
+{
+	return route == ALLTHREADS_ROUTE_HELPER ? "its allthreads helper" :
+	       route == ALLTHREADS_ROUTE_PTRACE ? "ptrace" :
+						  "none";
+}
+
+static bool has_tid(const pid_t *tids, int n, pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+/* A TID /proc did not list before or after the run: a thread born and
+ * gone during it (under churn), unless it is now a thread of another
+ * process. */
+static bool is_gone_or_ours(pid_t pid, pid_t tid)
+{
+	pid_t tgid;
+
+	if (tid <= 0)
+		return false;
+	tgid = proc_tgid(tid);
+	return tgid < 0 || tgid == pid;
+}
+
+/*
+ * A report from the helper says what the helper says.  Before it is
+ * believed, /proc must agree on who the threads are: every thread the
+ * report counts must be a thread /proc listed before or after the run,
+ * and every thread /proc listed both before and after must be in it.
+ * 0, or the first TID that does not fit (> 0), with WHAT saying how.
+ */
+static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
+			     const pid_t *before, int nb, const pid_t *after,
+			     int na, const char **what)
+{
+	unsigned i, n = allthreads_report_nthreads(rep);
+	pid_t *seen;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		pid_t tid = allthreads_report_tid(rep, i);
+		enum allthreads_thread_state s =
+			allthreads_report_state(rep, i);
+
+		/* Only a success claims that the thread changed. */
+		if (s != ALLTHREADS_T_OK)
+			continue;
+		if (!has_tid(before, nb, tid) && !has_tid(after, na, tid) &&
+		    !is_gone_or_ours(pid, tid)) {
+			*what = "is not a thread of the target";
+			return tid > 0 ? tid : 1;
+		}
+	}
+	seen = calloc(n ? n : 1, sizeof(*seen));
+	if (!seen)
+		return 0;
+	for (i = 0; i < n; i++)
+		seen[i] = allthreads_report_tid(rep, i);
+	for (k = 0; k < na; k++) {
+		if (!has_tid(before, nb, after[k]) ||
+		    has_tid(seen, (int)n, after[k]))
+			continue;
+		*what = "is a thread of the target missing from the report";
+		free(seen);
+		return after[k];
+	}
+	free(seen);
+	return 0;
+}
+
+/*
+ * The remote route: PROG on every thread of another process, through the
+ * allthreads helper that `allthreads run` preloads into it (cli/remote.c).
+ * Returns like allthreads_run(), with *REPORT set, or an exit code (> 0)
+ * after saying why: 3 when the target cannot be reached (no such process,
+ * no helper, not allowed, gone mid-way) and so nothing was asked of it; 1
+ * when its helper refused the request (nothing changed); 2 when the
+ * outcome is unknown: the request went out and no answer came in time, or
+ * the answer does not fit what /proc shows (then `check` tells).
+ */
+static int route_remote(const struct opts *o, const struct target *tgt,
+			const struct allthreads_prog *prog,
+			struct allthreads_report **report, bool *closed)
+{
+	struct at_remote_status st;
+	int code = check_reachable(tgt);
+	pid_t *before = NULL, *after = NULL, bad;
+	const char *what = "";
+	int rc, nb, na;
+
+	if (code)
+		return code;
+	nb = proc_list_tasks(tgt->pid, &before);
+	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
+			       o->policy, report, &st);
+	*closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
+	if (*report) {
+		na = proc_list_tasks(tgt->pid, &after);
+		bad = nb < 0 || na < 0 ?
+			      0 :
+			      report_mismatch(tgt->pid, *report, before, nb,
+					      after, na, &what);
+		free(before);
+		free(after);
+		if (!bad) {
+			if (st.why[0] && rc < 0 && !o->quiet)
+				fprintf(stderr, "allthreads: %d: %s\n",
+					tgt->pid, st.why);
+			return rc;
+		}
+		allthreads_report_free(*report);
+		*report = NULL;
+		fprintf(stderr,
+			"allthreads: %d: the report is not believed: tid %d "
+			"%s (per /proc/%d/task)\n"
+			"allthreads: %d: the outcome is unknown; see "
+			"`allthreads -p %d show`\n",
+			tgt->pid, (int)bad, what, tgt->pid, tgt->pid, tgt->pid);
+		return EXIT_PARTIAL;
+	}
+	free(before);
+	switch (rc) {
+	case -EINPROGRESS:
+		/* The request went out with its proof and no answer came:
+		 * the helper may have run it. */
+		fprintf(stderr,
+			"allthreads: %d: %s; see `allthreads -p %d show`\n",
+			tgt->pid, st.why, tgt->pid);
+		return EXIT_PARTIAL;
+	case -ENOENT:
+		if (o->via == ALLTHREADS_ROUTE_HELPER &&
+		    !has_helper_mapped(tgt->pid))
+			return remote_unreachable(tgt, -ENOENT);
+		/* fall through */
+	case -ESRCH:
+	case -EPERM:
+	case -EACCES:
+	case -EBUSY:
+	case -ENOTSUP:
+	case -ETIMEDOUT:
+		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
+			st.why[0] ? st.why : strerror(-rc));
+		return EXIT_UNREACHABLE;
+	default:
+		fprintf(stderr, "allthreads: %d: %s%s\n", tgt->pid,
+			st.why[0] ? st.why : strerror(-rc),
+			rc == -ECANCELED || rc == -EINVAL ?
+				"; nothing changed" :
+				"");
+		return EXIT_FAILED;
+	}
+}
+
+static int run_steps(const struct opts *o, const struct plan *plan,
+		     struct outcome *out)
+{
+	struct allthreads_report *report = NULL;
+	struct allthreads_prog *prog;
+	unsigned i, s, n;
+	int err;
+
+	err = build_prog(plan, &prog);
+	if (err)
+		return err;
+	if (out->tgt->self) {
+		out->rc = allthreads_run(prog, o->timeout_ms, 0, o->policy,
+					 &report);
+	} else {
+		out->rc =
+			route_remote(o, out->tgt, prog, &report, &out->closed);
+		if (out->rc > 0) {
+			/* Unreachable, already said: an exit code. */
+			err = out->rc;
+			goto out_prog;
+		}
+	}
+	if (!report) {
+		err = out->rc < 0 ? out->rc : -EIO;
+		goto out_prog;
+	}
+	out->ran = true;
+	out->verdict = allthreads_report_verdict(report);
+	n = allthreads_report_nthreads(report);
+	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
+	if (!out->rows) {
+		err = -ENOMEM;
+		goto out_report;
+	}
+	out->nrows = n;
+	for (i = 0; i < n; i++) {
+		struct row *row = &out->rows[i];
+
+		row->tid = allthreads_report_tid(report, i);
+		row->state = allthreads_report_state(report, i);
+		row->nrun = allthreads_report_steps_run(report, i);
+		if (row->nrun > plan->nsteps)
+			row->nrun = plan->nsteps;
+		for (s = 0; s < plan->nsteps; s++)
+			row->res[s] = allthreads_report_result(report, i, s);
+		row->failed_step = allthreads_report_failed_step(report, i);
+		row->left = allthreads_report_left_changed(report, i);
+	}
+	err = 0;
+out_report:
+	allthreads_report_free(report);
+out_prog:
+	allthreads_prog_free(prog);
+	return err;
+}
+
+/* No steps, only the seccomp filter (with CAP_SYS_ADMIN): every thread
+ * /proc lists is a row, to be proven by the read-back. */
+static int rows_from_proc(struct outcome *out)
+{
+	pid_t *tids;
+	int n, i;
+
+	n = proc_list_tasks(out->procpid, &tids);
+	if (n < 0)
+		return n;
+	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
+	if (!out->rows) {
+		free(tids);
+		return -ENOMEM;
+	}
+	out->nrows = n;
+	for (i = 0; i < n; i++) {
+		out->rows[i].tid = tids[i];
+		out->rows[i].failed_step = -1;
+	}
+	free(tids);
+	out->ran = true;
+	out->verdict = ALLTHREADS_AGREE;
+	return 0;
+}
+
+/* After the steps: the seccomp filter, once, with TSYNC: the kernel puts
+ * it on every thread or on none (it returns the TID of a thread it could
+ * not sync). */
+static int install_seccomp(const struct plan *plan)
+{
+	long r;
+
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_TSYNC, plan->seccomp_prog);
+	if (r > 0) {
+		fprintf(stderr,
+			"allthreads: seccomp: thread %ld cannot take the "
+			"filter (TSYNC); no thread has it\n",
+			r);
+		return -EBUSY;
+	}
+	if (r < 0) {
+		fprintf(stderr, "allthreads: seccomp: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Can PLAN, a read, be answered from /proc/PID/task/TID/status?  The
+ * field, or NULL. */
+const char *proc_answer(const struct plan *plan)
+{
+	if (plan->change)
+		return NULL;
+	if (plan->format == FMT_COMM)
+		return "Name";
+	if (plan->desc && plan->desc->proc_field &&
+	    (plan->format == FMT_NUMBER || plan->format == FMT_CAPSET))
+		return plan->desc->proc_field;
+	return NULL;
+}
+
+/* The value of FIELD in T, as the plan shows it. */
+static char *proc_value(const struct plan *plan, const struct tstatus *t)
+{
+	const char *field = plan->proc_read;
+	unsigned long long mask;
+	char buf[1024];
+	long cap;
+
+	if (strcmp(field, "Name") == 0)
+		return strdup(t->comm);
+	if (strcmp(field, "NoNewPrivs") == 0) {
+		snprintf(buf, sizeof(buf), "%d", t->nnp);
+		return strdup(buf);
+	}
+	mask = strcmp(field, "CapAmb") == 0 ? t->cap[CAP_AMB] : t->cap[CAP_BND];
+	if (plan->format == FMT_CAPSET) {
+		format_capset(mask, buf, sizeof(buf));
+		return strdup(buf);
+	}
+	/* One capability: PR_CAPBSET_READ(cap) or PR_CAP_AMBIENT(IS_SET,
+	 * cap). */
+	cap = plan->steps[0].args[0] == PR_CAP_AMBIENT ?
+		      plan->steps[0].args[2] :
+		      plan->steps[0].args[1];
+	snprintf(buf, sizeof(buf), "%d", (int)((mask >> cap) & 1));
+	return strdup(buf);
+}
+
+/* A read answered from /proc: no steps run, no helper needed. */
+static int read_proc(const struct opts *o, const struct plan *plan,
+		     struct outcome *out)
+{
+	struct snapshot snap;
+	unsigned i;
+	int err;
+
+	err = proc_snapshot(out->procpid, out->tgt->tid, &snap);
+	if (err)
+		return err;
+	out->rows = calloc(snap.n ? snap.n : 1, sizeof(*out->rows));
+	if (!out->rows) {
+		snapshot_free(&snap);
+		return -ENOMEM;
+	}
+	out->nrows = snap.n;
+	out->verdict = ALLTHREADS_AGREE;
+	for (i = 0; i < snap.n; i++) {
+		out->rows[i].tid = snap.t[i].tid;
+		out->rows[i].value = proc_value(plan, &snap.t[i]);
+	}
+	if (snap.vanished && !o->quiet)
+		fprintf(stderr,
+			"allthreads: note: %u thread(s) exited while being "
+			"read (skipped)\n",
+			snap.vanished);
+	snapshot_free(&snap);
+	return 0;
+}
+
+/* -t on allthreads itself: the engine visits every thread; keep the one
+ * asked about. */
+static void keep_only(struct outcome *out, pid_t tid)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < out->nrows; i++) {
+		if (out->rows[i].tid == tid) {
+			out->rows[n++] = out->rows[i];
+			continue;
+		}
+		free(out->rows[i].value);
+		free(out->rows[i].old);
+		free(out->rows[i].problem);
+	}
+	out->nrows = n;
+}
+
+/* Does PLAN on another process run steps there (through its helper), or
+ * does /proc answer? */
+bool execute_needs_helper(const struct plan *plan)
+{
+	return plan->change || (plan->nsteps && !plan->proc_read);
+}
+
+/* Where PROGRAM would be found: 0, or the exit code execvp's failure
+ * will mean (126 found but not executable, 127 not found). */
+static int probe_path(const char *path)
+{
+	struct stat sb;
+
+	/* A directory we may not search hides nothing we could run. */
+	if (stat(path, &sb) < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ?
+			       EXIT_NOTFOUND :
+			       EXIT_NOEXEC;
+	if (S_ISDIR(sb.st_mode) || access(path, X_OK) < 0)
+		return EXIT_NOEXEC;
+	return 0;
+}
+
+int execute_probe_program(const char *file)
+{
+	const char *path = getenv("PATH"), *p;
+	int worst = EXIT_NOTFOUND;
+
+	if (!*file)
+		return EXIT_NOTFOUND;
+	if (strchr(file, '/'))
+		return probe_path(file);
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path;; p += strcspn(p, ":") + 1) {
+		size_t len = strcspn(p, ":");
+		char full[PATH_MAX];
+		int r;
+
+		snprintf(full, sizeof(full), "%.*s/%s", (int)len, len ? p : ".",
+			 file);
+		r = probe_path(full);
+		if (r == 0)
+			return 0;
+		if (r == EXIT_NOEXEC)
+			worst = EXIT_NOEXEC;
+		if (!p[len])
+			break;
+	}
+	return worst;
+}
+
+int execute_program(const struct opts *o)
+{
+	fflush(stdout);
+	int err;
+
+	execvp(o->program[0], o->program);
+	err = errno;
+	fprintf(stderr, "allthreads: %s: %s%s\n", o->program[0], strerror(err),
+		err == ENOENT && !execute_probe_program(o->program[0]) ?
+			" (its interpreter?)" :
+			"");
+	/* ENOENT for a file that is there: a missing interpreter. */
+	if ((err == ENOENT || err == ENOTDIR) &&
+	    execute_probe_program(o->program[0]))
+		return EXIT_NOTFOUND;
+	return EXIT_NOEXEC;
+}
+
+int execute_plan(const struct opts *o, const struct plan *plan,
+		 struct outcome *out)
+{
+	int err;
+
+	if (plan->status_diff || (plan->format == FMT_COMM && plan->change))
+		proc_snapshot(out->procpid, 0, &out->before);
+	if (plan->proc_read)
+		err = read_proc(o, plan, out);
+	else if (plan->nsteps || !out->tgt->self)
+		err = run_steps(o, plan, out);
+	else
+		err = rows_from_proc(out);
+	if (err > 0)
+		return err; /* the target cannot be reached: said already */
+	if (err) {
+		fprintf(stderr, "allthreads: %s %s: %s\n", plan->command,
+			plan->what, strerror(-err));
+		return EXIT_FAILED;
+	}
+	if (plan->seccomp_prog && out->tgt->self && out->ran && out->rc == 0 &&
+	    out->verdict == ALLTHREADS_AGREE) {
+		err = install_seccomp(plan);
+		if (err) {
+			fprintf(stderr,
+				"allthreads: seccomp: no thread has the "
+				"filter; %s\n",
+				plan->nsteps ? "the steps before it are in "
+					       "force on every thread" :
+					       "nothing changed");
+			return EXIT_FAILED;
+		}
+	}
+	if (out->tgt->tid)
+		keep_only(out, out->tgt->tid);
+	return 0;
+}

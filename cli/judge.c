@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * judge.c - an outcome judged: why each thread is at fault, the change
+ * proven through the CHECK steps and /proc, and the exit code.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrs.h"
+#include "cli.h"
+#include "judge.h"
+#include "names.h"
+#include "outcome.h"
+#include "procfs.h"
+
+/* Why ROW's thread is at fault, in words, or NULL. */
+static char *describe(const struct plan *plan, const struct outcome *out,
+		      const struct row *row)
+{
+	char buf[512], st[32] = "?", blk[32] = "?", wchan[64] = "?";
+	char path[64];
+	const struct step *step;
+	long r;
+
+	switch (row->state) {
+	case ALLTHREADS_T_OK:
+	case ALLTHREADS_T_ZOMBIE:
+	case ALLTHREADS_T_EXITED:
+	case ALLTHREADS_T_NOT_RUN:
+		/* Not at fault: the thread at fault is named. */
+		return NULL;
+	case ALLTHREADS_T_FAILED:
+	case ALLTHREADS_T_UNDONE:
+		if (row->failed_step < 0 ||
+		    (unsigned)row->failed_step >= plan->nsteps) {
+			if (row->state == ALLTHREADS_T_UNDONE && row->left)
+				snprintf(buf, sizeof(buf),
+					 "changed; another thread failed, "
+					 "and %u step(s) without an undo "
+					 "stay in force here",
+					 row->left);
+			else if (row->state == ALLTHREADS_T_UNDONE)
+				snprintf(buf, sizeof(buf),
+					 "changed, then "
+					 "undone because another thread "
+					 "failed");
+			else
+				snprintf(buf, sizeof(buf), "failed");
+			break;
+		}
+		step = &plan->steps[row->failed_step];
+		r = row->res[row->failed_step];
+		if (r < 0)
+			snprintf(buf, sizeof(buf), "%s: %s", step->call,
+				 strerror(-r));
+		else
+			snprintf(buf, sizeof(buf),
+				 "%s returned %ld, the "
+				 "first thread %ld",
+				 step->call, r,
+				 out->rows[0].res[row->failed_step]);
+		break;
+	case ALLTHREADS_T_BLOCKED:
+	case ALLTHREADS_T_TIMEOUT:
+		proc_status_field(out->procpid, row->tid, "State", st,
+				  sizeof(st));
+		proc_status_field(out->procpid, row->tid, "SigBlk", blk,
+				  sizeof(blk));
+		task_path(path, sizeof(path), out->procpid, row->tid, "wchan");
+		read_small(path, wchan, sizeof(wchan));
+		snprintf(buf, sizeof(buf),
+			 "%s (State: %s, SigBlk: %s, "
+			 "wchan: %s)",
+			 row->state == ALLTHREADS_T_BLOCKED ?
+				 "has the signal blocked; never ran" :
+				 "did not answer before the deadline",
+			 st, blk, wchan);
+		break;
+	case ALLTHREADS_T_QUEUE_FULL:
+		snprintf(buf, sizeof(buf),
+			 "the signal could not be queued "
+			 "before the deadline (RLIMIT_SIGPENDING)");
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "state %d", row->state);
+		break;
+	}
+	return strdup(buf);
+}
+
+const char *judge_check_words(const struct proc_expect *e, char *buf,
+			      size_t size)
+{
+	char name[64];
+	size_t len;
+	unsigned i;
+
+	switch (e->how) {
+	case PROC_EQUALS:
+		if (e->base == 16) {
+			if (strncmp(e->field, "Cap", 3) == 0)
+				format_capset_fold(e->value, buf, size);
+			else
+				snprintf(buf, size, "%llx", e->value);
+		} else {
+			snprintf(buf, size, "%llu", e->value);
+		}
+		return "is";
+	case PROC_BIT_SET:
+	case PROC_BIT_CLEAR:
+		format_cap(e->value, name, sizeof(name));
+		snprintf(buf, size, "%s", name);
+		return e->how == PROC_BIT_SET ? "holds" : "lacks";
+	case PROC_MASK_SET:
+	case PROC_MASK_CLEAR:
+		if (e->how == PROC_MASK_CLEAR &&
+		    __builtin_popcountll(e->value) * 2 >
+			    __builtin_popcountll(all_caps_mask())) {
+			format_capset(all_caps_mask() & ~e->value, buf, size);
+			return "holds at most";
+		}
+		format_capset_fold(e->value, buf, size);
+		return e->how == PROC_MASK_SET ? "holds" : "lacks";
+	case PROC_IDS:
+		len = 0;
+		for (i = 0; i < 4 && len < size; i++) {
+			if (e->ids[i] < 0)
+				len += snprintf(buf + len, size - len, "%s*",
+						i ? " " : "");
+			else
+				len += snprintf(buf + len, size - len, "%s%ld",
+						i ? " " : "", e->ids[i]);
+		}
+		return "is";
+	case PROC_GROUPS:
+		len = 0;
+		buf[0] = '\0';
+		for (i = 0; i < e->ngroups && len < size; i++)
+			len += snprintf(buf + len, size - len, "%s%u",
+					i ? " " : "", e->groups[i]);
+		if (!e->ngroups)
+			snprintf(buf, size, "(none)");
+		return "is";
+	case PROC_NONE:
+		break;
+	}
+	buf[0] = '\0';
+	return "";
+}
+
+static struct row *find_row(struct outcome *out, pid_t tid)
+{
+	unsigned i;
+
+	for (i = 0; i < out->nrows; i++)
+		if (out->rows[i].tid == tid)
+			return &out->rows[i];
+	return NULL;
+}
+
+static void set_problem(struct row *row, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_problem(struct row *row, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(row->problem);
+	row->problem = strdup(buf);
+}
+
+static bool groups_equal(const struct proc_expect *e, const struct tstatus *t)
+{
+	unsigned i, k;
+
+	for (i = 0; i < e->ngroups; i++) {
+		for (k = 0; k < t->ngroups; k++)
+			if (t->groups[k] == e->groups[i])
+				break;
+		if (k == t->ngroups)
+			return false;
+	}
+	for (k = 0; k < t->ngroups; k++) {
+		for (i = 0; i < e->ngroups; i++)
+			if (t->groups[k] == e->groups[i])
+				break;
+		if (i == e->ngroups)
+			return false;
+	}
+	return true;
+}
+
+/* The value of E's field in T, for the comparison and the message. */
+static unsigned long long field_value(const char *field,
+				      const struct tstatus *t)
+{
+	unsigned i;
+
+	for (i = 0; i < NR_CAPSETS; i++)
+		if (strcmp(field, capset_key(i)) == 0)
+			return t->cap[i];
+	if (strcmp(field, "NoNewPrivs") == 0)
+		return t->nnp;
+	if (strcmp(field, "Seccomp") == 0)
+		return t->seccomp;
+	return 0;
+}
+
+/* Does T show what E expects?  If not, say what it shows in BUF. */
+static bool expect_holds(const struct proc_expect *e, const struct tstatus *t,
+			 char *buf, size_t size)
+{
+	const long *ids = strcmp(e->field, "Uid") == 0 ? t->uid : t->gid;
+	unsigned long long v = field_value(e->field, t);
+	bool ok = true;
+	unsigned i;
+
+	switch (e->how) {
+	case PROC_EQUALS:
+		ok = v == e->value;
+		break;
+	case PROC_BIT_SET:
+		ok = v & (1ULL << e->value);
+		break;
+	case PROC_BIT_CLEAR:
+		ok = !(v & (1ULL << e->value));
+		break;
+	case PROC_MASK_SET:
+		ok = (v & e->value) == e->value;
+		break;
+	case PROC_MASK_CLEAR:
+		ok = !(v & e->value);
+		break;
+	case PROC_IDS:
+		for (i = 0; i < 4; i++)
+			if (e->ids[i] >= 0 && ids[i] != e->ids[i])
+				ok = false;
+		snprintf(buf, size, "%ld %ld %ld %ld", ids[0], ids[1], ids[2],
+			 ids[3]);
+		return ok;
+	case PROC_GROUPS:
+		buf[0] = '\0';
+		for (i = 0; i < t->ngroups; i++)
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s%u",
+				 i ? " " : "", t->groups[i]);
+		return groups_equal(e, t);
+	case PROC_NONE:
+		break;
+	}
+	if (e->base == 16 && strncmp(e->field, "Cap", 3) == 0)
+		format_capset_fold(v, buf, size);
+	else
+		snprintf(buf, size, "%llu", v);
+	return ok;
+}
+
+/* A thread /proc lists that the run did not reach: a row of its own,
+ * judged by /proc alone (state OK until a check fails); NULL without
+ * memory. */
+static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
+{
+	struct row *rows, *row;
+
+	rows = realloc(out->rows, (out->nrows + 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	out->rows = rows;
+	row = &rows[out->nrows++];
+	memset(row, 0, sizeof(*row));
+	row->tid = t->tid;
+	row->state = ALLTHREADS_T_OK;
+	row->failed_step = -1;
+	row->unlisted = true;
+	out->unlisted++;
+	return row;
+}
+
+/* After a change every thread reported: prove it.  The CHECK steps must
+ * read what was set; every thread /proc lists must have taken part; the
+ * attributes /proc shows must read back.  Returns how many threads fail. */
+static unsigned verify(const struct opts *o, const struct plan *plan,
+		       struct outcome *out)
+{
+	struct snapshot *snap = &out->after;
+	unsigned bad = 0, i, s;
+	int err;
+
+	for (i = 0; i < out->nrows && plan->has_expect; i++) {
+		struct row *row = &out->rows[i];
+
+		if (row->state != ALLTHREADS_T_OK)
+			continue;
+		for (s = 0; s < plan->nsteps; s++) {
+			if (plan->steps[s].role != ROLE_CHECK ||
+			    row->res[s] == plan->expect)
+				continue;
+			set_problem(row,
+				    "%s reads %ld after the change, not "
+				    "%ld",
+				    plan->steps[s].call, row->res[s],
+				    plan->expect);
+			bad++;
+			break;
+		}
+	}
+	/* The cheap sweep, always: a thread the run missed is a failure;
+	 * the full read-back of every thread's status where /proc shows
+	 * what changed, or the output wants it (-J, -v). */
+	snapshot_free(snap);
+	if (plan->nexpect || plan->comm || plan->status_diff || o->json)
+		err = proc_snapshot(out->procpid, 0, snap);
+	else
+		err = proc_snapshot_tids(out->procpid, snap);
+	if (err) {
+		fprintf(stderr, "allthreads: /proc/%s/task: %s\n",
+			out->tgt->self ? "self" : "PID", strerror(-err));
+		return out->nrows;
+	}
+	for (i = 0; i < snap->n; i++) {
+		const struct tstatus *t = &snap->t[i];
+		struct row *row = find_row(out, t->tid);
+		const char *late;
+		char val[1024];
+
+		if (!row) {
+			/* Not in the report: born after the run's last look.
+			 * Every run here holds its threads (flags 0), and it
+			 * ends only when a sweep made while every thread it
+			 * found was held, changed, finds no other (with
+			 * ptrace: while every thread was stopped).  So such a
+			 * thread was made by one that had changed, after it
+			 * had, and inherits the change.  Where /proc shows
+			 * what was set, that is checked too; where it does
+			 * not (KEEP_CAPS, securebits), the hold is the
+			 * proof. */
+			row = add_unlisted(out, t);
+			if (!row)
+				return out->nrows + 1;
+			/* Born after a closed run: it inherited the change
+			 * (still judged by /proc where /proc shows it). */
+			if (out->closed && !plan->nexpect && !plan->comm)
+				continue;
+			if (!plan->nexpect && !plan->comm) {
+				row->after = t;
+				continue;
+			}
+		}
+		row->after = t;
+		if (row->state != ALLTHREADS_T_OK || row->problem)
+			continue;
+		late = row->unlisted ? "not reached by the run, and " : "";
+		if (plan->comm) {
+			if (strcmp(t->comm, plan->comm)) {
+				set_problem(row,
+					    "%scomm reads \"%s\", not "
+					    "\"%s\"",
+					    late, t->comm, plan->comm);
+				bad++;
+			}
+			continue;
+		}
+		for (s = 0; s < plan->nexpect; s++) {
+			const struct proc_expect *e = &plan->expects[s];
+			char want[1024];
+
+			if (expect_holds(e, t, val, sizeof(val)))
+				continue;
+			judge_check_words(e, want, sizeof(want));
+			set_problem(row,
+				    "%s/proc shows %s: %s after the change "
+				    "(expected %s %s)",
+				    late, e->field, val,
+				    judge_check_words(e, want, sizeof(want)),
+				    want);
+			bad++;
+			break;
+		}
+	}
+	return bad;
+}
+
+int judge_outcome(const struct opts *o, const struct plan *plan,
+		  struct outcome *out)
+{
+	unsigned i, bad = 0, present = 0;
+
+	for (i = 0; i < out->nrows; i++) {
+		struct row *row = &out->rows[i];
+
+		row->problem = describe(plan, out, row);
+		if (!is_absent(row->state))
+			present++;
+		/* A read that returned an error on this thread. */
+		if (row->state == ALLTHREADS_T_OK && !plan->change) {
+			unsigned s;
+
+			for (s = 0; s < row->nrun; s++) {
+				if (row->res[s] >= 0)
+					continue;
+				set_problem(row, "%s: %s", plan->steps[s].call,
+					    strerror(-row->res[s]));
+				break;
+			}
+		}
+	}
+	if (!plan->change || plan->call) {
+		for (i = 0; i < out->nrows; i++)
+			if (out->rows[i].problem)
+				bad++;
+		if (!out->ran)
+			return bad ? EXIT_FAILED : EXIT_OK;
+		if (out->verdict == ALLTHREADS_PARTIAL)
+			return EXIT_PARTIAL;
+		return bad || out->verdict == ALLTHREADS_FAILED ? EXIT_FAILED :
+								  EXIT_OK;
+	}
+	if (out->verdict == ALLTHREADS_FAILED)
+		return EXIT_FAILED;
+	if (out->verdict == ALLTHREADS_PARTIAL)
+		return EXIT_PARTIAL;
+	if (out->rc < 0)
+		return EXIT_FAILED;
+	bad = verify(o, plan, out);
+	if (!bad)
+		return EXIT_OK;
+	return bad >= present + out->unlisted ? EXIT_FAILED : EXIT_PARTIAL;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * judge.h - an outcome judged: each thread's problem, the change proven
+ * through /proc, and the exit code.
+ */
+#ifndef AT_CLI_JUDGE_H
+#define AT_CLI_JUDGE_H
+
+#include <stddef.h>
+
+struct opts;
+struct outcome;
+struct plan;
+struct proc_expect;
+
+/* Mark every row of OUT with its problem (or none) and prove a change:
+ * the exit code (DESIGN.md). */
+int judge_outcome(const struct opts *o, const struct plan *plan,
+		  struct outcome *out);
+/* E in words: the verb ("is", "holds", "lacks"...), and the value in
+ * BUF. */
+const char *judge_check_words(const struct proc_expect *e, char *buf,
+			      size_t size);
+
+#endif /* AT_CLI_JUDGE_H */
