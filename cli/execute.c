@@ -304,6 +304,8 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 			row->res[s] = allthreads_report_result(report, i, s);
 		row->failed_step = allthreads_report_failed_step(report, i);
 		row->left = allthreads_report_left_changed(report, i);
+		snprintf(row->why, sizeof(row->why), "%s",
+			 allthreads_report_why(report, i));
 	}
 	err = 0;
 out_report:

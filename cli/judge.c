@@ -19,8 +19,7 @@
 static char *describe(const struct plan *plan, const struct outcome *out,
 		      const struct row *row)
 {
-	char buf[512], st[32] = "?", blk[32] = "?", wchan[64] = "?";
-	char path[64];
+	char buf[512];
 	const struct step *step;
 	long r;
 
@@ -64,19 +63,13 @@ static char *describe(const struct plan *plan, const struct outcome *out,
 		break;
 	case ALLTHREADS_T_BLOCKED:
 	case ALLTHREADS_T_TIMEOUT:
-		proc_status_field(out->procpid, row->tid, "State", st,
-				  sizeof(st));
-		proc_status_field(out->procpid, row->tid, "SigBlk", blk,
-				  sizeof(blk));
-		task_path(path, sizeof(path), out->procpid, row->tid, "wchan");
-		read_small(path, wchan, sizeof(wchan));
-		snprintf(buf, sizeof(buf),
-			 "%s (State: %s, SigBlk: %s, "
-			 "wchan: %s)",
+		/* What the engine saw at the deadline (the report's why):
+		 * /proc read now could show a thread that has moved on. */
+		snprintf(buf, sizeof(buf), "%s%s%s",
 			 row->state == ALLTHREADS_T_BLOCKED ?
 				 "has the signal blocked; never ran" :
 				 "did not answer before the deadline",
-			 st, blk, wchan);
+			 row->why[0] ? ": " : "", row->why);
 		break;
 	case ALLTHREADS_T_QUEUE_FULL:
 		snprintf(buf, sizeof(buf),

@@ -26,6 +26,7 @@ struct row {
 	char *value;   /* the read, the result, or the new value */
 	char *old;     /* before the change (-v) */
 	char *problem; /* what is wrong with the thread, or NULL */
+	char why[128]; /* why it never ran, as the engine saw it, or "" */
 	const struct tstatus *after; /* its /proc status after, or NULL */
 	bool unlisted; /* not in the run's report: judged by /proc only */
 };
