@@ -21,6 +21,7 @@
 
 #include "report.h"
 #include "run.h"
+#include "timespec.h"
 
 #define AT_DEFAULT_TIMEOUT_MS 5000
 #define AT_MAX_WAITERS 8
@@ -87,36 +88,6 @@ int at_engine_signal(void)
 {
 	pthread_once(&once, init_once);
 	return at_sig;
-}
-
-static void now(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static void add_ms(struct timespec *t, unsigned long ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
-static void add_ns(struct timespec *t, long ns)
-{
-	t->tv_nsec += ns;
-	while (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
-static bool before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 /* --- waiters ------------------------------------------------------------ */
@@ -257,7 +228,7 @@ static void lock_for_fork(void)
 							     &free_word, 1);
 		return;
 	}
-	now(&far);
+	at_ts_now(&far);
 	far.tv_sec += 3600;
 	fork_locked = lock_engine(&far) == 0;
 }
@@ -315,7 +286,7 @@ int at_engine_install(void)
 	int ret;
 
 	pthread_once(&once, init_once);
-	now(&far);
+	at_ts_now(&far);
 	far.tv_sec += 10;
 	ret = lock_engine(&far);
 	if (ret < 0)
@@ -513,7 +484,7 @@ static void add_stuck(pid_t tid)
 {
 	if (nstuck >= AT_MAX_STUCK || is_stuck(tid))
 		return;
-	now(&stuck_since[nstuck]);
+	at_ts_now(&stuck_since[nstuck]);
 	stuck_tids[nstuck++] = tid;
 }
 
@@ -526,10 +497,10 @@ static bool stuck_for_long(pid_t tid)
 	for (i = 0; i < nstuck; i++) {
 		if (stuck_tids[i] != tid)
 			continue;
-		now(&t);
+		at_ts_now(&t);
 		limit = stuck_since[i];
-		add_ns(&limit, AT_STUCK_GIVEUP_NS);
-		return !before(&t, &limit);
+		at_ts_add_ns(&limit, AT_STUCK_GIVEUP_NS);
+		return !at_ts_before(&t, &limit);
 	}
 	return false;
 }
@@ -771,20 +742,20 @@ static void wait_pending(struct at_run *run, struct sweep *sw, char (*why)[96],
 		p = atomic_load_explicit(&run->pending, memory_order_acquire);
 		if (p == 0)
 			return;
-		now(&t);
-		if (!before(&t, &run->deadline)) {
+		at_ts_now(&t);
+		if (!at_ts_before(&t, &run->deadline)) {
 			diagnose(run, sw, true, why);
 			return;
 		}
-		if (!before(&t, &slice)) {
+		if (!at_ts_before(&t, &slice)) {
 			diagnose(run, sw, false, why);
 			if (sw->stuck)
 				return;
 			slice = t;
-			add_ns(&slice, step_ns);
+			at_ts_add_ns(&slice, step_ns);
 			if (step_ns < 200000000L)
 				step_ns *= 2;
-			if (!before(&slice, &run->deadline))
+			if (!at_ts_before(&slice, &run->deadline))
 				slice = run->deadline;
 			continue;
 		}
@@ -934,8 +905,8 @@ static bool await_round(struct at_run *run, struct sweep *sw, int fd,
 	wait_pending(run, sw, why, first);
 	if (sw->stuck)
 		return false;
-	now(&t);
-	if (before(&t, &run->deadline))
+	at_ts_now(&t);
+	if (at_ts_before(&t, &run->deadline))
 		return true;
 	at_tasks_sweep(fd, sweep_buf, AT_SWEEP_BUF, insert_cb, sw);
 	diagnose(run, sw, true, why);
@@ -954,10 +925,10 @@ static void reach_all(struct at_run *run, struct sweep *sw, int fd,
 	uint32_t i;
 	int sweeps, clean = 0;
 
-	now(&first);
+	at_ts_now(&first);
 	/* Before looking at late threads: a little more than a broadcast
 	 * normally takes (about 8 us a thread on two cores). */
-	add_ns(&first, 2000000L + 15000L * nthreads);
+	at_ts_add_ns(&first, 2000000L + 15000L * nthreads);
 	if (nknown) {
 		sw->from_cache = true;
 		for (i = 0; i < nknown; i++)
@@ -994,7 +965,7 @@ static bool straggle(struct at_run *run)
 	struct timespec limit = run->deadline;
 	int k;
 
-	add_ns(&limit, 2000000000L);
+	at_ts_add_ns(&limit, 2000000000L);
 	for (k = 0; k < 100000 && atomic_load(&run->pending) > 0; k++)
 		if (wait_drained(run, &limit) == -ETIMEDOUT)
 			break;
@@ -1065,7 +1036,7 @@ static enum allthreads_verdict undo_all(struct at_run *run, struct sweep *sw,
 				  run->res, run->saved);
 	if (me->state == ALLTHREADS_T_OK)
 		me->state = ALLTHREADS_T_UNDONE;
-	add_ns(&limit, 1000000000L);
+	at_ts_add_ns(&limit, 1000000000L);
 	for (k = 0; k < 100000; k++) {
 		int u = atomic_load(&run->unfinished);
 
@@ -1307,8 +1278,9 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 	pthread_once(&once, init_once);
 	if (getpid() != at_pid)
 		return -ECHILD; /* a vfork(2) or raw clone child */
-	now(&deadline);
-	add_ms(&deadline, timeout_ms ? timeout_ms : AT_DEFAULT_TIMEOUT_MS);
+	at_ts_now(&deadline);
+	at_ts_add_ms(&deadline,
+		     timeout_ms ? timeout_ms : AT_DEFAULT_TIMEOUT_MS);
 
 	ret = lock_engine(&deadline);
 	if (ret < 0)
@@ -1365,16 +1337,17 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		long pause = 100000L << (tries < 8 ? tries : 8);
 		struct timespec next;
 
-		now(&t);
+		at_ts_now(&t);
 		next = t;
-		add_ns(&next, 2 * pause);
-		begin_attempt(run, &sw, &deadline, !before(&next, &deadline));
+		at_ts_add_ns(&next, 2 * pause);
+		begin_attempt(run, &sw, &deadline,
+			      !at_ts_before(&next, &deadline));
 		outcome = attempt(run, &sw, fd, n, policy, &verdict, &ret);
 		if (outcome != AT_RETRY)
 			break;
 		end_attempt(&sw, false);
 		/* Let the thread that could not take the signal move on. */
-		add_ns(&t, pause);
+		at_ts_add_ns(&t, pause);
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
 	}
 out_report:

@@ -29,6 +29,7 @@
 #include "ctl-proto.h"
 #include "report.h"
 #include "run.h"
+#include "timespec.h"
 
 /* Older headers: the numbers are the kernel's (include/uapi/asm-generic/
  * socket.h, include/linux/socket.h, include/uapi/linux/magic.h). */
@@ -653,22 +654,6 @@ AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 
 /* --- one call ------------------------------------------------------------------ */
 
-static void mono(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static int ms_until(const struct timespec *t)
-{
-	struct timespec n;
-	long long ms;
-
-	mono(&n);
-	ms = (long long)(t->tv_sec - n.tv_sec) * 1000 +
-	     (t->tv_nsec - n.tv_nsec + 999999) / 1000000;
-	return ms < 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
-}
-
 /* Connect to NAME in the directory DIRFD (an O_PATH descriptor of a
  * directory already checked, so any length works and nothing is looked
  * up again by name on the way), nonblocking, asking for the peer's
@@ -701,7 +686,7 @@ static int connect_to(int dirfd, const char *name,
 			return fd;
 		if (errno != EAGAIN && errno != EINTR)
 			break;
-		if (ms_until(deadline) == 0) {
+		if (at_ts_ms_until(deadline, AT_HOUR_MS) == 0) {
 			errno = ETIMEDOUT;
 			break;
 		}
@@ -733,7 +718,7 @@ static long recv_dgram(int fd, void *buf, size_t len,
 			return -EPIPE;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		ms = ms_until(deadline);
+		ms = at_ts_ms_until(deadline, AT_HOUR_MS);
 		if (ms == 0)
 			return -ETIMEDOUT;
 		poll(&p, 1, ms);
@@ -961,7 +946,7 @@ static int read_hello(int fd, const struct who *w, void *buf, size_t len,
 			return -EPIPE;
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
-		ms = ms_until(deadline);
+		ms = at_ts_ms_until(deadline, AT_HOUR_MS);
 		if (ms == 0)
 			return -ETIMEDOUT;
 		poll(&p, 1, ms);
@@ -1105,13 +1090,12 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 		snprintf(out->why, sizeof(out->why), "bad arguments");
 		return -EINVAL;
 	}
-	mono(&deadline);
+	at_ts_now(&deadline);
 	deadline.tv_sec += (timeout_ms ? timeout_ms : 5000) / 1000 + 5;
 	/* The run must start early enough to end, and be answered, before
 	 * we stop waiting: at the latest its own timeout plus a second
 	 * before our deadline. */
-	start_by = (uint64_t)deadline.tv_sec * 1000000000ULL +
-		   (uint64_t)deadline.tv_nsec -
+	start_by = at_ts_ns(&deadline) -
 		   (uint64_t)((timeout_ms ? timeout_ms : 5000) + 1000) *
 			   1000000ULL;
 	buf = malloc(AT_CTL_MAX_DGRAM);
@@ -1181,7 +1165,7 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 		 * proof went out: connect again, a bounded number of times
 		 * and only while the deadline leaves room. */
 		if (r != -EPIPE || tries == AT_CTL_GREET_TRIES ||
-		    ms_until(&deadline) < 100)
+		    at_ts_ms_until(&deadline, AT_HOUR_MS) < 100)
 			break;
 		close(fd);
 		fd = -1;

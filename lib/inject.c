@@ -33,6 +33,7 @@
 
 #include "inject.h"
 #include "stub.h"
+#include "timespec.h"
 
 #ifndef AT_ARCH_NONE
 
@@ -45,15 +46,6 @@ void pt_why(struct pt_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->why, c->whylen, fmt, ap);
 	va_end(ap);
-}
-
-static bool past(const struct timespec *t)
-{
-	struct timespec n;
-
-	clock_gettime(CLOCK_MONOTONIC, &n);
-	return n.tv_sec > t->tv_sec ||
-	       (n.tv_sec == t->tv_sec && n.tv_nsec >= t->tv_nsec);
 }
 
 /*
@@ -76,7 +68,7 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
 		}
 		if (r < 0 && errno != EINTR)
 			return -errno; /* ECHILD: not ours any more (gone) */
-		if (past(&c->deadline))
+		if (at_ts_past(&c->deadline))
 			return -ETIMEDOUT;
 		if (spins++ < 64) {
 			sched_yield();

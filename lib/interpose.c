@@ -46,6 +46,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -65,6 +66,7 @@
 
 #include "engine.h"
 #include "interpose.h"
+#include "timespec.h"
 
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -282,56 +284,6 @@ static void app_trampoline(int sig, siginfo_t *si, void *uc)
 }
 
 /* --- deadlines ------------------------------------------------------------- */
-
-static void mono(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static void ts_add(struct timespec *t, const struct timespec *d)
-{
-	t->tv_sec += d->tv_sec;
-	t->tv_nsec += d->tv_nsec;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
-/* DEADLINE - now, at least zero. */
-static void ts_left(const struct timespec *deadline, struct timespec *left)
-{
-	struct timespec n;
-
-	mono(&n);
-	left->tv_sec = deadline->tv_sec - n.tv_sec;
-	left->tv_nsec = deadline->tv_nsec - n.tv_nsec;
-	if (left->tv_nsec < 0) {
-		left->tv_nsec += 1000000000L;
-		left->tv_sec--;
-	}
-	if (left->tv_sec < 0)
-		left->tv_sec = left->tv_nsec = 0;
-}
-
-static void deadline_ms(struct timespec *deadline, int ms)
-{
-	struct timespec d = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	mono(deadline);
-	ts_add(deadline, &d);
-}
-
-/* Milliseconds left, rounded up so a retry never ends early. */
-static int ms_left(const struct timespec *deadline)
-{
-	struct timespec l;
-	long long ms;
-
-	ts_left(deadline, &l);
-	ms = (long long)l.tv_sec * 1000 + (l.tv_nsec + 999999) / 1000000;
-	return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
-}
 
 /* --- masks -------------------------------------------------------------- */
 
@@ -800,8 +752,8 @@ AT_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
 
 	set = strip(set, &buf);
 	if (timeout) {
-		mono(&deadline);
-		ts_add(&deadline, timeout);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, timeout);
 	}
 	mark(&m);
 	for (;;) {
@@ -809,7 +761,7 @@ AT_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
 		if (!spurious(r, &m))
 			return r;
 		if (timeout) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			timeout = &left;
 		}
 	}
@@ -890,14 +842,14 @@ AT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 	int r;
 
 	if (ms > 0)
-		deadline_ms(&deadline, ms);
+		at_ts_after_ms(&deadline, ms);
 	mark(&m);
 	for (;;) {
 		r = REAL(poll)(fds, n, ms);
 		if (!spurious(r, &m))
 			return r;
 		if (ms > 0)
-			ms = ms_left(&deadline);
+			ms = at_ts_ms_until(&deadline, INT_MAX);
 	}
 }
 
@@ -919,8 +871,8 @@ AT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 
 	sigmask = strip(sigmask, &buf);
 	if (tmo) {
-		mono(&deadline);
-		ts_add(&deadline, tmo);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, tmo);
 	}
 	mark(&m);
 	for (;;) {
@@ -928,7 +880,7 @@ AT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		if (!spurious(r, &m))
 			return r;
 		if (tmo) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tmo = &left;
 		}
 	}
@@ -982,8 +934,8 @@ AT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	if (tv) {
 		struct timespec d = { tv->tv_sec, tv->tv_usec * 1000L };
 
-		mono(&deadline);
-		ts_add(&deadline, &d);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, &d);
 	}
 	save_sets(&sets, r, w, e);
 	mark(&m);
@@ -993,7 +945,7 @@ AT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			return ret;
 		restore_sets(&sets, r, w, e);
 		if (tv) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tv->tv_sec = left.tv_sec;
 			tv->tv_usec = (left.tv_nsec + 999) / 1000;
 		}
@@ -1011,8 +963,8 @@ AT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 
 	sigmask = strip(sigmask, &buf);
 	if (tmo) {
-		mono(&deadline);
-		ts_add(&deadline, tmo);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, tmo);
 	}
 	save_sets(&sets, r, w, e);
 	mark(&m);
@@ -1022,7 +974,7 @@ AT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			return ret;
 		restore_sets(&sets, r, w, e);
 		if (tmo) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tmo = &left;
 		}
 	}
@@ -1035,14 +987,14 @@ AT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 	int r;
 
 	if (ms > 0)
-		deadline_ms(&deadline, ms);
+		at_ts_after_ms(&deadline, ms);
 	mark(&m);
 	for (;;) {
 		r = REAL(epoll_wait)(epfd, ev, max, ms);
 		if (!spurious(r, &m))
 			return r;
 		if (ms > 0)
-			ms = ms_left(&deadline);
+			ms = at_ts_ms_until(&deadline, INT_MAX);
 	}
 }
 
@@ -1056,14 +1008,14 @@ AT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 
 	sigmask = strip(sigmask, &buf);
 	if (ms > 0)
-		deadline_ms(&deadline, ms);
+		at_ts_after_ms(&deadline, ms);
 	mark(&m);
 	for (;;) {
 		r = REAL(epoll_pwait)(epfd, ev, max, ms, sigmask);
 		if (!spurious(r, &m))
 			return r;
 		if (ms > 0)
-			ms = ms_left(&deadline);
+			ms = at_ts_ms_until(&deadline, INT_MAX);
 	}
 }
 
@@ -1081,8 +1033,8 @@ AT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 	}
 	sigmask = strip(sigmask, &buf);
 	if (tmo) {
-		mono(&deadline);
-		ts_add(&deadline, tmo);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, tmo);
 	}
 	mark(&m);
 	for (;;) {
@@ -1090,7 +1042,7 @@ AT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 		if (!spurious(r, &m))
 			return r;
 		if (tmo) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tmo = &left;
 		}
 	}
@@ -1239,8 +1191,8 @@ AT_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n,
 	int r;
 
 	if (tmo) {
-		mono(&deadline);
-		ts_add(&deadline, tmo);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, tmo);
 	}
 	mark(&m);
 	for (;;) {
@@ -1248,7 +1200,7 @@ AT_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n,
 		if (!spurious(r, &m))
 			return r;
 		if (tmo) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tmo = &left;
 		}
 	}
@@ -1269,8 +1221,8 @@ AT_EXPORT int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
 	if (!REAL(io_getevents))
 		return -ENOSYS;
 	if (tmo) {
-		mono(&deadline);
-		ts_add(&deadline, tmo);
+		at_ts_now(&deadline);
+		at_ts_add(&deadline, tmo);
 	}
 	mark(&m);
 	for (;;) {
@@ -1283,7 +1235,7 @@ AT_EXPORT int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
 		if (!again)
 			return r;
 		if (tmo) {
-			ts_left(&deadline, &left);
+			at_ts_left(&deadline, &left);
 			tmo = &left;
 		}
 	}
@@ -1309,7 +1261,7 @@ struct sock_wait {
 
 static void sock_begin(struct sock_wait *w)
 {
-	mono(&w->start);
+	at_ts_now(&w->start);
 	mark(&w->m);
 }
 
@@ -1329,8 +1281,8 @@ static bool sock_again(long r, int fd, int opt, int expired,
 	    (tv.tv_sec <= 0 && tv.tv_usec <= 0))
 		return true;
 	end = w->start;
-	ts_add(&end, &(struct timespec){ tv.tv_sec, tv.tv_usec * 1000L });
-	ts_left(&end, &left);
+	at_ts_add(&end, &(struct timespec){ tv.tv_sec, tv.tv_usec * 1000L });
+	at_ts_left(&end, &left);
 	if (left.tv_sec || left.tv_nsec)
 		return true;
 	errno = expired;

@@ -53,6 +53,7 @@
 #include "ptrace.h"
 #include "report.h"
 #include "run.h"
+#include "timespec.h"
 #include "stub.h"
 
 #define PF_IO_WORKER 0x00000010u
@@ -1042,8 +1043,8 @@ static uint64_t ns_now(void)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	at_ts_now(&t);
+	return at_ts_ns(&t);
 }
 
 static void release(struct pt_ctx *c)
@@ -1491,13 +1492,7 @@ static void pt_job(struct pt_job *job)
 	c.cpu = -1;
 	c.why = job->why;
 	c.whylen = job->whylen;
-	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
-	c.deadline.tv_sec += ms / 1000;
-	c.deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (c.deadline.tv_nsec >= 1000000000L) {
-		c.deadline.tv_sec++;
-		c.deadline.tv_nsec -= 1000000000L;
-	}
+	at_ts_after_ms(&c.deadline, ms);
 	/* Blocked while a thread runs our calls: all but the signals the
 	 * kernel forces (blocking those would reset their handlers). */
 	c.inj_mask = ~0ull;

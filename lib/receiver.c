@@ -39,6 +39,7 @@
 #include "interpose.h"
 #include "receiver.h"
 #include "report.h"
+#include "timespec.h"
 
 struct conn {
 	int fd;
@@ -261,22 +262,6 @@ static void check_fds(void)
 			rcv.conns[i].fd = -1; /* dropped below, unclosed */
 }
 
-static void mono(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static void after_ms(struct timespec *t, int ms)
-{
-	mono(t);
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
 static void mirror_serve(void)
 {
 	uint64_t drain;
@@ -335,20 +320,6 @@ void at_receiver_mirror(long nr, const long *args, const void *hdr,
 	}
 	atomic_store(&mir.state, 0);
 	pthread_mutex_unlock(&mir.lock);
-}
-
-/* Milliseconds until T (at least 0, rounded up). */
-static int ms_until(const struct timespec *t)
-{
-	struct timespec n;
-	long long ms;
-
-	mono(&n);
-	ms = (long long)(t->tv_sec - n.tv_sec) * 1000 +
-	     (t->tv_nsec - n.tv_nsec + 999999) / 1000000;
-	if (ms < 0)
-		return 0;
-	return ms > 3600000 ? 3600000 : (int)ms;
 }
 
 /*
@@ -426,7 +397,7 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
 			return -errno;
-		ms = ms_until(&s->deadline);
+		ms = at_ts_ms_until(&s->deadline, AT_HOUR_MS);
 		if (ms == 0)
 			return -ETIMEDOUT;
 		rcv_wait(p, 2, ms);
@@ -465,8 +436,9 @@ static int oldest_silent(void)
 		    has_data(rcv.conns[i].fd))
 			continue;
 		if (victim < 0 ||
-		    ms_until(&rcv.conns[i].idle_deadline) <
-			    ms_until(&rcv.conns[victim].idle_deadline))
+		    at_ts_ms_until(&rcv.conns[i].idle_deadline, AT_HOUR_MS) <
+			    at_ts_ms_until(&rcv.conns[victim].idle_deadline,
+					   AT_HOUR_MS))
 			victim = i;
 	}
 	return victim;
@@ -506,7 +478,8 @@ static void accept_new(void)
 		note_file(fd, &ident.cdev[rcv.nconn], &ident.cino[rcv.nconn]);
 		rcv.conns[rcv.nconn].proven = false;
 		rcv.conns[rcv.nconn].greeted = false;
-		after_ms(&rcv.conns[rcv.nconn].idle_deadline, AT_CTL_FIRST_MS);
+		at_ts_after_ms(&rcv.conns[rcv.nconn].idle_deadline,
+			       AT_CTL_FIRST_MS);
 		rcv.nconn++;
 	}
 }
@@ -573,10 +546,8 @@ static int before_run(void *ctx, uint64_t start_by_ns, const char **why)
 	struct pollfd p = { .fd = *s->fdp, .events = POLLRDHUP };
 	struct timespec now;
 
-	mono(&now);
-	if (start_by_ns &&
-	    (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec >=
-		    start_by_ns) {
+	at_ts_now(&now);
+	if (start_by_ns && at_ts_ns(&now) >= start_by_ns) {
 		*why = "the request's deadline passed before it could start: "
 		       "nothing changed";
 		return -ETIMEDOUT;
@@ -746,19 +717,19 @@ static bool serve_conn(int i)
 		if (poll(&p, 1, 0) == 1 &&
 		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return false; /* the client went away */
-		after_ms(&s.deadline, AT_CTL_SEND_MS);
+		at_ts_after_ms(&s.deadline, AT_CTL_SEND_MS);
 		at_ctl_send_error(-EBADMSG, "empty message", rcv.out,
 				  send_dgram, &s);
 		return false;
 	}
-	after_ms(&s.deadline, AT_CTL_SEND_MS);
+	at_ts_after_ms(&s.deadline, AT_CTL_SEND_MS);
 	if (memfd < 0 && !c->greeted) {
 		/* A request without its proof: the client first wants to
 		 * know that it is talking to this process (the kernel puts
 		 * our credentials on the hello).  It sends the request again,
 		 * with the proof, on this connection. */
 		c->greeted = true;
-		after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
+		at_ts_after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
 		return at_ctl_send_hello(rcv.out, send_dgram, &s) == 0;
 	}
 	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;
@@ -772,7 +743,7 @@ static bool serve_conn(int i)
 	if (!ok)
 		return false;
 	c->proven = true;
-	after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
+	at_ts_after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
 	return true;
 }
 
@@ -806,7 +777,8 @@ static void *receiver_main(void *arg)
 						    .events = POLLIN };
 		base = n;
 		for (i = 0; i < rcv.nconn; i++) {
-			int left = ms_until(&rcv.conns[i].idle_deadline);
+			int left = at_ts_ms_until(&rcv.conns[i].idle_deadline,
+						  AT_HOUR_MS);
 
 			fds[n++] = (struct pollfd){ .fd = rcv.conns[i].fd,
 						    .events = POLLIN };
@@ -829,7 +801,8 @@ static void *receiver_main(void *arg)
 				keep = serve_conn(i);
 			else if (re & (POLLHUP | POLLERR | POLLNVAL))
 				keep = false;
-			else if (ms_until(&rcv.conns[i].idle_deadline) == 0)
+			else if (at_ts_ms_until(&rcv.conns[i].idle_deadline,
+						AT_HOUR_MS) == 0)
 				/* A stopped process wakes with its deadlines
 				 * past: what is already there is still read
 				 * (and its own deadline judged). */

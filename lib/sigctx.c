@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "run.h"
+#include "timespec.h"
 
 static struct at_run first_run;
 struct at_run *_Atomic at_run_cur = &first_run;
@@ -167,15 +168,6 @@ struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
 	return NULL;
 }
 
-static void add_ns(struct timespec *t, long ns)
-{
-	t->tv_nsec += ns;
-	while (t->tv_nsec >= 1000000000L) {
-		t->tv_nsec -= 1000000000L;
-		t->tv_sec++;
-	}
-}
-
 /* Wait for the initiator's word (go or release) of run GEN; bounded by the
  * deadline plus a grace.  A word of another generation, or the time running
  * out, gives DFLT: the initiator never ends a run that needs this thread's
@@ -187,7 +179,7 @@ static int await_word(struct at_run *run, _Atomic int *word, uint32_t gen,
 	struct timespec limit = run->deadline;
 	int r;
 
-	add_ns(&limit, AT_HOLD_GRACE_NS);
+	at_ts_add_ns(&limit, AT_HOLD_GRACE_NS);
 	for (;;) {
 		r = atomic_load_explicit(word, memory_order_acquire);
 		if (r != held)
