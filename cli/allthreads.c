@@ -36,6 +36,10 @@
 
 /* Longest --timeout, in milliseconds. */
 #define TIMEOUT_MAX (3600 * 1000)
+/* The library's default --timeout, as text for --help. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TIMEOUT_DEFAULT_TEXT STR(ALLTHREADS_DEFAULT_TIMEOUT_MS)
 
 /* argp's, so visible to libc: the build hides symbols by default. */
 __attribute__((visibility("default")))
@@ -76,7 +80,8 @@ static const struct argp_option global_options[] = {
 	  "fail (refused by default: exit 1, nothing changed)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
-	  "bound on the whole operation (default 5000)", 3 },
+	  "bound on the whole operation (default " TIMEOUT_DEFAULT_TEXT ")",
+	  3 },
 	{ "on-mismatch", OPT_MISMATCH, "POLICY", 0,
 	  "when threads end up different: report (undo what can be undone; "
 	  "the default), kill (the process), ignore (keep them as they are)",

@@ -123,8 +123,12 @@ int allthreads_prog_set_undo(struct allthreads_prog *prog, unsigned step,
 			     const long *undo_args);
 unsigned allthreads_prog_len(const struct allthreads_prog *prog);
 
+/* The bound on a run, a call to another process's helper or a ptrace
+ * route, when the caller passes 0. */
+#define ALLTHREADS_DEFAULT_TIMEOUT_MS 5000
+
 /* Run PROG on every thread of the process.  TIMEOUT_MS bounds the whole run
- * (0 means the default, 5000).  FLAGS from enum allthreads_flags.  On return,
+ * (0 means ALLTHREADS_DEFAULT_TIMEOUT_MS).  FLAGS from enum allthreads_flags.  On return,
  * *REPORT (if REPORT is not NULL) holds a report the caller frees with
  * allthreads_report_free(); it is set even when the run fails, except on
  * -EINVAL, -ENOMEM and -ECHILD.

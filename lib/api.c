@@ -14,6 +14,7 @@
 
 #include "report.h"
 #include "run.h"
+#include "sysret.h"
 #include "target.h"
 
 AT_EXPORT struct allthreads_prog *allthreads_prog_new(void)
@@ -271,7 +272,7 @@ AT_EXPORT long allthreads_libcap_syscall6(long nr, long a1, long a2, long a3,
 	long r = allthreads_syscall(nr, a1, a2, a3, a4, a5, a6);
 
 	/* -errno for libcap's prctl path, errno for its capset path. */
-	if (r < 0 && r >= -4095)
+	if (at_is_error(r))
 		errno = (int)-r;
 	return r;
 }

@@ -21,9 +21,9 @@
 
 #include "report.h"
 #include "run.h"
+#include "sysret.h"
 #include "timespec.h"
 
-#define AT_DEFAULT_TIMEOUT_MS 5000
 #define AT_MAX_WAITERS 8
 #define AT_MAX_SWEEPS 100000
 #define AT_SWEEP_BUF 32768
@@ -337,7 +337,7 @@ static int reserve_table(uint32_t want)
 /* Result arrays: grow-only, never unmapped while a thread may use them. */
 static long *res_arr, *saved_arr;
 static size_t arr_cap; /* longs in each */
-static char (*why_arr)[96];
+static char (*why_arr)[AT_WHY_LEN];
 static size_t why_cap;
 
 static void *map_bytes(size_t bytes)
@@ -370,7 +370,7 @@ static int reserve_arrays(size_t longs, size_t nwhy)
 		arr_cap = longs;
 	}
 	if (nwhy > why_cap) {
-		char(*w)[96] = map_bytes(nwhy * sizeof(*w));
+		char(*w)[AT_WHY_LEN] = map_bytes(nwhy * sizeof(*w));
 
 		if (!w)
 			return -ENOMEM;
@@ -515,7 +515,7 @@ static int send_to(struct sweep *sw, struct at_slot *s, pid_t tid)
 	if (r == 0)
 		return 0;
 	if (r == -EAGAIN) {
-		s->sigblk |= 2; /* queue full: retry later */
+		s->unqueued = true; /* queue full: retry later */
 		sw->unsent++;
 		return 0;
 	}
@@ -565,7 +565,7 @@ static int insert_cb(void *ctx, pid_t tid)
 		s->nrun = 0;
 		s->failed_step = -1;
 		s->left = 0;
-		s->sigblk = 0;
+		s->unqueued = false;
 		s->settled = 0;
 		s->index = sw->used;
 		order[sw->used++] = i;
@@ -614,7 +614,7 @@ static void describe(char *why, size_t len, const struct at_task_info *info,
 /* Look at every thread still pending: gone, zombie, blocked?  At the
  * deadline (FINAL), give up on all of them. */
 static void diagnose(struct at_run *run, struct sweep *sw, bool final,
-		     char (*why)[96])
+		     char (*why)[AT_WHY_LEN])
 {
 	/* Held or captured threads may be what a blocked thread waits for:
 	 * better to let them go and try again (see attempt()). */
@@ -633,9 +633,9 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 
 		if (AT_WORD_PHASE(w) != AT_PENDING)
 			continue;
-		if (s->sigblk & 2) { /* queue was full: try again */
+		if (s->unqueued) { /* queue was full: try again */
 			if (signal_thread(sw, tid) == 0) {
-				s->sigblk &= ~2u;
+				s->unqueued = false;
 				sw->unsent--;
 			}
 		}
@@ -673,7 +673,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 			if (tid == sw->pid)
 				atomic_store(&leader_zombie, 1);
 		} else if (final || give_up) {
-			if (s->sigblk & 2) {
+			if (s->unqueued) {
 				state = ALLTHREADS_T_QUEUE_FULL;
 				describe(
 					why[k], sizeof(why[k]), &info,
@@ -703,7 +703,7 @@ static void diagnose(struct at_run *run, struct sweep *sw, bool final,
 			 * signal was consumed (a sigwait that let go), but
 			 * never queue a second copy beside one still
 			 * pending. */
-			if (r == 0 && !(s->sigblk & 2) &&
+			if (r == 0 && !s->unqueued &&
 			    (at_tasks_inspect(tid, at_sig, &info) < 0 ||
 			     !info.pending))
 				signal_thread(sw, tid);
@@ -731,8 +731,8 @@ static int wait_drained(struct at_run *run, const struct timespec *until)
 }
 
 /* Wait until every pending thread reported, or the deadline. */
-static void wait_pending(struct at_run *run, struct sweep *sw, char (*why)[96],
-			 const struct timespec *first)
+static void wait_pending(struct at_run *run, struct sweep *sw,
+			 char (*why)[AT_WHY_LEN], const struct timespec *first)
 {
 	struct timespec t, slice = *first;
 	long step_ns = AT_SLICE_NS;
@@ -763,7 +763,8 @@ static void wait_pending(struct at_run *run, struct sweep *sw, char (*why)[96],
 	}
 }
 
-static int build_report(struct at_run *run, struct sweep *sw, char (*why)[96],
+static int build_report(struct at_run *run, struct sweep *sw,
+			char (*why)[AT_WHY_LEN],
 			enum allthreads_verdict verdict,
 			struct allthreads_report **reportp)
 {
@@ -815,7 +816,7 @@ static struct at_slot *add_self(struct at_run *run, struct sweep *sw)
 	s->nrun = 0;
 	s->failed_step = -1;
 	s->left = 0;
-	s->sigblk = 0;
+	s->unqueued = false;
 	s->settled = 0;
 	s->state = ALLTHREADS_T_NOT_RUN;
 	order[0] = i;
@@ -841,7 +842,7 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 	me->left = at_sigctx_undo(run->prog, me->nrun, failed, run->res,
 				  run->saved);
 	ret = (int)run->res[failed];
-	return ret < 0 && ret >= -4095 ? ret : -EIO;
+	return at_is_error(ret) ? ret : -EIO;
 }
 
 /* The calling thread's result of each step when run once more (after the
@@ -898,7 +899,7 @@ static void settle_check(struct at_run *run, struct sweep *sw)
  * looking (a thread is stuck, or the deadline passed: then every thread
  * still pending, and any that appeared meanwhile, is named). */
 static bool await_round(struct at_run *run, struct sweep *sw, int fd,
-			char (*why)[96], const struct timespec *first)
+			char (*why)[AT_WHY_LEN], const struct timespec *first)
 {
 	struct timespec t;
 
@@ -919,7 +920,7 @@ static bool await_round(struct at_run *run, struct sweep *sw, int fd,
  * one that proves nothing was missed) is all it costs.  Nothing is
  * allocated here. */
 static void reach_all(struct at_run *run, struct sweep *sw, int fd,
-		      char (*why)[96], int nthreads)
+		      char (*why)[AT_WHY_LEN], int nthreads)
 {
 	struct timespec first;
 	uint32_t i;
@@ -1280,7 +1281,7 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		return -ECHILD; /* a vfork(2) or raw clone child */
 	at_ts_now(&deadline);
 	at_ts_add_ms(&deadline,
-		     timeout_ms ? timeout_ms : AT_DEFAULT_TIMEOUT_MS);
+		     timeout_ms ? timeout_ms : ALLTHREADS_DEFAULT_TIMEOUT_MS);
 
 	ret = lock_engine(&deadline);
 	if (ret < 0)

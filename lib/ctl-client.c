@@ -3,8 +3,8 @@
  * ctl-client.c - the client's side of the control channel: find the
  * helper's socket of a process, turn a step program into a request (with
  * its pointer arguments' buffers inline), and read the reply back into a
- * struct allthreads_report.  Exported in ALLTHREADS_PRIVATE for the CLI
- * (cli/remote.c) and the tests; see ctl-client.h.
+ * struct allthreads_report.  Part of the internal library (lib/meson.build):
+ * allthreads_target_*() (target.c) and the tests call it; see ctl-client.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +29,7 @@
 #include "ctl-proto.h"
 #include "report.h"
 #include "run.h"
+#include "sysret.h"
 #include "timespec.h"
 
 /* Older headers: the numbers are the kernel's (include/uapi/asm-generic/
@@ -142,10 +143,9 @@ static void put_list(int64_t *dst, const long *src)
 		dst[i] = src[i];
 }
 
-AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
-				unsigned timeout_ms, unsigned flags,
-				enum allthreads_mismatch policy, void *buf,
-				size_t len)
+long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
+		      unsigned flags, enum allthreads_mismatch policy,
+		      void *buf, size_t len)
 {
 	struct at_ctl_step *steps;
 	struct packer pk;
@@ -554,8 +554,8 @@ static int socket_uids(const char *base, const struct trust *tr,
 	return n;
 }
 
-AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
-				 size_t whylen)
+int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
+		       size_t whylen)
 {
 	char status[4096], env[8192], try[PATH_MAX], xdg[512] = "";
 	char base[64];
@@ -756,6 +756,9 @@ static int read_rows(const struct at_ctl_rep_rows *rows, long n,
 		t->nrun = row->nrun;
 		t->failed_step = row->failed_step;
 		t->left = row->left;
+		_Static_assert(sizeof(row->why) == AT_WHY_LEN &&
+				       sizeof(t->why) == AT_WHY_LEN,
+			       "a row's diagnosis is a report's");
 		memcpy(t->why, row->why, sizeof(t->why));
 		t->why[sizeof(t->why) - 1] = 0;
 		for (s = 0; s < rep->nsteps; s++)
@@ -1067,9 +1070,8 @@ static void reply_why(struct at_ctl_result *out, int r)
 				   strerror(-r));
 }
 
-AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
-			  size_t reqlen, unsigned timeout_ms,
-			  struct at_ctl_result *out)
+int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
+		unsigned timeout_ms, struct at_ctl_result *out)
 {
 	struct allthreads_report *rep = NULL;
 	struct at_ctl_rep_head head;
@@ -1090,14 +1092,15 @@ AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
 		snprintf(out->why, sizeof(out->why), "bad arguments");
 		return -EINVAL;
 	}
+	if (!timeout_ms)
+		timeout_ms = ALLTHREADS_DEFAULT_TIMEOUT_MS;
 	at_ts_now(&deadline);
-	deadline.tv_sec += (timeout_ms ? timeout_ms : 5000) / 1000 + 5;
+	deadline.tv_sec += timeout_ms / 1000 + 5;
 	/* The run must start early enough to end, and be answered, before
 	 * we stop waiting: at the latest its own timeout plus a second
 	 * before our deadline. */
 	start_by = at_ts_ns(&deadline) -
-		   (uint64_t)((timeout_ms ? timeout_ms : 5000) + 1000) *
-			   1000000ULL;
+		   (uint64_t)(timeout_ms + 1000) * 1000000ULL;
 	buf = malloc(AT_CTL_MAX_DGRAM);
 	if (!buf)
 		return -ENOMEM;
@@ -1235,7 +1238,7 @@ reply:
 	    n == sizeof(struct at_ctl_rep_error)) {
 		const struct at_ctl_rep_error *e = buf;
 
-		r = e->err < 0 && e->err >= -4095 ? e->err : -EPROTO;
+		r = at_is_error(e->err) ? e->err : -EPROTO;
 		snprintf(out->why, sizeof(out->why), "%.119s", e->msg);
 		/* Refused: as unreachable as a process without a helper.
 		 * Anything else: the helper read the request and said no. */
@@ -1252,7 +1255,7 @@ reply:
 	if (head.nthreads == 0 || head.nthreads > AT_CTL_MAX_THREADS ||
 	    head.nsteps == 0 || head.nsteps > ALLTHREADS_MAX_STEPS ||
 	    head.verdict > ALLTHREADS_FAILED || head.ret > 0 ||
-	    head.ret < -4095 || head.nmsgs > head.nthreads) {
+	    head.ret < -AT_MAX_ERRNO || head.nmsgs > head.nthreads) {
 		r = -EPROTO;
 		snprintf(out->why, sizeof(out->why), "%s",
 			 "malformed reply from the helper");

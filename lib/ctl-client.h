@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * ctl-client.h - the client's side of the helper's control channel, in
- * liballthreads.so's ALLTHREADS_PRIVATE version node (the CLI and the
- * tests only; no stability promised).
+ * ctl-client.h - the client's side of the helper's control channel.  In the
+ * internal static library that liballthreads.so and the tests link
+ * (lib/meson.build); never exported: programs reach a helper through
+ * allthreads_target_*() (allthreads.h).
  */
 #ifndef AT_CTL_CLIENT_H
 #define AT_CTL_CLIENT_H
@@ -12,10 +13,6 @@
 #include <sys/types.h>
 
 #include "allthreads.h"
-
-#ifndef AT_EXPORT
-#define AT_EXPORT __attribute__((visibility("default")))
-#endif
 
 /* What one call to a helper gave. */
 struct at_ctl_result {
@@ -38,10 +35,9 @@ struct at_ctl_result {
  * suffices).  Pointer arguments of the calls that take them (PR_SET_NAME,
  * capset, capget, setgroups, seccomp filters) are read from this process's
  * memory and sent inline.  Returns the request's size or -errno. */
-AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
-				unsigned timeout_ms, unsigned flags,
-				enum allthreads_mismatch policy, void *buf,
-				size_t len);
+long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
+		      unsigned flags, enum allthreads_mismatch policy,
+		      void *buf, size_t len);
 
 /*
  * Find the helper socket of process PID (as this process sees it), through
@@ -55,8 +51,8 @@ AT_EXPORT long at_ctl_serialize(const struct allthreads_prog *prog,
  * 0 with PATH set; -ESRCH no such process, -EACCES not allowed to look,
  * -ENOENT no helper; WHY gets a one-line reason.
  */
-AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
-				 size_t whylen);
+int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
+		       size_t whylen);
 
 /*
  * Send request REQ to process PID's helper at PATH and read the reply.
@@ -76,8 +72,7 @@ AT_EXPORT int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
  * refused the request itself, or the kernel refused us the proof;
  * OUT->sent when the proof went out and no answer came).
  */
-AT_EXPORT int at_ctl_call(pid_t pid, const char *path, const void *req,
-			  size_t reqlen, unsigned timeout_ms,
-			  struct at_ctl_result *out);
+int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
+		unsigned timeout_ms, struct at_ctl_result *out);
 
 #endif /* AT_CTL_CLIENT_H */

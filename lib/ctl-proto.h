@@ -156,7 +156,7 @@ struct at_ctl_row {
 	int32_t failed_step;
 	int32_t left;
 	uint32_t pad;
-	char why[96];
+	char why[96]; /* AT_WHY_LEN (report.h) */
 };
 
 struct at_ctl_rep_rows {

@@ -26,6 +26,7 @@
 
 #include "ctl.h"
 #include "ctl-landlock.h"
+#include "sysret.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -521,7 +522,7 @@ static int check_frame(struct request *rq, void *msg, size_t len)
 
 		if (st->nargs > ALLTHREADS_MAX_ARGS ||
 		    st->judge > ALLTHREADS_JUDGE_ANY || st->has_undo > 1 ||
-		    st->nr < 0 || st->nr > 4095) {
+		    st->nr < 0 || st->nr > AT_MAX_SYSCALL_NR) {
 			rq->why = "bad step";
 			return -EINVAL;
 		}
@@ -570,7 +571,7 @@ static int build_prog(struct request *rq, struct allthreads_prog *prog)
 		copy_list(save, st->save_args);
 		copy_list(undo, st->undo_args);
 		if (st->save_nr >= 0) {
-			if (st->save_nr > 4095) {
+			if (st->save_nr > AT_MAX_SYSCALL_NR) {
 				rq->why = "bad save call";
 				return -EINVAL;
 			}
@@ -580,7 +581,7 @@ static int build_prog(struct request *rq, struct allthreads_prog *prog)
 				return r;
 		}
 		if (st->undo_nr >= 0) {
-			if (st->undo_nr > 4095) {
+			if (st->undo_nr > AT_MAX_SYSCALL_NR) {
 				rq->why = "bad undo call";
 				return -EINVAL;
 			}

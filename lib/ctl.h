@@ -2,8 +2,9 @@
 /*
  * ctl.h - the helper's side of the control channel: where the socket lives,
  * who may use it, and how one request becomes a run and a reply.  Used by
- * receiver.c; the tests call the pure parts (at_ctl_serve,
- * at_ctl_call_allowed) directly.
+ * receiver.c.  tests/helper/test-ctl.c, test-ctl-landlock.c and
+ * tests/fuzz/fuzz-ctl.c compile ctl.c in and call at_ctl_serve() directly
+ * (the fuzzer also at_ctl_call_allowed()).
  */
 #ifndef AT_CTL_H
 #define AT_CTL_H

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * engine.h - internal interfaces between the parts of liballthreads and the
- * helper.  Nothing here is exported from liballthreads.so except through the
- * AT_INTERNAL symbols listed in liballthreads.sym's ALLTHREADS_PRIVATE node,
- * which only allthreads-helper.so and the tests may use.
+ * helper.  Nothing here is exported from liballthreads.so except the
+ * AT_EXPORT functions below (the waiters and at_engine_install()), listed
+ * in liballthreads.sym's ALLTHREADS_PRIVATE node for allthreads-helper.so
+ * alone; no stability promised.
  */
 #ifndef AT_ENGINE_H
 #define AT_ENGINE_H

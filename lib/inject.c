@@ -33,6 +33,7 @@
 
 #include "inject.h"
 #include "stub.h"
+#include "sysret.h"
 #include "timespec.h"
 
 #ifndef AT_ARCH_NONE
@@ -363,7 +364,7 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
 	err = pt_inject(c, t, &call, &ret);
 	if (err)
 		return err;
-	if (ret < 0 && ret >= -4095)
+	if (at_is_error(ret))
 		return (int)ret;
 	c->base = (unsigned long)ret;
 	c->ctl += c->base;
@@ -461,20 +462,15 @@ void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t)
 
 /* --- a program on one thread --------------------------------------------------------- */
 
-static bool is_error(long r)
-{
-	return r < 0 && r >= -4095;
-}
-
 static bool judged_ok(int how, long r, const long *canary, unsigned i)
 {
 	switch (how) {
 	case ALLTHREADS_JUDGE_ANY:
 		return true;
 	case ALLTHREADS_JUDGE_SUCCESS:
-		return !is_error(r);
+		return !at_is_error(r);
 	default:
-		return canary ? r == canary[i] : !is_error(r);
+		return canary ? r == canary[i] : !at_is_error(r);
 	}
 }
 

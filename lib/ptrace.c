@@ -53,6 +53,7 @@
 #include "ptrace.h"
 #include "report.h"
 #include "run.h"
+#include "sysret.h"
 #include "timespec.h"
 #include "stub.h"
 
@@ -60,7 +61,6 @@
 #define PF_USER_WORKER 0x00004000u
 #define CAP_BIT_SYS_PTRACE 19
 #define CAP_BIT_SYS_ADMIN 21
-#define AT_PT_DEFAULT_TIMEOUT_MS 5000u
 #define AT_PT_MAX_PASSES 64
 /* A status file with 65536 supplementary groups still fits. */
 #define AT_PT_STATUS_MAX (768 * 1024)
@@ -983,11 +983,6 @@ static bool same(const char *a, const char *b)
 
 /* --- the run ---------------------------------------------------------------------------- */
 
-static bool is_err(long r)
-{
-	return r < 0 && r >= -4095;
-}
-
 static long subst(long arg, long saved)
 {
 	return arg == ALLTHREADS_SAVED ? saved : arg;
@@ -1013,9 +1008,9 @@ static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
 		const struct pt_step *s = &c->steps[i];
 		long sv = s->has_save ? t->sav[i] : 0;
 
-		if (is_err(t->res[i]))
+		if (at_is_error(t->res[i]))
 			continue;
-		if (!s->has_undo || (s->has_save && is_err(sv))) {
+		if (!s->has_undo || (s->has_save && at_is_error(sv))) {
 			left++;
 			continue;
 		}
@@ -1030,7 +1025,7 @@ static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
 		left += (int)n;
 	else
 		for (k = 0; k < n; k++)
-			left += is_err(res[k]);
+			left += at_is_error(res[k]);
 	t->left = left;
 	if (t->rstate == ALLTHREADS_T_OK)
 		t->rstate = ALLTHREADS_T_UNDONE;
@@ -1255,10 +1250,11 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		can->rstate = ALLTHREADS_T_FAILED;
 		out->verdict = can->left ? ALLTHREADS_PARTIAL :
 					   ALLTHREADS_FAILED;
-		err = is_err(r) ? (int)r : -EIO;
+		err = at_is_error(r) ? (int)r : -EIO;
 		pt_why(c, "step %d failed on thread %d: %s", can->failed,
 		       (int)can->tid,
-		       is_err(r) ? strerror((int)-r) : "unexpected result");
+		       at_is_error(r) ? strerror((int)-r) :
+					"unexpected result");
 		goto out;
 	}
 	can->rstate = ALLTHREADS_T_OK;
@@ -1477,7 +1473,7 @@ static void pt_job(struct pt_job *job)
 	struct pt_result res;
 	bool suspend;
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
-					AT_PT_DEFAULT_TIMEOUT_MS;
+					ALLTHREADS_DEFAULT_TIMEOUT_MS;
 	unsigned k;
 	int err;
 
@@ -1820,7 +1816,7 @@ static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
 static int run_worker(struct pt_job *job)
 {
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
-					AT_PT_DEFAULT_TIMEOUT_MS;
+					ALLTHREADS_DEFAULT_TIMEOUT_MS;
 	sigset_t all, term, old;
 	int fds[2], err;
 	pid_t pid;

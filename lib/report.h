@@ -8,13 +8,17 @@
 
 #include "allthreads.h"
 
+/* Room for one thread's diagnosis, the terminating NUL included; the wire
+ * format carries the same (struct at_ctl_row, asserted in ctl-client.c). */
+#define AT_WHY_LEN 96
+
 struct at_rthread {
 	pid_t tid;
 	int state; /* enum allthreads_thread_state */
 	int nrun;
 	int failed_step;
 	int left;
-	char why[96]; /* diagnosis for threads that never ran */
+	char why[AT_WHY_LEN]; /* diagnosis for threads that never ran */
 };
 
 /* What the ptrace route measured (zero for the other routes). */

@@ -73,7 +73,7 @@ struct at_slot {
 	int failed_step;  /* -1 when none */
 	int left;	  /* steps still in force after an undo */
 	uint32_t index;	  /* position in the report (discovery order) */
-	uint32_t sigblk;  /* initiator's diagnosis: signal seen blocked */
+	bool unqueued;	  /* its signal could not be queued yet (EAGAIN) */
 	uint32_t settled; /* (settle) EQUAL steps accepted as a fixed point */
 };
 

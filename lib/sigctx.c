@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "run.h"
+#include "sysret.h"
 #include "timespec.h"
 
 static struct at_run first_run;
@@ -27,11 +28,6 @@ void *const at_sigctx_mark = (void *)&at_sigctx_mark;
  * deadline: the initiator is in this process and always releases; this only
  * keeps the wait bounded. */
 #define AT_HOLD_GRACE_NS 2000000000L
-
-static bool is_error(long r)
-{
-	return r < 0 && r >= -4095;
-}
 
 int at_futex_wait(_Atomic int *addr, int val, const struct timespec *abs)
 {
@@ -52,11 +48,11 @@ static bool judge(int how, long r, const long *canary, unsigned i)
 	case ALLTHREADS_JUDGE_ANY:
 		return true;
 	case ALLTHREADS_JUDGE_SUCCESS:
-		return !is_error(r);
+		return !at_is_error(r);
 	default:
 		if (canary)
 			return r == canary[i];
-		return !is_error(r);
+		return !at_is_error(r);
 	}
 }
 
@@ -72,7 +68,8 @@ static bool fixed_point(const struct at_step *st, long r, long c)
 {
 	const long *a = st->args;
 
-	if (st->judge != ALLTHREADS_JUDGE_EQUAL || is_error(r) || is_error(c))
+	if (st->judge != ALLTHREADS_JUDGE_EQUAL || at_is_error(r) ||
+	    at_is_error(c))
 		return false;
 	return at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]) == r;
 }
@@ -121,9 +118,9 @@ int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
 		long r;
 
 		/* A step that returned an error changed nothing. */
-		if (is_error(res[i]))
+		if (at_is_error(res[i]))
 			continue;
-		if (!st->has_undo || (st->has_save && is_error(sv))) {
+		if (!st->has_undo || (st->has_save && at_is_error(sv))) {
 			left++;
 			continue;
 		}
@@ -132,7 +129,7 @@ int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
 		r = at_sys6(st->undo_nr, subst(u[0], sv), subst(u[1], sv),
 			    subst(u[2], sv), subst(u[3], sv), subst(u[4], sv),
 			    subst(u[5], sv));
-		if (is_error(r))
+		if (at_is_error(r))
 			left++;
 	}
 	(void)failed;

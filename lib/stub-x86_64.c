@@ -8,6 +8,7 @@
  * Offsets are those of struct at_stub_ctl and struct at_stub_step.
  */
 #include "stub.h"
+#include "sysret.h"
 
 #if defined(__x86_64__) && !defined(__ILP32__)
 __asm__("	.section .rodata\n"
@@ -50,7 +51,7 @@ __asm__("	.section .rodata\n"
 	"	mov 48(%r14), %r9\n"
 	"	syscall\n"
 	"	mov %rax, (%rbp,%r12,8)\n"
-	/* its judge: any, success (not -4095..-1), equal to expect */
+	/* its judge: any, success (not -AT_MAX_ERRNO..-1), equal to expect */
 	"	mov 112(%r14), %rcx\n"
 	"	test %rcx, %rcx\n"
 	"	jz 4f\n"
@@ -59,7 +60,7 @@ __asm__("	.section .rodata\n"
 	"	cmp 120(%r14), %rax\n"
 	"	jne 6f\n"
 	"	jmp 4f\n"
-	"3:	cmp $-4095, %rax\n"
+	"3:	cmp $-" AT_MAX_ERRNO_S ", %rax\n"
 	"	jae 6f\n"
 	"4:	inc %r12\n"
 	"	add $128, %r14\n"
