@@ -87,6 +87,30 @@ enum at_release {
 	AT_ABORT = AT_UNDO,
 };
 
+/* Where TID's slot is in SLOTS (MASK + 1 of them, open addressing), or the
+ * empty slot where it would go; *FOUND tells which.  Used by the initiator
+ * to insert and by the handler to look up. */
+static inline uint32_t at_slot_probe(struct at_slot *slots, uint32_t mask,
+				     pid_t tid, bool *found)
+{
+	uint32_t i = ((uint32_t)tid * 2654435761u) & mask;
+	uint32_t n;
+
+	*found = false;
+	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
+		uint64_t w = atomic_load_explicit(&slots[i].word,
+						  memory_order_acquire);
+
+		if (w == 0)
+			break;
+		if (AT_WORD_TID(w) == tid) {
+			*found = true;
+			break;
+		}
+	}
+	return i;
+}
+
 struct at_run {
 	/* Set before any slot is published; read-only while the run lasts. */
 	const struct allthreads_prog *prog; /* = prog_copy */
@@ -127,6 +151,14 @@ extern struct at_run *_Atomic at_run_cur;
  * must not wait for the engine's lock that call may hold. */
 extern __thread int at_in_broadcast __attribute__((tls_model("initial-exec")));
 
+/* Make step ST's call on the calling thread. */
+static inline long at_step_call(const struct at_step *st)
+{
+	const long *a = st->args;
+
+	return at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 /* sigctx.c: the only code that runs in signal context. */
 void at_sigctx_handler(int sig, siginfo_t *si, void *uc);
 /* Serve the current run on the calling thread (TID) if its slot is pending;
@@ -161,28 +193,14 @@ extern struct sigaction at_sigctx_prev;
 int at_futex_wait(_Atomic int *addr, int val, const struct timespec *abs);
 void at_futex_wake(_Atomic int *addr, int n);
 
-/* tasks.c */
-struct at_task_info {
-	char state;   /* from status "State:", e.g. 'R', 'S', 'D', 'Z' */
-	bool blocked; /* the engine's signal is in SigBlk */
-	bool pending; /* ... and in SigPnd: queued, not taken */
-	char wchan[32];
-};
-int at_tasks_open(void);
-/* One pass over /proc/self/task; FN is called for each TID; returns the
- * number of TIDs or -errno.  BUF is caller-provided (no allocation). */
-int at_tasks_sweep(int fd, char *buf, unsigned len,
-		   int (*fn)(void *ctx, pid_t tid), void *ctx);
-int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info);
-
-/* broadcast.c */
+/* broadcast.c (the rest of the initiator: broadcast.h) */
 /* *FIRST (if not NULL) gets the calling thread's result of step 0, or the
  * return value when it did not run it. */
 int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		 unsigned timeout_ms, bool hold,
 		 enum allthreads_mismatch policy,
 		 struct allthreads_report **reportp, long *first);
+/* process.c: the engine's signal. */
 int at_engine_signal(void);
-void at_waiters_poke(pid_t tid, bool *is_waiter);
 
 #endif /* AT_RUN_H */

@@ -66,12 +66,10 @@ static long subst(long arg, long saved)
  * (the call changed nothing: the thread already held what it sets)? */
 static bool fixed_point(const struct at_step *st, long r, long c)
 {
-	const long *a = st->args;
-
 	if (st->judge != ALLTHREADS_JUDGE_EQUAL || at_is_error(r) ||
 	    at_is_error(c))
 		return false;
-	return at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]) == r;
+	return at_step_call(st) == r;
 }
 
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
@@ -83,7 +81,6 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 	*failed = -1;
 	for (i = 0; i < n; i++) {
 		const struct at_step *st = &prog->steps[i];
-		const long *a = st->args;
 
 		if (st->has_save) {
 			const long *b = st->save_args;
@@ -91,7 +88,7 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 			saved[i] = at_sys6(st->save_nr, b[0], b[1], b[2], b[3],
 					   b[4], b[5]);
 		}
-		res[i] = at_sys6(st->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		res[i] = at_step_call(st);
 		if (!judge(st->judge, res[i], canary, i)) {
 			if (settled && canary &&
 			    fixed_point(st, res[i], canary[i])) {
@@ -136,15 +133,11 @@ int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
 	return left;
 }
 
-static uint32_t hash_tid(pid_t tid)
-{
-	return (uint32_t)tid * 2654435761u;
-}
-
 struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
 {
 	struct at_slot *slots = run->slots;
-	uint32_t mask, i, n;
+	uint32_t mask, i;
+	bool found;
 
 	if (!slots)
 		return NULL;
@@ -152,17 +145,8 @@ struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
 	 * read run->slots of one run and run->mask of a later one. */
 	mask = (uint32_t)atomic_load_explicit(&slots[-1].word,
 					      memory_order_relaxed);
-	i = hash_tid(tid) & mask;
-	for (n = 0; n <= mask; n++, i = (i + 1) & mask) {
-		uint64_t w = atomic_load_explicit(&slots[i].word,
-						  memory_order_acquire);
-
-		if (w == 0)
-			return NULL;
-		if (AT_WORD_TID(w) == tid)
-			return &slots[i];
-	}
-	return NULL;
+	i = at_slot_probe(slots, mask, tid, &found);
+	return found ? &slots[i] : NULL;
 }
 
 /* Wait for the initiator's word (go or release) of run GEN; bounded by the

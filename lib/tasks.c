@@ -4,16 +4,18 @@
  *
  * /proc/self/task is read with raw getdents64 into a buffer the caller
  * reserved beforehand: no opendir/readdir (their lock and malloc), nothing
- * allocated while a broadcast is under way.
+ * allocated while a broadcast is under way.  The directory stays open
+ * between runs.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "run.h"
+#include "broadcast.h"
 
 struct linux_dirent64 {
 	unsigned long long d_ino;
@@ -23,12 +25,49 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
+/* /proc/self/task, kept open between runs (see at_tasks_dir()). */
+static int task_fd = -1;
+static dev_t task_dev;
+static ino_t task_ino;
+
 int at_tasks_open(void)
 {
 	int fd = (int)at_sys4(SYS_openat, AT_FDCWD, "/proc/self/task",
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 
 	return fd;
+}
+
+int at_tasks_dir(int *n)
+{
+	struct stat st;
+
+	if (task_fd >= 0 && fstat(task_fd, &st) == 0 && st.st_dev == task_dev &&
+	    st.st_ino == task_ino) {
+		*n = (int)st.st_nlink;
+		return task_fd;
+	}
+	task_fd = at_tasks_open();
+	if (task_fd < 0)
+		return task_fd;
+	if (fstat(task_fd, &st) < 0) {
+		int e = -errno;
+
+		close(task_fd);
+		task_fd = -1;
+		return e;
+	}
+	task_dev = st.st_dev;
+	task_ino = st.st_ino;
+	*n = (int)st.st_nlink;
+	return task_fd;
+}
+
+void at_tasks_forget(void)
+{
+	if (task_fd >= 0)
+		close(task_fd);
+	task_fd = -1;
 }
 
 static pid_t parse_tid(const char *s)
