@@ -283,7 +283,67 @@ static void app_trampoline(int sig, siginfo_t *si, void *uc)
 	__atomic_sub_fetch(&in_handler, 1, __ATOMIC_RELAXED);
 }
 
-/* --- deadlines ------------------------------------------------------------- */
+/* --- the retry shapes ------------------------------------------------------ */
+
+/*
+ * A call the kernel does not restart after a handler is made again after a
+ * spurious EINTR, with what is left of its timeout when it has one:
+ *
+ *	struct retry rt;
+ *
+ *	retry_begin(&rt, tmo);
+ *	do
+ *		r = REAL(call)(..., tmo);
+ *	while (retry_again(&rt, r, &tmo));
+ *
+ * (retry_begin_ms()/retry_again_ms() for a timeout in milliseconds; the
+ * socket calls, whose timeout is the socket's, have sock_begin() and
+ * sock_again() below.)
+ */
+struct retry {
+	struct mark m;
+	struct timespec deadline, left;
+};
+
+/* Before the first call; TMO is its relative timeout, or NULL. */
+static void retry_begin(struct retry *rt, const struct timespec *tmo)
+{
+	if (tmo) {
+		at_ts_now(&rt->deadline);
+		at_ts_add(&rt->deadline, tmo);
+	}
+	mark(&rt->m);
+}
+
+/* The call returned R (-1 with errno on failure): make it again?  Then
+ * *TMO, if TMO and *TMO are not NULL, points to what is left of it. */
+static bool retry_again(struct retry *rt, long r, const struct timespec **tmo)
+{
+	if (r != -1 || !spurious(-1, &rt->m))
+		return false;
+	if (tmo && *tmo) {
+		at_ts_left(&rt->deadline, &rt->left);
+		*tmo = &rt->left;
+	}
+	return true;
+}
+
+/* The same for a timeout of MS milliseconds (none when not positive). */
+static void retry_begin_ms(struct retry *rt, int ms)
+{
+	if (ms > 0)
+		at_ts_after_ms(&rt->deadline, ms);
+	mark(&rt->m);
+}
+
+static bool retry_again_ms(struct retry *rt, long r, int *ms)
+{
+	if (r != -1 || !spurious(-1, &rt->m))
+		return false;
+	if (*ms > 0)
+		*ms = at_ts_ms_until(&rt->deadline, INT_MAX);
+	return true;
+}
 
 /* --- masks -------------------------------------------------------------- */
 
@@ -651,69 +711,66 @@ static void fill_args(const char *arg0, va_list ap, char **argv, size_t n)
 	argv[n] = NULL;
 }
 
-AT_EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	size_t n;
+enum execl_form { EXECL_V, EXECL_VP, EXECL_VE };
 
-	va_start(ap, arg);
-	n = count_args(arg, ap);
+/* The arguments after ARG0 (AP, up to the NULL; for execle the
+ * environment follows it) as an array of their size, to the v form FORM
+ * of PATH. */
+static int execl_to_v(enum execl_form form, const char *path, const char *arg0,
+		      va_list ap)
+{
+	size_t n = count_args(arg0, ap);
+
 	if (n > EXECL_MAX) {
-		va_end(ap);
 		errno = E2BIG;
 		return -1;
 	}
 	{
 		char *argv[n + 1];
 
-		fill_args(arg, ap, argv, n);
-		va_end(ap);
-		return execv(path, argv);
+		fill_args(arg0, ap, argv, n);
+		switch (form) {
+		case EXECL_VP:
+			return execvp(path, argv);
+		case EXECL_VE:
+			return execve(path, argv, va_arg(ap, char *const *));
+		default:
+			return execv(path, argv);
+		}
 	}
+}
+
+AT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, arg);
+	r = execl_to_v(EXECL_V, path, arg, ap);
+	va_end(ap);
+	return r;
 }
 
 AT_EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(arg, ap);
-	if (n > EXECL_MAX) {
-		va_end(ap);
-		errno = E2BIG;
-		return -1;
-	}
-	{
-		char *argv[n + 1];
-
-		fill_args(arg, ap, argv, n);
-		va_end(ap);
-		return execvp(file, argv);
-	}
+	r = execl_to_v(EXECL_VP, file, arg, ap);
+	va_end(ap);
+	return r;
 }
 
 AT_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *const *envp;
 	va_list ap;
-	size_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(arg, ap);
-	if (n > EXECL_MAX) {
-		va_end(ap);
-		errno = E2BIG;
-		return -1;
-	}
-	{
-		char *argv[n + 1];
-
-		fill_args(arg, ap, argv, n);
-		envp = va_arg(ap, char *const *);
-		va_end(ap);
-		return execve(path, argv, envp);
-	}
+	r = execl_to_v(EXECL_VE, path, arg, ap);
+	va_end(ap);
+	return r;
 }
 
 /* --- the signal waits ------------------------------------------------------ */
@@ -729,55 +786,44 @@ AT_EXPORT int sigwait(const sigset_t *set, int *sig)
 
 AT_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
 	set = strip(set, &buf);
-	mark(&m);
-	for (;;) {
+	retry_begin(&rt, NULL);
+	do
 		r = REAL(sigwaitinfo)(set, info);
-		if (!spurious(r, &m))
-			return r;
-	}
+	while (retry_again(&rt, r, NULL));
+	return r;
 }
 
 AT_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
 			   const struct timespec *timeout)
 {
-	struct timespec deadline, left;
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
 	set = strip(set, &buf);
-	if (timeout) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, timeout);
-	}
-	mark(&m);
-	for (;;) {
+	retry_begin(&rt, timeout);
+	do
 		r = REAL(sigtimedwait)(set, info, timeout);
-		if (!spurious(r, &m))
-			return r;
-		if (timeout) {
-			at_ts_left(&deadline, &left);
-			timeout = &left;
-		}
-	}
+	while (retry_again(&rt, r, &timeout));
+	return r;
 }
 
 AT_EXPORT int sigsuspend(const sigset_t *mask)
 {
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
 	mask = strip(mask, &buf);
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(sigsuspend)(mask);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
@@ -823,13 +869,13 @@ AT_EXPORT int at_bsd_sigpause(int mask)
 
 AT_EXPORT int pause(void)
 {
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(pause)();
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
@@ -837,20 +883,14 @@ AT_EXPORT int pause(void)
 
 AT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 {
-	struct timespec deadline;
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	if (ms > 0)
-		at_ts_after_ms(&deadline, ms);
-	mark(&m);
-	for (;;) {
+	retry_begin_ms(&rt, ms);
+	do
 		r = REAL(poll)(fds, n, ms);
-		if (!spurious(r, &m))
-			return r;
-		if (ms > 0)
-			ms = at_ts_ms_until(&deadline, INT_MAX);
-	}
+	while (retry_again_ms(&rt, r, &ms));
+	return r;
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen);
@@ -864,26 +904,16 @@ AT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
 AT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		    const sigset_t *sigmask)
 {
-	struct timespec deadline, left;
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
 	sigmask = strip(sigmask, &buf);
-	if (tmo) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, tmo);
-	}
-	mark(&m);
-	for (;;) {
+	retry_begin(&rt, tmo);
+	do
 		r = REAL(ppoll)(fds, n, tmo, sigmask);
-		if (!spurious(r, &m))
-			return r;
-		if (tmo) {
-			at_ts_left(&deadline, &left);
-			tmo = &left;
-		}
-	}
+	while (retry_again(&rt, r, &tmo));
+	return r;
 }
 
 int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
@@ -926,104 +956,81 @@ static void restore_sets(const struct fdsets *s, fd_set *r, fd_set *w,
 AT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		     struct timeval *tv)
 {
-	struct timespec deadline, left;
+	const struct timespec *tmo = NULL;
+	struct timespec d;
 	struct fdsets sets;
-	struct mark m;
+	struct retry rt;
 	int ret;
 
 	if (tv) {
-		struct timespec d = { tv->tv_sec, tv->tv_usec * 1000L };
-
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, &d);
+		d = (struct timespec){ tv->tv_sec, tv->tv_usec * 1000L };
+		tmo = &d;
 	}
 	save_sets(&sets, r, w, e);
-	mark(&m);
-	for (;;) {
-		ret = REAL(select)(nfds, r, w, e, tv);
-		if (!spurious(ret, &m))
-			return ret;
+	retry_begin(&rt, tmo);
+	while (ret = REAL(select)(nfds, r, w, e, tv),
+	       retry_again(&rt, ret, &tmo)) {
 		restore_sets(&sets, r, w, e);
-		if (tv) {
-			at_ts_left(&deadline, &left);
-			tv->tv_sec = left.tv_sec;
-			tv->tv_usec = (left.tv_nsec + 999) / 1000;
+		if (tv) { /* rounded up, and still a valid timeval */
+			tv->tv_sec = tmo->tv_sec;
+			tv->tv_usec = (tmo->tv_nsec + 999) / 1000;
+			if (tv->tv_usec >= 1000000) {
+				tv->tv_sec++;
+				tv->tv_usec -= 1000000;
+			}
 		}
 	}
+	return ret;
 }
 
 AT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		      const struct timespec *tmo, const sigset_t *sigmask)
 {
-	struct timespec deadline, left;
 	struct fdsets sets;
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int ret;
 
 	sigmask = strip(sigmask, &buf);
-	if (tmo) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, tmo);
-	}
 	save_sets(&sets, r, w, e);
-	mark(&m);
-	for (;;) {
-		ret = REAL(pselect)(nfds, r, w, e, tmo, sigmask);
-		if (!spurious(ret, &m))
-			return ret;
+	retry_begin(&rt, tmo);
+	while (ret = REAL(pselect)(nfds, r, w, e, tmo, sigmask),
+	       retry_again(&rt, ret, &tmo))
 		restore_sets(&sets, r, w, e);
-		if (tmo) {
-			at_ts_left(&deadline, &left);
-			tmo = &left;
-		}
-	}
+	return ret;
 }
 
 AT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 {
-	struct timespec deadline;
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	if (ms > 0)
-		at_ts_after_ms(&deadline, ms);
-	mark(&m);
-	for (;;) {
+	retry_begin_ms(&rt, ms);
+	do
 		r = REAL(epoll_wait)(epfd, ev, max, ms);
-		if (!spurious(r, &m))
-			return r;
-		if (ms > 0)
-			ms = at_ts_ms_until(&deadline, INT_MAX);
-	}
+	while (retry_again_ms(&rt, r, &ms));
+	return r;
 }
 
 AT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 			  const sigset_t *sigmask)
 {
-	struct timespec deadline;
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
 	sigmask = strip(sigmask, &buf);
-	if (ms > 0)
-		at_ts_after_ms(&deadline, ms);
-	mark(&m);
-	for (;;) {
+	retry_begin_ms(&rt, ms);
+	do
 		r = REAL(epoll_pwait)(epfd, ev, max, ms, sigmask);
-		if (!spurious(r, &m))
-			return r;
-		if (ms > 0)
-			ms = at_ts_ms_until(&deadline, INT_MAX);
-	}
+	while (retry_again_ms(&rt, r, &ms));
+	return r;
 }
 
 AT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 			   const struct timespec *tmo, const sigset_t *sigmask)
 {
-	struct timespec deadline, left;
-	struct mark m;
+	struct retry rt;
 	sigset_t buf;
 	int r;
 
@@ -1032,20 +1039,11 @@ AT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 		return -1;
 	}
 	sigmask = strip(sigmask, &buf);
-	if (tmo) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, tmo);
-	}
-	mark(&m);
-	for (;;) {
+	retry_begin(&rt, tmo);
+	do
 		r = real.epoll_pwait2(epfd, ev, max, tmo, sigmask);
-		if (!spurious(r, &m))
-			return r;
-		if (tmo) {
-			at_ts_left(&deadline, &left);
-			tmo = &left;
-		}
-	}
+	while (retry_again(&rt, r, &tmo));
+	return r;
 }
 
 /* --- sleeps ------------------------------------------------------------------ */
@@ -1119,91 +1117,81 @@ AT_EXPORT int usleep(useconds_t usec)
 /* Timed futex waits end with EINTR after a handler; absolute timeouts. */
 AT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(sem_timedwait)(sem, abstime);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
 AT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clk,
 			    const struct timespec *abstime)
 {
-	struct mark m;
+	struct retry rt;
 	int r;
 
 	if (!REAL(sem_clockwait)) {
 		errno = ENOSYS;
 		return -1;
 	}
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = real.sem_clockwait(sem, clk, abstime);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
 /* EINTR means nothing was sent, received or applied. */
 AT_EXPORT ssize_t msgrcv(int id, void *msg, size_t size, long type, int flags)
 {
-	struct mark m;
+	struct retry rt;
 	ssize_t r;
 
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(msgrcv)(id, msg, size, type, flags);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
 AT_EXPORT int msgsnd(int id, const void *msg, size_t size, int flags)
 {
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(msgsnd)(id, msg, size, flags);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
 AT_EXPORT int semop(int id, struct sembuf *ops, size_t n)
 {
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	mark(&m);
+	retry_begin(&rt, NULL);
 	do
 		r = REAL(semop)(id, ops, n);
-	while (spurious(r, &m));
+	while (retry_again(&rt, r, NULL));
 	return r;
 }
 
 AT_EXPORT int semtimedop(int id, struct sembuf *ops, size_t n,
 			 const struct timespec *tmo)
 {
-	struct timespec deadline, left;
-	struct mark m;
+	struct retry rt;
 	int r;
 
-	if (tmo) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, tmo);
-	}
-	mark(&m);
-	for (;;) {
+	retry_begin(&rt, tmo);
+	do
 		r = REAL(semtimedop)(id, ops, n, tmo);
-		if (!spurious(r, &m))
-			return r;
-		if (tmo) {
-			at_ts_left(&deadline, &left);
-			tmo = &left;
-		}
-	}
+	while (retry_again(&rt, r, &tmo));
+	return r;
 }
 
 /* libaio's (when the program has it): returns -errno, errno is not set;
@@ -1213,32 +1201,25 @@ int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
 AT_EXPORT int io_getevents(void *ctx, long min_nr, long nr, struct io_event *ev,
 			   struct timespec *tmo)
 {
-	struct timespec deadline, left;
+	const struct timespec *left = tmo;
 	int r, saved_errno = errno;
-	struct mark m;
+	struct retry rt;
 	bool again;
 
 	if (!REAL(io_getevents))
 		return -ENOSYS;
-	if (tmo) {
-		at_ts_now(&deadline);
-		at_ts_add(&deadline, tmo);
-	}
-	mark(&m);
-	for (;;) {
-		r = real.io_getevents(ctx, min_nr, nr, ev, tmo);
+	retry_begin(&rt, tmo);
+	do {
+		/* LEFT is the caller's TMO or rt.left: writable. */
+		r = real.io_getevents(ctx, min_nr, nr, ev,
+				      (struct timespec *)left);
 		if (r != -EINTR)
 			return r;
 		errno = EINTR;
-		again = spurious(-1, &m);
+		again = retry_again(&rt, -1, &left);
 		errno = saved_errno;
-		if (!again)
-			return r;
-		if (tmo) {
-			at_ts_left(&deadline, &left);
-			tmo = &left;
-		}
-	}
+	} while (again);
+	return r;
 }
 
 /* --- sockets ------------------------------------------------------------------ */
