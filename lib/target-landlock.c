@@ -79,18 +79,13 @@ static int by_helper(struct allthreads_target *t, const char *path,
 		     enum allthreads_mismatch policy,
 		     struct allthreads_report **report)
 {
-	struct at_ctl_result res;
 	void *req;
 	long len;
 	int r;
 
-	t->route = ALLTHREADS_ROUTE_HELPER;
-	if (timeout_ms > AT_CTL_MAX_TIMEOUT_MS) {
-		snprintf(t->why, sizeof(t->why),
-			 "a timeout over the helper's limit (%u ms)",
-			 AT_CTL_MAX_TIMEOUT_MS);
-		return -EINVAL;
-	}
+	r = at_target_helper_begin(t, timeout_ms);
+	if (r < 0)
+		return r;
 	len = pack(handled, rules, nrules, flags, timeout_ms, policy, &req);
 	if (len < 0) {
 		snprintf(t->why, sizeof(t->why), "%s",
@@ -99,9 +94,7 @@ static int by_helper(struct allthreads_target *t, const char *path,
 					 "out of memory");
 		return (int)len;
 	}
-	r = at_ctl_call(t->pid, path, req, (size_t)len, timeout_ms, &res);
-	free(req);
-	return at_target_helper_result(t, r, &res, report);
+	return at_target_helper_send(t, path, req, len, timeout_ms, report);
 }
 
 int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
@@ -115,10 +108,9 @@ int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
 	int r;
 
 	*report = NULL;
-	t->why[0] = 0;
-	t->route = ALLTHREADS_ROUTE_AUTO;
-	if (!at_target_alive(t))
-		return at_target_gone(t);
+	r = at_target_begin(t);
+	if (r < 0)
+		return r;
 	if (route != ALLTHREADS_ROUTE_PTRACE) {
 		r = at_target_find_helper(t, path, sizeof(path));
 		if (r == 0)

@@ -89,7 +89,8 @@ void at_target_close(struct allthreads_target *t)
 	free(t);
 }
 
-bool at_target_alive(const struct allthreads_target *t)
+/* Is the process we opened still there (its pid not recycled)? */
+static bool is_alive(const struct allthreads_target *t)
 {
 	if (t->pidfd >= 0)
 		return syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) ==
@@ -98,8 +99,12 @@ bool at_target_alive(const struct allthreads_target *t)
 	return kill(t->pid, 0) == 0 || errno != ESRCH;
 }
 
-int at_target_gone(struct allthreads_target *t)
+int at_target_begin(struct allthreads_target *t)
 {
+	t->why[0] = 0;
+	t->route = ALLTHREADS_ROUTE_AUTO;
+	if (is_alive(t))
+		return 0;
 	snprintf(t->why, sizeof(t->why), "no such process");
 	return -ESRCH;
 }
@@ -122,10 +127,9 @@ int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
 	char path[PATH_MAX];
 	int r;
 
-	t->why[0] = 0;
-	t->route = ALLTHREADS_ROUTE_AUTO;
-	if (!at_target_alive(t))
-		return at_target_gone(t);
+	r = at_target_begin(t);
+	if (r < 0)
+		return r;
 	if (route != ALLTHREADS_ROUTE_PTRACE) {
 		r = at_target_find_helper(t, path, sizeof(path));
 		if (r == 0) {
@@ -148,18 +152,13 @@ static int run_helper(struct allthreads_target *t, const char *path,
 		      unsigned flags, enum allthreads_mismatch policy,
 		      struct allthreads_report **report)
 {
-	struct at_ctl_result res;
 	void *req;
 	long len;
 	int r;
 
-	t->route = ALLTHREADS_ROUTE_HELPER;
-	if (timeout_ms > AT_CTL_MAX_TIMEOUT_MS) {
-		snprintf(t->why, sizeof(t->why),
-			 "a timeout over the helper's limit (%u ms)",
-			 AT_CTL_MAX_TIMEOUT_MS);
-		return -EINVAL;
-	}
+	r = at_target_helper_begin(t, timeout_ms);
+	if (r < 0)
+		return r;
 	req = malloc(AT_CTL_MAX_MSG);
 	if (!req)
 		return -ENOMEM;
@@ -171,14 +170,25 @@ static int run_helper(struct allthreads_target *t, const char *path,
 		free(req);
 		return len == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
-	r = at_ctl_call(t->pid, path, req, (size_t)len, timeout_ms, &res);
-	free(req);
-	return at_target_helper_result(t, r, &res, report);
+	return at_target_helper_send(t, path, req, len, timeout_ms, report);
 }
 
-int at_target_helper_result(struct allthreads_target *t, int r,
-			    const struct at_ctl_result *res,
-			    struct allthreads_report **report)
+int at_target_helper_begin(struct allthreads_target *t, unsigned timeout_ms)
+{
+	t->route = ALLTHREADS_ROUTE_HELPER;
+	if (timeout_ms <= AT_CTL_MAX_TIMEOUT_MS)
+		return 0;
+	snprintf(t->why, sizeof(t->why),
+		 "a timeout over the helper's limit (%u ms)",
+		 AT_CTL_MAX_TIMEOUT_MS);
+	return -EINVAL;
+}
+
+/* What at_ctl_call() gave (R, RES), as the API's return value, *REPORT
+ * and reason. */
+static int helper_result(struct allthreads_target *t, int r,
+			 const struct at_ctl_result *res,
+			 struct allthreads_report **report)
 {
 	snprintf(t->why, sizeof(t->why), "%s", res->why);
 	if (r == 0) {
@@ -215,6 +225,18 @@ int at_target_helper_result(struct allthreads_target *t, int r,
 	return -ENOENT;
 }
 
+int at_target_helper_send(struct allthreads_target *t, const char *path,
+			  void *req, long len, unsigned timeout_ms,
+			  struct allthreads_report **report)
+{
+	struct at_ctl_result res;
+	int r;
+
+	r = at_ctl_call(t->pid, path, req, (size_t)len, timeout_ms, &res);
+	free(req);
+	return helper_result(t, r, &res, report);
+}
+
 /* Did the helper fail only because some threads cannot take its signal
  * (blocked), with nothing changed? */
 static bool blocked_only(int r, const struct allthreads_report *rep)
@@ -241,10 +263,9 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 	int r;
 
 	*report = NULL;
-	t->why[0] = 0;
-	t->route = ALLTHREADS_ROUTE_AUTO;
-	if (!at_target_alive(t))
-		return at_target_gone(t);
+	r = at_target_begin(t);
+	if (r < 0)
+		return r;
 	if (route != ALLTHREADS_ROUTE_PTRACE) {
 		r = at_target_find_helper(t, path, sizeof(path));
 		if (r == 0) {

@@ -38,17 +38,21 @@ int at_target_landlock(struct allthreads_target *target,
 /* Shared by target.c and target-landlock.c. */
 struct at_ctl_result;
 
-/* Is the process we opened still there (its pid not recycled)? */
-bool at_target_alive(const struct allthreads_target *target);
-/* -ESRCH with the reason set. */
-int at_target_gone(struct allthreads_target *target);
+/* The start of every call on TARGET: no reason, no route yet; 0, or
+ * -ESRCH (with the reason) when the process we opened is gone. */
+int at_target_begin(struct allthreads_target *target);
 /* Find the helper's socket: 0, or -ENOENT / -EPERM / -ESRCH. */
 int at_target_find_helper(struct allthreads_target *target, char *path,
 			  size_t len);
-/* What at_ctl_call() gave (R, RES), as the API's return value, *REPORT
- * and reason. */
-int at_target_helper_result(struct allthreads_target *target, int r,
-			    const struct at_ctl_result *res,
-			    struct allthreads_report **report);
+/* The helper route is taken with TIMEOUT_MS: 0, or -EINVAL (with the
+ * reason) when the helper would refuse that timeout. */
+int at_target_helper_begin(struct allthreads_target *target,
+			   unsigned timeout_ms);
+/* Send request REQ (LEN bytes, malloc'ed: freed here) to the helper at
+ * PATH and give its answer as the API does: the return value, *REPORT and
+ * the reason. */
+int at_target_helper_send(struct allthreads_target *target, const char *path,
+			  void *req, long len, unsigned timeout_ms,
+			  struct allthreads_report **report);
 
 #endif /* AT_TARGET_H */
