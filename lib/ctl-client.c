@@ -697,16 +697,32 @@ static int connect_to(int dirfd, const char *name,
 	return r;
 }
 
+/* A nonblocking receive on FD failed (errno says why): 0 once FD may have
+ * more to read (a wait bounded by DEADLINE), or -errno to give up with. */
+static int recv_wait(int fd, const struct timespec *deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ms;
+
+	if (errno == ECONNRESET)
+		return -EPIPE;
+	if (errno != EAGAIN && errno != EINTR)
+		return -errno;
+	ms = at_ts_ms_until(deadline, AT_HOUR_MS);
+	if (ms == 0)
+		return -ETIMEDOUT;
+	poll(&p, 1, ms);
+	return 0;
+}
+
 /* One datagram into BUF (LEN bytes); its size, or -errno. */
 static long recv_dgram(int fd, void *buf, size_t len,
 		       const struct timespec *deadline)
 {
-	int n;
+	int n, w;
 
 	for (n = 0; n < 100000; n++) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t r = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
-		int ms;
 
 		if (r > (ssize_t)len)
 			return -EMSGSIZE;
@@ -714,14 +730,9 @@ static long recv_dgram(int fd, void *buf, size_t len,
 			return -EPIPE; /* the helper went away */
 		if (r > 0)
 			return r;
-		if (errno == ECONNRESET)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		ms = at_ts_ms_until(deadline, AT_HOUR_MS);
-		if (ms == 0)
-			return -ETIMEDOUT;
-		poll(&p, 1, ms);
+		w = recv_wait(fd, deadline);
+		if (w < 0)
+			return w;
 	}
 	return -ETIMEDOUT;
 }
@@ -933,9 +944,6 @@ static int read_hello(int fd, const struct who *w, void *buf, size_t len,
 	ssize_t n = -1;
 
 	for (k = 0; k < 100000; k++) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ms;
-
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
@@ -945,14 +953,9 @@ static int read_hello(int fd, const struct who *w, void *buf, size_t len,
 			    MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n >= 0)
 			break;
-		if (errno == ECONNRESET)
-			return -EPIPE;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		ms = at_ts_ms_until(deadline, AT_HOUR_MS);
-		if (ms == 0)
-			return -ETIMEDOUT;
-		poll(&p, 1, ms);
+		r = recv_wait(fd, deadline);
+		if (r < 0)
+			return r;
 	}
 	if (n < 0)
 		return -ETIMEDOUT;
