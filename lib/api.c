@@ -288,17 +288,10 @@ AT_EXPORT long allthreads_libcap_syscall3(long nr, long a1, long a2, long a3)
  * preloaded, routes libcap's state-changing calls through the engine.  It
  * may run before any constructor of ours: it only stores two pointers.
  */
-void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
-		       long (**syscall6_fn)(long, long, long, long, long, long,
-					    long));
-AT_EXPORT void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
-				 long (**syscall6_fn)(long, long, long, long,
-						      long, long, long))
+AT_EXPORT void psx_load_syscalls(at_libcap_fn3 **syscall_fn,
+				 at_libcap_fn6 **syscall6_fn)
 {
-	if (syscall_fn)
-		*syscall_fn = allthreads_libcap_syscall3;
-	if (syscall6_fn)
-		*syscall6_fn = allthreads_libcap_syscall6;
+	at_libcap_hook(syscall_fn, syscall6_fn);
 }
 
 /* --- another process (ALLTHREADS_0.2) --------------------------------------- */

@@ -62,6 +62,23 @@ AT_EXPORT void at_waiter_fixup(struct at_waiter *w);
  * broadcast of a multi-threaded process (the helper does it at load). */
 AT_EXPORT int at_engine_install(void);
 
+/* libcap's hook, psx_load_syscalls(): liballthreads.so (api.c) and
+ * allthreads-helper.so (helper.c) each export it, since the dynamic linker
+ * takes the first definition it finds, strong or weak. */
+typedef long at_libcap_fn3(long, long, long, long);
+typedef long at_libcap_fn6(long, long, long, long, long, long, long);
+void psx_load_syscalls(at_libcap_fn3 **syscall_fn, at_libcap_fn6 **syscall6_fn);
+
+/* What both give libcap: the engine's all-threads calls. */
+static inline void at_libcap_hook(at_libcap_fn3 **syscall_fn,
+				  at_libcap_fn6 **syscall6_fn)
+{
+	if (syscall_fn)
+		*syscall_fn = allthreads_libcap_syscall3;
+	if (syscall6_fn)
+		*syscall6_fn = allthreads_libcap_syscall6;
+}
+
 /* Per-thread state kept for a run, in preallocated memory. */
 struct at_slot;
 

@@ -114,15 +114,8 @@ __attribute__((destructor)) static void at_helper_fini(void)
  * same result.  It may run before our constructor: it only stores two
  * pointers.
  */
-void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
-		       long (**syscall6_fn)(long, long, long, long, long, long,
-					    long));
-AT_EXPORT void psx_load_syscalls(long (**syscall_fn)(long, long, long, long),
-				 long (**syscall6_fn)(long, long, long, long,
-						      long, long, long))
+AT_EXPORT void psx_load_syscalls(at_libcap_fn3 **syscall_fn,
+				 at_libcap_fn6 **syscall6_fn)
 {
-	if (syscall_fn)
-		*syscall_fn = allthreads_libcap_syscall3;
-	if (syscall6_fn)
-		*syscall6_fn = allthreads_libcap_syscall6;
+	at_libcap_hook(syscall_fn, syscall6_fn);
 }

@@ -462,18 +462,6 @@ void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t)
 
 /* --- a program on one thread --------------------------------------------------------- */
 
-static bool judged_ok(int how, long r, const long *canary, unsigned i)
-{
-	switch (how) {
-	case ALLTHREADS_JUDGE_ANY:
-		return true;
-	case ALLTHREADS_JUDGE_SUCCESS:
-		return !at_is_error(r);
-	default:
-		return canary ? r == canary[i] : !at_is_error(r);
-	}
-}
-
 static int run_injected(struct pt_ctx *c, struct pt_thread *t,
 			const long *canary)
 {
@@ -494,7 +482,7 @@ static int run_injected(struct pt_ctx *c, struct pt_thread *t,
 		if (err)
 			return err;
 		t->nrun = (int)i + 1;
-		if (!judged_ok(s->judge, t->res[i], canary, i)) {
+		if (!at_judge_ok(s->judge, t->res[i], canary, i)) {
 			t->failed = (int)i;
 			break;
 		}

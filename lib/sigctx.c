@@ -42,20 +42,6 @@ void at_futex_wake(_Atomic int *addr, int n)
 		0);
 }
 
-static bool judge(int how, long r, const long *canary, unsigned i)
-{
-	switch (how) {
-	case ALLTHREADS_JUDGE_ANY:
-		return true;
-	case ALLTHREADS_JUDGE_SUCCESS:
-		return !at_is_error(r);
-	default:
-		if (canary)
-			return r == canary[i];
-		return !at_is_error(r);
-	}
-}
-
 static long subst(long arg, long saved)
 {
 	return arg == ALLTHREADS_SAVED ? saved : arg;
@@ -89,7 +75,7 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 					   b[4], b[5]);
 		}
 		res[i] = at_step_call(st);
-		if (!judge(st->judge, res[i], canary, i)) {
+		if (!at_judge_ok(st->judge, res[i], canary, i)) {
 			if (settled && canary &&
 			    fixed_point(st, res[i], canary[i])) {
 				(*settled)++;

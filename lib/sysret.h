@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "allthreads.h"
+
 /* The kernel returns -1 .. -AT_MAX_ERRNO for an error (MAX_ERRNO in
  * include/linux/err.h); anything else is a result. */
 #define AT_MAX_ERRNO 4095
@@ -25,6 +27,21 @@
 static inline bool at_is_error(long r)
 {
 	return r < 0 && r >= -AT_MAX_ERRNO;
+}
+
+/* Does result R of step I pass its judge HOW (enum allthreads_judge)?
+ * EQUAL compares with CANARY[I], the calling thread's results, when there
+ * is one (the calling thread itself is judged as SUCCESS). */
+static inline bool at_judge_ok(int how, long r, const long *canary, unsigned i)
+{
+	switch (how) {
+	case ALLTHREADS_JUDGE_ANY:
+		return true;
+	case ALLTHREADS_JUDGE_SUCCESS:
+		return !at_is_error(r);
+	default:
+		return canary ? r == canary[i] : !at_is_error(r);
+	}
 }
 
 #endif /* AT_SYSRET_H */
