@@ -245,8 +245,7 @@ static int run_canary(struct at_run *run, struct at_slot *me)
 		return 0;
 	}
 	me->state = ALLTHREADS_T_FAILED;
-	me->left = at_sigctx_undo(run->prog, me->nrun, failed, run->res,
-				  run->saved);
+	me->left = at_sigctx_undo(run->prog, me->nrun, run->res, run->saved);
 	ret = (int)run->res[failed];
 	return at_is_error(ret) ? ret : -EIO;
 }
@@ -435,8 +434,7 @@ static enum allthreads_verdict undo_all(struct at_run *run, struct at_sweep *sw,
 			reported++;
 	atomic_store(&run->unfinished, (int)reported);
 	set_word(&run->release, run->gen, AT_UNDO);
-	me->left = at_sigctx_undo(run->prog, me->nrun, me->failed_step,
-				  run->res, run->saved);
+	me->left = at_sigctx_undo(run->prog, me->nrun, run->res, run->saved);
 	if (me->state == ALLTHREADS_T_OK)
 		me->state = ALLTHREADS_T_UNDONE;
 	at_ts_add_ns(&limit, 1000000000L);

@@ -357,7 +357,9 @@ struct request {
 	const char *why; /* the first problem found */
 };
 
-static uint32_t cap_version(const struct request *rq, const int64_t *args,
+/* The version in the inline capability header of list LIST of step ST,
+ * or 0 without one. */
+static uint32_t cap_version(const struct request *rq,
 			    const struct at_ctl_step *st, unsigned list)
 {
 	unsigned k;
@@ -372,7 +374,6 @@ static uint32_t cap_version(const struct request *rq, const int64_t *args,
 			return v;
 		}
 	}
-	(void)args;
 	return 0;
 }
 
@@ -394,7 +395,7 @@ static int place_pointers(struct request *rq, const struct at_ctl_step *st,
 		return -EPERM;
 	}
 	capver = (nr == SYS_capset || nr == SYS_capget) ?
-			 cap_version(rq, NULL, st, list) :
+			 cap_version(rq, st, list) :
 			 0;
 	if ((nr == SYS_capset || nr == SYS_capget) && capver == 0 && allowed) {
 		rq->why = "capset/capget needs its header inline";

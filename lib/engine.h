@@ -14,8 +14,7 @@
 #include <sys/types.h>
 
 #include "allthreads.h"
-
-#define AT_EXPORT __attribute__((visibility("default")))
+#include "compiler.h"
 
 /*
  * Waiters: threads that keep every signal blocked (the helper's receiver

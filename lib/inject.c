@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "inject.h"
 #include "stub.h"
 #include "sysret.h"
@@ -287,7 +288,7 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	return err;
 }
 
-int pt_restore(struct pt_ctx *c, struct pt_thread *t)
+int pt_restore(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 {
 	int err;
 
@@ -450,9 +451,8 @@ void pt_colocate(struct pt_ctx *c, struct pt_thread *t)
 		t->pinned = true;
 }
 
-void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t)
+void pt_uncolocate(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 {
-	(void)c;
 	if (!t->pinned)
 		return;
 	if (sched_setaffinity(t->tid, sizeof(t->cpus), &t->cpus) == 0 ||

@@ -181,9 +181,10 @@ extern _Atomic int at_sigctx_pid;
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 			const long *canary, long *res, long *saved, int *failed,
 			uint32_t *settled);
-/* Undo the first NRUN steps (the failed one excluded) in reverse order;
- * returns how many steps stay in force. */
-int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
+/* Undo the first NRUN steps in reverse order (a step that returned an
+ * error, the failed one, changed nothing); returns how many steps stay in
+ * force. */
+int at_sigctx_undo(const struct allthreads_prog *prog, int nrun,
 		   const long *res, const long *saved);
 struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid);
 /* The handler that was installed before ours, for chaining. */

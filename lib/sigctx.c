@@ -88,7 +88,7 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 	return (int)n;
 }
 
-int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
+int at_sigctx_undo(const struct allthreads_prog *prog, int nrun,
 		   const long *res, const long *saved)
 {
 	int left = 0;
@@ -115,7 +115,6 @@ int at_sigctx_undo(const struct allthreads_prog *prog, int nrun, int failed,
 		if (at_is_error(r))
 			left++;
 	}
-	(void)failed;
 	return left;
 }
 
@@ -219,7 +218,7 @@ static void serve_slot(struct at_run *run, struct at_slot *s, uint64_t claimed)
 	decision = await_word(run, &run->release, gen, AT_COMMIT);
 	if (decision != AT_UNDO)
 		return;
-	s->left = at_sigctx_undo(run->prog, s->nrun, failed, res, saved);
+	s->left = at_sigctx_undo(run->prog, s->nrun, res, saved);
 	if (s->state == ALLTHREADS_T_OK)
 		s->state = ALLTHREADS_T_UNDONE;
 	set_phase(s, claimed, AT_FINISHED);
