@@ -27,6 +27,7 @@
 
 #include "ctl-client.h"
 #include "ctl-proto.h"
+#include "proctext.h"
 #include "report.h"
 #include "run.h"
 #include "sysret.h"
@@ -213,25 +214,9 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 static int read_file(const char *base, const char *file, char *buf, size_t len)
 {
 	char path[PATH_MAX];
-	size_t got = 0;
-	ssize_t n;
-	int fd, i;
 
 	snprintf(path, sizeof(path), "%s/%s", base, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < 256 && got + 1 < len; i++) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = 0;
-	return (int)got;
+	return at_proc_read(path, buf, len);
 }
 
 /*
@@ -428,9 +413,8 @@ static int read_trust(const char *base, struct trust *tr, char *status,
 	r = read_file(base, "status", status, len);
 	if (r < 0)
 		return r;
-	p = strstr(status, "\nUid:");
-	if (!p ||
-	    sscanf(p + 5, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
+	p = at_proc_field(status, "Uid");
+	if (!p || sscanf(p, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
 		return -EINVAL;
 	tr->n = 0;
 	tr->nown = 0;
@@ -584,11 +568,10 @@ int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 	}
 	/* The socket is named by the pid the target sees: the innermost
 	 * one in NStgid (a thread's status: NSpid names the thread). */
-	p = strstr(status, "\nNStgid:");
+	p = at_proc_field(status, "NStgid");
 	if (p) {
 		char *end;
 
-		p += 8;
 		for (i = 0; i < 32; i++) {
 			unsigned long v = strtoul(p, &end, 10);
 
@@ -803,10 +786,10 @@ static long pidfd_pid(int pidfd)
 	r = read_file("/", name + 1, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	p = strstr(buf, "\nPid:");
+	p = at_proc_field(buf, "Pid");
 	if (!p)
 		return -EINVAL;
-	return strtol(p + 5, NULL, 10);
+	return strtol(p, NULL, 10);
 }
 
 /* Do pidfds OURS and THEIRS name the same, live process PID?  On pidfs

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broadcast.h"
+#include "proctext.h"
 
 struct linux_dirent64 {
 	unsigned long long d_ino;
@@ -116,75 +117,27 @@ int at_tasks_sweep(int fd, char *buf, unsigned len,
 	return count;
 }
 
-/* Parse one "Key:\tvalue" line of /proc/.../status. */
-static const char *field(const char *buf, const char *key)
-{
-	size_t kl = strlen(key);
-	const char *p = buf;
-
-	while (p && *p) {
-		if (!strncmp(p, key, kl) && p[kl] == ':') {
-			p += kl + 1;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			return p;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-static unsigned long long parse_hex(const char *p)
-{
-	unsigned long long v = 0;
-
-	for (; p && *p; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			break;
-		v = v << 4 | (unsigned)d;
-	}
-	return v;
-}
-
 int at_tasks_inspect(pid_t tid, int sig, struct at_task_info *info)
 {
 	char path[64], buf[4096];
 	const char *p;
-	long n;
-	int fd;
+	int n;
 
 	memset(info, 0, sizeof(*info));
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
-	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return fd;
-	n = at_sys3(SYS_read, fd, buf, sizeof(buf) - 1);
-	at_sys1(SYS_close, fd);
+	n = at_proc_read(path, buf, sizeof(buf));
 	if (n <= 0)
-		return n < 0 ? (int)n : -ENOENT;
-	buf[n] = 0;
-	p = field(buf, "State");
+		return n < 0 ? n : -ENOENT;
+	p = at_proc_field(buf, "State");
 	info->state = p ? *p : '?';
-	p = field(buf, "SigBlk");
-	if (p && sig > 0)
-		info->blocked = (parse_hex(p) >> (sig - 1)) & 1;
-	p = field(buf, "SigPnd");
-	if (p && sig > 0)
-		info->pending = (parse_hex(p) >> (sig - 1)) & 1;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
-	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd >= 0) {
-		n = at_sys3(SYS_read, fd, info->wchan, sizeof(info->wchan) - 1);
-		at_sys1(SYS_close, fd);
-		info->wchan[n > 0 ? n : 0] = 0;
+	if (sig > 0) {
+		info->blocked =
+			(at_proc_field_hex(buf, "SigBlk") >> (sig - 1)) & 1;
+		info->pending =
+			(at_proc_field_hex(buf, "SigPnd") >> (sig - 1)) & 1;
 	}
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", (int)tid);
+	if (at_proc_read(path, info->wchan, sizeof(info->wchan)) < 0)
+		info->wchan[0] = 0;
 	return 0;
 }

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * proctext.c - reading /proc text files (proctext.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "engine.h"
+#include "proctext.h"
+
+/* A /proc file is read in at most this many pieces. */
+#define AT_PROC_MAX_READS 256
+
+int at_proc_read(const char *path, char *buf, size_t len)
+{
+	size_t got = 0;
+	long n;
+	int fd, i;
+
+	if (!len)
+		return -EINVAL;
+	fd = (int)at_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < AT_PROC_MAX_READS && got + 1 < len; i++) {
+		n = at_sys3(SYS_read, fd, buf + got, len - 1 - got);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	at_sys1(SYS_close, fd);
+	buf[got] = 0;
+	return (int)got;
+}
+
+const char *at_proc_field(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			p += kl + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+long at_proc_field_long(const char *text, const char *key, long dflt)
+{
+	const char *v = at_proc_field(text, key);
+
+	return v ? strtol(v, NULL, 10) : dflt;
+}
+
+unsigned long long at_proc_field_hex(const char *text, const char *key)
+{
+	const char *v = at_proc_field(text, key);
+
+	return v ? strtoull(v, NULL, 16) : 0;
+}
