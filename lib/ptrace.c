@@ -50,6 +50,7 @@
 #include "ctl-client.h"
 #include "ctl-proto.h"
 #include "inject.h"
+#include "proctext.h"
 #include "ptrace.h"
 #include "report.h"
 #include "run.h"
@@ -67,69 +68,13 @@
 
 /* --- /proc ------------------------------------------------------------------ */
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-	int fd, i;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < 64 && got + 1 < len; i++) {
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = 0;
-	return (int)got;
-}
-
-/* The value after "KEY:" in a status file, or NULL. */
-static const char *field(const char *status, const char *key)
-{
-	size_t k = strlen(key);
-	const char *p = status;
-
-	while (p && *p) {
-		if (!strncmp(p, key, k) && p[k] == ':') {
-			p += k + 1;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			return p;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-static long field_long(const char *status, const char *key, long dflt)
-{
-	const char *v = field(status, key);
-
-	return v ? strtol(v, NULL, 10) : dflt;
-}
-
-static unsigned long long field_hex(const char *status, const char *key)
-{
-	const char *v = field(status, key);
-
-	return v ? strtoull(v, NULL, 16) : 0;
-}
-
 static int task_status(pid_t pid, pid_t tid, char *buf, size_t len)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
 		 (int)tid);
-	return read_text(path, buf, len);
+	return at_proc_read(path, buf, len);
 }
 
 /* State and flags from /proc/PID/task/TID/stat; -errno if gone. */
@@ -141,7 +86,7 @@ static int task_stat(pid_t pid, pid_t tid, char *state, unsigned long *flags)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
 		 (int)tid);
-	r = read_text(path, buf, sizeof(buf));
+	r = at_proc_read(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	p = strrchr(buf, ')');
@@ -168,14 +113,14 @@ static void self_info(struct self_info *s)
 	char buf[4096];
 
 	memset(s, 0, sizeof(*s));
-	if (read_text("/proc/thread-self/status", buf, sizeof(buf)) > 0) {
-		s->eff = field_hex(buf, "CapEff");
-		s->prm = field_hex(buf, "CapPrm");
-		s->seccomp = (int)field_long(buf, "Seccomp", 0);
+	if (at_proc_read("/proc/thread-self/status", buf, sizeof(buf)) > 0) {
+		s->eff = at_proc_field_hex(buf, "CapEff");
+		s->prm = at_proc_field_hex(buf, "CapPrm");
+		s->seccomp = (int)at_proc_field_long(buf, "Seccomp", 0);
 	}
 	s->uid = (long)getuid();
 	s->gid = (long)getgid();
-	if (read_text("/proc/self/uid_map", buf, sizeof(buf)) > 0) {
+	if (at_proc_read("/proc/self/uid_map", buf, sizeof(buf)) > 0) {
 		unsigned long a, b, n;
 
 		s->init_userns = sscanf(buf, "%lu %lu %lu", &a, &b, &n) == 3 &&
@@ -191,9 +136,9 @@ static bool is_descendant(pid_t pid)
 
 	for (i = 0; i < 256 && p > 1; i++) {
 		snprintf(path, sizeof(path), "/proc/%d/status", (int)p);
-		if (read_text(path, buf, sizeof(buf)) <= 0)
+		if (at_proc_read(path, buf, sizeof(buf)) <= 0)
 			return false;
-		p = (pid_t)field_long(buf, "PPid", 0);
+		p = (pid_t)at_proc_field_long(buf, "PPid", 0);
 		if (p == me)
 			return true;
 	}
@@ -206,7 +151,7 @@ static void comm_of(pid_t pid, char *out, size_t len)
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	r = read_text(path, out, len);
+	r = at_proc_read(path, out, len);
 	if (r <= 0)
 		snprintf(out, len, "?");
 	out[strcspn(out, "\n")] = 0;
@@ -359,20 +304,20 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	r = read_text(path, status, sizeof(status));
+	r = at_proc_read(path, status, sizeof(status));
 	if (r < 0) {
 		snprintf(why, whylen, "%s",
 			 r == -ENOENT ? "no such process" : strerror(-r));
 		return r == -ENOENT ? -ESRCH : -EPERM;
 	}
-	if (field_long(status, "Tgid", 0) != pid) {
+	if (at_proc_field_long(status, "Tgid", 0) != pid) {
 		snprintf(why, whylen, "%d is a thread of process %ld", (int)pid,
-			 field_long(status, "Tgid", 0));
+			 at_proc_field_long(status, "Tgid", 0));
 		return -ESRCH;
 	}
-	p = field(status, "State");
+	p = at_proc_field(status, "State");
 	if (p && (*p == 'Z' || *p == 'X') &&
-	    field_long(status, "Threads", 1) <= 1) {
+	    at_proc_field_long(status, "Threads", 1) <= 1) {
 		snprintf(why, whylen, "the process has exited (zombie)");
 		return -ESRCH;
 	}
@@ -381,7 +326,8 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 	can_suspend = has_cap(me.eff, CAP_BIT_SYS_ADMIN) && me.seccomp == 0 &&
 		      me.init_userns;
 
-	if (read_text("/proc/sys/kernel/yama/ptrace_scope", ts, sizeof(ts)) > 0)
+	if (at_proc_read("/proc/sys/kernel/yama/ptrace_scope", ts, sizeof(ts)) >
+	    0)
 		yama = atoi(ts);
 	if (yama >= 3) {
 		snprintf(why, whylen,
@@ -397,16 +343,16 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 		return -EPERM;
 	}
 	if (yama == 1 && !sysptrace && !is_descendant(pid) &&
-	    field_long(status, "TracerPid", 0) == 0) {
+	    at_proc_field_long(status, "TracerPid", 0) == 0) {
 		/* The target may have named us with PR_SET_PTRACER: only the
 		 * kernel knows.  The message is kept for a refusal. */
 	}
-	p = field(status, "Uid");
+	p = at_proc_field(status, "Uid");
 	if (!p || sscanf(p, "%ld %ld %ld", &uids[0], &uids[1], &uids[2]) != 3) {
 		snprintf(why, whylen, "cannot read the target's status");
 		return -EPERM;
 	}
-	p = field(status, "Gid");
+	p = at_proc_field(status, "Gid");
 	if (!p || sscanf(p, "%ld %ld %ld", &gids[0], &gids[1], &gids[2]) != 3) {
 		snprintf(why, whylen, "cannot read the target's status");
 		return -EPERM;
@@ -431,7 +377,7 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 				 "CAP_SYS_PTRACE is needed");
 			return -EPERM;
 		}
-		prm = field_hex(status, "CapPrm");
+		prm = at_proc_field_hex(status, "CapPrm");
 		if (prm & ~me.prm) {
 			snprintf(why, whylen,
 				 "the process holds capabilities you do not "
@@ -498,7 +444,7 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 			continue; /* gone already */
 		if (task_status(pid, tid, ts, sizeof(ts)) < 0)
 			continue;
-		v = field_long(ts, "TracerPid", 0);
+		v = at_proc_field_long(ts, "TracerPid", 0);
 		if (v != 0 && (!c || v != c->self)) {
 			comm_of((pid_t)v, comm, sizeof(comm));
 			snprintf(why, whylen,
@@ -514,12 +460,12 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 			st = PT_WORKER;
 		else if (need && !reftid) {
 			reftid = tid;
-			ref = field_hex(ts, "CapEff") & need;
+			ref = at_proc_field_hex(ts, "CapEff") & need;
 		}
 		if (!st && need && reftid != tid &&
-		    (field_hex(ts, "CapEff") & need) != ref) {
+		    (at_proc_field_hex(ts, "CapEff") & need) != ref) {
 			unsigned long long diff =
-				(field_hex(ts, "CapEff") & need) ^ ref;
+				(at_proc_field_hex(ts, "CapEff") & need) ^ ref;
 			int bit = __builtin_ctzll(diff);
 
 			snprintf(why, whylen,
@@ -534,14 +480,14 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 				 (ref >> bit) & 1 ? "has" : "lacks");
 			r = -EIO;
 			break;
-		} else if (!st && field_long(ts, "Seccomp", 0) == 1) {
+		} else if (!st && at_proc_field_long(ts, "Seccomp", 0) == 1) {
 			snprintf(why, whylen,
 				 "thread %d is in seccomp strict mode: any "
 				 "injected call would kill the process",
 				 (int)tid);
 			r = -ENOTSUP;
 			break;
-		} else if (!st && field_long(ts, "Seccomp", 0) == 2) {
+		} else if (!st && at_proc_field_long(ts, "Seccomp", 0) == 2) {
 			need_suspend = true;
 			if (!can_suspend) {
 				snprintf(why, whylen,
@@ -616,7 +562,7 @@ static int explain_eperm(struct pt_ctx *c, pid_t tid)
 	if (state == 'Z' || state == 'X')
 		return 1; /* a zombie: skip it */
 	if (task_status(c->pid, tid, buf, sizeof(buf)) > 0) {
-		v = field_long(buf, "TracerPid", 0);
+		v = at_proc_field_long(buf, "TracerPid", 0);
 		if (v == c->self)
 			return 2; /* ours already (a clone we were told of) */
 		if (v) {
@@ -628,8 +574,8 @@ static int explain_eperm(struct pt_ctx *c, pid_t tid)
 			return -EBUSY;
 		}
 	}
-	if (read_text("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) >
-		    0 &&
+	if (at_proc_read("/proc/sys/kernel/yama/ptrace_scope", buf,
+			 sizeof(buf)) > 0 &&
 	    atoi(buf) == 1) {
 		pt_why(c, "blocked by kernel.yama.ptrace_scope=1: only "
 			  "descendants may be traced; run with "
@@ -784,7 +730,7 @@ static void describe_stuck(struct pt_ctx *c, struct pt_thread *t)
 	task_stat(c->pid, t->tid, &state, &flags);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)c->pid,
 		 (int)t->tid);
-	read_text(path, wchan, sizeof(wchan));
+	at_proc_read(path, wchan, sizeof(wchan));
 	snprintf(t->why, sizeof(t->why),
 		 "did not stop in time (state %c, wchan %s)", state, wchan);
 	pt_why(c,
@@ -969,7 +915,7 @@ static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
 		c->sbuf = NULL;
 	}
 	for (i = 0; r >= 0 && i < NVKEYS; i++) {
-		const char *p = field(c->sbuf, vkeys[i]);
+		const char *p = at_proc_field(c->sbuf, vkeys[i]);
 
 		s->v[i] = p ? strndup(p, strcspn(p, "\n")) : NULL;
 	}
@@ -1128,9 +1074,10 @@ static int stub_signal(struct pt_ctx *c)
 	unsigned i;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)c->pid);
-	if (read_text(path, buf, sizeof(buf)) <= 0 || !field(buf, "SigCgt"))
+	if (at_proc_read(path, buf, sizeof(buf)) <= 0 ||
+	    !at_proc_field(buf, "SigCgt"))
 		return 0;
-	caught = field_hex(buf, "SigCgt");
+	caught = at_proc_field_hex(buf, "SigCgt");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (!((caught >> (sigs[i] - 1)) & 1))
 			return sigs[i];
@@ -1864,8 +1811,8 @@ static bool worker_allowed(pid_t pid)
 
 	if (env_off("ALLTHREADS_PTRACE_WORKER"))
 		return false;
-	if (read_text("/proc/sys/kernel/yama/ptrace_scope", ts, sizeof(ts)) <=
-		    0 ||
+	if (at_proc_read("/proc/sys/kernel/yama/ptrace_scope", ts,
+			 sizeof(ts)) <= 0 ||
 	    atoi(ts) != 1)
 		return true;
 	self_info(&me);

@@ -17,6 +17,7 @@
 
 #include "ctl-client.h"
 #include "ctl-proto.h"
+#include "proctext.h"
 #include "ptrace.h"
 #include "report.h"
 #include "target.h"
@@ -24,21 +25,10 @@
 static bool is_process(pid_t pid)
 {
 	char path[64], buf[512];
-	const char *p;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strstr(buf, "\nTgid:");
-	return p && strtol(p + 6, NULL, 10) == pid;
+	return at_proc_read(path, buf, sizeof(buf)) > 0 &&
+	       at_proc_field_long(buf, "Tgid", 0) == pid;
 }
 
 int at_target_open(pid_t pid, unsigned flags, struct allthreads_target **out)
