@@ -108,17 +108,12 @@ int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
 	int r;
 
 	*report = NULL;
-	r = at_target_begin(t);
-	if (r < 0)
+	r = at_target_find_route(t, route, path, sizeof(path));
+	if (r == 0)
+		return by_helper(t, path, handled, rules, nrules, flags,
+				 timeout_ms, policy, report);
+	if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
 		return r;
-	if (route != ALLTHREADS_ROUTE_PTRACE) {
-		r = at_target_find_helper(t, path, sizeof(path));
-		if (r == 0)
-			return by_helper(t, path, handled, rules, nrules, flags,
-					 timeout_ms, policy, report);
-		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
-			return r;
-	}
 	/* No helper we may use (AUTO: none, or its socket is where we do
 	 * not trust it, as at_target_run), or PTRACE asked for. */
 	t->route = ALLTHREADS_ROUTE_PTRACE;

@@ -89,7 +89,7 @@ static bool is_alive(const struct allthreads_target *t)
 	return kill(t->pid, 0) == 0 || errno != ESRCH;
 }
 
-int at_target_begin(struct allthreads_target *t)
+static int begin(struct allthreads_target *t)
 {
 	t->why[0] = 0;
 	t->route = ALLTHREADS_ROUTE_AUTO;
@@ -99,10 +99,14 @@ int at_target_begin(struct allthreads_target *t)
 	return -ESRCH;
 }
 
-int at_target_find_helper(struct allthreads_target *t, char *path, size_t len)
+int at_target_find_route(struct allthreads_target *t,
+			 enum allthreads_route route, char *path, size_t len)
 {
-	int r = at_ctl_find_socket(t->pid, path, len, t->why, sizeof(t->why));
+	int r = begin(t);
 
+	if (r < 0 || route == ALLTHREADS_ROUTE_PTRACE)
+		return r < 0 ? r : -ENOENT;
+	r = at_ctl_find_socket(t->pid, path, len, t->why, sizeof(t->why));
 	if (r == 0)
 		return 0;
 	if (r == -ESRCH)
@@ -117,19 +121,14 @@ int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
 	char path[PATH_MAX];
 	int r;
 
-	r = at_target_begin(t);
-	if (r < 0)
-		return r;
-	if (route != ALLTHREADS_ROUTE_PTRACE) {
-		r = at_target_find_helper(t, path, sizeof(path));
-		if (r == 0) {
-			t->route = ALLTHREADS_ROUTE_HELPER;
-			t->why[0] = 0;
-			return ALLTHREADS_ROUTE_HELPER;
-		}
-		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
-			return r;
+	r = at_target_find_route(t, route, path, sizeof(path));
+	if (r == 0) {
+		t->route = ALLTHREADS_ROUTE_HELPER;
+		t->why[0] = 0;
+		return ALLTHREADS_ROUTE_HELPER;
 	}
+	if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
+		return r;
 	r = at_ptrace_probe(t->pid, t->why, sizeof(t->why));
 	if (r < 0)
 		return r;
@@ -253,30 +252,22 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 	int r;
 
 	*report = NULL;
-	r = at_target_begin(t);
-	if (r < 0)
+	r = at_target_find_route(t, route, path, sizeof(path));
+	if (r == 0) {
+		r = run_helper(t, path, prog, timeout_ms, flags, policy,
+			       report);
+		/* Threads the helper's signal cannot reach (they block
+		 * every signal with the raw syscall): the ptrace route
+		 * reaches them, if we may use it. */
+		if (route != ALLTHREADS_ROUTE_AUTO ||
+		    !blocked_only(r, *report) ||
+		    at_ptrace_probe(t->pid, NULL, 0) != 0)
+			return r;
+		allthreads_report_free(*report);
+		*report = NULL;
+	} else if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH) {
 		return r;
-	if (route != ALLTHREADS_ROUTE_PTRACE) {
-		r = at_target_find_helper(t, path, sizeof(path));
-		if (r == 0) {
-			r = run_helper(t, path, prog, timeout_ms, flags, policy,
-				       report);
-			/* Threads the helper's signal cannot reach (they
-			 * block every signal with the raw syscall): the
-			 * ptrace route reaches them, if we may use it. */
-			if (route == ALLTHREADS_ROUTE_AUTO &&
-			    blocked_only(r, *report) &&
-			    at_ptrace_probe(t->pid, NULL, 0) == 0) {
-				allthreads_report_free(*report);
-				*report = NULL;
-				goto ptrace_route;
-			}
-			return r;
-		}
-		if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
-			return r;
 	}
-ptrace_route:
 	t->route = ALLTHREADS_ROUTE_PTRACE;
 	t->why[0] = 0;
 	return at_ptrace_run(t->pid, t->pidfd, prog, timeout_ms, flags, policy,

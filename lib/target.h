@@ -38,12 +38,13 @@ int at_target_landlock(struct allthreads_target *target,
 /* Shared by target.c and target-landlock.c. */
 struct at_ctl_result;
 
-/* The start of every call on TARGET: no reason, no route yet; 0, or
- * -ESRCH (with the reason) when the process we opened is gone. */
-int at_target_begin(struct allthreads_target *target);
-/* Find the helper's socket: 0, or -ENOENT / -EPERM / -ESRCH. */
-int at_target_find_helper(struct allthreads_target *target, char *path,
-			  size_t len);
+/* The start of every call on TARGET that may take ROUTE: no reason, no
+ * route yet.  0 with PATH (LEN bytes) the helper's socket when the helper
+ * route is there to take; -ENOENT (ROUTE is PTRACE, or no helper), -EPERM
+ * (a helper we may not use) or -ESRCH (the process we opened is gone),
+ * with the reason. */
+int at_target_find_route(struct allthreads_target *target,
+			 enum allthreads_route route, char *path, size_t len);
 /* The helper route is taken with TIMEOUT_MS: 0, or -EINVAL (with the
  * reason) when the helper would refuse that timeout. */
 int at_target_helper_begin(struct allthreads_target *target,
