@@ -28,6 +28,7 @@
 #include "inject.h"
 #include "landlock-steps.h"
 #include "ptrace.h"
+#include "sysret.h"
 
 #ifndef AT_ARCH_NONE
 
@@ -47,11 +48,6 @@ struct ll_job {
 	bool prove;
 	long ruleset; /* in the target, or -1 */
 };
-
-static bool is_err(long r)
-{
-	return r < 0 && r >= -4095;
-}
 
 /* NR(A0, A1, A2, A3) in T; its result, or -errno when T could not be
  * driven (then *DRIVEN is false). */
@@ -114,7 +110,7 @@ static int ll_before(struct pt_ctx *c, struct pt_thread *t, void *arg)
 		   &driven);
 	if (!driven)
 		return undriven(c, t, fd);
-	if (is_err(fd)) {
+	if (at_is_error(fd)) {
 		pt_why(c, "landlock_create_ruleset: %s (in the target)",
 		       strerror((int)-fd));
 		return -EINVAL;
@@ -132,7 +128,7 @@ static int ll_before(struct pt_ctx *c, struct pt_thread *t, void *arg)
 			close_in(c, t, fd);
 			return undriven(c, t, r);
 		}
-		if (is_err(r)) {
+		if (at_is_error(r)) {
 			close_in(c, t, fd);
 			pt_why(c, "%.100s: %s (in the target)", path,
 			       strerror((int)-r));
@@ -152,7 +148,7 @@ static int ll_before(struct pt_ctx *c, struct pt_thread *t, void *arg)
 			  LANDLOCK_RULE_PATH_BENEATH,
 			  (long)(c->hook_at + AT_LL_AT_BENEATH), 0, &driven);
 		close_in(c, t, pb.parent_fd);
-		if (!driven || is_err(r)) {
+		if (!driven || at_is_error(r)) {
 			close_in(c, t, fd);
 			if (!driven)
 				return undriven(c, t, r);
