@@ -740,37 +740,31 @@ static int execl_to_v(enum execl_form form, const char *path, const char *arg0,
 	}
 }
 
+/* In an execl-family function: its arguments after ARG, to FORM. */
+#define EXECL_TO_V(form, path, arg)                                            \
+	({                                                                     \
+		va_list ap_;                                                   \
+		int r_;                                                        \
+                                                                               \
+		va_start(ap_, arg);                                            \
+		r_ = execl_to_v(form, path, arg, ap_);                         \
+		va_end(ap_);                                                   \
+		r_;                                                            \
+	})
+
 AT_EXPORT int execl(const char *path, const char *arg, ...)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, arg);
-	r = execl_to_v(EXECL_V, path, arg, ap);
-	va_end(ap);
-	return r;
+	return EXECL_TO_V(EXECL_V, path, arg);
 }
 
 AT_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, arg);
-	r = execl_to_v(EXECL_VP, file, arg, ap);
-	va_end(ap);
-	return r;
+	return EXECL_TO_V(EXECL_VP, file, arg);
 }
 
 AT_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, arg);
-	r = execl_to_v(EXECL_VE, path, arg, ap);
-	va_end(ap);
-	return r;
+	return EXECL_TO_V(EXECL_VE, path, arg);
 }
 
 /* --- the signal waits ------------------------------------------------------ */
