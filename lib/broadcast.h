@@ -66,7 +66,6 @@ struct at_task_info {
 	bool pending; /* ... and in SigPnd: queued, not taken */
 	char wchan[32];
 };
-int at_tasks_open(void);
 /* /proc/self/task, kept open between runs and checked by inode each time
  * (the application may have closed or reused the descriptor); *N gets its
  * link count, 2 + the number of threads.  The descriptor or -errno. */

@@ -49,7 +49,6 @@ struct at_waiter {
 /* Register W for the calling thread (sets W->tid).  At most a few waiters
  * exist per process; -ENOSPC when the table is full. */
 AT_EXPORT int at_waiter_register(struct at_waiter *w);
-AT_EXPORT void at_waiter_unregister(struct at_waiter *w);
 /* IDLE -> RECEIVING; false if a fixup is pending (run it, then retry). */
 AT_EXPORT bool at_waiter_begin_wait(struct at_waiter *w);
 /* RECEIVING -> IDLE, running a pending fixup first if there is one. */

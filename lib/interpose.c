@@ -203,11 +203,6 @@ void at_interpose_init(int sig)
 		engine_base = info.dli_fbase;
 }
 
-bool at_interpose_engine_wrapped(void)
-{
-	return atomic_load(&engine_wrapped);
-}
-
 int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
 	return REAL(pthread_sigmask)(how, set, old);

@@ -13,9 +13,6 @@
 /* Resolve the next definitions; call once from the constructor, before
  * anything else of ours runs.  SIG is the engine's signal. */
 void at_interpose_init(int sig);
-/* After the engine installed its handler: did it go through our wrapper
- * (so fixups are counted per thread)? */
-bool at_interpose_engine_wrapped(void);
 
 /* helper.c: start this process's own helper if it is a fork child that
  * has none yet (called from the blocking wrappers, outside handlers). */

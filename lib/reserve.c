@@ -29,7 +29,7 @@ static int reserve_table(uint32_t want)
 		return 0;
 	/* One slot more in front: it holds the table's mask, so a handler
 	 * always reads a mask that goes with the slots it reads (see
-	 * at_sigctx_lookup()). */
+	 * lookup() in sigctx.c). */
 	t = mmap(NULL, (size_t)(cap + 1) * sizeof(*t), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)

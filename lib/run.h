@@ -186,7 +186,6 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
  * force. */
 int at_sigctx_undo(const struct allthreads_prog *prog, int nrun,
 		   const long *res, const long *saved);
-struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid);
 /* The handler that was installed before ours, for chaining. */
 extern struct sigaction at_sigctx_prev;
 

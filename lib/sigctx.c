@@ -118,7 +118,7 @@ int at_sigctx_undo(const struct allthreads_prog *prog, int nrun,
 	return left;
 }
 
-struct at_slot *at_sigctx_lookup(struct at_run *run, pid_t tid)
+static struct at_slot *lookup(struct at_run *run, pid_t tid)
 {
 	struct at_slot *slots = run->slots;
 	uint32_t mask, i;
@@ -251,7 +251,7 @@ bool at_sigctx_serve(struct at_run *run, pid_t tid)
 
 	if (!atomic_load_explicit(&run->active, memory_order_acquire))
 		return false;
-	s = at_sigctx_lookup(run, tid);
+	s = lookup(run, tid);
 	if (!s)
 		return false;
 	w = atomic_load_explicit(&s->word, memory_order_acquire);

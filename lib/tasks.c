@@ -31,7 +31,7 @@ static int task_fd = -1;
 static dev_t task_dev;
 static ino_t task_ino;
 
-int at_tasks_open(void)
+static int tasks_open(void)
 {
 	int fd = (int)at_sys4(SYS_openat, AT_FDCWD, "/proc/self/task",
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
@@ -48,7 +48,7 @@ int at_tasks_dir(int *n)
 		*n = (int)st.st_nlink;
 		return task_fd;
 	}
-	task_fd = at_tasks_open();
+	task_fd = tasks_open();
 	if (task_fd < 0)
 		return task_fd;
 	if (fstat(task_fd, &st) < 0) {

@@ -34,19 +34,6 @@ int at_waiter_register(struct at_waiter *w)
 	return -ENOSPC;
 }
 
-void at_waiter_unregister(struct at_waiter *w)
-{
-	int i;
-
-	for (i = 0; i < AT_MAX_WAITERS; i++) {
-		struct at_waiter *cur = w;
-
-		atomic_compare_exchange_strong(&waiters[i], &cur, NULL);
-	}
-	if (my_waiter == w)
-		my_waiter = NULL;
-}
-
 void at_waiter_fixup(struct at_waiter *w)
 {
 	uint64_t drain;
