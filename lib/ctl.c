@@ -459,6 +459,21 @@ static int place_pointers(struct request *rq, const struct at_ctl_step *st,
 	return 0;
 }
 
+/* The save or undo call NR (list LIST) of step ST, if it has one (NR >=
+ * 0): a number we accept, its pointer arguments placed into ARGS.  0, or
+ * -errno with BAD as the reason for a number out of range. */
+static int place_call(struct request *rq, const struct at_ctl_step *st,
+		      unsigned list, int64_t nr, long *args, const char *bad)
+{
+	if (nr < 0)
+		return 0;
+	if (nr > AT_MAX_SYSCALL_NR) {
+		rq->why = bad;
+		return -EINVAL;
+	}
+	return place_pointers(rq, st, list, (long)nr, args);
+}
+
 static void copy_list(long *dst, const int64_t *src)
 {
 	int i;
@@ -571,26 +586,14 @@ static int build_prog(struct request *rq, struct allthreads_prog *prog)
 			continue;
 		copy_list(save, st->save_args);
 		copy_list(undo, st->undo_args);
-		if (st->save_nr >= 0) {
-			if (st->save_nr > AT_MAX_SYSCALL_NR) {
-				rq->why = "bad save call";
-				return -EINVAL;
-			}
-			r = place_pointers(rq, st, AT_CTL_SAVE,
-					   (long)st->save_nr, save);
-			if (r < 0)
-				return r;
-		}
-		if (st->undo_nr >= 0) {
-			if (st->undo_nr > AT_MAX_SYSCALL_NR) {
-				rq->why = "bad undo call";
-				return -EINVAL;
-			}
-			r = place_pointers(rq, st, AT_CTL_UNDO,
-					   (long)st->undo_nr, undo);
-			if (r < 0)
-				return r;
-		}
+		r = place_call(rq, st, AT_CTL_SAVE, st->save_nr, save,
+			       "bad save call");
+		if (r < 0)
+			return r;
+		r = place_call(rq, st, AT_CTL_UNDO, st->undo_nr, undo,
+			       "bad undo call");
+		if (r < 0)
+			return r;
 		r = allthreads_prog_set_undo(
 			prog, i, st->save_nr < 0 ? -1 : (long)st->save_nr, save,
 			st->undo_nr < 0 ? -1 : (long)st->undo_nr, undo);
