@@ -37,6 +37,7 @@
 #include "ctl.h"
 #include "engine.h"
 #include "interpose.h"
+#include "proctext.h"
 #include "receiver.h"
 #include "report.h"
 #include "timespec.h"
@@ -119,21 +120,11 @@ static struct {
 static long eventfd_id(int fd)
 {
 	char path[64], buf[512];
-	const char *p;
-	ssize_t n;
-	int f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
+	if (at_proc_read(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	p = strstr(buf, "eventfd-id:");
-	return p ? strtol(p + 11, NULL, 10) : -2;
+	return at_proc_field_long(buf, "eventfd-id", -2);
 }
 
 static bool same_file(int fd, dev_t dev, ino_t ino)
