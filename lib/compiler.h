@@ -8,7 +8,8 @@
 #define AT_EXPORT __attribute__((visibility("default")))
 
 /* A parameter a function takes for the shape of its interface and does not
- * use (the build warns about any other). */
+ * use, or uses on some architectures only (the build warns about any
+ * other). */
 #define AT_UNUSED __attribute__((unused))
 
 #endif /* AT_COMPILER_H */

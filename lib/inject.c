@@ -328,7 +328,7 @@ static size_t round_page(size_t n)
 }
 
 int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
-		   struct pt_thread *quiet)
+		   AT_UNUSED struct pt_thread *quiet /* with a stub only */)
 {
 	size_t n = c->nsteps ? c->nsteps : 1, off;
 	struct pt_call call = { .nr = SYS_mmap };
