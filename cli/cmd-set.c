@@ -4,7 +4,8 @@
  * more, compiled by recipe.c into one visit per thread in a fixed order.
  */
 #include <argp.h>
-#include <string.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "cli.h"
 
@@ -90,94 +91,79 @@ static const struct argp_option set_options[] = {
 	{ NULL },
 };
 
+/* An option that records its argument (or, for a flag, that it was given)
+ * in struct set_args, at OFFSET; SECCOMP: it asks for a filter. */
+struct set_field {
+	int key;
+	size_t offset;
+	bool flag, seccomp;
+};
+
+#define TEXT(key, field)                                                       \
+	{                                                                      \
+		key, offsetof(struct set_args, field), false, false            \
+	}
+#define FLAG(key, field)                                                       \
+	{                                                                      \
+		key, offsetof(struct set_args, field), true, false             \
+	}
+#define FILTER(key, field)                                                     \
+	{                                                                      \
+		key, offsetof(struct set_args, field), false, true             \
+	}
+
+static const struct set_field set_fields[] = {
+	TEXT(OPT_RUID, ruid),
+	TEXT(OPT_EUID, euid),
+	TEXT(OPT_REUID, reuid),
+	TEXT(OPT_RGID, rgid),
+	TEXT(OPT_EGID, egid),
+	TEXT(OPT_REGID, regid),
+	TEXT(OPT_FSUID, fsuid),
+	TEXT(OPT_FSGID, fsgid),
+	TEXT(OPT_GROUPS, groups),
+	FLAG(OPT_CLEAR_GROUPS, clear_groups),
+	FLAG(OPT_INIT_GROUPS, init_groups),
+	FLAG(OPT_KEEP_GROUPS, keep_groups),
+	TEXT(OPT_INH_CAPS, inh_caps),
+	TEXT(OPT_AMBIENT_CAPS, ambient_caps),
+	TEXT(OPT_BOUNDING_SET, bounding_set),
+	TEXT(OPT_SECUREBITS, securebits),
+	FLAG(OPT_NNP, nnp),
+	TEXT(OPT_CAPS, caps),
+	TEXT(OPT_DROP_CAPS, drop_caps),
+	TEXT(OPT_DUMPABLE, dumpable),
+	FILTER(OPT_SECCOMP_DENY, deny),
+	TEXT(OPT_SECCOMP_ERRNO, deny_errno),
+	FILTER(OPT_SECCOMP_DEFAULT, default_action),
+	FILTER(OPT_SECCOMP_FILTER, bpf),
+};
+
 static int parse_set(int key, char *arg, struct argp_state *state)
 {
 	struct opts *o = state->input;
 	struct set_args *a = &o->set;
+	size_t i;
 
-	switch (key) {
-	case OPT_RUID:
-		a->ruid = arg;
-		break;
-	case OPT_EUID:
-		a->euid = arg;
-		break;
-	case OPT_REUID:
-		a->reuid = arg;
-		break;
-	case OPT_RGID:
-		a->rgid = arg;
-		break;
-	case OPT_EGID:
-		a->egid = arg;
-		break;
-	case OPT_REGID:
-		a->regid = arg;
-		break;
-	case OPT_FSUID:
-		a->fsuid = arg;
-		break;
-	case OPT_FSGID:
-		a->fsgid = arg;
-		break;
-	case OPT_GROUPS:
-		a->groups = arg;
-		break;
-	case OPT_CLEAR_GROUPS:
-		a->clear_groups = true;
-		break;
-	case OPT_INIT_GROUPS:
-		a->init_groups = true;
-		break;
-	case OPT_KEEP_GROUPS:
-		a->keep_groups = true;
-		break;
-	case OPT_INH_CAPS:
-		a->inh_caps = arg;
-		break;
-	case OPT_AMBIENT_CAPS:
-		a->ambient_caps = arg;
-		break;
-	case OPT_BOUNDING_SET:
-		a->bounding_set = arg;
-		break;
-	case OPT_SECUREBITS:
-		a->securebits = arg;
-		break;
-	case OPT_NNP:
-		a->nnp = true;
-		break;
-	case OPT_KEEP_CAPS:
+	if (key == OPT_KEEP_CAPS) {
 		a->keep_caps = arg ? arg : "1";
-		break;
-	case OPT_CAPS:
-		a->caps = arg;
-		break;
-	case OPT_DROP_CAPS:
-		a->drop_caps = arg;
-		break;
-	case OPT_DUMPABLE:
-		a->dumpable = arg;
-		break;
-	case OPT_SECCOMP_DENY:
-		a->seccomp = true;
-		a->deny = arg;
-		break;
-	case OPT_SECCOMP_ERRNO:
-		a->deny_errno = arg;
-		break;
-	case OPT_SECCOMP_DEFAULT:
-		a->seccomp = true;
-		a->default_action = arg;
-		break;
-	case OPT_SECCOMP_FILTER:
-		a->seccomp = true;
-		a->bpf = arg;
-		break;
-	default:
-		return at_parse_root(key, arg, state);
+		return 0;
 	}
-	return 0;
+	for (i = 0; i < sizeof(set_fields) / sizeof(set_fields[0]); i++) {
+		const struct set_field *f = &set_fields[i];
+		char *field = (char *)a + f->offset;
+
+		if (f->key != key)
+			continue;
+		if (f->flag)
+			*(bool *)field = true;
+		else
+			*(const char **)field = arg;
+		if (f->seccomp)
+			a->seccomp = true;
+		return 0;
+	}
+	return at_parse_root(key, arg, state);
 }
 
 const struct argp set_argp = {
