@@ -96,10 +96,36 @@ static void fail_usage(struct argp_state *state, const char *what,
 	argp_error(state, "%s: %s: %s", what, arg, why);
 }
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const route_names[] = {
+	[ALLTHREADS_ROUTE_AUTO] = "auto",
+	[ALLTHREADS_ROUTE_HELPER] = "helper",
+	[ALLTHREADS_ROUTE_PTRACE] = "ptrace",
+};
+
+static const char *const policy_names[] = {
+	[ALLTHREADS_MISMATCH_REPORT] = "report",
+	[ALLTHREADS_MISMATCH_KILL] = "kill",
+	[ALLTHREADS_MISMATCH_IGNORE] = "ignore",
+};
+
+/* ARG's index among the N NAMES, or -1. */
+static int find_name(const char *arg, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 static int parse_global(int key, char *arg, struct argp_state *state)
 {
 	struct opts *o = state->input;
 	unsigned long v;
+	int i;
 
 	switch (key) {
 	case 'p':
@@ -130,15 +156,11 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 	case OPT_ALL_TASKS:
 		break;
 	case OPT_VIA:
-		if (strcmp(arg, "auto") == 0)
-			o->via = ALLTHREADS_ROUTE_AUTO;
-		else if (strcmp(arg, "helper") == 0)
-			o->via = ALLTHREADS_ROUTE_HELPER;
-		else if (strcmp(arg, "ptrace") == 0)
-			o->via = ALLTHREADS_ROUTE_PTRACE;
-		else
+		i = find_name(arg, route_names, ARRAY_SIZE(route_names));
+		if (i < 0)
 			fail_usage(state, "--via", arg,
 				   "not auto, helper or ptrace");
+		o->via = i;
 		break;
 	case 'J':
 		o->json = true;
@@ -165,15 +187,11 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		o->timeout_ms = v;
 		break;
 	case OPT_MISMATCH:
-		if (strcmp(arg, "report") == 0)
-			o->policy = ALLTHREADS_MISMATCH_REPORT;
-		else if (strcmp(arg, "kill") == 0)
-			o->policy = ALLTHREADS_MISMATCH_KILL;
-		else if (strcmp(arg, "ignore") == 0)
-			o->policy = ALLTHREADS_MISMATCH_IGNORE;
-		else
+		i = find_name(arg, policy_names, ARRAY_SIZE(policy_names));
+		if (i < 0)
 			fail_usage(state, "--on-mismatch", arg,
 				   "not report, kill or ignore");
+		o->policy = i;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -484,9 +502,7 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 		return usage_error("--via=%s: names the route to a running "
 				   "process (-p PID); allthreads itself is "
 				   "changed directly",
-				   o->via == ALLTHREADS_ROUTE_HELPER ?
-					   "helper" :
-					   "ptrace");
+				   route_names[o->via]);
 	return 0;
 }
 
