@@ -109,6 +109,7 @@ static const unsigned audit_default[] = {
 
 static char *audit_help(int key, const char *text, void *input)
 {
+	(void)input; /* argp's help filter: no input of ours */
 	return listing_help(key, text, audit_cols, NR_COLS, audit_default,
 			    NR_DEFAULT);
 }

@@ -56,6 +56,7 @@ static const unsigned check_default[] = { COL_TID, COL_FIELD, COL_REASON };
 
 static char *check_help(int key, const char *text, void *input)
 {
+	(void)input; /* argp's help filter: no input of ours */
 	return listing_help(key, text, check_cols, NR_COLS, check_default,
 			    NR_COLS);
 }

@@ -38,6 +38,7 @@ static const unsigned vocab_default[] = { COL_NAME };
 
 static char *list_help(int key, const char *text, void *input)
 {
+	(void)input; /* argp's help filter: no input of ours */
 	return listing_help(key, text, prctl_cols, 3, prctl_default, 2);
 }
 

@@ -55,6 +55,7 @@ static const struct listing_col *show_cols(void)
 
 static char *show_help(int key, const char *text, void *input)
 {
+	(void)input; /* argp's help filter: no input of ours */
 	return listing_help(key, text, show_cols(), NR_ATTRS, default_cols,
 			    NR_DEFAULT);
 }

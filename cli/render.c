@@ -238,8 +238,7 @@ static void print_rows(const struct opts *o, const struct plan *plan,
 
 /* Say on stderr what went wrong, thread by thread, and loudly when the
  * threads now differ. */
-static void print_problems(const struct opts *o, const struct plan *plan,
-			   const struct outcome *out)
+static void print_problems(const struct plan *plan, const struct outcome *out)
 {
 	unsigned i, changed = 0, blocked = 0;
 
@@ -464,7 +463,7 @@ void render_outcome(const struct opts *o, const struct plan *plan,
 		render_json(o, plan, out);
 	else
 		print_rows(o, plan, out);
-	print_problems(o, plan, out);
+	print_problems(plan, out);
 	if (out->exit == EXIT_FAILED && plan->change && !plan->call)
 		fprintf(stderr, "allthreads: %s: %s\n",
 			plan->status_diff ? plan->command : plan->what,
