@@ -9,6 +9,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
@@ -77,6 +78,19 @@ AT_EXPORT void closefrom(int low)
 	errno = saved;
 }
 
+/* The kernel's dup2 where it has one; aarch64 has only dup3, which
+ * refuses OLD == NEW (dup2 then only checks OLD). */
+static int raw_dup2(int old, int new)
+{
+#ifdef SYS_dup2
+	return (int)syscall(SYS_dup2, old, new);
+#else
+	if (old == new)
+		return fcntl(old, F_GETFD) < 0 ? -1 : new;
+	return (int)syscall(SYS_dup3, old, new, 0);
+#endif
+}
+
 AT_EXPORT int dup2(int old, int new)
 {
 	int r;
@@ -85,7 +99,7 @@ AT_EXPORT int dup2(int old, int new)
 		next_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
 	if (new >= 0 && new != old)
 		at_receiver_fds_closing((unsigned)new, (unsigned)new);
-	r = next_dup2 ? next_dup2(old, new) : (int)syscall(SYS_dup2, old, new);
+	r = next_dup2 ? next_dup2(old, new) : raw_dup2(old, new);
 	done();
 	return r;
 }
