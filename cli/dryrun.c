@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "attrs.h"
 #include "cli.h"
 #include "dryrun.h"
 #include "execute.h"
@@ -54,11 +55,12 @@ static void print_plan(const struct opts *o, const struct plan *plan,
 		       "thread\n",
 		       plan->seccomp_len);
 	for (s = 0; s < plan->nexpect; s++) {
-		const struct proc_expect *e = &plan->expects[s];
+		const struct expectation *e = &plan->expects[s];
 		const char *verb = judge_check_words(e, buf, sizeof(buf));
 
 		printf("then verify /proc/%s/task/*/status: %s %s %s\n",
-		       tgt->self ? "self" : "PID", e->field, verb, buf);
+		       tgt->self ? "self" : "PID", at_attrs[e->attr].key, verb,
+		       buf);
 	}
 	if (plan->comm)
 		printf("then verify /proc/%s/task/*/comm is \"%s\"\n",

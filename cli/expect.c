@@ -168,24 +168,50 @@ int expect_parse(struct idview *v, const char *text, struct expectation *e)
 	}
 }
 
-static bool has_group(const struct tstatus *t, unsigned g)
+static bool has_group(const unsigned *groups, unsigned n, unsigned g)
 {
 	unsigned i;
 
-	for (i = 0; i < t->ngroups; i++)
-		if (t->groups[i] == g)
+	for (i = 0; i < n; i++)
+		if (groups[i] == g)
 			return true;
 	return false;
+}
+
+/* The same set of groups, in any order. */
+static bool same_groups(const struct expectation *e, const struct tstatus *t)
+{
+	unsigned i;
+
+	for (i = 0; i < e->ngroups; i++)
+		if (!has_group(t->groups, t->ngroups, e->groups[i]))
+			return false;
+	for (i = 0; i < t->ngroups; i++)
+		if (!has_group(e->groups, e->ngroups, t->groups[i]))
+			return false;
+	return true;
+}
+
+static bool caps_hold(const struct expectation *e, unsigned long long set)
+{
+	switch (e->how) {
+	case EXPECT_BIT_SET:
+		return set & (1ULL << e->num);
+	case EXPECT_BIT_CLEAR:
+		return !(set & (1ULL << e->num));
+	case EXPECT_MASK_SET:
+		return (set & e->mask) == e->mask;
+	case EXPECT_MASK_CLEAR:
+		return !(set & e->mask);
+	case EXPECT_EQUALS:
+		break;
+	}
+	return set == e->mask;
 }
 
 bool expect_holds(const struct expectation *e, const struct tstatus *t)
 {
 	const long *ids = e->attr == ATTR_UID ? t->uid : t->gid;
-	static const enum capset_index sets[] = {
-		[ATTR_CAPEFF] = CAP_EFF, [ATTR_CAPPRM] = CAP_PRM,
-		[ATTR_CAPINH] = CAP_INH, [ATTR_CAPBND] = CAP_BND,
-		[ATTR_CAPAMB] = CAP_AMB,
-	};
 	unsigned i;
 
 	switch (e->attr) {
@@ -198,18 +224,13 @@ bool expect_holds(const struct expectation *e, const struct tstatus *t)
 				return false;
 		return true;
 	case ATTR_GROUPS:
-		if (t->ngroups != e->ngroups)
-			return false;
-		for (i = 0; i < e->ngroups; i++)
-			if (!has_group(t, e->groups[i]))
-				return false;
-		return true;
+		return same_groups(e, t);
 	case ATTR_CAPEFF:
 	case ATTR_CAPPRM:
 	case ATTR_CAPINH:
 	case ATTR_CAPBND:
 	case ATTR_CAPAMB:
-		return t->cap[sets[e->attr]] == e->mask;
+		return caps_hold(e, t->cap[expect_capset(e->attr)]);
 	case ATTR_NNP:
 		return t->nnp == e->num;
 	case ATTR_FILTERS:
@@ -221,6 +242,17 @@ bool expect_holds(const struct expectation *e, const struct tstatus *t)
 	default:
 		return true;
 	}
+}
+
+enum capset_index expect_capset(enum attr attr)
+{
+	static const enum capset_index sets[] = {
+		[ATTR_CAPEFF] = CAP_EFF, [ATTR_CAPPRM] = CAP_PRM,
+		[ATTR_CAPINH] = CAP_INH, [ATTR_CAPBND] = CAP_BND,
+		[ATTR_CAPAMB] = CAP_AMB,
+	};
+
+	return sets[attr];
 }
 
 bool expect_mismatch(const struct expectation *e, const struct tstatus *t,

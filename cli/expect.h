@@ -13,15 +13,27 @@
 #include "ids.h"
 #include "procfs.h"
 
-/* One expectation, parsed. */
+/* How a thread's attribute must stand to the expectation. */
+enum expect_how {
+	EXPECT_EQUALS,	   /* it is the value (Uid/Gid: each id not -1) */
+	EXPECT_BIT_SET,	   /* a capability set holds capability `num` */
+	EXPECT_BIT_CLEAR,  /* it lacks capability `num` */
+	EXPECT_MASK_SET,   /* it holds every capability of `mask` */
+	EXPECT_MASK_CLEAR, /* it holds none of them */
+};
+
+/* One expectation: check's and audit's --expect, parsed, or what a plan
+ * says /proc must show after its change. */
 struct expectation {
-	const char *text; /* as written */
+	const char *text; /* as written (a plan's: the key) */
 	enum attr attr;
+	enum expect_how how;
 	int sub; /* Uid/Gid: 0..3 for one of r, e, s, fs; -1 all four */
 	long ids[4];
-	unsigned long long mask;
-	long num;
-	unsigned *groups; /* owned: free() it */
+	unsigned long long mask; /* a capability set */
+	long num;		 /* a number, or a capability */
+	unsigned *groups; /* --expect's are owned (free() them); a plan's are
+			   * the plan's */
 	unsigned ngroups;
 	const char *str;
 };
@@ -29,7 +41,10 @@ struct expectation {
 /* Parse TEXT (names resolved through V) into E: 0, or EXIT_USAGE after
  * saying why. */
 int expect_parse(struct idview *v, const char *text, struct expectation *e);
+/* Does T show what E expects? */
 bool expect_holds(const struct expectation *e, const struct tstatus *t);
+/* The capability set of ATTR, one of ATTR_CAPEFF..ATTR_CAPAMB. */
+enum capset_index expect_capset(enum attr attr);
 /* False when T shows E; else true, with "KEY is X, expected Y" in BUF. */
 bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
 		     char *buf, size_t size);

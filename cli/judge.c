@@ -83,41 +83,16 @@ static char *describe(const struct plan *plan, const struct outcome *out,
 	return strdup(buf);
 }
 
-const char *judge_check_words(const struct proc_expect *e, char *buf,
+const char *judge_check_words(const struct expectation *e, char *buf,
 			      size_t size)
 {
-	char name[64];
-	size_t len;
+	size_t len = 0;
 	unsigned i;
 
-	switch (e->how) {
-	case PROC_EQUALS:
-		if (e->base == 16) {
-			if (strncmp(e->field, "Cap", 3) == 0)
-				format_capset_fold(e->value, buf, size);
-			else
-				snprintf(buf, size, "%llx", e->value);
-		} else {
-			snprintf(buf, size, "%llu", e->value);
-		}
-		return "is";
-	case PROC_BIT_SET:
-	case PROC_BIT_CLEAR:
-		format_cap(e->value, name, sizeof(name));
-		snprintf(buf, size, "%s", name);
-		return e->how == PROC_BIT_SET ? "holds" : "lacks";
-	case PROC_MASK_SET:
-	case PROC_MASK_CLEAR:
-		if (e->how == PROC_MASK_CLEAR &&
-		    __builtin_popcountll(e->value) * 2 >
-			    __builtin_popcountll(all_caps_mask())) {
-			format_capset(all_caps_mask() & ~e->value, buf, size);
-			return "holds at most";
-		}
-		format_capset_fold(e->value, buf, size);
-		return e->how == PROC_MASK_SET ? "holds" : "lacks";
-	case PROC_IDS:
-		len = 0;
+	buf[0] = '\0';
+	switch (e->attr) {
+	case ATTR_UID:
+	case ATTR_GID:
 		for (i = 0; i < 4 && len < size; i++) {
 			if (e->ids[i] < 0)
 				len += snprintf(buf + len, size - len, "%s*",
@@ -127,20 +102,43 @@ const char *judge_check_words(const struct proc_expect *e, char *buf,
 						i ? " " : "", e->ids[i]);
 		}
 		return "is";
-	case PROC_GROUPS:
-		len = 0;
-		buf[0] = '\0';
+	case ATTR_GROUPS:
 		for (i = 0; i < e->ngroups && len < size; i++)
 			len += snprintf(buf + len, size - len, "%s%u",
 					i ? " " : "", e->groups[i]);
 		if (!e->ngroups)
 			snprintf(buf, size, "(none)");
 		return "is";
-	case PROC_NONE:
+	case ATTR_CAPEFF:
+	case ATTR_CAPPRM:
+	case ATTR_CAPINH:
+	case ATTR_CAPBND:
+	case ATTR_CAPAMB:
+		break;
+	default:
+		snprintf(buf, size, "%ld", e->num);
+		return "is";
+	}
+	switch (e->how) {
+	case EXPECT_BIT_SET:
+	case EXPECT_BIT_CLEAR:
+		format_cap(e->num, buf, size);
+		return e->how == EXPECT_BIT_SET ? "holds" : "lacks";
+	case EXPECT_MASK_CLEAR:
+		if (__builtin_popcountll(e->mask) * 2 >
+		    __builtin_popcountll(all_caps_mask())) {
+			format_capset(all_caps_mask() & ~e->mask, buf, size);
+			return "holds at most";
+		}
+		/* fall through */
+	case EXPECT_MASK_SET:
+		format_capset_fold(e->mask, buf, size);
+		return e->how == EXPECT_MASK_SET ? "holds" : "lacks";
+	case EXPECT_EQUALS:
 		break;
 	}
-	buf[0] = '\0';
-	return "";
+	format_capset_fold(e->mask, buf, size);
+	return "is";
 }
 
 static struct row *find_row(struct outcome *out, pid_t tid)
@@ -168,89 +166,42 @@ static void set_problem(struct row *row, const char *fmt, ...)
 	row->problem = strdup(buf);
 }
 
-static bool groups_equal(const struct proc_expect *e, const struct tstatus *t)
+/* What T shows of E's attribute, as the message says it. */
+static void shows(const struct expectation *e, const struct tstatus *t,
+		  char *buf, size_t size)
 {
-	unsigned i, k;
-
-	for (i = 0; i < e->ngroups; i++) {
-		for (k = 0; k < t->ngroups; k++)
-			if (t->groups[k] == e->groups[i])
-				break;
-		if (k == t->ngroups)
-			return false;
-	}
-	for (k = 0; k < t->ngroups; k++) {
-		for (i = 0; i < e->ngroups; i++)
-			if (t->groups[k] == e->groups[i])
-				break;
-		if (i == e->ngroups)
-			return false;
-	}
-	return true;
-}
-
-/* The value of E's field in T, for the comparison and the message. */
-static unsigned long long field_value(const char *field,
-				      const struct tstatus *t)
-{
+	const long *ids = e->attr == ATTR_UID ? t->uid : t->gid;
 	unsigned i;
 
-	for (i = 0; i < NR_CAPSETS; i++)
-		if (strcmp(field, capset_key(i)) == 0)
-			return t->cap[i];
-	if (strcmp(field, "NoNewPrivs") == 0)
-		return t->nnp;
-	if (strcmp(field, "Seccomp") == 0)
-		return t->seccomp;
-	return 0;
-}
-
-/* Does T show what E expects?  If not, say what it shows in BUF. */
-static bool expect_holds(const struct proc_expect *e, const struct tstatus *t,
-			 char *buf, size_t size)
-{
-	const long *ids = strcmp(e->field, "Uid") == 0 ? t->uid : t->gid;
-	unsigned long long v = field_value(e->field, t);
-	bool ok = true;
-	unsigned i;
-
-	switch (e->how) {
-	case PROC_EQUALS:
-		ok = v == e->value;
-		break;
-	case PROC_BIT_SET:
-		ok = v & (1ULL << e->value);
-		break;
-	case PROC_BIT_CLEAR:
-		ok = !(v & (1ULL << e->value));
-		break;
-	case PROC_MASK_SET:
-		ok = (v & e->value) == e->value;
-		break;
-	case PROC_MASK_CLEAR:
-		ok = !(v & e->value);
-		break;
-	case PROC_IDS:
-		for (i = 0; i < 4; i++)
-			if (e->ids[i] >= 0 && ids[i] != e->ids[i])
-				ok = false;
+	switch (e->attr) {
+	case ATTR_UID:
+	case ATTR_GID:
 		snprintf(buf, size, "%ld %ld %ld %ld", ids[0], ids[1], ids[2],
 			 ids[3]);
-		return ok;
-	case PROC_GROUPS:
+		return;
+	case ATTR_GROUPS:
 		buf[0] = '\0';
 		for (i = 0; i < t->ngroups; i++)
 			snprintf(buf + strlen(buf), size - strlen(buf), "%s%u",
 				 i ? " " : "", t->groups[i]);
-		return groups_equal(e, t);
-	case PROC_NONE:
-		break;
+		return;
+	case ATTR_CAPEFF:
+	case ATTR_CAPPRM:
+	case ATTR_CAPINH:
+	case ATTR_CAPBND:
+	case ATTR_CAPAMB:
+		format_capset_fold(t->cap[expect_capset(e->attr)], buf, size);
+		return;
+	case ATTR_NNP:
+		snprintf(buf, size, "%d", t->nnp);
+		return;
+	case ATTR_SECCOMP:
+		snprintf(buf, size, "%d", t->seccomp);
+		return;
+	default:
+		attr_format(e->attr, t, buf, size);
+		return;
 	}
-	if (e->base == 16 && strncmp(e->field, "Cap", 3) == 0)
-		format_capset_fold(v, buf, size);
-	else
-		snprintf(buf, size, "%llu", v);
-	return ok;
 }
 
 /* A thread /proc lists that the run did not reach: a row of its own,
@@ -359,16 +310,17 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 			continue;
 		}
 		for (s = 0; s < plan->nexpect; s++) {
-			const struct proc_expect *e = &plan->expects[s];
+			const struct expectation *e = &plan->expects[s];
 			char want[1024];
 
-			if (expect_holds(e, t, val, sizeof(val)))
+			if (expect_holds(e, t))
 				continue;
+			shows(e, t, val, sizeof(val));
 			judge_check_words(e, want, sizeof(want));
 			set_problem(row,
 				    "%s/proc shows %s: %s after the change "
 				    "(expected %s %s)",
-				    late, e->field, val,
+				    late, at_attrs[e->attr].key, val,
 				    judge_check_words(e, want, sizeof(want)),
 				    want);
 			bad++;

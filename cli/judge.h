@@ -11,7 +11,7 @@
 struct opts;
 struct outcome;
 struct plan;
-struct proc_expect;
+struct expectation;
 
 /* Mark every row of OUT with its problem (or none) and prove a change:
  * the exit code (DESIGN.md). */
@@ -19,7 +19,7 @@ int judge_outcome(const struct opts *o, const struct plan *plan,
 		  struct outcome *out);
 /* E in words: the verb ("is", "holds", "lacks"...), and the value in
  * BUF. */
-const char *judge_check_words(const struct proc_expect *e, char *buf,
+const char *judge_check_words(const struct expectation *e, char *buf,
 			      size_t size);
 
 #endif /* AT_CLI_JUDGE_H */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "allthreads.h"
+#include "expect.h"
 #include "names.h"
 
 /* As many as the engine takes: a `set` recipe drops up to 64 bounding
@@ -36,29 +37,6 @@ enum value_format {
 	FMT_CAPSET,  /* one 0/1 result per capability, from 0 */
 	FMT_SPEC,    /* speculation control, one result per feature */
 	FMT_COMM,    /* the thread name, read from /proc (no steps) */
-};
-
-/* What /proc/PID/task/TID/status must show after the change. */
-enum proc_check {
-	PROC_NONE,
-	PROC_EQUALS,	 /* the field equals value */
-	PROC_BIT_SET,	 /* bit `value` is set in the field's mask */
-	PROC_BIT_CLEAR,	 /* bit `value` is clear */
-	PROC_MASK_SET,	 /* every bit of `value` is set */
-	PROC_MASK_CLEAR, /* every bit of `value` is clear */
-	PROC_IDS,	 /* Uid/Gid: each of ids[] that is not -1 */
-	PROC_GROUPS,	 /* Groups: the set in `groups` */
-};
-
-/* One thing /proc/PID/task/TID/status must show after the change. */
-struct proc_expect {
-	const char *field;
-	enum proc_check how;
-	int base; /* 10 or 16, as the field is written */
-	unsigned long long value;
-	long ids[4];
-	const unsigned *groups;
-	unsigned ngroups;
 };
 
 struct step {
@@ -91,7 +69,7 @@ struct plan {
 	bool has_expect; /* ROLE_CHECK steps must read `expect` */
 	long expect;
 	unsigned nexpect;
-	struct proc_expect expects[PLAN_MAX_EXPECT];
+	struct expectation expects[PLAN_MAX_EXPECT]; /* what /proc must show */
 	const char *comm; /* FMT_COMM change: the name to read back */
 
 	/* A credential change (set and the commands built on it): -v shows
@@ -118,10 +96,12 @@ struct plan {
 	char predict[320];
 };
 
-/* Add a /proc check; NULL when the plan has no room. */
-struct proc_expect *plan_expect(struct plan *plan, const char *field,
-				enum proc_check how, int base,
-				unsigned long long value);
+/* Add a /proc check: the attribute KEY (its /proc status name, "CapBnd")
+ * must stand to VALUE (a number, a capability set, or for the BIT ways
+ * a capability) as HOW says; Uid/Gid's ids and Groups' list are the
+ * caller's to fill.  NULL when the plan has no room. */
+struct expectation *plan_expect(struct plan *plan, const char *key,
+				enum expect_how how, unsigned long long value);
 void plan_note(struct plan *plan, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Free what the plan owns (not the plan). */

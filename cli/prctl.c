@@ -19,26 +19,6 @@
 /* The kernel's thread names hold 15 bytes and a NUL. */
 #define COMM_MAX 15
 
-struct step *plan_add(struct plan *plan, enum step_role role, long nr,
-		      unsigned nargs, const long *args,
-		      enum allthreads_judge judge)
-{
-	struct step *st;
-
-	if (plan->nsteps >= PLAN_MAX_STEPS || nargs > ALLTHREADS_MAX_ARGS)
-		return NULL;
-	st = &plan->steps[plan->nsteps++];
-	memset(st, 0, sizeof(*st));
-	st->nr = nr;
-	st->nargs = nargs;
-	if (nargs)
-		memcpy(st->args, args, nargs * sizeof(long));
-	st->judge = judge;
-	st->role = role;
-	st->save_nr = -1;
-	return st;
-}
-
 void prctl_args(long args[PRCTL_NARGS], long op, long a2, long a3)
 {
 	memset(args, 0, PRCTL_NARGS * sizeof(*args));
@@ -56,44 +36,6 @@ static struct step *add_prctl(struct plan *plan, enum step_role role,
 
 	prctl_args(args, op, a2, a3);
 	return plan_add(plan, role, SYS_prctl, PRCTL_NARGS, args, judge);
-}
-
-struct proc_expect *plan_expect(struct plan *plan, const char *field,
-				enum proc_check how, int base,
-				unsigned long long value)
-{
-	struct proc_expect *e;
-
-	if (plan->nexpect >= PLAN_MAX_EXPECT)
-		return NULL;
-	e = &plan->expects[plan->nexpect++];
-	memset(e, 0, sizeof(*e));
-	e->field = field;
-	e->how = how;
-	e->base = base;
-	e->value = value;
-	return e;
-}
-
-void plan_note(struct plan *plan, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (plan->nnotes >= PLAN_MAX_NOTES)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(plan->notes[plan->nnotes++], sizeof(plan->notes[0]), fmt, ap);
-	va_end(ap);
-}
-
-void plan_release(struct plan *plan)
-{
-	free(plan->groups);
-	free(plan->seccomp_prog);
-	free(plan->seccomp_filter);
-	plan->groups = NULL;
-	plan->seccomp_prog = NULL;
-	plan->seccomp_filter = NULL;
 }
 
 static void name_step(struct step *st, const char *fmt, ...)
@@ -225,7 +167,7 @@ static int plan_number(struct plan *plan, const struct prctl_desc *d,
 		plan->expect = v;
 	}
 	if (d->proc_field)
-		plan_expect(plan, d->proc_field, PROC_EQUALS, 10, v);
+		plan_expect(plan, d->proc_field, EXPECT_EQUALS, v);
 	return 0;
 }
 
@@ -320,7 +262,7 @@ static int plan_capbset(struct plan *plan, const struct prctl_desc *d,
 	name_step(st, "%s(%s)", d->set_name, cname);
 	plan->has_expect = true;
 	plan->expect = 0;
-	plan_expect(plan, d->proc_field, PROC_BIT_CLEAR, 16, cap);
+	plan_expect(plan, d->proc_field, EXPECT_BIT_CLEAR, cap);
 	return 0;
 }
 
@@ -347,7 +289,7 @@ static int plan_ambient(struct plan *plan, const struct prctl_desc *d,
 			       PR_CAP_AMBIENT, op, 0);
 		name_step(st, "PR_CAP_AMBIENT(CLEAR_ALL)");
 		plan->change = true;
-		plan_expect(plan, d->proc_field, PROC_EQUALS, 16, 0);
+		plan_expect(plan, d->proc_field, EXPECT_EQUALS, 0);
 		return 0;
 	}
 	if (argc != 3)
@@ -378,8 +320,9 @@ static int plan_ambient(struct plan *plan, const struct prctl_desc *d,
 	plan->has_expect = true;
 	plan->expect = op == PR_CAP_AMBIENT_RAISE;
 	plan_expect(plan, d->proc_field,
-		    op == PR_CAP_AMBIENT_RAISE ? PROC_BIT_SET : PROC_BIT_CLEAR,
-		    16, cap);
+		    op == PR_CAP_AMBIENT_RAISE ? EXPECT_BIT_SET :
+						 EXPECT_BIT_CLEAR,
+		    cap);
 	return 0;
 }
 

@@ -642,7 +642,7 @@ static void undo_ids(struct recipe *r, struct step *st, bool is_gid)
 static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 {
 	struct op op = { .kind = is_gid ? OP_SETGID : OP_SETUID };
-	struct proc_expect *e;
+	struct expectation *e;
 	struct step *st;
 	long args[3];
 
@@ -656,7 +656,7 @@ static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 			  is_gid ? "setgid" : "setuid", req->v[0]);
 		if (!st)
 			return too_many(r);
-		e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", PROC_IDS, 10,
+		e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", EXPECT_EQUALS,
 				0);
 		if (e) {
 			e->ids[0] = e->ids[2] = -1;
@@ -674,7 +674,7 @@ static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 	if (!st)
 		return too_many(r);
 	undo_ids(r, st, is_gid);
-	e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", PROC_IDS, 10, 0);
+	e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", EXPECT_EQUALS, 0);
 	if (e) {
 		memcpy(e->ids, req->v, sizeof(req->v));
 		e->ids[3] = req->v[1];
@@ -685,7 +685,7 @@ static int emit_ids(struct recipe *r, const struct ids_req *req, bool is_gid)
 static int emit_fs(struct recipe *r, const char *s, bool is_gid)
 {
 	struct op op = { .kind = is_gid ? OP_SETFSGID : OP_SETFSUID };
-	struct proc_expect *e;
+	struct expectation *e;
 	struct step *st;
 	long id, args[1], save[ALLTHREADS_MAX_ARGS] = { -1 };
 	long undo[ALLTHREADS_MAX_ARGS] = { ALLTHREADS_SAVED };
@@ -714,7 +714,7 @@ static int emit_fs(struct recipe *r, const char *s, bool is_gid)
 		 is_gid ? "setfsgid" : "setfsuid",
 		 is_gid ? "setfsgid" : "setfsuid");
 	/* A refused setfsuid says nothing: /proc is the proof. */
-	e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", PROC_IDS, 10, 0);
+	e = plan_expect(r->plan, is_gid ? "Gid" : "Uid", EXPECT_EQUALS, 0);
 	if (e) {
 		e->ids[0] = e->ids[1] = e->ids[2] = -1;
 		e->ids[3] = id;
@@ -727,7 +727,7 @@ static int emit_groups(struct recipe *r, const struct ids_req *uids,
 {
 	const struct set_args *a = r->a;
 	struct op op = { .kind = OP_GROUPS };
-	struct proc_expect *e;
+	struct expectation *e;
 	char bad[256], list[256] = "";
 	unsigned n = 0, i;
 	unsigned *g = NULL;
@@ -789,7 +789,7 @@ static int emit_groups(struct recipe *r, const struct ids_req *uids,
 		  "setgroups(%u, [%s])", n, list);
 	if (!st)
 		return too_many(r);
-	e = plan_expect(r->plan, "Groups", PROC_GROUPS, 10, 0);
+	e = plan_expect(r->plan, "Groups", EXPECT_EQUALS, 0);
 	if (e) {
 		e->groups = g;
 		e->ngroups = n;
@@ -825,7 +825,7 @@ static int emit_bounding(struct recipe *r, unsigned long long drop)
 			return too_many(r);
 	}
 	if (drop)
-		plan_expect(r->plan, "CapBnd", PROC_MASK_CLEAR, 16, drop);
+		plan_expect(r->plan, "CapBnd", EXPECT_MASK_CLEAR, drop);
 	return 0;
 }
 
@@ -866,9 +866,9 @@ static int emit_capset(struct recipe *r, const unsigned long long sets[3])
 	if (!emit(r, &op, SYS_capset, 2, args, ALLTHREADS_JUDGE_EQUAL,
 		  "capset(e=%s p=%s i=%s)", e, p, i))
 		return too_many(r);
-	plan_expect(r->plan, "CapInh", PROC_EQUALS, 16, sets[0]);
-	plan_expect(r->plan, "CapPrm", PROC_EQUALS, 16, sets[1]);
-	plan_expect(r->plan, "CapEff", PROC_EQUALS, 16, sets[2]);
+	plan_expect(r->plan, "CapInh", EXPECT_EQUALS, sets[0]);
+	plan_expect(r->plan, "CapPrm", EXPECT_EQUALS, sets[1]);
+	plan_expect(r->plan, "CapEff", EXPECT_EQUALS, sets[2]);
 	return 0;
 }
 
@@ -890,13 +890,13 @@ static int emit_ambient(struct recipe *r, const struct cap_edit *edit,
 				"PR_CAP_AMBIENT(CLEAR_ALL)"))
 			return too_many(r);
 		lower = 0;
-		plan_expect(r->plan, "CapAmb", PROC_EQUALS, 16, edit->add);
+		plan_expect(r->plan, "CapAmb", EXPECT_EQUALS, edit->add);
 	} else {
 		if (lower)
-			plan_expect(r->plan, "CapAmb", PROC_MASK_CLEAR, 16,
+			plan_expect(r->plan, "CapAmb", EXPECT_MASK_CLEAR,
 				    lower);
 		if (edit->add)
-			plan_expect(r->plan, "CapAmb", PROC_MASK_SET, 16,
+			plan_expect(r->plan, "CapAmb", EXPECT_MASK_SET,
 				    edit->add);
 	}
 	for (cap = 0; cap <= last_cap(); cap++) {
@@ -1189,7 +1189,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			e = too_many(r);
 			goto out_usage;
 		}
-		plan_expect(plan, "NoNewPrivs", PROC_EQUALS, 10, 1);
+		plan_expect(plan, "NoNewPrivs", EXPECT_EQUALS, 1);
 	}
 	/* 12. seccomp: for allthreads itself, once after the steps with
 	 * TSYNC (carry_out); through a helper, which runs step programs
@@ -1209,7 +1209,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 				"installs the filter itself (no TSYNC)");
 	}
 	if (a->seccomp)
-		plan_expect(plan, "Seccomp", PROC_EQUALS, 10, 2);
+		plan_expect(plan, "Seccomp", EXPECT_EQUALS, 2);
 	if (!plan->nsteps && !plan->seccomp_prog) {
 		e = fail(r, "%s: nothing to change (see allthreads %s --help)",
 			 plan->command, plan->command);
