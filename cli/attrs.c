@@ -19,12 +19,15 @@ const struct attr_desc at_attrs[NR_ATTRS] = {
 	[ATTR_GID] = { "GID", "Gid",
 		       "gid: one number, or real,effective,saved,fs", true },
 	[ATTR_GROUPS] = { "GROUPS", "Groups", "supplementary groups", true },
-	[ATTR_CAPEFF] = { "CAPEFF", "CapEff", "effective capabilities", true },
-	[ATTR_CAPPRM] = { "CAPPRM", "CapPrm", "permitted capabilities", true },
-	[ATTR_CAPINH] = { "CAPINH", "CapInh", "inheritable capabilities",
+	[ATTR_CAPEFF] = { "CAPEFF", PROCFS_KEY_CAPEFF, "effective capabilities",
 			  true },
-	[ATTR_CAPBND] = { "CAPBND", "CapBnd", "bounding set", true },
-	[ATTR_CAPAMB] = { "CAPAMB", "CapAmb", "ambient capabilities", true },
+	[ATTR_CAPPRM] = { "CAPPRM", PROCFS_KEY_CAPPRM, "permitted capabilities",
+			  true },
+	[ATTR_CAPINH] = { "CAPINH", PROCFS_KEY_CAPINH,
+			  "inheritable capabilities", true },
+	[ATTR_CAPBND] = { "CAPBND", PROCFS_KEY_CAPBND, "bounding set", true },
+	[ATTR_CAPAMB] = { "CAPAMB", PROCFS_KEY_CAPAMB, "ambient capabilities",
+			  true },
 	[ATTR_NNP] = { "NNP", "NoNewPrivs", "no_new_privs (0|1)", true },
 	[ATTR_SECCOMP] = { "SECCOMP", "Seccomp",
 			   "seccomp mode: 0 off, 1 strict, 2 filter", true },
@@ -150,16 +153,4 @@ void attr_suggest(const char *name, enum attr first, bool by_key, int slack,
 
 	suggest_nearest(name, NR_ATTRS - first, attr_name_of, &an, slack, buf,
 			size);
-}
-
-/* The capability sets in procfs.h's order, as attributes. */
-static const enum attr capset_attrs[NR_CAPSETS] = {
-	[CAP_INH] = ATTR_CAPINH, [CAP_PRM] = ATTR_CAPPRM,
-	[CAP_EFF] = ATTR_CAPEFF, [CAP_BND] = ATTR_CAPBND,
-	[CAP_AMB] = ATTR_CAPAMB,
-};
-
-const char *capset_key(enum capset_index set)
-{
-	return at_attrs[capset_attrs[set]].key;
 }

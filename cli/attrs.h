@@ -48,7 +48,5 @@ int attr_find(const char *name);
  * FIRST on: their keys (BY_KEY) or their columns. */
 void attr_suggest(const char *name, enum attr first, bool by_key, int slack,
 		  char *buf, size_t size);
-/* The /proc status key of capability set SET: "CapEff"... */
-const char *capset_key(enum capset_index set);
 
 #endif /* AT_CLI_ATTRS_H */

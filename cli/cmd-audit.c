@@ -217,6 +217,7 @@ static int parse_fast(char *text, struct tstatus *t)
 {
 	char *line = text, *eol, *v;
 	size_t klen;
+	unsigned i;
 
 	t->nnp = t->seccomp = t->filters = -1;
 	for (; *line; line = *eol ? eol + 1 : eol) {
@@ -259,16 +260,11 @@ static int parse_fast(char *text, struct tstatus *t)
 		case 'C':
 			if (klen != 6 || memcmp(line, "Cap", 3))
 				break;
-			if (KEY("CapInh"))
-				t->cap[CAP_INH] = hex_field(v);
-			else if (KEY("CapPrm"))
-				t->cap[CAP_PRM] = hex_field(v);
-			else if (KEY("CapEff"))
-				t->cap[CAP_EFF] = hex_field(v);
-			else if (KEY("CapBnd"))
-				t->cap[CAP_BND] = hex_field(v);
-			else if (KEY("CapAmb"))
-				t->cap[CAP_AMB] = hex_field(v);
+			for (i = 0; i < NR_CAPSETS; i++)
+				if (!memcmp(line, capset_key(i), klen)) {
+					t->cap[i] = hex_field(v);
+					break;
+				}
 			break;
 		}
 #undef KEY

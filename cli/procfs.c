@@ -13,11 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attrs.h"
 #include "procfs.h"
 
 /* A status file is a few kilobytes; Groups can be long. */
 #define STATUS_MAX (256 * 1024)
+
+const char *capset_key(enum capset_index set)
+{
+	static const char *const keys[NR_CAPSETS] = {
+		[CAP_INH] = PROCFS_KEY_CAPINH, [CAP_PRM] = PROCFS_KEY_CAPPRM,
+		[CAP_EFF] = PROCFS_KEY_CAPEFF, [CAP_BND] = PROCFS_KEY_CAPBND,
+		[CAP_AMB] = PROCFS_KEY_CAPAMB,
+	};
+
+	return keys[set];
+}
 
 void task_path(char *buf, size_t size, pid_t pid, pid_t tid, const char *file)
 {

@@ -15,6 +15,17 @@
 
 enum capset_index { CAP_INH, CAP_PRM, CAP_EFF, CAP_BND, CAP_AMB, NR_CAPSETS };
 
+/* The status keys of the capability sets, named once: attrs.c's table and
+ * capset_key() both use these. */
+#define PROCFS_KEY_CAPINH "CapInh"
+#define PROCFS_KEY_CAPPRM "CapPrm"
+#define PROCFS_KEY_CAPEFF "CapEff"
+#define PROCFS_KEY_CAPBND "CapBnd"
+#define PROCFS_KEY_CAPAMB "CapAmb"
+
+/* The /proc status key of capability set SET: "CapEff"... */
+const char *capset_key(enum capset_index set);
+
 /* One thread's credentials as /proc shows them. */
 struct tstatus {
 	pid_t tid;
