@@ -602,23 +602,12 @@ static void json_process(struct audit *au, const struct snapshot *snap,
 			 const char *note)
 {
 	struct target tgt = { .pid = snap->pid };
-	unsigned i;
 
 	json_begin(au->o, "audit", &tgt, NULL, "check", false);
 	printf(",\"steps\":[],\"verdict\":");
 	json_str(verdict);
 	printf(",\"exit\":%d,\"value\":null", code);
-	printf(",\"threads\":[");
-	for (i = 0; i < snap->n; i++) {
-		printf("%s{\"tid\":%d,\"state\":\"ok\",\"results\":[],"
-		       "\"value\":null,\"old\":null,\"error\":",
-		       i ? "," : "", snap->t[i].tid);
-		json_str(reasons ? reasons[i] : NULL);
-		printf(",\"attrs\":");
-		json_attrs(&snap->t[i]);
-		putchar('}');
-	}
-	putchar(']');
+	json_threads(snap, reasons);
 	if (note) {
 		struct plan *p = calloc(1, sizeof(*p));
 

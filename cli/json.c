@@ -121,17 +121,10 @@ void json_end(const struct opts *o, const struct plan *plan,
 	printf("]");
 }
 
-void json_snapshot(const struct opts *o, const struct target *tgt,
-		   const struct snapshot *snap, const char *command,
-		   const char *verdict, int code, char *const *errors,
-		   const bool *differ_attr)
+void json_threads(const struct snapshot *snap, char *const *errors)
 {
-	const char *differ[NR_ATTRS];
-	unsigned i, n = 0;
+	unsigned i;
 
-	json_begin(o, command, tgt, NULL, command, false);
-	printf(",\"steps\":[],\"verdict\":\"%s\",\"exit\":%d,\"value\":null",
-	       verdict, code);
 	printf(",\"threads\":[");
 	for (i = 0; i < snap->n; i++) {
 		printf("%s{\"tid\":%d,\"state\":\"ok\",\"results\":[],"
@@ -143,6 +136,20 @@ void json_snapshot(const struct opts *o, const struct target *tgt,
 		putchar('}');
 	}
 	putchar(']');
+}
+
+void json_snapshot(const struct opts *o, const struct target *tgt,
+		   const struct snapshot *snap, const char *command,
+		   const char *verdict, int code, char *const *errors,
+		   const bool *differ_attr)
+{
+	const char *differ[NR_ATTRS];
+	unsigned i, n = 0;
+
+	json_begin(o, command, tgt, NULL, command, false);
+	printf(",\"steps\":[],\"verdict\":\"%s\",\"exit\":%d,\"value\":null",
+	       verdict, code);
+	json_threads(snap, errors);
 	for (i = 0; i < NR_ATTRS; i++)
 		if (differ_attr[i])
 			differ[n++] = at_attrs[i].key;

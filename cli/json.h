@@ -27,6 +27,9 @@ void json_begin(const struct opts *o, const char *command,
 void json_attrs(const struct tstatus *t);
 void json_end(const struct opts *o, const struct plan *plan,
 	      const char *const *differ, unsigned ndiffer);
+/* The "threads" of a read: every thread of SNAP, state ok, with its
+ * attributes and ERRORS[i] (or none). */
+void json_threads(const struct snapshot *snap, char *const *errors);
 /* show's and check's whole object: every thread of SNAP with its
  * attributes and ERRORS[i] (or none), VERDICT and CODE, and the keys of
  * the attributes DIFFER_ATTR marks (NR_ATTRS entries) as differing. */
