@@ -33,6 +33,7 @@
 #include "names.h"
 #include "plan.h"
 #include "procfs.h"
+#include "run.h"
 
 /* Longest --timeout, in milliseconds. */
 #define TIMEOUT_MAX (3600 * 1000)

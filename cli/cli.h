@@ -107,11 +107,6 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max);
  * -EPIPE); returns EXIT_UNREACHABLE. */
 int remote_unreachable(const struct target *tgt, int err);
 
-/* Run PLAN on TARGET (or print it under -n), verify, report, and exec
- * PROGRAM; returns the exit code. */
-int carry_out(const struct opts *o, struct plan *plan,
-	      const struct target *tgt);
-
 /* Can TARGET be reached at all: exists, readable?  0, or an exit code
  * after saying why. */
 int check_reachable(const struct target *tgt);

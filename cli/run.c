@@ -13,6 +13,7 @@
 #include "judge.h"
 #include "outcome.h"
 #include "render.h"
+#include "run.h"
 
 static void free_outcome(struct outcome *out)
 {
