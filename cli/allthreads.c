@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * allthreads - apply a system call to every thread of a process.
+ * allthreads.c - main() of allthreads(1), which applies a system call to
+ * every thread of a process: the global options and the command table.
  *
  *   allthreads [OPTIONS] COMMAND [ARG...] [-- PROGRAM [ARG...]]
  *

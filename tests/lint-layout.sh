@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# lint-layout.sh SRCDIR
+#
+# The layout promises of STYLE.md, checked over cli/ and lib/:
+#   - each file opens with a comment that names it and says in one
+#     sentence what it holds ("name.c - what it holds"), within 6 lines;
+#   - no include cycle between modules (foo.c and foo.h are one module):
+#     the include graph goes one way, which tsort(1) proves.
+# Output: TAP.
+
+set -u
+top=${1:?usage: $0 SRCDIR}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+(cd "$top" && ls cli/*.[ch] lib/*.[ch] 2>/dev/null) >"$tmp/files"
+n=$(wc -l <"$tmp/files")
+if [ "$n" -eq 0 ]; then
+	echo "Bail out! no C files under $top/cli or $top/lib"
+	exit 1
+fi
+echo "1..$((n + 1))"
+i=0
+while read -r f; do
+	i=$((i + 1))
+	name=${f##*/}
+	if head -n 6 "$top/$f" | grep -Eq "^(/\*| \*) $name - [^ ].*"; then
+		echo "ok $i - $f says what it holds"
+	else
+		echo "not ok $i - $f: no head comment \" * $name - what it holds\""
+	fi
+done <"$tmp/files"
+
+# One edge per include of a file of the same directory: "module included".
+while read -r f; do
+	dir=${f%/*}
+	from=${f%.?}
+	sed -n 's/^#include "\([^"/]*\)".*/\1/p' "$top/$f" |
+		while read -r inc; do
+			# Only a header of this directory: lib's allthreads.h
+			# is not cli's allthreads.c.
+			[ -e "$top/$dir/$inc" ] || continue
+			[ "$dir/${inc%.?}" = "$from" ] && continue
+			echo "$from $dir/${inc%.?}"
+		done
+done <"$tmp/files" >"$tmp/edges"
+i=$((i + 1))
+if tsort "$tmp/edges" >/dev/null 2>"$tmp/loop"; then
+	echo "ok $i - no include cycle among $(wc -l <"$tmp/edges") includes"
+else
+	echo "not ok $i - an include cycle:"
+	sed 's/^/# /' "$tmp/loop"
+fi
+exit 0
