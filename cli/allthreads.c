@@ -29,12 +29,15 @@
 #include <unistd.h>
 
 #include "allthreads.h"
-#include "config.h"
 #include "cli.h"
+#include "commands.h"
+#include "config.h"
 #include "names.h"
 #include "plan.h"
 #include "procfs.h"
 #include "run.h"
+#include "target.h"
+#include "usage.h"
 
 /* Longest --timeout, in milliseconds. */
 #define TIMEOUT_MAX (3600 * 1000)

@@ -24,11 +24,15 @@
 
 #include "attrs.h"
 #include "cli.h"
-#include "json.h"
+#include "commands.h"
 #include "expect.h"
 #include "ids.h"
+#include "json.h"
 #include "listing.h"
+#include "plan.h"
 #include "procfs.h"
+#include "target.h"
+#include "usage.h"
 
 enum {
 	OPT_USER = 'u',

@@ -14,11 +14,15 @@
 
 #include "attrs.h"
 #include "cli.h"
-#include "ids.h"
+#include "commands.h"
 #include "expect.h"
+#include "ids.h"
 #include "json.h"
 #include "listing.h"
 #include "names.h"
+#include "plan.h"
+#include "target.h"
+#include "usage.h"
 
 static const struct argp_option check_options[] = {
 	{ "expect", 'e', "KEY=VALUE", 0,

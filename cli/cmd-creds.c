@@ -8,6 +8,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
+#include "plan.h"
+#include "recipe.h"
+#include "target.h"
+#include "usage.h"
 
 #define CREDS_ARGP(var, args, text)                                            \
 	const struct argp var = {                                              \

@@ -45,8 +45,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
+#include "plan.h"
 #include "procfs.h"
+#include "target.h"
+#include "usage.h"
 
 /* Rights and flags newer than the installed <linux/landlock.h> (Debian
  * 12's is Landlock ABI 2); the values are the kernel's UAPI. */

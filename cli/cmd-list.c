@@ -13,9 +13,13 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "commands.h"
 #include "json.h"
 #include "listing.h"
 #include "names.h"
+#include "plan.h"
+#include "target.h"
+#include "usage.h"
 
 /* The columns of a vocabulary: NAME, DESCRIPTION; prctl's have SCOPE
  * between them. */

@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "usage.h"
 
 #define HELPER_NAME "allthreads-helper.so"
 

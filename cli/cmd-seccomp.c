@@ -7,6 +7,11 @@
 #include <argp.h>
 
 #include "cli.h"
+#include "commands.h"
+#include "plan.h"
+#include "recipe.h"
+#include "target.h"
+#include "usage.h"
 
 enum {
 	OPT_DENY = 0x400,

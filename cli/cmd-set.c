@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "commands.h"
 
 enum {
 	OPT_RUID = 0x300,

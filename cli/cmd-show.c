@@ -13,10 +13,14 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "commands.h"
 #include "expect.h"
 #include "json.h"
 #include "listing.h"
 #include "names.h"
+#include "plan.h"
+#include "target.h"
+#include "usage.h"
 
 /* The default: every credential, not the thread's name, which differs
  * from thread to thread and would keep agreeing threads from folding. */

@@ -10,7 +10,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "names.h"
+#include "plan.h"
+#include "target.h"
+#include "usage.h"
 
 enum { OPT_JUDGE = 0x200 };
 

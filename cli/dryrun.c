@@ -12,8 +12,11 @@
 #include "execute.h"
 #include "judge.h"
 #include "outcome.h"
+#include "plan.h"
 #include "remote.h"
 #include "render.h"
+#include "target.h"
+#include "usage.h"
 
 static void print_plan(const struct opts *o, const struct plan *plan,
 		       const struct target *tgt)

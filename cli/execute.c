@@ -19,8 +19,11 @@
 #include "execute.h"
 #include "names.h"
 #include "outcome.h"
+#include "plan.h"
 #include "procfs.h"
 #include "remote.h"
+#include "target.h"
+#include "usage.h"
 
 /* The plan's steps as the engine's step program. */
 static int build_prog(const struct plan *plan, struct allthreads_prog **out)

@@ -10,7 +10,9 @@
 #include "cli.h"
 #include "json.h"
 #include "names.h"
+#include "plan.h"
 #include "procfs.h"
+#include "target.h"
 
 void json_str(const char *s)
 {

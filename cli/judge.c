@@ -13,7 +13,10 @@
 #include "judge.h"
 #include "names.h"
 #include "outcome.h"
+#include "plan.h"
 #include "procfs.h"
+#include "target.h"
+#include "usage.h"
 
 /* Why ROW's thread is at fault, in words, or NULL. */
 static char *describe(const struct plan *plan, const struct outcome *out,

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "listing.h"
 #include "names.h"
+#include "usage.h"
 
 enum {
 	OPT_OUTPUT = 'o',

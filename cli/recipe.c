@@ -35,11 +35,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "filter.h"
 #include "ids.h"
 #include "names.h"
+#include "plan.h"
 #include "prctl.h"
 #include "procfs.h"
+#include "recipe.h"
+#include "target.h"
+#include "usage.h"
 
 /* The capabilities setfsuid(2) moves with the fsuid. */
 #define FS_CAPS                                                                \

@@ -13,7 +13,10 @@
 #include "json.h"
 #include "names.h"
 #include "outcome.h"
+#include "plan.h"
 #include "render.h"
+#include "target.h"
+#include "usage.h"
 
 static const char *errno_name(long err)
 {

@@ -12,8 +12,11 @@
 #include "execute.h"
 #include "judge.h"
 #include "outcome.h"
+#include "plan.h"
 #include "render.h"
 #include "run.h"
+#include "target.h"
+#include "usage.h"
 
 static void free_outcome(struct outcome *out)
 {

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "names.h"
 #include "procfs.h"
+#include "target.h"
+#include "usage.h"
 
 int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 {

@@ -25,11 +25,15 @@
 
 #include "attrs.h"
 #include "cli.h"
+#include "commands.h"
 #include "filter.h"
 #include "ids.h"
 #include "names.h"
 #include "plan.h"
 #include "procfs.h"
+#include "recipe.h"
+#include "target.h"
+#include "usage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
