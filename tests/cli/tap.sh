@@ -13,7 +13,9 @@
 #   at_threads N[:M] ARGS...   at ARGS, allthreads having N idle threads of
 #                       its own, the first M blocking every signal
 #   threads_env N[:M]   sets T_ENV, the env(1) words that do the same for
-#                       the allthreads named next (run setpriv ... -- "${T_ENV[@]}" "$AT")
+#                       the allthreads named next, which another user runs
+#                       as a public copy: setpriv ... -- "${T_ENV[@]}" \
+#                       "$(public "$AT")"
 set -u
 . "${BASH_SOURCE[0]%/*}/../public.sh"
 

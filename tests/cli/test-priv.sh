@@ -108,7 +108,7 @@ if need "a refused uid change changes nothing" $SETUID $SETGID; then
 		"refused up front: the step"
 	out_unlike "$RAN_MARK" "PROGRAM did not run"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-		"${T_ENV[@]}" "$AT" --force setuid 0 -- echo "$RAN_MARK"
+		"${T_ENV[@]}" "$(public "$AT")" --force setuid 0 -- echo "$RAN_MARK"
 	rc_is 1 "--force setuid 0 as nobody: exit 1"
 	err_like 'setuid\(0\): Operation not permitted' "--force: the step and errno"
 	out_unlike "$RAN_MARK" "--force: PROGRAM did not run"
