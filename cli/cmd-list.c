@@ -25,16 +25,27 @@
  * between them. */
 enum { COL_NAME, COL_SCOPE, COL_DESC };
 
+#define NAME_COL                                                               \
+	{                                                                      \
+		"NAME", NULL, 0, 0, "the name"                                 \
+	}
+#define DESC_COL                                                               \
+	{                                                                      \
+		"DESCRIPTION", NULL, 0, SCOLS_FL_TRUNC,                        \
+			"what it is: a number, a bit, what a prctl does"       \
+	}
+
 static const struct listing_col prctl_cols[] = {
-	{ "NAME", NULL, 0, 0, "the name" },
+	NAME_COL,
 	{ "SCOPE", NULL, 0, 0, "per-thread or process-wide (prctl)" },
-	{ "DESCRIPTION", NULL, 0, SCOLS_FL_TRUNC,
-	  "what it is: a number, a bit, what a prctl does" },
+	DESC_COL,
 };
-/* The others: NAME and DESCRIPTION, by the same ids. */
+/* The others: NAME and DESCRIPTION, by the same ids (written as macros:
+ * one array's element is no constant for another's initializer in ISO C,
+ * and clang says so). */
 static const struct listing_col vocab_cols[] = {
-	prctl_cols[COL_NAME],
-	prctl_cols[COL_DESC],
+	NAME_COL,
+	DESC_COL,
 };
 
 static const unsigned prctl_default[] = { COL_NAME, COL_SCOPE };
