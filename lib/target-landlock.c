@@ -109,13 +109,11 @@ int at_target_landlock(struct allthreads_target *t, enum allthreads_route route,
 
 	*report = NULL;
 	r = at_target_find_route(t, route, path, sizeof(path));
-	if (r == 0)
+	if (r < 0)
+		return r;
+	if (r == ALLTHREADS_ROUTE_HELPER)
 		return by_helper(t, path, handled, rules, nrules, flags,
 				 timeout_ms, policy, report);
-	if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
-		return r;
-	/* No helper we may use (AUTO: none, or its socket is where we do
-	 * not trust it, as at_target_run), or PTRACE asked for. */
 	t->route = ALLTHREADS_ROUTE_PTRACE;
 	t->why[0] = 0;
 	return at_ptrace_landlock(t->pid, t->pidfd, handled, rules, nrules,

@@ -104,16 +104,18 @@ int at_target_find_route(struct allthreads_target *t,
 {
 	int r = begin(t);
 
-	if (r < 0 || route == ALLTHREADS_ROUTE_PTRACE)
-		return r < 0 ? r : -ENOENT;
+	if (r < 0)
+		return r;
+	if (route == ALLTHREADS_ROUTE_PTRACE)
+		return ALLTHREADS_ROUTE_PTRACE;
 	r = at_ctl_find_socket(t->pid, path, len, t->why, sizeof(t->why));
 	if (r == 0)
-		return 0;
+		return ALLTHREADS_ROUTE_HELPER;
 	if (r == -ESRCH)
 		return -ESRCH;
-	if (r == -EACCES || r == -EPERM)
-		return -EPERM;
-	return -ENOENT;
+	if (route == ALLTHREADS_ROUTE_AUTO)
+		return ALLTHREADS_ROUTE_PTRACE;
+	return r == -EACCES || r == -EPERM ? -EPERM : -ENOENT;
 }
 
 int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
@@ -122,12 +124,12 @@ int at_target_probe(struct allthreads_target *t, enum allthreads_route route)
 	int r;
 
 	r = at_target_find_route(t, route, path, sizeof(path));
-	if (r == 0) {
+	if (r == ALLTHREADS_ROUTE_HELPER) {
 		t->route = ALLTHREADS_ROUTE_HELPER;
 		t->why[0] = 0;
 		return ALLTHREADS_ROUTE_HELPER;
 	}
-	if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH)
+	if (r < 0)
 		return r;
 	r = at_ptrace_probe(t->pid, t->why, sizeof(t->why));
 	if (r < 0)
@@ -253,7 +255,9 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 
 	*report = NULL;
 	r = at_target_find_route(t, route, path, sizeof(path));
-	if (r == 0) {
+	if (r < 0)
+		return r;
+	if (r == ALLTHREADS_ROUTE_HELPER) {
 		r = run_helper(t, path, prog, timeout_ms, flags, policy,
 			       report);
 		/* Threads the helper's signal cannot reach (they block
@@ -265,8 +269,6 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 			return r;
 		allthreads_report_free(*report);
 		*report = NULL;
-	} else if (route == ALLTHREADS_ROUTE_HELPER || r == -ESRCH) {
-		return r;
 	}
 	t->route = ALLTHREADS_ROUTE_PTRACE;
 	t->why[0] = 0;

@@ -39,10 +39,12 @@ int at_target_landlock(struct allthreads_target *target,
 struct at_ctl_result;
 
 /* The start of every call on TARGET that may take ROUTE: no reason, no
- * route yet.  0 with PATH (LEN bytes) the helper's socket when the helper
- * route is there to take; -ENOENT (ROUTE is PTRACE, or no helper), -EPERM
- * (a helper we may not use) or -ESRCH (the process we opened is gone),
- * with the reason. */
+ * route yet, then the route to take.  ALLTHREADS_ROUTE_HELPER with PATH
+ * (LEN bytes) the helper's socket; ALLTHREADS_ROUTE_PTRACE when PTRACE was
+ * asked for, or AUTO found no helper we may use (none, or a socket where
+ * we do not trust it); else -errno with the reason: -ESRCH (the process we
+ * opened is gone), or, ROUTE being HELPER, -ENOENT (no helper) or -EPERM
+ * (a helper we may not use). */
 int at_target_find_route(struct allthreads_target *target,
 			 enum allthreads_route route, char *path, size_t len);
 /* The helper route is taken with TIMEOUT_MS: 0, or -EINVAL (with the
