@@ -17,21 +17,24 @@ static _Atomic int lock_word; /* 0 free, 1 taken, 2 taken and contended */
 
 int at_lock_take(const struct timespec *deadline)
 {
-	int n;
+	int c = 0, n;
 
-	for (n = 0; n < AT_LOCK_MAX_WAITS; n++) {
-		int c = 0;
-
-		if (atomic_compare_exchange_strong(&lock_word, &c, 1))
-			return 0;
-		if (c == 1 &&
-		    !atomic_compare_exchange_strong(&lock_word, &c, 2))
-			continue;
+	if (atomic_compare_exchange_strong(&lock_word, &c, 1))
+		return 0;
+	/* Contended from here on.  Whoever has waited leaves the word at 2
+	 * when it takes the lock, never at 1: it cannot know whether others
+	 * sleep too, and a 1 would make its release wake nobody. */
+	if (c != 2)
+		c = atomic_exchange(&lock_word, 2);
+	for (n = 0; c != 0; n++) {
+		if (n == AT_LOCK_MAX_WAITS)
+			return -ETIMEDOUT;
 		at_waiter_fixup_mine();
 		if (at_futex_wait(&lock_word, 2, deadline) == -ETIMEDOUT)
 			return -ETIMEDOUT;
+		c = atomic_exchange(&lock_word, 2);
 	}
-	return -ETIMEDOUT;
+	return 0;
 }
 
 bool at_lock_try(void)

@@ -6,11 +6,18 @@
  *    refused with -ECHILD and the parent stays healthy;
  *  - a worker forks again and again while the main thread broadcasts in a
  *    loop: no deadlock, every broadcast succeeds, and each child can
- *    broadcast to threads of its own.
+ *    broadcast to threads of its own;
+ *  - six threads fork at once, again and again, and a signal handler forks
+ *    on top of them: the engine's lock, which every fork takes, wakes
+ *    every waiter in turn (a waiter that slept once must leave the lock
+ *    marked contended, or the next release wakes nobody and the rest
+ *    sleep until the fork hook's one-hour deadline).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +32,9 @@
 
 #define FORKS 30
 #define FORK_PHASE_MS 30000
+#define STORM_THREADS 6
+#define STORM_FORKS 400
+#define STORM_MS 40000
 
 static void check_vfork(struct tu_pool *pool)
 {
@@ -185,15 +195,91 @@ static void check_fork_during_broadcasts(struct tu_pool *pool)
 	allthreads_prog_free(prog[1]);
 }
 
+/* --- many forks at once ------------------------------------------------- */
+
+static _Atomic int storm_forks, storm_bad, storm_done;
+
+/* Forks from a signal handler too: fork() is async-signal-safe. */
+static void storm_handler(int sig)
+{
+	int saved = errno;
+	pid_t pid;
+
+	(void)sig;
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0 && waitpid(pid, NULL, 0) == pid)
+		atomic_fetch_add(&storm_forks, 1);
+	else
+		atomic_fetch_add(&storm_bad, 1);
+	errno = saved;
+}
+
+static void *storm_main(void *arg)
+{
+	long long end = tu_now_ms() + STORM_MS;
+	long self = (long)(intptr_t)arg;
+
+	for (int i = 0; i < STORM_FORKS && tu_now_ms() < end; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			atomic_fetch_add(&storm_bad, 1);
+		else
+			atomic_fetch_add(&storm_forks, 1);
+		/* Every other thread also forks from its handler now and
+		 * then: a fork nested in a fork's wait for the lock. */
+		if (self % 2 && i % 16 == 0)
+			raise(SIGUSR1);
+	}
+	atomic_fetch_add(&storm_done, 1);
+	return NULL;
+}
+
+static void check_fork_storm(void)
+{
+	struct sigaction sa = { .sa_handler = storm_handler };
+	pthread_t th[STORM_THREADS];
+	struct timespec abs;
+	int started = 0, joined = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	for (long i = 0; i < STORM_THREADS; i++)
+		if (pthread_create(&th[i], NULL, storm_main,
+				   (void *)(intptr_t)i) == 0)
+			started++;
+	clock_gettime(CLOCK_REALTIME, &abs);
+	abs.tv_sec += STORM_MS / 1000 + 20;
+	for (int i = 0; i < started; i++)
+		joined += pthread_timedjoin_np(th[i], NULL, &abs) == 0;
+	tap_ok(started == STORM_THREADS && joined == started &&
+		       atomic_load(&storm_done) == started,
+	       "fork storm: %d of %d forking threads finished (no lost "
+	       "wake-up in the engine's lock)",
+	       atomic_load(&storm_done), STORM_THREADS);
+	tap_ok(atomic_load(&storm_forks) > 0 && atomic_load(&storm_bad) == 0,
+	       "fork storm: %d forks from %d threads and their handlers, %d "
+	       "failed",
+	       atomic_load(&storm_forks), STORM_THREADS,
+	       atomic_load(&storm_bad));
+	if (joined != started)
+		_exit(tap_done());
+}
+
 int main(void)
 {
 	struct tu_pool *pool;
 
-	tu_watchdog(80);
-	pool = tu_pool_new(4, 70000);
+	tu_watchdog(170);
+	pool = tu_pool_new(4, 150000);
 	if (!pool)
 		tap_bail("cannot start workers");
 	check_vfork(pool);
+	check_fork_storm();
 	check_fork_during_broadcasts(pool);
 	tap_ok(tu_pool_free(pool, 5000) == 0, "workers joined");
 	return tap_done();
