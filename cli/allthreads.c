@@ -153,7 +153,7 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		}
 		break;
 	case 't':
-		if (parse_ulong(arg, &v) || v == 0 || v > 0x400000)
+		if (parse_decimal(arg, &v) || v == 0 || v > 0x400000)
 			fail_usage(state, "--tid", arg,
 				   "not a thread id (1..4194304)");
 		o->tid = v;

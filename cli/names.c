@@ -378,6 +378,13 @@ int parse_ulong(const char *s, unsigned long *out)
 	return 0;
 }
 
+int parse_decimal(const char *s, unsigned long *out)
+{
+	if (!isdigit((unsigned char)*s) || s[strspn(s, "0123456789")])
+		return -EINVAL;
+	return parse_ulong(s, out);
+}
+
 static int read_last_cap(void)
 {
 	char buf[32];

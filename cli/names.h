@@ -59,6 +59,8 @@ void suggest_prctl(const char *name, char *buf, size_t size);
 /* Numbers: decimal, or hexadecimal with 0x; an optional leading '-'. */
 int parse_long(const char *s, long *out);
 int parse_ulong(const char *s, unsigned long *out);
+/* Digits only: a process or thread id is never written in hex. */
+int parse_decimal(const char *s, unsigned long *out);
 
 /* Capabilities: cap_net_raw, net_raw, CAP_NET_RAW, 13; checked against
  * /proc/sys/kernel/cap_last_cap. */

@@ -4,7 +4,6 @@
  * reached: -p PID[,PID...] lists, -t TID, and the one-line reasons a
  * target is unreachable (exit 3).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,7 +22,7 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 {
 	const char *p = s;
 	char word[32];
-	long v;
+	unsigned long v;
 
 	for (;;) {
 		size_t len;
@@ -36,13 +35,13 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 			return -ERANGE;
 		snprintf(word, sizeof(word), "%.*s", (int)len, p);
 		p += len;
-		if (!isdigit((unsigned char)word[0]) || parse_long(word, &v))
+		if (parse_decimal(word, &v))
 			return -EINVAL;
-		if (v <= 0 || v > 0x400000)
+		if (v == 0 || v > 0x400000)
 			return -ERANGE;
 		if (*n >= max)
 			return -E2BIG;
-		pids[(*n)++] = v;
+		pids[(*n)++] = (pid_t)v;
 	}
 	return *n ? 0 : -EINVAL;
 }

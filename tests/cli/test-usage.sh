@@ -109,6 +109,16 @@ rc_is 64 "-- without PROGRAM"
 err_like 'missing PROGRAM' "-- without PROGRAM: message"
 
 # Global options.
+# A process id is decimal, as /proc and pidof write it: 0x10 is not pid 16.
+for bad in 0x10 1e3 +5 '12abc'; do
+	at -p "$bad" show
+	rc_is 64 "-p $bad: not a decimal process id"
+	at -t "$bad" show
+	rc_is 64 "-t $bad: not a decimal thread id"
+done
+err_like 'not a thread id' "-t 12abc: message"
+at -p "$$ $$" show
+rc_is 0 "-p with the blank-separated list pidof prints"
 at --timeout=abc prctl KEEP_CAPS
 rc_is 64 "--timeout=abc"
 err_like 'timeout: abc' "--timeout=abc: message"
