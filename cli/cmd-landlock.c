@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/landlock.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,8 +280,37 @@ struct request {
 	bool can_prove;
 };
 
-static int parse_request(const struct opts *o, struct request *rq)
+/*
+ * Does PATH name the root directory of ROOT_DIR ("/", or /proc/PID/root for
+ * another process)?  Resolved there, symlinks and all, the way the rule's
+ * open will resolve it: a symlink to "/" or a bind mount of it is the root
+ * as well.  Unresolvable paths are not the root (the rule fails on them).
+ */
+static bool names_root(const char *root_dir, const char *path)
 {
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT };
+	struct stat root, st;
+	int rfd, fd;
+	bool same = false;
+
+	rfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return false;
+	fd = (int)syscall(SYS_openat2, rfd, path, &how, sizeof(how));
+	if (fd >= 0 && fstat(rfd, &root) == 0 && fstat(fd, &st) == 0)
+		same = root.st_dev == st.st_dev && root.st_ino == st.st_ino;
+	if (fd >= 0)
+		close(fd);
+	close(rfd);
+	return same;
+}
+
+static int parse_request(const struct opts *o, const struct target *tgt,
+			 struct request *rq)
+{
+	char root_dir[64] = "/";
+
 	unsigned i;
 	int code;
 
@@ -335,12 +365,24 @@ static int parse_request(const struct opts *o, struct request *rq)
 		}
 		r->text = t;
 		r->path = colon + 1;
+		/* Another process resolves it in its own mount namespace,
+		 * from a directory we do not choose: only an absolute path
+		 * says the same there. */
+		if (!tgt->self && r->path[0] != '/')
+			return usage_error("--landlock-rule: %s: with -p the "
+					   "PATH must be absolute (it is "
+					   "resolved in the target's mount "
+					   "namespace)",
+					   t);
 		rq->nrules++;
 	}
+	if (!tgt->self)
+		snprintf(root_dir, sizeof(root_dir), "/proc/%d/root",
+			 (int)tgt->pid);
 	rq->can_prove = (rq->handled & LANDLOCK_ACCESS_FS_READ_DIR) != 0;
 	for (i = 0; i < rq->nrules; i++)
-		if (strcmp(rq->rules[i].path, "/") == 0 &&
-		    (rq->rules[i].access & LANDLOCK_ACCESS_FS_READ_DIR))
+		if ((rq->rules[i].access & LANDLOCK_ACCESS_FS_READ_DIR) &&
+		    names_root(root_dir, rq->rules[i].path))
 			rq->can_prove = false;
 	return 0;
 }
@@ -751,7 +793,7 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	}
 	rq->abi = abi;
 	rq->tsync = abi >= ABI_TSYNC;
-	code = parse_request(o, rq);
+	code = parse_request(o, tgt, rq);
 	if (code)
 		goto out;
 	if (o->dry_run) {

@@ -53,6 +53,13 @@ rc_is 0 "landlock --landlock-access fs:write-file: reading stays allowed"
 out_like '^secret$' "landlock: rights not handled are not denied"
 err_like "note: landlock: the ruleset does not deny reading /" \
 	"landlock: says when it cannot prove the domain by a read"
+ln -s / "$dir/rootlink"
+at_threads 2 landlock --landlock-rule "$USR" \
+	--landlock-rule "path-beneath:read-file,read-dir:$dir/rootlink" \
+	-- /usr/bin/cat "$dir/denied"
+rc_is 0 "landlock: read-dir on a symlink to / is no false THREADS NOW DIFFER"
+err_like "note: landlock: the ruleset does not deny reading /" \
+	"landlock: a rule on a symlink to / is a rule on /, and it says so"
 at -v landlock --landlock-access fs:write-file -- /bin/sh -c \
 	'echo x >"$0/new" 2>/dev/null; echo "rc=$?"' "$dir"
 out_like '^rc=[1-9]' "landlock fs:write-file: creating a file is denied"
@@ -171,6 +178,15 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 		skip "landlock --via=ptrace on a process with a helper" \
 			"needs CAP_SYS_PTRACE"
 	fi
+	at -p "$LPID" landlock --landlock-rule "path-beneath:read-file:usr"
+	rc_is 64 "landlock -p: a relative rule path is refused"
+	err_like "usr: with -p the PATH must be absolute" \
+		"landlock -p: says the rule path must be absolute"
+	at -p "$LPID" landlock --landlock-rule "$USR" \
+		--landlock-rule "path-beneath:read-file,read-dir:$dir/rootlink"
+	rc_is 0 "landlock -p: read-dir on a symlink to / is no false THREADS NOW DIFFER"
+	err_like "note: landlock: the ruleset does not deny reading /" \
+		"landlock -p: a symlink to / allows reading /, and it says so"
 	at -p "$LPID" landlock --landlock-rule "path-beneath:read-file:$dir/nonexistent"
 	rc_is 1 "landlock -p: a path missing in the target"
 	err_like "nonexistent: No such file or directory \(in the target\); nothing changed" \
