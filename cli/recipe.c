@@ -1197,8 +1197,8 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 		plan_expect(plan, "NoNewPrivs", EXPECT_EQUALS, 1);
 	}
 	/* 12. seccomp: for allthreads itself, once after the steps with
-	 * TSYNC (carry_out); through a helper, which runs step programs
-	 * only, each thread installs the same filter itself. */
+	 * TSYNC (carry_out); on another process (either route runs step
+	 * programs only), each thread installs the same filter itself. */
 	if (a->seccomp && !tgt->self) {
 		struct op op = { .kind = OP_SECCOMP };
 		long args[3] = { SECCOMP_SET_MODE_FILTER, 0,
@@ -1210,7 +1210,7 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 			e = too_many(r);
 			goto out_usage;
 		}
-		plan_note(plan, "seccomp through the helper: each thread "
+		plan_note(plan, "seccomp on another process: each thread "
 				"installs the filter itself (no TSYNC)");
 	}
 	if (a->seccomp)

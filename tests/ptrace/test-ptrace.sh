@@ -145,6 +145,14 @@ report
 ok '[ "$(printf "%s\n" "$view" | grep -c "keepcaps 0")" = "$TALK" ] &&
 	! printf "%s\n" "$view" | grep -q "keepcaps 1"' \
 	"after SIGCONT: KEEP_CAPS 0 on every thread"
+# A seccomp filter on every thread, through ptrace: its note names no
+# helper (there is none).
+at -p "$TPID" --via=ptrace seccomp --deny=ptrace
+rc_is 0 "--via=ptrace seccomp --deny=ptrace"
+ok 'every_task Seccomp 2' "/proc: Seccomp 2 on every thread"
+ok '! printf "%s\n" "$err" | grep -q helper' \
+	"seccomp by ptrace: no note about a helper"
+ok no_tracer_left "seccomp by ptrace: every thread released"
 stop
 
 # A zombie leader (the main thread called pthread_exit).
