@@ -11,7 +11,7 @@
  * per-thread results and /proc, reported, and, if a PROGRAM follows `--`,
  * PROGRAM is executed in place of allthreads.
  *
- * Exit status (DESIGN.md): 0 every thread changed and verified; 1 failed,
+ * Exit status (doc/design.md): 0 every thread changed and verified; 1 failed,
  * nothing changed; 2 partial, threads now differ; 3 target unreachable;
  * 64 usage; 126 PROGRAM not executable; 127 PROGRAM not found.
  */

@@ -14,7 +14,7 @@ struct plan;
 struct expectation;
 
 /* Mark every row of OUT with its problem (or none) and prove a change:
- * the exit code (DESIGN.md). */
+ * the exit code (doc/design.md). */
 int judge_outcome(const struct opts *o, const struct plan *plan,
 		  struct outcome *out);
 /* E in words: the verb ("is", "holds", "lacks"...), and the value in

@@ -3,11 +3,13 @@
 #
 # lint-layout.sh SRCDIR
 #
-# The layout promises of STYLE.md, checked over cli/ and lib/:
+# The layout promises of doc/design.md, checked over cli/ and lib/:
 #   - each file opens with a comment that names it and says in one
 #     sentence what it holds ("name.c - what it holds"), within 6 lines;
 #   - no include cycle between modules (foo.c and foo.h are one module):
-#     the include graph goes one way, which tsort(1) proves.
+#     the include graph goes one way, which tsort(1) proves;
+#   - nothing in the tree points to a design page outside it (the brief's
+#     pages are not shipped: doc/design.md is the project's).
 # Output: TAP.
 
 set -u
@@ -21,7 +23,7 @@ if [ "$n" -eq 0 ]; then
 	echo "Bail out! no C files under $top/cli or $top/lib"
 	exit 1
 fi
-echo "1..$((n + 1))"
+echo "1..$((n + 2))"
 i=0
 while read -r f; do
 	i=$((i + 1))
@@ -52,5 +54,16 @@ if tsort "$tmp/edges" >/dev/null 2>"$tmp/loop"; then
 else
 	echo "not ok $i - an include cycle:"
 	sed 's/^/# /' "$tmp/loop"
+fi
+i=$((i + 1))
+# (Written so that this line does not match itself.)
+outside='(DESIGN|STYLE|ANCHORS)\.md|shared/(design|research)'
+if (cd "$top" && git ls-files 2>/dev/null || find . -type f) |
+	grep -v '^\(\./\)\?\(build\|\.git\)' |
+	(cd "$top" && xargs grep -IEn "$outside" 2>/dev/null) >"$tmp/outside"; then
+	echo "not ok $i - files point to design pages outside the tree:"
+	sed 's/^/# /' "$tmp/outside"
+else
+	echo "ok $i - nothing points to a design page outside the tree"
 fi
 exit 0

@@ -3,7 +3,7 @@
  * test-exiting.c - a thread that is exiting still runs code: pthread_exit
  * runs its cleanup handlers (and C++ destructors, TSD destructors) as the
  * thread's own code.  glibc's setxid skips a thread once it is exiting,
- * so such a handler keeps the old credentials (ANCHORS.md).  Here the
+ * so such a handler keeps the old credentials (allthreads(7), glibc).  Here the
  * cleanup handler waits, inside pthread_exit, while the main thread
  * broadcasts; it must see the new value, and the report must list it.
  */
