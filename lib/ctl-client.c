@@ -974,6 +974,111 @@ static int read_hello(int fd, const struct who *w, void *buf, size_t len,
 	return r;
 }
 
+/*
+ * Thread ids of a target in a pid namespace of its own (issue 16.8).  Its
+ * helper reports them as that namespace numbers them; /proc, and every
+ * check of the report against it, numbers them as ours does.  The NSpid
+ * line of /proc/PID/task/TID/status holds both: first ours, last the
+ * innermost namespace's.  Taken before the request and after the reply,
+ * so every thread that lived at either moment translates; a thread born
+ * and gone in between does not, and its row gets tid -1 (refused when the
+ * report is checked against /proc).
+ */
+struct nsmap {
+	pid_t (*pair)[2]; /* { ours, its own } */
+	unsigned n, cap;
+};
+
+/* Is the process whose status is STATUS in a pid namespace under ours? */
+static bool is_nested(const char *status)
+{
+	const char *p = at_proc_field(status, "NStgid");
+	char *end;
+	int k;
+
+	for (k = 0; p && k < 3; k++, p = end) {
+		strtol(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	return k > 1;
+}
+
+static void nsmap_add(struct nsmap *m, pid_t ours, pid_t inner)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->pair[i][0] == ours)
+			return;
+	if (m->n == m->cap) {
+		unsigned cap = m->cap ? m->cap * 2 : 64;
+		void *p = realloc(m->pair, cap * sizeof(*m->pair));
+
+		if (!p)
+			return;
+		m->pair = p;
+		m->cap = cap;
+	}
+	m->pair[m->n][0] = ours;
+	m->pair[m->n][1] = inner;
+	m->n++;
+}
+
+/* Add every thread /proc lists for PID now (bounded). */
+static void nsmap_scan(struct nsmap *m, pid_t pid)
+{
+	char dir[64], base[96], buf[4096];
+	struct dirent *de;
+	unsigned k = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && k++ < AT_CTL_MAX_THREADS) {
+		const char *p;
+		char *end;
+		long first = -1, last = -1, v;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(base, sizeof(base), "%s/%.20s", dir, de->d_name);
+		if (read_file(base, "status", buf, sizeof(buf)) <= 0)
+			continue;
+		p = at_proc_field(buf, "NSpid");
+		for (v = 0; p && v < 32; v++, p = end) {
+			long id = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (first < 0)
+				first = id;
+			last = id;
+		}
+		if (first > 0 && last > 0)
+			nsmap_add(m, (pid_t)first, (pid_t)last);
+	}
+	closedir(d);
+}
+
+/* Every row of REP renumbered from the target's namespace into ours. */
+static void nsmap_translate(const struct nsmap *m,
+			    struct allthreads_report *rep)
+{
+	unsigned i, j;
+
+	for (i = 0; i < rep->nthreads; i++) {
+		pid_t tid = rep->t[i].tid, ours = -1;
+
+		for (j = 0; j < m->n && ours < 0; j++)
+			if (m->pair[j][1] == tid)
+				ours = m->pair[j][0];
+		rep->t[i].tid = ours;
+	}
+}
+
 /* CLOCK_MONOTONIC of the target minus ours, in ns (time namespaces
  * offset it); 0 when either cannot be read. */
 static long long mono_offset(const char *base)
@@ -1093,6 +1198,8 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 	unsigned next = 0, m;
 	struct at_ctl_hello hello;
 	struct at_ctl_proof proof;
+	struct nsmap ns = { 0 };
+	bool nested;
 	void *buf;
 	long n = 0;
 	int fd = -1, dfd = -1, mem = -1, r, tries;
@@ -1157,6 +1264,9 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 		snprintf(out->why, sizeof(out->why), "no such process");
 		goto out_buf;
 	}
+	nested = is_nested(status);
+	if (nested)
+		nsmap_scan(&ns, pid);
 	start_by += (uint64_t)mono_offset(w.base);
 	r = walk_trusted(path, &tr, &dfd, &name, &sst, out->why,
 			 sizeof(out->why));
@@ -1322,6 +1432,10 @@ reply:
 		allthreads_report_free(rep);
 		goto out_fd;
 	}
+	if (nested) {
+		nsmap_scan(&ns, pid);
+		nsmap_translate(&ns, rep);
+	}
 	out->report = rep;
 	out->reached = true;
 	r = 0;
@@ -1334,6 +1448,7 @@ out_buf:
 		close(dfd);
 	if (w.pidfd >= 0)
 		close(w.pidfd);
+	free(ns.pair);
 	free(buf);
 	return r;
 }
