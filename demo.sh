@@ -8,11 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "$(id -u)" = 0 ] && { ! command -v meson >/dev/null ||
-	! pkg-config --exists libcap libseccomp 2>/dev/null; }; then
+	! pkg-config --exists libcap libseccomp nettle 2>/dev/null; }; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends gcc libc6-dev meson \
-		ninja-build pkg-config libcap-dev libseccomp-dev libsmartcols-dev >/dev/null
+		ninja-build pkg-config libcap-dev libseccomp-dev libsmartcols-dev \
+		nettle-dev >/dev/null
 fi
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null

@@ -974,6 +974,111 @@ static int read_hello(int fd, const struct who *w, void *buf, size_t len,
 	return r;
 }
 
+/*
+ * Thread ids of a target in a pid namespace of its own (issue 16.8).  Its
+ * helper reports them as that namespace numbers them; /proc, and every
+ * check of the report against it, numbers them as ours does.  The NSpid
+ * line of /proc/PID/task/TID/status holds both: first ours, last the
+ * innermost namespace's.  Taken before the request and after the reply,
+ * so every thread that lived at either moment translates; a thread born
+ * and gone in between does not, and its row gets tid -1 (refused when the
+ * report is checked against /proc).
+ */
+struct nsmap {
+	pid_t (*pair)[2]; /* { ours, its own } */
+	unsigned n, cap;
+};
+
+/* Is the process whose status is STATUS in a pid namespace under ours? */
+static bool is_nested(const char *status)
+{
+	const char *p = at_proc_field(status, "NStgid");
+	char *end;
+	int k;
+
+	for (k = 0; p && k < 3; k++, p = end) {
+		strtol(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	return k > 1;
+}
+
+static void nsmap_add(struct nsmap *m, pid_t ours, pid_t inner)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->pair[i][0] == ours)
+			return;
+	if (m->n == m->cap) {
+		unsigned cap = m->cap ? m->cap * 2 : 64;
+		void *p = realloc(m->pair, cap * sizeof(*m->pair));
+
+		if (!p)
+			return;
+		m->pair = p;
+		m->cap = cap;
+	}
+	m->pair[m->n][0] = ours;
+	m->pair[m->n][1] = inner;
+	m->n++;
+}
+
+/* Add every thread /proc lists for PID now (bounded). */
+static void nsmap_scan(struct nsmap *m, pid_t pid)
+{
+	char dir[64], base[96], buf[4096];
+	struct dirent *de;
+	unsigned k = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) && k++ < AT_CTL_MAX_THREADS) {
+		const char *p;
+		char *end;
+		long first = -1, last = -1, v;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(base, sizeof(base), "%s/%.20s", dir, de->d_name);
+		if (read_file(base, "status", buf, sizeof(buf)) <= 0)
+			continue;
+		p = at_proc_field(buf, "NSpid");
+		for (v = 0; p && v < 32; v++, p = end) {
+			long id = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (first < 0)
+				first = id;
+			last = id;
+		}
+		if (first > 0 && last > 0)
+			nsmap_add(m, (pid_t)first, (pid_t)last);
+	}
+	closedir(d);
+}
+
+/* Every row of REP renumbered from the target's namespace into ours. */
+static void nsmap_translate(const struct nsmap *m,
+			    struct allthreads_report *rep)
+{
+	unsigned i, j;
+
+	for (i = 0; i < rep->nthreads; i++) {
+		pid_t tid = rep->t[i].tid, ours = -1;
+
+		for (j = 0; j < m->n && ours < 0; j++)
+			if (m->pair[j][1] == tid)
+				ours = m->pair[j][0];
+		rep->t[i].tid = ours;
+	}
+}
+
 /* CLOCK_MONOTONIC of the target minus ours, in ns (time namespaces
  * offset it); 0 when either cannot be read. */
 static long long mono_offset(const char *base)
@@ -995,28 +1100,22 @@ static long long mono_offset(const char *base)
 }
 
 /*
- * Send REQ (with START_BY set in a copy of its head), and, when MEM >= 0,
- * an open /proc/PID/mem as proof: the kernel lets us open it only if we
- * pass its PTRACE_MODE_ATTACH check on PID, which is exactly the rule for
- * driving the helper; the helper reads a secret of its own through the
- * descriptor to know it is its memory.
+ * Send REQ (with START_BY set in a copy of its head), behind PROOF when
+ * it is not NULL: the secret the helper's hello announced, as read
+ * through our own /proc/PID/mem.  Never a descriptor: whoever holds the
+ * connection must get nothing of the target that it did not know.
  */
 static int send_req(int fd, const void *req, size_t reqlen, uint64_t start_by,
-		    int mem)
+		    const struct at_ctl_proof *proof)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
 	union {
 		struct at_ctl_hdr hdr;
 		struct at_ctl_req run;
 		struct at_ctl_landlock_req landlock;
 	} head;
-	size_t headlen;
-	struct iovec iov[2];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-	struct cmsghdr *cm;
+	size_t headlen, prooflen = proof ? sizeof(*proof) : 0;
+	struct iovec iov[3];
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
 
 	/* Each kind of request carries its start-by deadline in a field of
 	 * its own head. */
@@ -1030,22 +1129,50 @@ static int send_req(int fd, const void *req, size_t reqlen, uint64_t start_by,
 		head.landlock.start_by_ns = start_by;
 	else
 		head.run.start_by_ns = start_by;
-	iov[0] = (struct iovec){ .iov_base = &head, .iov_len = headlen };
-	iov[1] = (struct iovec){ .iov_base = (char *)req + headlen,
+	iov[0] = (struct iovec){ .iov_base = (void *)proof,
+				 .iov_len = prooflen };
+	iov[1] = (struct iovec){ .iov_base = &head, .iov_len = headlen };
+	iov[2] = (struct iovec){ .iov_base = (char *)req + headlen,
 				 .iov_len = reqlen - headlen };
-	if (mem >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &mem, sizeof(int));
-	}
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)reqlen)
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)(prooflen + reqlen))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+/*
+ * Answer the challenge of HELLO with what MEM (our own /proc/PID/mem of
+ * the target, opened before we trusted anything) shows at the announced
+ * address, into PROOF, but only if its digest is the announced one.  So
+ * only bytes whose digest the helper already had leave us, and only a
+ * process that knows what the memory we opened holds passes: an exec of
+ * the target since we opened it leaves us a descriptor of memory that no
+ * longer reads, one before it a descriptor of a program that never said
+ * hello.  0, or -EACCES.
+ */
+static int answer(int mem, const struct at_ctl_hello *hello,
+		  struct at_ctl_proof *proof)
+{
+	uint8_t digest[AT_CTL_DIGEST_LEN];
+	ssize_t n;
+
+	memset(proof, 0, sizeof(*proof));
+	if (hello->secret_at > (uint64_t)INT64_MAX)
+		return -EACCES;
+	n = pread(mem, proof->secret, sizeof(proof->secret),
+		  (off_t)hello->secret_at);
+	if (n != (ssize_t)sizeof(proof->secret))
+		goto refuse;
+	at_ctl_digest(proof->secret, digest);
+	if (memcmp(digest, hello->digest, sizeof(digest)) != 0)
+		goto refuse;
+	proof->hdr.magic = AT_CTL_MAGIC;
+	proof->hdr.version = AT_CTL_VERSION;
+	proof->hdr.op = AT_CTL_REQ_PROOF;
+	proof->hdr.len = sizeof(*proof);
+	return 0;
+refuse:
+	explicit_bzero(proof, sizeof(*proof));
+	return -EACCES;
 }
 
 static void reply_why(struct at_ctl_result *out, int r)
@@ -1069,9 +1196,13 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 	char status[4096];
 	uint64_t start_by;
 	unsigned next = 0, m;
+	struct at_ctl_hello hello;
+	struct at_ctl_proof proof;
+	struct nsmap ns = { 0 };
+	bool nested;
 	void *buf;
 	long n = 0;
-	int fd = -1, dfd = -1, mem, r, tries;
+	int fd = -1, dfd = -1, mem = -1, r, tries;
 
 	memset(out, 0, sizeof(*out));
 	if (pid <= 0 || !req || reqlen < sizeof(struct at_ctl_req)) {
@@ -1108,6 +1239,34 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 		r = r == -ENOENT ? -ESRCH : r;
 		goto out_buf;
 	}
+	/* The target's memory, opened before we trust anything of the
+	 * helper's, and only while the process is still the one we fixed:
+	 * its challenge is answered from this descriptor, which never leaves
+	 * us. */
+	{
+		char mpath[96];
+
+		snprintf(mpath, sizeof(mpath), "%s/mem", w.base);
+		mem = open(mpath, O_RDONLY | O_CLOEXEC);
+	}
+	if (mem < 0) {
+		r = -errno;
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -EACCES || r == -EPERM ?
+				 "permission denied: you may not ptrace "
+				 "this process" :
+				 "cannot open the target's memory");
+		r = r == -EPERM ? -EACCES : r;
+		goto out_buf;
+	}
+	if (!still_there(&w)) {
+		r = -ESRCH;
+		snprintf(out->why, sizeof(out->why), "no such process");
+		goto out_buf;
+	}
+	nested = is_nested(status);
+	if (nested)
+		nsmap_scan(&ns, pid);
 	start_by += (uint64_t)mono_offset(w.base);
 	r = walk_trusted(path, &tr, &dfd, &name, &sst, out->why,
 			 sizeof(out->why));
@@ -1139,7 +1298,7 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 		}
 		/* The request without the proof: the helper answers with a
 		 * hello, which tells us who is at the other end. */
-		r = send_req(fd, req, reqlen, start_by, -1);
+		r = send_req(fd, req, reqlen, start_by, NULL);
 		if (r < 0 && r != -EPIPE) {
 			snprintf(out->why, sizeof(out->why),
 				 "cannot send to the helper: %s", strerror(-r));
@@ -1182,31 +1341,23 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 			reply_why(out, r);
 		goto out_fd;
 	}
-	/* Only now the proof, opened on a live thread of the target, and
-	 * only if the process is still the one we fixed at the start. */
-	{
-		char mpath[96];
-
-		snprintf(mpath, sizeof(mpath), "%s/mem", w.base);
-		mem = open(mpath, O_RDONLY | O_CLOEXEC);
-	}
-	if (mem < 0) {
-		r = -errno;
+	/* Only now the proof: the answer to the hello's challenge, read
+	 * through the descriptor we opened at the start. */
+	memcpy(&hello, buf, sizeof(hello));
+	r = answer(mem, &hello, &proof);
+	if (r < 0) {
 		snprintf(out->why, sizeof(out->why), "%s",
-			 r == -EACCES || r == -EPERM ?
-				 "permission denied: you may not ptrace "
-				 "this process" :
-				 "cannot open the target's memory");
+			 still_there(&w) ?
+				 "the helper's challenge is not in the "
+				 "target's memory (the target ran another "
+				 "program, or another process answered): "
+				 "nothing was sent" :
+				 "the target exited");
+		r = still_there(&w) ? -EACCES : -ESRCH;
 		goto out_fd;
 	}
-	if (!still_there(&w)) {
-		close(mem);
-		r = -ESRCH;
-		snprintf(out->why, sizeof(out->why), "the target exited");
-		goto out_fd;
-	}
-	r = send_req(fd, req, reqlen, start_by, mem);
-	close(mem);
+	r = send_req(fd, req, reqlen, start_by, &proof);
+	explicit_bzero(&proof, sizeof(proof));
 	if (r < 0) {
 		snprintf(out->why, sizeof(out->why), "%s",
 			 "cannot send to the helper");
@@ -1281,16 +1432,23 @@ reply:
 		allthreads_report_free(rep);
 		goto out_fd;
 	}
+	if (nested) {
+		nsmap_scan(&ns, pid);
+		nsmap_translate(&ns, rep);
+	}
 	out->report = rep;
 	out->reached = true;
 	r = 0;
 out_fd:
 	close(fd);
 out_buf:
+	if (mem >= 0)
+		close(mem);
 	if (dfd >= 0)
 		close(dfd);
 	if (w.pidfd >= 0)
 		close(w.pidfd);
+	free(ns.pair);
 	free(buf);
 	return r;
 }

@@ -56,15 +56,18 @@ int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
 
 /*
  * Send request REQ to process PID's helper at PATH and read the reply.
- * Before anything is sent: a pidfd of PID is opened; PATH is walked from
+ * Before anything is sent: a pidfd of PID is opened, then PID's
+ * /proc/PID/mem (the kernel's PTRACE_MODE_ATTACH check; the descriptor
+ * never leaves us); PATH is walked from
  * the target's root one component at a time, no symbolic link followed,
  * every directory and the socket owned by root or one of the target's
  * uids and writable by no one else (-EPERM otherwise); the listener must
  * be PID (SO_PEERCRED, and SO_PEERPIDFD against the pidfd where the
  * kernel has it).  Then the request goes out without its proof; the
  * helper's hello must come from PID itself (SCM_CREDENTIALS, and
- * SCM_PIDFD against the pidfd) - only then is the request sent again with
- * an open /proc/PID/mem as proof that the caller may ptrace PID.  The
+ * SCM_PIDFD against the pidfd) - only then is its challenge answered: the
+ * secret read through our /proc/PID/mem at the address the hello names,
+ * sent, behind the request, only if its digest is the one announced.  The
  * request carries a start-by deadline: the helper drops it once that has
  * passed or we have gone.  Bounded by TIMEOUT_MS (the run's; 0 for the
  * default) plus a margin.  Returns 0 with OUT->reached and OUT->report

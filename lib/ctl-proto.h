@@ -6,22 +6,29 @@
  * Transport: a SOCK_SEQPACKET Unix socket, so every message arrives whole or
  * not at all.  Every message starts with struct at_ctl_hdr; hdr.len is the
  * message's total size and must equal what recv() returned.  All integers
- * are host order (both ends run on the same machine).  Version 2:
+ * are host order (both ends run on the same machine).  Version 3:
  *
  *   client -> helper   AT_CTL_REQ_RUN: struct at_ctl_req, nsteps x struct
  *                      at_ctl_step, then data_len bytes of inline buffers,
- *                      first WITHOUT the proof (no descriptor)
- *   helper -> client   AT_CTL_REP_HELLO (the kernel attaches the helper's
- *                      credentials and, since Linux 6.5, a pidfd of it: the
- *                      client checks them before it sends any proof)
- *   client -> helper   the same AT_CTL_REQ_RUN again, with the proof (an
- *                      open /proc/PID/mem, SCM_RIGHTS)
+ *                      first WITHOUT a proof
+ *   helper -> client   AT_CTL_REP_HELLO, a challenge: where a fresh random
+ *                      secret of this connection lies in the helper's
+ *                      memory, and its digest (at_ctl_digest()).  The
+ *                      kernel attaches the sender's credentials and, since
+ *                      Linux 6.5, a pidfd of it: the client checks them
+ *   client -> helper   struct at_ctl_proof (the secret, read by the client
+ *                      through its own /proc/PID/mem of the target, opened
+ *                      before it trusted anything, and sent only if its
+ *                      digest matched), then the same request again, in
+ *                      one datagram.  Never a descriptor.
  *   helper -> client   AT_CTL_REP_HEAD, then nmsgs x AT_CTL_REP_ROWS, then
  *                      AT_CTL_REP_END; or one AT_CTL_REP_ERROR instead
  *
- * A request that comes with a proof at once is served at once (the helper
- * does not need the hello; the client does, to know whom it is giving the
- * proof).  Version 2 added the hello and at_ctl_req.start_by_ns.
+ * A connection's secret serves one proof: it is renewed once checked, and
+ * forgotten with the connection.  Version 2 added the hello and
+ * at_ctl_req.start_by_ns; version 3 replaced the proof by descriptor (an
+ * open /proc/PID/mem, which an exec could swap for another program's
+ * memory) with the challenge.
  *
  * Pointer arguments never travel as numbers: a step names which argument
  * is a buffer (struct at_ctl_ptr) and the bytes travel in the data area;
@@ -35,6 +42,7 @@
 #include <linux/capability.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
+#include <nettle/sha2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -42,8 +50,15 @@
 #include "allthreads.h"
 
 #define AT_CTL_MAGIC 0x31637461u /* "atc1" */
-#define AT_CTL_VERSION 2
-#define AT_CTL_HAS_HELLO 1 /* for tests built against either version */
+#define AT_CTL_VERSION 3
+#define AT_CTL_HAS_HELLO 1     /* for tests built against either version */
+#define AT_CTL_HAS_CHALLENGE 1 /* version 3 and later */
+/* The challenge: a secret of this many bytes, and the text its digest
+ * starts with (so that the digest of a secret is no digest anyone computes
+ * for another purpose). */
+#define AT_CTL_SECRET_LEN 32
+#define AT_CTL_DIGEST_LEN 32 /* SHA-256 */
+#define AT_CTL_DIGEST_TAG "allthreads proof v3"
 
 /* Bounds: the biggest message either way, the data area of a request, the
  * biggest reply datagram, live connections, a step's inline buffers. */
@@ -63,6 +78,7 @@
 
 enum at_ctl_op {
 	AT_CTL_REQ_RUN = 1,
+	AT_CTL_REQ_PROOF = 3, /* AT_CTL_REQ_LANDLOCK is 2, below */
 	AT_CTL_REP_HELLO = 0x100,
 	AT_CTL_REP_HEAD = 0x101,
 	AT_CTL_REP_ROWS = 0x102,
@@ -131,12 +147,38 @@ struct at_ctl_req {
 	uint64_t start_by_ns;
 };
 
-/* The helper's answer to a request without a proof. */
+/* The helper's answer to a request without a proof: the challenge. */
 struct at_ctl_hello {
 	struct at_ctl_hdr hdr;
 	int32_t pid; /* the helper's own getpid() (its pid namespace) */
 	uint32_t pad;
+	uint64_t secret_at; /* the secret's address in the helper's memory */
+	uint8_t digest[AT_CTL_DIGEST_LEN]; /* at_ctl_digest() of it */
 };
+
+/* What the client sends back: the secret it read at secret_at through its
+ * own /proc/PID/mem.  hdr.len is sizeof(struct at_ctl_proof); the request
+ * follows it, whole, in the same datagram. */
+struct at_ctl_proof {
+	struct at_ctl_hdr hdr; /* AT_CTL_REQ_PROOF */
+	uint8_t secret[AT_CTL_SECRET_LEN];
+};
+
+_Static_assert(sizeof(struct at_ctl_hello) == 64, "hello size");
+_Static_assert(sizeof(struct at_ctl_proof) % 8 == 0, "proof alignment");
+
+/* The digest a hello announces for SECRET: SHA-256 of AT_CTL_DIGEST_TAG
+ * (without its NUL) followed by the secret.  The users link nettle. */
+static inline void at_ctl_digest(const uint8_t *secret, uint8_t *digest)
+{
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, sizeof(AT_CTL_DIGEST_TAG) - 1,
+		      (const uint8_t *)AT_CTL_DIGEST_TAG);
+	sha256_update(&c, AT_CTL_SECRET_LEN, secret);
+	sha256_digest(&c, AT_CTL_DIGEST_LEN, digest);
+}
 
 struct at_ctl_rep_head {
 	struct at_ctl_hdr hdr;
@@ -174,12 +216,12 @@ struct at_ctl_rep_error {
 
 _Static_assert(sizeof(struct at_ctl_step) % 8 == 0, "step alignment");
 _Static_assert(sizeof(struct at_ctl_req) % 8 == 0, "request alignment");
-_Static_assert(sizeof(struct at_ctl_req) +
+_Static_assert(sizeof(struct at_ctl_proof) + sizeof(struct at_ctl_req) +
 			       ALLTHREADS_MAX_STEPS *
 				       sizeof(struct at_ctl_step) +
 			       AT_CTL_MAX_DATA <=
 		       AT_CTL_MAX_MSG,
-	       "the biggest request fits");
+	       "the biggest request fits, behind its proof");
 
 /* One pointer argument of a call: which, and what the buffer must hold. */
 struct at_ctl_ptrspec {
@@ -303,7 +345,8 @@ struct at_ctl_landlock_rule {
 
 _Static_assert(sizeof(struct at_ctl_landlock_req) % 8 == 0,
 	       "landlock request alignment");
-_Static_assert(sizeof(struct at_ctl_landlock_req) +
+_Static_assert(sizeof(struct at_ctl_proof) +
+			       sizeof(struct at_ctl_landlock_req) +
 			       AT_CTL_LL_MAX_RULES *
 				       sizeof(struct at_ctl_landlock_rule) +
 			       AT_CTL_MAX_DATA <=

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <nettle/memops.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -42,63 +44,125 @@ static void set_why(char *why, size_t len, const char *what)
 
 /*
  * Who may drive this process: whoever could ptrace it, as the kernel
- * decides.  The client sends, with each request, a descriptor of
- * /proc/PID/mem for this process, which the kernel lets it open only if it
- * passes PTRACE_MODE_ATTACH on us (same ids and no capabilities it lacks
- * and dumpable, or CAP_SYS_PTRACE over our user namespace; Yama's rules
- * too).  We read a random secret of ours through it: only a descriptor of
- * our own memory yields it.  No guessing about ids, capabilities or user
- * namespaces here.
+ * decides.  The hello on each connection is a challenge: a fresh random
+ * secret of that connection lies in our memory, and the hello says where,
+ * with its digest.  The client reads it through its own /proc/PID/mem of
+ * this process, which the kernel let it open only if it passes
+ * PTRACE_MODE_ATTACH on us (same ids, no capabilities it lacks, dumpable,
+ * or CAP_SYS_PTRACE over our user namespace; Yama's rules too), and sends
+ * back the bytes.  Only a reader of this live memory knows them: no
+ * guessing about ids, capabilities or user namespaces here.  Nothing of
+ * the client's but those bytes ever reaches us (no descriptor: whoever
+ * holds the connection must not get a way into the memory the client
+ * opened, whatever that memory has become since).
+ *
+ * The secrets live in a page of their own that the kernel wipes in a
+ * child made by any kind of fork (MADV_WIPEONFORK: fork, _Fork, clone and
+ * the raw system call alike), and pthread_atfork() renews them too; so a
+ * forked child, whatever it does since (drop to another user and turn
+ * dumpable again), shows none of ours in its memory.  Each secret serves
+ * one proof: it is renewed once checked and when its connection goes.
  */
-static unsigned char nonce[16];
-static bool nonce_ready;
+struct secret {
+	uint8_t bytes[AT_CTL_SECRET_LEN];
+	bool armed; /* announced, not yet checked */
+};
 
-static void reseed(void)
+static struct secret *secrets; /* AT_CTL_MAX_CONN of them, in one page */
+
+static void renew(struct secret *sec)
 {
-	nonce_ready = getrandom(nonce, sizeof(nonce), 0) ==
-		      (ssize_t)sizeof(nonce);
+	sec->armed = false;
+	if (getrandom(sec->bytes, sizeof(sec->bytes), 0) !=
+	    (ssize_t)sizeof(sec->bytes))
+		memset(sec->bytes, 0, sizeof(sec->bytes));
 }
 
-/* A forked child starts with a copy of our memory, secret included; it
- * must not be able to stand in for us (think of a child that drops to
- * another user and turns dumpable again), so it gets a secret of its
- * own. */
+static void renew_all(void)
+{
+	unsigned i;
+
+	for (i = 0; secrets && i < AT_CTL_MAX_CONN; i++)
+		renew(&secrets[i]);
+}
+
 int at_ctl_auth_init(void)
 {
 	static bool once;
+	void *page;
 
-	reseed();
-	if (!once && pthread_atfork(NULL, NULL, reseed) == 0)
+	if (!secrets) {
+		page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE),
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+		if (page == MAP_FAILED)
+			return -ENOMEM;
+		/* Linux 4.14 and later; before, pthread_atfork() alone. */
+		madvise(page, (size_t)sysconf(_SC_PAGESIZE), MADV_WIPEONFORK);
+		secrets = page;
+	}
+	renew_all();
+	if (!once && pthread_atfork(NULL, NULL, renew_all) == 0)
 		once = true;
-	return nonce_ready && once ? 0 : -EIO;
+	return once ? 0 : -EIO;
 }
 
-int at_ctl_authorize(int memfd, char *why, size_t len)
+void at_ctl_forget(unsigned slot)
 {
-	unsigned char seen[sizeof(nonce)];
-	ssize_t n;
+	if (secrets && slot < AT_CTL_MAX_CONN)
+		renew(&secrets[slot]);
+}
 
-	/* A fresh secret for every proof: a descriptor of a copy of our
-	 * memory (a child made by fork, _Fork, clone or the raw system call,
-	 * however it came to be and whatever it did since) shows the secret
-	 * we had when it was made, never the one we have now. */
-	reseed();
-	if (!nonce_ready) {
-		set_why(why, len, "the helper has no secret to check against");
+/* A fresh secret for SLOT, announced in H: 0, or -EIO without one. */
+static int challenge(unsigned slot, struct at_ctl_hello *h)
+{
+	struct secret *sec;
+
+	if (!secrets || slot >= AT_CTL_MAX_CONN)
+		return -EIO;
+	sec = &secrets[slot];
+	sec->armed = false;
+	if (getrandom(sec->bytes, sizeof(sec->bytes), 0) !=
+	    (ssize_t)sizeof(sec->bytes))
+		return -EIO;
+	h->secret_at = (uint64_t)(uintptr_t)sec->bytes;
+	at_ctl_digest(sec->bytes, h->digest);
+	sec->armed = true;
+	return 0;
+}
+
+int at_ctl_authorize(unsigned slot, const void *proof, size_t len, char *why,
+		     size_t wlen)
+{
+	struct at_ctl_proof p;
+	struct secret *sec;
+	bool same;
+
+	if (!secrets || slot >= AT_CTL_MAX_CONN || !secrets[slot].armed) {
+		set_why(why, wlen,
+			"permission denied: no proof that the peer may ptrace "
+			"this process (no challenge to answer)");
 		return -EACCES;
 	}
-	if (memfd < 0) {
-		set_why(why, len,
-			"permission denied: no proof that the peer may "
-			"ptrace this process (/proc/PID/mem)");
+	sec = &secrets[slot];
+	if (!proof || len < sizeof(p)) {
+		renew(sec);
+		set_why(why, wlen,
+			"permission denied: no proof that the peer may ptrace "
+			"this process (/proc/PID/mem)");
 		return -EACCES;
 	}
-	n = pread(memfd, seen, sizeof(seen), (off_t)(uintptr_t)nonce);
-	if (n != (ssize_t)sizeof(seen) ||
-	    memcmp(seen, nonce, sizeof(nonce)) != 0) {
-		set_why(why, len,
-			"permission denied: the proof is not this "
-			"process's memory");
+	memcpy(&p, proof, sizeof(p));
+	/* Constant time: how far a wrong guess matched must not show. */
+	same = p.hdr.magic == AT_CTL_MAGIC && p.hdr.version == AT_CTL_VERSION &&
+	       p.hdr.op == AT_CTL_REQ_PROOF && p.hdr.len == sizeof(p) &&
+	       memeql_sec(p.secret, sec->bytes, sizeof(p.secret));
+	/* One proof per secret, right or wrong. */
+	renew(sec);
+	if (!same) {
+		set_why(why, wlen,
+			"permission denied: the proof is not this process's "
+			"memory");
 		return -EACCES;
 	}
 	return 0;
@@ -626,11 +690,15 @@ static int send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
 	return send(ctx, e, sizeof(*e));
 }
 
-int at_ctl_send_hello(void *out, at_ctl_send_fn send, void *ctx)
+int at_ctl_send_hello(unsigned slot, void *out, at_ctl_send_fn send, void *ctx)
 {
 	struct at_ctl_hello *h = out;
 
 	memset(h, 0, sizeof(*h));
+	if (challenge(slot, h) < 0)
+		return send_error(-EACCES,
+				  "the helper has no secret to check against",
+				  out, send, ctx);
 	put_hdr(&h->hdr, AT_CTL_REP_HELLO, sizeof(*h), 0);
 	h->pid = (int32_t)getpid();
 	return send(ctx, h, sizeof(*h));

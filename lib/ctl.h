@@ -17,16 +17,20 @@
 
 #include "ctl-proto.h"
 
-/* Make the secret that at_ctl_authorize() checks for (once, at start). */
+/* Make room for the connections' secrets that at_ctl_authorize() checks
+ * (once, at start): 0 or -errno. */
 int at_ctl_auth_init(void);
-/* May the sender of a request drive this process?  MEMFD is the
- * descriptor that came with the request (SCM_RIGHTS), or -1: it must be
- * this process's /proc/PID/mem, which the kernel let the sender open only
- * under its PTRACE_MODE_ATTACH rules.  The secret is renewed for every
- * check, so only a descriptor of this live process's memory shows it (a
- * forked child's copy shows an old one).  0, or -EACCES with a reason in
- * WHY. */
-int at_ctl_authorize(int memfd, char *why, size_t len);
+/* May the sender of a request drive this process?  PROOF (LEN bytes, or
+ * NULL) is what came before the request on connection SLOT (0 ..
+ * AT_CTL_MAX_CONN - 1): a struct at_ctl_proof holding the secret that
+ * this connection's hello announced, which only a reader of this live
+ * process's memory (/proc/PID/mem, which the kernel lets a caller open
+ * only under its PTRACE_MODE_ATTACH rules) can know.  The secret is spent
+ * by the check, right or wrong.  0, or -EACCES with a reason in WHY. */
+int at_ctl_authorize(unsigned slot, const void *proof, size_t len, char *why,
+		     size_t wlen);
+/* Connection SLOT is gone: its secret is renewed, unannounced. */
+void at_ctl_forget(unsigned slot);
 
 /* Choose, create and check the socket's directory; PATH gets the socket's
  * full name (<dir>/<pid>.sock).  Removes stale sockets found there. */
@@ -78,9 +82,10 @@ int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
 			at_ctl_send_fn send, void *ctx,
 			const struct at_ctl_hooks *hooks);
 
-/* The answer to a request that came without a proof (AT_CTL_REP_HELLO),
- * and a lone error reply. */
-int at_ctl_send_hello(void *out, at_ctl_send_fn send, void *ctx);
+/* The answer to a request that came without a proof on connection SLOT
+ * (AT_CTL_REP_HELLO, announcing a fresh secret of SLOT), and a lone error
+ * reply. */
+int at_ctl_send_hello(unsigned slot, void *out, at_ctl_send_fn send, void *ctx);
 int at_ctl_send_error(int err, const char *msg, void *out, at_ctl_send_fn send,
 		      void *ctx);
 

@@ -45,8 +45,9 @@
 struct conn {
 	int fd;
 	struct timespec idle_deadline;
-	bool proven;  /* has sent an authorised request */
-	bool greeted; /* has had its hello */
+	bool proven;   /* has sent an authorised request */
+	bool greeted;  /* has had its hello */
+	unsigned slot; /* its secret (ctl.c), 0 .. AT_CTL_MAX_CONN - 1 */
 };
 
 struct receiver {
@@ -402,6 +403,7 @@ static void drop_conn(int i)
 {
 	if (rcv.conns[i].fd >= 0)
 		close(rcv.conns[i].fd);
+	at_ctl_forget(rcv.conns[i].slot);
 	rcv.nconn--;
 	rcv.conns[i] = rcv.conns[rcv.nconn];
 	ident.cdev[i] = ident.cdev[rcv.nconn];
@@ -433,6 +435,21 @@ static int oldest_silent(void)
 			victim = i;
 	}
 	return victim;
+}
+
+/* A secret slot that no live connection has. */
+static unsigned free_slot(void)
+{
+	unsigned slot;
+	int i;
+
+	for (slot = 0; slot < AT_CTL_MAX_CONN; slot++) {
+		for (i = 0; i < rcv.nconn && rcv.conns[i].slot != slot; i++)
+			;
+		if (i == rcv.nconn)
+			break;
+	}
+	return slot;
 }
 
 /*
@@ -469,6 +486,7 @@ static void accept_new(void)
 		note_file(fd, &ident.cdev[rcv.nconn], &ident.cino[rcv.nconn]);
 		rcv.conns[rcv.nconn].proven = false;
 		rcv.conns[rcv.nconn].greeted = false;
+		rcv.conns[rcv.nconn].slot = free_slot();
 		at_ts_after_ms(&rcv.conns[rcv.nconn].idle_deadline,
 			       AT_CTL_FIRST_MS);
 		rcv.nconn++;
@@ -489,9 +507,8 @@ static bool have_buffers(void)
 }
 
 /* One request datagram into rcv.msg (its real length, even if longer than
- * the buffer), and the descriptor that came with it, if any (*MEMFD, else
- * -1; any further descriptors are closed). */
-static ssize_t recv_request(int fd, int *memfd)
+ * the buffer).  No descriptor is wanted: any that came is closed. */
+static ssize_t recv_request(int fd)
 {
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -505,7 +522,6 @@ static ssize_t recv_request(int fd, int *memfd)
 	struct cmsghdr *cm;
 	ssize_t n;
 
-	*memfd = -1;
 	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return n;
@@ -519,10 +535,7 @@ static ssize_t recv_request(int fd, int *memfd)
 			int f;
 
 			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(f));
-			if (*memfd < 0)
-				*memfd = f;
-			else
-				close(f);
+			close(f);
 		}
 	}
 	return n;
@@ -688,14 +701,15 @@ static bool serve_conn(int i)
 	struct sender s = { .fdp = &c->fd };
 	struct at_ctl_hooks hooks = { .before_run = before_run,
 				      .run = run_elsewhere };
+	const struct at_ctl_hdr *hdr;
 	char why[160] = "";
-	int memfd = -1;
-	bool ok;
+	char *msg;
+	bool ok, proof;
 	ssize_t n;
 
 	if (!have_buffers())
 		return false;
-	n = recv_request(c->fd, &memfd);
+	n = recv_request(c->fd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	if (n == 0) {
@@ -703,8 +717,6 @@ static bool serve_conn(int i)
 		 * whatever descriptor came with it is closed. */
 		struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
 
-		if (memfd >= 0)
-			close(memfd);
 		if (poll(&p, 1, 0) == 1 &&
 		    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 			return false; /* the client went away */
@@ -714,20 +726,34 @@ static bool serve_conn(int i)
 		return false;
 	}
 	at_ts_after_ms(&s.deadline, AT_CTL_SEND_MS);
-	if (memfd < 0 && !c->greeted) {
+	hdr = rcv.msg;
+	proof = n >= (ssize_t)sizeof(struct at_ctl_proof) &&
+		hdr->magic == AT_CTL_MAGIC && hdr->op == AT_CTL_REQ_PROOF;
+	if (!proof && !c->greeted) {
 		/* A request without its proof: the client first wants to
 		 * know that it is talking to this process (the kernel puts
-		 * our credentials on the hello).  It sends the request again,
-		 * with the proof, on this connection. */
+		 * our credentials on the hello), and the hello is the
+		 * challenge.  It sends the request again, behind the answer,
+		 * on this connection. */
 		c->greeted = true;
 		at_ts_after_ms(&c->idle_deadline, AT_CTL_IDLE_MS);
-		return at_ctl_send_hello(rcv.out, send_dgram, &s) == 0;
+		return at_ctl_send_hello(c->slot, rcv.out, send_dgram, &s) == 0;
 	}
-	ok = at_ctl_authorize(memfd, why, sizeof(why)) == 0;
-	if (memfd >= 0)
-		close(memfd);
+	msg = rcv.msg;
+	if (proof) {
+		ok = at_ctl_authorize(c->slot, msg, (size_t)n, why,
+				      sizeof(why)) == 0;
+		msg += sizeof(struct at_ctl_proof);
+		/* A truncated datagram stays one (at_ctl_serve() then
+		 * reads nothing of it). */
+		n = n > AT_CTL_MAX_MSG ?
+			    AT_CTL_MAX_MSG + 1 :
+			    n - (ssize_t)sizeof(struct at_ctl_proof);
+	} else {
+		ok = at_ctl_authorize(c->slot, NULL, 0, why, sizeof(why)) == 0;
+	}
 	hooks.ctx = &s;
-	if (at_ctl_serve_hooked(rcv.msg, (size_t)n, ok, why, rcv.raw_ok,
+	if (at_ctl_serve_hooked(msg, (size_t)n, ok, why, rcv.raw_ok,
 				rcv.scratch, rcv.out, send_dgram, &s,
 				&hooks) < 0)
 		return false;

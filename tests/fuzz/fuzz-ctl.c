@@ -4,6 +4,11 @@
  * (lib/ctl.c) fed arbitrary messages, every reply checked.
  *
  * Input: one byte of options, then the message as it came off the socket.
+ * A message that starts with a proof (AT_CTL_REQ_PROOF) is served as the
+ * receiver serves it: a challenge is made for connection (options >> 3) %
+ * AT_CTL_MAX_CONN, at_ctl_authorize() checks the proof (which must never
+ * pass: the secret is fresh and random), and the rest is served as the
+ * request.
  *   bit 0  the target opted in to raw system calls (ALLTHREADS_ALLOW_RAW)
  *   bit 1  the sender was not authorized (an error reply, nothing run)
  *   bit 2  the datagram was truncated: LEN says more than AT_CTL_MAX_MSG
@@ -300,6 +305,14 @@ static int check_send(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
+static int ignore_send(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	CHECK(len == sizeof(struct at_ctl_hello));
+	return 0;
+}
+
 /* --- the entry point ------------------------------------------------------------- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -342,8 +355,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cur.nthreads = (unsigned)(opt >> 3) * 97;
 	cur.scratch = &scratch;
 
-	ret = at_ctl_serve(msg, len, !(opt & 2), "not authorized (fuzz)",
-			   cur.raw_ok, &scratch, out, check_send, &r);
+	if (buflen >= sizeof(struct at_ctl_proof) &&
+	    ((struct at_ctl_hdr *)msg)->op == AT_CTL_REQ_PROOF) {
+		unsigned slot = (unsigned)(opt >> 3) % AT_CTL_MAX_CONN;
+		char why[160];
+
+		CHECK(at_ctl_auth_init() == 0);
+		CHECK(at_ctl_send_hello(slot, out, ignore_send, NULL) == 0);
+		CHECK(((struct at_ctl_hello *)out)->hdr.op == AT_CTL_REP_HELLO);
+		CHECK(at_ctl_authorize(slot, msg, len, why, sizeof(why)) ==
+		      -EACCES);
+		CHECK(memchr(why, 0, sizeof(why)) && why[0]);
+		/* Spent: even the right secret no longer passes. */
+		CHECK(at_ctl_authorize(slot, msg, len, why, sizeof(why)) ==
+		      -EACCES);
+		opt |= 2;
+		cur.msg += sizeof(struct at_ctl_proof);
+		cur.msglen -= sizeof(struct at_ctl_proof);
+		len = len > AT_CTL_MAX_MSG ? AT_CTL_MAX_MSG + 1 :
+					     len - sizeof(struct at_ctl_proof);
+	}
+	ret = at_ctl_serve((uint8_t *)cur.msg, len, !(opt & 2),
+			   "not authorized (fuzz)", cur.raw_ok, &scratch, out,
+			   check_send, &r);
 	CHECK(ret == 0);
 	if (getenv("FUZZ_CTL_VERBOSE"))
 		fprintf(stderr, "fuzz-ctl: %s\n",

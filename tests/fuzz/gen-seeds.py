@@ -8,7 +8,7 @@ import struct
 import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-MAGIC, VERSION, REQ_RUN = 0x31637461, 1, 1
+MAGIC, VERSION, REQ_RUN, REQ_PROOF = 0x31637461, 3, 1, 3
 SYS = dict(prctl=157, setuid=105, setresuid=117, setgroups=116, capset=126,
            capget=125, seccomp=317, getpid=39, setfsuid=122)
 UNUSED = 0xff
@@ -32,8 +32,8 @@ def step(nr, args=(), judge=0, save=None, undo=None, ptrs=()):
 
 
 def req(steps, data=b'', timeout=1000, flags=0, policy=0):
-    body = struct.pack('<IIIIII', len(steps), timeout, flags, policy,
-                       len(data), 0) + b''.join(steps) + data
+    body = struct.pack('<IIIIIIQ', len(steps), timeout, flags, policy,
+                       len(data), 0, 0) + b''.join(steps) + data
     total = 16 + len(body)
     return struct.pack('<IHHII', MAGIC, VERSION, REQ_RUN, total, 0) + body
 
@@ -77,6 +77,11 @@ put('setresuid-undo', 0x08, req([step(SYS['setresuid'], [1000, 1000, 0],
                                 policy=2, flags=1))
 put('fsuid', 0x08, req([step(SYS['setfsuid'], [0], judge=2)]))
 put('empty', 0x00, b'')
+# A proof (a guessed secret: always refused), then the request.
+proof = struct.pack('<IHHII', MAGIC, VERSION, REQ_PROOF, 48, 0) + b'\x5a' * 32
+put('proof-guessed', 0x08, proof + req([step(SYS['prctl'],
+                                            [PR_SET_KEEPCAPS, 1])]))
+put('proof-alone', 0x10, proof)
 
 cli = {
     'cap': (0, 'cap_net_raw'), 'cap-num': (0, '13'),

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * test-ctl.c - the channel's pure parts, in process: the authorisation
- * check (a /proc/PID/mem of this very process, nothing else), and
+ * check (the hello's challenge answered from this very process's memory,
+ * once; nothing else, no copy of it in a forked child), and
  * at_ctl_serve() on hostile input (nothing runs, an error reply goes out).
  */
 #include "../tap.h"
@@ -10,8 +11,9 @@
 #include "hutil.h"
 
 /* A child that stays alive until killed, so its memory can be opened;
- * returns once it runs its own code (its fork handlers have run). */
-static pid_t sleeper(void)
+ * returns once it runs its own code (its fork handlers have run).  RAW:
+ * made by the clone system call itself (no fork handler runs). */
+static pid_t sleeper(bool raw)
 {
 	int p[2];
 	char c = 0;
@@ -19,7 +21,7 @@ static pid_t sleeper(void)
 
 	if (pipe(p) < 0)
 		return -1;
-	pid = fork();
+	pid = raw ? (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) : fork();
 	if (pid == 0) {
 		alarm(20);
 		(void)!write(p[1], &c, 1);
@@ -51,6 +53,51 @@ static int capture_send(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
+/* The hello of connection SLOT into H; its op. */
+static int hello_for(unsigned slot, struct at_ctl_hello *h)
+{
+	static char out[AT_CTL_MAX_DGRAM];
+	struct capture c = { -1, 0, 0 };
+
+	memset(out, 0, sizeof(*h));
+	at_ctl_send_hello(slot, out, capture_send, &c);
+	memcpy(h, out, sizeof(*h));
+	return c.op;
+}
+
+/* H's challenge answered from the memory MEM shows (a client's work). */
+static void answer(int mem, const struct at_ctl_hello *h,
+		   struct at_ctl_proof *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->hdr.magic = AT_CTL_MAGIC;
+	p->hdr.version = AT_CTL_VERSION;
+	p->hdr.op = AT_CTL_REQ_PROOF;
+	p->hdr.len = sizeof(*p);
+	if (pread(mem, p->secret, sizeof(p->secret), (off_t)h->secret_at) !=
+	    (ssize_t)sizeof(p->secret))
+		memset(p->secret, 0, sizeof(p->secret));
+}
+
+/* Does the proof made from child CHILD's memory get through? */
+static int child_proof(pid_t child, unsigned slot)
+{
+	struct at_ctl_hello h;
+	struct at_ctl_proof pr;
+	char path[64], why[160];
+	int fd, r = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)child);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && hello_for(slot, &h) == AT_CTL_REP_HELLO) {
+		answer(fd, &h, &pr);
+		r = at_ctl_authorize(slot, &pr, sizeof(pr), why, sizeof(why));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 static int serve(void *msg, size_t len, bool raw)
 {
 	static struct at_ctl_scratch scratch;
@@ -69,32 +116,106 @@ int main(void)
 	struct at_ctl_step *st = (struct at_ctl_step *)(req + 1);
 	struct allthreads_prog *prog;
 	long len, args[2] = { PR_SET_NAME, (long)"abc" };
-	char why[160], path[64];
-	int fd;
+	struct at_ctl_hello hello, hello1;
+	struct at_ctl_proof proof, proof1;
+	uint8_t digest[AT_CTL_DIGEST_LEN];
+	char why[160];
+	int fd, mem, raw;
 	pid_t child;
 
 	alarm(50);
-	tap_ok(at_ctl_auth_init() == 0, "a secret to check against");
-	tap_ok(at_ctl_authorize(-1, why, sizeof(why)) == -EACCES,
+	tap_ok(at_ctl_auth_init() == 0, "room for the secrets");
+	tap_ok(at_ctl_authorize(0, NULL, 0, why, sizeof(why)) == -EACCES,
+	       "no challenge yet: refused (%s)", why);
+	tap_ok(hello_for(0, &hello) == AT_CTL_REP_HELLO,
+	       "the hello is a challenge");
+	at_ctl_digest((const uint8_t *)(uintptr_t)hello.secret_at, digest);
+	tap_ok(memcmp(digest, hello.digest, sizeof(digest)) == 0,
+	       "it names where the secret is and its digest");
+	tap_ok(at_ctl_authorize(0, NULL, 0, why, sizeof(why)) == -EACCES,
 	       "no proof: refused (%s)", why);
-	fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-	tap_ok(fd >= 0 && at_ctl_authorize(fd, why, sizeof(why)) == 0,
-	       "our own /proc/PID/mem, which the kernel let us open: allowed");
-	close(fd);
+	mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	hello_for(0, &hello);
+	answer(mem, &hello, &proof);
+	tap_ok(at_ctl_authorize(0, &proof, sizeof(proof), why, sizeof(why)) ==
+		       0,
+	       "the secret read through our own /proc/PID/mem: allowed");
+	tap_ok(at_ctl_authorize(0, &proof, sizeof(proof), why, sizeof(why)) ==
+		       -EACCES,
+	       "the same proof again: refused, a secret serves once (%s)", why);
+	hello_for(0, &hello);
+	hello_for(1, &hello1);
+	answer(mem, &hello1, &proof1);
+	answer(mem, &hello, &proof);
+	proof.secret[31] ^= 1;
+	tap_ok(at_ctl_authorize(0, &proof, sizeof(proof), why, sizeof(why)) ==
+		       -EACCES,
+	       "one bit wrong: refused (%s)", why);
+	proof.secret[31] ^= 1;
+	tap_ok(at_ctl_authorize(0, &proof, sizeof(proof), why, sizeof(why)) ==
+		       -EACCES,
+	       "and the right answer after a wrong one: refused");
+	tap_ok(at_ctl_authorize(0, &proof1, sizeof(proof1), why, sizeof(why)) ==
+		       -EACCES,
+	       "connection 1's answer on connection 0: refused");
+	hello_for(1, &hello1);
+	answer(mem, &hello1, &proof1);
+	at_ctl_forget(1);
+	tap_ok(at_ctl_authorize(1, &proof1, sizeof(proof1), why, sizeof(why)) ==
+		       -EACCES,
+	       "a connection gone: its secret is forgotten");
+	tap_ok(hello_for(AT_CTL_MAX_CONN, &hello) == AT_CTL_REP_ERROR,
+	       "no secret for a connection out of range: an error reply");
+	hello_for(2, &hello);
+	answer(mem, &hello, &proof);
+	proof.hdr.version = 2;
+	tap_ok(at_ctl_authorize(2, &proof, sizeof(proof), why, sizeof(why)) ==
+		       -EACCES,
+	       "the right secret in a malformed proof: refused");
+	close(mem);
 	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	tap_ok(at_ctl_authorize(fd, why, sizeof(why)) == -EACCES,
-	       "another file: refused (%s)", why);
+	hello_for(0, &hello);
+	answer(fd, &hello, &proof);
+	tap_ok(at_ctl_authorize(0, &proof, sizeof(proof), why, sizeof(why)) ==
+		       -EACCES,
+	       "another file's bytes: refused (%s)", why);
 	close(fd);
-	/* A forked child has a copy of our memory: its secret must differ. */
-	child = sleeper();
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)child);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	tap_ok(fd >= 0 && at_ctl_authorize(fd, why, sizeof(why)) == -EACCES,
-	       "a forked child's memory: refused (%s)", why);
-	if (fd >= 0)
-		close(fd);
-	kill(child, SIGKILL);
-	waitpid(child, NULL, 0);
+	/* A forked child has a copy of our memory: never of our secrets,
+	 * however it was made (the page is wiped on fork, and fork handlers
+	 * renew it). */
+	for (raw = 0; raw < 2; raw++) {
+		child = sleeper(raw);
+		tap_ok(child > 0 && child_proof(child, 3) == -EACCES,
+		       "a %s child's memory: refused",
+		       raw ? "raw-cloned" : "forked");
+		if (child > 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+		mem = -1;
+		hello_for(3, &hello); /* armed while the child is made */
+		child = sleeper(raw);
+		if (child > 0) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/proc/%d/mem",
+				 (int)child);
+			mem = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		answer(mem, &hello, &proof);
+		tap_ok(mem >= 0 &&
+			       at_ctl_authorize(3, &proof, sizeof(proof), why,
+						sizeof(why)) == -EACCES,
+		       "a challenge armed before a %s child was made, "
+		       "answered from the child: refused",
+		       raw ? "raw-cloned" : "forked");
+		if (mem >= 0)
+			close(mem);
+		if (child > 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+	}
 
 	/* A good request, then damaged copies of it. */
 	prog = allthreads_prog_new();

@@ -5,6 +5,7 @@
  */
 #include "../tap.h"
 #include "hutil.h"
+#include "proof.h"
 #include "ctl-client.h"
 #include "ctl-proto.h"
 
@@ -184,41 +185,20 @@ static void test_concurrent(struct h_target *t)
 	       "afterwards: KEEP_CAPS 1 everywhere, no EINTR, no signal");
 }
 
-/* Send MSG on FD, with the target's /proc/PID/mem attached when PROOF
- * (as the real client does), so the helper gets past authorisation and
- * its parser is what answers. */
+/* Send MSG on FD; when PROOF, as the real client does: first for the
+ * hello, then behind the answer to its challenge (read from the target's
+ * /proc/PID/mem), so the helper gets past authorisation and its parser is
+ * what answers. */
 static ssize_t send_msg(int fd, pid_t pid, const void *msg, size_t len,
 			bool proof)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-	char path[64];
-	int mem = -1;
-	ssize_t n;
+	struct at_ctl_proof pr;
 
-	if (proof) {
-		snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-		mem = open(path, O_RDONLY | O_CLOEXEC);
-		if (mem < 0)
-			return -1;
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &mem, sizeof(int));
-	}
-	n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	if (mem >= 0)
-		close(mem);
-	return n;
+	if (!proof)
+		return send(fd, msg, len, MSG_NOSIGNAL);
+	if (h_challenge(fd, msg, len, pid, &pr) < 0)
+		return -1;
+	return h_send_proved(fd, &pr, msg, len);
 }
 
 /* Send raw bytes; the reply's op and error (if any). */

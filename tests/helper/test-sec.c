@@ -10,8 +10,9 @@
  *         and an empty datagram is answered with an error, not EOF;
  *   12.5  a request whose start-by deadline passes while the target is
  *         stopped is dropped, not run, when the target goes on.
- * Built against either protocol version (to show each attack succeeding
- * on the code before the fix).
+ * Built against protocol version 3 or later (the challenge; each attack
+ * was shown succeeding on the code before its fix with the version of the
+ * day).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include "allthreads.h"
 #include "ctl-client.h"
 #include "ctl-proto.h"
+#include "proof.h"
 #include "remote.h"
 
 static pid_t kids[8];
@@ -252,21 +254,23 @@ static long nnp_request(void *buf, size_t len)
 	return n;
 }
 
-/* 12.2: the raw-forked child's memory is no proof. */
+/* 12.2: the raw-forked child's memory is no proof: the challenge answered
+ * from it (16.1: a challenge, no descriptor) is refused. */
 static void test_child_memory(pid_t t, pid_t c)
 {
 	static char buf[AT_CTL_MAX_MSG];
-	char path[PATH_MAX], mem[64];
+	struct at_ctl_proof pr;
+	char path[PATH_MAX];
 	long len = nnp_request(buf, sizeof(buf));
-	int fd, memfd, op, err;
+	int fd, op, err;
 
-	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)c);
-	memfd = open(mem, O_RDONLY | O_CLOEXEC);
 	fd = connect_helper(t, path, sizeof(path));
-	tap_ok(fd >= 0 && memfd >= 0 && len > 0,
-	       "connected to the parent's helper, child %d's memory open",
+	tap_ok(fd >= 0 && len > 0 &&
+		       h_challenge(fd, buf, (size_t)len, c, &pr) == 0,
+	       "the parent's helper's challenge, answered from child %d's "
+	       "memory",
 	       (int)c);
-	send_with_fd(fd, buf, (size_t)len, memfd);
+	h_send_proved(fd, &pr, buf, (size_t)len);
 	op = reply_op(fd, 5000, &err);
 	tap_ok(op == AT_CTL_REP_ERROR && err == -EACCES,
 	       "the raw-forked child's memory is refused as proof (op %#x, "
@@ -278,7 +282,6 @@ static void test_child_memory(pid_t t, pid_t c)
 	       "NoNewPrivs",
 	       nnp_threads(t));
 	close(fd);
-	close(memfd);
 }
 
 /* 12.2: the child's copy of the listening socket, taken and used to
@@ -488,31 +491,22 @@ static void wait_stopped(pid_t pid)
 static void test_deadline(pid_t t)
 {
 	static char buf[AT_CTL_MAX_MSG];
-	char path[PATH_MAX], mem[64];
+	struct at_ctl_req *req = (struct at_ctl_req *)buf;
+	struct at_ctl_proof pr;
+	struct timespec now;
+	char path[PATH_MAX];
 	long len = nnp_request(buf, sizeof(buf));
-	int fd, memfd, op = -1, err = 0;
+	int fd, op = -1, err = 0;
 
-	snprintf(mem, sizeof(mem), "/proc/%d/mem", (int)t);
-	memfd = open(mem, O_RDONLY | O_CLOEXEC);
 	fd = connect_helper(t, path, sizeof(path));
-#ifdef AT_CTL_HAS_HELLO
-	{
-		struct at_ctl_req *req = (struct at_ctl_req *)buf;
-		struct timespec now;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		req->start_by_ns = (uint64_t)now.tv_sec * 1000000000ULL +
-				   (uint64_t)now.tv_nsec + 300000000ULL;
-		send_with_fd(fd, buf, (size_t)len, -1);
-		op = reply_op(fd, 3000, &err);
-	}
-	tap_ok(op == AT_CTL_REP_HELLO, "the hello (op %#x)", op);
-#else
-	tap_ok(fd >= 0, "connected");
-#endif
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	req->start_by_ns = (uint64_t)now.tv_sec * 1000000000ULL +
+			   (uint64_t)now.tv_nsec + 300000000ULL;
+	tap_ok(fd >= 0 && h_challenge(fd, buf, (size_t)len, t, &pr) == 0,
+	       "the hello, and its challenge answered");
 	kill(t, SIGSTOP);
 	wait_stopped(t);
-	send_with_fd(fd, buf, (size_t)len, memfd);
+	h_send_proved(fd, &pr, buf, (size_t)len);
 	sleep_ms(800);
 	kill(t, SIGCONT);
 	op = reply_op(fd, 5000, &err);
@@ -524,7 +518,6 @@ static void test_deadline(pid_t t)
 	tap_ok(nnp_threads(t) == 0, "and not run: %d threads with NoNewPrivs",
 	       nnp_threads(t));
 	close(fd);
-	close(memfd);
 }
 
 static int count_tasks(pid_t pid)
