@@ -978,9 +978,9 @@ int main(int argc, char **argv)
 		   atomic_load(&sh->cond_sent) > 100,
 	   "condition variable pair: %lu posted, %lu seen",
 	   atomic_load(&sh->cond_sent), atomic_load(&sh->cond_seen));
-	/* Warm-up is counted while clients run: a request's proof (an open
-	 * /proc/PID/mem) may be in the target then, so fewer afterwards is
-	 * the same set; one more would be a leak. */
+	/* Warm-up is counted while clients run: a client's connection may
+	 * be open in the target then, so fewer afterwards is the same set;
+	 * one more would be a leak. */
 	ok(fds0 > 0 && fds1 <= fds0 && socks1 <= socks_ready,
 	   "target's open descriptors flat (%ld, %ld; sockets %ld, %ld)", fds0,
 	   fds1, socks_ready, socks1);
