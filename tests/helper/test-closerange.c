@@ -4,9 +4,10 @@
  * with the raw close_range system call (past the helper's close_range()),
  * then opens a log file and a socketpair, which get the numbers the helper
  * had, then makes the capability calls the helper mirrors on its receiver
- * (lib/mirror.c).  Not a byte may reach the log or the sockets, no call may
- * wait out the mirror's bound, the receiver must have made each call too,
- * and `allthreads -p` must still reach the process through the helper.
+ * (lib/mirror.c) and a broadcast of its own.  Not a byte may reach the log
+ * or the sockets, no call may wait out the mirror's bound, the receiver
+ * must have made each call too, and `allthreads -p` must still reach the
+ * process through the helper.
  * The test re-executes itself with the helper preloaded.
  */
 #include <dirent.h>
@@ -227,6 +228,23 @@ int main(int argc, char **argv)
 	caps_of(rtid, rcvs, sizeof(rcvs));
 	tap_ok(strcmp(mine, rcvs) == 0,
 	       "the receiver made every call too: [%s] vs [%s]", mine, rcvs);
+
+	/* A broadcast of the program's own reaches the receiver too (the
+	 * engine's poke, which wrote to an eventfd number before). */
+	{
+		long long t0 = h_now_ms(), ms;
+		long b = allthreads_syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0,
+					    0, 0);
+
+		ms = h_now_ms() - t0;
+		tap_ok(b == 0,
+		       "an in-process allthreads_syscall() (%ld, %lld ms)", b,
+		       ms);
+		r = (int)stray_bytes(log, sv);
+		tap_ok(r == 0,
+		       "not a byte in the log or the socketpair after it (%d)",
+		       r);
+	}
 
 	status = run_cli(cli);
 	tap_ok(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
