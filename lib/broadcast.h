@@ -117,8 +117,9 @@ void at_stuck_forget(void);
 
 /* Is TID a registered waiter? */
 bool at_waiter_is(pid_t tid);
-/* If TID is a waiter, mark its fixup and wake it instead of signalling;
- * false if it is not one. */
+/* If TID is a waiter, mark its fixup and kick it (waiters.c); false if it
+ * is not one, or if the kick could not be queued (then it is signalled as
+ * any thread, which wakes it the same way, and retried as any thread). */
 bool at_waiter_poke(pid_t tid);
 /* Run the calling thread's pending fixup, if it is a waiter with one. */
 void at_waiter_fixup_mine(void);

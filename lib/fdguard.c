@@ -5,7 +5,10 @@
  * replace a descriptor the receiver keeps, the receiver moves its own out
  * of the way (receiver.c, at_receiver_fds_closing()), then the call goes
  * ahead exactly as asked.  So a daemon that closes 3-1023 and opens a log
- * file never has the helper's eventfd write land in its log.
+ * file never has the helper read or write its log or its sockets.  What
+ * is closed behind these functions' back (the raw system calls) the
+ * receiver finds by checking each descriptor's identity before each use
+ * (receiver.c); nothing wakes it through a descriptor at all.
  */
 #include <dlfcn.h>
 #include <errno.h>

@@ -5,15 +5,19 @@
  *
  * It blocks every signal it can (glibc keeps its own 32 and 33 deliverable,
  * so the application's setuid() reaches it as any thread), so no
- * application signal ever lands here and the engine cannot signal it
- * either.  Instead it is an engine *waiter* (engine.h): every blocking wait
- * is a poll() on [eventfd, ...] bracketed by at_waiter_begin_wait() and
- * at_waiter_end_wait(); a broadcast that finds it waiting moves its state
- * word to FIXUP and writes the eventfd, and the fixup runs here when poll
- * returns.  Between waits it never blocks without a bound: sockets are
- * nonblocking, sends wait in the same bracketed poll with a deadline, so it
- * reaches a wait point within any broadcast's deadline.  This is Go's
- * sigFixup (runtime/sigqueue.go, golang/go#43149) in C.
+ * application signal ever lands here.  It is an engine *waiter* (engine.h):
+ * every blocking wait is one ppoll() on its sockets, bracketed by
+ * at_waiter_begin_wait() and at_waiter_end_wait(), whose signal mask lets
+ * in the engine's signal alone; a broadcast that finds it waiting moves its
+ * state word to FIXUP and kicks it (that signal, queued for this thread),
+ * and the fixup runs here when ppoll returns.  The application's threads
+ * ask it for a mirrored capability call (below) the same way.  So nothing
+ * wakes it through a descriptor: no number the application can close or
+ * reuse is ever written to.  Between waits it never blocks without a
+ * bound: sockets are nonblocking, sends wait in the same bracketed ppoll
+ * with a deadline, so it reaches a wait point within any broadcast's
+ * deadline.  This is Go's sigFixup (runtime/sigqueue.go, golang/go#43149)
+ * in C.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +30,6 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/futex.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,7 +40,6 @@
 #include "ctl.h"
 #include "engine.h"
 #include "interpose.h"
-#include "proctext.h"
 #include "receiver.h"
 #include "report.h"
 #include "timespec.h"
@@ -52,7 +54,6 @@ struct conn {
 
 struct receiver {
 	int listen_fd;
-	int efd;
 	struct at_waiter w;
 	bool raw_ok;
 	char path[108];
@@ -66,7 +67,7 @@ struct receiver {
 	int nconn;
 };
 
-static struct receiver rcv = { .listen_fd = -1, .efd = -1 };
+static struct receiver rcv = { .listen_fd = -1 };
 
 /*
  * Mirroring (issue 11.2).  glibc's setuid() and friends run the call on
@@ -81,29 +82,38 @@ static struct receiver rcv = { .listen_fd = -1, .efd = -1 };
  * at_receiver_mirror(), and the receiver makes the same call on itself
  * before the application goes on.  (Run threads are made from the
  * receiver and inherit its state.)
+ *
+ * The mailbox is memory alone: the asking thread fills it, publishes it in
+ * the futex word WORD and kicks the receiver (at_waiter_kick(), a signal,
+ * not a descriptor).  WORD is a sequence number times 4 plus MIR_*; the
+ * receiver copies the request, then claims it by compare-and-swap from
+ * exactly the number it read, so a request withdrawn (the asker gave up)
+ * or replaced while it was copied is never made.
  */
+enum { MIR_IDLE, MIR_ASKED, MIR_DONE, MIR_CLAIMED };
+#define MIR_ASK_MS 2000
+
 static struct {
 	pthread_mutex_t lock; /* one application thread at a time */
-	_Atomic int state;    /* 0 idle, 1 asked, 2 done (futex) */
+	_Atomic int word;     /* seq * 4 + MIR_* (futex) */
 	long nr, args[5];
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
-	int efd;
-} mir = { .lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
+} mir = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
- * The descriptors the receiver keeps (eventfd, listening socket,
- * connections) are numbers in a table the application owns too: a daemon
- * that closes 3-1023, or dup2()s over them, would otherwise leave the
- * receiver (and the engine's wake-up write) using the application's
- * files.  fdguard.c calls at_receiver_fds_closing() before the
- * application's close(), close_range(), closefrom(), dup2() and dup3():
- * ours are moved out of the way (or, when there is nowhere to move them,
- * given up and made anew), under FD_LOCK, which the receiver holds except
- * while it waits.  For closes behind our back (raw system calls), the
- * receiver checks the identity of each descriptor before it uses it
- * (inode, or the eventfd's id) and makes anew what is no longer ours,
- * never closing a number that is not.
+ * The descriptors the receiver keeps (the listening socket, connections)
+ * are numbers in a table the application owns too: a daemon that closes
+ * 3-1023, or dup2()s over them, would otherwise leave the receiver using
+ * the application's files.  fdguard.c calls at_receiver_fds_closing()
+ * before the application's close(), close_range(), closefrom(), dup2() and
+ * dup3(): ours are moved out of the way (or, when there is nowhere to move
+ * them, given up and made anew), under FD_LOCK, which the receiver holds
+ * except while it waits.  For closes behind our back (raw system calls),
+ * every use of one of ours (accept, receive, send, close) is preceded by
+ * a check of its identity (device and inode, noted when it was made): what
+ * is no longer ours is forgotten, never read, written or closed, and what
+ * was lost is made anew.
  */
 static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic unsigned fd_gen;
@@ -112,21 +122,9 @@ static __thread bool guard_held; /* fd_lock taken for the application */
 static struct {
 	dev_t ldev;
 	ino_t lino;
-	long efd_id, mir_id;
 	dev_t cdev[AT_CTL_MAX_CONN];
 	ino_t cino[AT_CTL_MAX_CONN];
 } ident;
-
-/* The eventfd-id of FD's fdinfo (Linux 6.0), or -1. */
-static long eventfd_id(int fd)
-{
-	char path[64], buf[512];
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (at_proc_read(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return at_proc_field_long(buf, "eventfd-id", -2);
-}
 
 static bool same_file(int fd, dev_t dev, ino_t ino)
 {
@@ -170,41 +168,29 @@ static int move_out(int fd, unsigned a, unsigned b)
 
 void at_receiver_fds_closing(unsigned a, unsigned b)
 {
-	bool ours;
+	bool ours, lost = false;
 	int i;
 
 	if (!rcv.owner || rcv.owner != getpid() || in_guard)
 		return;
-	ours = in_range(rcv.efd, a, b) || in_range(rcv.listen_fd, a, b) ||
-	       in_range(mir.efd, a, b);
+	ours = in_range(rcv.listen_fd, a, b);
 	for (i = 0; i < rcv.nconn; i++)
 		ours |= in_range(rcv.conns[i].fd, a, b);
 	if (!ours)
 		return;
 	in_guard = true;
 	pthread_mutex_lock(&fd_lock);
-	if (in_range(rcv.efd, a, b)) {
-		int n = move_out(rcv.efd, a, b);
-		uint64_t one = 1;
-
-		if (n < 0) {
-			/* Nowhere to go: the receiver makes a new one; wake it
-			 * (its poll holds the old file) and let no broadcast
-			 * write to the number meanwhile. */
-			rcv.w.wake_fd = -1;
-			if (write(rcv.efd, &one, sizeof(one)) < 0)
-				n = -1;
-		}
-		rcv.efd = n;
-		rcv.w.wake_fd = n;
-	}
-	if (in_range(mir.efd, a, b))
-		mir.efd = move_out(mir.efd, a, b); /* else made anew */
-	if (in_range(rcv.listen_fd, a, b))
+	if (in_range(rcv.listen_fd, a, b)) {
 		rcv.listen_fd = move_out(rcv.listen_fd, a, b);
+		lost |= rcv.listen_fd < 0;
+	}
 	for (i = 0; i < rcv.nconn; i++)
 		if (in_range(rcv.conns[i].fd, a, b))
 			rcv.conns[i].fd = move_out(rcv.conns[i].fd, a, b);
+	/* Nowhere to go: the receiver's ppoll still holds the old listening
+	 * socket, which is about to close; wake it to make a new one. */
+	if (lost)
+		at_waiter_kick(&rcv.w);
 	/* Held until the application's call has run (at_receiver_fds_done()):
 	 * nothing of ours may be made anew before the old numbers are gone,
 	 * or the call would close the new ones. */
@@ -228,19 +214,6 @@ static void check_fds(void)
 {
 	int i;
 
-	if (rcv.efd >= 0 && eventfd_id(rcv.efd) != ident.efd_id)
-		rcv.efd = rcv.w.wake_fd = -1;
-	if (rcv.efd < 0) {
-		rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		ident.efd_id = rcv.efd >= 0 ? eventfd_id(rcv.efd) : -1;
-		rcv.w.wake_fd = rcv.efd;
-	}
-	if (mir.efd >= 0 && eventfd_id(mir.efd) != ident.mir_id)
-		mir.efd = -1;
-	if (mir.efd < 0) {
-		mir.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		ident.mir_id = mir.efd >= 0 ? eventfd_id(mir.efd) : -1;
-	}
 	if (rcv.listen_fd >= 0 &&
 	    !same_file(rcv.listen_fd, ident.ldev, ident.lino))
 		rcv.listen_fd = -1;
@@ -254,35 +227,66 @@ static void check_fds(void)
 			rcv.conns[i].fd = -1; /* dropped below, unclosed */
 }
 
+/* Connection I's descriptor if it is still ours, else -1 (forgotten,
+ * and dropped unclosed by the main loop).  Called before every use. */
+static int conn_fd(int i)
+{
+	if (rcv.conns[i].fd >= 0 &&
+	    !same_file(rcv.conns[i].fd, ident.cdev[i], ident.cino[i]))
+		rcv.conns[i].fd = -1;
+	return rcv.conns[i].fd;
+}
+
+/* The listening socket if it is still ours, else -1 (made anew by the
+ * main loop). */
+static int listen_fd(void)
+{
+	if (rcv.listen_fd >= 0 &&
+	    !same_file(rcv.listen_fd, ident.ldev, ident.lino))
+		rcv.listen_fd = -1;
+	return rcv.listen_fd;
+}
+
+/* Make the application's pending capability call here, if one is asked. */
 static void mirror_serve(void)
 {
-	uint64_t drain;
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+	long nr, args[5];
+	int w = atomic_load(&mir.word);
 
-	while (read(mir.efd, &drain, sizeof(drain)) > 0)
-		;
-	if (atomic_load(&mir.state) != 1)
+	if ((w & 3) != MIR_ASKED)
 		return;
-	if (mir.nr == SYS_capset)
-		at_sys2(SYS_capset, &mir.hdr, mir.data);
+	nr = mir.nr;
+	memcpy(args, mir.args, sizeof(args));
+	memcpy(&hdr, &mir.hdr, sizeof(hdr));
+	memcpy(data, mir.data, sizeof(data));
+	/* Claimed only if it is still the request that was copied. */
+	if (!atomic_compare_exchange_strong(&mir.word, &w,
+					    (w & ~3) | MIR_CLAIMED))
+		return;
+	if (nr == SYS_capset)
+		at_sys2(SYS_capset, &hdr, data);
 	else
-		at_sys6(mir.nr, mir.args[0], mir.args[1], mir.args[2],
-			mir.args[3], mir.args[4], 0);
-	atomic_store(&mir.state, 2);
-	syscall(SYS_futex, &mir.state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		at_sys6(nr, args[0], args[1], args[2], args[3], args[4], 0);
+	w = (w & ~3) | MIR_CLAIMED;
+	if (atomic_compare_exchange_strong(&mir.word, &w, (w & ~3) | MIR_DONE))
+		syscall(SYS_futex, &mir.word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			0);
 }
 
 void at_receiver_mirror(long nr, const long *args, const void *hdr,
 			const void *data)
 {
-	struct timespec t, end;
-	int k;
+	struct timespec end;
+	int seq, w;
 
-	if (!rcv.owner || rcv.owner != getpid() || mir.efd < 0 ||
+	if (!rcv.owner || rcv.owner != getpid() ||
 	    atomic_load(&rcv.started) != 1 ||
 	    (pid_t)syscall(SYS_gettid) == rcv.w.tid)
 		return;
 	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += 2;
+	end.tv_sec += MIR_ASK_MS / 1000;
 	if (pthread_mutex_timedlock(&mir.lock, &end) != 0)
 		return;
 	mir.nr = nr;
@@ -296,74 +300,86 @@ void at_receiver_mirror(long nr, const long *args, const void *hdr,
 	} else {
 		memcpy(mir.args, args, sizeof(mir.args));
 	}
-	atomic_store(&mir.state, 1);
-	{
-		uint64_t one = 1;
+	seq = (int)(((unsigned)atomic_load(&mir.word) + 4u) & 0x7ffffffcu);
+	atomic_store(&mir.word, seq | MIR_ASKED);
+	/* Bounded: a receiver that cannot answer in MIR_ASK_MS is left as it
+	 * is (the program then fares as it would have without mirroring). */
+	at_ts_after_ms(&end, MIR_ASK_MS);
+	for (;;) {
+		struct timespec slice = { 0, 100000000L };
 
-		if (write(mir.efd, &one, sizeof(one)) < 0)
-			atomic_store(&mir.state, 0);
+		w = atomic_load(&mir.word);
+		if (w != (seq | MIR_ASKED) && w != (seq | MIR_CLAIMED))
+			break; /* done */
+		if (at_ts_past(&end))
+			break;
+		/* Again each slice: a kick the full signal queue refused. */
+		if (w == (seq | MIR_ASKED))
+			at_waiter_kick(&rcv.w);
+		syscall(SYS_futex, &mir.word, FUTEX_WAIT_PRIVATE, w, &slice,
+			NULL, 0);
 	}
-	/* Bounded: a receiver that cannot answer in 2 s is left as it is
-	 * (the program then fares as it would have before). */
-	for (k = 0; k < 20 && atomic_load(&mir.state) == 1; k++) {
-		t = (struct timespec){ 0, 100000000L };
-		syscall(SYS_futex, &mir.state, FUTEX_WAIT_PRIVATE, 1, &t, NULL,
-			0);
-	}
-	atomic_store(&mir.state, 0);
+	/* Withdrawn if the receiver has not taken it (a claimed one is made
+	 * from its copy, and its answer is then ignored). */
+	w = seq | MIR_ASKED;
+	atomic_compare_exchange_strong(&mir.word, &w, seq | MIR_IDLE);
 	pthread_mutex_unlock(&mir.lock);
 }
 
 /*
- * The one way the receiver blocks.  FDS[0] is the eventfd.  A pending
- * fixup is run before the wait and, if one arrives meanwhile, after it.
+ * The one way the receiver blocks: ppoll(2) on FDS (which may be none),
+ * MS milliseconds at most (-1: no bound), with the engine's signal let in
+ * (everything else as blocked as always), so that a kick (a broadcast's, a mirror request's, the run
+ * thread's) ends it.  A pending fixup is run before the wait and, if one
+ * arrives meanwhile, after it; so is a pending mirror request.  The raw
+ * system call: the interposed ppoll would hide the kick's EINTR.
  */
 static int rcv_wait(struct pollfd *fds, nfds_t n, int ms)
 {
-	uint64_t drain;
-	int r, k;
-
+	uint64_t mask = 0;
 	unsigned gen = atomic_load(&fd_gen);
-	struct pollfd all[8];
+	struct timespec t, *tp = NULL;
 	nfds_t i;
+	long r;
+	int k;
 
-	/* Every wait also serves the mirroring mailbox. */
-	if (n + 1 > sizeof(all) / sizeof(all[0]))
-		return -1;
-	memcpy(all, fds, n * sizeof(*fds));
-	all[n] = (struct pollfd){ .fd = mir.efd, .events = POLLIN };
-
+	if (ms >= 0) {
+		t.tv_sec = ms / 1000;
+		t.tv_nsec = (long)(ms % 1000) * 1000000L;
+		tp = &t;
+	}
+	/* Our mask less the engine's signal: glibc's own signals (its
+	 * set*id broadcast) stay deliverable, as they are outside waits. */
+	at_sys4(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &mask, sizeof(mask));
+	mask &= ~(1ULL << (allthreads_signal() - 1));
+	mirror_serve();
 	/* The application may renumber our descriptors (fds_closing())
 	 * only while we wait; the numbers in FDS are then stale. */
 	pthread_mutex_unlock(&fd_lock);
 	for (k = 0; k < 1000 && !at_waiter_begin_wait(&rcv.w); k++)
 		at_waiter_fixup(&rcv.w);
-	r = at_real_poll(all, n + 1, ms);
+	r = at_sys6(SYS_ppoll, (long)fds, (long)n, (long)tp, (long)&mask,
+		    sizeof(mask), 0);
 	at_waiter_end_wait(&rcv.w);
-	for (i = 0; i < n; i++)
-		fds[i].revents = all[i].revents;
-	if (r > 0 && (all[n].revents & POLLIN)) {
-		mirror_serve();
-		r--;
-	}
+	mirror_serve();
 	pthread_mutex_lock(&fd_lock);
+	if (r < 0) {
+		for (i = 0; i < n; i++)
+			fds[i].revents = 0;
+		errno = (int)-r;
+		return -1;
+	}
 	if (gen != atomic_load(&fd_gen)) {
 		for (i = 0; i < n; i++)
 			fds[i].revents = 0;
 		return 0;
 	}
-	/* A wake-up for a fixup that already ran: drop it, or poll would
-	 * return at once for ever.  The state word, not the counter, says
-	 * whether a fixup is due, so nothing is lost. */
-	if (r > 0 && (fds[0].revents & POLLIN))
-		while (read(rcv.efd, &drain, sizeof(drain)) > 0)
-			;
-	return r;
+	return (int)r;
 }
 
 /* Sending one reply: bounded as a whole by AT_CTL_SEND_MS. */
 struct sender {
-	int *fdp; /* the connection's descriptor, which may be renumbered */
+	int conn; /* its index; the descriptor may be renumbered, or lost */
 	struct timespec deadline;
 };
 
@@ -373,13 +389,13 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 	int n;
 
 	for (n = 0; n < 10000; n++) {
-		struct pollfd p[2] = {
-			{ .fd = rcv.efd, .events = POLLIN },
-			{ .fd = *s->fdp, .events = POLLOUT },
-		};
-		ssize_t r =
-			send(*s->fdp, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		int ms;
+		int fd = conn_fd(s->conn), ms;
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		ssize_t r;
+
+		if (fd < 0)
+			return -EPIPE; /* not ours any more: not a byte */
+		r = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (r == (ssize_t)len)
 			return 0;
@@ -392,8 +408,8 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 		ms = at_ts_ms_until(&s->deadline, AT_HOUR_MS);
 		if (ms == 0)
 			return -ETIMEDOUT;
-		rcv_wait(p, 2, ms);
-		if (p[1].revents & (POLLERR | POLLHUP))
+		rcv_wait(&p, 1, ms);
+		if (p.revents & (POLLERR | POLLHUP))
 			return -EPIPE;
 	}
 	return -ETIMEDOUT;
@@ -401,7 +417,7 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 
 static void drop_conn(int i)
 {
-	if (rcv.conns[i].fd >= 0)
+	if (conn_fd(i) >= 0)
 		close(rcv.conns[i].fd);
 	at_ctl_forget(rcv.conns[i].slot);
 	rcv.nconn--;
@@ -410,6 +426,7 @@ static void drop_conn(int i)
 	ident.cino[i] = ident.cino[rcv.nconn];
 }
 
+/* FD readable now?  (A negative FD, a lost one, is not.) */
 static bool has_data(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -426,7 +443,7 @@ static int oldest_silent(void)
 	for (i = 0; i < rcv.nconn; i++) {
 		/* A greeted client spoke first and is sending its proof. */
 		if (rcv.conns[i].proven || rcv.conns[i].greeted ||
-		    has_data(rcv.conns[i].fd))
+		    has_data(conn_fd(i)))
 			continue;
 		if (victim < 0 ||
 		    at_ts_ms_until(&rcv.conns[i].idle_deadline, AT_HOUR_MS) <
@@ -471,6 +488,8 @@ static void accept_new(void)
 		victim = rcv.nconn < AT_CTL_MAX_CONN ? -1 : oldest_silent();
 		if (rcv.nconn >= AT_CTL_MAX_CONN && victim < 0)
 			return;
+		if (listen_fd() < 0)
+			return; /* made anew by the main loop */
 		fd = accept4(rcv.listen_fd, NULL, NULL,
 			     SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
@@ -547,7 +566,7 @@ static ssize_t recv_request(int fd)
 static int before_run(void *ctx, uint64_t start_by_ns, const char **why)
 {
 	struct sender *s = ctx;
-	struct pollfd p = { .fd = *s->fdp, .events = POLLRDHUP };
+	struct pollfd p = { .fd = conn_fd(s->conn), .events = POLLRDHUP };
 	struct timespec now;
 
 	at_ts_now(&now);
@@ -556,8 +575,8 @@ static int before_run(void *ctx, uint64_t start_by_ns, const char **why)
 		       "nothing changed";
 		return -ETIMEDOUT;
 	}
-	if (poll(&p, 1, 0) == 1 &&
-	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+	if (p.fd < 0 || (poll(&p, 1, 0) == 1 &&
+			 (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
 		*why = "the client went away before the run: nothing changed";
 		return -ECONNRESET;
 	}
@@ -585,20 +604,21 @@ struct run_job {
 	struct allthreads_report *rep;
 	int ret;
 	_Atomic pid_t tid;
-	int done_fd;
+	_Atomic bool done; /* then the receiver is kicked */
 };
 
 static void *run_main(void *arg)
 {
 	struct run_job *j = arg;
-	uint64_t one = 1;
 
 	prctl(PR_SET_NAME, "allthreads-run", 0, 0, 0);
 	atomic_store(&j->tid, (pid_t)syscall(SYS_gettid));
 	j->ret = allthreads_run(j->prog, j->timeout_ms, j->flags, j->policy,
 				&j->rep);
-	if (write(j->done_fd, &one, sizeof(one)) < 0)
-		abort(); /* an eventfd write of 1 cannot fail */
+	atomic_store(&j->done, true);
+	/* Refused only when the signal queue is full: the receiver looks
+	 * again each second anyway. */
+	at_waiter_kick(&rcv.w);
 	return NULL;
 }
 
@@ -618,9 +638,6 @@ static int run_elsewhere(void *ctx, const struct allthreads_prog *prog,
 	int k, r;
 
 	(void)ctx;
-	j.done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (j.done_fd < 0)
-		goto here;
 	sigfillset(&mask);
 	sigdelset(&mask, allthreads_signal());
 	pthread_attr_init(&attr);
@@ -629,24 +646,13 @@ static int run_elsewhere(void *ctx, const struct allthreads_prog *prog,
 	if (r == 0)
 		r = pthread_create(&th, &attr, run_main, &j);
 	pthread_attr_destroy(&attr);
-	if (r != 0) {
-		close(j.done_fd);
+	if (r != 0)
 		goto here;
-	}
 	/* Wait for it as a waiter (so a broadcast reaches us here); the
 	 * run is bounded by its own deadline, so this ends. */
-	for (k = 0; k < 1000000; k++) {
-		struct pollfd p[2] = {
-			{ .fd = rcv.efd, .events = POLLIN },
-			{ .fd = j.done_fd, .events = POLLIN },
-		};
-
-		rcv_wait(p, 2, 1000);
-		if (p[1].revents & POLLIN)
-			break;
-	}
+	for (k = 0; k < 1000000 && !atomic_load(&j.done); k++)
+		rcv_wait(NULL, 0, 1000);
 	pthread_join(th, NULL);
-	close(j.done_fd);
 	/* pthread_join() returns once the kernel cleared the thread's TID,
 	 * a moment before /proc stops listing it: wait for that (bounded),
 	 * so that the caller's /proc check after the reply never sees it. */
@@ -698,7 +704,7 @@ here:
 static bool serve_conn(int i)
 {
 	struct conn *c = &rcv.conns[i];
-	struct sender s = { .fdp = &c->fd };
+	struct sender s = { .conn = i };
 	struct at_ctl_hooks hooks = { .before_run = before_run,
 				      .run = run_elsewhere };
 	const struct at_ctl_hdr *hdr;
@@ -709,6 +715,8 @@ static bool serve_conn(int i)
 
 	if (!have_buffers())
 		return false;
+	if (conn_fd(i) < 0)
+		return false; /* not ours any more: never read */
 	n = recv_request(c->fd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
@@ -766,12 +774,11 @@ static bool serve_conn(int i)
 
 static void *receiver_main(void *arg)
 {
-	struct pollfd fds[2 + AT_CTL_MAX_CONN];
+	struct pollfd fds[1 + AT_CTL_MAX_CONN];
 	unsigned long loops;
 
 	(void)arg;
 	prctl(PR_SET_NAME, "allthreads-rcv", 0, 0, 0);
-	rcv.w.wake_fd = rcv.efd;
 	if (at_waiter_register(&rcv.w) < 0) {
 		atomic_store(&rcv.started, -1);
 		return NULL;
@@ -788,7 +795,6 @@ static void *receiver_main(void *arg)
 			if (rcv.conns[i].fd < 0)
 				drop_conn(i);
 
-		fds[n++] = (struct pollfd){ .fd = rcv.efd, .events = POLLIN };
 		if (rcv.nconn < AT_CTL_MAX_CONN)
 			fds[n++] = (struct pollfd){ .fd = rcv.listen_fd,
 						    .events = POLLIN };
@@ -823,12 +829,11 @@ static void *receiver_main(void *arg)
 				/* A stopped process wakes with its deadlines
 				 * past: what is already there is still read
 				 * (and its own deadline judged). */
-				keep = has_data(rcv.conns[i].fd) &&
-				       serve_conn(i);
+				keep = has_data(conn_fd(i)) && serve_conn(i);
 			if (!keep)
 				drop_conn(i);
 		}
-		if (base == 2 && (fds[1].revents & POLLIN))
+		if (base == 1 && (fds[0].revents & POLLIN))
 			accept_new();
 	}
 	return NULL;
@@ -845,23 +850,15 @@ int at_receiver_start(bool raw_ok)
 	ret = at_ctl_auth_init();
 	if (ret < 0)
 		return ret;
-	mir.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	rcv.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (rcv.efd < 0) {
-		ret = -errno;
-		goto out_free;
-	}
 	ret = at_ctl_socket_path(rcv.path, sizeof(rcv.path));
 	if (ret < 0)
-		goto out_efd;
+		goto out_free;
 	rcv.listen_fd = at_ctl_listen(rcv.path);
 	if (rcv.listen_fd < 0) {
 		ret = rcv.listen_fd;
-		goto out_efd;
+		goto out_free;
 	}
 	rcv.owner = getpid();
-	ident.efd_id = eventfd_id(rcv.efd);
-	ident.mir_id = eventfd_id(mir.efd);
 	note_file(rcv.listen_fd, &ident.ldev, &ident.lino);
 
 	/* The thread starts with everything blocked: no window in which a
@@ -889,9 +886,6 @@ out_listen:
 	at_receiver_cleanup();
 	close(rcv.listen_fd);
 	rcv.listen_fd = -1;
-out_efd:
-	close(rcv.efd);
-	rcv.efd = -1;
 out_free:
 	free(rcv.msg);
 	free(rcv.out);
@@ -915,20 +909,16 @@ void at_receiver_forget(void)
 	int i;
 
 	rcv.owner = 0;
-	if (rcv.listen_fd >= 0)
+	/* Closed only where they are still ours: the parent may have
+	 * closed one behind our back and reused its number before the fork. */
+	if (listen_fd() >= 0)
 		close(rcv.listen_fd);
 	rcv.listen_fd = -1;
 	for (i = 0; i < rcv.nconn; i++)
-		if (rcv.conns[i].fd >= 0)
+		if (conn_fd(i) >= 0)
 			close(rcv.conns[i].fd);
 	rcv.nconn = 0;
-	/* The eventfds too: a child makes its own when it starts one. */
-	if (rcv.efd >= 0)
-		close(rcv.efd);
-	if (mir.efd >= 0)
-		close(mir.efd);
-	rcv.efd = mir.efd = -1;
-	rcv.w.wake_fd = -1;
+	atomic_store(&mir.word, MIR_IDLE);
 	atomic_store(&rcv.started, 0);
 	atomic_store(&rcv.cleaned, false);
 	/* The parent's lock state means nothing here (a child of fork()

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * waiters.c - threads that keep every signal blocked (the helper's receiver
- * thread) and so are woken, not signalled: a broadcast that meets one
- * moves its state word to AT_WAITER_FIXUP and writes to its eventfd (the
- * contract is in engine.h).
+ * thread) and so are woken, not signalled at random: a broadcast that
+ * meets one moves its state word to AT_WAITER_FIXUP and kicks it, with the
+ * engine's signal queued for it alone, which it lets in only while it
+ * waits (the contract is in engine.h).  No descriptor is written: the
+ * application cannot close or renumber what wakes a waiter.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "broadcast.h"
 
@@ -23,6 +28,7 @@ int at_waiter_register(struct at_waiter *w)
 	at_process_init();
 	w->tid = (pid_t)at_sys0(SYS_gettid);
 	atomic_store(&w->state, AT_WAITER_IDLE);
+	atomic_store(&w->kicked, false);
 	for (i = 0; i < AT_MAX_WAITERS; i++) {
 		struct at_waiter *none = NULL;
 
@@ -36,12 +42,8 @@ int at_waiter_register(struct at_waiter *w)
 
 void at_waiter_fixup(struct at_waiter *w)
 {
-	uint64_t drain;
-
 	/* Clear first: a poke that comes after this is seen next time. */
 	atomic_store(&w->state, AT_WAITER_IDLE);
-	if (w->wake_fd >= 0)
-		at_sys3(SYS_read, w->wake_fd, &drain, sizeof(drain));
 	at_sigctx_serve(atomic_load(&at_run_cur), w->tid);
 }
 
@@ -56,6 +58,10 @@ bool at_waiter_begin_wait(struct at_waiter *w)
 void at_waiter_end_wait(struct at_waiter *w)
 {
 	int expect = AT_WAITER_RECEIVING;
+
+	/* Noted before anything is looked at: a kick from now on queues a
+	 * signal again, and what an earlier one announced is visible. */
+	atomic_store(&w->kicked, false);
 
 	if (!atomic_compare_exchange_strong(&w->state, &expect, AT_WAITER_IDLE))
 		at_waiter_fixup(w);
@@ -79,10 +85,32 @@ bool at_waiter_is(pid_t tid)
 	return find_waiter(tid) != NULL;
 }
 
+/* The engine's signal with the engine's mark, for W's thread alone: its
+ * handler finds its slot by TID, serves it if there is one and otherwise
+ * does nothing; the wait it interrupts returns EINTR. */
+AT_EXPORT bool at_waiter_kick(struct at_waiter *w)
+{
+	siginfo_t si;
+	long r;
+
+	if (atomic_exchange(&w->kicked, true))
+		return true; /* one is queued, or the waiter has not noted it */
+	memset(&si, 0, sizeof(si));
+	si.si_signo = at_engine_signal();
+	si.si_code = SI_QUEUE;
+	si.si_pid = at_process_pid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = at_sigctx_mark;
+	r = at_sys4(SYS_rt_tgsigqueueinfo, si.si_pid, w->tid, si.si_signo, &si);
+	if (r < 0)
+		atomic_store(&w->kicked, false);
+	return r == 0;
+}
+
 bool at_waiter_poke(pid_t tid)
 {
 	struct at_waiter *w = find_waiter(tid);
-	uint64_t one = 1;
+	bool kicked;
 	int cur;
 
 	if (!w)
@@ -91,11 +119,12 @@ bool at_waiter_poke(pid_t tid)
 	while (cur != AT_WAITER_FIXUP &&
 	       !atomic_compare_exchange_weak(&w->state, &cur, AT_WAITER_FIXUP))
 		;
-	if (w->wake_fd >= 0)
-		at_sys3(SYS_write, w->wake_fd, &one, sizeof(one));
-	/* It may be waiting for the engine lock rather than in its poll. */
+	kicked = at_waiter_kick(w);
+	/* It may be waiting for the engine lock rather than in its wait. */
 	at_lock_wake_all();
-	return true;
+	/* A kick that could not be queued: the caller signals the thread as
+	 * any other (the same signal, the same effect) and retries that. */
+	return kicked;
 }
 
 void at_waiter_fixup_mine(void)
