@@ -1132,15 +1132,6 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		pt_why(c, "no thread of the process could be stopped");
 		return -ESRCH;
 	}
-	out->canary = (unsigned)(can - c->t);
-	out->have_canary = true;
-#if AT_ARCH_HAS_STUB
-	if (c->use_stub) {
-		c->stub_sig = stub_signal(c);
-		if (!c->stub_sig)
-			c->use_stub = false;
-	}
-#endif
 	/* The memory through a live thread: a zombie leader has none. */
 	c->mempid = can->tid;
 	{
@@ -1150,6 +1141,20 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			 (int)c->pid, (int)can->tid);
 		c->memfd = open(path, O_RDWR | O_CLOEXEC);
 	}
+	/* Each thread as the kernel leaves it after a stop, before any of
+	 * them is touched: rseq critical sections aborted. */
+	err = pt_rseq_abort(c);
+	if (err)
+		return err;
+	out->canary = (unsigned)(can - c->t);
+	out->have_canary = true;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		c->stub_sig = stub_signal(c);
+		if (!c->stub_sig)
+			c->use_stub = false;
+	}
+#endif
 	out->t_inject = ns_now();
 
 	/* The canary: the scratch region through it, then the steps. */
