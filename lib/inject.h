@@ -51,6 +51,7 @@ struct pt_thread {
 	bool has_stash;	 /* a SIGURG of the target's own, to give back */
 	bool at_exit;	 /* stopped at a syscall-exit stop (not a signal
 			  * or interrupt stop) */
+	bool died;	 /* ended while it ran our calls (why says how) */
 	int nrun, failed, left;
 	struct at_regs saved;
 	uint64_t mask;
