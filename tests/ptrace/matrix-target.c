@@ -655,21 +655,20 @@ static void *race_main(void *arg)
 	uint64_t end = now_ms() + (uint64_t)timeout_s * 1000;
 	char path[64], buf[2048];
 	bool done = false;
+	int fd;
 
 	/* no CAP_SYS_ADMIN needed: this thread only */
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/status",
 		 (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	printf("watcher %ld\n", (long)syscall(SYS_gettid));
-	while (now_ms() < end) {
+	while (fd >= 0 && now_ms() < end) {
 		if (!done) {
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) :
-					      -1;
+			/* each read at offset 0 shows the status anew */
+			ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 			const char *tp;
 
-			if (fd >= 0)
-				close(fd);
 			buf[n > 0 ? n : 0] = 0;
 			tp = strstr(buf, "TracerPid:\t");
 			if (!tp || tp[11] == '0')
@@ -683,6 +682,8 @@ static void *race_main(void *arg)
 		}
 		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 	}
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
