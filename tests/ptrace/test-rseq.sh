@@ -7,7 +7,8 @@
 # section after the kernel cleared its rseq_cs commits a stale value, and
 # the counters' sum falls behind the commits' sum.  Many runs of the route
 # on a busy target (threads always in their sections) and on an idle one
-# (threads mostly asleep); then every commit must be in the counters.
+# (threads mostly asleep), with the runner and without it (one injection
+# a call); then every commit must be in the counters.
 . "$(dirname "$0")/../cli/tap.sh"
 . "$(dirname "$0")/ptt.sh"
 
@@ -35,7 +36,9 @@ for mode in busy idle; do
 	start_prog "$RSEQ" --$mode 3
 	fails=0 first=
 	for ((i = 1; i <= RUNS; i++)); do
-		at -p "$TPID" --via=ptrace prctl KEEP_CAPS $((i % 2))
+		# every other pair without the runner: one injection a call
+		run env ALLTHREADS_PTRACE_STUB=$(((i / 2) % 2)) \
+			"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS $((i % 2))
 		if [ "$rc" != 0 ]; then
 			fails=$((fails + 1))
 			[ -n "$first" ] || first="run $i: exit $rc: ${err:0:200}"
