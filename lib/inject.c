@@ -211,12 +211,16 @@ static bool is_forced(int sig)
  * of the run, never a thread that merely exited meanwhile. */
 static void died(struct pt_thread *t, int r, int st)
 {
+	const char *abbrev =
+		r == 0 && WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : NULL;
+
 	t->st = PT_GONE;
 	t->died = true;
 	if (r == 0 && WIFSIGNALED(st))
 		snprintf(t->why, sizeof(t->why),
-			 "died in an injected call: killed by signal %d (%s)",
-			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+			 "died in an injected call: killed by signal %d "
+			 "(SIG%s)",
+			 WTERMSIG(st), abbrev ? abbrev : "?");
 	else if (r == 0 && WIFEXITED(st))
 		snprintf(t->why, sizeof(t->why),
 			 "ended in an injected call (exit status %d)",
