@@ -130,6 +130,20 @@ static inline void at_arch_fallback(const struct at_regs *saved,
 	*out = *saved; /* the kernel already rewound pc and x0 */
 }
 
+/* Where the thread resumes when it leaves its stop: the kernel rewound pc
+ * for a restart before the stop. */
+static inline unsigned long at_arch_resume_ip(const struct at_regs *regs)
+{
+	return regs->r.pc;
+}
+
+/* Make REGS resume at IP, as the kernel leaves a thread whose rseq
+ * critical section it aborts. */
+static inline void at_arch_abort_to(struct at_regs *regs, unsigned long ip)
+{
+	regs->r.pc = ip;
+}
+
 /* Was the thread stopped while waiting in system call NR?  The kernel has
  * rewound pc to the svc and put x0 back already, and the syscall number is
  * forgotten (-1): only x8, still the number, tells. */

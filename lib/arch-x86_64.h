@@ -123,6 +123,31 @@ static inline void at_arch_fallback(const struct at_regs *saved,
 	}
 }
 
+/* Where the thread resumes when it leaves its stop, after the kernel's
+ * restart decision (an interrupted call re-entered): the instruction
+ * pointer the kernel's rseq fixup judges then. */
+static inline unsigned long at_arch_resume_ip(const struct at_regs *regs)
+{
+	struct at_regs r;
+
+	at_arch_fallback(regs, &r);
+	return r.r.rip;
+}
+
+/* Make REGS resume at IP, as the kernel leaves a thread whose rseq
+ * critical section it aborts: the restart decision made first, then the
+ * instruction pointer moved to the abort handler (orig_rax -1: nothing is
+ * restarted there). */
+static inline void at_arch_abort_to(struct at_regs *regs, unsigned long ip)
+{
+	struct at_regs r;
+
+	at_arch_fallback(regs, &r);
+	r.r.rip = ip;
+	r.r.orig_rax = (unsigned long)-1;
+	*regs = r;
+}
+
 /* Was the thread stopped while waiting in system call NR (interrupted,
  * to be restarted)? */
 static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)

@@ -207,6 +207,29 @@ static bool is_forced(int sig)
 	       sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
 }
 
+/* T ended (R, ST: what pt_wait() saw) while it ran our calls: a failure
+ * of the run, never a thread that merely exited meanwhile. */
+static void died(struct pt_thread *t, int r, int st)
+{
+	const char *abbrev =
+		r == 0 && WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : NULL;
+
+	t->st = PT_GONE;
+	t->died = true;
+	if (r == 0 && WIFSIGNALED(st))
+		snprintf(t->why, sizeof(t->why),
+			 "died in an injected call: killed by signal %d "
+			 "(SIG%s)",
+			 WTERMSIG(st), abbrev ? abbrev : "?");
+	else if (r == 0 && WIFEXITED(st))
+		snprintf(t->why, sizeof(t->why),
+			 "ended in an injected call (exit status %d)",
+			 WEXITSTATUS(st));
+	else
+		snprintf(t->why, sizeof(t->why),
+			 "vanished in an injected call");
+}
+
 /* Resume T with REQ until a syscall stop of kind OP; *RET the exit's
  * value.  Group-stop re-reports are resumed again (never count stops). */
 static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
@@ -229,7 +252,7 @@ static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
 			return -ETIMEDOUT;
 		}
 		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			t->st = PT_GONE;
+			died(t, r, st);
 			return -ESRCH;
 		}
 		if (!WIFSTOPPED(st))
@@ -537,7 +560,7 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 			return -ETIMEDOUT;
 		}
 		if (err < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			t->st = PT_GONE;
+			died(t, err, st);
 			return -ESRCH;
 		}
 		if (!WIFSTOPPED(st) || (st >> 16) != 0)

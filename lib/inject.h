@@ -51,6 +51,7 @@ struct pt_thread {
 	bool has_stash;	 /* a SIGURG of the target's own, to give back */
 	bool at_exit;	 /* stopped at a syscall-exit stop (not a signal
 			  * or interrupt stop) */
+	bool died;	 /* ended while it ran our calls (why says how) */
 	int nrun, failed, left;
 	struct at_regs saved;
 	uint64_t mask;
@@ -140,6 +141,13 @@ int pt_run_hooked(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 /* ptrace.c: once the scratch region is mapped at c->base, point the
  * steps' pointer arguments into it and fill c->data. */
 int pt_relocate(struct pt_ctx *c);
+
+/* ptrace-rseq.c: once every thread is captured, before anything is
+ * injected, abort each thread's rseq critical section where the kernel
+ * would at its next return to user space (the saved and the live
+ * registers at the abort handler, rseq_cs cleared).  -ENOTSUP (c->why
+ * set) for a section the kernel would kill the thread for. */
+int pt_rseq_abort(struct pt_ctx *c);
 
 /* inject.c */
 /* Wait for TID's next stop or exit (bounded by the deadline). */

@@ -270,6 +270,29 @@ static unsigned long long needed_caps(const struct pt_ctx *c)
 	return need;
 }
 
+/* Whether a thread in seccomp mode MODE may take the injected calls: 0,
+ * or -ENOTSUP with WHY (the same words before and after the freeze). */
+static int seccomp_refusal(pid_t tid, long mode, bool can_suspend, char *why,
+			   size_t whylen)
+{
+	if (mode == 1) {
+		snprintf(why, whylen,
+			 "thread %d is in seccomp strict mode: any injected "
+			 "call would kill the process",
+			 (int)tid);
+		return -ENOTSUP;
+	}
+	if (mode == 2 && !can_suspend) {
+		snprintf(why, whylen,
+			 "thread %d has a seccomp filter that could kill or "
+			 "trap the injected calls; suspending it needs "
+			 "CAP_SYS_ADMIN (and no filter of your own)",
+			 (int)tid);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /*
  * What can be known before touching anything.  With C, the threads found
  * are listed in it (zombies and kernel workers marked).  Returns 0, or
@@ -480,26 +503,13 @@ static int preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 				 (ref >> bit) & 1 ? "has" : "lacks");
 			r = -EIO;
 			break;
-		} else if (!st && at_proc_field_long(ts, "Seccomp", 0) == 1) {
-			snprintf(why, whylen,
-				 "thread %d is in seccomp strict mode: any "
-				 "injected call would kill the process",
-				 (int)tid);
-			r = -ENOTSUP;
-			break;
-		} else if (!st && at_proc_field_long(ts, "Seccomp", 0) == 2) {
+		} else if (!st && at_proc_field_long(ts, "Seccomp", 0)) {
 			need_suspend = true;
-			if (!can_suspend) {
-				snprintf(why, whylen,
-					 "thread %d has a seccomp filter that "
-					 "could kill or trap the injected "
-					 "calls; suspending it needs "
-					 "CAP_SYS_ADMIN (and no filter of your "
-					 "own)",
-					 (int)tid);
-				r = -ENOTSUP;
+			r = seccomp_refusal(
+				tid, at_proc_field_long(ts, "Seccomp", 0),
+				can_suspend, why, whylen);
+			if (r)
 				break;
-			}
 		}
 		if (c && !lookup(c, tid)) {
 			struct pt_thread *t = add_thread(c, tid, st);
@@ -895,9 +905,9 @@ static void vfree(struct vstate *s)
 	}
 }
 
-static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
+/* TID's whole status file into c->sbuf; its length or -errno. */
+static int read_status(struct pt_ctx *c, pid_t tid)
 {
-	unsigned i;
 	int r;
 
 	for (;;) {
@@ -910,10 +920,19 @@ static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
 		r = task_status(c->pid, tid, c->sbuf, c->sbuf_len);
 		if (r < 0 || (size_t)r + 1 < c->sbuf_len ||
 		    c->sbuf_len >= AT_PT_STATUS_MAX)
-			break;
+			return r;
 		free(c->sbuf); /* a long Groups line: read it whole */
 		c->sbuf = NULL;
 	}
+}
+
+static int vread(struct pt_ctx *c, pid_t tid, struct vstate *s)
+{
+	unsigned i;
+	int r = read_status(c, tid);
+
+	if (r == -ENOMEM)
+		return r;
 	for (i = 0; r >= 0 && i < NVKEYS; i++) {
 		const char *p = at_proc_field(c->sbuf, vkeys[i]);
 
@@ -928,6 +947,42 @@ static bool same(const char *a, const char *b)
 }
 
 /* --- the run ---------------------------------------------------------------------------- */
+
+/*
+ * Preflight looked at each thread's seccomp mode before the freeze; a
+ * thread may have installed a filter between that look and its stop.
+ * Look again now that no thread can run, before anything is injected:
+ * the same refusal, with nothing changed.  Filters suspended for our
+ * calls (PTRACE_O_SUSPEND_SECCOMP) need no second look.
+ */
+static int recheck_seccomp(struct pt_ctx *c)
+{
+	char dummy[8];
+	char *why = c->why && c->whylen ? c->why : dummy;
+	size_t whylen = c->why && c->whylen ? c->whylen : sizeof(dummy);
+	unsigned k;
+	int r;
+
+	if (c->opts & PTRACE_O_SUSPEND_SECCOMP)
+		return 0;
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t->st != PT_STOPPED)
+			continue;
+		r = read_status(c, t->tid);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue; /* gone: found so later */
+		r = seccomp_refusal(t->tid,
+				    at_proc_field_long(c->sbuf, "Seccomp", 0),
+				    false, why, whylen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
 
 static long subst(long arg, long saved)
 {
@@ -1090,12 +1145,15 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 {
 	struct vstate cbefore = { 0 }, cafter = { 0 }, vs = { 0 };
 	bool changed_key[NVKEYS] = { 0 }, problem = false;
-	struct pt_thread *can = NULL, *quiet = NULL;
+	struct pt_thread *can = NULL, *quiet = NULL, *dead = NULL;
 	long *canres = NULL;
 	unsigned k, i;
 	int err, left = 0;
 	bool hooked = false;
 
+	err = recheck_seccomp(c);
+	if (err)
+		return err;
 	/* Capture: nothing changes yet. */
 	for (k = 0; k < c->n; k++) {
 		struct pt_thread *t = &c->t[k];
@@ -1132,15 +1190,6 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		pt_why(c, "no thread of the process could be stopped");
 		return -ESRCH;
 	}
-	out->canary = (unsigned)(can - c->t);
-	out->have_canary = true;
-#if AT_ARCH_HAS_STUB
-	if (c->use_stub) {
-		c->stub_sig = stub_signal(c);
-		if (!c->stub_sig)
-			c->use_stub = false;
-	}
-#endif
 	/* The memory through a live thread: a zombie leader has none. */
 	c->mempid = can->tid;
 	{
@@ -1150,6 +1199,20 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			 (int)c->pid, (int)can->tid);
 		c->memfd = open(path, O_RDWR | O_CLOEXEC);
 	}
+	/* Each thread as the kernel leaves it after a stop, before any of
+	 * them is touched: rseq critical sections aborted. */
+	err = pt_rseq_abort(c);
+	if (err)
+		return err;
+	out->canary = (unsigned)(can - c->t);
+	out->have_canary = true;
+#if AT_ARCH_HAS_STUB
+	if (c->use_stub) {
+		c->stub_sig = stub_signal(c);
+		if (!c->stub_sig)
+			c->use_stub = false;
+	}
+#endif
 	out->t_inject = ns_now();
 
 	/* The canary: the scratch region through it, then the steps. */
@@ -1221,6 +1284,14 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		pt_uncolocate(c, t);
 		if (err == -ESRCH || t->st == PT_GONE) {
 			t->st = PT_GONE;
+			if (t->died) {
+				/* Killed by our call (a seccomp filter...) or
+				 * meanwhile: either way not proven. */
+				t->rstate = ALLTHREADS_T_FAILED;
+				problem = true;
+				if (!dead)
+					dead = t;
+			}
 			continue;
 		}
 		if (err) {
@@ -1307,11 +1378,23 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		} else {
 			out->verdict = ALLTHREADS_PARTIAL;
 		}
-		if (err)
+		if (dead) {
+			/* The canary changed before; the process lost a
+			 * thread to the run: never "nothing changed". */
+			out->verdict = ALLTHREADS_PARTIAL;
+			err = -EIO;
+			pt_why(c, "thread %d %s; the run failed%s",
+			       (int)dead->tid, dead->why,
+			       policy == ALLTHREADS_MISMATCH_REPORT ?
+				       " and the other threads were undone "
+				       "where they could be" :
+				       "");
+		} else if (err) {
 			pt_why(c, "the threads did not all agree%s",
 			       out->verdict == ALLTHREADS_FAILED ?
 				       "; every change was undone" :
 				       "");
+		}
 	}
 out:
 	if (hooked) {
@@ -1363,8 +1446,12 @@ static int build_report(struct pt_ctx *c, const struct pt_result *res,
 			snprintf(t->why, sizeof(t->why), "zombie (exited)");
 			break;
 		case PT_GONE:
-			r->state = t->ran && t->nrun ? ALLTHREADS_T_EXITED :
-						       ALLTHREADS_T_EXITED;
+			if (t->died) {
+				/* ended in our calls: a failure (why says) */
+				r->state = ALLTHREADS_T_FAILED;
+				break;
+			}
+			r->state = ALLTHREADS_T_EXITED;
 			if (!t->why[0])
 				snprintf(t->why, sizeof(t->why),
 					 "exited during the run");

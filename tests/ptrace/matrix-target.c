@@ -7,7 +7,7 @@
  *   matrix-target [--idle N] [--busy N] [--read N] [--sleep N] [--poll N]
  *                 [--epoll N] [--sigwait N] [--rawclone N] [--zmm]
  *                 [--churn] [--zombie-main] [--seccomp-kill-prctl] [--catch-urg]
- *                 [--timeout S]
+ *                 [--seccomp-race process|thread] [--timeout S]
  *
  * Thread kinds (the main thread is one more idle thread, or with
  * --zombie-main it calls pthread_exit and stays a zombie; a control
@@ -37,6 +37,12 @@
  * the process on prctl(2); needs CAP_SYS_ADMIN (so NoNewPrivs stays 0 and
  * shows whether anything changed).  The threads then skip their own
  * KEEP_CAPS read.
+ *
+ * --seccomp-race process|thread adds a watcher thread (made after the
+ * others; prints "watcher TID"): as soon as the main thread shows a
+ * tracer, it installs on itself alone (NO_NEW_PRIVS set on itself first)
+ * a filter that kills the process, or only itself, on prctl(2), and
+ * prints "filtered".  It never reports at release.
  *
  * --catch-urg installs a SIGURG handler (SA_RESTART) that only counts; at
  * release a count above 0 is a "bad urg" line (nobody sends it SIGURG).
@@ -111,6 +117,9 @@ static unsigned count[NKIND];
 static struct worker *workers;
 static unsigned nworkers;
 static bool zombie_main, churn, seccomp_kill, want_zmm, no_prctl, catch_urg;
+/* --seccomp-race: a watcher, and its filter's action */
+static bool race;
+static unsigned race_ret;
 /* --catch-urg: how often the target's own SIGURG handler ran (no one sends
  * it SIGURG: a run is not to make it run) */
 static atomic_uint urg_seen;
@@ -612,7 +621,9 @@ static void *churn_main(void *arg)
 
 /* ---------------------------------------------------------------- seccomp */
 
-static int install_kill_prctl(void)
+/* A filter that ends the process or the thread (RET) on prctl(2); FLAGS
+ * 0 for the calling thread only, SECCOMP_FILTER_FLAG_TSYNC for all. */
+static int install_prctl_filter(unsigned ret, unsigned flags)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -622,14 +633,58 @@ static int install_kill_prctl(void)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, ret),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]),
 				   .filter = f };
 
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+/*
+ * --seccomp-race: a thread made after the others watches the main
+ * thread's TracerPid and, as soon as it shows a tracer (a route is
+ * seizing the threads, its look at them done), installs on itself alone
+ * a filter that ends the process (or itself) on prctl(2), then sleeps.
+ * Prints "filtered" when it did.
+ */
+static void *race_main(void *arg)
+{
+	unsigned ret = (unsigned)(uintptr_t)arg;
+	uint64_t end = now_ms() + (uint64_t)timeout_s * 1000;
+	char path[64], buf[2048];
+	bool done = false;
+	int fd;
+
+	/* no CAP_SYS_ADMIN needed: this thread only */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status",
+		 (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	printf("watcher %ld\n", (long)syscall(SYS_gettid));
+	while (fd >= 0 && now_ms() < end) {
+		if (!done) {
+			/* each read at offset 0 shows the status anew */
+			ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+			const char *tp;
+
+			buf[n > 0 ? n : 0] = 0;
+			tp = strstr(buf, "TracerPid:\t");
+			if (!tp || tp[11] == '0')
+				continue;
+			if (install_prctl_filter(ret, 0)) {
+				printf("bad race: seccomp failed\n");
+				break;
+			}
+			done = true;
+			printf("filtered\n");
+		}
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
 }
 
 /* ---------------------------------------------------------------- control */
@@ -837,6 +892,15 @@ static int parse(int argc, char **argv)
 			zombie_main = true;
 		} else if (!strcmp(a, "--seccomp-kill-prctl")) {
 			seccomp_kill = true;
+		} else if (!strcmp(a, "--seccomp-race") && i + 1 < argc) {
+			race = true;
+			i++;
+			if (!strcmp(argv[i], "process"))
+				race_ret = SECCOMP_RET_KILL_PROCESS;
+			else if (!strcmp(argv[i], "thread"))
+				race_ret = SECCOMP_RET_KILL_THREAD;
+			else
+				return -1;
 		} else {
 			return -1;
 		}
@@ -943,10 +1007,17 @@ int main(int argc, char **argv)
 	}
 	if (seccomp_kill) {
 		no_prctl = true;
-		if (install_kill_prctl()) {
+		if (install_prctl_filter(SECCOMP_RET_KILL_PROCESS,
+					 SECCOMP_FILTER_FLAG_TSYNC)) {
 			perror("matrix-target: seccomp");
 			return 1;
 		}
+	}
+	if (race) {
+		if (pthread_create(&t, &attr, race_main,
+				   (void *)(uintptr_t)race_ret))
+			return 1;
+		pthread_detach(t);
 	}
 	if (pthread_create(&t, NULL, control_main, (void *)(intptr_t)getpid()))
 		return 1;

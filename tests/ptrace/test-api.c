@@ -5,11 +5,16 @@
  * probed, a program run on every thread (by the runner and by one
  * injection per call, pointer arguments included), a canary that fails
  * touches nothing else, a mismatch undoes everywhere, and the report says
- * what the frozen window cost.
+ * what the frozen window cost; a thread that dies in an injected call (a
+ * seccomp filter that came after the route's look) fails the run.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "allthreads.h"
+#include "inject.h"
 #include "ptrace.h"
 #include "tap.h"
 #include "testutil.h"
@@ -371,6 +377,145 @@ static void test_undo(const char *threaded)
 	reap(&c);
 }
 
+#ifndef AT_ARCH_NONE
+/* The hook below: which thread took the filter. */
+struct late {
+	pid_t victim;
+};
+
+/*
+ * Before the steps (after the route's looks at every thread's seccomp
+ * mode): a filter that ends the calling thread on prctl(2), put by an
+ * injected seccomp(2) on one thread that is not the canary, as if it had
+ * installed it between the look and its stop.
+ */
+static int late_filter(struct pt_ctx *c, struct pt_thread *can, void *arg)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_THREAD),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct {
+		uint16_t len;
+		uint16_t pad[3];
+		uint64_t filter;
+	} fprog = { 4, { 0 }, c->hook_at + 16 };
+	struct pt_call call = { .nr = SYS_seccomp,
+				.a = { SECCOMP_SET_MODE_FILTER, 0,
+				       (long)c->hook_at } };
+	struct late *l = arg;
+	unsigned k;
+	long ret = -1;
+
+	if (pt_mem_write(c, c->hook_at + 16, f, sizeof(f)) ||
+	    pt_mem_write(c, c->hook_at, &fprog, sizeof(fprog)))
+		return -EFAULT;
+	for (k = c->n; k-- > 0;) {
+		struct pt_thread *t = &c->t[k];
+
+		if (t == can || t->st != PT_STOPPED || !t->captured)
+			continue;
+		if (pt_run_calls(c, t, &call, 1, &ret) || ret)
+			return -EIO;
+		l->victim = t->tid;
+		return 0;
+	}
+	return -ESRCH;
+}
+
+static void late_done(struct pt_ctx *c, struct pt_thread *t, void *arg)
+{
+	(void)c;
+	(void)t;
+	(void)arg;
+}
+
+/* Set (ON) or clear CAP_SYS_ADMIN in this thread's effective set. */
+static int sys_admin(bool on)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[0].effective |= 1u << CAP_SYS_ADMIN;
+	else
+		d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* A thread killed by a filter in the middle of the run: not "exited",
+ * a failure of the run (issue 16, item 6). */
+static void test_late_filter(const char *fixture)
+{
+	char *argv[] = { (char *)fixture, "4", NULL };
+	struct late l = { 0 };
+	struct pt_hook hook = { .data_len = 64,
+				.before = late_filter,
+				.after = late_done,
+				.arg = &l };
+	struct allthreads_prog *p;
+	struct allthreads_report *rep = NULL;
+	char why[512] = "";
+	struct child c;
+	unsigned i, n, tasks;
+	int r, victim = -1;
+
+	if (!tu_has_cap(21)) {
+		tap_skip(4, "no CAP_SYS_ADMIN: the fixture's filter needs it");
+		return;
+	}
+	if (spawn(&c, argv) < 0) {
+		tap_ok(false, "the fixture starts");
+		return;
+	}
+	tasks = ntasks(c.pid);
+	p = prog1(SYS_prctl, PR_SET_KEEPCAPS, 1, ALLTHREADS_JUDGE_EQUAL);
+	/* Without CAP_SYS_ADMIN the route cannot suspend filters. */
+	if (sys_admin(false)) {
+		tap_skip(4, "cannot drop CAP_SYS_ADMIN");
+		goto out;
+	}
+	/* The tracer as a thread here: the hook's answer in this memory. */
+	setenv("ALLTHREADS_PTRACE_WORKER", "0", 1);
+	r = pt_run_hooked(c.pid, -1, p, &hook, 0, ALLTHREADS_MISMATCH_REPORT,
+			  &rep, why, sizeof(why));
+	unsetenv("ALLTHREADS_PTRACE_WORKER");
+	sys_admin(true);
+	n = rep ? allthreads_report_nthreads(rep) : 0;
+	for (i = 0; i < n; i++)
+		if (allthreads_report_tid(rep, i) == l.victim)
+			victim = (int)i;
+	tap_ok(l.victim > 0 && ntasks(c.pid) == tasks - 1,
+	       "the late filter killed thread %d in the run (%u -> %u tasks)",
+	       (int)l.victim, tasks, ntasks(c.pid));
+	tap_ok(r == -EIO && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_PARTIAL,
+	       "the run failed, verdict partial, not agree (%d, %s: %s)", r,
+	       rep ? allthreads_verdict_name(allthreads_report_verdict(rep)) :
+		     "no report",
+	       why);
+	tap_ok(victim >= 0 &&
+		       allthreads_report_state(rep, (unsigned)victim) ==
+			       ALLTHREADS_T_FAILED &&
+		       strstr(allthreads_report_why(rep, (unsigned)victim),
+			      "injected call"),
+	       "the dead thread failed, not exited: \"%s\"",
+	       victim >= 0 ? allthreads_report_why(rep, (unsigned)victim) :
+			     "not in the report");
+	tap_ok(strstr(why, "died in an injected call") != NULL,
+	       "the reason names it: %s", why);
+out:
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	reap(&c);
+}
+#endif
+
 int main(void)
 {
 	const char *fixture = getenv("AT_PTRACE_TARGET");
@@ -400,5 +545,8 @@ int main(void)
 	test_run(fixture, true);
 	test_run(fixture, false);
 	test_undo(threaded);
+#ifndef AT_ARCH_NONE
+	test_late_filter(fixture);
+#endif
 	return tap_done();
 }
