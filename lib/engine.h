@@ -76,6 +76,13 @@ AT_EXPORT bool at_waiter_kick(struct at_waiter *w);
  * broadcast of a multi-threaded process (the helper does it at load). */
 AT_EXPORT int at_engine_install(void);
 
+/* Tell the engine whether signal SIG's disposition discards it (SIG_IGN,
+ * or SIG_DFL for a signal whose default is to ignore it): while it serves
+ * a broadcast, a thread blocks every signal except those (see
+ * at_sigctx_serve()).  The helper's sigaction calls it before it installs
+ * a handler, and after it installs an ignoring disposition. */
+AT_EXPORT void at_engine_set_discarded(int sig, bool discarded);
+
 /* libcap's hook, psx_load_syscalls(): liballthreads.so (api.c) and
  * allthreads-helper.so (helper.c) each export it, since the dynamic linker
  * takes the first definition it finds, strong or weak. */

@@ -43,6 +43,19 @@
  *    (raw rt_sigaction) that interrupts a call together with a fixup is the
  *    one case taken for spurious; it is documented in allthreads(7).
  *    Both counters are initial-exec TLS: async-signal-safe to touch.
+ * 4. Discarded signals.  While the engine serves a broadcast on a thread
+ *    it blocks every signal there except those whose disposition discards
+ *    them (SIG_IGN, or SIG_DFL for SIGCHLD, SIGCONT, SIGURG, SIGWINCH):
+ *    the kernel discards a signal when it is sent only if it is not
+ *    blocked, and a blocked SIGCHLD of that thread's child would be queued
+ *    and wake another thread into a spurious EINTR that no counter above
+ *    explains.  Our sigaction keeps the engine's set of those signals
+ *    (at_engine_set_discarded()): a signal leaves it before a handler is
+ *    installed, and joins it once an ignoring disposition is.  A handler
+ *    installed while a thread serves with that signal unblocked may still
+ *    be reached there: app_trampoline() then sends the signal again to
+ *    its own thread, blocked until the engine's handler returns, so no
+ *    application handler runs inside the engine's.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -61,7 +74,9 @@
 #include <sys/sem.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -73,6 +88,7 @@
 static __thread unsigned fixups TLS_IE;
 static __thread unsigned app_sigs TLS_IE;
 static __thread unsigned in_handler TLS_IE; /* an application handler */
+static __thread unsigned in_engine TLS_IE;  /* the engine's handler */
 
 static int engine_sig;
 static void (*_Atomic engine_fn)(int, siginfo_t *, void *);
@@ -157,9 +173,12 @@ static void *next(const char *name)
 		real.f;                                                        \
 	})
 
+static bool discards(int sig, void (*h)(int));
+
 void at_interpose_init(int sig)
 {
 	Dl_info info;
+	int s;
 
 	engine_sig = sig;
 	RESOLVE(sigaction);
@@ -201,6 +220,16 @@ void at_interpose_init(int sig)
 	RESOLVE(connect);
 	if (dladdr((void *)allthreads_signal, &info) && info.dli_fbase)
 		engine_base = info.dli_fbase;
+	/* dispositions we did not see set: inherited across execve (SIG_IGN
+	 * survives it) or set before we were loaded */
+	for (s = 1; s < _NSIG && s <= 64; s++) {
+		struct sigaction cur;
+
+		if (s == sig)
+			at_engine_set_discarded(s, false);
+		else if (real.sigaction(s, NULL, &cur) == 0)
+			at_engine_set_discarded(s, discards(s, cur.sa_handler));
+	}
 }
 
 int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
@@ -254,8 +283,47 @@ static void engine_wrapper(int sig, siginfo_t *si, void *uc)
 	void (*fn)(int, siginfo_t *, void *) = atomic_load(&engine_fn);
 
 	__atomic_add_fetch(&fixups, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&in_engine, 1, __ATOMIC_RELAXED);
 	if (fn)
 		fn(sig, si, uc);
+	__atomic_sub_fetch(&in_engine, 1, __ATOMIC_RELAXED);
+}
+
+/* Does handler H, for SIG, discard it (the kernel drops it when it is sent
+ * to a thread that does not block it)? */
+static bool discards(int sig, void (*h)(int))
+{
+	if (h == SIG_IGN)
+		return true;
+	if (h != SIG_DFL)
+		return false;
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG ||
+	       sig == SIGWINCH;
+}
+
+static bool synchronous(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	       sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+/* SIG reached an application handler inside the engine's (see 4. above):
+ * send it again to this thread, with its siginfo, and block it until the
+ * engine's handler returns (its mask is restored from UC).  False when it
+ * must run now: a fault (the engine never blocks those either) or a queue
+ * that is full. */
+static bool defer(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *ctx = uc;
+
+	if (!__atomic_load_n(&in_engine, __ATOMIC_RELAXED) || !si || !ctx ||
+	    synchronous(sig))
+		return false;
+	if (at_sys4(SYS_rt_tgsigqueueinfo, at_sys0(SYS_getpid),
+		    at_sys0(SYS_gettid), sig, si) < 0)
+		return false;
+	sigaddset(&ctx->uc_sigmask, sig);
+	return true;
 }
 
 static void app_trampoline(int sig, siginfo_t *si, void *uc)
@@ -263,6 +331,8 @@ static void app_trampoline(int sig, siginfo_t *si, void *uc)
 	struct app_action *a;
 	void (*fn)(void);
 
+	if (defer(sig, si, uc))
+		return;
 	__atomic_add_fetch(&app_sigs, 1, __ATOMIC_RELAXED);
 	if (sig <= 0 || sig >= _NSIG)
 		return;
@@ -429,6 +499,25 @@ static void unwrap(struct sigaction *old, void (*prev_fn)(void),
 	}
 }
 
+/* After a change of SIG's disposition: DISCARDED says whether the new one
+ * discards it, or is -1 when the change failed (then the kernel is asked
+ * what is there, errno kept). */
+static void note_discarded(int sig, int discarded)
+{
+	struct sigaction cur;
+	int e = errno;
+
+	if (discarded < 0) {
+		if (REAL(sigaction)(sig, NULL, &cur) == 0)
+			at_engine_set_discarded(sig,
+						discards(sig, cur.sa_handler));
+		errno = e;
+		return;
+	}
+	if (discarded)
+		at_engine_set_discarded(sig, true);
+}
+
 static int engine_sigaction(const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction k;
@@ -444,6 +533,7 @@ static int engine_sigaction(const struct sigaction *act, struct sigaction *old)
 		errno = EINVAL;
 		return -1;
 	}
+	at_engine_set_discarded(engine_sig, false);
 	k = *act;
 	k.sa_sigaction = engine_wrapper;
 	/* Its handler is re-installable (a query reports it), but never so
@@ -465,7 +555,7 @@ AT_EXPORT int sigaction(int sig, const struct sigaction *act,
 {
 	struct app_action *a;
 	void (*prev_fn)(void);
-	bool prev_siginfo;
+	bool prev_siginfo, discarded = false;
 	struct sigaction k;
 	int r;
 
@@ -477,6 +567,11 @@ AT_EXPORT int sigaction(int sig, const struct sigaction *act,
 	prev_fn = atomic_load(&a->fn);
 	prev_siginfo = atomic_load(&a->siginfo);
 	if (act) {
+		/* Out of the engine's discarded set before a handler can be
+		 * there (see 4. above). */
+		discarded = discards(sig, act->sa_handler);
+		if (!discarded)
+			at_engine_set_discarded(sig, false);
 		k = *act;
 		if (engine_sig)
 			sigdelset(&k.sa_mask, engine_sig);
@@ -490,6 +585,8 @@ AT_EXPORT int sigaction(int sig, const struct sigaction *act,
 		act = &k;
 	}
 	r = REAL(sigaction)(sig, act, old);
+	if (act)
+		note_discarded(sig, r == 0 ? discarded : -1);
 	if (r == 0 && old)
 		unwrap(old, prev_fn, prev_siginfo);
 	return r;

@@ -102,6 +102,19 @@ static void reset_in_child(void)
 	at_tasks_forget();
 }
 
+void at_engine_set_discarded(int sig, bool discarded)
+{
+	uint64_t bit;
+
+	if (sig <= 0 || sig > 64)
+		return;
+	bit = 1ull << (sig - 1);
+	if (discarded)
+		atomic_fetch_or(&at_sigctx_open, bit);
+	else
+		atomic_fetch_and(&at_sigctx_open, ~bit);
+}
+
 int at_process_install_handler(void)
 {
 	struct sigaction cur, sa;

@@ -186,6 +186,11 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
  * force. */
 int at_sigctx_undo(const struct allthreads_prog *prog, int nrun,
 		   const long *res, const long *saved);
+/* Signals (the kernel's 64-bit set: bit SIG - 1) whose disposition, as far
+ * as the helper knows, discards them: at_sigctx_serve() leaves them
+ * unblocked.  0 (block them all) without the helper, which alone sees
+ * every change of a disposition (at_engine_set_discarded()). */
+extern _Atomic uint64_t at_sigctx_open;
 /* The handler that was installed before ours, for chaining. */
 extern struct sigaction at_sigctx_prev;
 

@@ -23,6 +23,7 @@ struct at_run *_Atomic at_run_cur = &first_run;
 struct sigaction at_sigctx_prev;
 _Atomic int at_sigctx_pid;
 void *const at_sigctx_mark = (void *)&at_sigctx_mark;
+_Atomic uint64_t at_sigctx_open;
 
 /* The largest time a held thread waits for its release beyond the run's
  * deadline: the initiator is in this process and always releases; this only
@@ -245,7 +246,7 @@ static bool claim(struct at_slot *s, uint64_t w)
 
 bool at_sigctx_serve(struct at_run *run, pid_t tid)
 {
-	uint64_t block = ~(uint64_t)AT_SYNC_SIGS, old = 0;
+	uint64_t block, old = 0;
 	struct at_slot *s;
 	uint64_t w;
 
@@ -258,7 +259,16 @@ bool at_sigctx_serve(struct at_run *run, pid_t tid)
 	/* From the claim to the release no application handler may run on
 	 * this thread (liballthreads(3): no application code runs while the
 	 * threads disagree): everything else is blocked, and what arrives
-	 * meanwhile stays pending, delivered once the old mask is back. */
+	 * meanwhile stays pending, delivered once the old mask is back.
+	 * Except the signals whose disposition discards them (at_sigctx_open):
+	 * the kernel discards a signal when it is sent only if the thread it
+	 * is sent to does not block it.  Blocked here, a SIGCHLD of this
+	 * thread's child, or a kill() of the process while this is its main
+	 * thread, would be queued for the process and wake another thread,
+	 * whose poll or sigtimedwait then fails with EINTR although no
+	 * handler runs (the helper could not hide it). */
+	block = ~(AT_SYNC_SIGS |
+		  atomic_load_explicit(&at_sigctx_open, memory_order_acquire));
 	at_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &block, &old, sizeof(block));
 	if (!claim(s, w)) {
 		at_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL,

@@ -12,7 +12,10 @@
  * epoll_pwait, nanosleep, clock_nanosleep, condition variables (a timed
  * one and a producer/consumer pair); one thread changes its signal mask
  * all the time, one keeps creating and joining short-lived threads, one
- * broadcasts from inside through allthreads_run().  Meanwhile the driver
+ * broadcasts from inside through allthreads_run(), and FORKERS threads
+ * fork again and again, from their own code and from a signal handler
+ * (every fork takes the engine's lock: a lost wake-up there leaves them
+ * asleep).  Meanwhile the driver
  * sends queued real-time signals with sigqueue values (process-directed,
  * taken by the sigwaitinfo, signalfd and sigtimedwait threads), SIGUSR1
  * to the sigsuspend thread and SIGUSR2 to the mask changer, and three
@@ -26,6 +29,7 @@
  * run; timed waits are never early, nor later than LATE_MS; every
  * broadcast is verified (the engine's report: every thread ok; the
  * command's exit 0, which it gives only after reading every thread back);
+ * every forking thread finishes once asked to (no fork waits for ever);
  * the target's open descriptors and RSS stay flat.  The figures are TAP
  * diagnostics.
  */
@@ -61,6 +65,8 @@
 #define NCLIENTS 3
 #define CHURN_LIVE 8
 #define MIN_BROADCASTS 2000
+#define FORKERS 4
+#define FORK_PAUSE_US 2000
 
 enum wait_kind {
 	W_SIGWAITINFO,
@@ -104,6 +110,8 @@ struct shared {
 	_Atomic unsigned long cond_sent, cond_seen;
 	/* threads and broadcasts */
 	_Atomic unsigned long churned, bcast_ok, bcast_bad;
+	_Atomic unsigned long forks, handler_forks, fork_bad;
+	_Atomic unsigned forkers_done;
 	_Atomic unsigned long cli_ok, cli_bad, cli_known;
 	char bcast_why[256], cli_why[512], known_why[512];
 	_Atomic int why_lock, known_lock;
@@ -466,6 +474,49 @@ static void *t_churn(void *arg)
 	return NULL;
 }
 
+/* A fork and its child's end; COUNT is the counter to bump. */
+static void fork_once(_Atomic unsigned long *count)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0 && waitpid(pid, NULL, 0) == pid)
+		atomic_fetch_add(count, 1);
+	else
+		atomic_fetch_add(&sh->fork_bad, 1);
+}
+
+static void on_winch(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	fork_once(&sh->handler_forks);
+	errno = saved;
+}
+
+/* Forks from its own code and, one time in eight, from a handler that
+ * interrupts it (SIGWINCH, raised on this thread alone). */
+static void *t_forker(void *arg)
+{
+	unsigned long i = 0;
+	sigset_t winch;
+
+	(void)arg;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	pthread_sigmask(SIG_UNBLOCK, &winch, NULL);
+	while (!atomic_load(&sh->stop_clients)) {
+		fork_once(&sh->forks);
+		if (i++ % 8 == 0)
+			raise(SIGWINCH);
+		usleep(FORK_PAUSE_US);
+	}
+	atomic_fetch_add(&sh->forkers_done, 1);
+	return NULL;
+}
+
 /* Broadcasts from inside: KEEP_CAPS back and forth, each report read. */
 static void *t_broadcaster(void *arg)
 {
@@ -548,11 +599,14 @@ static int target_main(int shmfd)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_usr2;
 	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_handler = on_winch;
+	sigaction(SIGWINCH, &sa, NULL);
 	/* Every thread blocks the application's signals; each goes to a
 	 * thread that waits for it. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGWINCH);
 	for (k = 0; k < 3; k++) {
 		sigaddset(&block, rtsig + k);
 		sigemptyset(&rtset[k]);
@@ -578,6 +632,8 @@ static int target_main(int shmfd)
 	pthread_create(&th[n++], NULL, t_cond_consumer, NULL);
 	pthread_create(&th[n++], NULL, t_cond_producer, NULL);
 	pthread_create(&th[n++], NULL, t_churn, NULL);
+	for (k = 0; k < FORKERS; k++)
+		pthread_create(&th[n++], NULL, t_forker, NULL);
 	if (!getenv("AT_SOAK_NO_INPROCESS"))
 		pthread_create(&th[n++], NULL, t_broadcaster, NULL);
 	while (!atomic_load(&sh->tid_suspend) || !atomic_load(&sh->tid_mask))
@@ -864,6 +920,7 @@ int main(int argc, char **argv)
 	if (!wait_until(&sh->usr2, usr2, 5000))
 		lost_std += usr2 - atomic_load(&sh->usr2);
 	wait_until(&sh->rt_received, rt_sent, 10000);
+	wait_until(&sh->forkers_done, FORKERS, 30000);
 	/* The clients are gone: the helper's connections close (within
 	 * its idle limit).  Then the sockets are what they were before the
 	 * first client, the other descriptors what they were at warm-up. */
@@ -974,6 +1031,14 @@ int main(int argc, char **argv)
 		   "no timed wait more than %d ms late (worst %ld us)", LATE_MS,
 		   worst);
 	}
+	ok(atomic_load(&sh->forkers_done) == FORKERS &&
+		   atomic_load(&sh->forks) > 0 &&
+		   atomic_load(&sh->handler_forks) > 0 &&
+		   atomic_load(&sh->fork_bad) == 0,
+	   "every forking thread finished: %u of %d, %lu forks, %lu from a "
+	   "handler, %lu failed",
+	   atomic_load(&sh->forkers_done), FORKERS, atomic_load(&sh->forks),
+	   atomic_load(&sh->handler_forks), atomic_load(&sh->fork_bad));
 	ok(atomic_load(&sh->cond_seen) + 1 >= atomic_load(&sh->cond_sent) &&
 		   atomic_load(&sh->cond_sent) > 100,
 	   "condition variable pair: %lu posted, %lu seen",
