@@ -583,7 +583,7 @@ static void json_landlock(const struct opts *o, const struct request *rq,
 			       allthreads_report_result(lr->report, i, s));
 		printf("],\"value\":null,\"old\":null,\"error\":");
 		json_str(reasons ? reasons[i] : NULL);
-		printf(",\"attrs\":null}");
+		printf(",\"worker\":null,\"attrs\":null}");
 	}
 	putchar(']');
 	{
@@ -595,7 +595,7 @@ static void json_landlock(const struct opts *o, const struct request *rq,
 			for (i = 0; i < rq->nrules; i++)
 				plan_note(p, "rule: %s", rq->rules[i].text);
 		}
-		json_end(o, p, NULL, 0);
+		json_end(o, p, NULL, 0, NULL);
 		free(p);
 	}
 	printf(",\"items\":null}\n");
