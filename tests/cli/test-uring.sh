@@ -219,6 +219,21 @@ ok '[[ "$p" == "probe open=13 ring=0" ]]' \
 	"personality: the ring still opens /etc/shadow as root ($p)"
 stop_uring
 
+# A Landlock domain is part of the credentials too: neither the SQPOLL
+# thread nor a personality is in it.
+LL=(landlock --landlock-rule path-beneath:read-file,read-dir:/usr)
+for kind in sqpoll personality; do
+	start_uring ptrace 2 "$kind" || { echo "Bail out! no fixture"; exit 1; }
+	at -p "$UPID" --via=ptrace "${LL[@]}"
+	rc_is 1 "landlock, $kind: refused"
+	err_like 'landlock: refused, nothing changed: .*io_uring' "landlock, $kind: says why"
+	ok '[ "$(grep -h ^NoNewPrivs /proc/"$UPID"/task/*/status | sort -u)" = "NoNewPrivs:	0" ]' \
+		"landlock, $kind: nothing changed"
+	at -p "$UPID" --via=ptrace --force "${LL[@]}"
+	rc_is 2 "landlock, $kind: --force: exit 2, never 0"
+	stop_uring
+done
+
 # (d) No ring: unaffected, on both routes.
 for via in ptrace helper; do
 	if [ "$via" = helper ] && [ -z "${AT_HELPER:-}" ]; then
