@@ -514,8 +514,10 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 		return -ESRCH;
 	}
 	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
-	/* A process's rings, unless only one thread was asked for; a
-	 * process whose fds we may not read keeps rings_err. */
+	/* A process's rings, unless only one thread was asked for (then
+	 * unread: -ENODATA); a process whose fds we may not read keeps
+	 * rings_err. */
+	snap->rings_err = -ENODATA;
 	if (!tid && proc_read_rings(pid, snap) == -ENOMEM) {
 		snapshot_free(snap);
 		return -ENOMEM;
@@ -527,6 +529,7 @@ int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
 	int err = list_into(pid, 0, snap);
 
+	snap->rings_err = -ENODATA; /* not read */
 	if (!err)
 		qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
 	return err;

@@ -78,7 +78,8 @@ struct snapshot {
 	unsigned vanished; /* listed, then gone before they could be read */
 	/* What the process keeps beyond its threads (proc_snapshot of a
 	 * whole process): its io_uring rings.  rings_err is -errno when its
-	 * fds could not be read (EACCES), and the rings are unknown. */
+	 * fds could not be read (EACCES) or were not (-ENODATA: one thread
+	 * asked for, or only the TIDs), and the rings are unknown. */
 	struct uring *rings;
 	unsigned nrings;
 	int rings_err;
