@@ -95,8 +95,11 @@ static const struct listing_col audit_cols[NR_COLS] = {
 	[COL_COMM] = { "COMM", NULL, 0, SCOLS_FL_TRUNC,
 		       "its main thread's name" },
 	[COL_CHECK] = { "CHECK", NULL, 0, 0,
-			"differ (threads disagree) or expect (an --expect "
-			"fails)" },
+			"differ (threads disagree), expect (an --expect "
+			"fails, on a thread or on an io_uring ring's "
+			"personalities) or kept (the thread at fault is a "
+			"kernel worker: no change of the threads reaches "
+			"it)" },
 	[COL_FIELD] = { "FIELD", NULL, 0, 0, "the /proc status field" },
 	[COL_TIDS] = { "TIDS", NULL, 0, SCOLS_FL_WRAP,
 		       "the threads at fault (8, or every one with -v), of "
@@ -617,10 +620,10 @@ static void json_process(struct audit *au, const struct snapshot *snap,
 
 		if (p)
 			plan_note(p, "%s", note);
-		json_end(au->o, p, differ, ndiffer);
+		json_end(au->o, p, differ, ndiffer, snap);
 		free(p);
 	} else {
-		json_end(au->o, NULL, differ, ndiffer);
+		json_end(au->o, NULL, differ, ndiffer, snap);
 	}
 	printf(",\"items\":null}\n");
 }
@@ -629,7 +632,7 @@ static void json_process(struct audit *au, const struct snapshot *snap,
 
 /* Compare every thread of SNAP with the reference and with every
  * expectation; print what is wrong.  Returns 1 when something is, else 0. */
-static int judge_process(struct audit *au, const struct snapshot *snap)
+static int judge_process(struct audit *au, struct snapshot *snap)
 {
 	const struct opts *o = au->o;
 	struct findings fs = { 0 };
@@ -644,6 +647,12 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 	if (ref < 0)
 		return 0; /* only zombies: nothing runs */
 	r = &snap->t[ref];
+	/* With an expectation on credentials, a ring's personalities must
+	 * meet it too (one directory per process: only then). */
+	for (k = 0; k < au->nex && !bad && !snap->nrings; k++)
+		if (expect_credential(&au->ex[k]))
+			bad = !proc_read_rings(snap->pid, snap) &&
+			      snap->nrings > 0;
 	/* The fast path: most processes agree and meet every expectation. */
 	for (i = 0; i < snap->n && !bad; i++) {
 		if (is_zombie(&snap->t[i]))
@@ -659,9 +668,31 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 	reasons = calloc(snap->n, sizeof(*reasons));
 	if (!reasons)
 		return 1;
+	/* What the process keeps apart from its threads, for a process
+	 * found at fault (rare): its kernel workers and rings. */
+	if (!snap->nrings)
+		proc_read_rings(snap->pid, snap);
+	for (i = 0; i < snap->n; i++)
+		snap->t[i].worker = proc_task_worker(snap->pid, snap->t[i].tid);
+	for (i = 0; i < snap->nrings; i++) {
+		struct finding *f;
+
+		for (k = 0; k < au->nex; k++) {
+			if (!expect_ring_mismatch(&au->ex[k], &snap->rings[i],
+						  why, sizeof(why)))
+				continue;
+			snprintf(a, sizeof(a), "io_uring fd %d",
+				 snap->rings[i].fd);
+			f = finding_for(&fs, "expect", a, why, au->ex[k].text,
+					snap->n);
+			(void)f; /* no thread: TIDS stays empty */
+			break;
+		}
+	}
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct finding *f;
+		bool at_fault = false;
 
 		if (is_zombie(t))
 			continue;
@@ -675,6 +706,7 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 			snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
 				 at_attrs[at].key, a, r->tid, b);
 			add_reason(&reasons[i], why);
+			at_fault = true;
 			field_bad[c] = differs = true;
 			snprintf(why, sizeof(why), "%s (tid %d)", b, r->tid);
 			f = finding_for(&fs, "differ", at_attrs[at].key, a, why,
@@ -689,6 +721,7 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 			if (!expect_mismatch(e, t, why, sizeof(why)))
 				continue;
 			add_reason(&reasons[i], why);
+			at_fault = true;
 			attr_format(e->attr, t, a, sizeof(a));
 			if (e->sub >= 0)
 				snprintf(a, sizeof(a), "%ld",
@@ -702,6 +735,22 @@ static int judge_process(struct audit *au, const struct snapshot *snap)
 			if (f)
 				f->tids[f->ntids++] = t->tid;
 		}
+		/* A kernel worker at fault: no change of the threads
+		 * reaches it (allthreads(1), KERNEL WORKERS). */
+		if (at_fault && t->worker) {
+			worker_words(snap, t, a, sizeof(a));
+			add_reason(&reasons[i], "a kernel worker: no change of "
+						"the threads reaches it");
+			f = finding_for(&fs, "kept", "worker", a, "-", snap->n);
+			if (f)
+				f->tids[f->ntids++] = t->tid;
+		}
+	}
+	if (!fs.n) {
+		/* Only rings, whose personalities all meet the
+		 * expectations. */
+		free(reasons);
+		return 0;
 	}
 	for (c = 0; c < NR_COMPARED; c++)
 		if (field_bad[c])

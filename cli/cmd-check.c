@@ -21,6 +21,7 @@
 #include "listing.h"
 #include "names.h"
 #include "plan.h"
+#include "render.h"
 #include "target.h"
 #include "usage.h"
 
@@ -86,6 +87,20 @@ const struct argp check_argp = {
 	.help_filter = check_help,
 };
 
+static void add_row(struct listing *l, const char *tid, const char *field,
+		    int fieldlen, const char *why)
+{
+	struct libscols_line *row;
+	char buf[64];
+
+	if (l->tb && (row = listing_row(l))) {
+		listing_set(l, row, COL_TID, tid);
+		snprintf(buf, sizeof(buf), "%.*s", fieldlen, field);
+		listing_set(l, row, COL_FIELD, buf);
+		listing_set(l, row, COL_REASON, why);
+	}
+}
+
 static void add_reason(char **reason, struct listing *l, pid_t tid,
 		       const char *field, int fieldlen, const char *why)
 {
@@ -104,6 +119,31 @@ static void add_reason(char **reason, struct listing *l, pid_t tid,
 		return;
 	free(*reason);
 	*reason = n;
+}
+
+/* The personalities of SNAP's rings against the expectations EX: a row
+ * (TID "-", FIELD "io_uring fd N") for each ring that fails or cannot be
+ * shown.  How many rings fail. */
+static unsigned check_rings(const struct snapshot *snap,
+			    const struct expectation *ex, unsigned n,
+			    struct listing *l)
+{
+	char field[32], why[2200];
+	unsigned i, k, failing = 0;
+
+	for (i = 0; i < snap->nrings; i++) {
+		snprintf(field, sizeof(field), "io_uring fd %d",
+			 snap->rings[i].fd);
+		for (k = 0; k < n; k++) {
+			if (!expect_ring_mismatch(&ex[k], &snap->rings[i], why,
+						  sizeof(why)))
+				continue;
+			add_row(l, "-", field, strlen(field), why);
+			failing++;
+			break;
+		}
+	}
+	return failing;
 }
 
 /* The thread the others are compared with: the main thread, or the
@@ -126,7 +166,7 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 	struct idview view;
 	struct listing ls;
 	char **reasons = NULL, a[2048], b[2048], why[4200];
-	unsigned i, k, n = 0, failing = 0, ref;
+	unsigned i, k, n = 0, failing = 0, ref, rings;
 	bool differ = false;
 	int code, c;
 
@@ -183,28 +223,47 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 			add_reason(&reasons[i], &ls, t->tid, ex[k].text,
 				   strchr(ex[k].text, '=') - ex[k].text, a);
 		}
+		/* A kernel worker keeps the credentials it was made with:
+		 * say what it is, since no change of the threads reaches
+		 * it. */
+		if (reasons[i] && t->worker) {
+			worker_words(&snap, t, a, sizeof(a));
+			snprintf(why, sizeof(why),
+				 "kernel worker (%s): never in user space, no "
+				 "change of the threads reaches it",
+				 a);
+			add_reason(&reasons[i], &ls, t->tid, "worker", 6, why);
+		}
 		if (reasons[i])
 			failing++;
 	}
-	code = failing ? EXIT_FAILED : EXIT_OK;
+	rings = check_rings(&snap, ex, n, &ls);
+	code = failing || rings ? EXIT_FAILED : EXIT_OK;
 	if (o->json) {
 		bool dif[NR_ATTRS];
 
 		expect_differ(&snap, dif);
 		json_snapshot(o, tgt, &snap, "check",
-			      differ || failing ? "differ" : "agree", code,
-			      reasons, dif);
+			      differ || failing || rings ? "differ" : "agree",
+			      code, reasons, dif);
 	} else {
 		listing_print(&ls);
 		fflush(stdout);
+		if (rings && !o->quiet)
+			fprintf(stderr,
+				"allthreads: check: pid %d: %u io_uring "
+				"ring(s) may keep other credentials\n",
+				tgt->pid, rings);
 		if (failing && !o->quiet)
 			fprintf(stderr,
 				"allthreads: check: pid %d: %u of %u "
 				"thread(s) fail\n",
 				tgt->pid, failing, snap.n);
-		else if (o->verbose)
+		else if (o->verbose && !rings)
 			printf("pid %d: %u thread(s) agree%s\n", tgt->pid,
 			       snap.n, n ? " and match every expectation" : "");
+		if ((failing || rings || o->verbose) && !o->quiet)
+			render_kept(stderr, &snap);
 	}
 	for (i = 0; i < snap.n; i++)
 		free(reasons[i]);

@@ -48,6 +48,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "judge.h"
 #include "plan.h"
 #include "procfs.h"
 #include "target.h"
@@ -463,8 +464,9 @@ enum { STEP_NNP, STEP_RESTRICT, STEP_PROVE, NR_STEPS };
 struct landlock_run {
 	struct allthreads_report *report;
 	int rc;
-	int step[NR_STEPS]; /* index in the program, or -1 */
-	int tsync_rc;	    /* TSYNC: the calling thread's restrict */
+	unsigned kept_rings; /* --force: rings the domain cannot reach */
+	int step[NR_STEPS];  /* index in the program, or -1 */
+	int tsync_rc;	     /* TSYNC: the calling thread's restrict */
 };
 
 /* One visit per thread: NNP (NO_NEW_PRIVS), RESTRICT (the domain), PROVE
@@ -625,7 +627,7 @@ static void json_landlock(const struct opts *o, const struct request *rq,
 			       allthreads_report_result(lr->report, i, s));
 		printf("],\"value\":null,\"old\":null,\"error\":");
 		json_str(reasons ? reasons[i] : NULL);
-		printf(",\"attrs\":null}");
+		printf(",\"worker\":null,\"attrs\":null}");
 	}
 	putchar(']');
 	{
@@ -637,7 +639,7 @@ static void json_landlock(const struct opts *o, const struct request *rq,
 			for (i = 0; i < rq->nrules; i++)
 				plan_note(p, "rule: %s", rq->rules[i].text);
 		}
-		json_end(o, p, NULL, 0);
+		json_end(o, p, NULL, 0, NULL);
 		free(p);
 	}
 	printf(",\"items\":null}\n");
@@ -708,6 +710,45 @@ static bool started_after(pid_t pid, pid_t tid)
 	       strcmp(v, "1") == 0;
 }
 
+/* A Landlock domain is part of a thread's credentials: a kernel worker
+ * of TGT (an io_uring SQPOLL thread) and a ring's personalities keep the
+ * credentials they had, outside the domain (allthreads(1), KERNEL
+ * WORKERS AND IO_URING).  Refused with the reason (EXIT_FAILED) unless
+ * --force; forced, LR counts the rings, which are never verified. */
+static int refuse_kept(const struct opts *o, const struct target *tgt,
+		       struct landlock_run *lr)
+{
+	struct plan plan = { .change = true, .status_diff = true };
+	struct snapshot look;
+	char why[2048];
+	unsigned n;
+
+	if (proc_snapshot(tgt->pid, 0, &look))
+		return 0; /* the run says what it finds */
+	n = judge_kept(&plan, &look, why, sizeof(why));
+	lr->kept_rings = look.nrings;
+	snapshot_free(&look);
+	if (!n)
+		return 0;
+	if (o->force) {
+		if (!o->quiet)
+			fprintf(stderr,
+				"allthreads: note: --force: pid %d keeps what "
+				"no domain of its threads reaches (%s)\n",
+				tgt->pid, why);
+		return 0;
+	}
+	fprintf(stderr,
+		"allthreads: landlock: refused, nothing changed: pid %d keeps "
+		"credentials that no change of its threads reaches: %s\n",
+		tgt->pid, why);
+	fprintf(stderr,
+		"allthreads: hint: restart the process in the domain, or have "
+		"it enter the domain before it creates its io_uring rings; "
+		"--force restricts the threads anyway and exits 2\n");
+	return EXIT_FAILED;
+}
+
 /*
  * The ruleset built in TGT (the paths resolved in its mount namespace and
  * root), the steps run on each of its threads, through liballthreads'
@@ -724,6 +765,9 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 	int r, code;
 
 	code = check_reachable(tgt);
+	if (code)
+		return code;
+	code = refuse_kept(o, tgt, lr);
 	if (code)
 		return code;
 	for (i = 0; i < rq->nrules; i++) {
@@ -896,7 +940,12 @@ judge:
 			"allthreads: landlock: the task directory: %s (no "
 			"final sweep)\n",
 			strerror(-swept));
-	if (lr.rc == 0 && !bad)
+	if (lr.kept_rings && !o->quiet)
+		fprintf(stderr,
+			"allthreads: landlock: pid %d: %u io_uring ring(s) may "
+			"hold personalities outside the domain: not changed\n",
+			tgt->pid, lr.kept_rings);
+	if (lr.rc == 0 && !bad && !lr.kept_rings)
 		code = EXIT_OK;
 	else if (allthreads_report_verdict(lr.report) == ALLTHREADS_FAILED &&
 		 lr.rc != 0)
@@ -928,6 +977,11 @@ judge:
 		if (code == EXIT_FAILED)
 			fprintf(stderr, "allthreads: landlock: %s\n",
 				lr.rc ? strerror(-lr.rc) : "failed");
+		else if (code == EXIT_PARTIAL && !bad)
+			fprintf(stderr,
+				"allthreads: landlock: every thread is in the "
+				"domain, not what the process keeps in "
+				"io_uring\n");
 		else if (code == EXIT_PARTIAL)
 			fprintf(stderr,
 				"allthreads: landlock: THREADS NOW DIFFER: "

@@ -169,7 +169,7 @@ int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt)
 		json_begin(o, "list", tgt, what, "list", false);
 		printf(",\"steps\":[],\"verdict\":null,\"exit\":0,"
 		       "\"value\":null,\"threads\":[]");
-		json_end(o, NULL, NULL, 0);
+		json_end(o, NULL, NULL, 0, NULL);
 		printf(",\"items\":[");
 	} else if (listing_start(&l.ls, o)) {
 		fprintf(stderr, "allthreads: list: %s\n", strerror(ENOMEM));

@@ -19,6 +19,7 @@
 #include "listing.h"
 #include "names.h"
 #include "plan.h"
+#include "render.h"
 #include "target.h"
 #include "usage.h"
 
@@ -72,8 +73,12 @@ const struct argp show_argp = {
 	       "needed).  Threads that agree share one row (THREADS counts "
 	       "them; -v prints one row per thread); a column whose rows "
 	       "differ is marked with * in the header (and bold on a "
-	       "terminal).  -J prints every thread and every attribute, "
-	       "whatever -o says.\v"
+	       "terminal).  A kernel worker of the process (io_uring, "
+	       "vhost) is a row of its own, and what the process keeps "
+	       "apart from its threads (those workers, its io_uring rings "
+	       "and their personalities) is listed below the table.  -J "
+	       "prints every thread and every attribute, whatever -o "
+	       "says.\v"
 	       "Examples:\n"
 	       "  allthreads show -p \"$(pidof nginx)\"\n"
 	       "  allthreads show -p 1234 -o tid,comm,capeff,nnp\n"
@@ -97,11 +102,15 @@ struct table {
 	bool differ[NR_ATTRS];
 };
 
-static bool same_row(const struct table *tb, const struct group *g,
+static bool same_row(const struct table *tb, const struct snapshot *snap,
+		     const struct group *g, const struct tstatus *t,
 		     char *const *cells)
 {
 	unsigned c;
 
+	/* A kernel worker is a row of its own: it keeps what it keeps. */
+	if (snap->t[g->first].worker != t->worker)
+		return false;
 	for (c = 0; c < tb->ls.n; c++) {
 		enum attr a = tb->ls.ids[c];
 
@@ -139,7 +148,8 @@ static int fill_table(const struct snapshot *snap, struct table *tb, bool fold)
 			cells[c] = strdup(buf);
 		}
 		for (g = 0; fold && g < tb->ngroups; g++)
-			if (same_row(tb, &tb->groups[g], cells))
+			if (same_row(tb, snap, &tb->groups[g], &snap->t[i],
+				     cells))
 				break;
 		if (fold && g < tb->ngroups) {
 			tb->groups[g].count++;
@@ -225,6 +235,9 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 		if (o->npids > 1 && !o->no_headings && !o->pairs)
 			printf("pid %d:\n", tgt->pid);
 		code = print_table(o, &tb);
+		fflush(stdout);
+		if (!o->pairs)
+			render_kept(stdout, &snap);
 	}
 	free_table(&tb);
 	snapshot_free(&snap);

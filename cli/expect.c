@@ -290,3 +290,49 @@ void expect_differ(const struct snapshot *snap, bool differ[NR_ATTRS])
 		}
 	}
 }
+
+bool expect_credential(const struct expectation *e)
+{
+	return e->attr == ATTR_UID || e->attr == ATTR_GID ||
+	       e->attr == ATTR_GROUPS || e->attr == ATTR_CAPEFF ||
+	       e->attr == ATTR_CAPPRM || e->attr == ATTR_CAPINH ||
+	       e->attr == ATTR_CAPBND || e->attr == ATTR_CAPAMB;
+}
+
+bool expect_ring_mismatch(const struct expectation *e, const struct uring *r,
+			  char *buf, size_t size)
+{
+	struct tstatus t;
+	char why[1024];
+	int p;
+
+	if (!expect_credential(e))
+		return false;
+	if (r->npers < 0) {
+		snprintf(buf, size,
+			 "may hold registered personalities (this kernel does "
+			 "not list them): cannot show %s",
+			 e->text);
+		return true;
+	}
+	/* fdinfo shows a personality's ids and CapEff, no more. */
+	if (e->attr != ATTR_UID && e->attr != ATTR_GID &&
+	    e->attr != ATTR_CAPEFF) {
+		snprintf(buf, size,
+			 "holds %d personalit%s whose %s fdinfo does not show",
+			 r->npers, r->npers == 1 ? "y" : "ies",
+			 at_attrs[e->attr].key);
+		return true;
+	}
+	for (p = 0; p < r->npers; p++) {
+		memset(&t, 0, sizeof(t));
+		memcpy(t.uid, r->pers[p].uid, sizeof(t.uid));
+		memcpy(t.gid, r->pers[p].gid, sizeof(t.gid));
+		t.cap[CAP_EFF] = r->pers[p].capeff;
+		if (!expect_mismatch(e, &t, why, sizeof(why)))
+			continue;
+		snprintf(buf, size, "personality %u: %s", r->pers[p].id, why);
+		return true;
+	}
+	return false;
+}

@@ -48,6 +48,14 @@ enum capset_index expect_capset(enum attr attr);
 /* False when T shows E; else true, with "KEY is X, expected Y" in BUF. */
 bool expect_mismatch(const struct expectation *e, const struct tstatus *t,
 		     char *buf, size_t size);
+/* Is E about credentials an io_uring personality holds (Uid, Gid,
+ * Groups, the capability sets)? */
+bool expect_credential(const struct expectation *e);
+/* False when every personality of ring R shows what E expects (or E is
+ * no credential); else true, with why in BUF: a personality that fails,
+ * or personalities this kernel does not list. */
+bool expect_ring_mismatch(const struct expectation *e, const struct uring *r,
+			  char *buf, size_t size);
 /* Which attributes the threads of SNAP do not all show alike (TID and
  * THREADS never). */
 void expect_differ(const struct snapshot *snap, bool differ[NR_ATTRS]);

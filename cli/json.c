@@ -55,11 +55,27 @@ void json_begin(const struct opts *o, const char *command,
 	       process_wide ? "true" : "false", o->dry_run ? "true" : "false");
 }
 
-void json_attrs(const struct tstatus *t)
+static void json_capset(unsigned long long set)
 {
 	char name[64];
-	unsigned i;
+	bool first = true;
 	int cap;
+
+	putchar('[');
+	for (cap = 0; cap < 64; cap++) {
+		if (!(set & (1ULL << cap)))
+			continue;
+		format_cap(cap, name, sizeof(name));
+		printf("%s", first ? "" : ",");
+		json_str(name);
+		first = false;
+	}
+	putchar(']');
+}
+
+void json_attrs(const struct tstatus *t)
+{
+	unsigned i;
 
 	if (!t) {
 		fputs("null", stdout);
@@ -75,25 +91,75 @@ void json_attrs(const struct tstatus *t)
 		printf("%s%u", i ? "," : "", t->groups[i]);
 	putchar(']');
 	for (i = 0; i < NR_CAPSETS; i++) {
-		bool first = true;
-
-		printf(",\"%s\":[", capset_key(i));
-		for (cap = 0; cap < 64; cap++) {
-			if (!(t->cap[i] & (1ULL << cap)))
-				continue;
-			format_cap(cap, name, sizeof(name));
-			printf("%s", first ? "" : ",");
-			json_str(name);
-			first = false;
-		}
-		putchar(']');
+		printf(",\"%s\":", capset_key(i));
+		json_capset(t->cap[i]);
 	}
 	printf(",\"NoNewPrivs\":%d,\"Seccomp\":%d,\"Seccomp_filters\":%d}",
 	       t->nnp, t->seccomp, t->filters);
 }
 
+void json_worker(const struct snapshot *snap, const struct tstatus *t)
+{
+	char buf[128];
+
+	printf(",\"worker\":");
+	if (!t || !t->worker) {
+		fputs("null", stdout);
+		return;
+	}
+	worker_words(snap, t, buf, sizeof(buf));
+	json_str(buf);
+}
+
+/* "kept": {"rings": [{"fd", "sq_thread", "personalities"}]}, the
+ * personalities null where fdinfo lists none (none, or a kernel that does
+ * not list them), else [{"id", "Uid", "Gid", "Groups", "CapEff"}]. */
+static void json_kept(const struct snapshot *snap)
+{
+	unsigned i;
+	int k;
+
+	printf(",\"kept\":");
+	if (!snap || snap->rings_err) {
+		fputs("null", stdout);
+		return;
+	}
+	printf("{\"rings\":[");
+	for (i = 0; i < snap->nrings; i++) {
+		const struct uring *r = &snap->rings[i];
+
+		printf("%s{\"fd\":%d,\"sq_thread\":", i ? "," : "", r->fd);
+		if (r->sq_thread)
+			printf("%d", r->sq_thread);
+		else
+			fputs("null", stdout);
+		printf(",\"personalities\":");
+		if (r->npers < 0) {
+			fputs("null}", stdout);
+			continue;
+		}
+		putchar('[');
+		for (k = 0; k < r->npers; k++) {
+			const struct kept_cred *c = &r->pers[k];
+
+			printf("%s{\"id\":%u,\"Uid\":[%ld,%ld,%ld,%ld],"
+			       "\"Gid\":[%ld,%ld,%ld,%ld],\"Groups\":",
+			       k ? "," : "", c->id, c->uid[0], c->uid[1],
+			       c->uid[2], c->uid[3], c->gid[0], c->gid[1],
+			       c->gid[2], c->gid[3]);
+			json_str(c->groups);
+			printf(",\"CapEff\":");
+			json_capset(c->capeff);
+			putchar('}');
+		}
+		fputs("]}", stdout);
+	}
+	fputs("]}", stdout);
+}
+
 void json_end(const struct opts *o, const struct plan *plan,
-	      const char *const *differ, unsigned ndiffer)
+	      const char *const *differ, unsigned ndiffer,
+	      const struct snapshot *snap)
 {
 	unsigned i;
 	char **p;
@@ -121,6 +187,7 @@ void json_end(const struct opts *o, const struct plan *plan,
 		json_str(plan->notes[i]);
 	}
 	printf("]");
+	json_kept(snap);
 }
 
 void json_threads(const struct snapshot *snap, char *const *errors)
@@ -133,6 +200,7 @@ void json_threads(const struct snapshot *snap, char *const *errors)
 		       "\"value\":null,\"old\":null,\"error\":",
 		       i ? "," : "", snap->t[i].tid);
 		json_str(errors ? errors[i] : NULL);
+		json_worker(snap, &snap->t[i]);
 		printf(",\"attrs\":");
 		json_attrs(&snap->t[i]);
 		putchar('}');
@@ -155,6 +223,6 @@ void json_snapshot(const struct opts *o, const struct target *tgt,
 	for (i = 0; i < NR_ATTRS; i++)
 		if (differ_attr[i])
 			differ[n++] = at_attrs[i].key;
-	json_end(o, NULL, differ, n);
+	json_end(o, NULL, differ, n, snap);
 	printf(",\"items\":null}\n");
 }

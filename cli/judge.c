@@ -144,6 +144,110 @@ const char *judge_check_words(const struct expectation *e, char *buf,
 	return "is";
 }
 
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Kept credentials in few words: "uid 0 0 0 0, CapEff all". */
+static void cred_words(const long uid[4], unsigned long long capeff, char *buf,
+		       size_t size)
+{
+	char caps[512];
+
+	format_capset_fold(capeff, caps, sizeof(caps));
+	snprintf(buf, size, "uid %ld %ld %ld %ld, CapEff %s", uid[0], uid[1],
+		 uid[2], uid[3], caps);
+}
+
+/* Why kernel worker T of SNAP's process is left as it was. */
+static void worker_why(const struct snapshot *snap, const struct tstatus *t,
+		       char *buf, size_t size)
+{
+	char what[128], cred[640];
+
+	worker_words(snap, t, what, sizeof(what));
+	cred_words(t->uid, t->cap[CAP_EFF], cred, sizeof(cred));
+	snprintf(buf, size,
+		 "kernel worker (%s): never in user space, so no route "
+		 "changes it; it keeps %s",
+		 what, cred);
+}
+
+/* Why ring R is left as it was, into BUF (appended). */
+static unsigned ring_why(const struct uring *r, char *buf, size_t size,
+			 unsigned n)
+{
+	char cred[640];
+	int k;
+
+	if (r->npers < 0) {
+		append(buf, size,
+		       "%sio_uring ring fd %d may hold registered "
+		       "personalities (credentials its requests can name; "
+		       "this kernel does not list them), which no change of "
+		       "the threads reaches",
+		       n ? "; " : "", r->fd);
+		return 1;
+	}
+	for (k = 0; k < r->npers; k++) {
+		cred_words(r->pers[k].uid, r->pers[k].capeff, cred,
+			   sizeof(cred));
+		append(buf, size,
+		       "%sio_uring ring fd %d holds personality %u (%s), which "
+		       "no change of the threads reaches",
+		       n + k ? "; " : "", r->fd, r->pers[k].id, cred);
+	}
+	return (unsigned)r->npers;
+}
+
+unsigned judge_kept(const struct plan *plan, const struct snapshot *snap,
+		    char *why, size_t size)
+{
+	char buf[1024];
+	unsigned i, n = 0;
+
+	why[0] = '\0';
+	if (!plan->change)
+		return 0;
+	for (i = 0; i < snap->n; i++) {
+		const struct tstatus *t = &snap->t[i];
+
+		if (!t->worker)
+			continue;
+		worker_why(snap, t, buf, sizeof(buf));
+		append(why, size, "%stask %d (%s) is a %s", n++ ? "; " : "",
+		       t->tid, t->comm, buf);
+	}
+	/* A personality holds credentials: only a credential change
+	 * misses it. */
+	for (i = 0; plan->status_diff && i < snap->nrings; i++)
+		n += ring_why(&snap->rings[i], why, size, n);
+	return n;
+}
+
+/* The kernel worker TID as the look before the change saw it, or
+ * NULL. */
+static const struct tstatus *look_worker(const struct outcome *out, pid_t tid)
+{
+	unsigned i;
+
+	for (i = 0; i < out->look.n; i++)
+		if (out->look.t[i].tid == tid && out->look.t[i].worker)
+			return &out->look.t[i];
+	return NULL;
+}
+
 static struct row *find_row(struct outcome *out, pid_t tid)
 {
 	unsigned i;
@@ -260,7 +364,8 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	 * the full read-back of every thread's status where /proc shows
 	 * what changed, or the output wants it (-J, -v). */
 	snapshot_free(snap);
-	if (plan->nexpect || plan->comm || plan->status_diff || o->json)
+	if (plan->nexpect || plan->comm || plan->status_diff || o->json ||
+	    out->kept)
 		err = proc_snapshot(out->procpid, 0, snap);
 	else
 		err = proc_snapshot_tids(out->procpid, snap);
@@ -290,15 +395,30 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 			if (!row)
 				return out->nrows + 1;
 			/* Born after a closed run: it inherited the change
-			 * (still judged by /proc where /proc shows it). */
-			if (out->closed && !plan->nexpect && !plan->comm)
+			 * (still judged by /proc where /proc shows it).  Not
+			 * so a kernel worker: it inherits nothing. */
+			if (out->closed && !plan->nexpect && !plan->comm &&
+			    !t->worker)
 				continue;
-			if (!plan->nexpect && !plan->comm) {
+			if (!plan->nexpect && !plan->comm && !t->worker) {
 				row->after = t;
 				continue;
 			}
 		}
 		row->after = t;
+		if (t->worker && !is_absent(row->state)) {
+			/* A task the verdict counts too: kept as it was,
+			 * unless /proc shows every check holding there. */
+			for (s = 0; s < plan->nexpect; s++)
+				if (!expect_holds(&plan->expects[s], t))
+					break;
+			if (plan->nexpect && s == plan->nexpect && !plan->comm)
+				continue;
+			worker_why(snap, t, val, sizeof(val));
+			set_problem(row, "%s: not changed", val);
+			bad++;
+			continue;
+		}
 		if (row->state != ALLTHREADS_T_OK || row->problem)
 			continue;
 		late = row->unlisted ? "not reached by the run, and " : "";
@@ -336,12 +456,20 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 int judge_outcome(const struct opts *o, const struct plan *plan,
 		  struct outcome *out)
 {
-	unsigned i, bad = 0, present = 0;
+	unsigned i, bad = 0, present = 0, rings;
+	char why[1024];
 
 	for (i = 0; i < out->nrows; i++) {
 		struct row *row = &out->rows[i];
+		const struct tstatus *w = look_worker(out, row->tid);
 
 		row->problem = describe(plan, out, row);
+		/* The helper's signal never reaches a kernel worker: no
+		 * route would. */
+		if (w && row->state == ALLTHREADS_T_BLOCKED) {
+			worker_why(&out->look, w, why, sizeof(why));
+			set_problem(row, "%s", why);
+		}
 		if (!is_absent(row->state))
 			present++;
 		/* A read that returned an error on this thread. */
@@ -375,7 +503,12 @@ int judge_outcome(const struct opts *o, const struct plan *plan,
 	if (out->rc < 0)
 		return EXIT_FAILED;
 	bad = verify(o, plan, out);
-	if (!bad)
+	/* A credential change leaves a ring's personalities as they were:
+	 * never verified (render.c names them). */
+	rings = plan->status_diff ? out->after.nrings : 0;
+	if (!bad && !rings)
 		return EXIT_OK;
+	if (!bad)
+		return EXIT_PARTIAL;
 	return bad >= present + out->unlisted ? EXIT_FAILED : EXIT_PARTIAL;
 }

@@ -49,6 +49,12 @@ struct outcome {
 	const struct target *tgt;
 	pid_t procpid; /* for /proc paths: 0 (self) or the target's pid */
 	struct snapshot before, after; /* plan->status_diff */
+	/* Another process's tasks and rings, read before a change: what it
+	 * keeps that no route reaches (kernel workers, io_uring rings).
+	 * kept: how many such items matter to the plan (judge_kept()); a
+	 * change is refused then, unless --force. */
+	struct snapshot look;
+	unsigned kept;
 };
 
 /* Threads in these states took no part and are no one's fault. */

@@ -18,6 +18,14 @@
 /* A status file is a few kilobytes; Groups can be long. */
 #define STATUS_MAX (256 * 1024)
 
+/* The task flags of a kernel worker (include/linux/sched.h; not in the
+ * uapi headers), as field 9 of /proc/PID/task/TID/stat shows them. */
+#define PF_IO_WORKER 0x00000010ul
+#define PF_USER_WORKER 0x00004000ul
+
+/* What /proc/PID/fd/FD reads for an io_uring ring. */
+#define URING_LINK "anon_inode:[io_uring]"
+
 const char *capset_key(enum capset_index set)
 {
 	static const char *const keys[NR_CAPSETS] = {
@@ -215,6 +223,27 @@ void parse_status(const char *text, struct tstatus *t)
 	}
 }
 
+unsigned proc_task_worker(pid_t pid, pid_t tid)
+{
+	char path[64], buf[1024];
+	unsigned long flags;
+	const char *p;
+
+	task_path(path, sizeof(path), pid, tid, "stat");
+	if (read_small(path, buf, sizeof(buf)))
+		return 0;
+	/* After the name, which may hold anything: state ppid pgrp
+	 * session tty_nr tpgid flags. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return 0;
+	if (flags & PF_IO_WORKER)
+		return PROCFS_WORKER_IO;
+	if (flags & PF_USER_WORKER)
+		return PROCFS_WORKER_USER;
+	return 0;
+}
+
 int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t)
 {
 	char path[64];
@@ -228,7 +257,157 @@ int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t)
 	t->tid = tid;
 	parse_status(text, t);
 	free(text);
+	t->worker = proc_task_worker(pid, tid);
 	return 0;
+}
+
+/* The personalities in a ring's fdinfo TEXT into R (kernels that list
+ * them: "Personalities:", then per id its number and indented Uid, Gid,
+ * Groups and CapEff lines). */
+static int parse_personalities(const char *text, struct uring *r)
+{
+	const char *line = strstr(text, "\nPersonalities:\n");
+	struct kept_cred *c = NULL, *nc;
+	char *end;
+
+	r->npers = -1;
+	if (!line)
+		return 0;
+	r->npers = 0;
+	for (line = strchr(line + 1, '\n'); line && line[1];
+	     line = strchr(line + 1, '\n')) {
+		const char *l = line + 1;
+		const char *v = l + strspn(l, " \t");
+		size_t len;
+
+		if (l[0] != ' ' && l[0] != '\t')
+			break; /* the next section */
+		if (*v >= '0' && *v <= '9') {
+			nc = realloc(r->pers, (r->npers + 1) * sizeof(*nc));
+			if (!nc)
+				return -ENOMEM;
+			r->pers = nc;
+			c = &nc[r->npers++];
+			memset(c, 0, sizeof(*c));
+			c->id = strtoul(v, &end, 10);
+			memset(c->uid, -1, sizeof(c->uid));
+			memset(c->gid, -1, sizeof(c->gid));
+			continue;
+		}
+		if (!c)
+			continue;
+		len = strcspn(v, "\n");
+		if (!strncmp(v, "Uid:", 4))
+			parse_ids(v + 4, c->uid);
+		else if (!strncmp(v, "Gid:", 4))
+			parse_ids(v + 4, c->gid);
+		else if (!strncmp(v, "Groups:", 7))
+			snprintf(c->groups, sizeof(c->groups), "%.*s",
+				 (int)(len - 7 - strspn(v + 7, " \t")),
+				 v + 7 + strspn(v + 7, " \t"));
+		else if (!strncmp(v, "CapEff:", 7))
+			c->capeff = strtoull(v + 7, NULL, 16);
+	}
+	return 0;
+}
+
+static void free_rings(struct snapshot *snap)
+{
+	unsigned i;
+
+	for (i = 0; i < snap->nrings; i++)
+		free(snap->rings[i].pers);
+	free(snap->rings);
+	snap->rings = NULL;
+	snap->nrings = 0;
+}
+
+int proc_read_rings(pid_t pid, struct snapshot *snap)
+{
+	char path[320], link[64];
+	struct uring *r, *nr;
+	struct dirent *de;
+	const char *v;
+	char *text;
+	size_t len;
+	ssize_t n;
+	DIR *dir;
+	int err = 0;
+
+	free_rings(snap);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fd");
+	dir = opendir(path);
+	if (!dir) {
+		snap->rings_err = errno == ENOENT ? -ESRCH : -errno;
+		return snap->rings_err;
+	}
+	while ((de = readdir(dir))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s",
+			 pid ? pid : getpid(), de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue; /* closed meanwhile */
+		link[n] = '\0';
+		if (strcmp(link, URING_LINK))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s",
+			 pid ? pid : getpid(), de->d_name);
+		if (read_all(path, &text))
+			continue;
+		nr = realloc(snap->rings, (snap->nrings + 1) * sizeof(*nr));
+		if (!nr) {
+			free(text);
+			err = -ENOMEM;
+			break;
+		}
+		snap->rings = nr;
+		r = &nr[snap->nrings++];
+		memset(r, 0, sizeof(*r));
+		r->fd = atoi(de->d_name);
+		v = find_field(text, "SqThread", &len);
+		r->sq_thread = v && atoi(v) > 0 ? atoi(v) : 0;
+		err = parse_personalities(text, r);
+		free(text);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	snap->rings_err = err;
+	return err;
+}
+
+unsigned snapshot_kept(const struct snapshot *snap)
+{
+	unsigned i, n = snap->nrings;
+
+	for (i = 0; i < snap->n; i++)
+		n += snap->t[i].worker != 0;
+	return n;
+}
+
+void worker_words(const struct snapshot *snap, const struct tstatus *t,
+		  char *buf, size_t size)
+{
+	unsigned i;
+
+	for (i = 0; i < snap->nrings; i++) {
+		if (snap->rings[i].sq_thread != t->tid)
+			continue;
+		snprintf(buf, size, "io_uring SQPOLL thread of ring fd %d",
+			 snap->rings[i].fd);
+		return;
+	}
+	if (t->worker == PROCFS_WORKER_USER)
+		snprintf(buf, size, "kernel worker of the process (vhost)");
+	else if (!strncmp(t->comm, "iou-sqp-", 8))
+		snprintf(buf, size, "io_uring SQPOLL thread");
+	else
+		snprintf(buf, size, "io_uring worker");
 }
 
 int proc_list_tasks(pid_t pid, pid_t **tids)
@@ -335,6 +514,14 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 		return -ESRCH;
 	}
 	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	/* A process's rings, unless only one thread was asked for (then
+	 * unread: -ENODATA); a process whose fds we may not read keeps
+	 * rings_err. */
+	snap->rings_err = -ENODATA;
+	if (!tid && proc_read_rings(pid, snap) == -ENOMEM) {
+		snapshot_free(snap);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -342,6 +529,7 @@ int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
 	int err = list_into(pid, 0, snap);
 
+	snap->rings_err = -ENODATA; /* not read */
 	if (!err)
 		qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
 	return err;
@@ -356,6 +544,7 @@ void snapshot_free(struct snapshot *snap)
 	free(snap->t);
 	snap->t = NULL;
 	snap->n = 0;
+	free_rings(snap);
 }
 
 pid_t proc_tgid(pid_t tid)

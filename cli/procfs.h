@@ -39,6 +39,36 @@ struct tstatus {
 	int nnp;     /* NoNewPrivs */
 	int seccomp; /* Seccomp: 0 off, 1 strict, 2 filter */
 	int filters; /* Seccomp_filters, or -1 when the kernel lacks it */
+	/* A kernel worker of the process (PF_IO_WORKER: io_uring's SQPOLL
+	 * and async threads; PF_USER_WORKER: vhost): never in user space,
+	 * so no route changes it, and it keeps the credentials it was made
+	 * with.  0 for a thread. */
+	unsigned worker;
+};
+
+#define PROCFS_WORKER_IO 1u
+#define PROCFS_WORKER_USER 2u
+
+/* A credential an io_uring ring keeps: a registered personality, as the
+ * ring's fdinfo lists it (older kernels; 6.18 does not). */
+struct kept_cred {
+	unsigned id;
+	long uid[4];
+	long gid[4];
+	char groups[256]; /* as fdinfo writes them */
+	unsigned long long capeff;
+};
+
+/* An io_uring ring the process holds (/proc/PID/fd/FD, fdinfo). */
+struct uring {
+	int fd;
+	pid_t sq_thread; /* its SQPOLL thread (a task of the process), or 0 */
+	/* The personalities fdinfo lists, or -1 when it lists none: none
+	 * registered, or a kernel that does not list them (6.18 does not),
+	 * and
+	 * the two cannot be told apart. */
+	int npers;
+	struct kept_cred *pers;
 };
 
 struct snapshot {
@@ -46,10 +76,32 @@ struct snapshot {
 	struct tstatus *t;
 	unsigned n;
 	unsigned vanished; /* listed, then gone before they could be read */
+	/* What the process keeps beyond its threads (proc_snapshot of a
+	 * whole process): its io_uring rings.  rings_err is -errno when its
+	 * fds could not be read (EACCES) or were not (-ENODATA: one thread
+	 * asked for, or only the TIDs), and the rings are unknown. */
+	struct uring *rings;
+	unsigned nrings;
+	int rings_err;
 };
 
 /* Read every thread of PID (only TID when TID != 0). */
 int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap);
+/* Is PID's task TID a kernel worker (the flags in its stat)?
+ * PROCFS_WORKER_IO, PROCFS_WORKER_USER, or 0 when not (or when stat
+ * cannot be read: the status read decides whether it is there). */
+unsigned proc_task_worker(pid_t pid, pid_t tid);
+/* The rings of PID into SNAP (proc_snapshot does it): 0 or -errno,
+ * also kept in snap->rings_err. */
+int proc_read_rings(pid_t pid, struct snapshot *snap);
+/* Does SNAP show credentials the process keeps apart from its threads:
+ * a kernel worker task, or an io_uring ring (which may hold
+ * personalities)?  How many such items. */
+unsigned snapshot_kept(const struct snapshot *snap);
+/* What a worker task is, in words: "io_uring SQPOLL thread of ring fd
+ * 3", "io_uring async worker", "vhost worker". */
+void worker_words(const struct snapshot *snap, const struct tstatus *t,
+		  char *buf, size_t size);
 /* Only the TIDs of every thread of PID (the cheap sweep): the other
  * fields of each entry are left zero. */
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap);

@@ -151,12 +151,18 @@ void render_json(const struct opts *o, const struct plan *plan,
 		json_str(row->old);
 		printf(",\"error\":");
 		json_str(row->problem);
+		json_worker(&out->after, row->after);
 		printf(",\"attrs\":");
 		json_attrs(row->after);
 		putchar('}');
 	}
 	putchar(']');
-	json_end(o, plan, NULL, 0);
+	/* What the process keeps: as read after the run, or before it when
+	 * it was refused. */
+	json_end(o, plan, NULL, 0,
+		 out->after.t ? &out->after :
+		 out->look.t  ? &out->look :
+				NULL);
 	printf(",\"items\":null}\n");
 }
 
@@ -243,7 +249,7 @@ static void print_rows(const struct opts *o, const struct plan *plan,
  * threads now differ. */
 static void print_problems(const struct plan *plan, const struct outcome *out)
 {
-	unsigned i, changed = 0, blocked = 0;
+	unsigned i, changed = 0, blocked = 0, workers = 0;
 
 	for (i = 0; i < out->nrows; i++) {
 		const struct row *row = &out->rows[i];
@@ -265,9 +271,16 @@ static void print_problems(const struct plan *plan, const struct outcome *out)
 			break;
 		}
 	}
-	for (i = 0; !out->tgt->self && i < out->nrows; i++)
-		if (out->rows[i].state == ALLTHREADS_T_BLOCKED)
+	for (i = 0; !out->tgt->self && i < out->nrows; i++) {
+		const struct row *row = &out->rows[i];
+
+		if (row->state != ALLTHREADS_T_BLOCKED)
+			continue;
+		if (row->problem && strstr(row->problem, "kernel worker ("))
+			workers++;
+		else
 			blocked++;
+	}
 	if (blocked)
 		fprintf(stderr,
 			"allthreads: %u thread(s) keep the helper's signal "
@@ -275,6 +288,32 @@ static void print_problems(const struct plan *plan, const struct outcome *out)
 			"the helper cannot reach them; the ptrace route "
 			"(--via=ptrace) can\n",
 			blocked);
+	if (workers)
+		fprintf(stderr,
+			"allthreads: the helper's run cannot go on while a "
+			"kernel worker of the process never takes its signal; "
+			"the ptrace route (the default, or --via=ptrace) "
+			"changes the threads and reports what it kept\n");
+	/* A credential change leaves a ring's personalities as they
+	 * were. */
+	for (i = 0; plan->status_diff && out->ran && i < out->after.nrings;
+	     i++) {
+		const struct uring *r = &out->after.rings[i];
+
+		if (r->npers < 0)
+			fprintf(stderr,
+				"allthreads: pid %d: io_uring ring fd %d may "
+				"hold registered personalities (this kernel "
+				"does not list them): not changed\n",
+				out->tgt->pid, r->fd);
+		else
+			fprintf(stderr,
+				"allthreads: pid %d: io_uring ring fd %d holds "
+				"%d personalit%s: not changed (allthreads "
+				"show lists them)\n",
+				out->tgt->pid, r->fd, r->npers,
+				r->npers == 1 ? "y" : "ies");
+	}
 	if (out->exit != EXIT_PARTIAL)
 		return;
 	fprintf(stderr,
@@ -303,7 +342,60 @@ static void print_problems(const struct plan *plan, const struct outcome *out)
 		    !is_absent(row->state))
 			fprintf(stderr, " %d", row->tid);
 	}
+	for (i = 0; plan->status_diff && i < out->after.nrings; i++)
+		fprintf(stderr, " io_uring-fd-%d", out->after.rings[i].fd);
 	fputc('\n', stderr);
+}
+
+void render_kept(FILE *f, const struct snapshot *snap)
+{
+	char what[128], caps[512];
+	unsigned i;
+	int k;
+
+	if (!snapshot_kept(snap))
+		return;
+	fprintf(f,
+		"pid %d keeps, apart from its threads (no change of the "
+		"threads reaches it):\n",
+		snap->pid);
+	for (i = 0; i < snap->n; i++) {
+		const struct tstatus *t = &snap->t[i];
+
+		if (!t->worker)
+			continue;
+		worker_words(snap, t, what, sizeof(what));
+		format_capset_fold(t->cap[CAP_EFF], caps, sizeof(caps));
+		fprintf(f,
+			"  tid %d %s: kernel worker, %s: uid %ld %ld %ld %ld, "
+			"gid %ld %ld %ld %ld, CapEff %s\n",
+			t->tid, t->comm, what, t->uid[0], t->uid[1], t->uid[2],
+			t->uid[3], t->gid[0], t->gid[1], t->gid[2], t->gid[3],
+			caps);
+	}
+	for (i = 0; i < snap->nrings; i++) {
+		const struct uring *r = &snap->rings[i];
+
+		if (r->npers < 0)
+			fprintf(f,
+				"  io_uring ring fd %d: personalities not "
+				"listed by this kernel (any it holds keeps "
+				"the credentials it was registered with)\n",
+				r->fd);
+		for (k = 0; k < r->npers; k++) {
+			const struct kept_cred *c = &r->pers[k];
+
+			format_capset_fold(c->capeff, caps, sizeof(caps));
+			fprintf(f,
+				"  io_uring ring fd %d: personality %u: uid "
+				"%ld %ld %ld %ld, gid %ld %ld %ld %ld, groups "
+				"%s, CapEff %s\n",
+				r->fd, c->id, c->uid[0], c->uid[1], c->uid[2],
+				c->uid[3], c->gid[0], c->gid[1], c->gid[2],
+				c->gid[3], c->groups[0] ? c->groups : "none",
+				caps);
+		}
+	}
 }
 
 /* Print notes that are true whatever happens. */

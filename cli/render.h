@@ -6,9 +6,12 @@
 #ifndef AT_CLI_RENDER_H
 #define AT_CLI_RENDER_H
 
+#include <stdio.h>
+
 struct opts;
 struct outcome;
 struct plan;
+struct snapshot;
 
 /* Each row's value (and old value) in words, from its results. */
 void render_values(const struct plan *plan, struct outcome *out);
@@ -18,6 +21,10 @@ void render_outcome(const struct opts *o, const struct plan *plan,
 /* OUT as the one JSON object (allthreads(1), JSON OUTPUT). */
 void render_json(const struct opts *o, const struct plan *plan,
 		 const struct outcome *out);
+/* What SNAP's process keeps apart from its threads, on F: each kernel
+ * worker task and each io_uring ring with its personalities, under a
+ * line that says so; nothing when it keeps nothing. */
+void render_kept(FILE *f, const struct snapshot *snap);
 /* PLAN's notes, and what is true whatever happens, on stderr (not -q). */
 void render_notes(const struct opts *o, const struct plan *plan);
 

@@ -31,13 +31,38 @@ static void free_outcome(struct outcome *out)
 	free(out->folded);
 	snapshot_free(&out->before);
 	snapshot_free(&out->after);
+	snapshot_free(&out->look);
+}
+
+/* A change PLAN cannot carry to all the target keeps (judge_kept(), in
+ * WHY): refused with the reason, nothing changed.  EXIT_FAILED. */
+static int refuse_kept(const struct opts *o, const struct plan *plan,
+		       struct outcome *out, const char *why)
+{
+	fprintf(stderr,
+		"allthreads: %s: refused, nothing changed: pid %d keeps "
+		"credentials that no change of its threads reaches: %s\n",
+		plan->command, out->tgt->pid, why);
+	fprintf(stderr,
+		"allthreads: hint: restart the process with the credentials "
+		"wanted, or have it drop them before it creates its io_uring "
+		"rings (allthreads set --reuid=... -- PROGRAM); --force "
+		"changes the threads anyway and exits 2\n");
+	if (o->json) {
+		out->exit = EXIT_FAILED;
+		render_json(o, plan, out);
+	}
+	if (o->program)
+		fprintf(stderr, "allthreads: not running %s\n", o->program[0]);
+	free_outcome(out);
+	return EXIT_FAILED;
 }
 
 /* Run PLAN (or print it), verify, report, and exec PROGRAM. */
 int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
 	struct outcome out = { .verdict = ALLTHREADS_AGREE, .tgt = tgt };
-	char why[256] = "";
+	char why[256] = "", kept[2048];
 	int code, route = 0;
 
 	out.procpid = tgt->self ? 0 : tgt->pid;
@@ -58,17 +83,41 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	/* Reads /proc can answer need no steps and no helper. */
 	if (!plan->change && (!plan->nsteps || !tgt->self))
 		plan->proc_read = proc_answer(plan);
+	/* What another process keeps apart from its threads: kernel
+	 * workers (io_uring, vhost) and io_uring rings.  A change that
+	 * cannot reach it is refused (-n predicts so), unless --force. */
+	if (plan->change && !tgt->self &&
+	    !proc_snapshot(tgt->pid, 0, &out.look))
+		out.kept = judge_kept(plan, &out.look, kept, sizeof(kept));
+	if (out.kept && !o->force && !plan->predict[0])
+		snprintf(plan->predict, sizeof(plan->predict),
+			 "refused: pid %d keeps what no change of its threads "
+			 "reaches: %.200s",
+			 tgt->pid, kept);
 	if (o->dry_run)
 		route = dryrun_route(o, plan, tgt, why, sizeof(why));
 	render_notes(o, plan);
-	if (o->dry_run)
-		return dryrun_report(o, plan, &out, route, why);
+	if (o->dry_run) {
+		code = dryrun_report(o, plan, &out, route, why);
+		snapshot_free(&out.look);
+		return code;
+	}
 	if (!tgt->self) {
 		code = execute_needs_helper(plan) ? check_changeable(tgt) :
 						    check_reachable(tgt);
-		if (code)
+		if (code) {
+			snapshot_free(&out.look);
 			return code;
+		}
 	}
+	if (out.kept && !o->force)
+		return refuse_kept(o, plan, &out, kept);
+	if (out.kept && !o->quiet)
+		fprintf(stderr,
+			"allthreads: note: --force: pid %d keeps what no "
+			"change of its threads reaches (%s); the run will "
+			"say so, never that every thread changed\n",
+			tgt->pid, kept);
 	/* A change the model says would fail on some thread is not tried:
 	 * a one-way step would leave the threads differing. */
 	if (plan->change && plan->predict[0] && !o->force) {
@@ -83,6 +132,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 		if (o->program)
 			fprintf(stderr, "allthreads: not running %s\n",
 				o->program[0]);
+		snapshot_free(&out.look);
 		return EXIT_FAILED;
 	}
 	code = execute_plan(o, plan, &out);

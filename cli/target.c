@@ -155,6 +155,10 @@ static bool blocks_now(pid_t pid, pid_t tid, int sig)
 		return false;
 	if (!((blk >> (sig - 1)) & 1))
 		return false;
+	/* A kernel worker blocks every signal, and no route reaches it:
+	 * said elsewhere (judge_kept()). */
+	if (proc_task_worker(pid, tid))
+		return false;
 	return proc_status_field(pid, tid, "Name", comm, sizeof(comm)) < 0 ||
 	       strcmp(comm, "allthreads-rcv") != 0;
 }

@@ -144,9 +144,9 @@ jq_ok() {
 # A JSON object from allthreads that follows the one schema (allthreads(1),
 # JSON OUTPUT): every key, with its type.
 SCHEMA='
-  (keys == ["action","command","differ","dry_run","exit","items","name",
-            "notes","process_wide","program","steps","target","threads",
-            "value","verdict"])
+  (keys == ["action","command","differ","dry_run","exit","items","kept",
+            "name","notes","process_wide","program","steps","target",
+            "threads","value","verdict"])
   and (.command | type == "string")
   and (.target == null or ((.target | keys) == ["pid","self","tid"]))
   and (.name == null or (.name | type == "string"))
@@ -159,8 +159,9 @@ SCHEMA='
   and (.exit | type == "number")
   and (.value == null or (.value | type == "string"))
   and (.threads | type == "array")
-  and all(.threads[]; (keys == ["attrs","error","old","results","state","tid","value"])
+  and all(.threads[]; (keys == ["attrs","error","old","results","state","tid","value","worker"])
       and (.tid | type == "number") and (.results | type == "array")
+      and (.worker == null or (.worker | type == "string"))
       and (.attrs == null or ((.attrs | keys) == ["CapAmb","CapBnd","CapEff",
           "CapInh","CapPrm","Gid","Groups","Name","NoNewPrivs","Seccomp",
           "Seccomp_filters","Uid"])))
@@ -168,6 +169,12 @@ SCHEMA='
   and (.differ | type == "array")
   and (.notes | type == "array")
   and (.items == null or all(.items[]; keys == ["description","name"]))
+  and (.kept == null or (((.kept | keys) == ["rings"])
+      and all(.kept.rings[]; (keys == ["fd","personalities","sq_thread"])
+          and (.fd | type == "number")
+          and (.sq_thread == null or (.sq_thread | type == "number"))
+          and (.personalities == null or all(.personalities[];
+              keys == ["CapEff","Gid","Groups","Uid","id"])))))
 '
 
 # schema_ok DESC: every line of $out is an object that follows the schema.

@@ -13,7 +13,7 @@ j = json.load(sys.stdin)
 sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"
 }
 
-keys="command target name action process_wide dry_run steps verdict exit value threads program differ notes items"
+keys="command target name action process_wide dry_run steps verdict exit value threads program differ notes kept items"
 
 at -J prctl KEEP_CAPS
 rc_is 0 "-J read"
@@ -30,7 +30,7 @@ ok 'jsq "len(j[\"threads\"]) == 1 and j[\"threads\"][0][\"state\"] == \"ok\""' \
 	"-J read: one thread, ok"
 ok "jsq \"j['threads'][0]['tid'] == j['target']['pid']\"" \
 	"-J read: thread 0 is the calling thread"
-ok "jsq \"sorted(j['threads'][0]) == ['attrs', 'error', 'old', 'results', 'state', 'tid', 'value']\"" \
+ok "jsq \"sorted(j['threads'][0]) == ['attrs', 'error', 'old', 'results', 'state', 'tid', 'value', 'worker']\"" \
 	"-J read: thread keys"
 if command -v jq >/dev/null; then
 	ok '[ "$(printf "%s" "$out" | jq -r .verdict)" = agree ]' \
