@@ -1154,6 +1154,19 @@ static int stub_signal(struct pt_ctx *c)
 }
 #endif
 
+/*
+ * A real-time tracer waits for a co-located tracee only while something
+ * above the tracees holds that CPU (a real-time task; the throttling then
+ * lets the tracee and the tracer run in turns, one stop a period): a
+ * thread that took that long there makes the others run where they are.
+ */
+#define AT_PT_COLO_SLOW_NS 20000000ull
+static void colo_check(struct pt_ctx *c, uint64_t start)
+{
+	if (c->boosted && c->cpu >= 0 && ns_now() - start > AT_PT_COLO_SLOW_NS)
+		c->cpu = -1;
+}
+
 static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		   struct pt_result *out)
 {
@@ -1164,6 +1177,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	unsigned k, i;
 	int err, left = 0;
 	bool hooked = false;
+	uint64_t colo_start;
 
 	/* Capture: nothing changes yet. */
 	for (k = 0; k < c->n; k++) {
@@ -1227,6 +1241,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	/* From here a thread may change: a tracer lost now leaves an
 	 * unknown outcome. */
 	__atomic_store_n(&c->share->touched, 1, __ATOMIC_SEQ_CST);
+	colo_start = ns_now();
 
 	/* The canary: the scratch region through it, then the steps. */
 	pt_colocate(c, can);
@@ -1257,6 +1272,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 	err = pt_run_steps(c, can, NULL);
 	pt_uncolocate(c, can);
+	colo_check(c, colo_start);
 	if (err) {
 		can->rstate = ALLTHREADS_T_FAILED;
 		pt_why(c, "thread %d: %s", (int)can->tid,
@@ -1297,9 +1313,11 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			problem = true;
 			continue;
 		}
+		colo_start = ns_now();
 		pt_colocate(c, t);
 		err = pt_run_steps(c, t, canres);
 		pt_uncolocate(c, t);
+		colo_check(c, colo_start);
 		if (err == -ESRCH || t->st == PT_GONE) {
 			t->st = PT_GONE;
 			continue;
