@@ -784,9 +784,12 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 	if (!lr->report) {
 		const char *why = allthreads_target_why(t);
 
+		/* -EINPROGRESS: the outcome is unknown (a lost tracer, an
+		 * answer that never came), never "not reached". */
 		code = r == -EINVAL || r == -E2BIG || r == -ENOMEM ?
 			       EXIT_FAILED :
-			       EXIT_UNREACHABLE;
+		       r == -EINPROGRESS ? EXIT_PARTIAL :
+					   EXIT_UNREACHABLE;
 		if (code == EXIT_FAILED)
 			fprintf(stderr,
 				"allthreads: %d: landlock: %s; nothing "

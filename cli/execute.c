@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "execute.h"
+#include "expect.h"
 #include "names.h"
 #include "outcome.h"
 #include "plan.h"
@@ -177,16 +178,56 @@ static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
 }
 
 /*
+ * The outcome is unknown (the route lost its tracer, or the helper's
+ * answer): what /proc shows now, counted over every thread, and any
+ * thread still stopped by a tracer.
+ */
+static void proc_tells(const struct plan *plan, pid_t pid)
+{
+	struct snapshot snap;
+	unsigned i, s, shown = 0, stopped = 0;
+
+	if (proc_snapshot(pid, 0, &snap) < 0)
+		return;
+	for (i = 0; i < snap.n; i++) {
+		for (s = 0; s < plan->nexpect; s++)
+			if (!expect_holds(&plan->expects[s], &snap.t[i]))
+				break;
+		shown += s == plan->nexpect;
+		stopped += snap.t[i].state == 't';
+	}
+	if (plan->nexpect)
+		fprintf(stderr,
+			"allthreads: %d: /proc shows the change on %u of %u "
+			"thread(s)%s\n",
+			pid, shown, snap.n,
+			shown && shown < snap.n ? ": THREADS DIFFER" : "");
+	else
+		fprintf(stderr,
+			"allthreads: %d: /proc does not show this change; "
+			"%u thread(s)\n",
+			pid, snap.n);
+	if (stopped)
+		fprintf(stderr,
+			"allthreads: %d: %u thread(s) in a tracing stop\n", pid,
+			stopped);
+	snapshot_free(&snap);
+}
+
+/*
  * The remote route: PROG on every thread of another process, through the
  * allthreads helper that `allthreads run` preloads into it (cli/remote.c).
  * Returns like allthreads_run(), with *REPORT set, or an exit code (> 0)
  * after saying why: 3 when the target cannot be reached (no such process,
- * no helper, not allowed, gone mid-way) and so nothing was asked of it; 1
- * when its helper refused the request (nothing changed); 2 when the
- * outcome is unknown: the request went out and no answer came in time, or
- * the answer does not fit what /proc shows (then `check` tells).
+ * no helper, not allowed, gone mid-way, the ptrace route's tracer lost
+ * before it touched anything) and so nothing was done to it; 1 when its
+ * helper refused the request (nothing changed); 2 when the outcome is
+ * unknown: the request went out and no answer came in time, the ptrace
+ * route's tracer was lost after it began, or the answer does not fit what
+ * /proc shows (then what /proc shows is said, and `check` tells).
  */
-static int route_remote(const struct opts *o, const struct target *tgt,
+static int route_remote(const struct opts *o, const struct plan *plan,
+			const struct target *tgt,
 			const struct allthreads_prog *prog,
 			struct allthreads_report **report, bool *closed)
 {
@@ -234,6 +275,7 @@ static int route_remote(const struct opts *o, const struct target *tgt,
 		fprintf(stderr,
 			"allthreads: %d: %s; see `allthreads -p %d show`\n",
 			tgt->pid, st.why, tgt->pid);
+		proc_tells(plan, tgt->pid);
 		return EXIT_PARTIAL;
 	case -ENOENT:
 		if (o->via == ALLTHREADS_ROUTE_HELPER &&
@@ -246,6 +288,7 @@ static int route_remote(const struct opts *o, const struct target *tgt,
 	case -EBUSY:
 	case -ENOTSUP:
 	case -ETIMEDOUT:
+	case -ECHILD:
 		fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
 			st.why[0] ? st.why : strerror(-rc));
 		return EXIT_UNREACHABLE;
@@ -274,8 +317,8 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 		out->rc = allthreads_run(prog, o->timeout_ms, 0, o->policy,
 					 &report);
 	} else {
-		out->rc =
-			route_remote(o, out->tgt, prog, &report, &out->closed);
+		out->rc = route_remote(o, plan, out->tgt, prog, &report,
+				       &out->closed);
 		if (out->rc > 0) {
 			/* Unreachable, already said: an exit code. */
 			err = out->rc;

@@ -72,14 +72,24 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
 			return -errno; /* ECHILD: not ours any more (gone) */
 		if (at_ts_past(&c->deadline))
 			return -ETIMEDOUT;
-		if (spins++ < 64) {
+		/* A real-time tracer that yields keeps its CPU (a co-located
+		 * tracee never runs): it sleeps at once. */
+		if (!c->boosted && spins++ < 64) {
 			sched_yield();
 			continue;
 		}
 		{
 			struct timespec ts = { 0, nap };
+			sigset_t chld;
 
-			nanosleep(&ts, NULL);
+			/* The kernel tells a tracer of each stop with SIGCHLD:
+			 * it ends the nap (taken again from waitpid()). */
+			sigemptyset(&chld);
+			sigaddset(&chld, SIGCHLD);
+			if (c->chld_wake)
+				sigtimedwait(&chld, NULL, &ts);
+			else
+				nanosleep(&ts, NULL);
 		}
 		if (nap < 1000000)
 			nap *= 2;

@@ -91,7 +91,9 @@ struct pt_ctx {
 	unsigned nsteps;
 	struct pt_step *steps;
 	struct timespec deadline;
-	unsigned long opts; /* PTRACE_SETOPTIONS */
+	struct timespec letgo; /* past the deadline: undo, unmap, detach by
+				* then (ptrace.c, letgo()) */
+	unsigned long opts;    /* PTRACE_SETOPTIONS */
 
 	struct pt_thread *t;
 	unsigned n, cap;
@@ -131,6 +133,12 @@ struct pt_ctx {
 	bool exec_seen;
 	char *why;
 	size_t whylen;
+	/* What the caller can read of the run if this tracer is lost
+	 * (ptrace.c, struct pt_share); never NULL while a run goes on. */
+	struct pt_share *share;
+	bool boosted;	/* runs at a real-time priority: never spin */
+	bool chld_wake; /* the only thread of its process, SIGCHLD blocked:
+			 * a tracee's stop wakes its waits */
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */

@@ -40,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,8 +65,31 @@
 #define CAP_BIT_SYS_PTRACE 19
 #define CAP_BIT_SYS_ADMIN 21
 #define AT_PT_MAX_PASSES 64
+/* Past the run's deadline, the time it has to let every thread go: undo
+ * what it can, unmap its region, detach. */
+#define AT_PT_LETGO_MS 1000
+/* The caller's wait for a tracer process past the run's deadline, after
+ * which it kills it (the kernel then detaches every thread it held). */
+#define AT_PT_GRACE_MS 5000
+/* The tracer's real-time priority while it holds threads: above any
+ * SCHED_OTHER work and low real-time work, below the kernel's interrupt
+ * threads (50). */
+#define AT_PT_RT_PRIO 40
 /* A status file with 65536 supplementary groups still fits. */
 #define AT_PT_STATUS_MAX (768 * 1024)
+
+/*
+ * What a tracer shares with its caller (a MAP_SHARED page when it is a
+ * process of its own): if it is lost (killed, or not answering in time),
+ * the caller knows from it whether anything may have changed, and which
+ * region of ours to remove from the target.
+ */
+struct pt_share {
+	int touched;	    /* an injection began: threads may differ */
+	unsigned long base; /* the runner's region in the target, 0 none */
+	unsigned long size;
+	int stub; /* the stub's code at its start */
+};
 
 /* --- /proc ------------------------------------------------------------------ */
 
@@ -946,6 +971,49 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* --- the deadline, and letting go ----------------------------------------------------- */
+
+/* The runner's region as the caller should know it (0: none left). */
+static void pt_share_region(struct pt_ctx *c)
+{
+	__atomic_store_n(&c->share->size, c->base ? c->size : 0,
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->share->stub, c->base && c->use_stub,
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->share->base, c->base, __ATOMIC_SEQ_CST);
+}
+
+/* Past the run's deadline nothing new starts: T (not run yet) is left as
+ * it is, and the run lets every thread go. */
+static bool past_deadline(struct pt_ctx *c, struct pt_thread *t)
+{
+	if (!at_ts_past(&c->deadline))
+		return false;
+	t->rstate = ALLTHREADS_T_TIMEOUT;
+	snprintf(t->why, sizeof(t->why),
+		 "not reached before the deadline: left as it was");
+	return true;
+}
+
+/* Once the deadline has passed, what is left to do (undo, unmap) gets
+ * until c->letgo, once: never a new deadline per thread. */
+static void letgo(struct pt_ctx *c)
+{
+	if (at_ts_past(&c->deadline) && at_ts_before(&c->deadline, &c->letgo))
+		c->deadline = c->letgo;
+}
+
+/* No time left to undo T: what it ran stays. */
+static bool past_letgo(struct pt_ctx *c, struct pt_thread *t)
+{
+	if (!t->ran || t->st != PT_STOPPED || !at_ts_past(&c->letgo))
+		return false;
+	t->left = t->nrun;
+	snprintf(t->why, sizeof(t->why),
+		 "changed; no time was left to undo it");
+	return true;
+}
+
 /* --- the run ---------------------------------------------------------------------------- */
 
 /*
@@ -999,6 +1067,7 @@ static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
 
 	if (!t->ran || t->st != PT_STOPPED)
 		return;
+	letgo(c);
 	calls = calloc(c->nsteps ? c->nsteps : 1, sizeof(*calls));
 	res = calloc(c->nsteps ? c->nsteps : 1, sizeof(*res));
 	if (!calls || !res) {
@@ -1140,6 +1209,19 @@ static int stub_signal(struct pt_ctx *c)
 }
 #endif
 
+/*
+ * A real-time tracer waits for a co-located tracee only while something
+ * above the tracees holds that CPU (a real-time task; the throttling then
+ * lets the tracee and the tracer run in turns, one stop a period): a
+ * thread that took that long there makes the others run where they are.
+ */
+#define AT_PT_COLO_SLOW_NS 20000000ull
+static void colo_check(struct pt_ctx *c, uint64_t start)
+{
+	if (c->boosted && c->cpu >= 0 && ns_now() - start > AT_PT_COLO_SLOW_NS)
+		c->cpu = -1;
+}
+
 static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		   struct pt_result *out)
 {
@@ -1150,6 +1232,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	unsigned k, i;
 	int err, left = 0;
 	bool hooked = false;
+	uint64_t colo_start;
 
 	err = recheck_seccomp(c);
 	if (err)
@@ -1214,6 +1297,14 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 #endif
 	out->t_inject = ns_now();
+	if (at_ts_past(&c->deadline)) {
+		pt_why(c, "the deadline passed before anything was changed");
+		return -ETIMEDOUT;
+	}
+	/* From here a thread may change: a tracer lost now leaves an
+	 * unknown outcome. */
+	__atomic_store_n(&c->share->touched, 1, __ATOMIC_SEQ_CST);
+	colo_start = ns_now();
 
 	/* The canary: the scratch region through it, then the steps. */
 	pt_colocate(c, can);
@@ -1221,6 +1312,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	if (c->use_stub || c->data_len) {
 		quiet = pt_quiet(c);
 		err = pt_scratch_map(c, pt_sleeper(c, can), quiet);
+		pt_share_region(c);
 		if (err) {
 			pt_restore(c, can);
 			pt_why(c, "cannot map scratch memory in thread %d: %s",
@@ -1243,6 +1335,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	}
 	err = pt_run_steps(c, can, NULL);
 	pt_uncolocate(c, can);
+	colo_check(c, colo_start);
 	if (err) {
 		can->rstate = ALLTHREADS_T_FAILED;
 		pt_why(c, "thread %d: %s", (int)can->tid,
@@ -1279,9 +1372,15 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 
 		if (t == can || t->st != PT_STOPPED || !t->captured)
 			continue;
+		if (past_deadline(c, t)) {
+			problem = true;
+			continue;
+		}
+		colo_start = ns_now();
 		pt_colocate(c, t);
 		err = pt_run_steps(c, t, canres);
 		pt_uncolocate(c, t);
+		colo_check(c, colo_start);
 		if (err == -ESRCH || t->st == PT_GONE) {
 			t->st = PT_GONE;
 			if (t->died) {
@@ -1363,10 +1462,15 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			out->verdict = ALLTHREADS_PARTIAL;
 			err = -EIO;
 		} else if (policy == ALLTHREADS_MISMATCH_REPORT) {
+			letgo(c);
 			for (k = 0; k < c->n; k++) {
 				struct pt_thread *t = &c->t[k];
 				int was = t->rstate;
 
+				if (past_letgo(c, t)) {
+					left += t->left;
+					continue;
+				}
 				undo_thread(c, t);
 				if (was == ALLTHREADS_T_FAILED)
 					t->rstate = was;
@@ -1397,6 +1501,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 		}
 	}
 out:
+	letgo(c);
 	if (hooked) {
 		struct pt_thread *t = can->st == PT_STOPPED ? can : NULL;
 
@@ -1411,6 +1516,7 @@ out:
 	if (c->base)
 		pt_scratch_unmap(c, quiet && quiet->st == PT_STOPPED ? quiet :
 								       can);
+	pt_share_region(c);
 	vfree(&cbefore);
 	vfree(&cafter);
 	return err;
@@ -1487,9 +1593,228 @@ static bool env_off(const char *name)
 	return v && !strcmp(v, "0");
 }
 
+/* --- the tracer ahead of the work it freezes --------------------------------------- */
+
+/* How the tracer thread ran before pt_boost(). */
+struct pt_prio {
+	int policy, nice;
+	struct sched_param param;
+	bool rt, niced;
+};
+
+/*
+ * While it holds threads the tracer must not wait behind the work it
+ * freezes (a loaded machine preempts a SCHED_OTHER tracer for whole
+ * slices, each of them added to the frozen window): SCHED_FIFO where it
+ * may (CAP_SYS_NICE, or RLIMIT_RTPRIO), else the lowest nice value it may
+ * take; without either it goes on as it was.  This thread only (Linux
+ * scheduling attributes are per thread); pt_unboost() puts them back.
+ */
+static void pt_boost(struct pt_ctx *c, struct pt_prio *p)
+{
+	struct sched_param sp = { .sched_priority = AT_PT_RT_PRIO };
+
+	memset(p, 0, sizeof(*p));
+	if (env_off("ALLTHREADS_PTRACE_BOOST"))
+		return;
+	p->policy = sched_getscheduler(0);
+	if (p->policy < 0 || sched_getparam(0, &p->param) < 0)
+		return;
+	if (p->policy != SCHED_FIFO && p->policy != SCHED_RR &&
+	    sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0) {
+		p->rt = true;
+		c->boosted = true;
+		return;
+	}
+	errno = 0;
+	p->nice = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0 && p->nice > -20 &&
+	    setpriority(PRIO_PROCESS, 0, -20) == 0)
+		p->niced = true;
+}
+
+static void pt_unboost(struct pt_ctx *c, struct pt_prio *p)
+{
+	if (p->rt && sched_setscheduler(0, p->policy, &p->param) == 0)
+		p->rt = false;
+	if (p->niced && setpriority(PRIO_PROCESS, 0, p->nice) == 0)
+		p->niced = false;
+	c->boosted = false;
+}
+
+/* --- removing what a lost tracer left in the target ---------------------------------- */
+
+/* Does the target still map [BASE, BASE + SIZE) as the lost tracer left
+ * it (anonymous memory, with the stub's code at BASE if STUB), so it is
+ * ours to remove?  (The kernel may have merged it with a neighbour.) */
+static bool region_mapped(struct pt_ctx *c, unsigned long base,
+			  unsigned long size, bool stub)
+{
+	unsigned long lo, hi, ino, next = base, end = base + size;
+	char path[64], line[512];
+	bool ok = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
+		 (int)c->mempid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (ok && fgets(line, sizeof(line), f)) {
+		char name[8] = "";
+
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu %7s", &lo, &hi, &ino,
+			   name) < 3 ||
+		    hi <= base || lo >= end)
+			continue;
+		ok = lo <= next && !ino && !name[0];
+		next = hi;
+	}
+	fclose(f);
+	if (!ok || next < end)
+		return false;
+#if AT_ARCH_HAS_STUB
+	if (stub) {
+		size_t len =
+			(size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
+		unsigned char *code = malloc(len);
+
+		ok = code && pt_mem_read(c, base, code, len) == 0 &&
+		     !memcmp(code, at_stub_x86_64_begin, len);
+		free(code);
+	}
+#else
+	(void)stub;
+#endif
+	return ok;
+}
+
+/* Is stopped thread TID at work in [BASE, BASE + SIZE) (its instruction
+ * or stack pointer there, per /proc/.../syscall)?  True when unsure. */
+static bool works_in(struct pt_ctx *c, pid_t tid, unsigned long base,
+		     unsigned long size)
+{
+	char path[64], buf[256], *p;
+	unsigned long sp, pc;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)c->pid,
+		 (int)tid);
+	if (at_proc_read(path, buf, sizeof(buf)) <= 0)
+		return true;
+	buf[strcspn(buf, "\n")] = 0;
+	p = strrchr(buf, ' ');
+	if (!p)
+		return true; /* "running" */
+	pc = strtoul(p + 1, NULL, 16);
+	*p = 0;
+	p = strrchr(buf, ' ');
+	if (!p)
+		return true;
+	sp = strtoul(p + 1, NULL, 16);
+	return pc - base < size || sp - base < size;
+}
+
+static void forget_threads(struct pt_ctx *c)
+{
+	c->n = 0;
+	if (c->hash)
+		memset(c->hash, 0, (c->hmask + 1) * sizeof(*c->hash));
+}
+
+/*
+ * The runner's region [BASE, BASE + SIZE) a lost tracer left in the
+ * target, removed: every thread stopped, none of them at work in it, then
+ * munmap(2) injected into one, everything released.  0 removed, 1 not
+ * there (any more), -errno with c->why.
+ */
+static int sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
+		 bool stub)
+{
+	struct pt_call call = { .nr = SYS_munmap };
+	struct pt_thread *t = NULL;
+	bool suspend, busy = true;
+	unsigned k, tries;
+	long ret = 0;
+	int err = 0;
+
+	call.a[0] = (long)base;
+	call.a[1] = (long)size;
+	for (tries = 0; busy && tries < 8; tries++) {
+		if (tries) {
+			struct timespec ts = { 0, 20000000 };
+
+			release(c);
+			forget_threads(c);
+			nanosleep(&ts, NULL);
+		}
+		err = preflight(c->pid, c, c->why, c->whylen, &suspend);
+		if (err)
+			return err;
+		c->opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+			  PTRACE_O_TRACEEXEC;
+		if (suspend)
+			c->opts |= PTRACE_O_SUSPEND_SECCOMP;
+		err = freeze(c);
+		if (err)
+			goto out;
+		for (k = 0, t = NULL; k < c->n; k++) {
+			if (c->t[k].st != PT_STOPPED)
+				continue;
+			if (!t)
+				t = &c->t[k];
+			if (works_in(c, c->t[k].tid, base, size))
+				break;
+		}
+		busy = k < c->n;
+		if (!t) {
+			err = -ESRCH;
+			goto out;
+		}
+		c->mempid = t->tid;
+		if (!region_mapped(c, base, size, stub)) {
+			err = 1;
+			goto out;
+		}
+	}
+	if (busy) {
+		pt_why(c, "a thread was still at work in it");
+		err = -EBUSY;
+		goto out;
+	}
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *u = &c->t[k];
+
+		if (u->st == PT_STOPPED &&
+		    at_arch_get(u->tid, &u->saved) == 0 &&
+		    ptrace(PTRACE_GETSIGMASK, u->tid, (void *)8, &u->mask) == 0)
+			u->captured = true;
+	}
+	if (pt_quiet(c))
+		t = pt_quiet(c);
+	if (!t->captured) {
+		err = -ESRCH;
+		goto out;
+	}
+	err = pt_inject(c, t, &call, &ret);
+	pt_restore(c, t);
+	if (!err && ret)
+		err = (int)ret;
+	if (err)
+		pt_why(c, "munmap in thread %d: %s", (int)t->tid,
+		       strerror(-err));
+out:
+	release(c);
+	return err;
+}
+
 struct pt_job {
 	pid_t pid;
 	int pidfd;
+	struct pt_share *share;
+	/* Not the program: remove a lost tracer's region instead (sweep()),
+	 * its outcome in ret (0, 1 or -errno). */
+	unsigned long sweep_base, sweep_size;
+	bool sweep_stub;
 	const struct allthreads_prog *prog;
 	const struct pt_hook *hook;
 	unsigned timeout_ms;
@@ -1503,8 +1828,10 @@ struct pt_job {
 
 static void pt_job(struct pt_job *job)
 {
+	struct pt_share own = { 0 };
 	struct pt_ctx c;
 	struct pt_result res;
+	struct pt_prio prio;
 	bool suspend;
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
 					ALLTHREADS_DEFAULT_TIMEOUT_MS;
@@ -1522,7 +1849,11 @@ static void pt_job(struct pt_job *job)
 	c.cpu = -1;
 	c.why = job->why;
 	c.whylen = job->whylen;
+	c.share = job->share ? job->share : &own;
+	c.chld_wake = job->in_worker;
 	at_ts_after_ms(&c.deadline, ms);
+	c.letgo = c.deadline;
+	at_ts_add_ms(&c.letgo, AT_PT_LETGO_MS);
 	/* Blocked while a thread runs our calls: all but the signals the
 	 * kernel forces (blocking those would reset their handlers). */
 	c.inj_mask = ~0ull;
@@ -1535,6 +1866,13 @@ static void pt_job(struct pt_job *job)
 			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
 	if (getrandom(&c.cookie, sizeof(c.cookie), 0) != sizeof(c.cookie))
 		c.cookie = ns_now() ^ ((uint64_t)getpid() << 32);
+	if (job->sweep_size) {
+		pt_boost(&c, &prio);
+		err = sweep(&c, job->sweep_base, job->sweep_size,
+			    job->sweep_stub);
+		pt_unboost(&c, &prio);
+		goto out;
+	}
 
 	err = compile(&c, job->prog);
 	if (err)
@@ -1559,6 +1897,8 @@ static void pt_job(struct pt_job *job)
 	}
 	c.mempid = c.pid;
 
+	/* From the first stop to the last release: ahead of the work. */
+	pt_boost(&c, &prio);
 	res.t_freeze = ns_now();
 	err = freeze(&c);
 	if (err == -EPERM && !c.why[0])
@@ -1577,6 +1917,7 @@ static void pt_job(struct pt_job *job)
 		res.verdict = ALLTHREADS_FAILED;
 	release(&c);
 	res.t_end = ns_now();
+	pt_unboost(&c, &prio);
 	if (!err || err == -EIO || err == -ETIMEDOUT || err == -ECANCELED ||
 	    res.have_canary || (err < 0 && res.verdict != ALLTHREADS_FAILED))
 		if (build_report(&c, &res, job->report) < 0 && !err)
@@ -1784,40 +2125,131 @@ static _Noreturn void worker_main(struct pt_job *job, int fd)
 	_exit(code);
 }
 
+/* Threads of PID stopped by a tracer or traced now (their count): none
+ * may be, once a tracer of ours is gone. */
+static unsigned still_held(pid_t pid, pid_t *first)
+{
+	char path[64], buf[4096];
+	struct dirent *de;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		unsigned long flags;
+		char state = 0;
+
+		if (tid <= 0 || task_stat(pid, tid, &state, &flags) < 0 ||
+		    task_status(pid, tid, buf, sizeof(buf)) <= 0)
+			continue;
+		if (state == 't' || at_proc_field_long(buf, "TracerPid", 0)) {
+			if (!n++)
+				*first = tid;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static int run_worker(struct pt_job *job);
+
+/*
+ * The tracer process PID is lost (died, or did not answer in time: then
+ * killed here).  Reaped before this returns, so the kernel has detached
+ * every thread it held; what it may have done is read from its shared
+ * page, and its region, if it left one, removed by a tracer of our own.
+ * -ECHILD when it had touched nothing, else -EINPROGRESS: the threads may
+ * differ.  WHAT: how it was lost.
+ */
+static int worker_lost(struct pt_job *job, pid_t pid, const char *what)
+{
+	struct pt_share sh;
+	char left[200] = "", held[160] = "";
+	struct pt_job sw = *job;
+	pid_t tid = 0;
+	unsigned n;
+	int st, r;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sh = *job->share;
+	if (sh.base && sh.size) {
+		char why[256] = "";
+		struct allthreads_report *rep = NULL;
+
+		memset(job->share, 0, sizeof(*job->share));
+		sw.prog = NULL;
+		sw.report = &rep;
+		sw.why = why;
+		sw.whylen = sizeof(why);
+		sw.sweep_base = sh.base;
+		sw.sweep_size = sh.size;
+		sw.sweep_stub = sh.stub;
+		r = run_worker(&sw);
+		allthreads_report_free(rep);
+		if (r == 0)
+			snprintf(left, sizeof(left),
+				 "; its region at %#lx (%lu bytes) was "
+				 "removed from the process",
+				 sh.base, sh.size);
+		else if (r < 0)
+			snprintf(left, sizeof(left),
+				 "; its region at %#lx (%lu bytes) stays "
+				 "mapped in the process (%.80s)",
+				 sh.base, sh.size, why[0] ? why : strerror(-r));
+	}
+	n = still_held(job->pid, &tid);
+	if (n)
+		snprintf(held, sizeof(held),
+			 "; %u thread(s) still stopped or traced (thread %d)",
+			 n, (int)tid);
+	if (!sh.touched) {
+		if (job->why && job->whylen)
+			snprintf(job->why, job->whylen,
+				 "the tracer process %s before it changed "
+				 "anything; nothing was changed%s",
+				 what, held);
+		return -ECHILD;
+	}
+	if (job->why && job->whylen)
+		snprintf(job->why, job->whylen,
+			 "the tracer process %s after it began to change "
+			 "threads: the threads may differ%s%s",
+			 what, left, held);
+	return -EINPROGRESS;
+}
+
 /* The caller's side: the answer of the tracer process PID on FD. */
 static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
 {
-	uint64_t deadline = ns_now() + ((uint64_t)ms + 10000u) * 1000000u;
+	uint64_t deadline =
+		ns_now() +
+		((uint64_t)ms + AT_PT_LETGO_MS + AT_PT_GRACE_MS) * 1000000u;
 	struct allthreads_report *rep;
 	struct pt_wire w;
 	int err, st;
 
 	err = read_all(fd, &w, sizeof(w), deadline);
-	if (err == -EPIPE) {
-		/* It died before answering: killed from outside. */
-		waitpid(pid, &st, 0);
-		if (job->why && job->whylen)
-			snprintf(job->why, job->whylen,
-				 "the tracer process died before it answered");
-		return -EIO;
-	}
-	if (err) {
-		/* Never killed: it finishes or restores the target by itself,
-		 * within its own deadline, then exits. */
-		if (job->why && job->whylen)
-			snprintf(job->why, job->whylen,
-				 "the tracer process did not answer in time");
-		return -ETIMEDOUT;
-	}
+	if (err == -EPIPE)
+		return worker_lost(job, pid, "died");
+	if (err)
+		return worker_lost(job, pid,
+				   "did not answer in time and was killed");
 	w.why[sizeof(w.why) - 1] = 0;
 	if (job->why && job->whylen)
 		snprintf(job->why, job->whylen, "%s", w.why);
 	if (w.has_report) {
 		if (w.nthreads > (1u << 22) || w.nsteps > (1u << 16))
-			return -EPROTO;
+			return worker_lost(job, pid, "answered nonsense");
 		rep = at_report_new(w.nthreads, w.nsteps);
 		if (!rep)
-			return -ENOMEM;
+			return worker_lost(job, pid,
+					   "could not be heard (no memory)");
 		rep->verdict = (enum allthreads_verdict)w.verdict;
 		rep->times = w.times;
 		err = read_all(fd, rep->t, w.nthreads * sizeof(*rep->t),
@@ -1829,8 +2261,7 @@ static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
 				       deadline);
 		if (err) {
 			allthreads_report_free(rep);
-			waitpid(pid, &st, 0);
-			return -EPROTO;
+			return worker_lost(job, pid, "broke off its answer");
 		}
 		*job->report = rep;
 	}
@@ -1846,17 +2277,27 @@ static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
  * dies (even by SIGKILL) mid-run, the tracer does not: it finishes or
  * undoes the run, puts every thread back and detaches, so no thread of
  * the target is ever left with injected registers by the caller's death.
+ * If the tracer is lost instead, the caller reaps it and says what may
+ * have changed (worker_lost()).
  */
 static int run_worker(struct pt_job *job)
 {
 	unsigned ms = job->timeout_ms ? job->timeout_ms :
 					ALLTHREADS_DEFAULT_TIMEOUT_MS;
+	struct pt_share *share;
 	sigset_t all, term, old;
 	int fds[2], err;
 	pid_t pid;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
+	share = mmap(NULL, sizeof(*share), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (share == MAP_FAILED)
 		return -errno;
+	job->share = share;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		err = -errno;
+		goto out_share;
+	}
 	/* Blocked across the fork: the child starts with no handler able to
 	 * run, and this thread takes the signals that end a program only
 	 * after the answer (as run_thread() does). */
@@ -1884,6 +2325,9 @@ static int run_worker(struct pt_job *job)
 			 "cannot start the tracer process: %s", strerror(-err));
 	close(fds[0]);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out_share:
+	job->share = NULL;
+	munmap(share, sizeof(*share));
 	return err;
 }
 
