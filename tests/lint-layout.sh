@@ -3,11 +3,14 @@
 #
 # lint-layout.sh SRCDIR
 #
-# The layout promises of doc/design.md, checked over cli/ and lib/:
+# The layout promises of doc/design.md, checked over cli/ and lib/ with
+# its product folders (lib/common, lib/engine, lib/helper, lib/target):
 #   - each file opens with a comment that names it and says in one
 #     sentence what it holds ("name.c - what it holds"), within 6 lines;
-#   - no include cycle between modules (foo.c and foo.h are one module):
-#     the include graph goes one way, which tsort(1) proves;
+#   - no include cycle between modules (foo.c and foo.h of one folder are
+#     one module): the include graph goes one way, which tsort(1) proves;
+#     lib's folders share one include path, so an include in lib/ is
+#     looked up in its own folder, then lib/, then each product folder;
 #   - nothing in the tree points to a design page outside it (the brief's
 #     pages are not shipped: doc/design.md is the project's).
 # Output: TAP.
@@ -17,7 +20,7 @@ top=${1:?usage: $0 SRCDIR}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-(cd "$top" && ls cli/*.[ch] lib/*.[ch] 2>/dev/null) >"$tmp/files"
+(cd "$top" && ls cli/*.[ch] lib/*.[ch] lib/*/*.[ch] 2>/dev/null) >"$tmp/files"
 n=$(wc -l <"$tmp/files")
 if [ "$n" -eq 0 ]; then
 	echo "Bail out! no C files under $top/cli or $top/lib"
@@ -35,17 +38,24 @@ while read -r f; do
 	fi
 done <"$tmp/files"
 
-# One edge per include of a file of the same directory: "module included".
+# One edge per include of a file of the tree: "module included".
 while read -r f; do
 	dir=${f%/*}
 	from=${f%.?}
+	case $dir in
+	lib | lib/*) path="$dir lib lib/common lib/engine lib/helper lib/target" ;;
+	*) path=$dir ;;
+	esac
 	sed -n 's/^#include "\([^"/]*\)".*/\1/p' "$top/$f" |
 		while read -r inc; do
-			# Only a header of this directory: lib's allthreads.h
+			# Only a header of the same tree: lib's allthreads.h
 			# is not cli's allthreads.c.
-			[ -e "$top/$dir/$inc" ] || continue
-			[ "$dir/${inc%.?}" = "$from" ] && continue
-			echo "$from $dir/${inc%.?}"
+			for d in $path; do
+				[ -e "$top/$d/$inc" ] || continue
+				[ "$d/${inc%.?}" = "$from" ] ||
+					echo "$from $d/${inc%.?}"
+				break
+			done
 		done
 done <"$tmp/files" >"$tmp/edges"
 i=$((i + 1))

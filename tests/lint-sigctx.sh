@@ -3,7 +3,7 @@
 #
 # lint-sigctx.sh NM OBJECT ALLOWLIST SOURCE [SANITIZE]
 #
-# The signal-context code (lib/sigctx.c, built alone as OBJECT) may call
+# The signal-context code (lib/engine/sigctx.c, built alone as OBJECT) may call
 # only what ALLOWLIST names: async-signal-safe symbols.  Its source, with
 # comments and strings removed, must not mention malloc, stdio or locks.
 # SANITIZE is meson's b_sanitize: in a sanitizer build the compiler's own

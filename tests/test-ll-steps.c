@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * test-ll-steps.c - the Landlock steps both routes of
- * allthreads_target_landlock(3) run (lib/landlock-steps.h): the choice of
+ * allthreads_target_landlock(3) run (lib/common/landlock-steps.h): the choice of
  * LANDLOCK_RESTRICT_SELF_TSYNC by the kernel's ABI (the helper route from
  * ABI 8, the ptrace route never: its threads are stopped, and the
  * kernel's TSYNC waits for each of them), and the two programs, run here

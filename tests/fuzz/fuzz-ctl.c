@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * fuzz-ctl.c - the helper's request decoder under libFuzzer: at_ctl_serve()
- * (lib/ctl.c) fed arbitrary messages, every reply checked.
+ * (lib/helper/ctl.c) fed arbitrary messages, every reply checked.
  *
  * Input: one byte of options, then the message as it came off the socket.
  * A message that starts with a proof (AT_CTL_REQ_PROOF) is served as the
@@ -14,7 +14,7 @@
  *   bit 2  the datagram was truncated: LEN says more than AT_CTL_MAX_MSG
  *   bits 3-7  how many threads the fake run reports (0..31 x 97)
  *
- * The engine is a test double.  The harness links lib/ctl.c and lib/api.c
+ * The engine is a test double.  The harness links lib/helper/ctl.c and lib/engine/api.c
  * (the real program builder and report accessors) but not broadcast.c or
  * sigctx.c: at_broadcast() below is what allthreads_run() calls, and it
  * runs nothing.  A real run would make set*id, capset and seccomp calls on
@@ -105,7 +105,7 @@ static void check_call(long nr, const long *args)
 	CHECK(nr >= 0 && nr <= 4095);
 	if (cur.raw_ok)
 		return;
-	/* A landlock request (lib/ctl-landlock.c) runs its own three steps
+	/* A landlock request (lib/helper/ctl-landlock.c) runs its own three steps
 	 * on a ruleset the helper built: PR_SET_NO_NEW_PRIVS,
 	 * landlock_restrict_self(fd, 0) and the proving openat("/"). */
 	if (cur.msglen >= sizeof(struct at_ctl_hdr) &&

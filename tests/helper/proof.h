@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * proof.h - what a helper test needs to prove itself the way the client
- * does (lib/ctl-client.c): ask for the hello, answer its challenge from a
+ * does (lib/target/ctl-client.c): ask for the hello, answer its challenge from a
  * /proc/PID/mem, and send a message behind the answer.  Header only; every
  * wait has a deadline.
  */

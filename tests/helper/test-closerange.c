@@ -4,7 +4,7 @@
  * with the raw close_range system call (past the helper's close_range()),
  * then opens a log file and a socketpair, which get the numbers the helper
  * had, then makes the capability calls the helper mirrors on its receiver
- * (lib/mirror.c) and a broadcast of its own.  Not a byte may reach the log
+ * (lib/helper/mirror.c) and a broadcast of its own.  Not a byte may reach the log
  * or the sockets, no call may wait out the mirror's bound, the receiver
  * must have made each call too, and `allthreads -p` must still reach the
  * process through the helper.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* target.h - another process and its routes (lib/target.c); api.c checks
+/* target.h - another process and its routes (lib/target/target.c); api.c checks
  * the arguments of the exported functions and calls these. */
 #ifndef AT_TARGET_H
 #define AT_TARGET_H

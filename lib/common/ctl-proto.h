@@ -308,7 +308,7 @@ static inline int at_ctl_pointer_args(long nr, const long *args,
 }
 
 /* --- Landlock (issue 10) ---------------------------------------------------
- * One more request, served by lib/ctl-landlock.c:
+ * One more request, served by lib/helper/ctl-landlock.c:
  *
  *   client -> helper   AT_CTL_REQ_LANDLOCK: struct at_ctl_landlock_req,
  *                      nrules x struct at_ctl_landlock_rule, then data_len

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ptrace.h - the ptrace route: run a step program on every thread of
- * another process by seizing its threads (internal; lib/ptrace.c,
- * lib/inject.c).
+ * another process by seizing its threads (internal; lib/target/ptrace.c,
+ * lib/target/inject.c).
  */
 #ifndef AT_PTRACE_H
 #define AT_PTRACE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * inject.h - what lib/ptrace.c (seizing, stopping, judging, releasing)
- * and lib/inject.c (running calls in a stopped thread's context) share.
+ * inject.h - what lib/target/ptrace.c (seizing, stopping, judging, releasing)
+ * and lib/target/inject.c (running calls in a stopped thread's context) share.
  */
 #ifndef AT_INJECT_H
 #define AT_INJECT_H

@@ -803,7 +803,7 @@ int at_ctl_serve_hooked(void *msg, size_t len, bool authorized, const char *why,
 
 	if (!authorized)
 		return send_error(-EACCES, why, out, send, ctx);
-	/* Issue 10: Landlock is its own request (lib/ctl-landlock.c). */
+	/* Issue 10: Landlock is its own request (lib/helper/ctl-landlock.c). */
 	if (len >= sizeof(struct at_ctl_hdr) && len <= AT_CTL_MAX_MSG &&
 	    ((struct at_ctl_hdr *)msg)->op == AT_CTL_REQ_LANDLOCK) {
 		const struct at_ctl_landlock_req *ll = msg;
