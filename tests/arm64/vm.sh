@@ -12,7 +12,9 @@
 #
 # Environment:
 #   AT_ARM64_CACHE    downloads and the base image (default
-#                     /var/cache/allthreads-arm64), keyed by package versions
+#                     /var/cache/allthreads-arm64, or ~/.cache/allthreads-arm64
+#                     when /var/cache is not writable), keyed by package
+#                     versions
 #   AT_ARM64_TESTS    a space-separated list of test names instead of the
 #                     default selection (the suites below, minus EXCLUDE)
 #   AT_ARM64_FACTOR   multiplies each test's meson timeout (default 6:
@@ -25,6 +27,9 @@ cd "$top" || exit 1
 build=${1:-build-arm64}
 case $build in /*) ;; *) build=$top/$build ;; esac
 cache=${AT_ARM64_CACHE:-/var/cache/allthreads-arm64}
+# Not root: the user's own cache.
+[ -n "${AT_ARM64_CACHE:-}" ] || [ -w /var/cache ] ||
+	cache=${XDG_CACHE_HOME:-$HOME/.cache}/allthreads-arm64
 factor=${AT_ARM64_FACTOR:-6}
 whole=${AT_ARM64_TIMEOUT:-1200}
 
