@@ -2,9 +2,9 @@
 /*
  * arch-aarch64.h - the ptrace route's registers on aarch64.
  *
- * Written from the kernel's documented interfaces and built in CI with a
- * cross compiler; it has not been run on arm64 hardware (see
- * liballthreads(3), THE PTRACE ROUTE).
+ * Written from the kernel's documented interfaces, cross-built and run in
+ * CI on an emulated arm64 machine (tests/arm64/vm.sh: qemu TCG, -cpu max),
+ * not on arm64 hardware.
  *   - NT_PRSTATUS is struct user_pt_regs (x0..x30, sp, pc, pstate); there
  *     is no PTRACE_GETREGS on arm64.
  *   - The system call number is its own regset, NT_ARM_SYSTEM_CALL; it
@@ -15,7 +15,8 @@
  *     saved at an interrupt, group or signal stop, never at a syscall stop,
  *     and x7 is never changed.
  *   - `svc #0` is 0xd4000001.  When a thread is stopped after a syscall
- *     was interrupted, the kernel has already moved pc back to it.
+ *     was interrupted, the kernel has already moved pc back to it, and
+ *     that svc is never borrowed (at_arch_own_insn()).
  *   - Relative timeouts of an interrupted RESTART_RESTARTBLOCK call
  *     (nanosleep) start again from the beginning: the kernel rewinds pc
  *     before the stop and cannot tell us which kind of restart it was.
@@ -86,19 +87,22 @@ static inline int at_arch_set(pid_t tid, const struct at_regs *regs)
 	return 0;
 }
 
-/* The thread's own `svc #0`: at pc when the kernel rewound it for a
- * restart, else just before pc. */
+/*
+ * The thread's own `svc #0`, just before pc, never at pc: a thread stopped
+ * in an interrupted call has pc rewound to its svc, and when the stop ends
+ * the kernel's signal code (arch/arm64/kernel/signal.c, do_signal) finds pc
+ * still at that restart address and, for a -ERESTART_RESTARTBLOCK call
+ * (nanosleep, a timed futex wait), puts __NR_restart_syscall in x8: the
+ * injected call would be replaced by the rest of the thread's sleep.  Any
+ * other svc (the vDSO's) is not the restart address.
+ */
 static inline int at_arch_own_insn(const struct at_regs *regs,
 				   unsigned long out[2])
 {
-	int n = 0;
-
-	if (regs->r.pc % 4)
+	if (regs->r.pc % 4 || regs->r.pc < 4)
 		return 0;
-	out[n++] = regs->r.pc;
-	if (regs->r.pc >= 4)
-		out[n++] = regs->r.pc - 4;
-	return n;
+	out[0] = regs->r.pc - 4;
+	return 1;
 }
 
 static inline void at_arch_prepare(struct at_regs *regs, unsigned long insn,
