@@ -66,7 +66,10 @@
 #define CHURN_LIVE 8
 #define MIN_BROADCASTS 2000
 #define FORKERS 4
-#define FORK_PAUSE_US 2000
+/* Every fork holds the engine's lock: under ASan a fork is slow enough
+ * that four forkers with a shorter pause keep a broadcast from it for its
+ * whole deadline. */
+#define FORK_PAUSE_US 10000
 
 enum wait_kind {
 	W_SIGWAITINFO,
