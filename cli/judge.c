@@ -145,21 +145,6 @@ const char *judge_check_words(const struct expectation *e, char *buf,
 	return "is";
 }
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 /* Kept credentials in few words: "uid 0 0 0 0, CapEff all". */
 static void cred_words(const long uid[4], unsigned long long capeff, char *buf,
 		       size_t size)
@@ -193,21 +178,23 @@ static unsigned ring_why(const struct uring *r, char *buf, size_t size,
 	int k;
 
 	if (r->npers < 0) {
-		append(buf, size,
-		       "%sio_uring ring fd %d may hold registered "
-		       "personalities (credentials its requests can name; "
-		       "this kernel does not list them), which no change of "
-		       "the threads reaches",
-		       n ? "; " : "", r->fd);
+		text_append(
+			buf, size,
+			"%sio_uring ring fd %d may hold registered "
+			"personalities (credentials its requests can name; "
+			"this kernel does not list them), which no change of "
+			"the threads reaches",
+			n ? "; " : "", r->fd);
 		return 1;
 	}
 	for (k = 0; k < r->npers; k++) {
 		cred_words(r->pers[k].uid, r->pers[k].capeff, cred,
 			   sizeof(cred));
-		append(buf, size,
-		       "%sio_uring ring fd %d holds personality %u (%s), which "
-		       "no change of the threads reaches",
-		       n + k ? "; " : "", r->fd, r->pers[k].id, cred);
+		text_append(
+			buf, size,
+			"%sio_uring ring fd %d holds personality %u (%s), which "
+			"no change of the threads reaches",
+			n + k ? "; " : "", r->fd, r->pers[k].id, cred);
 	}
 	return (unsigned)r->npers;
 }
@@ -227,8 +214,8 @@ unsigned judge_kept(const struct plan *plan, const struct snapshot *snap,
 		if (!t->worker)
 			continue;
 		worker_why(snap, t, buf, sizeof(buf));
-		append(why, size, "%stask %d (%s) is a %s", n++ ? "; " : "",
-		       t->tid, t->comm, buf);
+		text_append(why, size, "%stask %d (%s) is a %s",
+			    n++ ? "; " : "", t->tid, t->comm, buf);
 	}
 	/* A personality holds credentials: only a credential change
 	 * misses it. */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +377,18 @@ int parse_ulong(const char *s, unsigned long *out)
 		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+void text_append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
 }
 
 int parse_decimal(const char *s, unsigned long *out)

@@ -59,6 +59,9 @@ void suggest_prctl(const char *name, char *buf, size_t size);
 /* Numbers: decimal, or hexadecimal with 0x; an optional leading '-'. */
 int parse_long(const char *s, long *out);
 int parse_ulong(const char *s, unsigned long *out);
+/* FMT appended to the string in BUF (SIZE bytes), cut to fit. */
+void text_append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Digits only: a process or thread id is never written in hex. */
 int parse_decimal(const char *s, unsigned long *out);
 

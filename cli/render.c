@@ -3,7 +3,6 @@
  * render.c - an outcome printed: each thread's values in words (-v old ->
  * new), its problems on stderr, or the whole of it as JSON.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,21 +436,6 @@ static const struct tstatus *find_status(const struct snapshot *snap, pid_t tid)
 	return NULL;
 }
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 static void format_ids(const long ids[4], char *buf, size_t size)
 {
 	snprintf(buf, size, "%ld,%ld,%ld,%ld", ids[0], ids[1], ids[2], ids[3]);
@@ -463,7 +447,7 @@ static void format_groups(const struct tstatus *t, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (i = 0; i < t->ngroups; i++)
-		append(buf, size, "%s%u", i ? "," : "", t->groups[i]);
+		text_append(buf, size, "%s%u", i ? "," : "", t->groups[i]);
 	if (!t->ngroups)
 		snprintf(buf, size, "none");
 }
@@ -478,38 +462,38 @@ static void status_diff(const struct tstatus *a, const struct tstatus *b,
 	format_ids(a->uid, x, sizeof(x));
 	format_ids(b->uid, y, sizeof(y));
 	if (strcmp(x, y)) {
-		append(old, sizeof(old), " Uid=%s", x);
-		append(new, sizeof(new), " Uid=%s", y);
+		text_append(old, sizeof(old), " Uid=%s", x);
+		text_append(new, sizeof(new), " Uid=%s", y);
 	}
 	format_ids(a->gid, x, sizeof(x));
 	format_ids(b->gid, y, sizeof(y));
 	if (strcmp(x, y)) {
-		append(old, sizeof(old), " Gid=%s", x);
-		append(new, sizeof(new), " Gid=%s", y);
+		text_append(old, sizeof(old), " Gid=%s", x);
+		text_append(new, sizeof(new), " Gid=%s", y);
 	}
 	format_groups(a, x, sizeof(x));
 	format_groups(b, y, sizeof(y));
 	if (strcmp(x, y)) {
-		append(old, sizeof(old), " Groups=%s", x);
-		append(new, sizeof(new), " Groups=%s", y);
+		text_append(old, sizeof(old), " Groups=%s", x);
+		text_append(new, sizeof(new), " Groups=%s", y);
 	}
 	for (i = 0; i < NR_CAPSETS; i++) {
 		if (a->cap[i] == b->cap[i])
 			continue;
 		format_capset_fold(a->cap[i], x, sizeof(x));
 		format_capset_fold(b->cap[i], y, sizeof(y));
-		append(old, sizeof(old), " %s=%s", capset_key(i), x);
-		append(new, sizeof(new), " %s=%s", capset_key(i), y);
+		text_append(old, sizeof(old), " %s=%s", capset_key(i), x);
+		text_append(new, sizeof(new), " %s=%s", capset_key(i), y);
 	}
 	if (a->nnp != b->nnp) {
-		append(old, sizeof(old), " NoNewPrivs=%d", a->nnp);
-		append(new, sizeof(new), " NoNewPrivs=%d", b->nnp);
+		text_append(old, sizeof(old), " NoNewPrivs=%d", a->nnp);
+		text_append(new, sizeof(new), " NoNewPrivs=%d", b->nnp);
 	}
 	if (a->seccomp != b->seccomp || a->filters != b->filters) {
-		append(old, sizeof(old), " Seccomp=%d/%d", a->seccomp,
-		       a->filters);
-		append(new, sizeof(new), " Seccomp=%d/%d", b->seccomp,
-		       b->filters);
+		text_append(old, sizeof(old), " Seccomp=%d/%d", a->seccomp,
+			    a->filters);
+		text_append(new, sizeof(new), " Seccomp=%d/%d", b->seccomp,
+			    b->filters);
 	}
 	free(row->old);
 	free(row->value);
