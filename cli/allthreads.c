@@ -82,7 +82,8 @@ static const struct argp_option global_options[] = {
 	  3 },
 	{ "force", OPT_FORCE, NULL, 0,
 	  "run a change even when --dry-run's prediction says a step would "
-	  "fail (refused by default: exit 1, nothing changed)",
+	  "fail, or the target keeps credentials no change reaches (io_uring, "
+	  "kernel workers; refused by default: exit 1, nothing changed)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
 	  "bound on the whole operation (default " TIMEOUT_DEFAULT_TEXT ")",
