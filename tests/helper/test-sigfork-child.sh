@@ -19,6 +19,14 @@ ok() {
 		echo "not ok $n - $2"; failed=$((failed + 1)); fi
 }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# AddressSanitizer's allocator keeps no fork handlers: a child of a
+# threaded parent that makes a thread may wait for ever on a lock another
+# thread held at fork (test-forked.sh has seen it).  glibc's malloc resets
+# its locks in the child.
+if ldd "$FIX" 2>/dev/null | grep -q libasan; then
+	echo "1..0 # SKIP AddressSanitizer's allocator is not fork-safe for threads"
+	exit 0
+fi
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -137,7 +145,7 @@ else
 		-k "$pg/sock" -c listen_addresses= >"$tmp/pglog" 2>&1 </dev/null &
 	pgpid=$!
 	kids=
-	for _ in $(seq 300); do
+	for _ in $(seq 600); do
 		kids=$(ps --ppid "$pgpid" -o pid=,args= 2>/dev/null |
 			grep -E 'walwriter|autovacuum launcher|logical replication launcher')
 		[ "$(printf '%s\n' "$kids" | grep -c .)" = 3 ] && break
