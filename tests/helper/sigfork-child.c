@@ -16,6 +16,22 @@
  *                           itself: it writes "nested" on stdout and waits
  *                           there in nanosleep() until the file FLAG exists
  *                           (at most 30 s), then waits as above, outside
+ *   sigfork-child storm SECONDS
+ *                           for SECONDS, a thread sends SIGUSR1 to the main
+ *                           thread every 10 ms while it makes and joins
+ *                           threads, asks dladdr() and writes to a FILE
+ *                           (it holds the thread-stack cache's and the
+ *                           loader's locks, which pthread_create() takes,
+ *                           and a FILE's); the handler forks, and each
+ *                           child waits in the handler until it has a
+ *                           second thread (its helper's receiver), 10 s
+ *                           at most.  Then prints "storm FORKS STARTED FAILED
+ *                           HUNG": children that exited 0, that exited
+ *                           otherwise, and that were still there 20 s
+ *                           later (killed).  malloc() is left out: glibc's
+ *                           own fork() waits for ever for the malloc lock a
+ *                           handler interrupted (the parent hangs there,
+ *                           helper or not)
  *
  * The main thread waits in select() with every signal but SIGUSR1 blocked
  * (the postmaster's shape; with "returns", the signal is raised and taken
@@ -24,12 +40,17 @@
  * waits (at most 60 s) for SIGTERM.  The child ends when its parent does,
  * or after 60 s.
  */
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +112,145 @@ static void on_usr1(int sig)
 		child = c;
 }
 
+/* --- storm ---------------------------------------------------------------- */
+
+#define STORM_MAX 4096
+static pid_t storm_kids[STORM_MAX];
+static _Atomic int storm_forks, storm_ok, storm_bad, storm_reaped;
+static _Atomic bool storm_stop;
+static pthread_t storm_main;
+
+/* The child's thread count, from /proc without malloc(). */
+static int nthreads(void)
+{
+	char b[4096], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = 0;
+	p = strstr(b, "\nThreads:");
+	return p ? atoi(p + 9) : -1;
+}
+
+static void on_storm(int sig)
+{
+	int i, k;
+	pid_t c;
+
+	(void)sig;
+	k = atomic_load(&storm_forks);
+	if (k >= STORM_MAX)
+		return;
+	c = fork();
+	if (c == 0) {
+		for (i = 0; i < 1000; i++) {
+			struct timespec t = { 0, 10000000L };
+
+			nanosleep(&t, NULL);
+			if (nthreads() >= 2)
+				_exit(0);
+		}
+		_exit(1);
+	}
+	if (c > 0) {
+		storm_kids[k] = c;
+		atomic_store(&storm_forks, k + 1);
+	}
+}
+
+static void *storm_kicker(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&storm_stop)) {
+		struct timespec t = { 0, 10000000L };
+
+		pthread_kill(storm_main, SIGUSR1);
+		nanosleep(&t, NULL);
+	}
+	return NULL;
+}
+
+static void *storm_reaper(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec t = { 0, 10000000L };
+		int st;
+		pid_t p = waitpid(-1, &st, WNOHANG);
+
+		if (p > 0) {
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				atomic_fetch_add(&storm_ok, 1);
+			else
+				atomic_fetch_add(&storm_bad, 1);
+			atomic_fetch_add(&storm_reaped, 1);
+			continue;
+		}
+		if (p < 0 && atomic_load(&storm_stop))
+			return NULL;
+		nanosleep(&t, NULL);
+	}
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+static int storm(int seconds)
+{
+	struct sigaction sa;
+	pthread_t k, r, t;
+	long long end;
+	long loops = 0;
+	int i, n, hung = 0;
+	FILE *f = fopen("/dev/null", "we");
+
+	if (!f)
+		return 2;
+	storm_main = pthread_self();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_storm;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_create(&r, NULL, storm_reaper, NULL);
+	pthread_create(&k, NULL, storm_kicker, NULL);
+	end = now_ms() + seconds * 1000LL;
+	while (now_ms() < end) {
+		Dl_info di;
+
+		pthread_create(&t, NULL, nothing, NULL);
+		pthread_join(t, NULL);
+		dladdr((void *)storm, &di);
+		fprintf(f, "%ld\n", loops++);
+	}
+	atomic_store(&storm_stop, true);
+	pthread_join(k, NULL);
+	n = atomic_load(&storm_forks);
+	end = now_ms() + 20000;
+	while (atomic_load(&storm_reaped) < n && now_ms() < end) {
+		struct timespec w = { 0, 50000000L };
+
+		nanosleep(&w, NULL);
+	}
+	for (i = 0; i < n; i++)
+		if (kill(storm_kids[i], 0) == 0 &&
+		    waitpid(storm_kids[i], NULL, WNOHANG) == 0) {
+			kill(storm_kids[i], SIGKILL);
+			hung++;
+		}
+	pthread_join(r, NULL);
+	printf("storm %d %d %d %d\n", n, atomic_load(&storm_ok),
+	       atomic_load(&storm_bad) - hung, hung);
+	return 0;
+}
+
 /* A handler of the child's own: no helper may start in here. */
 static void on_usr2(int sig)
 {
@@ -130,10 +290,13 @@ int main(int argc, char **argv)
 	sigset_t all, usr1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(mode, "storm") && argc > 2)
+		return storm(atoi(argv[2]));
 	returns = !strcmp(mode, "returns") && argc > 2;
 	if (strcmp(mode, "sleep") && strcmp(mode, "threads") && !returns) {
 		fprintf(stderr,
-			"usage: sigfork-child sleep|threads|returns FLAG\n");
+			"usage: sigfork-child sleep|threads|returns FLAG|"
+			"storm SECONDS\n");
 		return 64;
 	}
 	with_threads = !strcmp(mode, "threads");

@@ -114,6 +114,15 @@ if [ -n "$c" ]; then
 		"returns: out of it, its helper: set --nnp, exit $rc, on $cn of $ct threads"
 fi
 
+# Many children, forked in handlers that interrupted the locks the start
+# takes in pthread_create(): each must start its helper there, none hang.
+ALLTHREADS_HELPER=$AT_HELPER timeout 60 "$AT" run -- "$FIX" storm 5 \
+	>"$tmp/storm" 2>&1 </dev/null
+rc=$?
+read -r _ forks started bad hung < <(grep '^storm' "$tmp/storm")
+ok '[ "$rc" = 0 ] && [ "${forks:-0}" -ge 20 ] && [ "$started" = "$forks" ] && [ "$bad" = 0 ] && [ "$hung" = 0 ]' \
+	"storm: ${forks:-?} children forked in handlers, ${started:-?} started their helper there, ${bad:-?} did not, ${hung:-?} hung (exit $rc)"
+
 # A real PostgreSQL: its postmaster starts the walwriter and the launchers
 # from its SIGCHLD handler, where they stay.
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
