@@ -35,15 +35,31 @@
  * Forked children (issue 11.7).  A child made by fork() gets a helper of
  * its own: its own receiver thread, secret and socket.  Not from the
  * atfork child handler: the child may be about to do what only a
- * single-threaded process may (unshare(CLONE_NEWUSER), a setns, exec),
- * and fork() may have been called from a signal handler.  Instead the
- * child handler only forgets the parent's receiver, and the child starts
- * its own at its first blocking call through our wrappers (poll,
- * epoll_wait, select, nanosleep, sigtimedwait, recv...), outside any
- * signal handler: a prefork worker reaches one at once.  A child made
- * without fork() (the raw system call, _Fork, clone) runs no handler: at
- * its first such call it closes the parent's descriptors and starts
- * nothing (the engine refuses to run there).
+ * single-threaded process may (unshare(CLONE_NEWUSER), a setns, exec).
+ * Instead the child handler only forgets the parent's receiver, and the
+ * child starts its own at its first blocking call through our wrappers
+ * (poll, epoll_wait, select, nanosleep, sigtimedwait, recv...): a prefork
+ * worker reaches one at once.
+ *
+ * Not from inside a signal handler that interrupted the child: the code it
+ * interrupted may hold a lock that pthread_create() takes (malloc's, the
+ * loader's, the thread-stack cache's), and the start would wait for it for
+ * ever.  But a handler the child was forked in is another matter (issue
+ * 18: PostgreSQL 15's postmaster forks its walwriter and launchers in its
+ * SIGCHLD handler, and they never return from it).  The code that handler
+ * interrupted ran in the parent, before the fork, and fork() left none of
+ * those locks held in the child: glibc's fork takes malloc's and stdio's
+ * locks before the system call (had the interrupted code held one, the
+ * fork would never have returned; a single-threaded parent's malloc takes
+ * none) and, in the child, releases them and
+ * makes the loader's and the stack cache's anew; ours are made anew by the
+ * atfork child handlers (the engine's lock, the receiver's).  So the child
+ * may start its helper in the handlers it was forked in, at any depth up
+ * to theirs (interpose.c counts it: at_interpose_forked()), and only once
+ * it has left them is the rule "no handler" again.  A child made without
+ * fork() (the raw system call, _Fork, clone) runs no handler: at its first
+ * such call it closes the parent's descriptors and starts nothing (the
+ * engine refuses to run there).
  */
 static bool helper_raw_ok;
 static _Atomic pid_t helper_pid;    /* whose helper this is (or was tried) */
@@ -51,6 +67,7 @@ static _Atomic pid_t child_pending; /* set in a fork() child */
 
 static void forget_in_child(void)
 {
+	at_interpose_forked();
 	at_receiver_forget();
 	atomic_store(&child_pending, getpid());
 }

@@ -89,6 +89,10 @@ static __thread unsigned fixups TLS_IE;
 static __thread unsigned app_sigs TLS_IE;
 static __thread unsigned in_handler TLS_IE; /* an application handler */
 static __thread unsigned in_engine TLS_IE;  /* the engine's handler */
+/* In a fork() child, on the thread that forked: how deep in application
+ * handlers it was then (helper.c), lowered as it returns from them.  Those
+ * frames interrupted the parent, not this process. */
+static __thread unsigned fork_depth TLS_IE;
 
 static int engine_sig;
 static void (*_Atomic engine_fn)(int, siginfo_t *, void *);
@@ -249,11 +253,17 @@ struct mark {
 	unsigned app_sigs;
 };
 
+void at_interpose_forked(void)
+{
+	fork_depth = __atomic_load_n(&in_handler, __ATOMIC_RELAXED);
+}
+
 static void mark(struct mark *m)
 {
 	/* The blocking calls are where a forked child starts its own
-	 * helper (helper.c), never from inside a signal handler. */
-	if (!__atomic_load_n(&in_handler, __ATOMIC_RELAXED))
+	 * helper (helper.c): never from a handler that interrupted this
+	 * process, but from one it was forked in, which it may never leave. */
+	if (__atomic_load_n(&in_handler, __ATOMIC_RELAXED) <= fork_depth)
 		at_helper_lazy_start();
 	m->fixups = __atomic_load_n(&fixups, __ATOMIC_RELAXED);
 	m->app_sigs = __atomic_load_n(&app_sigs, __ATOMIC_RELAXED);
@@ -345,7 +355,8 @@ static void app_trampoline(int sig, siginfo_t *si, void *uc)
 		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
 	else
 		((void (*)(int))fn)(sig);
-	__atomic_sub_fetch(&in_handler, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&in_handler, 1, __ATOMIC_RELAXED) < fork_depth)
+		fork_depth = __atomic_load_n(&in_handler, __ATOMIC_RELAXED);
 }
 
 /* --- the retry shapes ------------------------------------------------------ */

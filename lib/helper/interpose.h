@@ -15,8 +15,12 @@
 void at_interpose_init(int sig);
 
 /* helper.c: start this process's own helper if it is a fork child that
- * has none yet (called from the blocking wrappers, outside handlers). */
+ * has none yet (called from the blocking wrappers, outside handlers but
+ * those the child was forked in). */
 void at_helper_lazy_start(void);
+/* From the atfork child handler: the application handlers the forking
+ * thread is in belong to the parent's past, and are no bar to that start. */
+void at_interpose_forked(void);
 
 int at_real_pthread_sigmask(int how, const sigset_t *set, sigset_t *old);
 int at_real_poll(struct pollfd *fds, nfds_t n, int ms);
