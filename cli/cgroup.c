@@ -118,6 +118,12 @@ int cgroup_resolve(const char *path, char *dir, size_t size)
 	}
 	snprintf(full, sizeof(full), "%s/%s", mnt, path + strspn(path, "/"));
 	if (!realpath(full, real)) {
+		/* A directory, only not a cgroup's: a mistake, not a group
+		 * gone. */
+		if (path[0] == '/' && access(path, F_OK) == 0)
+			return usage_error("--cgroup %s: not a cgroup v2 "
+					   "directory (nor is %s)",
+					   path, full);
 		fprintf(stderr, "allthreads: --cgroup %s: %s: %s\n", path, full,
 			strerror(errno));
 		return EXIT_UNREACHABLE;

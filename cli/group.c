@@ -221,6 +221,20 @@ static void replay_err(const struct member *m)
 		fputs(m->err, stderr);
 }
 
+/* M's stderr from the prediction, without the route it would take: why
+ * it is predicted to fail. */
+static void replay_reasons(const struct member *m)
+{
+	const char *line = m->err, *end;
+
+	while (line && *line) {
+		end = strchrnul(line, '\n');
+		if (strncmp(line, "allthreads: note: route:", 24) != 0)
+			fprintf(stderr, "%.*s\n", (int)(end - line), line);
+		line = *end ? end + 1 : end;
+	}
+}
+
 static struct member *find_member(struct group *g, pid_t pid)
 {
 	unsigned i;
@@ -537,7 +551,7 @@ static int predict(const struct opts *o, group_compile_fn *compile,
 			continue;
 		if (m->exit != EXIT_OK) {
 			m->state = M_REFUSED;
-			replay_err(m);
+			replay_reasons(m);
 		} else {
 			m->state = M_PREDICTED;
 		}
