@@ -119,14 +119,23 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Has PID exited (no such process, or a zombie)? */
+/* Has PID exited (no such process, or every thread a zombie)? */
 static bool is_gone(pid_t pid)
 {
 	char state[16];
+	bool gone = true;
+	pid_t *tids;
+	int n, i;
 
-	if (proc_status_field(pid, 0, "State", state, sizeof(state)) < 0)
-		return true;
-	return state[0] == 'Z' || state[0] == 'X';
+	n = proc_list_tasks(pid, &tids);
+	if (n < 0)
+		return n == -ENOENT || n == -ESRCH;
+	for (i = 0; i < n && gone; i++)
+		if (proc_status_field(pid, tids[i], "State", state,
+				      sizeof(state)) == 0)
+			gone = state[0] == 'Z' || state[0] == 'X';
+	free(tids);
+	return gone;
 }
 
 /* Does /proc show PLAN's change on every thread of PID already?  Only a
@@ -157,11 +166,17 @@ static bool shows_change(const struct plan *plan, pid_t pid)
 	return holds;
 }
 
+/* How reach() may treat a process. */
+enum reach_how {
+	REACH_RUN,    /* carry the plan out */
+	REACH_ACCEPT, /* unless /proc shows it changed already */
+	REACH_LOOK,   /* only look: changed already, or left unreached */
+};
+
 /* Compile and carry out on M's process with options O, what it prints
- * caught in M; ACCEPT: a process /proc already shows changed is not
- * changed again.  M's state and exit are set. */
+ * caught in M, as HOW says.  M's state and exit are set. */
 static void reach(const struct opts *o, group_compile_fn *compile,
-		  struct member *m, bool accept)
+		  struct member *m, enum reach_how how)
 {
 	struct target tgt = { .pid = m->pid, .tid = o->tid };
 	struct capture cap;
@@ -179,12 +194,20 @@ static void reach(const struct opts *o, group_compile_fn *compile,
 	code = compile(o, plan, &tgt);
 	m->change = code < 0 && plan->change;
 	m->verifiable = m->change && (plan->nexpect || plan->comm);
-	if (code < 0 && accept && shows_change(plan, m->pid)) {
+	if (code < 0 && how != REACH_RUN && shows_change(plan, m->pid)) {
 		m->state = M_INHERITED;
 		m->exit = EXIT_OK;
 		plan_release(plan);
 		free(plan);
 		capture_end(&cap, m);
+		return;
+	}
+	if (how == REACH_LOOK) {
+		plan_release(plan);
+		free(plan);
+		capture_end(&cap, m);
+		m->state = is_gone(m->pid) ? M_GONE : M_UNREACHED;
+		m->exit = EXIT_UNREACHABLE;
 		return;
 	}
 	if (code < 0)
@@ -277,7 +300,12 @@ static void close_race(const struct opts *o, group_compile_fn *compile,
 	unsigned npids, i;
 	int err;
 
-	for (g->passes = 1; g->passes <= GROUP_MAX_PASSES; g->passes++) {
+	for (g->passes = 1;; g->passes++) {
+		/* The last pass only looks: past the deadline or the pass
+		 * count, a process /proc shows changed is accepted, any
+		 * other is named as not reached. */
+		bool last = g->passes >= GROUP_MAX_PASSES ||
+			    now_ms() >= deadline;
 		unsigned work = 0;
 
 		npids = 0;
@@ -294,45 +322,34 @@ static void close_race(const struct opts *o, group_compile_fn *compile,
 			if (m && m->state != M_CHANGED &&
 			    m->state != M_INHERITED)
 				continue; /* tried: its outcome stands */
+			/* A change /proc cannot show: the run's proof
+			 * stands. */
+			if (m && !m->verifiable)
+				continue;
 			if (!m) {
 				m = add_member(g, pids[i]);
 				if (!m)
 					break;
 			}
-			/* A change /proc cannot show: the run's proof
-			 * stands. */
-			if (m->state != M_PENDING && !m->verifiable)
-				continue;
-			if (now_ms() >= deadline) {
-				if (m->state == M_PENDING) {
-					m->state = M_UNREACHED;
-					m->exit = EXIT_UNREACHABLE;
-					work++;
-				}
-				continue;
-			}
 			was = m->state;
-			reach(o, compile, m, true);
+			last = last || now_ms() >= deadline;
+			reach(o, compile, m, last ? REACH_LOOK : REACH_ACCEPT);
 			replay_err(m);
-			/* Checked and still changed: no work. */
-			if (m->state == M_INHERITED &&
-			    (was == M_CHANGED || was == M_INHERITED)) {
+			/* Checked and still changed. */
+			if (m->state == M_INHERITED && was != M_PENDING) {
 				m->state = was;
 				continue;
 			}
-			if (m->state == M_GONE && was == M_PENDING)
+			/* Accepted, or gone: nothing left to do. */
+			if (m->state == M_INHERITED || m->state == M_GONE)
 				continue;
 			work++;
 		}
-		if (!work) {
+		if (!work)
 			g->closed = true;
-			break;
-		}
-		if (now_ms() >= deadline)
+		if (!work || last)
 			break;
 	}
-	if (g->passes > GROUP_MAX_PASSES)
-		g->passes = GROUP_MAX_PASSES;
 	free(pids);
 }
 
@@ -405,7 +422,8 @@ static void print_summary(const struct opts *o, const struct group *g, FILE *f)
 	if (g->passes)
 		fprintf(f, ", listed again %u time(s)%s", g->passes,
 			g->closed ? ", the last finding none unchanged" :
-				    ", never finding none unchanged");
+				    ": the deadline (--timeout) or the pass "
+				    "count came first");
 	fputc('\n', f);
 	print_pids(f, g, M_CHANGED, M_CHANGED, "changed");
 	print_pids(f, g, M_INHERITED, M_INHERITED,
@@ -525,7 +543,7 @@ static int predict(const struct opts *o, group_compile_fn *compile,
 	for (i = 0; i < g->n; i++) {
 		struct member *m = &g->m[i];
 
-		reach(&dry, compile, m, false);
+		reach(&dry, compile, m, REACH_RUN);
 		change |= m->change;
 		if (m->exit == EXIT_USAGE) {
 			replay_err(m);
@@ -589,7 +607,7 @@ int group_carry_out(const struct opts *o, group_compile_fn *compile,
 	if (code)
 		goto out;
 	for (i = 0; i < g.n; i++) {
-		reach(o, compile, &g.m[i], false);
+		reach(o, compile, &g.m[i], REACH_RUN);
 		change |= g.m[i].change;
 		replay_err(&g.m[i]);
 		if (g.m[i].exit == EXIT_USAGE) {
