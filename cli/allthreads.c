@@ -96,7 +96,8 @@ static const struct argp_option global_options[] = {
 	{ "force", OPT_FORCE, NULL, 0,
 	  "run a change even when --dry-run's prediction says a step would "
 	  "fail, or the target keeps credentials no change reaches (io_uring, "
-	  "kernel workers; refused by default: exit 1, nothing changed)",
+	  "kernel workers; refused by default: exit 1, nothing changed); on "
+	  "a group, change the processes predicted to succeed (exit 2)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
 	  "bound on the whole operation (default " TIMEOUT_DEFAULT_TEXT ")",
@@ -314,6 +315,8 @@ static const struct argp root_argp = {
 	       "Examples:\n"
 	       "  allthreads show -p \"$(pidof nginx)\"\n"
 	       "  allthreads check -p 1234 -e NoNewPrivs=1 -e CapEff=none\n"
+	       "  allthreads --unit nginx check -e NoNewPrivs=1\n"
+	       "  allthreads --cgroup system.slice/app.service set --nnp\n"
 	       "  allthreads -p 1234 set --nnp --bounding-set=-sys_admin\n"
 	       "  allthreads set --reuid=nobody --regid=nogroup --clear-groups \\\n"
 	       "      --nnp -- ./server\n"
@@ -325,7 +328,8 @@ static const struct argp root_argp = {
 	       "\n"
 	       "Exit status: 0 every thread changed and verified; 1 failed,\n"
 	       "nothing changed; 2 partial: threads now differ (their TIDs\n"
-	       "are printed); 3 target unreachable; 64 usage; 126 PROGRAM\n"
+	       "are printed; in a group, some processes changed and some\n"
+	       "did not); 3 target unreachable; 64 usage; 126 PROGRAM\n"
 	       "not executable; 127 PROGRAM not found.",
 	.children = at_global_children,
 };
