@@ -169,6 +169,49 @@ at --cgroup "$CG/empty" show
 rc_is 3 "--cgroup with no process"
 err_like "no process in this cgroup" "empty cgroup: says so"
 
+# Each process through its own route: one under the helper (allthreads
+# run), one without (ptrace), both threaded.
+if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
+	mkdir "$CG/routes"
+	(echo "$BASHPID" >"$CG/routes/cgroup.procs" &&
+		ALLTHREADS_HELPER=$AT_HELPER exec "$AT" run -- \
+			"$AT_FIXTURE" 3 >"$T_TMP/helped.out") &
+	HELPED=$!
+	KIDS+=("$HELPED")
+	(echo "$BASHPID" >"$CG/routes/cgroup.procs" &&
+		exec "$AT_FIXTURE" 3 >"$T_TMP/plain.out") &
+	PLAIN=$!
+	KIDS+=("$PLAIN")
+	for i in $(seq 100); do
+		grep -q '^ready' "$T_TMP/helped.out" "$T_TMP/plain.out" \
+			2>/dev/null && [ "$(grep -l '^ready' "$T_TMP/helped.out" \
+			"$T_TMP/plain.out" | wc -l)" = 2 ] && break
+		sleep 0.05
+	done
+	# The fixture's thread 1 has set NoNewPrivs on itself.
+	nnps() {
+		cat /proc/"$HELPED"/task/*/status /proc/"$PLAIN"/task/*/status |
+			awk '/^NoNewPrivs:/ { print $2 }'
+	}
+	before=$(nnps)
+	at -J --via=helper --cgroup "$CG/routes" set --nnp
+	rc_is 1 "--via=helper, one process without a helper: refused"
+	jq_ok '.verdict == "refused"' "JSON: refused"
+	jq_ok '[.processes[] | select(.outcome == "refused") | .pid] == ['"$PLAIN"']' \
+		"JSON: the process without a helper is the one refused"
+	ok '[ "$(nnps)" = "$before" ] && [ "$(nnps | sort -u)" != 1 ]' \
+		"refused: no thread of either process changed"
+	at --cgroup "$CG/routes" set --nnp
+	rc_is 0 "--via=auto: the helper for one, ptrace for the other"
+	ok '[ "$(nnps | sort -u)" = 1 ]' \
+		"every thread of both processes changed"
+	ok '[ "$(ls /proc/"$PLAIN"/task | wc -l)" -ge 4 ] &&
+		[ "$(ls /proc/"$HELPED"/task | wc -l)" -ge 5 ]' \
+		"the processes were threaded (the helper's receiver too)"
+else
+	skip "routes in a group" "no helper in this build"
+fi
+
 # --unit, where systemd does not run: system.slice/NAME.service.
 at --unit 'a/b' show
 rc_is 64 "--unit with a slash"
