@@ -580,7 +580,7 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 		return usage_error("-p and -- PROGRAM: contradictory (PROGRAM "
 				   "runs in place of allthreads itself; -p "
 				   "changes a running process)");
-	if (o->tid && (o->cgroup || o->unit))
+	if (o->tid && (o->cgroup || o->unit || o->npids > 1))
 		return usage_error("-t %d: with one -p PID only, not a "
 				   "group",
 				   o->tid);

@@ -222,19 +222,16 @@ static void reach(const struct opts *o, group_compile_fn *compile,
 				   M_READ;
 		return;
 	}
-	switch (code) {
-	case EXIT_OK:
+	/* A process that exited while it was changed (a worker an nginx
+	 * reload ended) keeps nothing: it is gone, whatever its run said. */
+	if (code != EXIT_OK && is_gone(m->pid))
+		m->state = M_GONE;
+	else if (code == EXIT_OK)
 		m->state = M_CHANGED;
-		break;
-	case EXIT_PARTIAL:
+	else if (code == EXIT_PARTIAL)
 		m->state = M_PARTIAL;
-		break;
-	default:
-		m->state = code == EXIT_UNREACHABLE && is_gone(m->pid) ?
-				   M_GONE :
-				   M_UNCHANGED;
-		break;
-	}
+	else
+		m->state = M_UNCHANGED;
 }
 
 /* M's stderr, as its run said it (not -J's object). */
@@ -427,7 +424,8 @@ static void print_summary(const struct opts *o, const struct group *g, FILE *f)
 	fputc('\n', f);
 	print_pids(f, g, M_CHANGED, M_CHANGED, "changed");
 	print_pids(f, g, M_INHERITED, M_INHERITED,
-		   "changed already (forked from a changed process)");
+		   "changed already, as /proc shows (forked from a changed "
+		   "process)");
 	print_pids(f, g, M_PARTIAL, M_PARTIAL, "threads differ");
 	print_pids(f, g, M_UNCHANGED, M_UNCHANGED, "not changed");
 	print_pids(f, g, M_UNREACHED, M_UNREACHED,
@@ -617,6 +615,11 @@ int group_carry_out(const struct opts *o, group_compile_fn *compile,
 	}
 	if (change && !o->dry_run && o->group_dir)
 		close_race(o, compile, &g);
+	/* A process the command could not even compile a change for (its
+	 * names, its state) took no part: not changed, or nothing to do. */
+	for (i = 0; change && !o->dry_run && i < g.n; i++)
+		if (g.m[i].state == M_READ)
+			g.m[i].state = g.m[i].exit ? M_UNCHANGED : M_INHERITED;
 	code = group_exit(&g, change && !o->dry_run);
 	if (o->json) {
 		render_group_json(o, &g, code, false);
