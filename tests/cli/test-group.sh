@@ -158,8 +158,13 @@ ok '[ "$(cat "$CG"/cgroup.procs "$CG"/a/cgroup.procs "$CG"/a/b/cgroup.procs |
 	"every process of the cgroup has NoNewPrivs 1"
 at --cgroup "$CG" check -e NoNewPrivs=1
 rc_is 0 "check -e NoNewPrivs=1 on the group"
-at --cgroup "$NAME" audit
-rc_is 0 "audit --cgroup"
+at --cgroup "$NAME" audit --expect NoNewPrivs=1
+rc_is 0 "audit --cgroup --expect NoNewPrivs=1 after the change"
+err_like "audit: 3 process\(es\)" "audit --cgroup: the group's three processes"
+at --cgroup "$NAME" audit --expect NoNewPrivs=0 --noheadings --raw
+rc_is 1 "audit --cgroup --expect NoNewPrivs=0: every process fails"
+ok '[ "$(printf "%s\n" "$out" | grep -c " expect NoNewPrivs ")" = 3 ]' \
+	"audit --cgroup: each of the three named"
 at --cgroup /tmp show
 rc_is 64 "--cgroup of a directory that is not a cgroup"
 at --cgroup "$NAME/none" show
