@@ -31,7 +31,9 @@
 #include "allthreads.h"
 #include "cli.h"
 #include "commands.h"
+#include "cgroup.h"
 #include "config.h"
+#include "group.h"
 #include "names.h"
 #include "plan.h"
 #include "procfs.h"
@@ -56,13 +58,24 @@ enum {
 	OPT_ALL_TASKS,
 	OPT_VIA,
 	OPT_FORCE,
+	OPT_CGROUP,
+	OPT_UNIT,
 };
 
 static const struct argp_option global_options[] = {
 	{ NULL, 0, NULL, 0, "Target:", 1 },
 	{ "pid", 'p', "PID[,PID...]", 0,
-	  "every thread of these running processes (default: allthreads "
-	  "itself)",
+	  "every thread of these running processes, separated by commas or "
+	  "blanks as pidof and pgrep print them (default: allthreads itself)",
+	  1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "every process of this cgroup v2 directory and of those below it "
+	  "(absolute, or below the cgroup2 mount: /sys/fs/cgroup)",
+	  1 },
+	{ "unit", OPT_UNIT, "NAME", 0,
+	  "every process of this systemd unit's control group (NAME.service "
+	  "when NAME has no unit type; systemd's ControlGroup, or "
+	  "system.slice/NAME where systemd does not run)",
 	  1 },
 	{ "tid", 't', "TID", 0,
 	  "one thread only (reads: show, check, prctl NAME)", 1 },
@@ -83,7 +96,8 @@ static const struct argp_option global_options[] = {
 	{ "force", OPT_FORCE, NULL, 0,
 	  "run a change even when --dry-run's prediction says a step would "
 	  "fail, or the target keeps credentials no change reaches (io_uring, "
-	  "kernel workers; refused by default: exit 1, nothing changed)",
+	  "kernel workers; refused by default: exit 1, nothing changed); on "
+	  "a group, change the processes predicted to succeed (exit 2)",
 	  3 },
 	{ "timeout", OPT_TIMEOUT, "MS", 0,
 	  "bound on the whole operation (default " TIMEOUT_DEFAULT_TEXT ")",
@@ -145,7 +159,7 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		case 0:
 			break;
 		case -E2BIG:
-			fail_usage(state, "--pid", arg, "more than 64 PIDs");
+			fail_usage(state, "--pid", arg, "more than 4096 PIDs");
 			break;
 		default:
 			fail_usage(state, "--pid", arg,
@@ -160,6 +174,16 @@ static int parse_global(int key, char *arg, struct argp_state *state)
 		o->tid = v;
 		break;
 	case OPT_ALL_TASKS:
+		break;
+	case OPT_CGROUP:
+		if (o->cgroup)
+			fail_usage(state, "--cgroup", arg, "one --cgroup only");
+		o->cgroup = arg;
+		break;
+	case OPT_UNIT:
+		if (o->unit)
+			fail_usage(state, "--unit", arg, "one --unit only");
+		o->unit = arg;
 		break;
 	case OPT_VIA:
 		i = find_name(arg, route_names, ARRAY_SIZE(route_names));
@@ -291,6 +315,8 @@ static const struct argp root_argp = {
 	       "Examples:\n"
 	       "  allthreads show -p \"$(pidof nginx)\"\n"
 	       "  allthreads check -p 1234 -e NoNewPrivs=1 -e CapEff=none\n"
+	       "  allthreads --unit nginx check -e NoNewPrivs=1\n"
+	       "  allthreads --cgroup system.slice/app.service set --nnp\n"
 	       "  allthreads -p 1234 set --nnp --bounding-set=-sys_admin\n"
 	       "  allthreads set --reuid=nobody --regid=nogroup --clear-groups \\\n"
 	       "      --nnp -- ./server\n"
@@ -302,7 +328,8 @@ static const struct argp root_argp = {
 	       "\n"
 	       "Exit status: 0 every thread changed and verified; 1 failed,\n"
 	       "nothing changed; 2 partial: threads now differ (their TIDs\n"
-	       "are printed); 3 target unreachable; 64 usage; 126 PROGRAM\n"
+	       "are printed; in a group, some processes changed and some\n"
+	       "did not); 3 target unreachable; 64 usage; 126 PROGRAM\n"
 	       "not executable; 127 PROGRAM not found.",
 	.children = at_global_children,
 };
@@ -436,8 +463,8 @@ static int options_end(char **argv, int argc)
 			return i;
 		if (strcmp(a, "-p") == 0 || strcmp(a, "-t") == 0 ||
 		    strcmp(a, "--pid") == 0 || strcmp(a, "--tid") == 0 ||
-		    strcmp(a, "--timeout") == 0 ||
-		    strcmp(a, "--on-mismatch") == 0)
+		    strcmp(a, "--timeout") == 0 || strcmp(a, "--cgroup") == 0 ||
+		    strcmp(a, "--unit") == 0 || strcmp(a, "--on-mismatch") == 0)
 			i++;
 	}
 	return argc;
@@ -489,6 +516,55 @@ static int make_targets(const struct opts *o, struct target *tgts, unsigned *n)
 	return 0;
 }
 
+/* --cgroup and --unit: their directory found, and its processes added
+ * to -p's (0), or an exit code after saying why. */
+static int resolve_group(struct opts *o)
+{
+	char dir[PATH_MAX];
+	pid_t *pids = NULL;
+	unsigned n = 0, i;
+	int code, r;
+
+	if (!o->cgroup && !o->unit)
+		return 0;
+	if (o->cgroup && o->unit)
+		return usage_error("--cgroup and --unit: choose one");
+	code = o->unit ? cgroup_unit(o->unit, dir, sizeof(dir)) :
+			 cgroup_resolve(o->cgroup, dir, sizeof(dir));
+	if (code)
+		return code;
+	o->group_dir = strdup(dir);
+	if (!o->group_dir)
+		return EXIT_FAILED;
+	r = cgroup_list(dir, &pids, &n);
+	if (r < 0) {
+		fprintf(stderr, "allthreads: %s: %s\n", dir, strerror(-r));
+		free(pids);
+		return EXIT_UNREACHABLE;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned k;
+
+		for (k = 0; k < o->npids && o->pids[k] != pids[i]; k++)
+			;
+		if (k < o->npids)
+			continue;
+		if (o->npids == MAX_PIDS) {
+			free(pids);
+			return usage_error("%s: more than %d processes", dir,
+					   MAX_PIDS);
+		}
+		o->pids[o->npids++] = pids[i];
+	}
+	free(pids);
+	if (!o->npids) {
+		fprintf(stderr, "allthreads: %s: no process in this cgroup\n",
+			dir);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
 /* Options that cannot go together, found before anything runs. */
 static int contradictions(const struct opts *o, const struct command *cmd)
 {
@@ -500,11 +576,16 @@ static int contradictions(const struct opts *o, const struct command *cmd)
 	if (o->program && !cmd->changes)
 		return usage_error("-- PROGRAM follows changes only; %s reads",
 				   cmd->name);
-	if (o->program && o->npids)
+	if (o->program && (o->npids || o->cgroup || o->unit))
 		return usage_error("-p and -- PROGRAM: contradictory (PROGRAM "
 				   "runs in place of allthreads itself; -p "
 				   "changes a running process)");
-	if (o->via != ALLTHREADS_ROUTE_AUTO && !o->npids && !o->tid)
+	if (o->tid && (o->cgroup || o->unit || o->npids > 1))
+		return usage_error("-t %d: with one -p PID only, not a "
+				   "group",
+				   o->tid);
+	if (o->via != ALLTHREADS_ROUTE_AUTO && !o->npids && !o->tid &&
+	    !o->cgroup && !o->unit)
 		return usage_error("--via=%s: names the route to a running "
 				   "process (-p PID); allthreads itself is "
 				   "changed directly",
@@ -534,7 +615,7 @@ static void close_stdout(void)
 int main(int argc, char **argv)
 {
 	struct opts o = { .policy = ALLTHREADS_MISMATCH_REPORT };
-	struct target tgts[MAX_PIDS];
+	struct target *tgts;
 	const struct command *cmd;
 	struct plan *plan;
 	unsigned ntgts, i;
@@ -579,6 +660,20 @@ int main(int argc, char **argv)
 	code = contradictions(&o, cmd);
 	if (code)
 		return code;
+	code = resolve_group(&o);
+	if (code)
+		return code;
+	/* A group: one verdict for every process (audit reads them all
+	 * itself). */
+	if (group_named(&o) && cmd->compile != cmd_audit) {
+		code = group_carry_out(&o, cmd->compile, cmd->changes);
+		free(o.group_dir);
+		free(name);
+		return code;
+	}
+	tgts = calloc(o.npids ? o.npids : 1, sizeof(*tgts));
+	if (!tgts)
+		return EXIT_FAILED;
 	code = make_targets(&o, tgts, &ntgts);
 	if (code)
 		return code;
@@ -605,6 +700,8 @@ int main(int argc, char **argv)
 			worst = code;
 	}
 	free(plan);
+	free(tgts);
+	free(o.group_dir);
 	free(name);
 	return worst;
 }

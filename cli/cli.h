@@ -13,7 +13,7 @@
 #include "allthreads.h"
 
 /* Most -p PIDs, and most check --expect. */
-#define MAX_PIDS 64
+#define MAX_PIDS 4096
 #define MAX_EXPECT 32
 
 /* The change options of `set` (and of the commands that are one of them:
@@ -56,10 +56,13 @@ struct opts {
 	enum allthreads_judge judge; /* syscall --judge */
 	pid_t pids[MAX_PIDS];	     /* -p; none: allthreads itself */
 	unsigned npids;
-	bool empty_pid;	 /* -p "" (pidof found nothing): no such process */
-	pid_t tid;	 /* -t; 0: every thread */
-	bool in_command; /* parsing the command's own arguments */
-	char **cmd_argv; /* COMMAND and everything after it */
+	const char *cgroup; /* --cgroup PATH, as written */
+	const char *unit;   /* --unit NAME, as written */
+	char *group_dir;    /* their cgroup v2 directory, or NULL */
+	bool empty_pid;	    /* -p "" (pidof found nothing): no such process */
+	pid_t tid;	    /* -t; 0: every thread */
+	bool in_command;    /* parsing the command's own arguments */
+	char **cmd_argv;    /* COMMAND and everything after it */
 	int cmd_argc;
 	char **args; /* the command's arguments, before `--` */
 	int nargs;

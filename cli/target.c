@@ -23,6 +23,7 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 	const char *p = s;
 	char word[32];
 	unsigned long v;
+	unsigned i;
 
 	for (;;) {
 		size_t len;
@@ -39,6 +40,11 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max)
 			return -EINVAL;
 		if (v == 0 || v > 0x400000)
 			return -ERANGE;
+		/* pidof and a list of groups may name one twice. */
+		for (i = 0; i < *n && pids[i] != (pid_t)v; i++)
+			;
+		if (i < *n)
+			continue;
 		if (*n >= max)
 			return -E2BIG;
 		pids[(*n)++] = (pid_t)v;
@@ -77,8 +83,7 @@ int remote_unreachable(const struct target *tgt, int err)
 	return EXIT_UNREACHABLE;
 }
 
-/* A kernel thread (PF_KTHREAD in /proc/PID/stat's flags)? */
-static bool is_kernel_thread(pid_t pid)
+bool is_kernel_thread(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long flags = 0;

@@ -31,6 +31,8 @@ int parse_pid_list(const char *s, pid_t *pids, unsigned *n, unsigned max);
  * -EPIPE); returns EXIT_UNREACHABLE. */
 int remote_unreachable(const struct target *tgt, int err);
 
+/* A kernel thread (PF_KTHREAD in /proc/PID/stat's flags)? */
+bool is_kernel_thread(pid_t pid);
 /* Can TARGET be reached at all: exists, readable?  0, or an exit code
  * after saying why. */
 int check_reachable(const struct target *tgt);

@@ -65,6 +65,13 @@ _allthreads_value()
 	--on-mismatch)
 		COMPREPLY=($(compgen -W "report kill ignore" -- "$cur"))
 		;;
+	--cgroup)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		;;
+	--unit)
+		COMPREPLY=($(compgen -W "$(systemctl list-units --plain \
+			--no-legend 2>/dev/null | awk '{ print $1 }')" -- "$cur"))
+		;;
 	--judge)
 		COMPREPLY=($(compgen -W "equal success any" -- "$cur"))
 		;;
@@ -118,7 +125,7 @@ _allthreads_value()
 _allthreads()
 {
 	local cur prev cmd i nargs=0 _allthreads_cmd=${COMP_WORDS[0]}
-	local global="-p --pid -t --tid -J --json -v --verbose -q --quiet
+	local global="-p --pid -t --tid --cgroup --unit -J --json -v --verbose -q --quiet
 		-n --dry-run --force --timeout --on-mismatch --help --usage --version"
 	# The table options of show, check, audit and list (after the command,
 	# -n is --noheadings).
@@ -153,7 +160,8 @@ _allthreads()
 			fi
 			return 0
 			;;
-		-p | --pid | -t | --tid | --timeout | --on-mismatch | -o | \
+		-p | --pid | -t | --tid | --cgroup | --unit | --timeout | \
+			--on-mismatch | -o | \
 			--output | -e | --expect | --judge)
 			[[ -n $cmd ]] || ((i++))
 			;;

@@ -164,12 +164,16 @@ static void fuzz_words(const char *s)
 static void fuzz_pids(const char *s)
 {
 	pid_t pids[MAX_PIDS];
-	unsigned n = 0, i;
+	unsigned n = 0, i, k;
 
 	if (parse_pid_list(s, pids, &n, MAX_PIDS) == 0)
 		for (i = 0; i < n; i++)
 			CHECK(pids[i] > 0);
 	CHECK(n <= MAX_PIDS);
+	/* A process named twice is one process. */
+	for (i = 0; i < n; i++)
+		for (k = i + 1; k < n; k++)
+			CHECK(pids[i] != pids[k]);
 }
 
 static void check_plan(const struct plan *plan)
