@@ -199,7 +199,7 @@ const struct argp audit_argp = {
 	       "      --expect CapEff=none\n"
 	       "  allthreads audit -p \"$(pidof app)\" -J | jq .differ\n"
 	       "  allthreads audit -o pid,field -r -n | sort -u\n"
-	       "  allthreads -q audit -e NoNewPrivs=1 --textfile \\\n"
+	       "  allthreads -q audit --textfile \\\n"
 	       "      /var/lib/prometheus/node-exporter/allthreads.prom",
 	.children = at_listing_children,
 	.help_filter = audit_help,
