@@ -11,8 +11,9 @@
 # half-done); and examples/systemd/allthreads-audit.{service,timer}: the
 # service's ExecStart run as its unit says (its capability bounding set,
 # no_new_privs, its umask, /proc read-only with only the process
-# directories), then systemd-analyze verify.  README's alert rule names
-# metrics the audit writes.
+# directories), under strace against its SystemCallFilter=, then
+# systemd-analyze verify.  README's alert rule names metrics the audit
+# writes.
 . "$(dirname "$0")/tap.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 PARSE=(python3 "$HERE/promparse.py")
@@ -380,6 +381,46 @@ if command -v systemd-analyze >/dev/null; then
 		"systemd-analyze verify: the timer and its service"
 else
 	skip "systemd-analyze verify" "systemd is not installed"
+fi
+
+# The unit's SystemCallFilter= lets through every system call the audit
+# makes (strace), and none of them is one it denies.
+# expand_calls NAME...: the system calls NAMEs (calls or @groups) hold.
+expand_calls() {
+	local x
+	for x in "$@"; do
+		case $x in
+		@*)
+			expand_calls $(systemd-analyze syscall-filter "$x" \
+				2>/dev/null | awk 'NR > 1 && $1 !~ /^#/ { print $1 }')
+			;;
+		*) echo "$x" ;;
+		esac
+	done
+}
+if command -v strace >/dev/null && command -v systemd-analyze >/dev/null; then
+	rm -f "$U"/*.prom
+	# Traced from its exec on, as systemd starts it (setpriv's own
+	# calls are systemd's).
+	"${wrap[@]}" strace -f -qq -o "$T_TMP/strace" "${CMD[@]}" 2>/dev/null
+	sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$T_TMP/strace" |
+		grep -vx -e execve -e exit_group | sort -u >"$T_TMP/used"
+	allow=() deny=()
+	while read -r f; do
+		case $f in
+		"~"*) read -ra w <<<"${f#\~}"; deny+=("${w[@]}") ;;
+		*) read -ra w <<<"$f"; allow+=("${w[@]}") ;;
+		esac
+	done < <(sed -n 's/^SystemCallFilter=//p' "$S")
+	expand_calls "${allow[@]}" | sort -u >"$T_TMP/allow"
+	expand_calls "${deny[@]}" | sort -u >"$T_TMP/deny"
+	out="outside: $(comm -23 "$T_TMP/used" "$T_TMP/allow" | tr '\n' ' ') denied: $(comm -12 "$T_TMP/used" "$T_TMP/deny" | tr '\n' ' ')"
+	ok '[ -s "$T_TMP/used" ] && [ "$(wc -l <"$T_TMP/allow")" -gt 100 ] &&
+		grep -qx ptrace "$T_TMP/deny" && [ "$out" = "outside:  denied: " ] &&
+		ls "$U"/*.prom >/dev/null 2>&1' \
+		"SystemCallFilter=: each of the $(wc -l <"$T_TMP/used") calls the audit makes is allowed, ptrace is not ($out)"
+else
+	skip "SystemCallFilter= against the calls the audit makes" "needs strace and systemd-analyze"
 fi
 
 # node_exporter itself reads the directory.
