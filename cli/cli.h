@@ -79,6 +79,9 @@ struct opts {
 	unsigned nexpect;
 	/* audit */
 	const char *audit_user, *audit_comm;
+	/* audit --format (table, json, prometheus), --textfile, --per-process */
+	const char *audit_format, *audit_textfile;
+	unsigned audit_per_process;
 	/* landlock: setpriv's --landlock-access and --landlock-rule */
 	const char *ll_access[64];
 	unsigned nll_access;

@@ -9,6 +9,11 @@
  * directory, one read() and one pass over the text; nothing is formatted
  * unless it is printed.  Processes and threads that exit while they are
  * read are skipped; one that cannot be read is named, and the run goes on.
+ *
+ * --format=prometheus (and --textfile FILE, which replaces FILE at once)
+ * writes the counts instead, for node_exporter's textfile collector
+ * (prom.c); then each process's open files are read too, for the
+ * credentials it keeps in io_uring.
  */
 #include <argp.h>
 #include <ctype.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attrs.h"
@@ -31,6 +37,7 @@
 #include "listing.h"
 #include "plan.h"
 #include "procfs.h"
+#include "prom.h"
 #include "target.h"
 #include "usage.h"
 
@@ -38,7 +45,13 @@ enum {
 	OPT_USER = 'u',
 	OPT_COMM = 'c',
 	OPT_EXPECT = 'e',
+	OPT_FORMAT = 0x200,
+	OPT_TEXTFILE,
+	OPT_PER_PROCESS,
 };
+
+/* Most --per-process series. */
+#define MAX_PER_PROCESS 1000
 
 static const struct argp_option audit_options[] = {
 	{ "user", OPT_USER, "USER", 0,
@@ -52,6 +65,18 @@ static const struct argp_option audit_options[] = {
 	{ "expect", OPT_EXPECT, "KEY=VALUE", 0,
 	  "every thread of every matched process must show this "
 	  "(repeatable; the keys of check)",
+	  0 },
+	{ "format", OPT_FORMAT, "FORMAT", 0,
+	  "table (the default), json (as -J), or prometheus: the counts, in "
+	  "the text format node_exporter's textfile collector reads",
+	  0 },
+	{ "textfile", OPT_TEXTFILE, "FILE", 0,
+	  "--format=prometheus into FILE, replaced at once (a new file "
+	  "beside it, then renamed); exit 0 once it is written",
+	  0 },
+	{ "per-process", OPT_PER_PROCESS, "N", 0,
+	  "with prometheus: a series of its own for each of the N "
+	  "processes at fault of lowest pid (default 0, at most 1000)",
 	  0 },
 	{ NULL },
 };
@@ -72,6 +97,38 @@ static int parse_audit_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--expect: more than %d", MAX_EXPECT);
 		o->expect[o->nexpect++] = arg;
 		break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "table") && strcmp(arg, "json") &&
+		    strcmp(arg, "prometheus"))
+			argp_error(state,
+				   "--format: %s: not table, json or "
+				   "prometheus",
+				   arg);
+		o->audit_format = arg;
+		/* -J's JSON: the listing options check it. */
+		if (strcmp(arg, "json") == 0)
+			o->json = true;
+		break;
+	case OPT_TEXTFILE:
+		if (!*arg)
+			argp_error(state, "--textfile: an empty file name");
+		o->audit_textfile = arg;
+		break;
+	case OPT_PER_PROCESS: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (!isdigit((unsigned char)*arg) || *end || errno ||
+		    n > MAX_PER_PROCESS)
+			argp_error(state,
+				   "--per-process: %s: not a number from 0 to "
+				   "%d",
+				   arg, MAX_PER_PROCESS);
+		o->audit_per_process = n;
+		break;
+	}
 	default:
 		return at_parse_root(key, arg, state);
 	}
@@ -132,13 +189,18 @@ const struct argp audit_argp = {
 	       "process it can see; one it cannot read is named, and the "
 	       "audit goes on.  The whole host by default; -p PID,... audits "
 	       "those.  Exit 0 when nothing was found, 1 otherwise (as "
-	       "check); 3 when a -p PID cannot be read.\v"
+	       "check); 3 when a -p PID cannot be read.  --format=prometheus "
+	       "writes counts for node_exporter's textfile collector instead "
+	       "of the findings; with --textfile, the exit status says "
+	       "whether FILE was written (0) or not (1).\v"
 	       "Examples:\n"
 	       "  allthreads audit\n"
 	       "  allthreads audit --comm nginx --expect NoNewPrivs=1 \\\n"
 	       "      --expect CapEff=none\n"
 	       "  allthreads audit -p \"$(pidof app)\" -J | jq .differ\n"
-	       "  allthreads audit -o pid,field -r -n | sort -u",
+	       "  allthreads audit -o pid,field -r -n | sort -u\n"
+	       "  allthreads -q audit --textfile \\\n"
+	       "      /var/lib/prometheus/node-exporter/allthreads.prom",
 	.children = at_listing_children,
 	.help_filter = audit_help,
 };
@@ -155,7 +217,20 @@ static const enum attr compared[] = {
 struct tally {
 	unsigned procs, threads;
 	unsigned differ, failing, unreadable, vanished;
+	/* --format=prometheus: threads failing an expectation (and each
+	 * expectation), processes keeping credentials in io_uring, those
+	 * whose open files could not be read, those at fault beyond
+	 * --per-process. */
+	unsigned threads_failing, ex_failing[MAX_EXPECT];
+	unsigned uring, uring_unknown, omitted;
 	int code;
+};
+
+/* --per-process: one process at fault, and its threads at fault. */
+struct series {
+	pid_t pid;
+	char comm[64];
+	unsigned differ, expect;
 };
 
 /* Reused buffers: a thread's status text and a task directory listing. */
@@ -171,7 +246,9 @@ struct audit {
 	long uid;
 	struct listing ls;
 	struct tally tally;
-	bool json_any;
+	bool json, prom;
+	struct series *series; /* --per-process of them */
+	unsigned nseries;
 };
 
 /* --- reading ------------------------------------------------------------- */
@@ -628,18 +705,216 @@ static void json_process(struct audit *au, const struct snapshot *snap,
 	printf(",\"items\":null}\n");
 }
 
+/* --- prometheus ---------------------------------------------------------- */
+
+/* A process at fault, for --per-process: the N of lowest pid, whatever
+ * the order they are read in, so that the same processes keep their
+ * series from one run to the next; the others are only counted. */
+static void series_add(struct audit *au, pid_t pid, const char *comm,
+		       unsigned differ, unsigned expect)
+{
+	struct series *s;
+	unsigned i, top = 0;
+
+	if (!differ && !expect)
+		return; /* only a ring failed: the io_uring count has it */
+	if (au->nseries < au->o->audit_per_process) {
+		s = &au->series[au->nseries++];
+	} else {
+		au->tally.omitted++;
+		if (!au->nseries)
+			return;
+		for (i = 1; i < au->nseries; i++)
+			if (au->series[i].pid > au->series[top].pid)
+				top = i;
+		if (au->series[top].pid < pid)
+			return;
+		s = &au->series[top]; /* the highest makes way */
+	}
+	s->pid = pid;
+	snprintf(s->comm, sizeof(s->comm), "%s", comm);
+	s->differ = differ;
+	s->expect = expect;
+}
+
+/* Does SNAP's process keep credentials in io_uring, apart from its
+ * threads: an io_uring kernel worker (it keeps the credentials it was
+ * made with), or a ring holding personalities (or that may: a kernel
+ * that does not list them)?  1 or 0; -errno when its open files cannot
+ * be read (another user's process, without CAP_SYS_PTRACE and
+ * CAP_DAC_READ_SEARCH). */
+static int uring_kept(struct audit *au, struct snapshot *snap)
+{
+	char name[32], link[sizeof(URING_LINK) + 1];
+	bool ring = false;
+	long nread, off;
+	unsigned i;
+	ssize_t n;
+	int fdfd, err = 0;
+
+	/* Named iou-sqp-PID and iou-wrk-PID; the flags decide (a thread
+	 * may name itself so). */
+	for (i = 0; i < snap->n; i++)
+		if (!strncmp(snap->t[i].comm, "iou-", 4) &&
+		    proc_task_worker(snap->pid, snap->t[i].tid) ==
+			    PROCFS_WORKER_IO)
+			return 1;
+	snprintf(name, sizeof(name), "%d/fd", snap->pid);
+	fdfd = openat(au->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdfd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* Bounded: the directory lists each fd once per pass. */
+	for (unsigned pass = 0; pass < 1000000 && !ring && !err; pass++) {
+		nread = syscall(SYS_getdents64, fdfd, au->dents,
+				sizeof(au->dents));
+		if (nread < 0)
+			err = errno == ENOENT ? -ESRCH : -errno;
+		if (nread <= 0)
+			break;
+		for (off = 0; off < nread && !ring;) {
+			struct dirent64 *de = (void *)(au->dents + off);
+
+			off += de->d_reclen;
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			n = readlinkat(fdfd, de->d_name, link,
+				       sizeof(link) - 1);
+			if (n < 0 && errno != ENOENT) {
+				/* Listed, but not ours to read. */
+				err = -errno;
+				break;
+			}
+			ring = n == sizeof(URING_LINK) - 1 &&
+			       memcmp(link, URING_LINK, n) == 0;
+		}
+	}
+	close(fdfd);
+	if (!ring)
+		return err;
+	/* A ring: do its personalities show (kernels that list them)? */
+	if (proc_read_rings(snap->pid, snap))
+		return snap->rings_err;
+	for (i = 0; i < snap->nrings; i++)
+		if (snap->rings[i].npers != 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	const struct series *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static const char *const prom_help_process =
+	"Threads at fault in one process at fault, by check: differ (they "
+	"disagree with the main thread) or expect (they fail an --expect); "
+	"for the --per-process processes at fault of lowest pid.";
+
+/* The counts of the run, in the text format.  SECS: how long it took;
+ * NOW: when it ended (Unix time). */
+static int prom_text(struct audit *au, struct prom *p, double secs, double now)
+{
+	const struct tally *t = &au->tally;
+	struct prom_label l[3];
+	char pid[16];
+	unsigned i;
+
+	if (prom_start(p))
+		return -ENOMEM;
+	prom_gauge(p, "allthreads_audit_processes",
+		   "Processes audited (those -p, --user and --comm select).");
+	prom_uint(p, "allthreads_audit_processes", NULL, 0, t->procs);
+	prom_gauge(p, "allthreads_audit_threads",
+		   "Threads of the processes audited.");
+	prom_uint(p, "allthreads_audit_threads", NULL, 0, t->threads);
+	prom_gauge(p, "allthreads_audit_differing_processes",
+		   "Processes whose threads disagree on Uid, Gid, Groups, a "
+		   "capability set, NoNewPrivs, Seccomp or Seccomp_filters.");
+	prom_uint(p, "allthreads_audit_differing_processes", NULL, 0,
+		  t->differ);
+	prom_gauge(p, "allthreads_audit_failing_threads",
+		   "Threads failing at least one --expect (0 without one).");
+	prom_uint(p, "allthreads_audit_failing_threads", NULL, 0,
+		  t->threads_failing);
+	if (au->nex) {
+		prom_gauge(p, "allthreads_audit_expectation_failing_threads",
+			   "Threads failing this --expect.");
+		for (i = 0; i < au->nex; i++) {
+			l[0] = (struct prom_label){ "expect", au->ex[i].text };
+			prom_uint(
+				p,
+				"allthreads_audit_expectation_failing_threads",
+				l, 1, t->ex_failing[i]);
+		}
+	}
+	prom_gauge(p, "allthreads_audit_io_uring_processes",
+		   "Processes keeping credentials in io_uring, which no change "
+		   "of their threads reaches: a ring holding registered "
+		   "personalities (or that may: a kernel that does not list "
+		   "them), or an io_uring kernel worker.");
+	prom_uint(p, "allthreads_audit_io_uring_processes", NULL, 0, t->uring);
+	prom_gauge(p, "allthreads_audit_io_uring_unknown_processes",
+		   "Processes whose open files could not be read, so whether "
+		   "they keep credentials in io_uring is unknown (another "
+		   "user's needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH).");
+	prom_uint(p, "allthreads_audit_io_uring_unknown_processes", NULL, 0,
+		  t->uring_unknown);
+	prom_gauge(p, "allthreads_audit_unreadable_processes",
+		   "Processes whose threads could not be read.");
+	prom_uint(p, "allthreads_audit_unreadable_processes", NULL, 0,
+		  t->unreadable);
+	if (au->o->audit_per_process) {
+		qsort(au->series, au->nseries, sizeof(*au->series), cmp_series);
+		prom_gauge(p, "allthreads_audit_process_threads_at_fault",
+			   prom_help_process);
+		for (i = 0; i < au->nseries; i++) {
+			const struct series *s = &au->series[i];
+
+			snprintf(pid, sizeof(pid), "%d", s->pid);
+			l[0] = (struct prom_label){ "pid", pid };
+			l[1] = (struct prom_label){ "comm", s->comm };
+			l[2] = (struct prom_label){ "check", "differ" };
+			if (s->differ)
+				prom_uint(
+					p,
+					"allthreads_audit_process_threads_at_fault",
+					l, 3, s->differ);
+			l[2].value = "expect";
+			if (s->expect)
+				prom_uint(
+					p,
+					"allthreads_audit_process_threads_at_fault",
+					l, 3, s->expect);
+		}
+		prom_gauge(p, "allthreads_audit_omitted_processes",
+			   "Processes at fault beyond --per-process, without "
+			   "a series of their own.");
+		prom_uint(p, "allthreads_audit_omitted_processes", NULL, 0,
+			  t->omitted);
+	}
+	prom_gauge(p, "allthreads_audit_duration_seconds",
+		   "How long the audit took.");
+	prom_float(p, "allthreads_audit_duration_seconds", NULL, 0, secs, 6);
+	prom_gauge(p, "allthreads_audit_last_run_timestamp_seconds",
+		   "When the audit ended, in seconds since the Epoch.");
+	prom_float(p, "allthreads_audit_last_run_timestamp_seconds", NULL, 0,
+		   now, 3);
+	return prom_finish(p);
+}
+
 /* --- one process --------------------------------------------------------- */
 
 /* Compare every thread of SNAP with the reference and with every
  * expectation; print what is wrong.  Returns 1 when something is, else 0. */
 static int judge_process(struct audit *au, struct snapshot *snap)
 {
-	const struct opts *o = au->o;
 	struct findings fs = { 0 };
 	const char *differ[NR_COMPARED];
 	char **reasons = NULL, a[1024], b[1024], why[4096];
 	bool field_bad[NR_COMPARED] = { false };
-	unsigned i, c, k, ndiffer = 0;
+	unsigned i, c, k, ndiffer = 0, tdiffer = 0, texpect = 0;
 	bool bad = false, differs = false;
 	int ref = reference(snap);
 	const struct tstatus *r;
@@ -692,7 +967,7 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct finding *f;
-		bool at_fault = false;
+		bool at_fault = false, t_differs = false, t_fails = false;
 
 		if (is_zombie(t))
 			continue;
@@ -706,7 +981,7 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
 				 at_attrs[at].key, a, r->tid, b);
 			add_reason(&reasons[i], why);
-			at_fault = true;
+			at_fault = t_differs = true;
 			field_bad[c] = differs = true;
 			snprintf(why, sizeof(why), "%s (tid %d)", b, r->tid);
 			f = finding_for(&fs, "differ", at_attrs[at].key, a, why,
@@ -721,7 +996,8 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			if (!expect_mismatch(e, t, why, sizeof(why)))
 				continue;
 			add_reason(&reasons[i], why);
-			at_fault = true;
+			at_fault = t_fails = true;
+			au->tally.ex_failing[k]++;
 			attr_format(e->attr, t, a, sizeof(a));
 			if (e->sub >= 0)
 				snprintf(a, sizeof(a), "%ld",
@@ -745,7 +1021,10 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			if (f)
 				f->tids[f->ntids++] = t->tid;
 		}
+		tdiffer += t_differs;
+		texpect += t_fails;
 	}
+	au->tally.threads_failing += texpect;
 	if (!fs.n) {
 		/* Only rings, whose personalities all meet the
 		 * expectations. */
@@ -762,7 +1041,9 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			au->tally.failing++;
 			break;
 		}
-	if (o->json)
+	if (au->prom)
+		series_add(au, snap->pid, r->comm, tdiffer, texpect);
+	else if (au->json)
 		json_process(au, snap, "differ", EXIT_FAILED, reasons, differ,
 			     ndiffer, NULL);
 	else
@@ -816,7 +1097,7 @@ static void audit_one(struct audit *au, pid_t pid, bool explicit)
 			fprintf(stderr, "allthreads: audit: pid %d: %s\n", pid,
 				err == -ESRCH ? "no such process" :
 						strerror(-err));
-		if (au->o->json)
+		if (au->json)
 			json_process(au, &empty, NULL, EXIT_UNREACHABLE, NULL,
 				     NULL, 0,
 				     err == -ESRCH ? "no such process" :
@@ -828,6 +1109,11 @@ static void audit_one(struct audit *au, pid_t pid, bool explicit)
 		au->tally.threads += snap.n;
 		au->tally.vanished += snap.vanished;
 		code = judge_process(au, &snap);
+		if (au->prom) {
+			err = uring_kept(au, &snap);
+			au->tally.uring += err == 1;
+			au->tally.uring_unknown += err < 0 && err != -ESRCH;
+		}
 		if (code && au->tally.code < EXIT_FAILED)
 			au->tally.code = EXIT_FAILED;
 	}
@@ -867,8 +1153,69 @@ static void audit_host(struct audit *au)
 	close(dfd);
 }
 
+/* The output --format, --textfile and --per-process ask for, into AU
+ * (json or prom, else the table); EXIT_USAGE when they contradict each
+ * other or the table options, else 0. */
+static int choose_format(struct audit *au, const struct opts *o)
+{
+	const char *f = o->audit_format;
+
+	if (f && strcmp(f, "table") == 0 && o->json)
+		return usage_error("audit: --format=table and --json: "
+				   "contradictory (choose one)");
+	au->json = o->json;
+	au->prom = (f && strcmp(f, "prometheus") == 0) || o->audit_textfile;
+	if (au->prom && f && strcmp(f, "prometheus"))
+		return usage_error("audit: --textfile and --format=%s: "
+				   "contradictory (--textfile writes "
+				   "prometheus)",
+				   f);
+	if (au->prom && o->json)
+		return usage_error("audit: --format=prometheus and --json: "
+				   "contradictory (choose one)");
+	if (au->prom && (o->columns || o->output_all || o->raw || o->pairs ||
+			 o->no_headings))
+		return usage_error("audit: --format=prometheus: the table "
+				   "options (-o, --output-all, -r, -P, -n) do "
+				   "not apply");
+	if (o->audit_per_process && !au->prom)
+		return usage_error("audit: --per-process: only with "
+				   "--format=prometheus or --textfile");
+	return 0;
+}
+
+/* The counts, to standard output or --textfile; 0, or EXIT_FAILED when
+ * they could not be written. */
+static int prom_output(struct audit *au, const struct timespec *start)
+{
+	struct timespec end, now;
+	struct prom p;
+	double secs;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	clock_gettime(CLOCK_REALTIME, &now);
+	secs = (end.tv_sec - start->tv_sec) +
+	       (end.tv_nsec - start->tv_nsec) / 1e9;
+	err = prom_text(au, &p, secs, now.tv_sec + now.tv_nsec / 1e9);
+	if (!err && au->o->audit_textfile)
+		err = prom_replace(au->o->audit_textfile, p.text, p.len);
+	else if (!err)
+		fwrite(p.text, 1, p.len, stdout);
+	prom_free(&p);
+	if (err) {
+		fprintf(stderr, "allthreads: audit: %s: %s\n",
+			au->o->audit_textfile ? au->o->audit_textfile :
+						"standard output",
+			strerror(-err));
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
 int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
+	struct timespec start;
 	struct audit *au;
 	struct idview view;
 	unsigned i;
@@ -886,6 +1233,17 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 		return EXIT_FAILED;
 	au->o = o;
 	au->procfd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	code = choose_format(au, o);
+	if (code)
+		goto out;
+	if (o->audit_per_process) {
+		au->series = calloc(o->audit_per_process, sizeof(*au->series));
+		if (!au->series) {
+			code = EXIT_FAILED;
+			goto out;
+		}
+	}
 	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
 			      NR_DEFAULT);
 	if (code)
@@ -907,9 +1265,13 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	au->by_user = o->audit_user != NULL;
 	if (o->dry_run) {
-		if (!o->json)
-			printf("dry run: audit reads /proc/PID/task/*/status "
-			       "and changes nothing\n");
+		if (!au->json)
+			printf("dry run: audit reads /proc/PID/task/*/status%s "
+			       "and changes nothing%s%s%s\n",
+			       au->prom ? " and /proc/PID/fd" : "",
+			       o->audit_textfile ? " (it would replace " : "",
+			       o->audit_textfile ? o->audit_textfile : "",
+			       o->audit_textfile ? ")" : "");
 		code = EXIT_OK;
 		goto out;
 	}
@@ -922,7 +1284,7 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 			au->text ? strerror(errno) : strerror(ENOMEM));
 		goto out;
 	}
-	if (!o->json && (err = listing_start(&au->ls, o))) {
+	if (!au->json && !au->prom && (err = listing_start(&au->ls, o))) {
 		fprintf(stderr, "allthreads: audit: %s\n", strerror(-err));
 		goto out;
 	}
@@ -931,8 +1293,9 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 			audit_one(au, o->pids[i], true);
 	else
 		audit_host(au);
-	if (!o->json) {
-		listing_print(&au->ls);
+	if (!au->json) {
+		if (!au->prom)
+			listing_print(&au->ls);
 		fflush(stdout);
 		if (!o->quiet)
 			fprintf(stderr,
@@ -944,11 +1307,18 @@ int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
 				au->tally.unreadable);
 	}
 	code = au->tally.code;
+	/* With --textfile the file is the report: written, the run
+	 * succeeded, whatever it says. */
+	if (au->prom && (err = prom_output(au, &start)))
+		code = err;
+	else if (o->audit_textfile)
+		code = EXIT_OK;
 out:
 	listing_free(&au->ls);
 	if (au->procfd >= 0)
 		close(au->procfd);
 	free(au->text);
+	free(au->series);
 	for (i = 0; i < au->nex; i++)
 		free(au->ex[i].groups);
 	free(au);

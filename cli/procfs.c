@@ -23,9 +23,6 @@
 #define PF_IO_WORKER 0x00000010ul
 #define PF_USER_WORKER 0x00004000ul
 
-/* What /proc/PID/fd/FD reads for an io_uring ring. */
-#define URING_LINK "anon_inode:[io_uring]"
-
 const char *capset_key(enum capset_index set)
 {
 	static const char *const keys[NR_CAPSETS] = {

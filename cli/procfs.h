@@ -49,6 +49,9 @@ struct tstatus {
 #define PROCFS_WORKER_IO 1u
 #define PROCFS_WORKER_USER 2u
 
+/* What /proc/PID/fd/FD reads for an io_uring ring. */
+#define URING_LINK "anon_inode:[io_uring]"
+
 /* A credential an io_uring ring keeps: a registered personality, as the
  * ring's fdinfo lists it (older kernels; 6.18 does not). */
 struct kept_cred {

@@ -100,8 +100,11 @@ _allthreads_value()
 		COMPREPLY=($(compgen -W "allow log kill kill-process trap \
 			errno:" -- "$cur"))
 		;;
-	--bpf | --seccomp-filter)
+	--bpf | --seccomp-filter | --textfile)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	--format)
+		COMPREPLY=($(compgen -W "table json prometheus" -- "$cur"))
 		;;
 	--reuid | --ruid | --euid | --fsuid)
 		COMPREPLY=($(compgen -u -- "$cur"))
@@ -194,7 +197,8 @@ _allthreads()
 		case $cmd in
 		show | list) opts+=$tables ;;
 		check) opts+=" -e --expect$tables" ;;
-		audit) opts+=" -e --expect -u --user -c --comm$tables" ;;
+		audit) opts+=" -e --expect -u --user -c --comm --format --textfile
+			--per-process$tables" ;;
 		landlock) opts+=" --landlock-access --landlock-rule" ;;
 		syscall) opts+=" --judge" ;;
 		seccomp) opts+=" --deny --errno --default-action --bpf" ;;

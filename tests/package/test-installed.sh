@@ -50,4 +50,32 @@ rc_is 0 "installed: -p PID check --expect NoNewPrivs=1"
 at audit -p "$TPID" --expect NoNewPrivs=1
 rc_is 0 "installed: audit -p PID --expect NoNewPrivs=1"
 
+# The Prometheus timer example: shipped, documented, and what it runs
+# works with the installed command.
+ex=/usr/share/doc/allthreads/examples
+run dpkg -L allthreads
+for f in "$ex/allthreads-audit.service" "$ex/allthreads-audit.timer" \
+	/usr/share/doc/allthreads/README.Debian; do
+	ok 'printf "%s\n" "$out" | grep -qx "$f" && [ -s "$f" ]' \
+		"the package ships $f"
+done
+run grep -c allthreads-audit.timer /usr/share/doc/allthreads/README.Debian
+ok '[ "${out:-0}" -ge 1 ]' "README.Debian says how to enable the timer"
+if command -v systemd-analyze >/dev/null; then
+	run systemd-analyze verify --man=no "$ex/allthreads-audit.timer" \
+		"$ex/allthreads-audit.service"
+	ok '[ "$rc" = 0 ] && ! printf "%s\n" "$err" | grep -qiE "unknown|invalid|ignoring"' \
+		"systemd-analyze verify: the shipped timer and service"
+else
+	skip "systemd-analyze verify: the shipped units" "no systemd"
+fi
+tf=$T_TMP/textfile
+mkdir -p "$tf"
+line=$(sed -n 's/^ExecStart=//p' "$ex/allthreads-audit.service")
+line=${line//\/var\/lib\/prometheus\/node-exporter/$tf}
+eval "cmd=($line)"
+run "${cmd[@]}"
+ok '[ "$rc" = 0 ] && grep -q "^allthreads_audit_processes [1-9]" "$tf"/*.prom' \
+	"installed: the service's ExecStart writes the textfile"
+
 done_testing
