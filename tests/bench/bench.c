@@ -1190,7 +1190,8 @@ static int read_line(int fd, char *buf, size_t len, unsigned timeout_ms)
 
 /* Start the fixture with N threads in all, its main thread included
  * (PRELOAD: LD_PRELOAD for it, or NULL). */
-static int fixture_start(struct fixture *f, unsigned n, const char *preload)
+static int fixture_start(struct fixture *f, unsigned n, const char *preload,
+			 bool gap)
 {
 	int in[2], out[2], pid;
 	char line[128], num[16];
@@ -1215,7 +1216,7 @@ static int fixture_start(struct fixture *f, unsigned n, const char *preload)
 		else
 			unsetenv("LD_PRELOAD");
 		execl(opt.target, "allthreads-bench-target", num, "--timeout",
-		      "300", (char *)NULL);
+		      "300", gap ? "--gap" : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
@@ -1445,7 +1446,8 @@ static void run_e2e(void)
 					continue;
 				if (fixture_start(&f, n,
 						  r->preload ? opt.helper :
-							       NULL) < 0) {
+							       NULL,
+						  false) < 0) {
 					series_note(s, "fixture failed");
 					s->err = -EPIPE;
 					s->fails++;
@@ -1599,7 +1601,7 @@ static unsigned check_hardened(pid_t pid, unsigned *tasks)
 enum pmech { P_REF, P_REF_COLO, P_AT, NPMECH };
 
 /* reference-colo: the same injector, pinning each stopped thread to its
- * own CPU while it works (ptrace-floor.md, B-colo) */
+ * own CPU while it works (doc/design.md, The ptrace floor) */
 static const char *const pmech_label[NPMECH] = { "reference", "reference-colo",
 						 "allthreads" };
 
@@ -1612,10 +1614,11 @@ static const char *const pmech_label[NPMECH] = { "reference", "reference-colo",
 static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 {
 	char mech[40], cmd[PATH_MAX + 64], out[512], err[1024], line[160];
-	struct series *s, *run;
+	struct series *s, *run, *gap;
 	struct fixture f;
 	double ms, frozen = NAN, run_us = NAN;
 	unsigned long long stops = 0;
+	long long gap_ns = -1;
 	int st, stub = 0;
 	const char *p;
 
@@ -1623,18 +1626,26 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 	s = series_get("ptrace", mech, n);
 	snprintf(mech, sizeof(mech), "%s %s run", pmech_label[m], recipe);
 	run = m == P_AT ? series_get("ptrace", mech, n) : NULL;
+	snprintf(mech, sizeof(mech), "%s %s gap", pmech_label[m], recipe);
+	gap = series_get("ptrace", mech, n);
 	if (s->fails >= 2)
 		return;
 	snprintf(cmd, sizeof(cmd), "%s -p {pid} --recipe %s%s",
 		 m == P_AT ? opt.route : opt.ref, recipe,
 		 m == P_REF_COLO ? " --colo" : "");
-	if (fixture_start(&f, n, NULL) < 0) {
+	if (fixture_start(&f, n, NULL, true) < 0) {
 		series_note(s, "fixture failed");
 		s->fails++;
 		return;
 	}
+	/* The watcher's record starts now (the fixture's own start-up is
+	 * not the route's). */
+	if (fixture_cmd(&f, "gap\n", line, sizeof(line)) < 0)
+		series_note(gap, "the fixture did not answer");
 	st = run_capture(cmd, f.pid, 60000, &ms, out, sizeof(out), err,
 			 sizeof(err));
+	if (st == 0 && fixture_cmd(&f, "gap\n", line, sizeof(line)) == 0)
+		sscanf(line, "gap %lld", &gap_ns);
 	p = strstr(out, "frozen_us ");
 	if (st != 0 || !p || sscanf(p, "frozen_us %lf", &frozen) != 1) {
 		pick_line(err, NULL, line, sizeof(line));
@@ -1676,6 +1687,10 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 	}
 	fixture_stop(&f);
 	series_add(s, frozen);
+	if (gap_ns >= 0) {
+		series_add(gap, gap_ns / 1e3);
+		gap->verified = s->verified;
+	}
 	if (run && !isnan(run_us)) {
 		series_add(run, run_us);
 		run->verified = s->verified;
@@ -1712,7 +1727,7 @@ static void ptrace_gdb(unsigned n, bool zmm)
 		snprintf(g->error, sizeof(g->error), "no gdb");
 		return;
 	}
-	st = zmm ? matrix_start(&f, n) : fixture_start(&f, n, NULL);
+	st = zmm ? matrix_start(&f, n) : fixture_start(&f, n, NULL, false);
 	if (st == -ENOTSUP) {
 		snprintf(g->error, sizeof(g->error),
 			 "not run: the CPU has no AVX-512");
@@ -1959,7 +1974,7 @@ static void run_helper_idle(void)
 			continue;
 		}
 		logf_("[helper] fixture of %u threads %s...\n", n, h->route);
-		if (fixture_start(&f, n, i ? opt.helper : NULL) < 0) {
+		if (fixture_start(&f, n, i ? opt.helper : NULL, false) < 0) {
 			snprintf(h->note, sizeof(h->note), "fixture failed");
 			continue;
 		}
@@ -2226,7 +2241,9 @@ static void print_ptrace(void)
 	printf("\n== 4b. the ptrace route beside the bare reference injector "
 	       "(allthreads-bench-ref), fresh fixture per rep ==\n"
 	       "   (frozen: first PTRACE_INTERRUPT to last PTRACE_DETACH, as "
-	       "each measures itself;\n    run: the whole "
+	       "each measures itself;\n    gap: the longest a thread of the "
+	       "target that wakes every ms was kept from running, as it saw "
+	       "it;\n    run: the whole "
 	       "allthreads_target_run(); reads = 38 CAPBSET_READ + KEEPCAPS + "
 	       "2 getuid,\n    harden = %u CAPBSET_DROP + NO_NEW_PRIVS + "
 	       "setresgid + setresuid)\n",

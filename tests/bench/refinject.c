@@ -6,7 +6,7 @@
  *
  *   allthreads-bench-ref -p PID [--recipe keepcaps|nnp|reads|harden] [--colo]
  *
- * What it does, and nothing more (ptrace-floor.md, table 1):
+ * What it does, and nothing more (doc/design.md, The ptrace floor):
  *   stop    scan /proc/PID/task, PTRACE_SEIZE (TRACESYSGOOD|TRACECLONE)
  *           and PTRACE_INTERRUPT every thread, wait for each stop; rescan
  *           until a pass finds nothing new
@@ -20,7 +20,7 @@
  *   detach  PTRACE_DETACH every thread (the kernel redoes the restart
  *           decision of an interrupted syscall on the way out)
  *
- * --colo (ptrace-floor.md's B-colo): the injector pins itself to the CPU
+ * --colo: the injector pins itself to the CPU
  * it is on and each stopped thread to that CPU while it injects, and puts
  * the thread's own affinity back right after, so that no stop waits for
  * the other CPU to wake.
@@ -28,7 +28,7 @@
  * Recipes: keepcaps  prctl(PR_SET_KEEPCAPS, 1)
  *          nnp       prctl(PR_SET_NO_NEW_PRIVS, 1) + prctl(PR_SET_KEEPCAPS, 1)
  *          reads     38 PR_CAPBSET_READ + PR_SET_KEEPCAPS + 2 getuid (41,
- *                    unprivileged-safe: ptrace-floor.md recipe B)
+ *                    unprivileged-safe)
  *          harden    38 PR_CAPBSET_DROP + PR_SET_NO_NEW_PRIVS + setresgid +
  *                    setresuid to 65534 (41: the benchmark's recipe)
  *

@@ -3,7 +3,7 @@
  * target.c - the benchmark's fixture process: N idle threads and a main
  * thread that answers one-line commands on stdin.
  *
- *   allthreads-bench-target N [--timeout SECONDS]
+ *   allthreads-bench-target N [--timeout SECONDS] [--gap]
  *
  * Prints "ready PID TASKS" once every thread is parked on a condition
  * variable, then reads commands, one per line:
@@ -14,7 +14,17 @@
  *   sigmask  times pthread_sigmask(SIG_BLOCK, empty set) calls; prints
  *            "sigmask NS" (nanoseconds per call, through the PLT, so an
  *            LD_PRELOADed interposer is what is measured)
+ *   gap      prints "gap NS": the longest time one thread was kept from
+ *            running, as the thread itself saw it, since the last "gap"
+ *            (with --gap only; "gap -1" without)
  *   quit     exits
+ *
+ * With --gap, one of the N threads is the watcher: it wakes every
+ * millisecond (an absolute deadline, so lateness does not accumulate) and
+ * keeps the largest lateness it sees.  A thread that is stopped, or kept
+ * from a CPU, wakes late by that much: this is the pause a service's
+ * timer-driven thread notices, whatever the route says of its own window.
+ * It answers "check" as the idle threads do, polling between sleeps.
  *
  * End of input exits too, and so does the timeout (default 120 s): the
  * fixture never outlives a benchmark that lost track of it.
@@ -37,6 +47,7 @@ static unsigned gen;
 static int stop;
 static atomic_uint started, done, ones;
 static time_t end_at;
+static _Atomic long long gap_ns = -1; /* -1: no watcher */
 
 static time_t mono_s(void)
 {
@@ -81,6 +92,49 @@ static void *idle_main(void *arg)
 	return NULL;
 }
 
+static long long ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/* The watcher (--gap): see the head comment. */
+static void *gap_main(void *arg)
+{
+	struct timespec next, now;
+	unsigned seen = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+	long long late;
+
+	(void)arg;
+	atomic_store(&gap_ns, 0);
+	atomic_fetch_add(&started, 1);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED) &&
+	       next.tv_sec < end_at) {
+		unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
+
+		if (g != seen) {
+			seen = g;
+			probe();
+		}
+		next.tv_nsec += 1000000;
+		if (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late = ts_ns(&now) - ts_ns(&next);
+		if (late > atomic_load(&gap_ns))
+			atomic_store(&gap_ns, late);
+		/* Behind by more than a period: start again from now. */
+		if (late > 1000000)
+			next = now;
+	}
+	return NULL;
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "allthreads-bench-target: timeout\n";
@@ -120,6 +174,16 @@ static void cmd_check(unsigned n)
 		printf("keepcaps %u %u\n", atomic_load(&ones), n + 1);
 }
 
+/* The largest lateness since the last call, and a fresh start. */
+static void cmd_gap(void)
+{
+	long long g = atomic_load(&gap_ns);
+
+	if (g >= 0)
+		atomic_store(&gap_ns, 0);
+	printf("gap %lld\n", g);
+}
+
 static void cmd_sigmask(void)
 {
 	struct timespec t0, t1;
@@ -143,10 +207,12 @@ int main(int argc, char **argv)
 	pthread_t *tids;
 	unsigned long n;
 	unsigned timeout = 120, i, lines;
+	int a, gap = 0;
 	char line[128];
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s N [--timeout SECONDS]\n", argv[0]);
+		fprintf(stderr, "usage: %s N [--timeout SECONDS] [--gap]\n",
+			argv[0]);
 		return 64;
 	}
 	n = strtoul(argv[1], NULL, 10);
@@ -154,8 +220,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: too many threads\n", argv[0]);
 		return 64;
 	}
-	if (argc >= 4 && strcmp(argv[2], "--timeout") == 0)
-		timeout = (unsigned)strtoul(argv[3], NULL, 10);
+	for (a = 2; a < argc; a++) {
+		if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc)
+			timeout = (unsigned)strtoul(argv[++a], NULL, 10);
+		else if (strcmp(argv[a], "--gap") == 0)
+			gap = 1;
+	}
 	signal(SIGALRM, on_alarm);
 	alarm(timeout);
 	end_at = mono_s() + timeout;
@@ -169,7 +239,9 @@ int main(int argc, char **argv)
 	if (!tids)
 		return 1;
 	for (i = 0; i < n; i++) {
-		int err = pthread_create(&tids[i], &attr, idle_main, NULL);
+		int err = pthread_create(&tids[i], &attr,
+					 gap && i == 0 ? gap_main : idle_main,
+					 NULL);
 
 		if (err) {
 			fprintf(stderr, "%s: pthread_create: %s\n", argv[0],
@@ -201,6 +273,8 @@ int main(int argc, char **argv)
 			cmd_check((unsigned)n);
 		else if (strncmp(line, "sigmask", 7) == 0)
 			cmd_sigmask();
+		else if (strncmp(line, "gap", 3) == 0)
+			cmd_gap();
 		else if (strncmp(line, "quit", 4) == 0)
 			break;
 		else
