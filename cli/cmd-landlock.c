@@ -29,8 +29,6 @@
  * thread is stopped (each thread then restricts itself).
  */
 #include <argp.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -561,32 +559,6 @@ static bool thread_ok(const struct landlock_run *lr,
 	return true;
 }
 
-/* Every TID TASKFD lists now (TASKFD was opened before the change). */
-static int sweep_tasks(int taskfd, pid_t *tids, unsigned max)
-{
-	char buf[16384];
-	unsigned n = 0;
-	long got, off;
-
-	if (lseek(taskfd, 0, SEEK_SET) < 0)
-		return -errno;
-	for (int pass = 0; pass < 100000; pass++) {
-		got = syscall(SYS_getdents64, taskfd, buf, sizeof(buf));
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		for (off = 0; off < got;) {
-			struct dirent64 *de = (void *)(buf + off);
-
-			off += de->d_reclen;
-			if (isdigit((unsigned char)de->d_name[0]) && n < max)
-				tids[n++] = atoi(de->d_name);
-		}
-	}
-	return (int)n;
-}
-
 static void json_landlock(const struct opts *o, const struct request *rq,
 			  const struct landlock_run *lr, bool pv, int code,
 			  char **reasons, unsigned n, const struct target *tgt)
@@ -685,20 +657,6 @@ static int exec_program(const struct opts *o)
 }
 
 /* --- another process, through its helper ----------------------------------- */
-
-/* Every TID /proc/PID/task lists now. */
-static int sweep_remote(pid_t pid, pid_t *tids, unsigned max)
-{
-	pid_t *all;
-	int n = proc_list_tasks(pid, &all), i;
-
-	if (n < 0)
-		return n;
-	for (i = 0; i < n && (unsigned)i < max; i++)
-		tids[i] = all[i];
-	free(all);
-	return i;
-}
 
 /* A thread the run did not see, with NO_NEW_PRIVS: started after the
  * change by a thread in the domain (a new thread inherits both). */
@@ -816,7 +774,7 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	struct landlock_run lr = { .rc = 0 }, pv = { .rc = 0 };
 	struct request *rq;
 	char **reasons = NULL, why[256];
-	pid_t tids[4096];
+	pid_t *tids = NULL;
 	unsigned i, n = 0, bad = 0, pi;
 	int abi, fd = -1, taskfd = -1, code, swept;
 	bool proved;
@@ -911,9 +869,10 @@ judge:
 		}
 	/* Nobody missed: every thread the task directory lists now. */
 	if (tgt->self)
-		swept = taskfd >= 0 ? sweep_tasks(taskfd, tids, 4096) : -EBADF;
+		swept = taskfd >= 0 ? proc_list_tasks_fd(taskfd, &tids) :
+				      -EBADF;
 	else
-		swept = sweep_remote(tgt->pid, tids, 4096);
+		swept = proc_list_tasks(tgt->pid, &tids);
 	for (int k = 0; k < swept; k++) {
 		for (i = 0; i < n; i++)
 			if (allthreads_report_tid(lr.report, i) == tids[k])
@@ -930,13 +889,10 @@ judge:
 					tids[k]);
 			continue;
 		}
-		{
-			fprintf(stderr,
-				"allthreads: landlock: thread %d was not "
-				"reached\n",
-				tids[k]);
-			bad++;
-		}
+		fprintf(stderr,
+			"allthreads: landlock: thread %d was not reached\n",
+			tids[k]);
+		bad++;
 	}
 	if (swept < 0)
 		fprintf(stderr,
@@ -1004,6 +960,7 @@ judge:
 		allthreads_report_free(lr.report);
 		allthreads_report_free(pv.report);
 		lr.report = pv.report = NULL;
+		free(tids);
 		fflush(stdout);
 		return exec_program(o);
 	}
@@ -1013,6 +970,7 @@ out:
 	for (i = 0; reasons && i < n; i++)
 		free(reasons[i]);
 	free(reasons);
+	free(tids);
 	allthreads_report_free(lr.report);
 	allthreads_report_free(pv.report);
 	if (fd >= 0)

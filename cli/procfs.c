@@ -410,21 +410,14 @@ void worker_words(const struct snapshot *snap, const struct tstatus *t,
 		snprintf(buf, size, "io_uring worker");
 }
 
-int proc_list_tasks(pid_t pid, pid_t **tids)
+/* Every TID the task directory DIR lists, into a new array (no bound):
+ * the count or -errno.  Closes DIR. */
+static int list_dir_tasks(DIR *dir, pid_t **tids)
 {
 	size_t n = 0, cap = 64;
 	struct dirent *de;
 	pid_t *v, *nv;
-	char path[64];
-	DIR *dir;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/task");
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : -errno;
 	v = malloc(cap * sizeof(*v));
 	if (!v)
 		goto out_nomem;
@@ -447,6 +440,38 @@ out_nomem:
 	free(v);
 	closedir(dir);
 	return -ENOMEM;
+}
+
+int proc_list_tasks(pid_t pid, pid_t **tids)
+{
+	char path[64];
+	DIR *dir;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/task");
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return list_dir_tasks(dir, tids);
+}
+
+int proc_list_tasks_fd(int taskfd, pid_t **tids)
+{
+	int fd = fcntl(taskfd, F_DUPFD_CLOEXEC, 0);
+	DIR *dir;
+
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	/* The duplicate shares the offset: list from the start. */
+	rewinddir(dir);
+	return list_dir_tasks(dir, tids);
 }
 
 static int cmp_tid(const void *a, const void *b)
