@@ -867,7 +867,7 @@ static void audit_host(struct audit *au)
 	close(dfd);
 }
 
-int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
+int cmd_audit(const struct opts *o)
 {
 	struct audit *au;
 	struct idview view;
@@ -952,7 +952,5 @@ out:
 	for (i = 0; i < au->nex; i++)
 		free(au->ex[i].groups);
 	free(au);
-	(void)plan;
-	(void)tgt;
 	return code;
 }

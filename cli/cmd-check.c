@@ -20,7 +20,6 @@
 #include "json.h"
 #include "listing.h"
 #include "names.h"
-#include "plan.h"
 #include "render.h"
 #include "target.h"
 #include "usage.h"
@@ -158,7 +157,7 @@ static unsigned reference(const struct snapshot *snap, pid_t pid)
 	return 0;
 }
 
-int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
+int cmd_check(const struct opts *o, const struct target *tgt)
 {
 	struct expectation ex[MAX_EXPECT * 2];
 	const char *texts[MAX_EXPECT * 2];
@@ -274,6 +273,5 @@ out_snap:
 out_ex:
 	for (i = 0; i < n; i++)
 		free(ex[i].groups);
-	(void)plan;
 	return code;
 }

@@ -768,8 +768,7 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 	return 0;
 }
 
-int cmd_landlock(const struct opts *o, struct plan *plan,
-		 const struct target *tgt)
+int cmd_landlock(const struct opts *o, const struct target *tgt)
 {
 	struct landlock_run lr = { .rc = 0 }, pv = { .rc = 0 };
 	struct request *rq;
@@ -779,7 +778,6 @@ int cmd_landlock(const struct opts *o, struct plan *plan,
 	int abi, fd = -1, taskfd = -1, code, swept;
 	bool proved;
 
-	(void)plan;
 	if (o->nargs)
 		return usage_error("landlock: %s: unexpected argument (rules "
 				   "are --landlock-rule; PROGRAM follows --)",

@@ -295,18 +295,14 @@ static void fuzz_check(char *text)
 	struct opts o = { .quiet = true };
 	struct target tgt = { .pid = getpid(), .self = true };
 	char *w[MAX_EXPECT];
-	struct plan *plan = calloc(1, sizeof(*plan));
 	unsigned n = words(text, w, MAX_EXPECT), i;
 	int code;
 
-	if (!plan)
-		return;
 	for (i = 0; i < n; i++)
 		o.expect[o.nexpect++] = w[i];
-	code = cmd_check(&o, plan, &tgt);
+	code = cmd_check(&o, &tgt);
 	CHECK(code == EXIT_OK || code == EXIT_FAILED || code == EXIT_USAGE ||
 	      code == EXIT_UNREACHABLE);
-	free(plan);
 }
 
 /* A /proc status text, and every attribute printed from it. */
