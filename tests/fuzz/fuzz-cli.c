@@ -206,7 +206,6 @@ static void fuzz_prctl_plan(char *text)
 static void fuzz_set(char *text, bool foreign, bool seccomp_only)
 {
 	struct set_args a = { 0 };
-	struct opts o = { .quiet = true };
 	struct target tgt = { .pid = getpid(), .self = !foreign };
 	char *w[MAX_WORDS];
 	unsigned n = words(text, w, MAX_WORDS), i;
@@ -279,7 +278,7 @@ static void fuzz_set(char *text, bool foreign, bool seccomp_only)
 		else
 			CHECK(memchr(err, 0, sizeof(err)) && err[0]);
 	} else {
-		code = compile_recipe(&o, &a, plan, &tgt);
+		code = compile_recipe(&a, plan, &tgt);
 		CHECK(code == -1 || code == EXIT_USAGE || code == EXIT_FAILED ||
 		      code == EXIT_UNREACHABLE);
 		if (code == -1)
