@@ -49,6 +49,7 @@
 #include "judge.h"
 #include "plan.h"
 #include "procfs.h"
+#include "program.h"
 #include "target.h"
 #include "usage.h"
 
@@ -643,19 +644,6 @@ static void print_dry_run(const struct opts *o, const struct request *rq)
 		printf("then exec %s\n", o->program[0]);
 }
 
-/* Exec PROGRAM: returns 126 or 127 after saying why. */
-static int exec_program(const struct opts *o)
-{
-	execvp(o->program[0], o->program);
-	fprintf(stderr, "allthreads: %s: %s%s\n", o->program[0],
-		strerror(errno),
-		errno == EACCES ? " (under the new Landlock domain: does a "
-				  "rule allow execute and read-file on it and "
-				  "its libraries?)" :
-				  "");
-	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-}
-
 /* --- another process, through its helper ----------------------------------- */
 
 /* A thread the run did not see, with NO_NEW_PRIVS: started after the
@@ -960,7 +948,10 @@ judge:
 		lr.report = pv.report = NULL;
 		free(tids);
 		fflush(stdout);
-		return exec_program(o);
+		return program_exec(o->program, "",
+				    " (under the new Landlock domain: does a "
+				    "rule allow execute and read-file on it "
+				    "and its libraries?)");
 	}
 out:
 	if (code != EXIT_OK && o->program)
