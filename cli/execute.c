@@ -230,13 +230,11 @@ static int route_remote(const struct opts *o, const struct plan *plan,
 			struct allthreads_report **report, bool *closed)
 {
 	struct at_remote_status st;
-	int code = check_reachable(tgt);
 	pid_t *before = NULL, *after = NULL, bad;
 	const char *what = "";
 	int rc, nb, na;
 
-	if (code)
-		return code;
+	/* Reachable: carry_out() (run.c) decided so before the run. */
 	nb = proc_list_tasks(tgt->pid, &before);
 	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
 			       o->policy, report, &st);
