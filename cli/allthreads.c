@@ -356,38 +356,60 @@ static int cmd_prctl(const struct opts *o, struct plan *plan,
 	return -1;
 }
 
+/*
+ * A command is one of two kinds.  Most compile their arguments into a plan
+ * for the common executor (run.c: target opening, -n, -J, the verdict,
+ * PROGRAM).  The others run themselves: the reads that print tables from
+ * /proc (show, check, list), and landlock; audit runs once, over every -p
+ * (or the host) itself.
+ */
 struct command {
 	const char *name;
 	const struct argp *argp;
-	/* Fill the plan; -1 to carry it out, or an exit code. */
+	/* Fill PLAN for TGT: -1 when it is ready for carry_out(), or an exit
+	 * code. */
 	int (*compile)(const struct opts *o, struct plan *plan,
 		       const struct target *tgt);
+	/* Or run on TGT: the exit code. */
+	int (*run)(const struct opts *o, const struct target *tgt);
+	/* Or run once: the exit code. */
+	int (*run_once)(const struct opts *o);
 	bool changes;	  /* a change: -- PROGRAM may follow */
 	bool dash_values; /* its arguments may start with '-' (-all, -1) */
 };
 
+#define PLAN(n, a, f, ch, dash)                                                \
+	{                                                                      \
+		.name = n, .argp = a, .compile = f, .changes = ch,             \
+		.dash_values = dash                                            \
+	}
+#define RUNS(n, a, f, ch)                                                      \
+	{                                                                      \
+		.name = n, .argp = a, .run = f, .changes = ch                  \
+	}
+
 static const struct command commands[] = {
-	{ "prctl", &prctl_argp, cmd_prctl, true, false },
-	{ "syscall", &syscall_argp, cmd_syscall, true, false },
-	{ "show", &show_argp, cmd_show, false, false },
-	{ "check", &check_argp, cmd_check, false, false },
-	{ "list", &list_argp, cmd_list, false, false },
-	{ "set", &set_argp, cmd_recipe, true, false },
-	{ "setuid", &setuid_argp, cmd_creds, true, false },
-	{ "setgid", &setgid_argp, cmd_creds, true, false },
-	{ "setresuid", &setresuid_argp, cmd_creds, true, true },
-	{ "setresgid", &setresgid_argp, cmd_creds, true, true },
-	{ "setgroups", &setgroups_argp, cmd_creds, true, false },
-	{ "setfsuid", &setfsuid_argp, cmd_creds, true, false },
-	{ "setfsgid", &setfsgid_argp, cmd_creds, true, false },
-	{ "caps", &caps_argp, cmd_creds, true, false },
-	{ "drop", &drop_argp, cmd_creds, true, false },
-	{ "ambient", &ambient_argp, cmd_creds, true, true },
-	{ "bounding", &bounding_argp, cmd_creds, true, true },
-	{ "inheritable", &inheritable_argp, cmd_creds, true, true },
-	{ "seccomp", &seccomp_argp, cmd_seccomp, true, false },
-	{ "audit", &audit_argp, cmd_audit, false, false },
-	{ "landlock", &landlock_argp, cmd_landlock, true, false },
+	PLAN("prctl", &prctl_argp, cmd_prctl, true, false),
+	PLAN("syscall", &syscall_argp, cmd_syscall, true, false),
+	RUNS("show", &show_argp, cmd_show, false),
+	RUNS("check", &check_argp, cmd_check, false),
+	RUNS("list", &list_argp, cmd_list, false),
+	PLAN("set", &set_argp, cmd_recipe, true, false),
+	PLAN("setuid", &setuid_argp, cmd_creds, true, false),
+	PLAN("setgid", &setgid_argp, cmd_creds, true, false),
+	PLAN("setresuid", &setresuid_argp, cmd_creds, true, true),
+	PLAN("setresgid", &setresgid_argp, cmd_creds, true, true),
+	PLAN("setgroups", &setgroups_argp, cmd_creds, true, false),
+	PLAN("setfsuid", &setfsuid_argp, cmd_creds, true, false),
+	PLAN("setfsgid", &setfsgid_argp, cmd_creds, true, false),
+	PLAN("caps", &caps_argp, cmd_creds, true, false),
+	PLAN("drop", &drop_argp, cmd_creds, true, false),
+	PLAN("ambient", &ambient_argp, cmd_creds, true, true),
+	PLAN("bounding", &bounding_argp, cmd_creds, true, true),
+	PLAN("inheritable", &inheritable_argp, cmd_creds, true, true),
+	PLAN("seccomp", &seccomp_argp, cmd_seccomp, true, false),
+	{ .name = "audit", .argp = &audit_argp, .run_once = cmd_audit },
+	RUNS("landlock", &landlock_argp, cmd_landlock, true),
 	{ NULL },
 };
 
@@ -612,12 +634,32 @@ static void close_stdout(void)
 	}
 }
 
+/* A command of the first kind on TGT: its plan, carried out. */
+static int compile_and_carry_out(const struct opts *o,
+				 const struct command *cmd,
+				 const struct target *tgt)
+{
+	struct plan *plan = calloc(1, sizeof(*plan));
+	int code;
+
+	if (!plan)
+		return EXIT_FAILED;
+	code = cmd->compile(o, plan, tgt);
+	if (code < 0 && o->program && !plan->change)
+		code = usage_error("-- PROGRAM follows changes only; this "
+				   "command reads");
+	if (code < 0)
+		code = carry_out(o, plan, tgt);
+	plan_release(plan);
+	free(plan);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .policy = ALLTHREADS_MISMATCH_REPORT };
 	struct target *tgts;
 	const struct command *cmd;
-	struct plan *plan;
 	unsigned ntgts, i;
 	char *name;
 	int code, worst = EXIT_OK;
@@ -665,8 +707,12 @@ int main(int argc, char **argv)
 		return code;
 	/* A group: one verdict for every process (audit reads them all
 	 * itself). */
-	if (group_named(&o) && cmd->compile != cmd_audit) {
-		code = group_carry_out(&o, cmd->compile, cmd->changes);
+	if (group_named(&o) && !cmd->run_once) {
+		struct group_cmd gc = { .compile = cmd->compile,
+					.run = cmd->run,
+					.changes = cmd->changes };
+
+		code = group_carry_out(&o, &gc);
 		free(o.group_dir);
 		free(name);
 		return code;
@@ -677,21 +723,13 @@ int main(int argc, char **argv)
 	code = make_targets(&o, tgts, &ntgts);
 	if (code)
 		return code;
-	plan = calloc(1, sizeof(*plan));
-	if (!plan)
-		return EXIT_FAILED;
-	/* audit reads every -p itself, in one call. */
-	if (cmd->compile == cmd_audit)
-		ntgts = 1;
+	if (cmd->run_once) {
+		worst = cmd->run_once(&o);
+		goto out;
+	}
 	for (i = 0; i < ntgts; i++) {
-		memset(plan, 0, sizeof(*plan));
-		code = cmd->compile(&o, plan, &tgts[i]);
-		if (code < 0 && o.program && !plan->change)
-			code = usage_error("-- PROGRAM follows changes only; "
-					   "this command reads");
-		if (code < 0)
-			code = carry_out(&o, plan, &tgts[i]);
-		plan_release(plan);
+		code = cmd->run ? cmd->run(&o, &tgts[i]) :
+				  compile_and_carry_out(&o, cmd, &tgts[i]);
 		if (code == EXIT_USAGE) {
 			worst = code;
 			break;
@@ -699,7 +737,7 @@ int main(int argc, char **argv)
 		if (code > worst)
 			worst = code;
 	}
-	free(plan);
+out:
 	free(tgts);
 	free(o.group_dir);
 	free(name);

@@ -253,109 +253,6 @@ struct audit {
 
 /* --- reading ------------------------------------------------------------- */
 
-static unsigned long long hex_field(const char *v)
-{
-	return strtoull(v, NULL, 16);
-}
-
-static void ids_field(const char *v, long ids[4])
-{
-	char *end;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		ids[i] = strtol(v, &end, 10);
-		v = end;
-	}
-}
-
-static int groups_field(const char *v, const char *eol, struct tstatus *t)
-{
-	unsigned n = 0, cap = 0;
-	const char *p;
-
-	for (p = v; p < eol; p++)
-		cap += isdigit((unsigned char)*p) &&
-		       (p == v || !isdigit((unsigned char)p[-1]));
-	t->ngroups = 0;
-	if (!cap)
-		return 0;
-	t->groups = malloc(cap * sizeof(*t->groups));
-	if (!t->groups)
-		return -ENOMEM;
-	for (p = v; p < eol && n < cap;) {
-		char *end;
-		unsigned long g = strtoul(p, &end, 10);
-
-		if (end == p)
-			break;
-		t->groups[n++] = g;
-		p = end;
-	}
-	t->ngroups = n;
-	return 0;
-}
-
-/* One pass over a status text: each line's key decides where it goes. */
-static int parse_fast(char *text, struct tstatus *t)
-{
-	char *line = text, *eol, *v;
-	size_t klen;
-	unsigned i;
-
-	t->nnp = t->seccomp = t->filters = -1;
-	for (; *line; line = *eol ? eol + 1 : eol) {
-		eol = strchr(line, '\n');
-		if (!eol)
-			eol = line + strlen(line);
-		v = memchr(line, ':', eol - line);
-		if (!v)
-			continue;
-		klen = v - line;
-		for (v++; v < eol && (*v == ' ' || *v == '\t'); v++)
-			;
-#define KEY(s) (klen == sizeof(s) - 1 && memcmp(line, s, klen) == 0)
-		switch (line[0]) {
-		case 'N':
-			if (KEY("Name"))
-				snprintf(t->comm, sizeof(t->comm), "%.*s",
-					 (int)(eol - v), v);
-			else if (KEY("NoNewPrivs"))
-				t->nnp = atoi(v);
-			break;
-		case 'S':
-			if (KEY("State"))
-				t->state = *v;
-			else if (KEY("Seccomp"))
-				t->seccomp = atoi(v);
-			else if (KEY("Seccomp_filters"))
-				t->filters = atoi(v);
-			break;
-		case 'U':
-			if (KEY("Uid"))
-				ids_field(v, t->uid);
-			break;
-		case 'G':
-			if (KEY("Gid"))
-				ids_field(v, t->gid);
-			else if (KEY("Groups") && groups_field(v, eol, t))
-				return -ENOMEM;
-			break;
-		case 'C':
-			if (klen != 6 || memcmp(line, "Cap", 3))
-				break;
-			for (i = 0; i < NR_CAPSETS; i++)
-				if (!memcmp(line, capset_key(i), klen)) {
-					t->cap[i] = hex_field(v);
-					break;
-				}
-			break;
-		}
-#undef KEY
-	}
-	return 0;
-}
-
 /* Thread TID's status (relative to its process's task directory) into T:
  * one open, one read (more only for a huge Groups line). */
 static int read_thread(struct audit *au, int taskfd, pid_t tid,
@@ -399,7 +296,8 @@ static int read_thread(struct audit *au, int taskfd, pid_t tid,
 	if (len == 0)
 		return -ESRCH; /* a task being reaped reads empty */
 	au->text[len] = '\0';
-	return parse_fast(au->text, t);
+	parse_status(au->text, t);
+	return 0;
 }
 
 static bool is_gone(int err)
@@ -1213,7 +1111,7 @@ static int prom_output(struct audit *au, const struct timespec *start)
 	return 0;
 }
 
-int cmd_audit(const struct opts *o, struct plan *plan, const struct target *tgt)
+int cmd_audit(const struct opts *o)
 {
 	struct timespec start;
 	struct audit *au;
@@ -1322,7 +1220,5 @@ out:
 	for (i = 0; i < au->nex; i++)
 		free(au->ex[i].groups);
 	free(au);
-	(void)plan;
-	(void)tgt;
 	return code;
 }

@@ -20,7 +20,6 @@
 #include "json.h"
 #include "listing.h"
 #include "names.h"
-#include "plan.h"
 #include "render.h"
 #include "target.h"
 #include "usage.h"
@@ -158,15 +157,59 @@ static unsigned reference(const struct snapshot *snap, pid_t pid)
 	return 0;
 }
 
-int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
+/* Thread I of SNAP against thread REF and the N expectations EX: its
+ * reasons to fail, into *REASONS and LS.  Does it differ from REF? */
+static bool check_thread(const struct snapshot *snap, unsigned i, unsigned ref,
+			 const struct expectation *ex, unsigned n,
+			 struct listing *ls, char **reasons)
+{
+	const struct tstatus *t = &snap->t[i];
+	char a[2048], b[2048], why[4200];
+	bool differ = false;
+	unsigned k;
+	int c;
+
+	for (c = 0; c < NR_ATTRS && i != ref; c++) {
+		if (!at_attrs[c].credential)
+			continue;
+		attr_format(c, t, a, sizeof(a));
+		attr_format(c, &snap->t[ref], b, sizeof(b));
+		if (strcmp(a, b) == 0)
+			continue;
+		differ = true;
+		snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
+			 at_attrs[c].key, a, snap->t[ref].tid, b);
+		add_reason(reasons, ls, t->tid, at_attrs[c].key,
+			   strlen(at_attrs[c].key), why);
+	}
+	for (k = 0; k < n; k++) {
+		if (!expect_mismatch(&ex[k], t, a, sizeof(a)))
+			continue;
+		add_reason(reasons, ls, t->tid, ex[k].text,
+			   strchr(ex[k].text, '=') - ex[k].text, a);
+	}
+	/* A kernel worker keeps the credentials it was made with: say what
+	 * it is, since no change of the threads reaches it. */
+	if (*reasons && t->worker) {
+		worker_words(snap, t, a, sizeof(a));
+		snprintf(why, sizeof(why),
+			 "kernel worker (%s): never in user space, no change "
+			 "of the threads reaches it",
+			 a);
+		add_reason(reasons, ls, t->tid, "worker", 6, why);
+	}
+	return differ;
+}
+
+int cmd_check(const struct opts *o, const struct target *tgt)
 {
 	struct expectation ex[MAX_EXPECT * 2];
 	const char *texts[MAX_EXPECT * 2];
 	struct snapshot snap;
 	struct idview view;
 	struct listing ls;
-	char **reasons = NULL, a[2048], b[2048], why[4200];
-	unsigned i, k, n = 0, failing = 0, ref, rings;
+	char **reasons = NULL;
+	unsigned i, n = 0, failing = 0, ref, rings;
 	bool differ = false;
 	int code, c;
 
@@ -202,38 +245,7 @@ int cmd_check(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	ref = reference(&snap, tgt->pid);
 	for (i = 0; i < snap.n; i++) {
-		const struct tstatus *t = &snap.t[i];
-
-		for (c = 0; c < NR_ATTRS && i != ref; c++) {
-			if (!at_attrs[c].credential)
-				continue;
-			attr_format(c, t, a, sizeof(a));
-			attr_format(c, &snap.t[ref], b, sizeof(b));
-			if (strcmp(a, b) == 0)
-				continue;
-			differ = true;
-			snprintf(why, sizeof(why), "%s is %s, thread %d has %s",
-				 at_attrs[c].key, a, snap.t[ref].tid, b);
-			add_reason(&reasons[i], &ls, t->tid, at_attrs[c].key,
-				   strlen(at_attrs[c].key), why);
-		}
-		for (k = 0; k < n; k++) {
-			if (!expect_mismatch(&ex[k], t, a, sizeof(a)))
-				continue;
-			add_reason(&reasons[i], &ls, t->tid, ex[k].text,
-				   strchr(ex[k].text, '=') - ex[k].text, a);
-		}
-		/* A kernel worker keeps the credentials it was made with:
-		 * say what it is, since no change of the threads reaches
-		 * it. */
-		if (reasons[i] && t->worker) {
-			worker_words(&snap, t, a, sizeof(a));
-			snprintf(why, sizeof(why),
-				 "kernel worker (%s): never in user space, no "
-				 "change of the threads reaches it",
-				 a);
-			add_reason(&reasons[i], &ls, t->tid, "worker", 6, why);
-		}
+		differ |= check_thread(&snap, i, ref, ex, n, &ls, &reasons[i]);
 		if (reasons[i])
 			failing++;
 	}
@@ -274,6 +286,5 @@ out_snap:
 out_ex:
 	for (i = 0; i < n; i++)
 		free(ex[i].groups);
-	(void)plan;
 	return code;
 }

@@ -117,5 +117,5 @@ int cmd_creds(const struct opts *o, struct plan *plan, const struct target *tgt)
 		a.groups = NULL;
 		a.clear_groups = true;
 	}
-	return compile_recipe(o, &a, plan, tgt);
+	return compile_recipe(&a, plan, tgt);
 }

@@ -7,8 +7,8 @@
  *   --landlock-access fs[:RIGHT,...]          the access rights handled
  *   --landlock-rule path-beneath:RIGHT,...:PATH  what stays allowed
  *
- * The ruleset is built here (paths opened O_PATH, in our own mount
- * namespace), then every thread, in one visit, sets NO_NEW_PRIVS and calls
+ * The ruleset is built here (ruleset.c: paths opened O_PATH, in our own
+ * mount namespace), then every thread, in one visit, sets NO_NEW_PRIVS and calls
  * landlock_restrict_self() on the same ruleset fd, and proves it in the
  * same visit: a directory read the ruleset forbids fails with EACCES on
  * that thread.  Where the kernel has LANDLOCK_RESTRICT_SELF_TSYNC (ABI 8,
@@ -21,16 +21,14 @@
  * and the final sweep here reads a /proc/self/task opened before the
  * change (Landlock checks at open, not at getdents).
  *
- * -p PID: allthreads_target_landlock(3): the ruleset is built in the
- * target, so the paths are resolved in its mount namespace and root, by
+ * -p PID: allthreads_target_landlock(3), through remote.c like every other
+ * command: the ruleset is built in the target, so the paths are resolved in its mount namespace and root, by
  * its helper (which broadcasts the same three steps there, or with TSYNC
  * restricts itself once and proves the domain on every thread) or, for a
  * process without one, by calls the ptrace route injects while every
  * thread is stopped (each thread then restricts itself).
  */
 #include <argp.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,52 +49,11 @@
 #include "judge.h"
 #include "plan.h"
 #include "procfs.h"
+#include "program.h"
+#include "remote.h"
+#include "ruleset.h"
 #include "target.h"
 #include "usage.h"
-
-/* Rights and flags newer than the installed <linux/landlock.h> (Debian
- * 12's is Landlock ABI 2); the values are the kernel's UAPI. */
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3, Linux 6.2 */
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5, Linux 6.10 */
-#endif
-#ifndef LANDLOCK_RESTRICT_SELF_TSYNC
-#define LANDLOCK_RESTRICT_SELF_TSYNC (1U << 3) /* ABI 8, Linux 7.0 */
-#endif
-/* The first ABI with LANDLOCK_RESTRICT_SELF_TSYNC. */
-#define ABI_TSYNC 8
-
-/* Most rules one command line takes. */
-#define MAX_RULES 64
-
-struct right {
-	const char *name; /* setpriv's */
-	uint64_t bit;
-	int abi;      /* the first Landlock ABI that has it */
-	bool on_file; /* also on a rule for a file, not only a directory */
-};
-
-static const struct right rights[] = {
-	{ "execute", LANDLOCK_ACCESS_FS_EXECUTE, 1, true },
-	{ "write-file", LANDLOCK_ACCESS_FS_WRITE_FILE, 1, true },
-	{ "read-file", LANDLOCK_ACCESS_FS_READ_FILE, 1, true },
-	{ "read-dir", LANDLOCK_ACCESS_FS_READ_DIR, 1, false },
-	{ "remove-dir", LANDLOCK_ACCESS_FS_REMOVE_DIR, 1, false },
-	{ "remove-file", LANDLOCK_ACCESS_FS_REMOVE_FILE, 1, false },
-	{ "make-char", LANDLOCK_ACCESS_FS_MAKE_CHAR, 1, false },
-	{ "make-dir", LANDLOCK_ACCESS_FS_MAKE_DIR, 1, false },
-	{ "make-reg", LANDLOCK_ACCESS_FS_MAKE_REG, 1, false },
-	{ "make-sock", LANDLOCK_ACCESS_FS_MAKE_SOCK, 1, false },
-	{ "make-fifo", LANDLOCK_ACCESS_FS_MAKE_FIFO, 1, false },
-	{ "make-block", LANDLOCK_ACCESS_FS_MAKE_BLOCK, 1, false },
-	{ "make-sym", LANDLOCK_ACCESS_FS_MAKE_SYM, 1, false },
-	{ "refer", LANDLOCK_ACCESS_FS_REFER, 2, false },
-	{ "truncate", LANDLOCK_ACCESS_FS_TRUNCATE, 3, true },
-	{ "ioctl-dev", LANDLOCK_ACCESS_FS_IOCTL_DEV, 5, true },
-};
-#define NR_RIGHTS (sizeof(rights) / sizeof(rights[0]))
 
 enum {
 	OPT_ACCESS = 0x700,
@@ -158,304 +115,6 @@ const struct argp landlock_argp = {
 	       "  allthreads -n landlock --landlock-rule path-beneath:read-file:/srv",
 	.children = at_global_children,
 };
-
-/* Through libc's syscall(3), so the test suite's preload library
- * (tests/cli/ll-abi-shim.c) can report an older ABI. */
-static long ll_create(const struct landlock_ruleset_attr *attr, size_t size,
-		      uint32_t flags)
-{
-	return syscall(SYS_landlock_create_ruleset, attr, size, flags);
-}
-
-/* The kernel's Landlock ABI version, or an exit code after saying why
- * there is none (as a negative number). */
-static int kernel_abi(void)
-{
-	long abi = ll_create(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-
-	if (abi > 0)
-		return (int)abi;
-	if (errno == EOPNOTSUPP)
-		fprintf(stderr, "allthreads: landlock: Landlock is built into "
-				"this kernel but not enabled (add landlock to "
-				"the lsm= boot parameter); nothing changed\n");
-	else
-		fprintf(stderr,
-			"allthreads: landlock: this kernel has no "
-			"Landlock (%s); nothing changed\n",
-			strerror(errno));
-	return -EXIT_FAILED;
-}
-
-static const struct right *find_right(const char *name, size_t len)
-{
-	unsigned i;
-
-	for (i = 0; i < NR_RIGHTS; i++)
-		if (strlen(rights[i].name) == len &&
-		    strncasecmp(rights[i].name, name, len) == 0)
-			return &rights[i];
-	return NULL;
-}
-
-static uint64_t abi_rights(int abi)
-{
-	uint64_t m = 0;
-	unsigned i;
-
-	for (i = 0; i < NR_RIGHTS; i++)
-		if (rights[i].abi <= abi)
-			m |= rights[i].bit;
-	return m;
-}
-
-/* A list of RIGHTs ("read-file,read-dir") into *MASK; 0, or an exit code
- * after saying why.  WHAT names the option for the message. */
-static int parse_rights(const char *what, const char *list, size_t len, int abi,
-			uint64_t *mask)
-{
-	const char *p = list, *end = list + len;
-
-	*mask = 0;
-	if (!len)
-		return usage_error("%s: no access rights", what);
-	while (p < end) {
-		size_t n = strcspn(p, ",");
-		const struct right *r;
-
-		if (p + n > end)
-			n = end - p;
-		r = find_right(p, n);
-		if (!r) {
-			char known[512] = "";
-			unsigned i;
-
-			for (i = 0; i < NR_RIGHTS; i++)
-				snprintf(known + strlen(known),
-					 sizeof(known) - strlen(known), "%s%s",
-					 i ? ", " : "", rights[i].name);
-			return usage_error("%s: %.*s: unknown access right "
-					   "(known: %s)",
-					   what, (int)n, p, known);
-		}
-		if (r->abi > abi) {
-			fprintf(stderr,
-				"allthreads: %s: access right %s needs "
-				"Landlock ABI %d, the kernel has %d; nothing "
-				"changed\n",
-				what, r->name, r->abi, abi);
-			return EXIT_FAILED;
-		}
-		*mask |= r->bit;
-		p += n + 1;
-	}
-	return 0;
-}
-
-static void format_rights(uint64_t mask, char *buf, size_t size)
-{
-	unsigned i;
-
-	buf[0] = '\0';
-	for (i = 0; i < NR_RIGHTS; i++)
-		if (mask & rights[i].bit)
-			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
-				 buf[0] ? "," : "", rights[i].name);
-}
-
-struct rule {
-	const char *text;
-	const char *path;
-	uint64_t access;
-};
-
-/* Everything the command line asks for, checked against the kernel. */
-struct request {
-	int abi;
-	uint64_t handled;
-	struct rule rules[MAX_RULES];
-	unsigned nrules;
-	bool tsync;
-	/* The per-thread proof: a directory whose listing the domain
-	 * denies ("/" when read-dir is handled and no rule allows it). */
-	bool can_prove;
-};
-
-/*
- * Does PATH name the root directory of ROOT_DIR ("/", or /proc/PID/root for
- * another process)?  Resolved there, symlinks and all, the way the rule's
- * open will resolve it: a symlink to "/" or a bind mount of it is the root
- * as well.  Unresolvable paths are not the root (the rule fails on them).
- */
-static bool names_root(const char *root_dir, const char *path)
-{
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-				.resolve = RESOLVE_IN_ROOT };
-	struct stat root, st;
-	int rfd, fd;
-	bool same = false;
-
-	rfd = open(root_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return false;
-	fd = (int)syscall(SYS_openat2, rfd, path, &how, sizeof(how));
-	if (fd >= 0 && fstat(rfd, &root) == 0 && fstat(fd, &st) == 0)
-		same = root.st_dev == st.st_dev && root.st_ino == st.st_ino;
-	if (fd >= 0)
-		close(fd);
-	close(rfd);
-	return same;
-}
-
-static int parse_request(const struct opts *o, const struct target *tgt,
-			 struct request *rq)
-{
-	char root_dir[64] = "/";
-
-	unsigned i;
-	int code;
-
-	rq->handled = 0;
-	for (i = 0; i < o->nll_access; i++) {
-		const char *a = o->ll_access[i];
-		uint64_t m;
-
-		if (strcmp(a, "fs") == 0) {
-			rq->handled |= abi_rights(rq->abi);
-			continue;
-		}
-		if (strncmp(a, "fs:", 3))
-			return usage_error("--landlock-access: %s: not fs or "
-					   "fs:RIGHT,...",
-					   a);
-		code = parse_rights("--landlock-access", a + 3, strlen(a + 3),
-				    rq->abi, &m);
-		if (code)
-			return code;
-		rq->handled |= m;
-	}
-	if (!o->nll_access)
-		rq->handled = abi_rights(rq->abi);
-	for (i = 0; i < o->nll_rules; i++) {
-		const char *t = o->ll_rules[i], *acc, *colon;
-		struct rule *r = &rq->rules[rq->nrules];
-		char missing[512];
-
-		if (strncmp(t, "path-beneath:", 13))
-			return usage_error("--landlock-rule: %s: not "
-					   "path-beneath:RIGHT,...:PATH",
-					   t);
-		acc = t + 13;
-		colon = strchr(acc, ':');
-		if (!colon || !colon[1])
-			return usage_error(
-				"--landlock-rule: %s: no PATH (the "
-				"form is path-beneath:RIGHT,...:PATH)",
-				t);
-		code = parse_rights("--landlock-rule", acc, colon - acc,
-				    rq->abi, &r->access);
-		if (code)
-			return code;
-		if (r->access & ~rq->handled) {
-			format_rights(r->access & ~rq->handled, missing,
-				      sizeof(missing));
-			return usage_error("--landlock-rule: %s: %s not "
-					   "handled (add it to "
-					   "--landlock-access)",
-					   t, missing);
-		}
-		r->text = t;
-		r->path = colon + 1;
-		/* Another process resolves it in its own mount namespace,
-		 * from a directory we do not choose: only an absolute path
-		 * says the same there. */
-		if (!tgt->self && r->path[0] != '/')
-			return usage_error("--landlock-rule: %s: with -p the "
-					   "PATH must be absolute (it is "
-					   "resolved in the target's mount "
-					   "namespace)",
-					   t);
-		rq->nrules++;
-	}
-	if (!tgt->self)
-		snprintf(root_dir, sizeof(root_dir), "/proc/%d/root",
-			 (int)tgt->pid);
-	rq->can_prove = (rq->handled & LANDLOCK_ACCESS_FS_READ_DIR) != 0;
-	for (i = 0; i < rq->nrules; i++)
-		if ((rq->rules[i].access & LANDLOCK_ACCESS_FS_READ_DIR) &&
-		    names_root(root_dir, rq->rules[i].path))
-			rq->can_prove = false;
-	return 0;
-}
-
-/* The ruleset fd, or an exit code (negative) after saying why. */
-static int build_ruleset(const struct request *rq)
-{
-	struct landlock_ruleset_attr attr = { .handled_access_fs =
-						      rq->handled };
-	unsigned i;
-	int fd;
-
-	fd = ll_create(&attr, sizeof(attr), 0);
-	if (fd < 0) {
-		fprintf(stderr,
-			"allthreads: landlock: landlock_create_ruleset: %s; "
-			"nothing changed\n",
-			strerror(errno));
-		return -EXIT_FAILED;
-	}
-	for (i = 0; i < rq->nrules; i++) {
-		const struct rule *r = &rq->rules[i];
-		struct landlock_path_beneath_attr pb = {
-			.allowed_access = r->access,
-		};
-		struct stat st;
-
-		pb.parent_fd = open(r->path, O_PATH | O_CLOEXEC);
-		if (pb.parent_fd < 0) {
-			fprintf(stderr,
-				"allthreads: --landlock-rule: %s: %s; nothing "
-				"changed\n",
-				r->path, strerror(errno));
-			close(fd);
-			return -EXIT_FAILED;
-		}
-		if (fstat(pb.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode)) {
-			uint64_t dir_only = 0;
-			unsigned k;
-
-			for (k = 0; k < NR_RIGHTS; k++)
-				if (!rights[k].on_file)
-					dir_only |= rights[k].bit;
-			if (r->access & dir_only) {
-				char bad[512];
-
-				format_rights(r->access & dir_only, bad,
-					      sizeof(bad));
-				close(pb.parent_fd);
-				close(fd);
-				fprintf(stderr,
-					"allthreads: --landlock-rule: %s: not "
-					"a directory, and %s apply to "
-					"directories only; nothing changed\n",
-					r->path, bad);
-				return -EXIT_USAGE;
-			}
-		}
-		if (syscall(SYS_landlock_add_rule, fd,
-			    LANDLOCK_RULE_PATH_BENEATH, &pb, 0)) {
-			fprintf(stderr,
-				"allthreads: --landlock-rule: %s: "
-				"landlock_add_rule: %s; nothing changed\n",
-				r->text, strerror(errno));
-			close(pb.parent_fd);
-			close(fd);
-			return -EXIT_FAILED;
-		}
-		close(pb.parent_fd);
-	}
-	return fd;
-}
 
 /* The steps: on every thread, NO_NEW_PRIVS, the domain (unless TSYNC
  * does it), and the proof. */
@@ -561,32 +220,6 @@ static bool thread_ok(const struct landlock_run *lr,
 	return true;
 }
 
-/* Every TID TASKFD lists now (TASKFD was opened before the change). */
-static int sweep_tasks(int taskfd, pid_t *tids, unsigned max)
-{
-	char buf[16384];
-	unsigned n = 0;
-	long got, off;
-
-	if (lseek(taskfd, 0, SEEK_SET) < 0)
-		return -errno;
-	for (int pass = 0; pass < 100000; pass++) {
-		got = syscall(SYS_getdents64, taskfd, buf, sizeof(buf));
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			break;
-		for (off = 0; off < got;) {
-			struct dirent64 *de = (void *)(buf + off);
-
-			off += de->d_reclen;
-			if (isdigit((unsigned char)de->d_name[0]) && n < max)
-				tids[n++] = atoi(de->d_name);
-		}
-	}
-	return (int)n;
-}
-
 static void json_landlock(const struct opts *o, const struct request *rq,
 			  const struct landlock_run *lr, bool pv, int code,
 			  char **reasons, unsigned n, const struct target *tgt)
@@ -596,7 +229,7 @@ static void json_landlock(const struct opts *o, const struct request *rq,
 
 	snprintf(name, sizeof(name), "%u rule(s)", rq->nrules);
 	json_begin(o, "landlock", tgt, name, "change", false);
-	format_rights(rq->handled, acc, sizeof(acc));
+	ruleset_rights_text(rq->handled, acc, sizeof(acc));
 	printf(",\"steps\":[{\"call\":\"prctl(PR_SET_NO_NEW_PRIVS, 1)\","
 	       "\"nr\":%d,\"role\":\"change\",\"judge\":\"equal\","
 	       "\"undo\":null},{\"call\":",
@@ -650,11 +283,11 @@ static void print_dry_run(const struct opts *o, const struct request *rq)
 	char acc[512];
 	unsigned i;
 
-	format_rights(rq->handled, acc, sizeof(acc));
+	ruleset_rights_text(rq->handled, acc, sizeof(acc));
 	printf("dry run: nothing changes\n");
 	printf("ruleset (Landlock ABI %d): handles %s\n", rq->abi, acc);
 	for (i = 0; i < rq->nrules; i++) {
-		format_rights(rq->rules[i].access, acc, sizeof(acc));
+		ruleset_rights_text(rq->rules[i].access, acc, sizeof(acc));
 		printf("  allow %s beneath %s\n", acc, rq->rules[i].path);
 	}
 	printf("every thread, in one visit:\n");
@@ -671,34 +304,7 @@ static void print_dry_run(const struct opts *o, const struct request *rq)
 		printf("then exec %s\n", o->program[0]);
 }
 
-/* Exec PROGRAM: returns 126 or 127 after saying why. */
-static int exec_program(const struct opts *o)
-{
-	execvp(o->program[0], o->program);
-	fprintf(stderr, "allthreads: %s: %s%s\n", o->program[0],
-		strerror(errno),
-		errno == EACCES ? " (under the new Landlock domain: does a "
-				  "rule allow execute and read-file on it and "
-				  "its libraries?)" :
-				  "");
-	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-}
-
 /* --- another process, through its helper ----------------------------------- */
-
-/* Every TID /proc/PID/task lists now. */
-static int sweep_remote(pid_t pid, pid_t *tids, unsigned max)
-{
-	pid_t *all;
-	int n = proc_list_tasks(pid, &all), i;
-
-	if (n < 0)
-		return n;
-	for (i = 0; i < n && (unsigned)i < max; i++)
-		tids[i] = all[i];
-	free(all);
-	return i;
-}
 
 /* A thread the run did not see, with NO_NEW_PRIVS: started after the
  * change by a thread in the domain (a new thread inherits both). */
@@ -760,7 +366,7 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 			   const struct target *tgt, struct landlock_run *lr)
 {
 	struct allthreads_landlock_rule rules[MAX_RULES];
-	struct allthreads_target *t;
+	struct at_remote_status st;
 	unsigned i;
 	int r, code;
 
@@ -774,16 +380,13 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 		rules[i].allowed_access = rq->rules[i].access;
 		rules[i].path = rq->rules[i].path;
 	}
-	r = allthreads_target_open(tgt->pid, 0, &t);
-	if (r < 0)
-		return remote_unreachable(tgt, r);
-	r = allthreads_target_landlock(
-		t, o->via, rq->handled, rules, rq->nrules,
+	r = at_remote_landlock_via(
+		tgt->pid, o->via, rq->handled, rules, rq->nrules,
 		rq->can_prove ? ALLTHREADS_LANDLOCK_PROVE : 0, o->timeout_ms,
-		o->policy, &lr->report);
+		o->policy, &lr->report, &st);
+	if (!st.opened)
+		return remote_unreachable(tgt, r);
 	if (!lr->report) {
-		const char *why = allthreads_target_why(t);
-
 		/* -EINPROGRESS: the outcome is unknown (a lost tracer, an
 		 * answer that never came), never "not reached". */
 		code = r == -EINVAL || r == -E2BIG || r == -ENOMEM ?
@@ -794,14 +397,12 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 			fprintf(stderr,
 				"allthreads: %d: landlock: %s; nothing "
 				"changed\n",
-				tgt->pid, why[0] ? why : strerror(-r));
+				tgt->pid, st.why[0] ? st.why : strerror(-r));
 		else
 			fprintf(stderr, "allthreads: %d: %s\n", tgt->pid,
-				why[0] ? why : strerror(-r));
-		allthreads_target_close(t);
+				st.why[0] ? st.why : strerror(-r));
 		return code;
 	}
-	allthreads_target_close(t);
 	lr->rc = r;
 	lr->step[STEP_NNP] = ALLTHREADS_LANDLOCK_STEP_NNP;
 	lr->step[STEP_RESTRICT] = ALLTHREADS_LANDLOCK_STEP_RESTRICT;
@@ -810,118 +411,91 @@ static int remote_landlock(const struct opts *o, const struct request *rq,
 	return 0;
 }
 
-int cmd_landlock(const struct opts *o, struct plan *plan,
-		 const struct target *tgt)
-{
-	struct landlock_run lr = { .rc = 0 }, pv = { .rc = 0 };
+/* One landlock command, from the request to the verdict. */
+struct landlock_cmd {
+	const struct opts *o;
+	const struct target *tgt;
 	struct request *rq;
-	char **reasons = NULL, why[256];
-	pid_t tids[4096];
-	unsigned i, n = 0, bad = 0, pi;
-	int abi, fd = -1, taskfd = -1, code, swept;
-	bool proved;
+	struct landlock_run lr; /* the change (and the proof, without TSYNC) */
+	struct landlock_run pv; /* TSYNC: the proof, a second visit */
+	char **reasons;		/* each reported thread's problem, or NULL */
+	unsigned n;		/* threads in lr's report */
+	unsigned bad;		/* threads not in the domain */
+	int fd;			/* the ruleset, for allthreads itself */
+	int taskfd;		/* /proc/self/task, opened before the change */
+	bool proved;		/* a read of "/" proves the domain */
+};
 
-	(void)plan;
-	if (o->nargs)
-		return usage_error("landlock: %s: unexpected argument (rules "
-				   "are --landlock-rule; PROGRAM follows --)",
-				   o->args[0]);
-	if (tgt->tid)
-		return usage_error("landlock: -t %d: a domain goes on every "
-				   "thread (use -p)",
-				   tgt->tid);
-	rq = calloc(1, sizeof(*rq));
-	if (!rq)
-		return EXIT_FAILED;
-	abi = kernel_abi();
-	if (abi < 0) {
-		code = -abi;
-		goto out;
-	}
-	rq->abi = abi;
-	rq->tsync = abi >= ABI_TSYNC;
-	code = parse_request(o, tgt, rq);
-	if (code)
-		goto out;
-	if (o->dry_run) {
-		print_dry_run(o, rq);
-		code = EXIT_OK;
-		goto out;
-	}
-	proved = rq->can_prove;
-	if (!tgt->self) {
-		/* Another process: its helper builds the ruleset there and
-		 * broadcasts all three steps. */
-		rq->tsync = false;
-		code = remote_landlock(o, rq, tgt, &lr);
-		if (code)
-			goto out;
-		code = EXIT_FAILED;
-		goto judge;
-	}
-	fd = build_ruleset(rq);
-	if (fd < 0) {
-		code = -fd;
-		fd = -1;
-		goto out;
+/* allthreads itself: the ruleset built here, the steps broadcast (TSYNC:
+ * NNP on every thread, then the kernel spreads the domain, then the
+ * proof).  0, or an exit code after saying why. */
+static int run_self(struct landlock_cmd *c)
+{
+	const struct request *rq = c->rq;
+	const struct opts *o = c->o;
+
+	c->fd = ruleset_build(rq);
+	if (c->fd < 0) {
+		int code = -c->fd;
+
+		c->fd = -1;
+		return code;
 	}
 	/* Opened before the change: Landlock checks a directory read at
 	 * open, so the sweep afterwards still works when /proc is denied. */
-	taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	code = EXIT_FAILED;
-	/* The broadcast: all three steps in one visit.  TSYNC: NNP on
-	 * every thread, then the kernel spreads the domain, then the proof. */
-	if (run_program(o, fd, true, !rq->tsync, proved && !rq->tsync, &lr) ||
-	    !lr.report) {
+	c->taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (run_program(o, c->fd, true, !rq->tsync, c->proved && !rq->tsync,
+			&c->lr) ||
+	    !c->lr.report) {
 		fprintf(stderr, "allthreads: landlock: %s; nothing changed\n",
-			strerror(lr.rc < 0 ? -lr.rc : ENOMEM));
-		goto out;
+			strerror(c->lr.rc < 0 ? -c->lr.rc : ENOMEM));
+		return EXIT_FAILED;
 	}
-	if (rq->tsync && lr.rc == 0) {
-		lr.tsync_rc = (int)syscall(SYS_landlock_restrict_self, fd,
-					   LANDLOCK_RESTRICT_SELF_TSYNC);
-		if (lr.tsync_rc) {
+	if (rq->tsync && c->lr.rc == 0) {
+		c->lr.tsync_rc = (int)syscall(SYS_landlock_restrict_self, c->fd,
+					      LANDLOCK_RESTRICT_SELF_TSYNC);
+		if (c->lr.tsync_rc) {
 			fprintf(stderr,
 				"allthreads: landlock: landlock_restrict_self"
 				"(TSYNC): %s; every thread has NO_NEW_PRIVS, "
 				"none has the domain\n",
 				strerror(errno));
-			goto out;
+			return EXIT_FAILED;
 		}
 	}
-	if (proved && rq->tsync && lr.rc == 0 &&
-	    (run_program(o, fd, false, false, true, &pv) || !pv.report)) {
+	if (c->proved && rq->tsync && c->lr.rc == 0 &&
+	    (run_program(o, c->fd, false, false, true, &c->pv) ||
+	     !c->pv.report)) {
 		fprintf(stderr, "allthreads: landlock: the proof could not "
 				"run\n");
-		goto out;
+		return EXIT_FAILED;
 	}
-judge:
-	n = allthreads_report_nthreads(lr.report);
-	reasons = calloc(n ? n : 1, sizeof(*reasons));
-	if (!reasons)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (!thread_ok(&lr,
-			       !proved	 ? NULL :
-			       rq->tsync ? &pv :
-					   &lr,
-			       i, &pi, why, sizeof(why))) {
-			reasons[i] = strdup(why);
-			bad++;
-		}
-	/* Nobody missed: every thread the task directory lists now. */
+	return 0;
+}
+
+/* Nobody missed: every thread the task directory lists now must be in the
+ * report (or, in another process, have been born in the domain).  How
+ * many are not. */
+static unsigned sweep_missed(const struct landlock_cmd *c)
+{
+	const struct target *tgt = c->tgt;
+	unsigned i, missed = 0;
+	pid_t *tids = NULL;
+	int swept, k;
+
 	if (tgt->self)
-		swept = taskfd >= 0 ? sweep_tasks(taskfd, tids, 4096) : -EBADF;
+		swept = c->taskfd >= 0 ? proc_list_tasks_fd(c->taskfd, &tids) :
+					 -EBADF;
 	else
-		swept = sweep_remote(tgt->pid, tids, 4096);
-	for (int k = 0; k < swept; k++) {
-		for (i = 0; i < n; i++)
-			if (allthreads_report_tid(lr.report, i) == tids[k])
+		swept = proc_list_tasks(tgt->pid, &tids);
+	for (k = 0; k < swept; k++) {
+		for (i = 0; i < c->n; i++)
+			if (allthreads_report_tid(c->lr.report, i) == tids[k])
 				break;
-		if (i < n)
+		if (i < c->n)
 			continue;
 		if (!tgt->self && started_after(tgt->pid, tids[k])) {
-			if (!o->quiet)
+			if (!c->o->quiet)
 				fprintf(stderr,
 					"allthreads: note: landlock: thread %d "
 					"started after the change (from a "
@@ -930,95 +504,172 @@ judge:
 					tids[k]);
 			continue;
 		}
-		{
-			fprintf(stderr,
-				"allthreads: landlock: thread %d was not "
-				"reached\n",
-				tids[k]);
-			bad++;
-		}
+		fprintf(stderr,
+			"allthreads: landlock: thread %d was not reached\n",
+			tids[k]);
+		missed++;
 	}
 	if (swept < 0)
 		fprintf(stderr,
 			"allthreads: landlock: the task directory: %s (no "
 			"final sweep)\n",
 			strerror(-swept));
-	if (lr.kept_rings && !o->quiet)
+	free(tids);
+	return missed;
+}
+
+/* Each reported thread judged, then the sweep: the exit code. */
+static int judge_threads(struct landlock_cmd *c)
+{
+	const struct landlock_run *lr = &c->lr;
+	const struct landlock_run *proof = !c->proved	? NULL :
+					   c->rq->tsync ? &c->pv :
+							  &c->lr;
+	char why[256];
+	unsigned i, pi;
+
+	c->n = allthreads_report_nthreads(lr->report);
+	c->reasons = calloc(c->n ? c->n : 1, sizeof(*c->reasons));
+	if (!c->reasons)
+		return EXIT_FAILED;
+	for (i = 0; i < c->n; i++)
+		if (!thread_ok(lr, proof, i, &pi, why, sizeof(why))) {
+			c->reasons[i] = strdup(why);
+			c->bad++;
+		}
+	c->bad += sweep_missed(c);
+	if (lr->kept_rings && !c->o->quiet)
 		fprintf(stderr,
 			"allthreads: landlock: pid %d: %u io_uring ring(s) may "
 			"hold personalities outside the domain: not changed\n",
-			tgt->pid, lr.kept_rings);
-	if (lr.rc == 0 && !bad && !lr.kept_rings)
-		code = EXIT_OK;
-	else if (allthreads_report_verdict(lr.report) == ALLTHREADS_FAILED &&
-		 lr.rc != 0)
-		code = EXIT_FAILED;
-	else
-		code = EXIT_PARTIAL;
-	if (o->json) {
-		json_landlock(o, rq, &lr, proved, code, reasons, n, tgt);
-	} else {
-		for (i = 0; i < n; i++) {
-			pid_t tid = allthreads_report_tid(lr.report, i);
+			c->tgt->pid, lr->kept_rings);
+	if (lr->rc == 0 && !c->bad && !lr->kept_rings)
+		return EXIT_OK;
+	if (allthreads_report_verdict(lr->report) == ALLTHREADS_FAILED &&
+	    lr->rc != 0)
+		return EXIT_FAILED;
+	return EXIT_PARTIAL;
+}
 
-			if (reasons[i])
-				fprintf(stderr,
-					"allthreads: landlock: thread "
-					"%d: %s\n",
-					tid, reasons[i]);
-			else if (o->verbose)
-				printf("%d restricted%s\n", tid,
-				       proved ? " (reading / denied: EACCES)" :
-						"");
-		}
-		if (code == EXIT_OK && !o->quiet && !proved)
-			fprintf(stderr,
-				"allthreads: note: landlock: the ruleset does "
-				"not deny reading /, so the domain was proven "
-				"by landlock_restrict_self's result on each "
-				"thread only\n");
-		if (code == EXIT_FAILED)
-			fprintf(stderr, "allthreads: landlock: %s\n",
-				lr.rc ? strerror(-lr.rc) : "failed");
-		else if (code == EXIT_PARTIAL && !bad)
-			fprintf(stderr,
-				"allthreads: landlock: every thread is in the "
+/* The verdict CODE in words: each thread's problem (and with -v each
+ * thread), and what the code means. */
+static void print_verdict(const struct landlock_cmd *c, int code)
+{
+	const struct opts *o = c->o;
+	unsigned i;
+
+	for (i = 0; i < c->n; i++) {
+		pid_t tid = allthreads_report_tid(c->lr.report, i);
+
+		if (c->reasons[i])
+			fprintf(stderr, "allthreads: landlock: thread %d: %s\n",
+				tid, c->reasons[i]);
+		else if (o->verbose)
+			printf("%d restricted%s\n", tid,
+			       c->proved ? " (reading / denied: EACCES)" : "");
+	}
+	if (code == EXIT_OK && !o->quiet && !c->proved)
+		fprintf(stderr,
+			"allthreads: note: landlock: the ruleset does not deny "
+			"reading /, so the domain was proven by "
+			"landlock_restrict_self's result on each thread "
+			"only\n");
+	if (code == EXIT_FAILED)
+		fprintf(stderr, "allthreads: landlock: %s\n",
+			c->lr.rc ? strerror(-c->lr.rc) : "failed");
+	else if (code == EXIT_PARTIAL && !c->bad)
+		fprintf(stderr, "allthreads: landlock: every thread is in the "
 				"domain, not what the process keeps in "
 				"io_uring\n");
-		else if (code == EXIT_PARTIAL)
-			fprintf(stderr,
-				"allthreads: landlock: THREADS NOW DIFFER: "
-				"%u thread(s) not in the domain\n",
-				bad);
+	else if (code == EXIT_PARTIAL)
+		fprintf(stderr,
+			"allthreads: landlock: THREADS NOW DIFFER: %u "
+			"thread(s) not in the domain\n",
+			c->bad);
+}
+
+static void landlock_free(struct landlock_cmd *c)
+{
+	unsigned i;
+
+	for (i = 0; c->reasons && i < c->n; i++)
+		free(c->reasons[i]);
+	free(c->reasons);
+	allthreads_report_free(c->lr.report);
+	allthreads_report_free(c->pv.report);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->taskfd >= 0)
+		close(c->taskfd);
+	free(c->rq);
+}
+
+/* The request read and checked against the kernel: 0, or an exit code
+ * after saying why. */
+static int prepare(struct landlock_cmd *c)
+{
+	const struct opts *o = c->o;
+	int abi;
+
+	if (o->nargs)
+		return usage_error("landlock: %s: unexpected argument (rules "
+				   "are --landlock-rule; PROGRAM follows --)",
+				   o->args[0]);
+	if (c->tgt->tid)
+		return usage_error("landlock: -t %d: a domain goes on every "
+				   "thread (use -p)",
+				   c->tgt->tid);
+	c->rq = calloc(1, sizeof(*c->rq));
+	if (!c->rq)
+		return EXIT_FAILED;
+	abi = ruleset_abi();
+	if (abi < 0)
+		return -abi;
+	c->rq->abi = abi;
+	c->rq->tsync = abi >= ABI_TSYNC;
+	return ruleset_parse(o, c->tgt, c->rq);
+}
+
+int cmd_landlock(const struct opts *o, const struct target *tgt)
+{
+	struct landlock_cmd c = { .o = o, .tgt = tgt, .fd = -1, .taskfd = -1 };
+	int code;
+
+	code = prepare(&c);
+	if (!code && o->dry_run) {
+		print_dry_run(o, c.rq);
+		landlock_free(&c);
+		return EXIT_OK;
 	}
+	if (code)
+		goto out;
+	c.proved = c.rq->can_prove;
+	if (tgt->self) {
+		code = run_self(&c);
+	} else {
+		/* Another process: its helper builds the ruleset there and
+		 * broadcasts all three steps. */
+		c.rq->tsync = false;
+		code = remote_landlock(o, c.rq, tgt, &c.lr);
+	}
+	if (code)
+		goto out;
+	code = judge_threads(&c);
+	if (o->json)
+		json_landlock(o, c.rq, &c.lr, c.proved, code, c.reasons, c.n,
+			      tgt);
+	else if (c.reasons)
+		print_verdict(&c, code);
 	if (code == EXIT_OK && o->program) {
-		close(fd);
-		close(taskfd);
-		fd = taskfd = -1;
-		free(rq);
-		rq = NULL;
-		for (i = 0; i < n; i++)
-			free(reasons[i]);
-		free(reasons);
-		reasons = NULL;
-		allthreads_report_free(lr.report);
-		allthreads_report_free(pv.report);
-		lr.report = pv.report = NULL;
-		fflush(stdout);
-		return exec_program(o);
+		landlock_free(&c);
+		return program_exec(o->program, "",
+				    " (under the new Landlock domain: does a "
+				    "rule allow execute and read-file on it "
+				    "and its libraries?)");
 	}
 out:
 	if (code != EXIT_OK && o->program)
 		fprintf(stderr, "allthreads: not running %s\n", o->program[0]);
-	for (i = 0; reasons && i < n; i++)
-		free(reasons[i]);
-	free(reasons);
-	allthreads_report_free(lr.report);
-	allthreads_report_free(pv.report);
-	if (fd >= 0)
-		close(fd);
-	if (taskfd >= 0)
-		close(taskfd);
-	free(rq);
+	landlock_free(&c);
 	return code;
 }

@@ -17,7 +17,6 @@
 #include "json.h"
 #include "listing.h"
 #include "names.h"
-#include "plan.h"
 #include "target.h"
 #include "usage.h"
 
@@ -125,7 +124,7 @@ static const char *const whats[] = {
 	"columns", "keys",	 "commands", NULL,
 };
 
-int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt)
+int cmd_list(const struct opts *o, const struct target *tgt)
 {
 	struct lister l = { .o = o };
 	const struct prctl_desc *d;
@@ -228,6 +227,5 @@ int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt)
 	else
 		code = listing_print(&l.ls) ? EXIT_FAILED : EXIT_OK;
 	listing_free(&l.ls);
-	(void)plan;
 	return code;
 }

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "program.h"
 #include "usage.h"
 
 #define HELPER_NAME "allthreads-helper.so"
@@ -62,31 +63,6 @@ static int find_helper(char *out, size_t len)
 	    is_file(out))
 		return 0;
 	return -ENOENT;
-}
-
-/* PROGRAM as execvp would find it, into OUT; false if not found (execvp
- * then says why). */
-static bool resolve(const char *prog, char *out, size_t len)
-{
-	const char *path = getenv("PATH"), *p;
-
-	if (strchr(prog, '/')) {
-		snprintf(out, len, "%s", prog);
-		return true;
-	}
-	if (!path)
-		path = "/bin:/usr/bin";
-	for (p = path;; p += strcspn(p, ":") + 1) {
-		size_t n = strcspn(p, ":");
-		struct stat st;
-
-		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", prog);
-		if (stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(out, X_OK) == 0)
-			return true;
-		if (!p[n])
-			return false;
-	}
 }
 
 /*
@@ -215,7 +191,9 @@ int at_cmd_run(const struct opts *o, int argc, char **argv)
 	}
 	/* A program the helper cannot load into would run, and -p would
 	 * later say "start it with allthreads run": say it now. */
-	why = resolve(argv[i], path, sizeof(path)) ? no_helper_why(path) : NULL;
+	why = program_find(argv[i], path, sizeof(path)) == 0 ?
+		      no_helper_why(path) :
+		      NULL;
 	if (why && !force) {
 		fprintf(stderr,
 			"allthreads: run: %s %s; not running it (-p PID could "
@@ -238,7 +216,5 @@ int at_cmd_run(const struct opts *o, int argc, char **argv)
 		fprintf(stderr, "allthreads: run: %s\n", strerror(errno));
 		return EXIT_FAILED;
 	}
-	execvp(argv[i], &argv[i]);
-	fprintf(stderr, "allthreads: run: %s: %s\n", argv[i], strerror(errno));
-	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	return program_exec(&argv[i], "run: ", NULL);
 }

@@ -86,5 +86,5 @@ int cmd_seccomp(const struct opts *o, struct plan *plan,
 				   o->args[0]);
 	a.seccomp = true;
 	plan->command = "seccomp";
-	return compile_recipe(o, &a, plan, tgt);
+	return compile_recipe(&a, plan, tgt);
 }

@@ -18,7 +18,6 @@
 #include "json.h"
 #include "listing.h"
 #include "names.h"
-#include "plan.h"
 #include "render.h"
 #include "target.h"
 #include "usage.h"
@@ -197,7 +196,7 @@ static int print_table(const struct opts *o, struct table *tb)
 	return err ? EXIT_FAILED : EXIT_OK;
 }
 
-int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
+int cmd_show(const struct opts *o, const struct target *tgt)
 {
 	struct table tb = { .ngroups = 0 };
 	struct snapshot snap;
@@ -241,6 +240,5 @@ int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt)
 	}
 	free_table(&tb);
 	snapshot_free(&snap);
-	(void)plan;
 	return code;
 }

@@ -18,25 +18,24 @@ extern const struct argp at_global_argp;
 extern const struct argp_child at_global_children[];
 int at_parse_root(int key, char *arg, struct argp_state *state);
 
-/* Commands: each returns an exit code, or -1 when PLAN is ready for
- * carry_out(). */
+/* Commands that compile a plan (main's table, allthreads.c): each returns
+ * an exit code, or -1 when PLAN is ready for carry_out(). */
 int cmd_syscall(const struct opts *o, struct plan *plan,
 		const struct target *tgt);
-int cmd_show(const struct opts *o, struct plan *plan, const struct target *tgt);
-int cmd_check(const struct opts *o, struct plan *plan,
-	      const struct target *tgt);
-int cmd_list(const struct opts *o, struct plan *plan, const struct target *tgt);
-/* landlock: a Landlock domain on every thread, then -- PROGRAM. */
-int cmd_landlock(const struct opts *o, struct plan *plan,
-		 const struct target *tgt);
-/* audit: every process of -p (or the host), in one call. */
-int cmd_audit(const struct opts *o, struct plan *plan,
-	      const struct target *tgt);
 /* set, and seccomp: the options in o->set. */
 int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
 int cmd_seccomp(const struct opts *o, struct plan *plan,
 		const struct target *tgt);
+/* Commands that run themselves on TGT: the exit code.  show, check and
+ * list print /proc's tables; landlock: a Landlock domain on every thread,
+ * then -- PROGRAM. */
+int cmd_show(const struct opts *o, const struct target *tgt);
+int cmd_check(const struct opts *o, const struct target *tgt);
+int cmd_list(const struct opts *o, const struct target *tgt);
+int cmd_landlock(const struct opts *o, const struct target *tgt);
+/* audit: every process of -p (or the host), once. */
+int cmd_audit(const struct opts *o);
 /* The name of command I (0, 1, ...), NULL past the last: what `list
  * commands` and the completion offer. */
 const char *at_command_name(unsigned i);

@@ -5,13 +5,11 @@
  * read answered from /proc; and PROGRAM executed.
  */
 #include <errno.h>
-#include <limits.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -232,13 +230,11 @@ static int route_remote(const struct opts *o, const struct plan *plan,
 			struct allthreads_report **report, bool *closed)
 {
 	struct at_remote_status st;
-	int code = check_reachable(tgt);
 	pid_t *before = NULL, *after = NULL, bad;
 	const char *what = "";
 	int rc, nb, na;
 
-	if (code)
-		return code;
+	/* Reachable: carry_out() (run.c) decided so before the run. */
 	nb = proc_list_tasks(tgt->pid, &before);
 	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
 			       o->policy, report, &st);
@@ -506,69 +502,6 @@ static void keep_only(struct outcome *out, pid_t tid)
 bool execute_needs_helper(const struct plan *plan)
 {
 	return plan->change || (plan->nsteps && !plan->proc_read);
-}
-
-/* Where PROGRAM would be found: 0, or the exit code execvp's failure
- * will mean (126 found but not executable, 127 not found). */
-static int probe_path(const char *path)
-{
-	struct stat sb;
-
-	/* A directory we may not search hides nothing we could run. */
-	if (stat(path, &sb) < 0)
-		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ?
-			       EXIT_NOTFOUND :
-			       EXIT_NOEXEC;
-	if (S_ISDIR(sb.st_mode) || access(path, X_OK) < 0)
-		return EXIT_NOEXEC;
-	return 0;
-}
-
-int execute_probe_program(const char *file)
-{
-	const char *path = getenv("PATH"), *p;
-	int worst = EXIT_NOTFOUND;
-
-	if (!*file)
-		return EXIT_NOTFOUND;
-	if (strchr(file, '/'))
-		return probe_path(file);
-	if (!path)
-		path = "/bin:/usr/bin";
-	for (p = path;; p += strcspn(p, ":") + 1) {
-		size_t len = strcspn(p, ":");
-		char full[PATH_MAX];
-		int r;
-
-		snprintf(full, sizeof(full), "%.*s/%s", (int)len, len ? p : ".",
-			 file);
-		r = probe_path(full);
-		if (r == 0)
-			return 0;
-		if (r == EXIT_NOEXEC)
-			worst = EXIT_NOEXEC;
-		if (!p[len])
-			break;
-	}
-	return worst;
-}
-
-int execute_program(const struct opts *o)
-{
-	fflush(stdout);
-	int err;
-
-	execvp(o->program[0], o->program);
-	err = errno;
-	fprintf(stderr, "allthreads: %s: %s%s\n", o->program[0], strerror(err),
-		err == ENOENT && !execute_probe_program(o->program[0]) ?
-			" (its interpreter?)" :
-			"");
-	/* ENOENT for a file that is there: a missing interpreter. */
-	if ((err == ENOENT || err == ENOTDIR) &&
-	    execute_probe_program(o->program[0]))
-		return EXIT_NOTFOUND;
-	return EXIT_NOEXEC;
 }
 
 int execute_plan(const struct opts *o, const struct plan *plan,

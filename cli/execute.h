@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * execute.h - the executor and router: a plan run on every thread of its
- * target, and PROGRAM executed after it.
+ * target.
  */
 #ifndef AT_CLI_EXECUTE_H
 #define AT_CLI_EXECUTE_H
@@ -24,11 +24,5 @@ const char *execute_route_name(int route);
  * exit code after saying why. */
 int execute_plan(const struct opts *o, const struct plan *plan,
 		 struct outcome *out);
-
-/* Where PROGRAM FILE would be found: 0, or the exit code execvp's failure
- * will mean (126 found but not executable, 127 not found). */
-int execute_probe_program(const char *file);
-/* Exec O's PROGRAM; returns an exit code only on failure. */
-int execute_program(const struct opts *o);
 
 #endif /* AT_CLI_EXECUTE_H */

@@ -173,9 +173,10 @@ enum reach_how {
 	REACH_LOOK,   /* only look: changed already, or left unreached */
 };
 
-/* Compile and carry out on M's process with options O, what it prints
+/* CMD on M's process with options O (compiled and carried out, or run),
+ * what it prints
  * caught in M, as HOW says.  M's state and exit are set. */
-static void reach(const struct opts *o, group_compile_fn *compile,
+static void reach(const struct opts *o, const struct group_cmd *cmd,
 		  struct member *m, enum reach_how how)
 {
 	struct target tgt = { .pid = m->pid, .tid = o->tid };
@@ -191,9 +192,18 @@ static void reach(const struct opts *o, group_compile_fn *compile,
 		m->exit = EXIT_FAILED;
 		return;
 	}
-	code = compile(o, plan, &tgt);
-	m->change = code < 0 && plan->change;
-	m->verifiable = m->change && (plan->nexpect || plan->comm);
+	if (cmd->run) {
+		/* A command that runs itself (landlock, the reads): nothing
+		 * here can tell from /proc what it did, so a new process is
+		 * run on, and a run's own proof stands. */
+		m->change = cmd->changes;
+		m->verifiable = false;
+		code = how == REACH_LOOK ? EXIT_OK : cmd->run(o, &tgt);
+	} else {
+		code = cmd->compile(o, plan, &tgt);
+		m->change = code < 0 && plan->change;
+		m->verifiable = m->change && (plan->nexpect || plan->comm);
+	}
 	if (code < 0 && how != REACH_RUN && shows_change(plan, m->pid)) {
 		m->state = M_INHERITED;
 		m->exit = EXIT_OK;
@@ -287,7 +297,7 @@ static struct member *add_member(struct group *g, pid_t pid)
  * changed (its pid reused, an exec) is changed again.  Ends at the
  * deadline or after GROUP_MAX_PASSES; what is left is named.
  */
-static void close_race(const struct opts *o, group_compile_fn *compile,
+static void close_race(const struct opts *o, const struct group_cmd *cmd,
 		       struct group *g)
 {
 	unsigned timeout = o->timeout_ms ? o->timeout_ms :
@@ -330,7 +340,7 @@ static void close_race(const struct opts *o, group_compile_fn *compile,
 			}
 			was = m->state;
 			last = last || now_ms() >= deadline;
-			reach(o, compile, m, last ? REACH_LOOK : REACH_ACCEPT);
+			reach(o, cmd, m, last ? REACH_LOOK : REACH_ACCEPT);
 			replay_err(m);
 			/* Checked and still changed. */
 			if (m->state == M_INHERITED && was != M_PENDING) {
@@ -530,7 +540,7 @@ static void print_reports(const struct group *g)
 /* The prediction, on every process: is any predicted to fail?  Their
  * reasons said, the exit code when the change is refused (or 64), or 0
  * to go on. */
-static int predict(const struct opts *o, group_compile_fn *compile,
+static int predict(const struct opts *o, const struct group_cmd *cmd,
 		   struct group *g)
 {
 	struct opts dry = *o;
@@ -541,7 +551,7 @@ static int predict(const struct opts *o, group_compile_fn *compile,
 	for (i = 0; i < g->n; i++) {
 		struct member *m = &g->m[i];
 
-		reach(&dry, compile, m, REACH_RUN);
+		reach(&dry, cmd, m, REACH_RUN);
 		change |= m->change;
 		if (m->exit == EXIT_USAGE) {
 			replay_err(m);
@@ -590,8 +600,7 @@ bool group_named(const struct opts *o)
 	return o->npids > 1 || o->group_dir;
 }
 
-int group_carry_out(const struct opts *o, group_compile_fn *compile,
-		    bool changes)
+int group_carry_out(const struct opts *o, const struct group_cmd *cmd)
 {
 	struct group g = { 0 };
 	unsigned i;
@@ -601,11 +610,11 @@ int group_carry_out(const struct opts *o, group_compile_fn *compile,
 	for (i = 0; i < o->npids; i++)
 		if (!add_member(&g, o->pids[i]))
 			return EXIT_FAILED;
-	code = changes && !o->dry_run ? predict(o, compile, &g) : 0;
+	code = cmd->changes && !o->dry_run ? predict(o, cmd, &g) : 0;
 	if (code)
 		goto out;
 	for (i = 0; i < g.n; i++) {
-		reach(o, compile, &g.m[i], REACH_RUN);
+		reach(o, cmd, &g.m[i], REACH_RUN);
 		change |= g.m[i].change;
 		replay_err(&g.m[i]);
 		if (g.m[i].exit == EXIT_USAGE) {
@@ -614,7 +623,7 @@ int group_carry_out(const struct opts *o, group_compile_fn *compile,
 		}
 	}
 	if (change && !o->dry_run && o->group_dir)
-		close_race(o, compile, &g);
+		close_race(o, cmd, &g);
 	/* A process the command could not even compile a change for (its
 	 * names, its state) took no part: not changed, or nothing to do. */
 	for (i = 0; change && !o->dry_run && i < g.n; i++)

@@ -13,23 +13,27 @@ struct opts;
 struct plan;
 struct target;
 
-/* A command's compile step, as main()'s table holds it: an exit code, or
- * -1 when PLAN is ready for carry_out(). */
-typedef int group_compile_fn(const struct opts *o, struct plan *plan,
-			     const struct target *tgt);
+/* A command as main()'s table holds it: COMPILE fills a plan (an exit
+ * code, or -1 when the plan is ready for carry_out()), or RUN runs itself
+ * on one target (its exit code).  CHANGES: the command may change. */
+struct group_cmd {
+	int (*compile)(const struct opts *o, struct plan *plan,
+		       const struct target *tgt);
+	int (*run)(const struct opts *o, const struct target *tgt);
+	bool changes;
+};
 
 /* Does O name a group (more than one process, --cgroup, --unit)? */
 bool group_named(const struct opts *o);
 
-/* COMPILE and carry out on every process of O's group, each through its
+/* CMD on every process of O's group, each through its
  * own route: the prediction first (a change some process is predicted to
  * fail is refused everywhere, exit 1, unless --force), then every
  * process, then, for --cgroup and --unit, the group listed again until a
  * pass finds no process left unchanged (bounded by --timeout and a pass
- * count).  CHANGES: the command may change (its table says so).  The
+ * count).  The
  * group's exit code (doc/design.md): 2 when some processes changed and
  * others did not. */
-int group_carry_out(const struct opts *o, group_compile_fn *compile,
-		    bool changes);
+int group_carry_out(const struct opts *o, const struct group_cmd *cmd);
 
 #endif /* AT_CLI_GROUP_H */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "proctext.h"
 
 /* A status file is a few kilobytes; Groups can be long. */
 #define STATUS_MAX (256 * 1024)
@@ -105,23 +106,15 @@ int read_small(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* The value after "FIELD:" in TEXT, up to the end of the line, or NULL. */
+/* The value after "FIELD:" in TEXT (lib/common's reader), its length up
+ * to the end of the line in *LEN, or NULL. */
 static const char *find_field(const char *text, const char *field, size_t *len)
 {
-	size_t flen = strlen(field);
-	const char *line;
+	const char *v = at_proc_field(text, field);
 
-	for (line = text; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
-			line += flen + 1;
-			line += strspn(line, " \t");
-			*len = strcspn(line, "\n");
-			return line;
-		}
-	}
-	return NULL;
+	if (v)
+		*len = strcspn(v, "\n");
+	return v;
 }
 
 int proc_status_field(pid_t pid, pid_t tid, const char *field, char *out,
@@ -178,33 +171,15 @@ static void unescape_name(const char *v, size_t len, char *out, size_t size)
 	out[n] = '\0';
 }
 
-void parse_status(const char *text, struct tstatus *t)
+/* Groups' list, V (LEN bytes), into T. */
+static void parse_groups(const char *v, size_t len, struct tstatus *t)
 {
-	const char *v, *p;
-	size_t len;
-	unsigned i;
+	const char *p;
 
-	v = find_field(text, "Name", &len);
-	unescape_name(v, v ? len : 0, t->comm, sizeof(t->comm));
-	v = find_field(text, "State", &len);
-	t->state = v ? *v : '?';
-	parse_ids(find_field(text, "Uid", &len), t->uid);
-	parse_ids(find_field(text, "Gid", &len), t->gid);
-	for (i = 0; i < NR_CAPSETS; i++) {
-		v = find_field(text, capset_key(i), &len);
-		t->cap[i] = v ? strtoull(v, NULL, 16) : 0;
-	}
-	v = find_field(text, "NoNewPrivs", &len);
-	t->nnp = v ? atoi(v) : -1;
-	v = find_field(text, "Seccomp", &len);
-	t->seccomp = v ? atoi(v) : -1;
-	v = find_field(text, "Seccomp_filters", &len);
-	t->filters = v ? atoi(v) : -1;
 	free(t->groups);
 	t->groups = NULL;
 	t->ngroups = 0;
-	v = find_field(text, "Groups", &len);
-	if (!v || !len)
+	if (!len)
 		return;
 	t->groups = calloc(len / 2 + 1, sizeof(*t->groups));
 	if (!t->groups)
@@ -218,6 +193,71 @@ void parse_status(const char *text, struct tstatus *t)
 		t->groups[t->ngroups++] = g;
 		p = end;
 	}
+}
+
+/* One line of a status file, KEY (KLEN bytes) and its value V (LEN
+ * bytes), into T. */
+static void parse_line(const char *key, size_t klen, const char *v, size_t len,
+		       struct tstatus *t)
+{
+	unsigned i;
+
+#define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+	/* By the first letter: audit reads some 50 lines a thread for every
+	 * thread of the host. */
+	switch (key[0]) {
+	case 'N':
+		if (KEY("Name"))
+			unescape_name(v, len, t->comm, sizeof(t->comm));
+		else if (KEY("NoNewPrivs"))
+			t->nnp = atoi(v);
+		break;
+	case 'S':
+		if (KEY("State"))
+			t->state = len ? *v : '?';
+		else if (KEY("Seccomp"))
+			t->seccomp = atoi(v);
+		else if (KEY("Seccomp_filters"))
+			t->filters = atoi(v);
+		break;
+	case 'U':
+		if (KEY("Uid"))
+			parse_ids(v, t->uid);
+		break;
+	case 'G':
+		if (KEY("Gid"))
+			parse_ids(v, t->gid);
+		else if (KEY("Groups"))
+			parse_groups(v, len, t);
+		break;
+	case 'C':
+		if (klen != 6 || memcmp(key, "Cap", 3))
+			break;
+		for (i = 0; i < NR_CAPSETS; i++)
+			if (!memcmp(key, capset_key(i), klen))
+				t->cap[i] = strtoull(v, NULL, 16);
+		break;
+	}
+#undef KEY
+}
+
+/* One pass over TEXT, each line read by lib/common's reader. */
+void parse_status(const char *text, struct tstatus *t)
+{
+	const char *key, *v;
+	size_t pos = 0, klen, len;
+	unsigned i;
+
+	t->comm[0] = '\0';
+	t->state = '?';
+	parse_ids(NULL, t->uid);
+	parse_ids(NULL, t->gid);
+	for (i = 0; i < NR_CAPSETS; i++)
+		t->cap[i] = 0;
+	t->nnp = t->seccomp = t->filters = -1;
+	parse_groups(NULL, 0, t);
+	while (at_proc_next(text, &pos, &key, &klen, &v, &len))
+		parse_line(key, klen, v, len, t);
 }
 
 unsigned proc_task_worker(pid_t pid, pid_t tid)
@@ -407,21 +447,14 @@ void worker_words(const struct snapshot *snap, const struct tstatus *t,
 		snprintf(buf, size, "io_uring worker");
 }
 
-int proc_list_tasks(pid_t pid, pid_t **tids)
+/* Every TID the task directory DIR lists, into a new array (no bound):
+ * the count or -errno.  Closes DIR. */
+static int list_dir_tasks(DIR *dir, pid_t **tids)
 {
 	size_t n = 0, cap = 64;
 	struct dirent *de;
 	pid_t *v, *nv;
-	char path[64];
-	DIR *dir;
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/task");
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? -ESRCH : -errno;
 	v = malloc(cap * sizeof(*v));
 	if (!v)
 		goto out_nomem;
@@ -444,6 +477,38 @@ out_nomem:
 	free(v);
 	closedir(dir);
 	return -ENOMEM;
+}
+
+int proc_list_tasks(pid_t pid, pid_t **tids)
+{
+	char path[64];
+	DIR *dir;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/task");
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? -ESRCH : -errno;
+	return list_dir_tasks(dir, tids);
+}
+
+int proc_list_tasks_fd(int taskfd, pid_t **tids)
+{
+	int fd = fcntl(taskfd, F_DUPFD_CLOEXEC, 0);
+	DIR *dir;
+
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	/* The duplicate shares the offset: list from the start. */
+	rewinddir(dir);
+	return list_dir_tasks(dir, tids);
 }
 
 static int cmp_tid(const void *a, const void *b)

@@ -116,6 +116,9 @@ int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t);
 /* Every TID /proc/PID/task lists now, into a new array: the count or
  * -errno. */
 int proc_list_tasks(pid_t pid, pid_t **tids);
+/* The same from a task directory opened earlier (O_DIRECTORY): what it
+ * lists now, read through a duplicate of TASKFD. */
+int proc_list_tasks_fd(int taskfd, pid_t **tids);
 /* "/proc/PID/task/TID/FILE", PID 0 being self. */
 void task_path(char *buf, size_t size, pid_t pid, pid_t tid, const char *file);
 /* A small file into BUF, without its last newline. */

@@ -38,6 +38,7 @@
 #include "commands.h"
 #include "filter.h"
 #include "ids.h"
+#include "model.h"
 #include "names.h"
 #include "plan.h"
 #include "prctl.h"
@@ -46,50 +47,14 @@
 #include "target.h"
 #include "usage.h"
 
-/* The capabilities setfsuid(2) moves with the fsuid. */
-#define FS_CAPS                                                                \
-	((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) |                    \
-	 (1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_FOWNER) |                \
-	 (1ULL << CAP_FSETID) | (1ULL << CAP_LINUX_IMMUTABLE) |                \
-	 (1ULL << CAP_MAC_OVERRIDE) | (1ULL << CAP_MKNOD))
-
-/* One thread's credentials, as the compiler tracks them. */
-struct model {
-	pid_t tid;
-	long uid[4], gid[4];
-	unsigned long long cap[NR_CAPSETS];
-	long secbits;
-	int nnp;
-};
-
-enum op_kind {
-	OP_SECBITS,
-	OP_KEEPCAPS,
-	OP_BND_DROP,
-	OP_GROUPS,
-	OP_SETGID,
-	OP_SETRESGID,
-	OP_SETUID,
-	OP_SETRESUID,
-	OP_SETFSUID,
-	OP_SETFSGID,
-	OP_CAPSET,
-	OP_AMB_CLEAR,
-	OP_AMB_LOWER,
-	OP_AMB_RAISE,
-	OP_DUMPABLE,
-	OP_NNP,
-	OP_SECCOMP, /* through a helper: each thread installs the filter */
-};
-
-/* What a step does, for the model. */
-struct op {
-	enum op_kind kind;
-	long v[3];
-	unsigned long long caps[3]; /* OP_CAPSET: inh, prm, eff */
-};
-
 /* The compiler's state: the parsed request and the ops emitted. */
+/* A uid or gid change as asked for. */
+struct ids_req {
+	bool set;    /* any change */
+	bool single; /* setuid(2)/setgid(2) */
+	long v[3];   /* R E S, -1 unchanged */
+};
+
 struct recipe {
 	const struct set_args *a;
 	struct plan *plan;
@@ -97,210 +62,20 @@ struct recipe {
 	struct snapshot snap;
 	struct model leader; /* the model the step values come from */
 	long secbits0;	     /* the target's securebits before any step */
+	bool sb_known;	     /* secbits0 read, not assumed */
 	struct op ops[PLAN_MAX_STEPS];
 	char *err;
 	size_t errsize;
+	/* The request, parsed (parse_request()). */
+	struct ids_req uids, gids;
+	unsigned long long text[3];    /* --caps: inh, prm, eff */
+	struct cap_edit inh, amb, bnd; /* --inh-caps, --ambient-caps... */
+	bool has_inh, has_amb, has_bnd;
+	unsigned long long drop; /* drop CAP,... */
+	long secbits;		 /* --securebits, resolved */
+	long keep, dumpable;	 /* 0, 1, or -1 not asked */
+	bool implied_keep;	 /* KEEP_CAPS 1 only for the uid change */
 };
-
-static bool has(const struct model *m, int cap)
-{
-	return m->cap[CAP_EFF] & (1ULL << cap);
-}
-
-/* Is ID one of THREE (setresuid without CAP_SETUID)? */
-static bool is_one_of(long id, const long *three)
-{
-	return id == -1 || id == three[0] || id == three[1] || id == three[2];
-}
-
-/* The kernel's cap_emulate_setxuid() and setfsuid fixups. */
-static void uid_fixup(struct model *m, const long old[4])
-{
-	bool was_root = old[0] == 0 || old[1] == 0 || old[2] == 0;
-	bool is_root = m->uid[0] == 0 || m->uid[1] == 0 || m->uid[2] == 0;
-
-	if (m->secbits & SECBIT_NO_SETUID_FIXUP)
-		return;
-	if (was_root && !is_root) {
-		if (!(m->secbits & SECBIT_KEEP_CAPS)) {
-			m->cap[CAP_PRM] = 0;
-			m->cap[CAP_EFF] = 0;
-		}
-		m->cap[CAP_AMB] = 0;
-	}
-	if (old[1] == 0 && m->uid[1] != 0)
-		m->cap[CAP_EFF] = 0;
-	if (old[1] != 0 && m->uid[1] == 0)
-		m->cap[CAP_EFF] = m->cap[CAP_PRM];
-	if (old[3] == 0 && m->uid[3] != 0)
-		m->cap[CAP_EFF] &= ~FS_CAPS;
-	if (old[3] != 0 && m->uid[3] == 0)
-		m->cap[CAP_EFF] |= m->cap[CAP_PRM] & FS_CAPS;
-}
-
-static const char *set_ids(long *ids, const long *v, bool privileged,
-			   const char *capname)
-{
-	if (!privileged && !(is_one_of(v[0], ids) && is_one_of(v[1], ids) &&
-			     is_one_of(v[2], ids)))
-		return capname;
-	if (v[0] != -1)
-		ids[0] = v[0];
-	if (v[1] != -1)
-		ids[1] = v[1];
-	if (v[2] != -1)
-		ids[2] = v[2];
-	ids[3] = ids[1];
-	return NULL;
-}
-
-/* Apply OP to M as the kernel would; NULL, or why it would fail. */
-static const char *model_op(struct model *m, const struct op *op, char *buf,
-			    size_t size)
-{
-	long old[4], v[3];
-	const char *why;
-	int cap;
-
-	switch (op->kind) {
-	case OP_SECBITS:
-		if (!has(m, CAP_SETPCAP))
-			return "needs CAP_SETPCAP in CapEff";
-		for (cap = 0; cap < NR_SECBITS; cap += 2) {
-			long both = 3L << cap;
-
-			if (m->secbits & (2L << cap) &&
-			    (m->secbits & both) != (op->v[0] & both))
-				return "a locked securebit would change";
-		}
-		m->secbits = op->v[0];
-		return NULL;
-	case OP_KEEPCAPS:
-		if (m->secbits & SECBIT_KEEP_CAPS_LOCKED)
-			return "keep_caps is locked (securebits)";
-		if (op->v[0])
-			m->secbits |= SECBIT_KEEP_CAPS;
-		else
-			m->secbits &= ~SECBIT_KEEP_CAPS;
-		return NULL;
-	case OP_BND_DROP:
-		if (!has(m, CAP_SETPCAP))
-			return "needs CAP_SETPCAP in CapEff";
-		m->cap[CAP_BND] &= ~(1ULL << op->v[0]);
-		return NULL;
-	case OP_GROUPS:
-		return has(m, CAP_SETGID) ? NULL : "needs CAP_SETGID in CapEff";
-	case OP_SETGID:
-	case OP_SETUID: {
-		long *ids = op->kind == OP_SETGID ? m->gid : m->uid;
-		int need = op->kind == OP_SETGID ? CAP_SETGID : CAP_SETUID;
-
-		memcpy(old, m->uid, sizeof(old));
-		if (has(m, need)) {
-			ids[0] = ids[1] = ids[2] = ids[3] = op->v[0];
-		} else if (op->v[0] == ids[0] || op->v[0] == ids[2]) {
-			ids[1] = ids[3] = op->v[0];
-		} else {
-			snprintf(buf, size,
-				 "needs %s in CapEff (or %ld as the real or "
-				 "saved id)",
-				 need == CAP_SETGID ? "CAP_SETGID" :
-						      "CAP_SETUID",
-				 op->v[0]);
-			return buf;
-		}
-		if (op->kind == OP_SETUID)
-			uid_fixup(m, old);
-		return NULL;
-	}
-	case OP_SETRESGID:
-		memcpy(v, op->v, sizeof(v));
-		return set_ids(m->gid, v, has(m, CAP_SETGID),
-			       "needs CAP_SETGID in CapEff (or ids among the "
-			       "current real, effective and saved)");
-	case OP_SETRESUID:
-		memcpy(old, m->uid, sizeof(old));
-		memcpy(v, op->v, sizeof(v));
-		why = set_ids(m->uid, v, has(m, CAP_SETUID),
-			      "needs CAP_SETUID in CapEff (or ids among the "
-			      "current real, effective and saved)");
-		if (!why)
-			uid_fixup(m, old);
-		return why;
-	case OP_SETFSUID:
-	case OP_SETFSGID: {
-		long *ids = op->kind == OP_SETFSGID ? m->gid : m->uid;
-		int need = op->kind == OP_SETFSGID ? CAP_SETGID : CAP_SETUID;
-
-		memcpy(old, m->uid, sizeof(old));
-		if (!has(m, need) && op->v[0] != ids[0] && op->v[0] != ids[1] &&
-		    op->v[0] != ids[2] && op->v[0] != ids[3])
-			return need == CAP_SETGID ?
-				       "needs CAP_SETGID in CapEff (the "
-				       "kernel would silently keep the "
-				       "fsgid)" :
-				       "needs CAP_SETUID in CapEff (the "
-				       "kernel would silently keep the "
-				       "fsuid)";
-		ids[3] = op->v[0];
-		if (op->kind == OP_SETFSUID)
-			uid_fixup(m, old);
-		return NULL;
-	}
-	case OP_CAPSET:
-		if (op->caps[1] & ~m->cap[CAP_PRM])
-			return "would raise the permitted set (it only "
-			       "shrinks)";
-		if (op->caps[2] & ~op->caps[1])
-			return "effective would not be a subset of permitted";
-		if (!has(m, CAP_SETPCAP) &&
-		    op->caps[0] & ~(m->cap[CAP_INH] | m->cap[CAP_PRM]))
-			return "inheritable beyond inheritable + permitted "
-			       "needs CAP_SETPCAP";
-		if (op->caps[0] & ~(m->cap[CAP_INH] | m->cap[CAP_BND]))
-			return "inheritable beyond the bounding set";
-		m->cap[CAP_INH] = op->caps[0];
-		m->cap[CAP_PRM] = op->caps[1];
-		m->cap[CAP_EFF] = op->caps[2];
-		m->cap[CAP_AMB] &= op->caps[0] & op->caps[1];
-		return NULL;
-	case OP_AMB_CLEAR:
-		m->cap[CAP_AMB] = 0;
-		return NULL;
-	case OP_AMB_LOWER:
-		m->cap[CAP_AMB] &= ~(1ULL << op->v[0]);
-		return NULL;
-	case OP_AMB_RAISE:
-		if (m->secbits & SECBIT_NO_CAP_AMBIENT_RAISE)
-			return "securebit no_cap_ambient_raise is set";
-		if (!(m->cap[CAP_PRM] & m->cap[CAP_INH] & (1ULL << op->v[0])))
-			return "an ambient capability must be in the "
-			       "permitted and inheritable sets";
-		m->cap[CAP_AMB] |= 1ULL << op->v[0];
-		return NULL;
-	case OP_DUMPABLE:
-		return NULL;
-	case OP_NNP:
-		m->nnp = 1;
-		return NULL;
-	case OP_SECCOMP:
-		if (!m->nnp && !has(m, CAP_SYS_ADMIN))
-			return "needs NO_NEW_PRIVS or CAP_SYS_ADMIN";
-		return NULL;
-	}
-	return NULL;
-}
-
-static void model_from(struct model *m, const struct tstatus *t, long secbits)
-{
-	memset(m, 0, sizeof(*m));
-	m->tid = t->tid;
-	memcpy(m->uid, t->uid, sizeof(m->uid));
-	memcpy(m->gid, t->gid, sizeof(m->gid));
-	memcpy(m->cap, t->cap, sizeof(m->cap));
-	m->nnp = t->nnp;
-	m->secbits = secbits;
-}
 
 #define fail(r, ...) (snprintf((r)->err, (r)->errsize, __VA_ARGS__), -EINVAL)
 
@@ -325,7 +100,7 @@ static struct step *emit(struct recipe *r, const struct op *op, long nr,
 	va_start(ap, fmt);
 	vsnprintf(st->call, sizeof(st->call), fmt, ap);
 	va_end(ap);
-	model_op(&r->leader, op, why, sizeof(why));
+	model_apply(&r->leader, op, why, sizeof(why));
 	return st;
 }
 
@@ -353,12 +128,6 @@ static int too_many(struct recipe *r)
 }
 
 /* --- parsing the request ---------------------------------------------- */
-
-struct ids_req {
-	bool set;    /* any change */
-	bool single; /* setuid(2)/setgid(2) */
-	long v[3];   /* R E S, -1 unchanged */
-};
 
 static int parse_one_id(struct recipe *r, const char *what, const char *s,
 			bool is_gid, bool allow_keep, long *out)
@@ -584,14 +353,6 @@ static int parse_securebits(struct recipe *r, const char *s, long current,
 
 /* --- emitting the steps --------------------------------------------- */
 
-static bool same_model(const struct model *a, const struct model *b)
-{
-	return !memcmp(a->uid, b->uid, sizeof(a->uid)) &&
-	       !memcmp(a->gid, b->gid, sizeof(a->gid)) &&
-	       !memcmp(a->cap, b->cap, sizeof(a->cap)) &&
-	       a->secbits == b->secbits && a->nnp == b->nnp;
-}
-
 /*
  * Give the setresuid/setresgid step just emitted (ST) a way back, when
  * there is one: setresuid(R, E, S) of the ids every thread had before.
@@ -625,12 +386,12 @@ static void undo_ids(struct recipe *r, struct step *st, bool is_gid)
 			return;
 		model_from(&m, t, r->secbits0);
 		for (k = 0; k < s; k++)
-			model_op(&m, &r->ops[k], why, sizeof(why));
+			model_apply(&m, &r->ops[k], why, sizeof(why));
 		before = m;
-		if (model_op(&m, op, why, sizeof(why)))
+		if (model_apply(&m, op, why, sizeof(why)))
 			continue;
-		if (model_op(&m, &back, why, sizeof(why)) ||
-		    !same_model(&m, &before))
+		if (model_apply(&m, &back, why, sizeof(why)) ||
+		    !model_same(&m, &before))
 			return;
 	}
 	st->has_undo = true;
@@ -924,65 +685,306 @@ static int emit_ambient(struct recipe *r, const struct cap_edit *edit,
 	return 0;
 }
 
-/* The securebits of the target now: ours when the target is allthreads
- * itself; unknown (0 assumed) for another process. */
-static long current_secbits(const struct target *tgt, bool *known)
+/* The target's threads as they are now, and the model of its leader
+ * (its main thread, or the last one listed): 0, or an exit code after
+ * saying why. */
+static int recipe_start(struct recipe *r, const struct target *tgt)
 {
-	long v;
+	unsigned i;
+	int e;
 
-	*known = tgt->self;
-	if (!tgt->self)
-		return 0;
-	v = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
-	return v < 0 ? 0 : v;
+	idview_init(&r->view, tgt->self ? 0 : tgt->pid);
+	e = proc_snapshot(tgt->self ? 0 : tgt->pid, 0, &r->snap);
+	if (e) {
+		if (!tgt->self)
+			return remote_unreachable(tgt, e);
+		fprintf(stderr, "allthreads: /proc/self/task: %s\n",
+			strerror(-e));
+		return EXIT_FAILED;
+	}
+	for (i = 0; i < r->snap.n; i++)
+		if (r->snap.t[i].tid == tgt->pid || i + 1 == r->snap.n)
+			break;
+	r->secbits0 = model_secbits(tgt, &r->sb_known);
+	if (r->snap.n)
+		model_from(&r->leader, &r->snap.t[i], r->secbits0);
+	return 0;
 }
 
-/* Run every op on every thread's model: the first step that would fail,
- * in words, into plan->predict. */
-static void predict(struct recipe *r, long secbits)
+/* The capability options: --caps, the +/- edits, drop. */
+static int parse_cap_options(struct recipe *r)
 {
-	struct plan *plan = r->plan;
-	char why[160];
-	unsigned i, s;
+	const struct set_args *a = r->a;
+	char bad[64];
+	int e = 0;
 
-	for (i = 0; i < r->snap.n; i++) {
-		struct model m;
+	if (a->caps)
+		e = parse_caps_text(r, a->caps, r->text);
+	r->has_inh = !e && a->inh_caps;
+	if (r->has_inh)
+		e = parse_edit(r, "--inh-caps", a->inh_caps, &r->inh);
+	r->has_amb = !e && a->ambient_caps;
+	if (r->has_amb)
+		e = parse_edit(r, "--ambient-caps", a->ambient_caps, &r->amb);
+	r->has_bnd = !e && a->bounding_set;
+	if (r->has_bnd)
+		e = parse_edit(r, "--bounding-set", a->bounding_set, &r->bnd);
+	if (!e && a->drop_caps) {
+		e = parse_cap_list(a->drop_caps, &r->drop, bad, sizeof(bad));
+		if (e)
+			e = bad_cap_word(r, "drop", bad, e);
+	}
+	return e;
+}
 
-		model_from(&m, &r->snap.t[i], secbits);
-		for (s = 0; s < plan->nsteps; s++) {
-			const char *w =
-				model_op(&m, &r->ops[s], why, sizeof(why));
+/* --bounding-set +CAP: only for a capability still in the set. */
+static int check_bounding_add(struct recipe *r)
+{
+	unsigned long long add = r->bnd.add & ~r->leader.cap[CAP_BND];
+	char bad[64];
 
-			if (!w)
-				continue;
-			snprintf(plan->predict, sizeof(plan->predict),
-				 "step %u, %s, would fail on tid %d: %s", s + 1,
-				 plan->steps[s].call, m.tid, w);
-			return;
-		}
-		if (plan->seccomp_prog && !m.nnp && !has(&m, CAP_SYS_ADMIN)) {
-			snprintf(plan->predict, sizeof(plan->predict),
-				 "seccomp would fail on tid %d: needs "
-				 "NO_NEW_PRIVS or CAP_SYS_ADMIN",
-				 m.tid);
-			return;
-		}
+	if (!r->has_bnd || !add)
+		return 0;
+	format_capset(add, bad, sizeof(bad));
+	return fail(r,
+		    "--bounding-set: +%s: not in the bounding set, and the "
+		    "bounding set only shrinks",
+		    bad);
+}
+
+/* Parse everything first: bad input changes nothing.  0 or -EINVAL with
+ * the message in r->err. */
+static int parse_request(struct recipe *r, const struct target *tgt)
+{
+	const struct set_args *a = r->a;
+	int e;
+
+	r->keep = r->dumpable = -1;
+	r->inh = r->amb = r->bnd = (struct cap_edit){ ~0ULL, 0 };
+	e = parse_ids(r, false, &r->uids);
+	if (!e)
+		e = parse_ids(r, true, &r->gids);
+	if (!e)
+		e = parse_cap_options(r);
+	if (!e && a->securebits)
+		e = parse_securebits(r, a->securebits, r->secbits0, r->sb_known,
+				     &r->secbits);
+	if (!e && a->keep_caps)
+		e = parse_01(r, "--keep-caps", a->keep_caps, &r->keep);
+	if (!e && a->dumpable)
+		e = parse_01(r, "--dumpable", a->dumpable, &r->dumpable);
+	if (!e)
+		e = check_bounding_add(r);
+	if (!e && a->seccomp)
+		e = seccomp_compile(a, r->plan, r->err, r->errsize);
+	if (e)
+		return e;
+	if (r->view.foreign && (r->uids.set || r->gids.set || a->groups ||
+				a->init_groups || a->fsuid || a->fsgid))
+		plan_note(r->plan,
+			  "user and group names resolved in pid %d's own "
+			  "/etc (its root is not ours)",
+			  tgt->pid);
+	return 0;
+}
+
+/* 1-2. securebits, keep-caps (implied when a uid change must keep
+ * capabilities for a later capset or ambient raise). */
+static void emit_securebits(struct recipe *r)
+{
+	const struct set_args *a = r->a;
+
+	if (a->securebits) {
+		struct op op = { .kind = OP_SECBITS, .v = { r->secbits } };
+		char call[96], sbt[72];
+
+		format_secbits(r->secbits, sbt, sizeof(sbt));
+		snprintf(call, sizeof(call), "PR_SET_SECUREBITS(%s)", sbt);
+		undo_prctl(emit_prctl(r, &op, PR_SET_SECUREBITS, r->secbits, 0,
+				      call),
+			   PR_SET_SECUREBITS);
+	}
+	if (r->keep < 0 && r->uids.set && (a->caps || r->amb.add) &&
+	    !(r->leader.secbits & SECBIT_KEEP_CAPS)) {
+		r->keep = 1;
+		r->implied_keep = true;
+		plan_note(r->plan, "KEEP_CAPS 1 first: the uid change would "
+				   "otherwise clear the permitted set the "
+				   "later capset needs; back to 0 after the "
+				   "capability steps");
+		if (!r->sb_known)
+			plan_note(r->plan, "the target's KEEP_CAPS is not in "
+					   "/proc: taken as 0 before");
+	}
+	if (r->keep >= 0) {
+		struct op op = { .kind = OP_KEEPCAPS, .v = { r->keep } };
+		char call[64];
+
+		snprintf(call, sizeof(call), "PR_SET_KEEPCAPS(%ld)", r->keep);
+		undo_prctl(emit_prctl(r, &op, PR_SET_KEEPCAPS, r->keep, 0,
+				      call),
+			   PR_SET_KEEPCAPS);
 	}
 }
 
-int compile_recipe(const struct opts *o, const struct set_args *a,
-		   struct plan *plan, const struct target *tgt)
+/* 3-7. bounding drops (while CAP_SETPCAP is still effective), groups,
+ * gids, uids, fsuid, fsgid. */
+static int emit_ids_steps(struct recipe *r)
+{
+	unsigned long long bdrop = r->drop;
+	int e;
+
+	if (r->has_bnd)
+		bdrop |= all_caps_mask() & ~apply_cap_edit(&r->bnd, ~0ULL);
+	e = emit_bounding(r, bdrop & bounding_union(r));
+	if (!e)
+		e = emit_groups(r, &r->uids, &r->gids);
+	if (!e)
+		e = emit_ids(r, &r->gids, true);
+	if (!e)
+		e = emit_ids(r, &r->uids, false);
+	if (!e)
+		e = emit_fs(r, r->a->fsuid, false);
+	if (!e)
+		e = emit_fs(r, r->a->fsgid, true);
+	return e;
+}
+
+/* 8-9b. capset, from the sets as they are after the uid change; ambient;
+ * KEEP_CAPS back to what it was when only the recipe wanted it (the uid
+ * change has kept the permitted set by then), before no_new_privs and
+ * seccomp, which could deny prctl. */
+static int emit_cap_steps(struct recipe *r)
+{
+	const struct set_args *a = r->a;
+	unsigned long long sets[3], drop = r->drop;
+	struct op op = { .kind = OP_KEEPCAPS, .v = { 0 } };
+	struct step *st;
+	unsigned i;
+	int e;
+
+	if (a->caps || r->has_inh || drop) {
+		if (a->caps) {
+			memcpy(sets, r->text, sizeof(sets));
+		} else {
+			sets[0] = r->leader.cap[CAP_INH];
+			sets[1] = r->leader.cap[CAP_PRM];
+			sets[2] = r->leader.cap[CAP_EFF];
+		}
+		if (r->has_inh)
+			sets[0] = apply_cap_edit(&r->inh, sets[0]);
+		for (i = 0; i < 3; i++)
+			sets[i] &= ~drop;
+		e = emit_capset(r, sets);
+		if (e)
+			return e;
+	}
+	if (drop && !r->has_amb) {
+		r->amb.keep = ~drop;
+		r->has_amb = true;
+	} else if (drop) {
+		r->amb.keep &= ~drop;
+		r->amb.add &= ~drop;
+	}
+	if (r->has_amb) {
+		e = emit_ambient(r, &r->amb,
+				 (a->ambient_caps &&
+				  strcasestr(a->ambient_caps, "-all")) ||
+					 (drop & all_caps_mask()) ==
+						 all_caps_mask());
+		if (e)
+			return e;
+	}
+	if (!r->implied_keep)
+		return 0;
+	st = emit_prctl(r, &op, PR_SET_KEEPCAPS, 0, 0, "PR_SET_KEEPCAPS(0)");
+	if (!st)
+		return too_many(r);
+	undo_prctl(st, PR_SET_KEEPCAPS);
+	return 0;
+}
+
+/* 10-11. dumpable, no_new_privs. */
+static int emit_dumpable_nnp(struct recipe *r)
+{
+	const struct set_args *a = r->a;
+	struct plan *plan = r->plan;
+	struct op nnp = { .kind = OP_NNP };
+
+	if (r->dumpable >= 0) {
+		struct op op = { .kind = OP_DUMPABLE };
+		char call[64];
+
+		snprintf(call, sizeof(call), "PR_SET_DUMPABLE(%ld)",
+			 r->dumpable);
+		undo_prctl(emit_prctl(r, &op, PR_SET_DUMPABLE, r->dumpable, 0,
+				      call),
+			   PR_SET_DUMPABLE);
+		plan_note(plan, "DUMPABLE is process-wide: one value for "
+				"every thread");
+	}
+	if (a->seccomp && !a->nnp && !model_has(&r->leader, CAP_SYS_ADMIN) &&
+	    !r->leader.nnp)
+		plan_note(plan, "NO_NEW_PRIVS set on every thread first: "
+				"seccomp needs it without CAP_SYS_ADMIN");
+	if (!a->nnp && !(a->seccomp && !model_has(&r->leader, CAP_SYS_ADMIN)))
+		return 0;
+	if (!emit_prctl(r, &nnp, PR_SET_NO_NEW_PRIVS, 1, 0,
+			"PR_SET_NO_NEW_PRIVS(1)"))
+		return too_many(r);
+	plan_expect(plan, "NoNewPrivs", EXPECT_EQUALS, 1);
+	return 0;
+}
+
+/* 12. seccomp: for allthreads itself, once after the steps with TSYNC
+ * (carry_out); on another process (either route runs step programs
+ * only), each thread installs the same filter itself. */
+static int emit_seccomp(struct recipe *r, const struct target *tgt)
+{
+	struct plan *plan = r->plan;
+	struct op op = { .kind = OP_SECCOMP };
+	long args[3] = { SECCOMP_SET_MODE_FILTER, 0, (long)plan->seccomp_prog };
+
+	if (!r->a->seccomp)
+		return 0;
+	plan_expect(plan, "Seccomp", EXPECT_EQUALS, 2);
+	if (tgt->self)
+		return 0;
+	if (!emit(r, &op, SYS_seccomp, 3, args, ALLTHREADS_JUDGE_EQUAL,
+		  "seccomp(SET_MODE_FILTER, 0, %u instructions)",
+		  plan->seccomp_len))
+		return too_many(r);
+	plan_note(plan, "seccomp on another process: each thread installs "
+			"the filter itself (no TSYNC)");
+	return 0;
+}
+
+/* Every step, in the order recipe.c's head comment gives: 0 or -EINVAL
+ * with the message in r->err. */
+static int emit_steps(struct recipe *r, const struct target *tgt)
+{
+	struct plan *plan = r->plan;
+	int e;
+
+	emit_securebits(r);
+	e = emit_ids_steps(r);
+	if (!e)
+		e = emit_cap_steps(r);
+	if (!e)
+		e = emit_dumpable_nnp(r);
+	if (!e)
+		e = emit_seccomp(r, tgt);
+	if (!e && !plan->nsteps && !plan->seccomp_prog)
+		e = fail(r, "%s: nothing to change (see allthreads %s --help)",
+			 plan->command, plan->command);
+	return e;
+}
+
+int compile_recipe(const struct set_args *a, struct plan *plan,
+		   const struct target *tgt)
 {
 	struct recipe *r;
-	struct ids_req uids, gids;
-	struct cap_edit inh = { ~0ULL, 0 }, amb = { ~0ULL, 0 },
-			bnd = { ~0ULL, 0 };
-	unsigned long long drop = 0, text[3], sets[3], bdrop;
-	bool has_inh = false, has_amb = false, has_bnd = false, sb_known;
-	bool implied_keep = false;
-	long secbits = 0, keep = -1, dumpable = -1, cur_sb;
-	char err[512] = "", bad[64];
-	unsigned i;
+	char err[512] = "";
 	int e;
 
 	r = calloc(1, sizeof(*r));
@@ -997,244 +999,26 @@ int compile_recipe(const struct opts *o, const struct set_args *a,
 	plan->change = true;
 	plan->status_diff = true;
 	plan->format = FMT_NUMBER;
-	idview_init(&r->view, tgt->self ? 0 : tgt->pid);
-
-	/* The target's threads as they are now. */
-	e = proc_snapshot(tgt->self ? 0 : tgt->pid, 0, &r->snap);
+	e = recipe_start(r, tgt);
 	if (e) {
 		free(r);
-		if (!tgt->self)
-			return remote_unreachable(tgt, e);
-		fprintf(stderr, "allthreads: /proc/self/task: %s\n",
-			strerror(-e));
-		return EXIT_FAILED;
+		return e;
 	}
-	for (i = 0; i < r->snap.n; i++)
-		if (r->snap.t[i].tid == tgt->pid || i + 1 == r->snap.n)
-			break;
-	cur_sb = current_secbits(tgt, &sb_known);
-	r->secbits0 = cur_sb;
-	if (r->snap.n)
-		model_from(&r->leader, &r->snap.t[i], cur_sb);
-
-	/* Parse everything first: bad input changes nothing. */
-	e = parse_ids(r, false, &uids);
+	e = parse_request(r, tgt);
 	if (!e)
-		e = parse_ids(r, true, &gids);
-	if (!e && a->caps)
-		e = parse_caps_text(r, a->caps, text);
-	if (!e && a->inh_caps) {
-		e = parse_edit(r, "--inh-caps", a->inh_caps, &inh);
-		has_inh = true;
+		e = emit_steps(r, tgt);
+	if (!e) {
+		snprintf(plan->what, sizeof(plan->what), "%u step%s%s",
+			 plan->nsteps, plan->nsteps == 1 ? "" : "s",
+			 plan->seccomp_prog ? " + seccomp" : "");
+		model_predict(plan, &r->snap, r->ops, r->secbits0);
+		if (!r->sb_known && a->keep_caps)
+			plan_note(plan, "the target's securebits are not in "
+					"/proc: predicted as 0");
 	}
-	if (!e && a->ambient_caps) {
-		e = parse_edit(r, "--ambient-caps", a->ambient_caps, &amb);
-		has_amb = true;
-	}
-	if (!e && a->bounding_set) {
-		e = parse_edit(r, "--bounding-set", a->bounding_set, &bnd);
-		has_bnd = true;
-	}
-	if (!e && a->drop_caps) {
-		e = parse_cap_list(a->drop_caps, &drop, bad, sizeof(bad));
-		if (e)
-			e = bad_cap_word(r, "drop", bad, e);
-	}
-	if (!e && a->securebits)
-		e = parse_securebits(r, a->securebits, cur_sb, sb_known,
-				     &secbits);
-	if (!e && a->keep_caps)
-		e = parse_01(r, "--keep-caps", a->keep_caps, &keep);
-	if (!e && a->dumpable)
-		e = parse_01(r, "--dumpable", a->dumpable, &dumpable);
-	if (!e && has_bnd && (bnd.add & ~r->leader.cap[CAP_BND])) {
-		format_capset(bnd.add & ~r->leader.cap[CAP_BND], bad,
-			      sizeof(bad));
-		e = fail(r,
-			 "--bounding-set: +%s: not in the bounding set, and "
-			 "the bounding set only shrinks",
-			 bad);
-	}
-	if (!e && a->seccomp)
-		e = seccomp_compile(a, plan, err, sizeof(err));
-	if (e)
-		goto out_usage;
-	if (r->view.foreign && (uids.set || gids.set || a->groups ||
-				a->init_groups || a->fsuid || a->fsgid))
-		plan_note(plan,
-			  "user and group names resolved in pid %d's own "
-			  "/etc (its root is not ours)",
-			  tgt->pid);
-
-	/* 1-2. securebits, keep-caps (implied when a uid change must keep
-	 * capabilities for a later capset or ambient raise). */
-	if (a->securebits) {
-		struct op op = { .kind = OP_SECBITS, .v = { secbits } };
-		char call[96], sbt[72];
-
-		format_secbits(secbits, sbt, sizeof(sbt));
-		snprintf(call, sizeof(call), "PR_SET_SECUREBITS(%s)", sbt);
-		undo_prctl(emit_prctl(r, &op, PR_SET_SECUREBITS, secbits, 0,
-				      call),
-			   PR_SET_SECUREBITS);
-	}
-	if (keep < 0 && uids.set && (a->caps || amb.add) &&
-	    !(r->leader.secbits & SECBIT_KEEP_CAPS)) {
-		keep = 1;
-		implied_keep = true;
-		plan_note(plan, "KEEP_CAPS 1 first: the uid change would "
-				"otherwise clear the permitted set the later "
-				"capset needs; back to 0 after the "
-				"capability steps");
-		if (!sb_known)
-			plan_note(plan, "the target's KEEP_CAPS is not in "
-					"/proc: taken as 0 before");
-	}
-	if (keep >= 0) {
-		struct op op = { .kind = OP_KEEPCAPS, .v = { keep } };
-		char call[64];
-
-		snprintf(call, sizeof(call), "PR_SET_KEEPCAPS(%ld)", keep);
-		undo_prctl(emit_prctl(r, &op, PR_SET_KEEPCAPS, keep, 0, call),
-			   PR_SET_KEEPCAPS);
-	}
-
-	/* 3. bounding drops, while CAP_SETPCAP is still effective. */
-	bdrop = drop;
-	if (has_bnd)
-		bdrop |= all_caps_mask() & ~apply_cap_edit(&bnd, ~0ULL);
-	e = emit_bounding(r, bdrop & bounding_union(r));
-
-	/* 4-7. groups, gids, uids, fsuid, fsgid. */
-	if (!e)
-		e = emit_groups(r, &uids, &gids);
-	if (!e)
-		e = emit_ids(r, &gids, true);
-	if (!e)
-		e = emit_ids(r, &uids, false);
-	if (!e)
-		e = emit_fs(r, a->fsuid, false);
-	if (!e)
-		e = emit_fs(r, a->fsgid, true);
-	if (e)
-		goto out_usage;
-
-	/* 8. capset: from the sets as they are after the uid change. */
-	if (a->caps || has_inh || drop) {
-		if (a->caps)
-			memcpy(sets, text, sizeof(sets));
-		else {
-			sets[0] = r->leader.cap[CAP_INH];
-			sets[1] = r->leader.cap[CAP_PRM];
-			sets[2] = r->leader.cap[CAP_EFF];
-		}
-		if (has_inh)
-			sets[0] = apply_cap_edit(&inh, sets[0]);
-		for (i = 0; i < 3; i++)
-			sets[i] &= ~drop;
-		e = emit_capset(r, sets);
-		if (e)
-			goto out_usage;
-	}
-
-	/* 9. ambient. */
-	if (drop && !has_amb) {
-		amb.keep = ~drop;
-		has_amb = true;
-	} else if (drop) {
-		amb.keep &= ~drop;
-		amb.add &= ~drop;
-	}
-	if (has_amb) {
-		e = emit_ambient(r, &amb,
-				 (a->ambient_caps &&
-				  strcasestr(a->ambient_caps, "-all")) ||
-					 (drop & all_caps_mask()) ==
-						 all_caps_mask());
-		if (e)
-			goto out_usage;
-	}
-
-	/* 9b. KEEP_CAPS back to what it was, when only the recipe wanted it
-	 * (the uid change has kept the permitted set by then); before
-	 * no_new_privs and seccomp, which could deny prctl. */
-	if (implied_keep) {
-		struct op op = { .kind = OP_KEEPCAPS, .v = { 0 } };
-		struct step *st = emit_prctl(r, &op, PR_SET_KEEPCAPS, 0, 0,
-					     "PR_SET_KEEPCAPS(0)");
-
-		if (!st) {
-			e = too_many(r);
-			goto out_usage;
-		}
-		undo_prctl(st, PR_SET_KEEPCAPS);
-	}
-
-	/* 10-11. dumpable, no_new_privs. */
-	if (dumpable >= 0) {
-		struct op op = { .kind = OP_DUMPABLE };
-		char call[64];
-
-		snprintf(call, sizeof(call), "PR_SET_DUMPABLE(%ld)", dumpable);
-		undo_prctl(emit_prctl(r, &op, PR_SET_DUMPABLE, dumpable, 0,
-				      call),
-			   PR_SET_DUMPABLE);
-		plan_note(plan, "DUMPABLE is process-wide: one value for "
-				"every thread");
-	}
-	if (a->seccomp && !a->nnp && !has(&r->leader, CAP_SYS_ADMIN) &&
-	    !r->leader.nnp)
-		plan_note(plan, "NO_NEW_PRIVS set on every thread first: "
-				"seccomp needs it without CAP_SYS_ADMIN");
-	if (a->nnp || (a->seccomp && !has(&r->leader, CAP_SYS_ADMIN))) {
-		struct op op = { .kind = OP_NNP };
-
-		if (!emit_prctl(r, &op, PR_SET_NO_NEW_PRIVS, 1, 0,
-				"PR_SET_NO_NEW_PRIVS(1)")) {
-			e = too_many(r);
-			goto out_usage;
-		}
-		plan_expect(plan, "NoNewPrivs", EXPECT_EQUALS, 1);
-	}
-	/* 12. seccomp: for allthreads itself, once after the steps with
-	 * TSYNC (carry_out); on another process (either route runs step
-	 * programs only), each thread installs the same filter itself. */
-	if (a->seccomp && !tgt->self) {
-		struct op op = { .kind = OP_SECCOMP };
-		long args[3] = { SECCOMP_SET_MODE_FILTER, 0,
-				 (long)plan->seccomp_prog };
-
-		if (!emit(r, &op, SYS_seccomp, 3, args, ALLTHREADS_JUDGE_EQUAL,
-			  "seccomp(SET_MODE_FILTER, 0, %u instructions)",
-			  plan->seccomp_len)) {
-			e = too_many(r);
-			goto out_usage;
-		}
-		plan_note(plan, "seccomp on another process: each thread "
-				"installs the filter itself (no TSYNC)");
-	}
-	if (a->seccomp)
-		plan_expect(plan, "Seccomp", EXPECT_EQUALS, 2);
-	if (!plan->nsteps && !plan->seccomp_prog) {
-		e = fail(r, "%s: nothing to change (see allthreads %s --help)",
-			 plan->command, plan->command);
-		goto out_usage;
-	}
-	snprintf(plan->what, sizeof(plan->what), "%u step%s%s", plan->nsteps,
-		 plan->nsteps == 1 ? "" : "s",
-		 plan->seccomp_prog ? " + seccomp" : "");
-	predict(r, cur_sb);
-	if (!sb_known && a->keep_caps)
-		plan_note(plan, "the target's securebits are not in /proc: "
-				"predicted as 0");
-	(void)o;
 	snapshot_free(&r->snap);
 	free(r);
-	return -1;
-out_usage:
-	snapshot_free(&r->snap);
-	free(r);
-	return usage_error("%s", err);
+	return e ? usage_error("%s", err) : -1;
 }
 
 int cmd_recipe(const struct opts *o, struct plan *plan,
@@ -1244,5 +1028,5 @@ int cmd_recipe(const struct opts *o, struct plan *plan,
 		return usage_error("set: %s: unexpected argument (options "
 				   "only; PROGRAM goes after --)",
 				   o->args[0]);
-	return compile_recipe(o, &o->set, plan, tgt);
+	return compile_recipe(&o->set, plan, tgt);
 }

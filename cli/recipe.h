@@ -11,7 +11,7 @@
 #include "target.h"
 
 /* Compile ARGS (set's options) into PLAN for TGT. */
-int compile_recipe(const struct opts *o, const struct set_args *args,
-		   struct plan *plan, const struct target *tgt);
+int compile_recipe(const struct set_args *args, struct plan *plan,
+		   const struct target *tgt);
 
 #endif /* AT_CLI_RECIPE_H */

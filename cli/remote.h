@@ -20,6 +20,7 @@ struct at_remote_status {
 	 * reached; the return value and report are its answer (or its
 	 * helper refused the request: nothing changed, exit 1). */
 	bool reached;
+	bool opened; /* the target was opened (else WHY says why not) */
 	enum allthreads_route route; /* the route taken, AUTO if none */
 	char why[256];
 };
@@ -38,6 +39,17 @@ int at_remote_run_via(pid_t pid, enum allthreads_route route,
 		      unsigned flags, enum allthreads_mismatch policy,
 		      struct allthreads_report **report,
 		      struct at_remote_status *st);
+
+/* allthreads_target_landlock(3) on PID by ROUTE: a Landlock domain built
+ * there (HANDLED, NRULES RULES, FLAGS) on every thread; returns and fills
+ * *REPORT and ST as at_remote_run_via() does. */
+int at_remote_landlock_via(pid_t pid, enum allthreads_route route,
+			   unsigned long long handled,
+			   const struct allthreads_landlock_rule *rules,
+			   unsigned nrules, unsigned flags, unsigned timeout_ms,
+			   enum allthreads_mismatch policy,
+			   struct allthreads_report **report,
+			   struct at_remote_status *st);
 
 /* The same through the helper only (the helper's tests use it). */
 int at_remote_run(pid_t pid, const struct allthreads_prog *prog,

@@ -13,6 +13,7 @@
 #include "judge.h"
 #include "outcome.h"
 #include "plan.h"
+#include "program.h"
 #include "render.h"
 #include "run.h"
 #include "target.h"
@@ -67,7 +68,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 
 	out.procpid = tgt->self ? 0 : tgt->pid;
 	if (o->program) {
-		code = execute_probe_program(o->program[0]);
+		code = program_find(o->program[0], NULL, 0);
 		if (code) {
 			fprintf(stderr, "allthreads: %s: %s; nothing changed\n",
 				o->program[0],
@@ -147,7 +148,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	render_outcome(o, plan, &out);
 	if (code == EXIT_OK && o->program) {
 		free_outcome(&out);
-		return execute_program(o);
+		return program_exec(o->program, "", NULL);
 	}
 out:
 	free_outcome(&out);

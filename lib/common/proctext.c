@@ -38,22 +38,40 @@ int at_proc_read(const char *path, char *buf, size_t len)
 	return (int)got;
 }
 
+bool at_proc_next(const char *text, size_t *pos, const char **key, size_t *klen,
+		  const char **val, size_t *vlen)
+{
+	const char *line = text + *pos, *eol, *colon;
+
+	for (; *line; line = *eol ? eol + 1 : eol) {
+		eol = strchr(line, '\n');
+		if (!eol)
+			eol = line + strlen(line);
+		colon = memchr(line, ':', eol - line);
+		if (!colon)
+			continue;
+		*key = line;
+		*klen = colon - line;
+		for (colon++; colon < eol && (*colon == ' ' || *colon == '\t');
+		     colon++)
+			;
+		*val = colon;
+		*vlen = eol - colon;
+		*pos = (*eol ? eol + 1 : eol) - text;
+		return true;
+	}
+	*pos = line - text;
+	return false;
+}
+
 const char *at_proc_field(const char *text, const char *key)
 {
-	size_t kl = strlen(key);
-	const char *p = text;
+	size_t kl = strlen(key), pos = 0, klen, vlen;
+	const char *k, *v;
 
-	while (p && *p) {
-		if (!strncmp(p, key, kl) && p[kl] == ':') {
-			p += kl + 1;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			return p;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
+	while (at_proc_next(text, &pos, &k, &klen, &v, &vlen))
+		if (klen == kl && !strncmp(k, key, kl))
+			return v;
 	return NULL;
 }
 

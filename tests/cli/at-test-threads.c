@@ -6,7 +6,7 @@
  *
  *   AT_TEST_THREADS=N[:M] LD_PRELOAD=at-test-threads.so allthreads ...
  *
- * Before main, N threads (at most 1000) name themselves at-test-0,
+ * Before main, N threads (at most 5000) name themselves at-test-0,
  * at-test-1..., the first M of them block every signal (a thread the
  * engine's signal cannot reach), and they wait for ever.  Both variables
  * are taken out of the environment first, so a PROGRAM that allthreads
@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS 1000
+#define MAX_THREADS 5000
 /* How long the threads may take to start, in seconds. */
-#define START_LIMIT 10
+#define START_LIMIT 60
 #define SELF "at-test-threads.so"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -129,7 +129,7 @@ __attribute__((constructor)) static void start_test_threads(void)
 	if (!spec)
 		return;
 	if (parse_spec(spec, &n, &nblock))
-		die(spec, "AT_TEST_THREADS is not N[:M] (0 <= M <= N <= 1000)");
+		die(spec, "AT_TEST_THREADS is not N[:M] (0 <= M <= N <= 5000)");
 	unsetenv("AT_TEST_THREADS");
 	drop_self_from_preload();
 	pthread_attr_init(&attr);

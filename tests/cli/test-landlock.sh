@@ -290,4 +290,24 @@ rc_is 0 "landlock -n"
 out_like "landlock_restrict_self\(ruleset, 0\)" "landlock -n: the steps"
 ok 'grep -q "^NoNewPrivs:	0" /proc/$$/status' "the test's shell is untouched"
 
+# The final sweep: every thread the task directory lists after the run
+# must be in the run's report, however many there are.  The shim hides the
+# last thread the report holds; it is the last one /proc lists too, past
+# the 4096th with 4200 threads (the old sweep stopped at 4096, silently).
+hidden_run() {
+	run env "AT_TEST_THREADS=$1" AT_TEST_HIDE_LAST=1 \
+		"LD_PRELOAD=$(public "$AT_TEST_THREADS_SO") $AT_HIDE_THREAD_SHIM" \
+		"$AT" --timeout=120000 landlock --landlock-rule "$USR"
+}
+hidden_run 2
+rc_is 2 "landlock: a thread missing from the report is found (3 threads)"
+err_like "thread [0-9]+ was not reached" "landlock: says which thread"
+hidden_run 4200
+rc_is 2 "landlock: a thread missing from the report is found past the 4096th"
+err_like "thread [0-9]+ was not reached" \
+	"landlock: names the thread missing from the report among 4201"
+run env AT_TEST_THREADS=4200 "LD_PRELOAD=$(public "$AT_TEST_THREADS_SO")" \
+	"$AT" --timeout=120000 landlock --landlock-rule "$USR"
+rc_is 0 "landlock: 4201 threads, every one in the domain"
+
 done_testing

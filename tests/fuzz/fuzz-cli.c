@@ -210,7 +210,6 @@ static void fuzz_prctl_plan(char *text)
 static void fuzz_set(char *text, bool foreign, bool seccomp_only)
 {
 	struct set_args a = { 0 };
-	struct opts o = { .quiet = true };
 	struct target tgt = { .pid = getpid(), .self = !foreign };
 	char *w[MAX_WORDS];
 	unsigned n = words(text, w, MAX_WORDS), i;
@@ -283,7 +282,7 @@ static void fuzz_set(char *text, bool foreign, bool seccomp_only)
 		else
 			CHECK(memchr(err, 0, sizeof(err)) && err[0]);
 	} else {
-		code = compile_recipe(&o, &a, plan, &tgt);
+		code = compile_recipe(&a, plan, &tgt);
 		CHECK(code == -1 || code == EXIT_USAGE || code == EXIT_FAILED ||
 		      code == EXIT_UNREACHABLE);
 		if (code == -1)
@@ -299,18 +298,14 @@ static void fuzz_check(char *text)
 	struct opts o = { .quiet = true };
 	struct target tgt = { .pid = getpid(), .self = true };
 	char *w[MAX_EXPECT];
-	struct plan *plan = calloc(1, sizeof(*plan));
 	unsigned n = words(text, w, MAX_EXPECT), i;
 	int code;
 
-	if (!plan)
-		return;
 	for (i = 0; i < n; i++)
 		o.expect[o.nexpect++] = w[i];
-	code = cmd_check(&o, plan, &tgt);
+	code = cmd_check(&o, &tgt);
 	CHECK(code == EXIT_OK || code == EXIT_FAILED || code == EXIT_USAGE ||
 	      code == EXIT_UNREACHABLE);
-	free(plan);
 }
 
 /* A /proc status text, and every attribute printed from it. */

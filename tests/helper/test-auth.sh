@@ -10,18 +10,7 @@ set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}"
 SERVICE=${AT_SERVICE:?}
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
 tmp=$(mktemp -d)
@@ -144,5 +133,4 @@ PY
 else
 	skip "needs python3"
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

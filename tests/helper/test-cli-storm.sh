@@ -8,12 +8,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_TARGET:?}" "${AT_HELPER:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/../tap.sh"
 status=$(mktemp -u /tmp/at-storm-XXXXXX)
 trap 'kill "$pid" 2>/dev/null; rm -f "$status" "$status.tmp"' EXIT
 
@@ -54,5 +49,4 @@ sampled=$(grep -c '^tid' "$status")
 wrong=$(awk '/^tid/ && $4 != 1' "$status" | wc -l)
 ok '[ "$wrong" = 0 ] && [ "$sampled" -ge $((threads - 1)) ]' \
 	"every thread reads KEEP_CAPS 1 itself ($sampled sampled of $threads tasks, $wrong wrong)"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -7,13 +7,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_DROP_PROG:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+. "$(dirname "$0")/../tap.sh"
 eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
 if ! (( (16#$eff >> 6) & 1 && (16#$eff >> 7) & 1 )) || [ "$(id -u)" != 0 ]; then
 	for _ in $(seq 9); do skip "needs root with CAP_SETUID and CAP_SETGID"; done
@@ -45,5 +39,4 @@ if [ $? = 77 ]; then
 else
 	try capng_change_id "$AT_DROP_PROG" capng
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

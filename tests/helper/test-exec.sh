@@ -17,18 +17,7 @@ set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 SUID_SRC=${2:?usage: $0 PATH-TO-ALLTHREADS PATH-TO-SUID-WAIT}
 here=$(cd "$(dirname "$0")" && pwd)
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 NTESTS=5
 pids=()
 tmp=$(mktemp -d)
@@ -170,5 +159,4 @@ leaked=0
 grep -q '^read [0-9a-f]' "$log" && leaked=1
 ok '[ -n "$secret" ] && [ "$leaked" = 0 ]' \
 	"no byte of the set-user-ID process reached the partner (secret ${secret:0:16}...)"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

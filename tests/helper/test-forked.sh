@@ -5,12 +5,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_SEC_TARGET:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/../tap.sh"
 # AddressSanitizer's allocator keeps no fork handlers: a child of a
 # threaded parent that makes a thread can wait for ever on a lock one of
 # the parent's threads held at fork (seen: __sanitizer::Mutex::Lock in the
@@ -47,5 +42,4 @@ ok '[ "$cn" = "$ct" ] && [ "$ct" -ge 2 ] && [ "$pn" = 0 ]' \
 "$AT" -p "$p" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
 rc=$?
 ok '[ "$rc" = 0 ]' "the parent's helper still serves (exit $rc)"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

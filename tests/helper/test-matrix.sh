@@ -15,20 +15,7 @@
 set -u
 AT_SRC=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_SERVICE:?}"
-n=0 failed=0
-ok() { # COND DESC (a DESC ending in "# TODO ..." is a known failure)
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"
-		case $2 in *"# TODO "*) ;; *) failed=$((failed + 1)) ;; esac
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 U1=1234 U2=1235
 pids=()
 tmp=$(mktemp -d)
@@ -303,5 +290,4 @@ else
 	skip "ptrace route cells" "no working --via=ptrace on this branch"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -8,18 +8,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_TARGET:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 tmp=$(mktemp -d)
 outer=
 p=
@@ -79,5 +68,4 @@ for t in $(ls "/proc/$p/task"); do
 	grep -qw "$t" "$tmp/o" || missing=$((missing + 1))
 done
 ok '[ "$missing" = 0 ]' "the report names every thread by its pid here ($missing missing)"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

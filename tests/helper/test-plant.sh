@@ -12,18 +12,7 @@
 #      check does not: exit 3, no descriptor sent.
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 pids=()
 tmp=$(mktemp -d)
 cleanup() {
@@ -171,5 +160,4 @@ else
 	skip "could not get pid $planted for the target"
 	skip "could not get pid $planted for the target"
 fi
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

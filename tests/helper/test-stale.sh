@@ -6,12 +6,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_TARGET:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/../tap.sh"
 tmp=$(mktemp -d)
 p=
 trap '[ -n "$p" ] && { kill -CONT $p; kill $p; wait $p; } 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -47,5 +42,4 @@ ok '[ "$ones" = 0 ]' "after SIGCONT the abandoned request did not run ($ones thr
 "$AT" -p "$p" prctl KEEP_CAPS 1 >"$tmp/o" 2>&1
 rc=$?
 ok '[ "$rc" = 0 ] && [ "$(keepcaps_ones)" -gt 3 ]' "the helper still serves the next request (exit $rc)"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -12,18 +12,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-has_cap() {
-	local eff
-	eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
-	(( (16#$eff >> $1) & 1 ))
-}
+. "$(dirname "$0")/../tap.sh"
 pids=()
 tmp=$(mktemp -d)
 planted=
@@ -87,5 +76,4 @@ t2=$!
 pids+=("$t2")
 for _ in $(seq 100); do [ -S /run/allthreads/0/"$t2".sock ] && break; sleep 0.05; done
 ok '[ -n "$sock" ] && ! [ -e "$sock" ]' "the next helper to start removed it"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

@@ -5,12 +5,7 @@
 set -u
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_SEC_TARGET:?}"
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if eval "$1"; then echo "ok $n - $2"; else
-		echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+. "$(dirname "$0")/../tap.sh"
 tmp=$(mktemp -d)
 p=
 trap '[ -n "$p" ] && kill $p 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -30,5 +25,4 @@ live=$(grep -L '^State:.Z' /proc/"$p"/task/*/status | wc -l)
 nnp=$(grep -l '^NoNewPrivs:.1' /proc/"$p"/task/*/status | wc -l)
 ok '[ "$rc" = 0 ] && [ "$nnp" = "$live" ] && [ "$live" -ge 4 ]' \
 	"set --nnp: exit $rc, $nnp of $live live threads have NoNewPrivs ($(head -c 200 "$tmp/o"))"
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_end

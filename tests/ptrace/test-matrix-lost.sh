@@ -53,6 +53,38 @@ tracer_ours() {
 	[ "$k" = PPid: ] && [ "$v" = "$tool" ]
 }
 
+# The exit status $st of the CLI, judged by what /proc shows now: 0 only
+# if every thread changed, 3 only if none did and none is held, else 2
+# with the count /proc shows.  Sets $what: $1, then the counts.
+judge_exit() {
+	nnp1=$(grep -l '^NoNewPrivs:.1' /proc/"$TPID"/task/*/status 2>/dev/null | wc -l)
+	all=$(ls /proc/"$TPID"/task | wc -l)
+	what="$1, NoNewPrivs 1 on $nnp1 of $all)"
+	sed 's/^/# /' "$T_TMP/tool.err" | head -4
+	case $st in
+	0) ok '[ "$nnp1" = "$all" ]' "$what: exit 0, every thread changed" ;;
+	3) ok '[ "$nnp1" = 0 ] && grep -q "nothing was changed" "$T_TMP/tool.err" && [ "$held" = no ]' \
+		"$what: exit 3 only when nothing changed and nothing is held" ;;
+	2) ok 'grep -q "/proc shows the change on $nnp1 of $all thread" "$T_TMP/tool.err"' \
+		"$what: exit 2 says what /proc shows" ;;
+	*) ok false "$what: exit 0, 2 or 3 (not 'failed, nothing changed')" ;;
+	esac
+}
+
+# What the run leaves: no thread stopped or traced ($held), nothing of ours
+# mapped ($before against $after), the target alive, and every blocked
+# call back right once it is released; then the target is stopped.
+check_left() {
+	ok '[ "$held" = no ]' "$what: no thread stopped or traced once the CLI is back"
+	ok '[ "$before" = "$after" ]' \
+		"$what: nothing of ours stays mapped $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -3 | tr '\n' ' ')"
+	ok alive "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
+	tcmd release '^released '
+	ok "released_ok $NTHR -" \
+		"$what: every blocked call came back right ($reply $(target_bad_lines))"
+	stop_target
+}
+
 n=0
 for stub in 1 0; do
 	for delay in 0 0.002 0.005 0.01 0.02 0.04 0.08 0.15; do
@@ -74,26 +106,8 @@ for stub in 1 0; do
 		# what /proc shows the moment the CLI is back
 		held=$(untraced >/dev/null && echo no || echo yes)
 		after=$(maps)
-		nnp1=$(grep -l '^NoNewPrivs:.1' /proc/"$TPID"/task/*/status 2>/dev/null | wc -l)
-		all=$(ls /proc/"$TPID"/task | wc -l)
-		what="kill $n (stub=$stub, tracer ${tracer:-not seen}, +${delay}s, exit $st, NoNewPrivs 1 on $nnp1 of $all)"
-		sed 's/^/# /' "$T_TMP/tool.err" | head -4
-		case $st in
-		0) ok '[ "$nnp1" = "$all" ]' "$what: exit 0, every thread changed" ;;
-		3) ok '[ "$nnp1" = 0 ] && grep -q "nothing was changed" "$T_TMP/tool.err"' \
-			"$what: exit 3 only when nothing changed" ;;
-		2) ok 'grep -q "/proc shows the change on $nnp1 of $all thread" "$T_TMP/tool.err"' \
-			"$what: exit 2 says what /proc shows" ;;
-		*) ok false "$what: exit 0, 2 or 3 (not 'failed, nothing changed')" ;;
-		esac
-		ok '[ "$held" = no ]' "$what: no thread stopped or traced once the CLI is back"
-		ok '[ "$before" = "$after" ]' \
-			"$what: nothing of ours stays mapped $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -3 | tr '\n' ' ')"
-		ok alive "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
-		tcmd release '^released '
-		ok "released_ok $NTHR -" \
-			"$what: every blocked call came back right ($reply $(target_bad_lines))"
-		stop_target
+		judge_exit "kill $n (stub=$stub, tracer ${tracer:-not seen}, +${delay}s, exit $st"
+		check_left
 	done
 done
 
@@ -132,26 +146,8 @@ for delay in 0 0 0.005 0.02; do
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	# a tracer left over by the old CLI: let the target go
 	[ -n "$tracer" ] && [ -d "/proc/$tracer" ] && kill -KILL "$tracer" 2>/dev/null
-	nnp1=$(grep -l '^NoNewPrivs:.1' /proc/"$TPID"/task/*/status 2>/dev/null | wc -l)
-	all=$(ls /proc/"$TPID"/task | wc -l)
-	what="stop $n (tracer ${tracer:-not seen} stopped at +${delay}s, exit $st in $ms ms, NoNewPrivs 1 on $nnp1 of $all)"
-	sed 's/^/# /' "$T_TMP/tool.err" | head -4
-	case $st in
-	0) ok '[ "$nnp1" = "$all" ]' "$what: exit 0, every thread changed" ;;
-	3) ok '[ "$nnp1" = 0 ] && grep -q "nothing was changed" "$T_TMP/tool.err" && [ "$held" = no ]' \
-		"$what: exit 3 only when nothing changed and nothing is held" ;;
-	2) ok 'grep -q "/proc shows the change on $nnp1 of $all thread" "$T_TMP/tool.err"' \
-		"$what: exit 2 says what /proc shows" ;;
-	*) ok false "$what: exit 0, 2 or 3" ;;
-	esac
+	judge_exit "stop $n (tracer ${tracer:-not seen} stopped at +${delay}s, exit $st in $ms ms"
 	ok '[ "$ms" -le $((TMO + 10000)) ]' "$what: back within the timeout + 10 s"
-	ok '[ "$held" = no ]' "$what: no thread stopped or traced once the CLI is back"
-	ok '[ "$before" = "$after" ]' \
-		"$what: nothing of ours stays mapped $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -3 | tr '\n' ' ')"
-	ok alive "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
-	tcmd release '^released '
-	ok "released_ok $NTHR -" \
-		"$what: every blocked call came back right ($reply $(target_bad_lines))"
-	stop_target
+	check_left
 done
 done_testing
