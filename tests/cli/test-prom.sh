@@ -124,9 +124,9 @@ ok '[ "$(val allthreads_audit_process_threads_at_fault ".pid == \"$BAD\" and .ch
 	[ "$(val allthreads_audit_process_threads_at_fault ".pid == \"$GOOD\"")" = none ]' \
 	"--per-process: the planted one's threads at fault, by check; none for the clean one"
 ok 'jq -e --arg p "$BAD" '"'"'[.allthreads_audit_process_threads_at_fault[] |
-	select(.[0].pid == $p) | .[0].comm] | unique == ["a\"b\\\\c\ufffd"]'"'"' "$J" >/dev/null' \
-	"comm label: the name as /proc shows it (a\"b\\\\c), the stray byte U+FFFD"
-ok 'grep -qF "comm=\"a\\\"b\\\\\\\\c" "$M"' "comm label: quote and backslashes escaped as the format says"
+	select(.[0].pid == $p) | .[0].comm] | unique == ["a\"b\\c\ufffd"]'"'"' "$J" >/dev/null' \
+	"comm label: the thread's own name (a\"b\\c, unescaped from /proc's a\"b\\\\c), the stray byte U+FFFD"
+ok 'grep -qF "comm=\"a\\\"b\\\\c" "$M"' "comm label: quote and backslash escaped as the format says"
 ok 'awk -v b="$before" -v a="$after" '"'"'
 	$1 == "allthreads_audit_last_run_timestamp_seconds" { t = $2 }
 	$1 == "allthreads_audit_duration_seconds" { d = $2 }
