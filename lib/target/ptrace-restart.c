@@ -151,7 +151,10 @@ void pt_restart_note(struct pt_ctx *c)
 		long nr;
 
 		t->resume.on = false;
-		if (t->st != PT_STOPPED || !t->captured)
+		/* A thread stopped by job control had its call cut short by
+		 * the stop signal: the program would see that EINTR (after
+		 * SIGCONT) without us too. */
+		if (t->st != PT_STOPPED || !t->captured || t->group_stop)
 			continue;
 		nr = at_arch_eintr_nr(&t->saved);
 		if (nr < 0 || find(nr) < 0 || !same_call(t, nr))
