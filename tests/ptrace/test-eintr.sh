@@ -37,7 +37,7 @@ check_waiters() {
 			[ "$maxms" -le "$limit" ] ||
 				bad+=" $name: took $maxms ms (limit $limit);"
 		fi
-	done < <(grep '^w ' "$T_TMP/target.out" | tail -n "$NW")
+	done <<<"$(grep '^w ' "$T_TMP/target.out" | tail -n "$NW")"
 	ok '[ -z "$bad" ] && [ "$n" -gt 0 ]' "$what: $n waiters, no EINTR, none early or late${bad:+:$bad}"
 }
 
@@ -52,7 +52,7 @@ for busy in 0 2; do
 			"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS $((i % 2))
 		if [ "$rc" != 0 ]; then
 			fails=$((fails + 1))
-			[ -n "$first" ] || first="run $i: exit $rc: ${err:0:200}"
+			[ -n "$first" ] || first="run $i: exit $rc: $(grep -v 'because another' <<<"$err" | head -c 600)"
 		fi
 		sleep 0.2
 	done
