@@ -40,7 +40,7 @@
  * again, so it is never written; such a call waits its whole timeout
  * again from the release.  Either way the time it had waited before the
  * stop is not known (no interface tells it): a resumed timeout ends late
- * by up to that much, never early.
+ * by up to that much at each stop, never early.
  */
 #include <errno.h>
 #include <stdio.h>
