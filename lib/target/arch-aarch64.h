@@ -46,6 +46,9 @@
 #define AT_ARCH_INSN_ALIGN 4
 #define AT_ARCH_SVC0 0xd4000001u
 #define AT_ARCH_PSTATE_BTYPE (3ull << 10)
+/* at_arch_resume_call() re-enters the call whatever the kernel finds when
+ * the stop ends: the caller looks for a pending signal first. */
+#define AT_ARCH_RESUME_BY_KERNEL 0
 
 struct at_regs {
 	struct user_regs_struct r; /* = struct user_pt_regs */
@@ -155,6 +158,35 @@ static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
 {
 	return regs->syscallno == -1 && (long)regs->r.regs[8] == nr &&
 	       at_arch_own_insn(regs, (unsigned long[2]){ 0 }) > 0;
+}
+
+/* The register that holds argument I (0 to 5) of a system call (x0 holds
+ * the return value once the call has returned). */
+static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)
+{
+	return &regs->r.regs[i];
+}
+
+/* The call a thread stopped on its way back from, returning -EINTR (the
+ * kernel does not restart it): its number (x8), or -1.  The kernel has
+ * forgotten the number (-1) and left pc after the `svc`, x0 -EINTR. */
+static inline long at_arch_eintr_nr(const struct at_regs *regs)
+{
+	if (regs->syscallno != -1 || (long)regs->r.regs[0] != -EINTR ||
+	    regs->r.pc % 4 || regs->r.pc < 4)
+		return -1;
+	return (long)regs->r.regs[8];
+}
+
+/* Make REGS (stopped as at_arch_eintr_nr() saw) re-enter their call: pc
+ * back on the `svc`, x0 the call's first argument again.  The kernel made
+ * its restart decision before the stop, so the caller decides about a
+ * pending signal itself. */
+static inline void at_arch_resume_call(struct at_regs *regs,
+				       unsigned long first)
+{
+	regs->r.pc -= 4;
+	regs->r.regs[0] = first;
 }
 
 #endif /* AT_ARCH_AARCH64_H */

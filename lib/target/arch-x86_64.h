@@ -30,6 +30,9 @@
 #define AT_ARCH_INSN_LEN 2
 #define AT_ARCH_INSN_ALIGN 1
 #define AT_ARCH_USER_CS 0x33 /* 64-bit user code segment */
+/* A call set up by at_arch_resume_call() is re-entered or ends with
+ * EINTR as the kernel decides when the stop ends (a signal handler). */
+#define AT_ARCH_RESUME_BY_KERNEL 1
 
 struct at_regs {
 	struct user_regs_struct r;
@@ -156,6 +159,36 @@ static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
 
 	return (long)regs->r.orig_rax == nr &&
 	       (rax == -512 || rax == -513 || rax == -514 || rax == -516);
+}
+
+/* The register that holds argument I (0 to 5) of a system call. */
+static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)
+{
+	unsigned long long *r[6] = { &regs->r.rdi, &regs->r.rsi, &regs->r.rdx,
+				     &regs->r.r10, &regs->r.r8,	 &regs->r.r9 };
+
+	return r[i];
+}
+
+/* The call a thread stopped on its way back from, returning -EINTR (the
+ * kernel does not restart it): its number, or -1. */
+static inline long at_arch_eintr_nr(const struct at_regs *regs)
+{
+	if ((long)regs->r.orig_rax < 0 || (long)regs->r.rax != -EINTR)
+		return -1;
+	return (long)regs->r.orig_rax;
+}
+
+/* Make REGS (stopped as at_arch_eintr_nr() saw) re-enter their call when
+ * the stop ends without a handler to run: -ERESTARTNOHAND, which the
+ * kernel turns back into the call (instruction pointer on the `syscall`,
+ * rax the number) or, if a signal handler runs first, into -EINTR.  The
+ * first argument is still in rdi. */
+static inline void at_arch_resume_call(struct at_regs *regs,
+				       unsigned long first)
+{
+	(void)first;
+	regs->r.rax = (unsigned long)-514; /* ERESTARTNOHAND */
 }
 
 #endif /* AT_ARCH_X86_64_H */

@@ -774,8 +774,9 @@ int pt_release(struct pt_ctx *c, struct pt_thread *t)
 	    ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->stash) == 0)
 		sig = t->stash.si_signo;
 	/* Raw registers only now, right before the detach that redoes the
-	 * restart decision with them. */
-	if (t->at_exit)
+	 * restart decision with them; a call our interrupt cut short set up
+	 * to be entered again (ptrace-restart.c). */
+	if (pt_restart_release(c, t) || t->at_exit)
 		at_arch_set(t->tid, &t->saved);
 	if (ptrace(PTRACE_DETACH, t->tid, 0, (void *)sig) < 0)
 		return -errno;

@@ -39,6 +39,17 @@ struct pt_step {
 	int judge; /* enum allthreads_judge */
 };
 
+/* What a thread's stop says about a call our interrupt cut short
+ * (ptrace-restart.c). */
+struct pt_resume {
+	bool on;	       /* resumed at release */
+	long nr;	       /* the call */
+	uint64_t seen_ns;      /* CLOCK_MONOTONIC when the stop was seen */
+	bool has_first;	       /* aarch64: the first argument, which x0 */
+	unsigned long first;   /* lost to the result (/proc/.../syscall) */
+	unsigned long peek[7]; /* aarch64: arguments 1 to 5, sp, pc */
+};
+
 struct pt_thread {
 	pid_t tid;
 	int st;		 /* enum pt_state */
@@ -57,6 +68,7 @@ struct pt_thread {
 	uint64_t mask;
 	siginfo_t stash;
 	cpu_set_t cpus;
+	struct pt_resume resume; /* ptrace-restart.c */
 	long *res, *sav;
 	char why[96];
 };
@@ -156,6 +168,19 @@ int pt_relocate(struct pt_ctx *c);
  * registers at the abort handler, rseq_cs cleared).  -ENOTSUP (c->why
  * set) for a section the kernel would kill the thread for. */
 int pt_rseq_abort(struct pt_ctx *c);
+
+/* ptrace-restart.c: the blocking calls that return EINTR to our interrupt
+ * (epoll_wait...), entered again at release.  PEEK, just before
+ * PTRACE_INTERRUPT, reads what the stop will lose (aarch64: the first
+ * argument; nothing on x86_64).  NOTE, once every thread is captured
+ * (the memory readable), marks the threads our interrupt cut short.
+ * RELEASE, right before T's final PTRACE_DETACH, sets T->saved up to
+ * enter its call again (a timeout in a register less the time stopped)
+ * unless a signal of the program's is to end it: true when T->saved
+ * changed and must be set. */
+void pt_restart_peek(struct pt_ctx *c, struct pt_thread *t);
+void pt_restart_note(struct pt_ctx *c);
+bool pt_restart_release(struct pt_ctx *c, struct pt_thread *t);
 
 /* inject.c */
 /* Wait for TID's next stop or exit (bounded by the deadline). */

@@ -649,6 +649,7 @@ static int seize(struct pt_ctx *c, struct pt_thread *t)
 			return r;
 	}
 	t->st = PT_SEIZED;
+	pt_restart_peek(c, t);
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno == ESRCH)
 		t->st = PT_GONE;
 	return 0;
@@ -1287,6 +1288,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 	err = pt_rseq_abort(c);
 	if (err)
 		return err;
+	pt_restart_note(c);
 	out->canary = (unsigned)(can - c->t);
 	out->have_canary = true;
 #if AT_ARCH_HAS_STUB
@@ -1789,6 +1791,7 @@ static int sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
 		    ptrace(PTRACE_GETSIGMASK, u->tid, (void *)8, &u->mask) == 0)
 			u->captured = true;
 	}
+	pt_restart_note(c);
 	if (pt_quiet(c))
 		t = pt_quiet(c);
 	if (!t->captured) {
