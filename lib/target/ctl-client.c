@@ -29,7 +29,7 @@
 #include "ctl-proto.h"
 #include "proctext.h"
 #include "report.h"
-#include "run.h"
+#include "step-pack.h"
 #include "sysret.h"
 #include "timespec.h"
 
@@ -63,79 +63,6 @@ static void set_why(char *why, size_t len, const char *fmt, const char *arg)
 
 /* --- serialising a program ------------------------------------------------ */
 
-struct packer {
-	uint8_t *buf;
-	size_t cap;
-	struct at_ctl_req *req;
-	uint8_t *data;
-	size_t data_len;
-	size_t data_cap;
-};
-
-/* Copy LEN bytes from SRC into the data area, 8-aligned; offset or -E2BIG. */
-static long pack_bytes(struct packer *pk, const void *src, size_t len)
-{
-	size_t off = (pk->data_len + 7) & ~(size_t)7;
-
-	if (off > pk->data_cap || len > pk->data_cap - off)
-		return -E2BIG;
-	memset(pk->data + pk->data_len, 0, off - pk->data_len);
-	memcpy(pk->data + off, src, len);
-	pk->data_len = off + len;
-	return (long)off;
-}
-
-/* The buffers of one argument list of a step (the client's own pointers,
- * copied). */
-static int pack_list(struct packer *pk, struct at_ctl_step *st, unsigned *np,
-		     unsigned list, long nr, const long *args)
-{
-	struct at_ctl_ptrspec spec[2];
-	uint32_t capver = 0;
-	int n, i;
-
-	if ((nr == SYS_capset || nr == SYS_capget) && args[0])
-		memcpy(&capver, (const void *)args[0], sizeof(capver));
-	n = at_ctl_pointer_args(nr, args, capver, spec);
-	for (i = 0; i < n; i++) {
-		const void *src = (const void *)args[spec[i].arg];
-		struct at_ctl_ptr *p;
-		size_t len = spec[i].maxlen;
-		long off;
-
-		if (!src) {
-			if (spec[i].nullable)
-				continue;
-			return -EFAULT;
-		}
-		if (spec[i].minlen > spec[i].maxlen)
-			return -E2BIG; /* e.g. too many groups */
-		if (spec[i].nul)
-			len = strnlen(src, spec[i].maxlen - 1) + 1;
-		if (spec[i].kind == AT_CTL_FPROG) {
-			const struct sock_fprog *fp = src;
-
-			if (!fp->filter || fp->len == 0 ||
-			    fp->len > AT_CTL_MAX_FILTER)
-				return -EINVAL;
-			src = fp->filter;
-			len = (size_t)fp->len * 8;
-		}
-		if (*np >= AT_CTL_MAX_PTRS)
-			return -E2BIG;
-		off = pack_bytes(pk, src, len);
-		if (off < 0)
-			return (int)off;
-		p = &st->ptr[(*np)++];
-		p->list = (uint8_t)list;
-		p->arg = (uint8_t)spec[i].arg;
-		p->kind = (uint16_t)spec[i].kind;
-		p->off = (uint32_t)off;
-		p->len = (uint32_t)len;
-	}
-	return 0;
-}
-
 static void put_list(int64_t *dst, const long *src)
 {
 	int i;
@@ -149,9 +76,10 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 		      void *buf, size_t len)
 {
 	struct at_ctl_step *steps;
-	struct packer pk;
+	struct at_pack_area area;
+	struct at_ctl_req *req;
 	size_t head;
-	unsigned i, k;
+	unsigned i;
 	int r;
 
 	if (!prog || !prog->n || prog->n > ALLTHREADS_MAX_STEPS || !buf ||
@@ -161,21 +89,15 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 	if (len < head)
 		return -ENOBUFS;
 	memset(buf, 0, head);
-	pk.buf = buf;
-	pk.cap = len;
-	pk.req = buf;
-	steps = (struct at_ctl_step *)(pk.req + 1);
-	pk.data = (uint8_t *)buf + head;
-	pk.data_len = 0;
-	pk.data_cap = len - head < AT_CTL_MAX_DATA ? len - head :
-						     AT_CTL_MAX_DATA;
+	req = buf;
+	steps = (struct at_ctl_step *)(req + 1);
+	area.data = (uint8_t *)buf + head;
+	area.len = 0;
+	area.cap = len - head < AT_CTL_MAX_DATA ? len - head : AT_CTL_MAX_DATA;
 	for (i = 0; i < prog->n; i++) {
 		const struct at_step *s = &prog->steps[i];
 		struct at_ctl_step *st = &steps[i];
-		unsigned np = 0;
 
-		for (k = 0; k < AT_CTL_MAX_PTRS; k++)
-			st->ptr[k].list = AT_CTL_UNUSED;
 		st->nr = s->nr;
 		put_list(st->args, s->args);
 		st->nargs = ALLTHREADS_MAX_ARGS;
@@ -185,26 +107,20 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 		put_list(st->save_args, s->save_args);
 		st->undo_nr = s->has_undo ? s->undo_nr : -1;
 		put_list(st->undo_args, s->undo_args);
-		r = pack_list(&pk, st, &np, AT_CTL_ARGS, s->nr, s->args);
-		if (r == 0 && s->has_save)
-			r = pack_list(&pk, st, &np, AT_CTL_SAVE, s->save_nr,
-				      s->save_args);
-		if (r == 0 && s->has_undo && s->undo_nr >= 0)
-			r = pack_list(&pk, st, &np, AT_CTL_UNDO, s->undo_nr,
-				      s->undo_args);
+		r = at_step_pack(s, st->ptr, &area);
 		if (r < 0)
 			return r;
 	}
-	pk.req->hdr.magic = AT_CTL_MAGIC;
-	pk.req->hdr.version = AT_CTL_VERSION;
-	pk.req->hdr.op = AT_CTL_REQ_RUN;
-	pk.req->hdr.len = (uint32_t)(head + pk.data_len);
-	pk.req->nsteps = prog->n;
-	pk.req->timeout_ms = timeout_ms;
-	pk.req->flags = flags;
-	pk.req->policy = (uint32_t)policy;
-	pk.req->data_len = (uint32_t)pk.data_len;
-	return (long)(head + pk.data_len);
+	req->hdr.magic = AT_CTL_MAGIC;
+	req->hdr.version = AT_CTL_VERSION;
+	req->hdr.op = AT_CTL_REQ_RUN;
+	req->hdr.len = (uint32_t)(head + area.len);
+	req->nsteps = prog->n;
+	req->timeout_ms = timeout_ms;
+	req->flags = flags;
+	req->policy = (uint32_t)policy;
+	req->data_len = (uint32_t)area.len;
+	return (long)(head + area.len);
 }
 
 /* --- finding the socket ------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include "allthreads.h"
 #include "arch.h"
+#include "step.h"
 
 #ifndef AT_ARCH_NONE
 
@@ -31,12 +32,6 @@ enum pt_state {
 struct pt_call {
 	long nr;
 	long a[6];
-};
-
-struct pt_step {
-	struct pt_call call, save, undo;
-	bool has_save, has_undo;
-	int judge; /* enum allthreads_judge */
 };
 
 struct pt_thread {
@@ -89,7 +84,12 @@ struct pt_ctx {
 		       * none) */
 	int memfd;    /* its /proc/PID/task/TID/mem */
 	unsigned nsteps;
-	struct pt_step *steps;
+	/* The program (compile(), ptrace.c): its steps, their pointer
+	 * arguments pointed into the scratch region once it is mapped
+	 * (ptrace-scratch.c), and the buffers, marshalled (step-pack.h). */
+	struct at_step *steps;
+	struct at_reloc (*relocs)[AT_STEP_MAX_RELOCS];
+	size_t pack_len; /* the buffers' bytes at the start of data */
 	struct timespec deadline;
 	struct timespec letgo; /* past the deadline: undo, unmap, detach by
 				* then (ptrace.c, letgo()) */
@@ -106,10 +106,9 @@ struct pt_ctx {
 	size_t size;
 	unsigned long ctl, steps_at, undo_at, res_at, sav_at, ures_at, data_at,
 		fprog_at, stack_top;
-	unsigned char *data; /* the pointer arguments' bytes, as the target
-			      * sees them (pt_relocate()) */
+	unsigned char *data; /* the pointer arguments' bytes, then a struct
+			      * sock_fprog a filter, then the hook's */
 	size_t data_len;
-	void *req; /* the program, serialised (at_ctl_serialize()) */
 	uint64_t cookie;
 	const struct pt_hook *hook; /* NULL: none */
 	unsigned long hook_at;	    /* its bytes in the region */
@@ -146,9 +145,17 @@ int pt_run_hooked(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		  const struct pt_hook *hook, unsigned timeout_ms,
 		  enum allthreads_mismatch policy,
 		  struct allthreads_report **report, char *why, size_t whylen);
-/* ptrace.c: once the scratch region is mapped at c->base, point the
- * steps' pointer arguments into it and fill c->data. */
-int pt_relocate(struct pt_ctx *c);
+
+/* ptrace-scratch.c: map the scratch region through thread T (QUIET, if
+ * not NULL, makes the calls that return 0: see pt_quiet()), point the
+ * steps' pointer arguments into it and fill it; unmap it. */
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
+		   struct pt_thread *quiet);
+/* How many bytes of data the region holds for PACK_LEN bytes of buffers
+ * of a program of NSTEPS steps: the buffers, then room for a struct
+ * sock_fprog each (0 without buffers). */
+size_t pt_scratch_data_len(size_t pack_len, unsigned nsteps);
+void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 
 /* ptrace-rseq.c: once every thread is captured, before anything is
  * injected, abort each thread's rseq critical section where the kernel
@@ -172,11 +179,6 @@ int pt_restore(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
 int pt_release(struct pt_ctx *c, struct pt_thread *t);
-/* Map and fill the scratch region through thread T (QUIET, if not NULL,
- * makes the calls that return 0: see pt_quiet()); unmap it. */
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
-		   struct pt_thread *quiet);
-void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 /* Run the program's steps on T (the stub or one injection per call);
  * CANARY is NULL for the canary itself, else its results.  Fills T->res,
  * T->sav, T->nrun, T->failed; returns 0, or -errno when T could not be

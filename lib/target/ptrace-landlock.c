@@ -158,9 +158,9 @@ static int ll_before(struct pt_ctx *c, struct pt_thread *t, void *arg)
 		}
 	}
 	j->ruleset = fd;
-	c->steps[ALLTHREADS_LANDLOCK_STEP_RESTRICT].call.a[0] = fd;
+	c->steps[ALLTHREADS_LANDLOCK_STEP_RESTRICT].args[0] = fd;
 	if (j->prove)
-		c->steps[ALLTHREADS_LANDLOCK_STEP_PROVE].call.a[1] =
+		c->steps[ALLTHREADS_LANDLOCK_STEP_PROVE].args[1] =
 			(long)(c->hook_at + AT_LL_AT_ROOT);
 	return 0;
 }

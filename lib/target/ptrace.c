@@ -49,13 +49,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl-client.h"
-#include "ctl-proto.h"
 #include "inject.h"
 #include "proctext.h"
 #include "ptrace.h"
 #include "report.h"
-#include "run.h"
+#include "step-pack.h"
 #include "sysret.h"
 #include "timespec.h"
 #include "stub.h"
@@ -269,12 +267,12 @@ static unsigned long long needed_caps(const struct pt_ctx *c)
 	unsigned i;
 
 	for (i = 0; c && i < c->nsteps; i++) {
-		const struct pt_call *s = &c->steps[i].call;
+		const struct at_step *s = &c->steps[i];
 
 		switch (s->nr) {
 		case SYS_prctl:
-			if (s->a[0] == PR_CAPBSET_DROP ||
-			    s->a[0] == PR_SET_SECUREBITS)
+			if (s->args[0] == PR_CAPBSET_DROP ||
+			    s->args[0] == PR_SET_SECUREBITS)
 				need |= 1ull << CAP_SETPCAP;
 			break;
 		case SYS_setuid:
@@ -819,91 +817,45 @@ static int freeze(struct pt_ctx *c)
 
 static int compile(struct pt_ctx *c, const struct allthreads_prog *prog)
 {
-	const struct at_ctl_req *req;
-	long len;
+	struct at_pack_area area = { .cap = AT_STEP_MAX_DATA };
 	unsigned i;
+	int r = 0;
 
-	c->req = malloc(AT_CTL_MAX_MSG);
-	c->steps = calloc(prog->n, sizeof(*c->steps));
-	if (!c->req || !c->steps)
+	c->steps = calloc(prog->n ? prog->n : 1, sizeof(*c->steps));
+	c->relocs = calloc(prog->n ? prog->n : 1, sizeof(*c->relocs));
+	area.data = malloc(area.cap);
+	if (!c->steps || !c->relocs || !area.data) {
+		free(area.data);
 		return -ENOMEM;
-	len = at_ctl_serialize(prog, 0, 0, ALLTHREADS_MISMATCH_REPORT, c->req,
-			       AT_CTL_MAX_MSG);
-	if (len < 0) {
+	}
+	if (!prog->n || prog->n > ALLTHREADS_MAX_STEPS)
+		r = -EINVAL;
+	for (i = 0; !r && i < prog->n; i++)
+		r = at_step_pack(&prog->steps[i], c->relocs[i], &area);
+	if (r) {
+		free(area.data);
 		pt_why(c, "cannot pass the program's arguments: %s",
-		       strerror((int)-len));
-		return (int)len;
+		       strerror(-r));
+		return r;
 	}
-	req = c->req;
 	c->nsteps = prog->n;
-	for (i = 0; i < prog->n; i++) {
-		const struct at_step *s = &prog->steps[i];
-		struct pt_step *d = &c->steps[i];
-
-		d->call.nr = s->nr;
-		memcpy(d->call.a, s->args, sizeof(d->call.a));
-		d->has_save = s->has_save;
-		d->save.nr = s->has_save ? s->save_nr : -1;
-		memcpy(d->save.a, s->save_args, sizeof(d->save.a));
-		d->has_undo = s->has_undo;
-		d->undo.nr = s->has_undo ? s->undo_nr : -1;
-		memcpy(d->undo.a, s->undo_args, sizeof(d->undo.a));
-		d->judge = s->judge;
-	}
-	/* Room for the buffers and one struct sock_fprog per filter. */
-	c->data_len = ((req->data_len + 15) & ~15u) +
-		      (size_t)prog->n * AT_CTL_MAX_PTRS * 16;
-	if (!req->data_len)
-		c->data_len = 0;
+	memcpy(c->steps, prog->steps, prog->n * sizeof(*c->steps));
+	c->pack_len = area.len;
+	c->data_len = pt_scratch_data_len(area.len, prog->n);
 	if (c->hook) {
 		/* Its bytes after the program's (an offset until mapped). */
 		c->hook_at = (c->data_len + 15) & ~(size_t)15;
 		c->data_len = c->hook_at + c->hook->data_len;
 	}
-	return 0;
-}
-
-int pt_relocate(struct pt_ctx *c)
-{
-	const struct at_ctl_req *req = c->req;
-	const struct at_ctl_step *steps = (const void *)(req + 1);
-	const unsigned char *src = (const unsigned char *)(steps + req->nsteps);
-	size_t fp = (req->data_len + 15) & ~15u;
-	unsigned i, k;
-
-	if (!c->data_len)
-		return 0;
-	c->data = calloc(1, c->data_len);
-	if (!c->data)
-		return -ENOMEM;
-	memcpy(c->data, src, req->data_len);
-	for (i = 0; i < c->nsteps; i++) {
-		for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
-			const struct at_ctl_ptr *p = &steps[i].ptr[k];
-			struct pt_call *call;
-			unsigned long at = c->data_at + p->off;
-
-			if (p->list == AT_CTL_UNUSED)
-				continue;
-			call = p->list == AT_CTL_ARGS ? &c->steps[i].call :
-			       p->list == AT_CTL_SAVE ? &c->steps[i].save :
-							&c->steps[i].undo;
-			if (p->kind == AT_CTL_FPROG) {
-				struct {
-					uint16_t len;
-					uint16_t pad[3];
-					uint64_t filter;
-				} f = { (uint16_t)(p->len / 8), { 0 }, at };
-
-				if (fp + 16 > c->data_len)
-					return -E2BIG;
-				memcpy(c->data + fp, &f, sizeof(f));
-				at = c->data_at + fp;
-				fp += 16;
-			}
-			call->a[p->arg] = (long)at;
+	if (c->data_len) {
+		c->data = calloc(1, c->data_len);
+		if (!c->data) {
+			free(area.data);
+			return -ENOMEM;
 		}
+		memcpy(c->data, area.data, area.len);
 	}
+	free(area.data);
 	return 0;
 }
 
@@ -1075,7 +1027,7 @@ static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
 		goto out;
 	}
 	for (i = t->nrun - 1; i >= 0; i--) {
-		const struct pt_step *s = &c->steps[i];
+		const struct at_step *s = &c->steps[i];
 		long sv = s->has_save ? t->sav[i] : 0;
 
 		if (at_is_error(t->res[i]))
@@ -1084,11 +1036,11 @@ static void undo_thread(struct pt_ctx *c, struct pt_thread *t)
 			left++;
 			continue;
 		}
-		if (s->undo.nr < 0)
+		if (s->undo_nr < 0)
 			continue;
-		calls[n].nr = s->undo.nr;
-		for (k = 0; k < 6; k++)
-			calls[n].a[k] = subst(s->undo.a[k], sv);
+		calls[n].nr = s->undo_nr;
+		for (k = 0; k < ALLTHREADS_MAX_ARGS; k++)
+			calls[n].a[k] = subst(s->undo_args[k], sv);
 		n++;
 	}
 	if (pt_run_calls(c, t, calls, n, res) < 0)
@@ -1933,7 +1885,7 @@ out:
 	free(c.t);
 	free(c.hash);
 	free(c.steps);
-	free(c.req);
+	free(c.relocs);
 	free(c.data);
 	free(c.sbuf);
 }
