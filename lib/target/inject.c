@@ -50,6 +50,24 @@ void pt_why(struct pt_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The kernel's signal set, as PTRACE_GETSIGMASK and PTRACE_SETSIGMASK
+ * take it (its size in the address argument): 64 bits. */
+#define AT_PT_SIGSET_SIZE sizeof(uint64_t)
+
+int pt_get_sigmask(pid_t tid, uint64_t *mask)
+{
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)AT_PT_SIGSET_SIZE, mask) < 0)
+		return -errno;
+	return 0;
+}
+
+int pt_set_sigmask(pid_t tid, const uint64_t *mask)
+{
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)AT_PT_SIGSET_SIZE, mask) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * waitpid() has no timeout, and the library must never wait without one:
  * poll, yielding first (a tracee on this CPU runs at once), then sleeping
@@ -304,8 +322,9 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &c->inj_mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &c->inj_mask);
+	if (err)
+		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
 	t->touched = true;
 	err = at_arch_set(t->tid, &r);
@@ -332,8 +351,9 @@ int pt_restore(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 	/* The mask first: a thread left (by a tracer that died) with its own
 	 * mask in the runner puts its registers back itself; one left with
 	 * ours but its own registers would never see a signal again. */
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &t->mask);
+	if (err)
+		return err;
 	/* At a syscall-exit stop the kernel's restart decision is behind us:
 	 * a thread released there (our own death) with its raw registers
 	 * would see -ERESTARTSYS.  Until the final PTRACE_DETACH (which
@@ -450,8 +470,9 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &mask);
+	if (err)
+		return err;
 	for (i = 0; i < 64; i++) {
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -errno;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * inject.h - what lib/target/ptrace.c (seizing, stopping, judging, releasing)
- * and lib/target/inject.c (running calls in a stopped thread's context) share.
+ * inject.h - the state of one ptrace run (struct pt_ctx, its threads, a
+ * caller's hook) that the route's phases share (ptrace-phases.h), and
+ * what lib/target/inject.c gives them: calls run in a stopped thread's
+ * context, the stub, memory, co-location; the scratch region
+ * (ptrace-scratch.c) and the rseq abort (ptrace-rseq.c).
  */
 #ifndef AT_INJECT_H
 #define AT_INJECT_H
@@ -165,6 +168,9 @@ void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 int pt_rseq_abort(struct pt_ctx *c);
 
 /* inject.c */
+/* TID's signal mask (the kernel's 64-bit set), read or set by ptrace. */
+int pt_get_sigmask(pid_t tid, uint64_t *mask);
+int pt_set_sigmask(pid_t tid, const uint64_t *mask);
 /* Wait for TID's next stop or exit (bounded by the deadline). */
 int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
 /* Run NR(ARGS) in T's context through an existing syscall instruction

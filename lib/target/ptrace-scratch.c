@@ -23,6 +23,7 @@
 
 #include "compiler.h"
 #include "inject.h"
+#include "ptrace-phases.h"
 #include "stub.h"
 #include "sysret.h"
 
@@ -233,6 +234,63 @@ void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t)
 	if (pt_inject(c, t, &call, &ret) == 0 && ret == 0)
 		c->base = 0;
 	pt_restore(c, t);
+}
+
+/* --- which thread makes the region's calls, and who knows of it -------------- */
+
+void pt_share_region(struct pt_ctx *c)
+{
+	__atomic_store_n(&c->share->size, c->base ? c->size : 0,
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->share->stub, c->base && c->use_stub,
+			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->share->base, c->base, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A thread for the injected calls that return 0 (mprotect, munmap): one
+ * waiting in futex(2), interrupted (-ERESTARTSYS) in its own syscall
+ * instruction.  Should this process die in the middle of such a call, the
+ * thread goes on with 0 as its futex's result, which is a spurious wake-up,
+ * and every futex user (glibc's condition variables, mutexes, joins)
+ * checks again and waits again.  NULL if there is none.
+ */
+static struct pt_thread *waiting_in(struct pt_ctx *c, long nr)
+{
+	unsigned k;
+
+	for (k = 0; k < c->n; k++) {
+		struct pt_thread *t = &c->t[k];
+		unsigned long cand[2];
+
+		if (t->st == PT_STOPPED && t->captured &&
+		    at_arch_own_insn(&t->saved, cand) > 0 &&
+		    at_arch_interrupted(&t->saved, nr))
+			return t;
+	}
+	return NULL;
+}
+
+struct pt_thread *pt_quiet(struct pt_ctx *c)
+{
+	return waiting_in(c, SYS_futex);
+}
+
+/*
+ * A thread for the mmap(2) that makes the runner's region: its result is
+ * an address, which a futex wait would take for an error; a sleep
+ * (glibc's nanosleep, usleep, sleep: clock_nanosleep) takes it for
+ * success and only wakes early.  The canary if there is none.
+ */
+struct pt_thread *pt_sleeper(struct pt_ctx *c, struct pt_thread *can)
+{
+	struct pt_thread *t = waiting_in(c, SYS_clock_nanosleep);
+
+#ifdef SYS_nanosleep
+	if (!t)
+		t = waiting_in(c, SYS_nanosleep);
+#endif
+	return t ? t : can;
 }
 
 #endif /* AT_ARCH_NONE */
