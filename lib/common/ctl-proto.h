@@ -45,6 +45,7 @@
 #include <sys/syscall.h>
 
 #include "allthreads.h"
+#include "report.h"
 #include "step.h"
 
 #define AT_CTL_MAGIC 0x31637461u /* "atc1" */
@@ -171,7 +172,7 @@ struct at_ctl_row {
 	int32_t failed_step;
 	int32_t left;
 	uint32_t pad;
-	char why[96]; /* AT_WHY_LEN (report.h) */
+	char why[AT_WHY_LEN];
 };
 
 struct at_ctl_rep_rows {

@@ -36,6 +36,16 @@ struct allthreads_prog {
 	struct at_step steps[ALLTHREADS_MAX_STEPS];
 };
 
+/* allthreads_prog_new(), _free(), _add() and _set_undo() (allthreads.h),
+ * for every product (step.c). */
+struct allthreads_prog *at_prog_new(void);
+void at_prog_free(struct allthreads_prog *prog);
+int at_prog_add(struct allthreads_prog *prog, long nr, unsigned nargs,
+		const long *args, enum allthreads_judge judge);
+int at_prog_set_undo(struct allthreads_prog *prog, unsigned step, long save_nr,
+		     const long *save_args, long undo_nr,
+		     const long *undo_args);
+
 /* Which argument list of a step a buffer belongs to. */
 enum at_reloc_list {
 	AT_RELOC_ARGS = 0,

@@ -175,12 +175,16 @@ static void *next(const char *name)
 
 static bool discards(int sig, void (*h)(int));
 
-void at_interpose_init(int sig)
+/* The helper's start in a fork child (at_interpose_init()). */
+static void (*lazy_start)(void);
+
+void at_interpose_init(int sig, void (*start_in_child)(void))
 {
 	Dl_info info;
 	int s;
 
 	engine_sig = sig;
+	lazy_start = start_in_child;
 	RESOLVE(sigaction);
 	RESOLVE(pthread_sigmask);
 	RESOLVE(sigprocmask);
@@ -253,8 +257,8 @@ static void mark(struct mark *m)
 {
 	/* The blocking calls are where a forked child starts its own
 	 * helper (helper.c), never from inside a signal handler. */
-	if (!__atomic_load_n(&in_handler, __ATOMIC_RELAXED))
-		at_helper_lazy_start();
+	if (!__atomic_load_n(&in_handler, __ATOMIC_RELAXED) && lazy_start)
+		lazy_start();
 	m->fixups = __atomic_load_n(&fixups, __ATOMIC_RELAXED);
 	m->app_sigs = __atomic_load_n(&app_sigs, __ATOMIC_RELAXED);
 }

@@ -373,12 +373,12 @@ struct search {
 	char *path;
 	size_t len;
 	int denied;
-	char untrusted[200];
+	char untrusted[AT_REASON_LEN];
 };
 
 static int consider(struct search *s, const char *try)
 {
-	char why[200] = "";
+	char why[AT_REASON_LEN] = "";
 	int r = probe(try, s->tr, s->path, s->len, why, sizeof(why));
 
 	s->denied |= r == -EACCES;
@@ -1345,7 +1345,7 @@ reply:
 			 r == -EPIPE ? "the target exited during the request" :
 			 r == -ETIMEDOUT ? "the helper did not answer in time" :
 					   "malformed reply from the helper");
-		allthreads_report_free(rep);
+		at_report_free(rep);
 		goto out_fd;
 	}
 	if (nested) {

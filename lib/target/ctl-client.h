@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "allthreads.h"
+#include "report.h"
 
 /* What one call to a helper gave. */
 struct at_ctl_result {
@@ -28,7 +29,7 @@ struct at_ctl_result {
 	int ret;
 	/* The target's report (caller frees), or NULL. */
 	struct allthreads_report *report;
-	char why[160];
+	char why[AT_REASON_LEN];
 };
 
 /* Turn PROG into a request in BUF (LEN bytes; AT_CTL_MAX_MSG always

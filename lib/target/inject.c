@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "config.h"
 #include "inject.h"
 #include "stub.h"
 #include "sysret.h"
@@ -153,9 +154,9 @@ static bool insn_at(struct pt_ctx *c, unsigned long addr)
 			return true;
 	if (pt_mem_read(c, addr, b, sizeof(b)) < 0 || !at_arch_is_insn(b))
 		return false;
-	c->insn_cache[c->ninsn_cache++ % 8] = addr;
-	if (c->ninsn_cache > 8)
-		c->ninsn_cache = 8;
+	c->insn_cache[c->ninsn_cache++ % AT_PT_INSN_CACHE] = addr;
+	if (c->ninsn_cache > AT_PT_INSN_CACHE)
+		c->ninsn_cache = AT_PT_INSN_CACHE;
 	return true;
 }
 
@@ -476,8 +477,10 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	for (i = 0; i < 64; i++) {
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -errno;
+#if AT_TEST_HOOKS
 		if (i == 0 && c->abandon && ++c->nstub == c->abandon)
-			_exit(99);
+			_exit(99); /* the test hook: see struct pt_ctx */
+#endif
 		err = pt_wait(c, t->tid, &st);
 		if (err == -ETIMEDOUT) {
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
@@ -571,21 +574,23 @@ static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
 			long *out_res, long *out_sav, unsigned n,
 			struct at_stub_ctl *ctl)
 {
-	struct iovec l[3] = { { ctl, 72 },
-			      { out_res, n * 8 },
-			      { out_sav, out_sav ? n * 8 : 0 } };
-	struct iovec r[3] = { { (void *)c->ctl, 72 },
-			      { (void *)res, n * 8 },
-			      { (void *)sav, out_sav ? n * 8 : 0 } };
-	size_t want = 72 + n * 8 + (out_sav ? n * 8 : 0);
+	struct iovec l[3] = { { ctl, AT_STUB_CTL_RESULTS },
+			      { out_res, n * sizeof(int64_t) },
+			      { out_sav, out_sav ? n * sizeof(int64_t) : 0 } };
+	struct iovec r[3] = { { (void *)c->ctl, AT_STUB_CTL_RESULTS },
+			      { (void *)res, n * sizeof(int64_t) },
+			      { (void *)sav,
+				out_sav ? n * sizeof(int64_t) : 0 } };
+	size_t want = AT_STUB_CTL_RESULTS + n * sizeof(int64_t) +
+		      (out_sav ? n * sizeof(int64_t) : 0);
 
 	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
 			     0) == (ssize_t)want)
 		return 0;
-	if (pt_mem_read(c, c->ctl, ctl, 72) ||
-	    pt_mem_read(c, res, out_res, n * 8))
+	if (pt_mem_read(c, c->ctl, ctl, AT_STUB_CTL_RESULTS) ||
+	    pt_mem_read(c, res, out_res, n * sizeof(int64_t)))
 		return -EFAULT;
-	if (out_sav && pt_mem_read(c, sav, out_sav, n * 8))
+	if (out_sav && pt_mem_read(c, sav, out_sav, n * sizeof(int64_t)))
 		return -EFAULT;
 	return 0;
 }

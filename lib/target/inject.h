@@ -18,9 +18,13 @@
 
 #include "allthreads.h"
 #include "arch.h"
+#include "report.h"
 #include "step.h"
 
 #ifndef AT_ARCH_NONE
+
+/* Syscall instructions found in the target, remembered (inject.c). */
+#define AT_PT_INSN_CACHE 8
 
 enum pt_state {
 	PT_SEIZED = 1,	/* seized, interrupt asked, no stop seen yet */
@@ -56,7 +60,7 @@ struct pt_thread {
 	siginfo_t stash;
 	cpu_set_t cpus;
 	long *res, *sav;
-	char why[96];
+	char why[AT_WHY_LEN];
 };
 
 struct pt_ctx;
@@ -79,68 +83,87 @@ struct pt_hook {
 	void *arg;
 };
 
+/*
+ * The state of one run, in sections by the phase that owns (writes) it;
+ * the others only read it.
+ */
 struct pt_ctx {
+	/* --- set up once by ptrace-job.c (set_up(), run_program()) --- */
 	pid_t pid;
 	pid_t self; /* the tracer thread */
 	int pidfd;
-	pid_t mempid; /* a live thread, for the memory (a zombie leader has
-		       * none) */
-	int memfd;    /* its /proc/PID/task/TID/mem */
-	unsigned nsteps;
-	/* The program (compile(), ptrace.c): its steps, their pointer
-	 * arguments pointed into the scratch region once it is mapped
-	 * (ptrace-scratch.c), and the buffers, marshalled (step-pack.h). */
-	struct at_step *steps;
-	struct at_reloc (*relocs)[AT_STEP_MAX_RELOCS];
-	size_t pack_len; /* the buffers' bytes at the start of data */
+	unsigned long opts;	    /* PTRACE_SETOPTIONS */
+	uint64_t cookie;	    /* the stub's stop carries it */
+	uint64_t inj_mask;	    /* the mask while a thread runs our calls */
+	const struct pt_hook *hook; /* NULL: none */
+	char *why;		    /* the run's reason (pt_why()) */
+	size_t whylen;
+	/* What the caller can read of the run if this tracer is lost
+	 * (struct pt_share, ptrace-phases.h); never NULL while a run goes
+	 * on.  Written by ptrace-run.c and ptrace-scratch.c. */
+	struct pt_share *share;
+	bool chld_wake; /* the only thread of its process, SIGCHLD blocked:
+			 * a tracee's stop wakes its waits */
+	/* Tests only (meson -Dtest_hooks=true), in a tracer process of its
+	 * own: end that process (_exit) just after starting the stub on the
+	 * N-th thread, so the thread finds no tracer at its stop
+	 * (ALLTHREADS_PTRACE_TEST_ABANDON). */
+	unsigned abandon, nstub;
+
+	/* --- the time: set by ptrace-job.c; moved on by ptrace-run.c
+	 * (letgo()) and inject.c (a call that did not return) --- */
 	struct timespec deadline;
 	struct timespec letgo; /* past the deadline: undo, unmap, detach by
-				* then (ptrace.c, letgo()) */
-	unsigned long opts;    /* PTRACE_SETOPTIONS */
+				* then */
 
+	/* --- the program, compiled by ptrace-job.c: its steps (their
+	 * pointer arguments pointed into the scratch region by
+	 * ptrace-scratch.c), and the buffers, marshalled (step-pack.h) --- */
+	unsigned nsteps;
+	struct at_step *steps;
+	struct at_reloc (*relocs)[AT_STEP_MAX_RELOCS];
+	size_t pack_len;     /* the buffers' bytes at the start of data */
+	unsigned char *data; /* the pointer arguments' bytes, then a struct
+			      * sock_fprog a filter, then the hook's */
+	size_t data_len;
+
+	/* --- the threads: ptrace-freeze.c (the table, their states) and
+	 * ptrace-preflight.c (listed) --- */
 	struct pt_thread *t;
 	unsigned n, cap;
 	uint32_t *hash; /* tid -> index + 1, open addressing */
 	uint32_t hmask;
+	bool exec_seen;
 
-	/* the scratch region in the target */
+	/* --- the scratch region in the target: ptrace-scratch.c (the
+	 * layout, mapped at base), ptrace-run.c (use_stub, stub_sig) --- */
 	bool use_stub;
 	unsigned long base;
 	size_t size;
 	unsigned long ctl, steps_at, undo_at, res_at, sav_at, ures_at, data_at,
-		fprog_at, stack_top;
-	unsigned char *data; /* the pointer arguments' bytes, then a struct
-			      * sock_fprog a filter, then the hook's */
-	size_t data_len;
-	uint64_t cookie;
-	const struct pt_hook *hook; /* NULL: none */
-	unsigned long hook_at;	    /* its bytes in the region */
-	/* Tests only, in a tracer process of its own: end that process
-	 * (_exit) just after starting the stub on the N-th thread, so the
-	 * thread finds no tracer at its stop (ALLTHREADS_PTRACE_TEST_ABANDON). */
-	unsigned abandon, nstub;
-	int stub_sig;	   /* the stub's stop signal (AT_STUB_SIGNALS) */
-	uint64_t inj_mask; /* the mask while a thread runs our calls */
-	int table; /* the stub's step table: 0 none, 1 the canary's, 2 the
+		stack_top;
+	unsigned long hook_at; /* the hook's bytes in the region */
+	int stub_sig;	       /* the stub's stop signal (AT_STUB_SIGNALS) */
+
+	/* --- injecting: inject.c --- */
+	pid_t mempid; /* a live thread, for the memory (a zombie leader has
+		       * none); ptrace-run.c picks it */
+	int memfd;    /* its /proc/PID/task/TID/mem */
+	int table;    /* the stub's step table: 0 none, 1 the canary's, 2 the
 		    * others' (EQUAL steps must match the canary) */
-
 	unsigned long vdso_insn; /* 0 unknown, 1 none, else the address */
-	unsigned long insn_cache[8];
+	unsigned long insn_cache[AT_PT_INSN_CACHE];
 	unsigned ninsn_cache;
-	int cpu; /* the tracer's CPU, for co-location, or -1 */
-
-	char *sbuf; /* for /proc status files */
-	size_t sbuf_len;
 	uint64_t stops;
-	bool exec_seen;
-	char *why;
-	size_t whylen;
-	/* What the caller can read of the run if this tracer is lost
-	 * (ptrace.c, struct pt_share); never NULL while a run goes on. */
-	struct pt_share *share;
-	bool boosted;	/* runs at a real-time priority: never spin */
-	bool chld_wake; /* the only thread of its process, SIGCHLD blocked:
-			 * a tracee's stop wakes its waits */
+
+	/* --- the tracer's place: ptrace-job.c (pinned, boosted),
+	 * ptrace-run.c (co-location given up) --- */
+	int cpu;      /* the tracer's CPU, for co-location, or -1 */
+	bool boosted; /* runs at a real-time priority: never spin */
+
+	/* --- ptrace-verify.c: a buffer for /proc status files --- */
+	char *sbuf;
+	size_t sbuf_len;
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */

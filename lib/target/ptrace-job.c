@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ptrace-phases.h"
 #include "step-pack.h"
 
@@ -148,9 +149,11 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 			 (1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
 			 (1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)));
 	c->use_stub = AT_ARCH_HAS_STUB && !pt_env_off("ALLTHREADS_PTRACE_STUB");
+#if AT_TEST_HOOKS
 	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"))
 		c->abandon = (unsigned)atoi(
 			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
+#endif
 	if (getrandom(&c->cookie, sizeof(c->cookie), 0) != sizeof(c->cookie))
 		c->cookie = pt_ns_now() ^ ((uint64_t)getpid() << 32);
 }

@@ -231,7 +231,7 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 	}
 	r = pt_run_hooked(pid, pidfd, prog, &hook, timeout_ms, policy, report,
 			  why, whylen);
-	allthreads_prog_free(prog);
+	at_prog_free(prog);
 	return r;
 #endif
 }

@@ -55,7 +55,7 @@ struct pt_wire {
 	unsigned nthreads;
 	unsigned nsteps;
 	struct at_rtimes times;
-	char why[512];
+	char why[AT_REASON_LEN];
 };
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -218,7 +218,7 @@ static unsigned still_held(pid_t pid, pid_t *first)
 static int worker_lost(struct pt_job *job, pid_t pid, const char *what)
 {
 	struct pt_share sh;
-	char left[200] = "", held[160] = "";
+	char left[AT_REASON_LEN] = "", held[AT_REASON_LEN] = "";
 	struct pt_job sw = *job;
 	pid_t tid = 0;
 	unsigned n;
@@ -229,7 +229,7 @@ static int worker_lost(struct pt_job *job, pid_t pid, const char *what)
 		;
 	sh = *job->share;
 	if (sh.base && sh.size) {
-		char why[256] = "";
+		char why[AT_REASON_LEN] = "";
 		struct allthreads_report *rep = NULL;
 
 		memset(job->share, 0, sizeof(*job->share));
@@ -241,7 +241,7 @@ static int worker_lost(struct pt_job *job, pid_t pid, const char *what)
 		sw.sweep_size = sh.size;
 		sw.sweep_stub = sh.stub;
 		r = pt_run_worker(&sw);
-		allthreads_report_free(rep);
+		at_report_free(rep);
 		if (r == 0)
 			snprintf(left, sizeof(left),
 				 "; its region at %#lx (%lu bytes) was "
@@ -310,7 +310,7 @@ static int worker_answer(struct pt_job *job, pid_t pid, int fd, unsigned ms)
 					       sizeof(long),
 				       deadline);
 		if (err) {
-			allthreads_report_free(rep);
+			at_report_free(rep);
 			return worker_lost(job, pid, "broke off its answer");
 		}
 		*job->report = rep;
