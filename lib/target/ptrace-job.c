@@ -178,18 +178,13 @@ static int run_program(struct pt_ctx *c, struct pt_job *job)
 {
 	struct pt_result res = { .verdict = ALLTHREADS_FAILED };
 	struct pt_prio prio;
-	bool suspend;
 	int err;
 
 	err = compile(c, job->prog);
 	if (!err)
-		err = pt_preflight(c->pid, c, c->why, c->whylen, &suspend);
+		err = pt_preflight_run(c);
 	if (err)
 		return err;
-	c->opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
-		  PTRACE_O_TRACEEXEC;
-	if (suspend)
-		c->opts |= PTRACE_O_SUSPEND_SECCOMP;
 	colocate_tracer(c);
 	c->mempid = c->pid;
 

@@ -135,6 +135,9 @@ int pt_seccomp_refusal(pid_t tid, long mode, bool can_suspend, char *why,
  * must be (and may be) suspended while we work. */
 int pt_preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 		 bool *suspend);
+/* The preflight of a run on C: its threads listed, c->opts set (the
+ * target's seccomp filters suspended where we may). */
+int pt_preflight_run(struct pt_ctx *c);
 
 /* ptrace-verify.c */
 #define AT_PT_NVKEYS 11

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -388,6 +389,20 @@ int pt_preflight(pid_t pid, struct pt_ctx *c, char *why, size_t whylen,
 		*suspend = p->can_suspend;
 	free(p);
 	return r;
+}
+
+int pt_preflight_run(struct pt_ctx *c)
+{
+	bool suspend;
+	int err = pt_preflight(c->pid, c, c->why, c->whylen, &suspend);
+
+	if (err)
+		return err;
+	c->opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
+		  PTRACE_O_TRACEEXEC;
+	if (suspend)
+		c->opts |= PTRACE_O_SUSPEND_SECCOMP;
+	return 0;
 }
 
 #endif /* AT_ARCH_NONE */

@@ -98,7 +98,7 @@ int pt_sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
 {
 	struct pt_call call = { .nr = SYS_munmap };
 	struct pt_thread *t = NULL;
-	bool suspend, busy = true;
+	bool busy = true;
 	unsigned k, tries;
 	long ret = 0;
 	int err = 0;
@@ -113,13 +113,9 @@ int pt_sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
 			pt_forget_threads(c);
 			nanosleep(&ts, NULL);
 		}
-		err = pt_preflight(c->pid, c, c->why, c->whylen, &suspend);
+		err = pt_preflight_run(c);
 		if (err)
 			return err;
-		c->opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
-			  PTRACE_O_TRACEEXEC;
-		if (suspend)
-			c->opts |= PTRACE_O_SUSPEND_SECCOMP;
 		err = pt_freeze(c);
 		if (err)
 			goto out;

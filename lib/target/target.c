@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl-client.h"
+#include "ctl-trust.h"
 #include "ctl-proto.h"
 #include "proctext.h"
 #include "ptrace.h"
