@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ptrace-landlock.c - allthreads_target_landlock(3) by the ptrace route,
- * for a process without the helper.  ptrace.c stops every thread first
+ * for a process without the helper.  The route stops every thread first
  * (its sweep of /proc/PID/task is over before any thread restricts itself:
  * the go-landlock#39 trap cannot hide a thread), then, on the canary,
  * before any step runs anywhere:

@@ -150,7 +150,7 @@ static void colo_check(struct pt_ctx *c, uint64_t start)
 		c->cpu = -1;
 }
 
-/* One run_all(): the threads it singles out and what it found. */
+/* One pt_run_all(): the threads it singles out and what it found. */
 struct run {
 	struct pt_ctx *c;
 	enum allthreads_mismatch policy;

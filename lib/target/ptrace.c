@@ -49,7 +49,7 @@ static void *pt_thread_main(void *arg)
 }
 
 /* The tracer as a thread of the caller's process: the caller's own death
- * (SIGKILL) releases the target wherever the run was (see run_worker()). */
+ * (SIGKILL) releases the target wherever the run was (see pt_run_worker()). */
 static int run_thread(struct pt_job *job)
 {
 	sigset_t all, term, old;
