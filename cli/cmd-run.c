@@ -18,9 +18,8 @@
 #include "commands.h"
 #include "config.h"
 #include "program.h"
+#include "helper-facts.h"
 #include "usage.h"
-
-#define HELPER_NAME "allthreads-helper.so"
 
 static bool is_file(const char *path)
 {
@@ -53,13 +52,13 @@ static int find_helper(char *out, size_t len)
 		if (slash) {
 			*slash = 0;
 			if ((size_t)snprintf(out, len, "%s/../lib/%s", self,
-					     HELPER_NAME) < len &&
+					     AT_HELPER_FILE) < len &&
 			    is_file(out))
 				return 0;
 		}
 	}
 	if ((size_t)snprintf(out, len, "%s/%s", ALLTHREADS_PKGLIBDIR,
-			     HELPER_NAME) < len &&
+			     AT_HELPER_FILE) < len &&
 	    is_file(out))
 		return 0;
 	return -ENOENT;
@@ -140,7 +139,7 @@ static void usage(FILE *f)
 		"\n"
 		"The helper is $ALLTHREADS_HELPER, or next to this program in a\n"
 		"build tree, or %s/%s.\n",
-		ALLTHREADS_PKGLIBDIR, HELPER_NAME);
+		ALLTHREADS_PKGLIBDIR, AT_HELPER_FILE);
 }
 
 int at_cmd_run(const struct opts *o, int argc, char **argv)
@@ -186,7 +185,7 @@ int at_cmd_run(const struct opts *o, int argc, char **argv)
 		fprintf(stderr,
 			"allthreads: run: %s not found (set ALLTHREADS_HELPER "
 			"to its absolute path)\n",
-			HELPER_NAME);
+			AT_HELPER_FILE);
 		return EXIT_FAILED;
 	}
 	/* A program the helper cannot load into would run, and -p would

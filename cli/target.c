@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "helper-facts.h"
 #include "names.h"
 #include "procfs.h"
 #include "target.h"
@@ -165,7 +166,7 @@ static bool blocks_now(pid_t pid, pid_t tid, int sig)
 	if (proc_task_worker(pid, tid))
 		return false;
 	return proc_status_field(pid, tid, "Name", comm, sizeof(comm)) < 0 ||
-	       strcmp(comm, "allthreads-rcv") != 0;
+	       strcmp(comm, AT_RECEIVER_COMM) != 0;
 }
 
 int signal_blockers(pid_t pid, int sig, pid_t *out, unsigned max)

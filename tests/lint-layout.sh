@@ -11,6 +11,8 @@
 #     one module): the include graph goes one way, which tsort(1) proves;
 #     lib's folders share one include path, so an include in lib/ is
 #     looked up in its own folder, then lib/, then each product folder;
+#   - README.md's Layout names every file of lib/ (as name.c, name.h or
+#     name.c/.h);
 #   - nothing in the tree points to a design page outside it (the brief's
 #     pages are not shipped: doc/design.md is the project's).
 # Output: TAP.
@@ -26,7 +28,7 @@ if [ "$n" -eq 0 ]; then
 	echo "Bail out! no C files under $top/cli or $top/lib"
 	exit 1
 fi
-echo "1..$((n + 2))"
+echo "1..$((n + 3))"
 i=0
 while read -r f; do
 	i=$((i + 1))
@@ -64,6 +66,22 @@ if tsort "$tmp/edges" >/dev/null 2>"$tmp/loop"; then
 else
 	echo "not ok $i - an include cycle:"
 	sed 's/^/# /' "$tmp/loop"
+fi
+i=$((i + 1))
+awk '/^## Layout/ { on = 1; next } on && /^## / { exit } on' \
+	"$top/README.md" >"$tmp/layout"
+: >"$tmp/unnamed"
+while read -r f; do
+	case $f in lib/*) ;; *) continue ;; esac
+	b=${f##*/}
+	grep -qF -e "$b" -e "${b%.?}.c/.h" "$tmp/layout" ||
+		echo "$f" >>"$tmp/unnamed"
+done <"$tmp/files"
+if [ -s "$tmp/unnamed" ]; then
+	echo "not ok $i - README.md's Layout does not name:"
+	sed 's/^/# /' "$tmp/unnamed"
+else
+	echo "ok $i - README.md's Layout names every file of lib/"
 fi
 i=$((i + 1))
 # (Written so that this line does not match itself.)

@@ -31,23 +31,22 @@
  * memory) with the challenge.
  *
  * Pointer arguments never travel as numbers: a step names which argument
- * is a buffer (struct at_ctl_ptr) and the bytes travel in the data area;
- * the receiver points the argument into its own copy.  Which arguments of
- * which calls are pointers is decided by at_ctl_pointer_args() below, on
- * both ends, from the call alone.
+ * is a buffer (struct at_reloc, step.h, marshalled by step-pack.c) and the
+ * bytes travel in the data area; the receiver points the argument into
+ * its own copy.  Which arguments of which calls are pointers is decided
+ * by at_pointer_args() (step.h), on both ends, from the call alone.
  */
 #ifndef AT_CTL_PROTO_H
 #define AT_CTL_PROTO_H
 
-#include <linux/capability.h>
-#include <linux/prctl.h>
-#include <linux/seccomp.h>
 #include <nettle/sha2.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 
 #include "allthreads.h"
+#include "report.h"
+#include "step.h"
 
 #define AT_CTL_MAGIC 0x31637461u /* "atc1" */
 #define AT_CTL_VERSION 3
@@ -63,10 +62,9 @@
 /* Bounds: the biggest message either way, the data area of a request, the
  * biggest reply datagram, live connections, a step's inline buffers. */
 #define AT_CTL_MAX_MSG (160 * 1024)
-#define AT_CTL_MAX_DATA (64 * 1024)
+#define AT_CTL_MAX_DATA AT_STEP_MAX_DATA
 #define AT_CTL_MAX_DGRAM (60 * 1024)
 #define AT_CTL_MAX_CONN 4
-#define AT_CTL_MAX_PTRS 6 /* two per argument list */
 #define AT_CTL_MAX_TIMEOUT_MS 60000u
 /* Most threads a reply may describe (the client refuses more). */
 #define AT_CTL_MAX_THREADS 262144u
@@ -94,30 +92,6 @@ struct at_ctl_hdr {
 	uint32_t seq; /* datagram number within one reply, from 0 */
 };
 
-/* Which argument list of a step a buffer belongs to. */
-enum at_ctl_list {
-	AT_CTL_ARGS = 0,
-	AT_CTL_SAVE = 1,
-	AT_CTL_UNDO = 2,
-	AT_CTL_UNUSED = 0xff,
-};
-
-/* How the receiver turns a buffer into the argument. */
-enum at_ctl_kind {
-	AT_CTL_BUF = 0,	  /* the argument points at the bytes */
-	AT_CTL_FPROG = 1, /* the bytes are struct sock_filter[]; the argument
-			   * points at a struct sock_fprog built around them */
-};
-
-struct at_ctl_ptr {
-	uint8_t list;  /* enum at_ctl_list */
-	uint8_t arg;   /* 0 .. ALLTHREADS_MAX_ARGS - 1 */
-	uint16_t kind; /* enum at_ctl_kind */
-	uint32_t off;  /* into the data area; a multiple of 8 */
-	uint32_t len;
-	uint32_t pad;
-};
-
 struct at_ctl_step {
 	int64_t nr;
 	int64_t args[ALLTHREADS_MAX_ARGS];
@@ -129,7 +103,7 @@ struct at_ctl_step {
 	uint32_t judge;
 	uint32_t has_undo;
 	uint32_t pad;
-	struct at_ctl_ptr ptr[AT_CTL_MAX_PTRS];
+	struct at_reloc ptr[AT_STEP_MAX_RELOCS];
 };
 
 struct at_ctl_req {
@@ -198,7 +172,7 @@ struct at_ctl_row {
 	int32_t failed_step;
 	int32_t left;
 	uint32_t pad;
-	char why[96]; /* AT_WHY_LEN (report.h) */
+	char why[AT_WHY_LEN];
 };
 
 struct at_ctl_rep_rows {
@@ -222,90 +196,6 @@ _Static_assert(sizeof(struct at_ctl_proof) + sizeof(struct at_ctl_req) +
 			       AT_CTL_MAX_DATA <=
 		       AT_CTL_MAX_MSG,
 	       "the biggest request fits, behind its proof");
-
-/* One pointer argument of a call: which, and what the buffer must hold. */
-struct at_ctl_ptrspec {
-	int arg;
-	int kind;	 /* enum at_ctl_kind */
-	uint32_t minlen; /* bytes */
-	uint32_t maxlen;
-	bool nul;      /* must hold a NUL (a string) */
-	bool nullable; /* 0 is fine instead of a buffer */
-};
-
-#define AT_CTL_CAP_V1_BYTES 12u /* one struct __user_cap_data_struct */
-#define AT_CTL_CAP_V3_BYTES 24u /* two of them */
-#define AT_CTL_MAX_GROUPS 65536u
-#define AT_CTL_MAX_FILTER 4096u /* BPF_MAXINSNS */
-
-/*
- * The pointer arguments of NR called with ARGS, into OUT (at most
- * 2); returns how many.  For capset/capget the data's size
- * depends on the header's version, which CAPVER gives (0 when unknown: both
- * sizes are accepted).  Calls not listed take no pointers.
- */
-static inline int at_ctl_pointer_args(long nr, const long *args,
-				      uint32_t capver,
-				      struct at_ctl_ptrspec *out)
-{
-	uint32_t datalen;
-
-	switch (nr) {
-	case SYS_prctl:
-		if (args[0] == PR_SET_NAME) {
-			out[0] = (struct at_ctl_ptrspec){
-				.arg = 1, .minlen = 1, .maxlen = 16, .nul = true
-			};
-			return 1;
-		}
-		if (args[0] == PR_SET_SECCOMP &&
-		    args[1] == SECCOMP_MODE_FILTER) {
-			out[0] = (struct at_ctl_ptrspec){
-				.arg = 2,
-				.kind = AT_CTL_FPROG,
-				.minlen = 8,
-				.maxlen = 8 * AT_CTL_MAX_FILTER
-			};
-			return 1;
-		}
-		return 0;
-	case SYS_seccomp:
-		if (args[0] != SECCOMP_SET_MODE_FILTER)
-			return 0;
-		out[0] = (struct at_ctl_ptrspec){ .arg = 2,
-						  .kind = AT_CTL_FPROG,
-						  .minlen = 8,
-						  .maxlen = 8 *
-							    AT_CTL_MAX_FILTER };
-		return 1;
-	case SYS_setgroups: {
-		unsigned long n = (unsigned long)args[0];
-
-		if (n > AT_CTL_MAX_GROUPS)
-			n = AT_CTL_MAX_GROUPS + 1; /* refused by the length */
-		out[0] = (struct at_ctl_ptrspec){ .arg = 1,
-						  .minlen = (uint32_t)n * 4,
-						  .maxlen = (uint32_t)n * 4,
-						  .nullable = n == 0 };
-		return 1;
-	}
-	case SYS_capset:
-	case SYS_capget:
-		datalen = capver == _LINUX_CAPABILITY_VERSION_1 ?
-				  AT_CTL_CAP_V1_BYTES :
-				  AT_CTL_CAP_V3_BYTES;
-		out[0] = (struct at_ctl_ptrspec){ .arg = 0,
-						  .minlen = 8,
-						  .maxlen = 8 };
-		out[1] = (struct at_ctl_ptrspec){
-			.arg = 1,
-			.minlen = capver ? datalen : AT_CTL_CAP_V1_BYTES,
-			.maxlen = capver ? datalen : AT_CTL_CAP_V3_BYTES
-		};
-		return 2;
-	}
-	return 0;
-}
 
 /* --- Landlock (issue 10) ---------------------------------------------------
  * One more request, served by lib/helper/ctl-landlock.c:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "allthreads.h"
+#include "step.h"
 
 /* Newer than the installed <linux/landlock.h> maybe; the kernel's UAPI. */
 #ifndef LANDLOCK_RESTRICT_SELF_TSYNC
@@ -68,31 +69,29 @@ static inline struct allthreads_prog *at_ll_prog(long fd, const char *root,
 	const long ll[2] = { fd, 0 };
 	const long open_root[3] = { AT_FDCWD, (long)root,
 				    O_RDONLY | O_DIRECTORY | O_CLOEXEC };
-	struct allthreads_prog *prog = allthreads_prog_new();
+	struct allthreads_prog *prog = at_prog_new();
 	int s;
 
 	if (!prog)
 		return NULL;
-	if (allthreads_prog_add(prog, SYS_prctl, 5, nnp,
-				ALLTHREADS_JUDGE_EQUAL) !=
+	if (at_prog_add(prog, SYS_prctl, 5, nnp, ALLTHREADS_JUDGE_EQUAL) !=
 		    ALLTHREADS_LANDLOCK_STEP_NNP ||
-	    (tsync ? allthreads_prog_add(prog, SYS_sched_yield, 0, NULL,
-					 ALLTHREADS_JUDGE_EQUAL) :
-		     allthreads_prog_add(prog, SYS_landlock_restrict_self, 2,
-					 ll, ALLTHREADS_JUDGE_EQUAL)) !=
+	    (tsync ? at_prog_add(prog, SYS_sched_yield, 0, NULL,
+				 ALLTHREADS_JUDGE_EQUAL) :
+		     at_prog_add(prog, SYS_landlock_restrict_self, 2, ll,
+				 ALLTHREADS_JUDGE_EQUAL)) !=
 		    ALLTHREADS_LANDLOCK_STEP_RESTRICT)
 		goto fail;
 	if (prove) {
-		s = allthreads_prog_add(prog, SYS_openat, 3, open_root,
-					ALLTHREADS_JUDGE_ANY);
+		s = at_prog_add(prog, SYS_openat, 3, open_root,
+				ALLTHREADS_JUDGE_ANY);
 		if (s != ALLTHREADS_LANDLOCK_STEP_PROVE ||
-		    allthreads_prog_set_undo(prog, (unsigned)s, -1, NULL, -1,
-					     NULL) < 0)
+		    at_prog_set_undo(prog, (unsigned)s, -1, NULL, -1, NULL) < 0)
 			goto fail;
 	}
 	return prog;
 fail:
-	allthreads_prog_free(prog);
+	at_prog_free(prog);
 	return NULL;
 }
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "engine.h"
 #include "proctext.h"
+#include "rawsys.h"
 
 /* A /proc file is read in at most this many pieces. */
 #define AT_PROC_MAX_READS 256

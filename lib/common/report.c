@@ -16,8 +16,17 @@ struct allthreads_report *at_report_new(unsigned n, unsigned nsteps)
 	rep->res = calloc((size_t)(n ? n : 1) * (nsteps ? nsteps : 1),
 			  sizeof(long));
 	if (!rep->t || !rep->res) {
-		allthreads_report_free(rep);
+		at_report_free(rep);
 		return NULL;
 	}
 	return rep;
+}
+
+void at_report_free(struct allthreads_report *rep)
+{
+	if (!rep)
+		return;
+	free(rep->t);
+	free(rep->res);
+	free(rep);
 }

@@ -11,6 +11,12 @@
 /* Room for one thread's diagnosis, the terminating NUL included; the wire
  * format carries the same (struct at_ctl_row, asserted in ctl-client.c). */
 #define AT_WHY_LEN 96
+/* Room for a run's reason (allthreads_target_why()), the NUL included:
+ * every route and every tracer hands it on in buffers of this size. */
+#define AT_REASON_LEN 256
+/* The most of a reason another reason quotes (with words of its own
+ * around it). */
+#define AT_NESTED_LEN (AT_REASON_LEN - 64)
 
 struct at_rthread {
 	pid_t tid;
@@ -43,5 +49,7 @@ struct allthreads_report {
 
 /* Reserve a report for N threads of NSTEPS steps; NULL if out of memory. */
 struct allthreads_report *at_report_new(unsigned n, unsigned nsteps);
+/* Free REP (NULL is fine): allthreads_report_free(), for every product. */
+void at_report_free(struct allthreads_report *rep);
 
 #endif /* AT_REPORT_H */

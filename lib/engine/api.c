@@ -19,39 +19,19 @@
 
 AT_EXPORT struct allthreads_prog *allthreads_prog_new(void)
 {
-	return calloc(1, sizeof(struct allthreads_prog));
+	return at_prog_new();
 }
 
 AT_EXPORT void allthreads_prog_free(struct allthreads_prog *prog)
 {
-	free(prog);
-}
-
-static void copy_args(long *dst, const long *src, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < ALLTHREADS_MAX_ARGS; i++)
-		dst[i] = src && i < n ? src[i] : 0;
+	at_prog_free(prog);
 }
 
 AT_EXPORT int allthreads_prog_add(struct allthreads_prog *prog, long nr,
 				  unsigned nargs, const long *args,
 				  enum allthreads_judge judge)
 {
-	struct at_step *st;
-
-	if (!prog || nr < 0 || nargs > ALLTHREADS_MAX_ARGS ||
-	    (nargs && !args) || (unsigned)judge > ALLTHREADS_JUDGE_ANY)
-		return -EINVAL;
-	if (prog->n >= ALLTHREADS_MAX_STEPS)
-		return -E2BIG;
-	st = &prog->steps[prog->n];
-	memset(st, 0, sizeof(*st));
-	st->nr = nr;
-	copy_args(st->args, args, nargs);
-	st->judge = judge;
-	return (int)prog->n++;
+	return at_prog_add(prog, nr, nargs, args, judge);
 }
 
 AT_EXPORT int allthreads_prog_set_undo(struct allthreads_prog *prog,
@@ -59,22 +39,8 @@ AT_EXPORT int allthreads_prog_set_undo(struct allthreads_prog *prog,
 				       const long *save_args, long undo_nr,
 				       const long *undo_args)
 {
-	struct at_step *st;
-
-	if (!prog || step >= prog->n)
-		return -EINVAL;
-	if (undo_nr >= 0 && !undo_args)
-		return -EINVAL;
-	if (save_nr >= 0 && !save_args)
-		return -EINVAL;
-	st = &prog->steps[step];
-	st->has_undo = true;
-	st->has_save = save_nr >= 0;
-	st->save_nr = save_nr;
-	copy_args(st->save_args, save_args, save_nr >= 0 ? 6 : 0);
-	st->undo_nr = undo_nr < 0 ? -1 : undo_nr;
-	copy_args(st->undo_args, undo_args, undo_nr >= 0 ? 6 : 0);
-	return 0;
+	return at_prog_set_undo(prog, step, save_nr, save_args, undo_nr,
+				undo_args);
 }
 
 AT_EXPORT unsigned allthreads_prog_len(const struct allthreads_prog *prog)
@@ -122,7 +88,7 @@ AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 		return -EINVAL;
 	memset(&step, 0, sizeof(step));
 	step.nr = nr;
-	copy_args(step.args, args, ALLTHREADS_MAX_ARGS);
+	memcpy(step.args, args, sizeof(step.args));
 	step.judge = ALLTHREADS_JUDGE_EQUAL;
 	at_in_broadcast++;
 	r = at_broadcast(&step, 1, 0, false, ALLTHREADS_MISMATCH_REPORT, NULL,
@@ -136,11 +102,7 @@ AT_EXPORT long allthreads_syscall(long nr, long a1, long a2, long a3, long a4,
 
 AT_EXPORT void allthreads_report_free(struct allthreads_report *report)
 {
-	if (!report)
-		return;
-	free(report->t);
-	free(report->res);
-	free(report);
+	at_report_free(report);
 }
 
 AT_EXPORT enum allthreads_verdict

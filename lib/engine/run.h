@@ -23,23 +23,7 @@
 #include <time.h>
 
 #include "engine.h"
-
-struct at_step {
-	long nr;
-	long args[ALLTHREADS_MAX_ARGS];
-	int judge;
-	bool has_save;
-	bool has_undo;
-	long save_nr;
-	long save_args[ALLTHREADS_MAX_ARGS];
-	long undo_nr;
-	long undo_args[ALLTHREADS_MAX_ARGS];
-};
-
-struct allthreads_prog {
-	unsigned n;
-	struct at_step steps[ALLTHREADS_MAX_STEPS];
-};
+#include "step.h"
 
 /* Slot phases.  at_slot.word holds the run's generation (bits 32-63), the
  * TID (bits 8-31; pid_max is at most 2^22) and the phase (bits 0-7), so

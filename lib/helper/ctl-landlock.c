@@ -187,7 +187,7 @@ int at_ctl_landlock(const void *msg, size_t len,
 		    r >= 0)
 			close((int)r);
 	}
-	allthreads_prog_free(prog);
+	at_prog_free(prog);
 	close(fd);
 	if (!*report)
 		*why = "the run failed before it started";

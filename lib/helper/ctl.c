@@ -429,8 +429,8 @@ static uint32_t cap_version(const struct request *rq,
 	unsigned k;
 
 	/* The header is the buffer of argument 0. */
-	for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
-		const struct at_ctl_ptr *p = &st->ptr[k];
+	for (k = 0; k < AT_STEP_MAX_RELOCS; k++) {
+		const struct at_reloc *p = &st->ptr[k];
 		uint32_t v;
 
 		if (p->list == list && p->arg == 0 && p->len == 8) {
@@ -446,8 +446,8 @@ static uint32_t cap_version(const struct request *rq,
 static int place_pointers(struct request *rq, const struct at_ctl_step *st,
 			  unsigned list, long nr, long *args)
 {
-	struct at_ctl_ptrspec spec[AT_CTL_MAX_PTRS];
-	bool used[AT_CTL_MAX_PTRS] = { false };
+	struct at_ptrspec spec[AT_STEP_MAX_RELOCS];
+	bool used[AT_STEP_MAX_RELOCS] = { false };
 	bool allowed = at_ctl_call_allowed(nr, args);
 	uint32_t capver;
 	int nspec, i;
@@ -465,10 +465,10 @@ static int place_pointers(struct request *rq, const struct at_ctl_step *st,
 		rq->why = "capset/capget needs its header inline";
 		return -EINVAL;
 	}
-	nspec = allowed ? at_ctl_pointer_args(nr, args, capver, spec) : 0;
+	nspec = allowed ? at_pointer_args(nr, args, capver, spec) : 0;
 
-	for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
-		const struct at_ctl_ptr *p = &st->ptr[k];
+	for (k = 0; k < AT_STEP_MAX_RELOCS; k++) {
+		const struct at_reloc *p = &st->ptr[k];
 		void *where;
 
 		if (p->list != list)
@@ -486,13 +486,13 @@ static int place_pointers(struct request *rq, const struct at_ctl_step *st,
 			    p->len < spec[i].minlen ||
 			    p->len > spec[i].maxlen ||
 			    (spec[i].nul && !memchr(where, 0, p->len)) ||
-			    (p->kind == AT_CTL_FPROG && p->len % 8)) {
+			    (p->kind == AT_RELOC_FPROG && p->len % 8)) {
 				rq->why = "a buffer of the wrong size or kind";
 				return -EINVAL;
 			}
 			used[i] = true;
 		}
-		if (p->kind == AT_CTL_FPROG) {
+		if (p->kind == AT_RELOC_FPROG) {
 			struct sock_fprog *fp;
 
 			if (rq->scratch->nfprog >=
@@ -606,14 +606,14 @@ static int check_frame(struct request *rq, void *msg, size_t len)
 			rq->why = "bad step";
 			return -EINVAL;
 		}
-		for (k = 0; k < AT_CTL_MAX_PTRS; k++) {
-			const struct at_ctl_ptr *p = &st->ptr[k];
+		for (k = 0; k < AT_STEP_MAX_RELOCS; k++) {
+			const struct at_reloc *p = &st->ptr[k];
 
-			if (p->list == AT_CTL_UNUSED)
+			if (p->list == AT_RELOC_UNUSED)
 				continue;
-			if (p->list > AT_CTL_UNDO ||
+			if (p->list > AT_RELOC_UNDO ||
 			    p->arg >= ALLTHREADS_MAX_ARGS ||
-			    p->kind > AT_CTL_FPROG || p->off % 8 ||
+			    p->kind > AT_RELOC_FPROG || p->off % 8 ||
 			    p->off > req->data_len ||
 			    p->len > req->data_len - p->off) {
 				rq->why = "bad buffer";
@@ -637,7 +637,7 @@ static int build_prog(struct request *rq, struct allthreads_prog *prog)
 		long undo[ALLTHREADS_MAX_ARGS];
 
 		copy_list(args, st->args);
-		r = place_pointers(rq, st, AT_CTL_ARGS, (long)st->nr, args);
+		r = place_pointers(rq, st, AT_RELOC_ARGS, (long)st->nr, args);
 		if (r < 0)
 			return r;
 		r = allthreads_prog_add(prog, (long)st->nr, ALLTHREADS_MAX_ARGS,
@@ -650,11 +650,11 @@ static int build_prog(struct request *rq, struct allthreads_prog *prog)
 			continue;
 		copy_list(save, st->save_args);
 		copy_list(undo, st->undo_args);
-		r = place_call(rq, st, AT_CTL_SAVE, st->save_nr, save,
+		r = place_call(rq, st, AT_RELOC_SAVE, st->save_nr, save,
 			       "bad save call");
 		if (r < 0)
 			return r;
-		r = place_call(rq, st, AT_CTL_UNDO, st->undo_nr, undo,
+		r = place_call(rq, st, AT_RELOC_UNDO, st->undo_nr, undo,
 			       "bad undo call");
 		if (r < 0)
 			return r;

@@ -41,7 +41,7 @@ int at_ctl_listen(const char *path);
 
 /* Memory the receiver reserves once for serving requests. */
 struct at_ctl_scratch {
-	struct sock_fprog fprog[ALLTHREADS_MAX_STEPS * AT_CTL_MAX_PTRS];
+	struct sock_fprog fprog[ALLTHREADS_MAX_STEPS * AT_STEP_MAX_RELOCS];
 	unsigned nfprog;
 };
 

@@ -72,7 +72,7 @@ static void forget_in_child(void)
 	atomic_store(&child_pending, getpid());
 }
 
-void at_helper_lazy_start(void)
+static void lazy_start(void)
 {
 	pid_t me, seen = atomic_load(&helper_pid);
 
@@ -102,7 +102,7 @@ __attribute__((constructor)) static void at_helper_init(void)
 
 	if (raw)
 		unsetenv("ALLTHREADS_ALLOW_RAW");
-	at_interpose_init(sig);
+	at_interpose_init(sig, lazy_start);
 	/* The engine's handler, installed through our sigaction, which wraps
 	 * it to count fixups. */
 	at_engine_install();

@@ -11,13 +11,10 @@
 #include <stdbool.h>
 
 /* Resolve the next definitions; call once from the constructor, before
- * anything else of ours runs.  SIG is the engine's signal. */
-void at_interpose_init(int sig);
-
-/* helper.c: start this process's own helper if it is a fork child that
- * has none yet (called from the blocking wrappers, outside handlers but
- * those the child was forked in). */
-void at_helper_lazy_start(void);
+ * anything else of ours runs.  SIG is the engine's signal; START_IN_CHILD
+ * starts this process's own helper if it is a fork child that has none
+ * yet (helper.c; called from the blocking wrappers, outside handlers). */
+void at_interpose_init(int sig, void (*start_in_child)(void));
 /* From the atfork child handler: the application handlers the forking
  * thread is in belong to the parent's past, and are no bar to that start. */
 void at_interpose_forked(void);

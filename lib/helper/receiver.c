@@ -39,6 +39,7 @@
 
 #include "ctl.h"
 #include "engine.h"
+#include "helper-facts.h"
 #include "interpose.h"
 #include "receiver.h"
 #include "report.h"
@@ -611,7 +612,7 @@ static void *run_main(void *arg)
 {
 	struct run_job *j = arg;
 
-	prctl(PR_SET_NAME, "allthreads-run", 0, 0, 0);
+	prctl(PR_SET_NAME, AT_RUNNER_COMM, 0, 0, 0);
 	atomic_store(&j->tid, (pid_t)syscall(SYS_gettid));
 	j->ret = allthreads_run(j->prog, j->timeout_ms, j->flags, j->policy,
 				&j->rep);
@@ -778,7 +779,7 @@ static void *receiver_main(void *arg)
 	unsigned long loops;
 
 	(void)arg;
-	prctl(PR_SET_NAME, "allthreads-rcv", 0, 0, 0);
+	prctl(PR_SET_NAME, AT_RECEIVER_COMM, 0, 0, 0);
 	if (at_waiter_register(&rcv.w) < 0) {
 		atomic_store(&rcv.started, -1);
 		return NULL;

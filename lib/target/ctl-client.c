@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * ctl-client.c - the client's side of the control channel: find the
- * helper's socket of a process, turn a step program into a request (with
- * its pointer arguments' buffers inline), and read the reply back into a
- * struct allthreads_report.  Part of the internal library (lib/meson.build):
- * allthreads_target_*() (target.c) and the tests call it; see ctl-client.h.
+ * ctl-client.c - the client's side of the control channel: turn a step
+ * program into a request (its buffers marshalled, step-pack.h), and one
+ * call to a helper, phase by phase (the target fixed, the socket's path
+ * trusted (ctl-trust.c), the greeting, the proof, the reply read back
+ * into a struct allthreads_report).  Part of the internal library
+ * (lib/meson.build): allthreads_target_*() (target.c) and the tests call
+ * it; see ctl-client.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,10 +28,11 @@
 #include <unistd.h>
 
 #include "ctl-client.h"
+#include "ctl-trust.h"
 #include "ctl-proto.h"
 #include "proctext.h"
 #include "report.h"
-#include "run.h"
+#include "step-pack.h"
 #include "sysret.h"
 #include "timespec.h"
 
@@ -55,86 +58,7 @@
  * longer, 2 ms more than the last. */
 #define AT_CTL_GREET_TRIES 30
 
-static void set_why(char *why, size_t len, const char *fmt, const char *arg)
-{
-	if (why && len)
-		snprintf(why, len, fmt, arg);
-}
-
 /* --- serialising a program ------------------------------------------------ */
-
-struct packer {
-	uint8_t *buf;
-	size_t cap;
-	struct at_ctl_req *req;
-	uint8_t *data;
-	size_t data_len;
-	size_t data_cap;
-};
-
-/* Copy LEN bytes from SRC into the data area, 8-aligned; offset or -E2BIG. */
-static long pack_bytes(struct packer *pk, const void *src, size_t len)
-{
-	size_t off = (pk->data_len + 7) & ~(size_t)7;
-
-	if (off > pk->data_cap || len > pk->data_cap - off)
-		return -E2BIG;
-	memset(pk->data + pk->data_len, 0, off - pk->data_len);
-	memcpy(pk->data + off, src, len);
-	pk->data_len = off + len;
-	return (long)off;
-}
-
-/* The buffers of one argument list of a step (the client's own pointers,
- * copied). */
-static int pack_list(struct packer *pk, struct at_ctl_step *st, unsigned *np,
-		     unsigned list, long nr, const long *args)
-{
-	struct at_ctl_ptrspec spec[2];
-	uint32_t capver = 0;
-	int n, i;
-
-	if ((nr == SYS_capset || nr == SYS_capget) && args[0])
-		memcpy(&capver, (const void *)args[0], sizeof(capver));
-	n = at_ctl_pointer_args(nr, args, capver, spec);
-	for (i = 0; i < n; i++) {
-		const void *src = (const void *)args[spec[i].arg];
-		struct at_ctl_ptr *p;
-		size_t len = spec[i].maxlen;
-		long off;
-
-		if (!src) {
-			if (spec[i].nullable)
-				continue;
-			return -EFAULT;
-		}
-		if (spec[i].minlen > spec[i].maxlen)
-			return -E2BIG; /* e.g. too many groups */
-		if (spec[i].nul)
-			len = strnlen(src, spec[i].maxlen - 1) + 1;
-		if (spec[i].kind == AT_CTL_FPROG) {
-			const struct sock_fprog *fp = src;
-
-			if (!fp->filter || fp->len == 0 ||
-			    fp->len > AT_CTL_MAX_FILTER)
-				return -EINVAL;
-			src = fp->filter;
-			len = (size_t)fp->len * 8;
-		}
-		if (*np >= AT_CTL_MAX_PTRS)
-			return -E2BIG;
-		off = pack_bytes(pk, src, len);
-		if (off < 0)
-			return (int)off;
-		p = &st->ptr[(*np)++];
-		p->list = (uint8_t)list;
-		p->arg = (uint8_t)spec[i].arg;
-		p->kind = (uint16_t)spec[i].kind;
-		p->off = (uint32_t)off;
-		p->len = (uint32_t)len;
-	}
-	return 0;
-}
 
 static void put_list(int64_t *dst, const long *src)
 {
@@ -149,9 +73,10 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 		      void *buf, size_t len)
 {
 	struct at_ctl_step *steps;
-	struct packer pk;
+	struct at_pack_area area;
+	struct at_ctl_req *req;
 	size_t head;
-	unsigned i, k;
+	unsigned i;
 	int r;
 
 	if (!prog || !prog->n || prog->n > ALLTHREADS_MAX_STEPS || !buf ||
@@ -161,21 +86,15 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 	if (len < head)
 		return -ENOBUFS;
 	memset(buf, 0, head);
-	pk.buf = buf;
-	pk.cap = len;
-	pk.req = buf;
-	steps = (struct at_ctl_step *)(pk.req + 1);
-	pk.data = (uint8_t *)buf + head;
-	pk.data_len = 0;
-	pk.data_cap = len - head < AT_CTL_MAX_DATA ? len - head :
-						     AT_CTL_MAX_DATA;
+	req = buf;
+	steps = (struct at_ctl_step *)(req + 1);
+	area.data = (uint8_t *)buf + head;
+	area.len = 0;
+	area.cap = len - head < AT_CTL_MAX_DATA ? len - head : AT_CTL_MAX_DATA;
 	for (i = 0; i < prog->n; i++) {
 		const struct at_step *s = &prog->steps[i];
 		struct at_ctl_step *st = &steps[i];
-		unsigned np = 0;
 
-		for (k = 0; k < AT_CTL_MAX_PTRS; k++)
-			st->ptr[k].list = AT_CTL_UNUSED;
 		st->nr = s->nr;
 		put_list(st->args, s->args);
 		st->nargs = ALLTHREADS_MAX_ARGS;
@@ -185,454 +104,20 @@ long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 		put_list(st->save_args, s->save_args);
 		st->undo_nr = s->has_undo ? s->undo_nr : -1;
 		put_list(st->undo_args, s->undo_args);
-		r = pack_list(&pk, st, &np, AT_CTL_ARGS, s->nr, s->args);
-		if (r == 0 && s->has_save)
-			r = pack_list(&pk, st, &np, AT_CTL_SAVE, s->save_nr,
-				      s->save_args);
-		if (r == 0 && s->has_undo && s->undo_nr >= 0)
-			r = pack_list(&pk, st, &np, AT_CTL_UNDO, s->undo_nr,
-				      s->undo_args);
+		r = at_step_pack(s, st->ptr, &area);
 		if (r < 0)
 			return r;
 	}
-	pk.req->hdr.magic = AT_CTL_MAGIC;
-	pk.req->hdr.version = AT_CTL_VERSION;
-	pk.req->hdr.op = AT_CTL_REQ_RUN;
-	pk.req->hdr.len = (uint32_t)(head + pk.data_len);
-	pk.req->nsteps = prog->n;
-	pk.req->timeout_ms = timeout_ms;
-	pk.req->flags = flags;
-	pk.req->policy = (uint32_t)policy;
-	pk.req->data_len = (uint32_t)pk.data_len;
-	return (long)(head + pk.data_len);
-}
-
-/* --- finding the socket ------------------------------------------------------- */
-
-/* Read FILE under BASE (a /proc directory; small) into BUF; length or
- * -errno. */
-static int read_file(const char *base, const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", base, file);
-	return at_proc_read(path, buf, len);
-}
-
-/*
- * The /proc directory through which process PID is looked at: that of a
- * thread that is still alive, "/proc/PID/task/TID".  A main thread that
- * called pthread_exit() is a zombie with no root, no mm and no
- * environment; its live threads still have them.  The main thread is
- * preferred.  0, or -ESRCH.
- */
-static int proc_base(pid_t pid, char *base, size_t len)
-{
-	char dir[64], link[96];
-	struct dirent *de;
-	int n = 0, r = -ESRCH;
-	DIR *d;
-
-	snprintf(base, len, "/proc/%d/task/%d", (int)pid, (int)pid);
-	snprintf(link, sizeof(link), "%s/root", base);
-	if (readlink(link, dir, 1) >= 0 || errno == EACCES)
-		return errno == EACCES ? -EACCES : 0;
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (r < 0 && (de = readdir(d)) && n++ < 65536) {
-		char c;
-
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(base, len, "/proc/%d/task/%.20s", (int)pid,
-			 de->d_name);
-		snprintf(link, sizeof(link), "%s/root", base);
-		if (readlink(link, &c, 1) >= 0)
-			r = 0;
-	}
-	closedir(d);
-	if (r < 0)
-		snprintf(base, len, "/proc/%d", (int)pid);
-	return r;
-}
-
-/* Whose files the client believes: root's and the target's. */
-struct trust {
-	uid_t uid[5]; /* root, then the target's own */
-	int n;
-	uid_t own[4]; /* the target's distinct uids, in status order */
-	int nown;
-};
-
-static bool trusted_uid(const struct trust *tr, uid_t uid)
-{
-	int i;
-
-	for (i = 0; i < tr->n; i++)
-		if (tr->uid[i] == uid)
-			return true;
-	return false;
-}
-
-/* A directory on the way to the socket: owned by a trusted user and
- * writable by nobody else; or root's with the sticky bit (/tmp), where
- * nobody else can remove or rename what is in it. */
-static bool dir_trusted(const struct trust *tr, const struct stat *st)
-{
-	if (!trusted_uid(tr, st->st_uid))
-		return false;
-	return !(st->st_mode & 022) ||
-	       (st->st_uid == 0 && (st->st_mode & S_ISVTX));
-}
-
-/*
- * Walk PATH one component at a time, never following a symbolic link,
- * from the target's root (the /proc/.../root prefix, a magic link the
- * kernel resolves to the target's own root) or from "/".  Every directory
- * must be trusted (dir_trusted()), and the last component must be a
- * socket owned by a trusted user with no write access for anyone else.
- * 0 with *DIRFD (an O_PATH descriptor of the socket's directory), *NAME
- * (its last component, in PATH) and *SOCK; -ENOENT nothing there; -EPERM
- * there but not trusted (WHY says why); -EACCES we may not look.
- */
-static int walk_trusted(const char *path, const struct trust *tr, int *dirfd,
-			const char **name, struct stat *sock, char *why,
-			size_t whylen)
-{
-	char prefix[PATH_MAX], comp[NAME_MAX + 1], seen[PATH_MAX] = "";
-	const char *rest = path, *root;
-	struct stat st;
-	int fd, next, r;
-
-	*dirfd = -1;
-	root = strncmp(path, "/proc/", 6) == 0 ? strstr(path, "/root/") : NULL;
-	if (root) {
-		if ((size_t)(root - path) + 5 >= sizeof(prefix))
-			return -ENAMETOOLONG;
-		memcpy(prefix, path, (size_t)(root - path) + 5);
-		prefix[root - path + 5] = 0;
-		rest = root + 5;
-	} else {
-		strcpy(prefix, "/");
-	}
-	fd = open(prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
-	for (;;) {
-		size_t k;
-
-		while (*rest == '/')
-			rest++;
-		k = strcspn(rest, "/");
-		if (k == 0 || k > NAME_MAX) {
-			r = -ENOENT;
-			goto fail;
-		}
-		memcpy(comp, rest, k);
-		comp[k] = 0;
-		if (fstat(fd, &st) < 0 || !dir_trusted(tr, &st)) {
-			snprintf(why, whylen,
-				 "the socket directory %s is owned by uid "
-				 "%u with mode %04o: not trusted (only the "
-				 "target's user or root, writable by no "
-				 "one else)",
-				 seen[0] ? seen : "/", (unsigned)st.st_uid,
-				 (unsigned)(st.st_mode & 07777));
-			r = -EPERM;
-			goto fail;
-		}
-		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
-			r = -ENOENT;
-			goto fail;
-		}
-		next = openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			r = errno == EACCES || errno == EPERM ? -EACCES :
-								-ENOENT;
-			goto fail;
-		}
-		if (fstat(next, &st) < 0) {
-			close(next);
-			r = -ENOENT;
-			goto fail;
-		}
-		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
-			 "/%s", comp);
-		rest += k;
-		while (*rest == '/')
-			rest++;
-		if (S_ISLNK(st.st_mode)) {
-			close(next);
-			snprintf(why, whylen,
-				 "%s is a symbolic link: not followed", seen);
-			r = -EPERM;
-			goto fail;
-		}
-		if (!*rest)
-			break;
-		close(fd);
-		fd = next;
-		if (!S_ISDIR(st.st_mode)) {
-			r = -ENOENT;
-			goto fail;
-		}
-	}
-	close(next);
-	if (!S_ISSOCK(st.st_mode)) {
-		r = -ENOENT;
-		goto fail;
-	}
-	if (!trusted_uid(tr, st.st_uid) || (st.st_mode & 022)) {
-		snprintf(why, whylen,
-			 "the socket %s is owned by uid %u with mode %04o: "
-			 "not trusted",
-			 seen, (unsigned)st.st_uid,
-			 (unsigned)(st.st_mode & 07777));
-		r = -EPERM;
-		goto fail;
-	}
-	*dirfd = fd;
-	*name = path + strlen(path) - strlen(comp);
-	*sock = st;
-	return 0;
-fail:
-	close(fd);
-	return r;
-}
-
-/* The target's uids (real, effective, saved, fs) and root; 0 or -errno. */
-static int read_trust(const char *base, struct trust *tr, char *status,
-		      size_t len)
-{
-	unsigned long u[4];
-	const char *p;
-	int r, i;
-
-	r = read_file(base, "status", status, len);
-	if (r < 0)
-		return r;
-	p = at_proc_field(status, "Uid");
-	if (!p || sscanf(p, "%lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4)
-		return -EINVAL;
-	tr->n = 0;
-	tr->nown = 0;
-	tr->uid[tr->n++] = 0;
-	for (i = 0; i < 4; i++) {
-		int k;
-
-		if (!trusted_uid(tr, (uid_t)u[i]))
-			tr->uid[tr->n++] = (uid_t)u[i];
-		for (k = 0; k < tr->nown; k++)
-			if (tr->own[k] == (uid_t)u[i])
-				break;
-		if (k == tr->nown)
-			tr->own[tr->nown++] = (uid_t)u[i];
-	}
-	return 0;
-}
-
-/* TRY is a candidate; 0 if a trusted socket is there (PATH filled), else
- * -errno (-EPERM: there, but not trusted, with WHY). */
-static int probe(const char *try, const struct trust *tr, char *path,
-		 size_t len, char *why, size_t whylen)
-{
-	struct stat st;
-	const char *name;
-	int dfd, r;
-
-	r = walk_trusted(try, tr, &dfd, &name, &st, why, whylen);
-	if (r < 0)
-		return r;
-	close(dfd);
-	if (strlen(try) >= len)
-		return -ENAMETOOLONG;
-	strcpy(path, try);
-	return 0;
-}
-
-struct search {
-	const struct trust *tr;
-	char *path;
-	size_t len;
-	int denied;
-	char untrusted[200];
-};
-
-static int consider(struct search *s, const char *try)
-{
-	char why[200] = "";
-	int r = probe(try, s->tr, s->path, s->len, why, sizeof(why));
-
-	s->denied |= r == -EACCES;
-	if (r == -EPERM && !s->untrusted[0])
-		snprintf(s->untrusted, sizeof(s->untrusted), "%s", why);
-	return r;
-}
-
-static int scan_run_dir(const char *base, unsigned long nspid, struct search *s)
-{
-	char dir[128], try[256];
-	struct dirent *de;
-	int n = 0, r = -ENOENT;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/root/run/allthreads", base);
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while (r != 0 && (de = readdir(d)) && n++ < 4096) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(try, sizeof(try), "%s/%.32s/%lu.sock", dir, de->d_name,
-			 nspid);
-		r = consider(s, try);
-	}
-	closedir(d);
-	return r;
-}
-
-/* UID as the target sees it inside its user namespace, through MAP (the
- * text of its uid_map as we read it: "inside outside count" lines, the
- * outside uids in our namespace); UID itself where no line maps it. */
-static uid_t uid_inside(const char *map, uid_t uid)
-{
-	unsigned long in, out, count;
-	const char *p = map;
-	int i, used;
-
-	for (i = 0; i < 340 && *p; i++) {
-		if (sscanf(p, "%lu %lu %lu%n", &in, &out, &count, &used) != 3)
-			break;
-		if (uid >= out && uid - out < count)
-			return (uid_t)(in + (uid - out));
-		p += used;
-		while (*p == '\n' || *p == ' ')
-			p++;
-	}
-	return uid;
-}
-
-/* The uids whose names the target's socket directory may carry: each of
- * its own uids as seen here and, for a target in a user namespace of its
- * own, as seen there (the helper names its directory by getuid()). */
-static int socket_uids(const char *base, const struct trust *tr,
-		       unsigned long *uids)
-{
-	char map[4096];
-	int i, k, n = 0;
-
-	for (i = 0; i < tr->nown; i++)
-		uids[n++] = tr->own[i];
-	if (read_file(base, "uid_map", map, sizeof(map)) <= 0)
-		return n;
-	for (i = 0; i < tr->nown; i++) {
-		unsigned long in = uid_inside(map, tr->own[i]);
-
-		for (k = 0; k < n && uids[k] != in; k++)
-			;
-		if (k == n)
-			uids[n++] = in;
-	}
-	return n;
-}
-
-int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
-		       size_t whylen)
-{
-	char status[4096], env[8192], try[PATH_MAX], xdg[512] = "";
-	char base[64];
-	unsigned long nspid = 0, uids[8];
-	struct trust tr;
-	struct search s = { .tr = &tr, .path = path, .len = len };
-	const char *p;
-	int r, i, j, nenv, nuids;
-
-	if (pid <= 0) {
-		set_why(why, whylen, "%s", "bad process id");
-		return -ESRCH;
-	}
-	r = proc_base(pid, base, sizeof(base));
-	if (r == -ESRCH && kill(pid, 0) < 0 && errno == ESRCH) {
-		set_why(why, whylen, "%s", "no such process");
-		return -ESRCH;
-	}
-	r = read_trust(base, &tr, status, sizeof(status));
-	if (r < 0) {
-		set_why(why, whylen, "%s",
-			r == -ENOENT ? "no such process" :
-			r == -EINVAL ? "cannot read the target's status" :
-				       strerror(-r));
-		return r == -ENOENT ? -ESRCH : r;
-	}
-	/* The socket is named by the pid the target sees: the innermost
-	 * one in NStgid (a thread's status: NSpid names the thread). */
-	p = at_proc_field(status, "NStgid");
-	if (p) {
-		char *end;
-
-		for (i = 0; i < 32; i++) {
-			unsigned long v = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			nspid = v;
-			p = end;
-		}
-	}
-	if (!nspid)
-		nspid = (unsigned long)pid;
-	/* The target's own XDG_RUNTIME_DIR, if we may read its environment. */
-	nenv = read_file(base, "environ", env, sizeof(env));
-	for (i = 0; i < nenv; i += (int)strlen(env + i) + 1)
-		if (!strncmp(env + i, "XDG_RUNTIME_DIR=/", 17)) {
-			snprintf(xdg, sizeof(xdg), "%s", env + i + 16);
-			break;
-		}
-
-	nuids = socket_uids(base, &tr, uids);
-	for (i = 0; i < nuids; i++) {
-		const char *fmt[] = { "%s/root/run/allthreads/%lu/%lu.sock",
-				      "%s/root/run/user/%lu/allthreads/"
-				      "%lu.sock",
-				      "%s/root/tmp/allthreads-%lu/%lu.sock" };
-
-		for (j = 0; j < 3; j++) {
-			snprintf(try, sizeof(try), fmt[j], base, uids[i],
-				 nspid);
-			if (consider(&s, try) == 0)
-				return 0;
-			if (j == 0 && xdg[0]) {
-				snprintf(try, sizeof(try),
-					 "%s/root%s/allthreads/%lu.sock", base,
-					 xdg, nspid);
-				if (consider(&s, try) == 0)
-					return 0;
-			}
-		}
-	}
-	/* A target that changed its uids since it started (a root process
-	 * that dropped to another user) keeps its socket under the uid it
-	 * started with: look through every /run/allthreads/<uid>/. */
-	if (scan_run_dir(base, nspid, &s) == 0)
-		return 0;
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
-		set_why(why, whylen, "%s", "no such process");
-		return -ESRCH;
-	}
-	if (s.untrusted[0]) {
-		set_why(why, whylen, "%s", s.untrusted);
-		return -EPERM;
-	}
-	if (s.denied) {
-		set_why(why, whylen, "%s",
-			"permission denied (cannot reach the helper's socket)");
-		return -EACCES;
-	}
-	set_why(why, whylen, "%s",
-		"no helper (start the target with `allthreads run`)");
-	return -ENOENT;
+	req->hdr.magic = AT_CTL_MAGIC;
+	req->hdr.version = AT_CTL_VERSION;
+	req->hdr.op = AT_CTL_REQ_RUN;
+	req->hdr.len = (uint32_t)(head + area.len);
+	req->nsteps = prog->n;
+	req->timeout_ms = timeout_ms;
+	req->flags = flags;
+	req->policy = (uint32_t)policy;
+	req->data_len = (uint32_t)area.len;
+	return (long)(head + area.len);
 }
 
 /* --- one call ------------------------------------------------------------------ */
@@ -783,7 +268,7 @@ static long pidfd_pid(int pidfd)
 	int r;
 
 	snprintf(name, sizeof(name), "/proc/self/fdinfo/%d", pidfd);
-	r = read_file("/", name + 1, buf, sizeof(buf));
+	r = at_ctl_read_file("/", name + 1, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	p = at_proc_field(buf, "Pid");
@@ -818,7 +303,7 @@ static unsigned long long start_time(const char *base)
 	const char *p;
 	int i;
 
-	if (read_file(base, "stat", buf, sizeof(buf)) <= 0)
+	if (at_ctl_read_file(base, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
 	p = strrchr(buf, ')');
 	for (i = 0; p && i < 20; i++)
@@ -1045,7 +530,7 @@ static void nsmap_scan(struct nsmap *m, pid_t pid)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		snprintf(base, sizeof(base), "%s/%.20s", dir, de->d_name);
-		if (read_file(base, "status", buf, sizeof(buf)) <= 0)
+		if (at_ctl_read_file(base, "status", buf, sizeof(buf)) <= 0)
 			continue;
 		p = at_proc_field(buf, "NSpid");
 		for (v = 0; p && v < 32; v++, p = end) {
@@ -1087,8 +572,9 @@ static long long mono_offset(const char *base)
 	long long sa = 0, na = 0, sb = 0, nb = 0;
 	const char *p;
 
-	if (read_file("/proc/self", "timens_offsets", a, sizeof(a)) <= 0 ||
-	    read_file(base, "timens_offsets", b, sizeof(b)) <= 0)
+	if (at_ctl_read_file("/proc/self", "timens_offsets", a, sizeof(a)) <=
+		    0 ||
+	    at_ctl_read_file(base, "timens_offsets", b, sizeof(b)) <= 0)
 		return 0;
 	p = strstr(a, "monotonic");
 	if (!p || sscanf(p + 9, "%lld %lld", &sa, &na) != 2)
@@ -1183,26 +669,314 @@ static void reply_why(struct at_ctl_result *out, int r)
 				   strerror(-r));
 }
 
+/* One call to a helper, through its phases. */
+struct call {
+	pid_t pid;
+	const void *req;
+	size_t reqlen;
+	struct at_ctl_result *out;
+	struct timespec deadline;
+	uint64_t start_by;
+	struct who w;
+	struct at_ctl_trust tr;
+	char status[4096];
+	bool nested;
+	struct nsmap ns;
+	int mem, dfd, fd;
+	const char *name;
+	void *buf;    /* AT_CTL_MAX_DGRAM bytes */
+	long n;	      /* what buf holds */
+	bool refused; /* the greeting got an error reply (in buf) */
+};
+
+/* The target fixed first (a pidfd, its /proc directory, its uids), then
+ * its memory opened: everything after is checked against it, and its
+ * challenge is answered from that descriptor, which never leaves us. */
+static int fix_target(struct call *cl)
+{
+	struct at_ctl_result *out = cl->out;
+	char mpath[sizeof(cl->w.base) + 8];
+	int r;
+
+	cl->w.pidfd = pidfd_open_(cl->pid);
+	if (cl->w.pidfd < 0 && errno != ENOSYS) {
+		snprintf(out->why, sizeof(out->why), "no such process");
+		return -ESRCH;
+	}
+	r = at_ctl_proc_base(cl->pid, cl->w.base, sizeof(cl->w.base));
+	cl->w.start = start_time(cl->w.base);
+	if (r == 0)
+		r = at_ctl_read_trust(cl->w.base, &cl->tr, cl->status,
+				      sizeof(cl->status));
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -ESRCH || r == -ENOENT ? "no such process" :
+						       strerror(-r));
+		return r == -ENOENT ? -ESRCH : r;
+	}
+	snprintf(mpath, sizeof(mpath), "%s/mem", cl->w.base);
+	cl->mem = open(mpath, O_RDONLY | O_CLOEXEC);
+	if (cl->mem < 0) {
+		r = -errno;
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -EACCES || r == -EPERM ?
+				 "permission denied: you may not ptrace "
+				 "this process" :
+				 "cannot open the target's memory");
+		return r == -EPERM ? -EACCES : r;
+	}
+	if (!still_there(&cl->w)) {
+		snprintf(out->why, sizeof(out->why), "no such process");
+		return -ESRCH;
+	}
+	cl->nested = is_nested(cl->status);
+	if (cl->nested)
+		nsmap_scan(&cl->ns, cl->pid);
+	cl->start_by += (uint64_t)mono_offset(cl->w.base);
+	return 0;
+}
+
+/* The request without the proof, on a fresh connection to a listener
+ * that is the target: the helper answers with a hello (in cl->buf), which
+ * tells us who is at the other end.  A helper whose every slot is busy
+ * closes a connection whose request has not yet arrived (receiver.c,
+ * accept_new): nothing was asked, no proof went out, so it is tried
+ * again, a bounded number of times and only while the deadline leaves
+ * room.  An error reply instead: cl->refused, the reply in cl->buf. */
+static int greet(struct call *cl)
+{
+	struct at_ctl_result *out = cl->out;
+	int r, tries;
+
+	for (tries = 0;; tries++) {
+		struct timespec pause = { 0, 2000000L * (tries + 1) };
+
+		cl->fd = connect_to(cl->dfd, cl->name, &cl->deadline);
+		if (cl->fd < 0) {
+			r = cl->fd;
+			snprintf(out->why, sizeof(out->why),
+				 "cannot connect to the helper: %s",
+				 strerror(-r));
+			return r;
+		}
+		r = check_listener(cl->fd, &cl->w);
+		if (r < 0) {
+			snprintf(out->why, sizeof(out->why),
+				 "the socket does not belong to process %d's "
+				 "helper",
+				 (int)cl->pid);
+			return r;
+		}
+		r = send_req(cl->fd, cl->req, cl->reqlen, cl->start_by, NULL);
+		if (r < 0 && r != -EPIPE) {
+			snprintf(out->why, sizeof(out->why),
+				 "cannot send to the helper: %s", strerror(-r));
+			return r;
+		}
+		if (r == 0)
+			r = read_hello(cl->fd, &cl->w, cl->buf,
+				       AT_CTL_MAX_DGRAM, &cl->n, &cl->deadline);
+		if (r != -EPIPE || tries == AT_CTL_GREET_TRIES ||
+		    at_ts_ms_until(&cl->deadline, AT_HOUR_MS) < 100)
+			break;
+		close(cl->fd);
+		cl->fd = -1;
+		nanosleep(&pause, NULL);
+	}
+	/* An error reply instead of the hello (a helper that refused the
+	 * request as it stands, or speaks another version): nothing ran. */
+	cl->refused = r == -EPROTO;
+	if (r == -EPIPE)
+		snprintf(out->why, sizeof(out->why),
+			 "the helper closed every connection before answering "
+			 "(%d tries): nothing changed",
+			 tries + 1);
+	else if (r == -EACCES)
+		snprintf(out->why, sizeof(out->why),
+			 "the socket does not belong to process %d's "
+			 "helper (another process answered)",
+			 (int)cl->pid);
+	else if (r < 0 && r != -EPROTO)
+		reply_why(out, r);
+	return r;
+}
+
+/* Only now the proof: the answer to the hello's challenge, read through
+ * the descriptor opened at the start, sent behind the request; then the
+ * first datagram of the reply, in cl->buf. */
+static int prove(struct call *cl)
+{
+	struct at_ctl_result *out = cl->out;
+	struct at_ctl_hello hello;
+	struct at_ctl_proof proof;
+	int r;
+
+	memcpy(&hello, cl->buf, sizeof(hello));
+	r = answer(cl->mem, &hello, &proof);
+	if (r < 0) {
+		bool there = still_there(&cl->w);
+
+		snprintf(out->why, sizeof(out->why), "%s",
+			 there ? "the helper's challenge is not in the "
+				 "target's memory (the target ran another "
+				 "program, or another process answered): "
+				 "nothing was sent" :
+				 "the target exited");
+		return there ? -EACCES : -ESRCH;
+	}
+	r = send_req(cl->fd, cl->req, cl->reqlen, cl->start_by, &proof);
+	explicit_bzero(&proof, sizeof(proof));
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 "cannot send to the helper");
+		return r;
+	}
+	out->sent = true;
+	cl->n = recv_dgram(cl->fd, cl->buf, AT_CTL_MAX_DGRAM, &cl->deadline);
+	if (cl->n < 0) {
+		reply_why(out, (int)cl->n);
+		return (int)cl->n;
+	}
+	return 0;
+}
+
+/* The helper's error reply in cl->buf, if it is one: 1, with the error
+ * in *ERR. */
+static int error_reply(struct call *cl, int *err)
+{
+	const struct at_ctl_rep_error *e = cl->buf;
+
+	if (!hdr_ok(cl->buf, cl->n, AT_CTL_REP_ERROR, 0) ||
+	    cl->n != sizeof(struct at_ctl_rep_error))
+		return 0;
+	*err = at_is_error(e->err) ? e->err : -EPROTO;
+	snprintf(cl->out->why, sizeof(cl->out->why), "%.*s",
+		 (int)sizeof(e->msg) - 1, e->msg);
+	/* Refused: as unreachable as a process without a helper.  Anything
+	 * else: the helper read the request and said no. */
+	cl->out->reached = *err != -EACCES;
+	return 1;
+}
+
+/* The reply's head, in cl->buf: checked, and a report made for it. */
+static int read_head(struct call *cl, struct at_ctl_rep_head *head,
+		     struct allthreads_report **rep)
+{
+	if (!hdr_ok(cl->buf, cl->n, AT_CTL_REP_HEAD, 0) ||
+	    cl->n != sizeof(*head))
+		return -EPROTO;
+	memcpy(head, cl->buf, sizeof(*head));
+	if (head->nthreads == 0 || head->nthreads > AT_CTL_MAX_THREADS ||
+	    head->nsteps == 0 || head->nsteps > ALLTHREADS_MAX_STEPS ||
+	    head->verdict > ALLTHREADS_FAILED || head->ret > 0 ||
+	    head->ret < -AT_MAX_ERRNO || head->nmsgs > head->nthreads)
+		return -EPROTO;
+	*rep = at_report_new(head->nthreads, head->nsteps);
+	if (!*rep)
+		return -ENOMEM;
+	(*rep)->verdict = head->verdict;
+	return 0;
+}
+
+/* The rows that follow the head, then the end. */
+static int read_body(struct call *cl, const struct at_ctl_rep_head *head,
+		     struct allthreads_report *rep)
+{
+	unsigned next = 0, m;
+	int r = 0;
+
+	for (m = 0; r == 0 && m < head->nmsgs; m++) {
+		cl->n = recv_dgram(cl->fd, cl->buf, AT_CTL_MAX_DGRAM,
+				   &cl->deadline);
+		if (cl->n < 0)
+			r = (int)cl->n;
+		else if (!hdr_ok(cl->buf, cl->n, AT_CTL_REP_ROWS, m + 1))
+			r = -EPROTO;
+		else
+			r = read_rows(cl->buf, cl->n, rep, &next);
+	}
+	if (r == 0 && next != rep->nthreads)
+		r = -EPROTO;
+	if (r)
+		return r;
+	cl->n = recv_dgram(cl->fd, cl->buf, AT_CTL_MAX_DGRAM, &cl->deadline);
+	if (cl->n < 0)
+		return (int)cl->n;
+	if (!hdr_ok(cl->buf, cl->n, AT_CTL_REP_END, head->nmsgs + 1) ||
+	    cl->n != sizeof(struct at_ctl_hdr))
+		return -EPROTO;
+	return 0;
+}
+
+/* The reply whose first datagram is in cl->buf: an error, or the head,
+ * the rows and the end, into out->report. */
+static int read_reply(struct call *cl)
+{
+	struct at_ctl_result *out = cl->out;
+	struct allthreads_report *rep = NULL;
+	struct at_ctl_rep_head head;
+	int r;
+
+	if (error_reply(cl, &r))
+		return r;
+	r = read_head(cl, &head, &rep);
+	if (r == -EPROTO)
+		snprintf(out->why, sizeof(out->why), "%s",
+			 "malformed reply from the helper");
+	if (r)
+		return r;
+	out->ret = head.ret;
+	r = read_body(cl, &head, rep);
+	if (r < 0) {
+		snprintf(out->why, sizeof(out->why), "%s",
+			 r == -EPIPE ? "the target exited during the request" :
+			 r == -ETIMEDOUT ? "the helper did not answer in time" :
+					   "malformed reply from the helper");
+		at_report_free(rep);
+		return r;
+	}
+	if (cl->nested) {
+		nsmap_scan(&cl->ns, cl->pid);
+		nsmap_translate(&cl->ns, rep);
+	}
+	out->report = rep;
+	out->reached = true;
+	return 0;
+}
+
+/* The phases in order: the target fixed, the socket's path trusted, the
+ * greeting, the proof, the reply. */
+static int call_phases(struct call *cl, const char *path)
+{
+	struct at_ctl_result *out = cl->out;
+	struct stat sst;
+	int r;
+
+	r = fix_target(cl);
+	if (r)
+		return r;
+	r = at_ctl_walk_trusted(path, &cl->tr, &cl->dfd, &cl->name, &sst,
+				out->why, sizeof(out->why));
+	if (r < 0) {
+		if (r != -EPERM)
+			snprintf(out->why, sizeof(out->why),
+				 "cannot reach the helper's socket: %s",
+				 strerror(-r));
+		return r;
+	}
+	r = greet(cl);
+	if (r == 0)
+		r = prove(cl);
+	if (r == 0 || cl->refused)
+		r = read_reply(cl);
+	return r;
+}
+
 int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 		unsigned timeout_ms, struct at_ctl_result *out)
 {
-	struct allthreads_report *rep = NULL;
-	struct at_ctl_rep_head head;
-	struct timespec deadline;
-	struct who w = { .pid = pid, .pidfd = -1 };
-	struct trust tr;
-	struct stat sst;
-	const char *name;
-	char status[4096];
-	uint64_t start_by;
-	unsigned next = 0, m;
-	struct at_ctl_hello hello;
-	struct at_ctl_proof proof;
-	struct nsmap ns = { 0 };
-	bool nested;
-	void *buf;
-	long n = 0;
-	int fd = -1, dfd = -1, mem = -1, r, tries;
+	struct call *cl;
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (pid <= 0 || !req || reqlen < sizeof(struct at_ctl_req)) {
@@ -1211,244 +985,37 @@ int at_ctl_call(pid_t pid, const char *path, const void *req, size_t reqlen,
 	}
 	if (!timeout_ms)
 		timeout_ms = ALLTHREADS_DEFAULT_TIMEOUT_MS;
-	at_ts_now(&deadline);
-	deadline.tv_sec += timeout_ms / 1000 + 5;
+	cl = calloc(1, sizeof(*cl));
+	if (cl)
+		cl->buf = malloc(AT_CTL_MAX_DGRAM);
+	if (!cl || !cl->buf) {
+		free(cl);
+		return -ENOMEM;
+	}
+	cl->pid = pid;
+	cl->req = req;
+	cl->reqlen = reqlen;
+	cl->out = out;
+	cl->w.pid = pid;
+	cl->w.pidfd = cl->mem = cl->dfd = cl->fd = -1;
+	at_ts_now(&cl->deadline);
+	cl->deadline.tv_sec += timeout_ms / 1000 + 5;
 	/* The run must start early enough to end, and be answered, before
 	 * we stop waiting: at the latest its own timeout plus a second
 	 * before our deadline. */
-	start_by = at_ts_ns(&deadline) -
-		   (uint64_t)(timeout_ms + 1000) * 1000000ULL;
-	buf = malloc(AT_CTL_MAX_DGRAM);
-	if (!buf)
-		return -ENOMEM;
-	/* Fix the target first: everything after is checked against it. */
-	w.pidfd = pidfd_open_(pid);
-	if (w.pidfd < 0 && errno != ENOSYS) {
-		r = -ESRCH;
-		snprintf(out->why, sizeof(out->why), "no such process");
-		goto out_buf;
-	}
-	r = proc_base(pid, w.base, sizeof(w.base));
-	w.start = start_time(w.base);
-	if (r == 0)
-		r = read_trust(w.base, &tr, status, sizeof(status));
-	if (r < 0) {
-		snprintf(out->why, sizeof(out->why), "%s",
-			 r == -ESRCH || r == -ENOENT ? "no such process" :
-						       strerror(-r));
-		r = r == -ENOENT ? -ESRCH : r;
-		goto out_buf;
-	}
-	/* The target's memory, opened before we trust anything of the
-	 * helper's, and only while the process is still the one we fixed:
-	 * its challenge is answered from this descriptor, which never leaves
-	 * us. */
-	{
-		char mpath[96];
-
-		snprintf(mpath, sizeof(mpath), "%s/mem", w.base);
-		mem = open(mpath, O_RDONLY | O_CLOEXEC);
-	}
-	if (mem < 0) {
-		r = -errno;
-		snprintf(out->why, sizeof(out->why), "%s",
-			 r == -EACCES || r == -EPERM ?
-				 "permission denied: you may not ptrace "
-				 "this process" :
-				 "cannot open the target's memory");
-		r = r == -EPERM ? -EACCES : r;
-		goto out_buf;
-	}
-	if (!still_there(&w)) {
-		r = -ESRCH;
-		snprintf(out->why, sizeof(out->why), "no such process");
-		goto out_buf;
-	}
-	nested = is_nested(status);
-	if (nested)
-		nsmap_scan(&ns, pid);
-	start_by += (uint64_t)mono_offset(w.base);
-	r = walk_trusted(path, &tr, &dfd, &name, &sst, out->why,
-			 sizeof(out->why));
-	if (r < 0) {
-		if (r != -EPERM)
-			snprintf(out->why, sizeof(out->why),
-				 "cannot reach the helper's socket: %s",
-				 strerror(-r));
-		goto out_buf;
-	}
-	for (tries = 0;; tries++) {
-		struct timespec pause = { 0, 2000000L * (tries + 1) };
-
-		fd = connect_to(dfd, name, &deadline);
-		if (fd < 0) {
-			r = fd;
-			snprintf(out->why, sizeof(out->why),
-				 "cannot connect to the helper: %s",
-				 strerror(-r));
-			goto out_buf;
-		}
-		r = check_listener(fd, &w);
-		if (r < 0) {
-			snprintf(out->why, sizeof(out->why),
-				 "the socket does not belong to process %d's "
-				 "helper",
-				 (int)pid);
-			goto out_fd;
-		}
-		/* The request without the proof: the helper answers with a
-		 * hello, which tells us who is at the other end. */
-		r = send_req(fd, req, reqlen, start_by, NULL);
-		if (r < 0 && r != -EPIPE) {
-			snprintf(out->why, sizeof(out->why),
-				 "cannot send to the helper: %s", strerror(-r));
-			goto out_fd;
-		}
-		if (r == 0)
-			r = read_hello(fd, &w, buf, AT_CTL_MAX_DGRAM, &n,
-				       &deadline);
-		/* Closed before any answer: a helper whose every slot is
-		 * busy turns away a connection whose request has not yet
-		 * arrived (receiver.c, accept_new).  Nothing was asked, no
-		 * proof went out: connect again, a bounded number of times
-		 * and only while the deadline leaves room. */
-		if (r != -EPIPE || tries == AT_CTL_GREET_TRIES ||
-		    at_ts_ms_until(&deadline, AT_HOUR_MS) < 100)
-			break;
-		close(fd);
-		fd = -1;
-		nanosleep(&pause, NULL);
-	}
-	if (r == -EPIPE) {
-		snprintf(out->why, sizeof(out->why),
-			 "the helper closed every connection before answering "
-			 "(%d tries): nothing changed",
-			 tries + 1);
-		goto out_fd;
-	}
-	if (r == -EPROTO) {
-		/* An error reply instead (a helper that refused the request
-		 * as it stands, or speaks another version): nothing ran. */
-		goto reply;
-	}
-	if (r < 0) {
-		if (r == -EACCES)
-			snprintf(out->why, sizeof(out->why),
-				 "the socket does not belong to process %d's "
-				 "helper (another process answered)",
-				 (int)pid);
-		else
-			reply_why(out, r);
-		goto out_fd;
-	}
-	/* Only now the proof: the answer to the hello's challenge, read
-	 * through the descriptor we opened at the start. */
-	memcpy(&hello, buf, sizeof(hello));
-	r = answer(mem, &hello, &proof);
-	if (r < 0) {
-		snprintf(out->why, sizeof(out->why), "%s",
-			 still_there(&w) ?
-				 "the helper's challenge is not in the "
-				 "target's memory (the target ran another "
-				 "program, or another process answered): "
-				 "nothing was sent" :
-				 "the target exited");
-		r = still_there(&w) ? -EACCES : -ESRCH;
-		goto out_fd;
-	}
-	r = send_req(fd, req, reqlen, start_by, &proof);
-	explicit_bzero(&proof, sizeof(proof));
-	if (r < 0) {
-		snprintf(out->why, sizeof(out->why), "%s",
-			 "cannot send to the helper");
-		goto out_fd;
-	}
-	out->sent = true;
-	n = recv_dgram(fd, buf, AT_CTL_MAX_DGRAM, &deadline);
-	if (n < 0) {
-		r = (int)n;
-		reply_why(out, r);
-		goto out_fd;
-	}
-reply:
-	if (hdr_ok(buf, n, AT_CTL_REP_ERROR, 0) &&
-	    n == sizeof(struct at_ctl_rep_error)) {
-		const struct at_ctl_rep_error *e = buf;
-
-		r = at_is_error(e->err) ? e->err : -EPROTO;
-		snprintf(out->why, sizeof(out->why), "%.119s", e->msg);
-		/* Refused: as unreachable as a process without a helper.
-		 * Anything else: the helper read the request and said no. */
-		out->reached = r != -EACCES;
-		goto out_fd;
-	}
-	if (!hdr_ok(buf, n, AT_CTL_REP_HEAD, 0) || n != sizeof(head)) {
-		r = -EPROTO;
-		snprintf(out->why, sizeof(out->why), "%s",
-			 "malformed reply from the helper");
-		goto out_fd;
-	}
-	memcpy(&head, buf, sizeof(head));
-	if (head.nthreads == 0 || head.nthreads > AT_CTL_MAX_THREADS ||
-	    head.nsteps == 0 || head.nsteps > ALLTHREADS_MAX_STEPS ||
-	    head.verdict > ALLTHREADS_FAILED || head.ret > 0 ||
-	    head.ret < -AT_MAX_ERRNO || head.nmsgs > head.nthreads) {
-		r = -EPROTO;
-		snprintf(out->why, sizeof(out->why), "%s",
-			 "malformed reply from the helper");
-		goto out_fd;
-	}
-	rep = at_report_new(head.nthreads, head.nsteps);
-	if (!rep) {
-		r = -ENOMEM;
-		goto out_fd;
-	}
-	rep->verdict = head.verdict;
-	out->ret = head.ret;
-	for (m = 0, r = 0; r == 0 && m < head.nmsgs; m++) {
-		n = recv_dgram(fd, buf, AT_CTL_MAX_DGRAM, &deadline);
-		if (n < 0)
-			r = (int)n;
-		else if (!hdr_ok(buf, n, AT_CTL_REP_ROWS, m + 1))
-			r = -EPROTO;
-		else
-			r = read_rows(buf, n, rep, &next);
-	}
-	if (r == 0 && next != rep->nthreads)
-		r = -EPROTO;
-	if (r == 0) {
-		n = recv_dgram(fd, buf, AT_CTL_MAX_DGRAM, &deadline);
-		if (n < 0)
-			r = (int)n;
-		else if (!hdr_ok(buf, n, AT_CTL_REP_END, head.nmsgs + 1) ||
-			 n != sizeof(struct at_ctl_hdr))
-			r = -EPROTO;
-	}
-	if (r < 0) {
-		snprintf(out->why, sizeof(out->why), "%s",
-			 r == -EPIPE ? "the target exited during the request" :
-			 r == -ETIMEDOUT ? "the helper did not answer in time" :
-					   "malformed reply from the helper");
-		allthreads_report_free(rep);
-		goto out_fd;
-	}
-	if (nested) {
-		nsmap_scan(&ns, pid);
-		nsmap_translate(&ns, rep);
-	}
-	out->report = rep;
-	out->reached = true;
-	r = 0;
-out_fd:
-	close(fd);
-out_buf:
-	if (mem >= 0)
-		close(mem);
-	if (dfd >= 0)
-		close(dfd);
-	if (w.pidfd >= 0)
-		close(w.pidfd);
-	free(ns.pair);
-	free(buf);
+	cl->start_by = at_ts_ns(&cl->deadline) -
+		       (uint64_t)(timeout_ms + 1000) * 1000000ULL;
+	r = call_phases(cl, path);
+	if (cl->fd >= 0)
+		close(cl->fd);
+	if (cl->mem >= 0)
+		close(cl->mem);
+	if (cl->dfd >= 0)
+		close(cl->dfd);
+	if (cl->w.pidfd >= 0)
+		close(cl->w.pidfd);
+	free(cl->ns.pair);
+	free(cl->buf);
+	free(cl);
 	return r;
 }

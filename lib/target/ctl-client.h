@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include "allthreads.h"
+#include "ctl-trust.h"
+#include "report.h"
 
 /* What one call to a helper gave. */
 struct at_ctl_result {
@@ -28,7 +30,7 @@ struct at_ctl_result {
 	int ret;
 	/* The target's report (caller frees), or NULL. */
 	struct allthreads_report *report;
-	char why[160];
+	char why[AT_REASON_LEN];
 };
 
 /* Turn PROG into a request in BUF (LEN bytes; AT_CTL_MAX_MSG always
@@ -38,21 +40,6 @@ struct at_ctl_result {
 long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,
 		      unsigned flags, enum allthreads_mismatch policy,
 		      void *buf, size_t len);
-
-/*
- * Find the helper socket of process PID (as this process sees it), through
- * /proc/PID/root so it works across mount namespaces.  Searched, for each
- * distinct uid U of the target's real, effective, saved and fs uids, with
- * N the target's own pid (the last NSpid field):
- *   /run/allthreads/U/N.sock, $XDG_RUNTIME_DIR/allthreads/N.sock (the
- *   target's, if its environment is readable), /run/user/U/allthreads/
- *   N.sock, /tmp/allthreads-U/N.sock; then /run/allthreads/ * /N.sock (a
- *   target that changed its uids keeps the socket it started with).
- * 0 with PATH set; -ESRCH no such process, -EACCES not allowed to look,
- * -ENOENT no helper; WHY gets a one-line reason.
- */
-int at_ctl_find_socket(pid_t pid, char *path, size_t len, char *why,
-		       size_t whylen);
 
 /*
  * Send request REQ to process PID's helper at PATH and read the reply.

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "config.h"
 #include "inject.h"
 #include "stub.h"
 #include "sysret.h"
@@ -48,6 +49,24 @@ void pt_why(struct pt_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->why, c->whylen, fmt, ap);
 	va_end(ap);
+}
+
+/* The kernel's signal set, as PTRACE_GETSIGMASK and PTRACE_SETSIGMASK
+ * take it (its size in the address argument): 64 bits. */
+#define AT_PT_SIGSET_SIZE sizeof(uint64_t)
+
+int pt_get_sigmask(pid_t tid, uint64_t *mask)
+{
+	if (ptrace(PTRACE_GETSIGMASK, tid, (void *)AT_PT_SIGSET_SIZE, mask) < 0)
+		return -errno;
+	return 0;
+}
+
+int pt_set_sigmask(pid_t tid, const uint64_t *mask)
+{
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)AT_PT_SIGSET_SIZE, mask) < 0)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -135,9 +154,9 @@ static bool insn_at(struct pt_ctx *c, unsigned long addr)
 			return true;
 	if (pt_mem_read(c, addr, b, sizeof(b)) < 0 || !at_arch_is_insn(b))
 		return false;
-	c->insn_cache[c->ninsn_cache++ % 8] = addr;
-	if (c->ninsn_cache > 8)
-		c->ninsn_cache = 8;
+	c->insn_cache[c->ninsn_cache++ % AT_PT_INSN_CACHE] = addr;
+	if (c->ninsn_cache > AT_PT_INSN_CACHE)
+		c->ninsn_cache = AT_PT_INSN_CACHE;
 	return true;
 }
 
@@ -304,8 +323,9 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &c->inj_mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &c->inj_mask);
+	if (err)
+		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
 	t->touched = true;
 	err = at_arch_set(t->tid, &r);
@@ -332,8 +352,9 @@ int pt_restore(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 	/* The mask first: a thread left (by a tracer that died) with its own
 	 * mask in the runner puts its registers back itself; one left with
 	 * ours but its own registers would never see a signal again. */
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &t->mask);
+	if (err)
+		return err;
 	/* At a syscall-exit stop the kernel's restart decision is behind us:
 	 * a thread released there (our own death) with its raw registers
 	 * would see -ERESTARTSYS.  Until the final PTRACE_DETACH (which
@@ -349,121 +370,6 @@ int pt_restore(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 		return err;
 	t->touched = false;
 	return 0;
-}
-
-/* --- the scratch region ---------------------------------------------------------- */
-
-static size_t round_page(size_t n)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	return (n + pg - 1) / pg * pg;
-}
-
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
-		   AT_UNUSED struct pt_thread *quiet /* with a stub only */)
-{
-	size_t n = c->nsteps ? c->nsteps : 1, off;
-	struct pt_call call = { .nr = SYS_mmap };
-	long ret;
-	int err;
-
-	/* code | ctl | steps | undo steps | res | saved | undo res | data |
-	 * stack */
-	off = AT_STUB_CODE_SIZE;
-	c->ctl = off;
-	off += 512;
-	c->steps_at = off;
-	off += n * sizeof(struct at_stub_step);
-	c->undo_at = off;
-	off += n * sizeof(struct at_stub_step);
-	c->res_at = off;
-	off += n * 8;
-	c->sav_at = off;
-	off += n * 8;
-	c->ures_at = off;
-	off += n * 8;
-	c->data_at = off;
-	off += (c->data_len + 15) & ~(size_t)15;
-	off += 16384;
-	c->stack_top = off - 64;
-	c->size = round_page(off);
-
-	call.a[0] = 0;
-	call.a[1] = (long)c->size;
-	call.a[2] = PROT_READ | PROT_WRITE;
-	call.a[3] = MAP_PRIVATE | MAP_ANONYMOUS;
-	call.a[4] = -1;
-	call.a[5] = 0;
-	err = pt_inject(c, t, &call, &ret);
-	if (err)
-		return err;
-	if (at_is_error(ret))
-		return (int)ret;
-	c->base = (unsigned long)ret;
-	c->ctl += c->base;
-	c->steps_at += c->base;
-	c->undo_at += c->base;
-	c->res_at += c->base;
-	c->sav_at += c->base;
-	c->ures_at += c->base;
-	c->data_at += c->base;
-	c->stack_top += c->base;
-	err = pt_relocate(c);
-	if (err)
-		return err;
-	if (c->data_len) {
-		err = pt_mem_write(c, c->data_at, c->data, c->data_len);
-		if (err)
-			return err;
-	}
-#if AT_ARCH_HAS_STUB
-	if (c->use_stub) {
-		struct at_stub_ctl ctl;
-		siginfo_t si;
-		size_t len =
-			(size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
-
-		err = pt_mem_write(c, c->base, at_stub_x86_64_begin, len);
-		if (err)
-			return err;
-		memset(&si, 0, sizeof(si));
-		si.si_signo = c->stub_sig;
-		si.si_code = SI_QUEUE;
-		si.si_pid = c->pid;
-		si.si_value.sival_ptr = (void *)(uintptr_t)c->cookie;
-		memset(&ctl, 0, sizeof(ctl));
-		memcpy(ctl.siginfo, &si, sizeof(ctl.siginfo));
-		err = pt_mem_write(c, c->ctl, &ctl, sizeof(ctl));
-		if (err)
-			return err;
-		call.nr = SYS_mprotect;
-		call.a[0] = (long)c->base;
-		call.a[1] = AT_STUB_CODE_SIZE;
-		call.a[2] = PROT_READ | PROT_EXEC;
-		call.a[3] = call.a[4] = call.a[5] = 0;
-		err = pt_inject(c, quiet ? quiet : t, &call, &ret);
-		if (err)
-			return err;
-		if (ret < 0)
-			return (int)ret;
-	}
-#endif
-	return 0;
-}
-
-void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t)
-{
-	struct pt_call call = { .nr = SYS_munmap };
-	long ret;
-
-	if (!c->base)
-		return;
-	call.a[0] = (long)c->base;
-	call.a[1] = (long)c->size;
-	if (pt_inject(c, t, &call, &ret) == 0 && ret == 0)
-		c->base = 0;
-	pt_restore(c, t);
 }
 
 /* --- co-location ------------------------------------------------------------------- */
@@ -495,6 +401,15 @@ void pt_uncolocate(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 
 /* --- a program on one thread --------------------------------------------------------- */
 
+/* The call NR(ARGS) as pt_inject() takes it. */
+static struct pt_call call_of(long nr, const long *args)
+{
+	struct pt_call call = { .nr = nr };
+
+	memcpy(call.a, args, sizeof(call.a));
+	return call;
+}
+
 static int run_injected(struct pt_ctx *c, struct pt_thread *t,
 			const long *canary)
 {
@@ -504,14 +419,17 @@ static int run_injected(struct pt_ctx *c, struct pt_thread *t,
 	t->nrun = 0;
 	t->failed = -1;
 	for (i = 0; i < c->nsteps; i++) {
-		const struct pt_step *s = &c->steps[i];
+		const struct at_step *s = &c->steps[i];
+		struct pt_call call;
 
 		if (s->has_save) {
-			err = pt_inject(c, t, &s->save, &t->sav[i]);
+			call = call_of(s->save_nr, s->save_args);
+			err = pt_inject(c, t, &call, &t->sav[i]);
 			if (err)
 				return err;
 		}
-		err = pt_inject(c, t, &s->call, &t->res[i]);
+		call = call_of(s->nr, s->args);
+		err = pt_inject(c, t, &call, &t->res[i]);
 		if (err)
 			return err;
 		t->nrun = (int)i + 1;
@@ -553,13 +471,16 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &mask) < 0)
-		return -errno;
+	err = pt_set_sigmask(t->tid, &mask);
+	if (err)
+		return err;
 	for (i = 0; i < 64; i++) {
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -errno;
+#if AT_TEST_HOOKS
 		if (i == 0 && c->abandon && ++c->nstub == c->abandon)
-			_exit(99);
+			_exit(99); /* the test hook: see struct pt_ctx */
+#endif
 		err = pt_wait(c, t->tid, &st);
 		if (err == -ETIMEDOUT) {
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
@@ -609,14 +530,18 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	return -EPROTO;
 }
 
-static void stub_step(struct at_stub_step *d, const struct pt_step *s,
+static void stub_step(struct at_stub_step *d, const struct at_step *s,
 		      const long *canary, unsigned i)
 {
+	unsigned k;
+
 	memset(d, 0, sizeof(*d));
-	d->nr = s->call.nr;
-	memcpy(d->args, s->call.a, sizeof(d->args));
-	d->save_nr = s->has_save ? s->save.nr : -1;
-	memcpy(d->save_args, s->save.a, sizeof(d->save_args));
+	d->nr = s->nr;
+	d->save_nr = s->has_save ? s->save_nr : -1;
+	for (k = 0; k < ALLTHREADS_MAX_ARGS; k++) {
+		d->args[k] = s->args[k];
+		d->save_args[k] = s->save_args[k];
+	}
 	switch (s->judge) {
 	case ALLTHREADS_JUDGE_ANY:
 		d->judge = AT_STUB_ANY;
@@ -649,21 +574,23 @@ static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
 			long *out_res, long *out_sav, unsigned n,
 			struct at_stub_ctl *ctl)
 {
-	struct iovec l[3] = { { ctl, 72 },
-			      { out_res, n * 8 },
-			      { out_sav, out_sav ? n * 8 : 0 } };
-	struct iovec r[3] = { { (void *)c->ctl, 72 },
-			      { (void *)res, n * 8 },
-			      { (void *)sav, out_sav ? n * 8 : 0 } };
-	size_t want = 72 + n * 8 + (out_sav ? n * 8 : 0);
+	struct iovec l[3] = { { ctl, AT_STUB_CTL_RESULTS },
+			      { out_res, n * sizeof(int64_t) },
+			      { out_sav, out_sav ? n * sizeof(int64_t) : 0 } };
+	struct iovec r[3] = { { (void *)c->ctl, AT_STUB_CTL_RESULTS },
+			      { (void *)res, n * sizeof(int64_t) },
+			      { (void *)sav,
+				out_sav ? n * sizeof(int64_t) : 0 } };
+	size_t want = AT_STUB_CTL_RESULTS + n * sizeof(int64_t) +
+		      (out_sav ? n * sizeof(int64_t) : 0);
 
 	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
 			     0) == (ssize_t)want)
 		return 0;
-	if (pt_mem_read(c, c->ctl, ctl, 72) ||
-	    pt_mem_read(c, res, out_res, n * 8))
+	if (pt_mem_read(c, c->ctl, ctl, AT_STUB_CTL_RESULTS) ||
+	    pt_mem_read(c, res, out_res, n * sizeof(int64_t)))
 		return -EFAULT;
-	if (out_sav && pt_mem_read(c, sav, out_sav, n * 8))
+	if (out_sav && pt_mem_read(c, sav, out_sav, n * sizeof(int64_t)))
 		return -EFAULT;
 	return 0;
 }

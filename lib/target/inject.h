@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * inject.h - what lib/target/ptrace.c (seizing, stopping, judging, releasing)
- * and lib/target/inject.c (running calls in a stopped thread's context) share.
+ * inject.h - the state of one ptrace run (struct pt_ctx, its threads, a
+ * caller's hook) that the route's phases share (ptrace-phases.h), and
+ * what lib/target/inject.c gives them: calls run in a stopped thread's
+ * context, the stub, memory, co-location; the scratch region
+ * (ptrace-scratch.c) and the rseq abort (ptrace-rseq.c).
  */
 #ifndef AT_INJECT_H
 #define AT_INJECT_H
@@ -15,8 +18,13 @@
 
 #include "allthreads.h"
 #include "arch.h"
+#include "report.h"
+#include "step.h"
 
 #ifndef AT_ARCH_NONE
+
+/* Syscall instructions found in the target, remembered (inject.c). */
+#define AT_PT_INSN_CACHE 8
 
 enum pt_state {
 	PT_SEIZED = 1,	/* seized, interrupt asked, no stop seen yet */
@@ -31,12 +39,6 @@ enum pt_state {
 struct pt_call {
 	long nr;
 	long a[6];
-};
-
-struct pt_step {
-	struct pt_call call, save, undo;
-	bool has_save, has_undo;
-	int judge; /* enum allthreads_judge */
 };
 
 /* What a thread's stop says about a call our interrupt cut short
@@ -70,7 +72,7 @@ struct pt_thread {
 	cpu_set_t cpus;
 	struct pt_resume resume; /* ptrace-restart.c */
 	long *res, *sav;
-	char why[96];
+	char why[AT_WHY_LEN];
 };
 
 struct pt_ctx;
@@ -93,64 +95,87 @@ struct pt_hook {
 	void *arg;
 };
 
+/*
+ * The state of one run, in sections by the phase that owns (writes) it;
+ * the others only read it.
+ */
 struct pt_ctx {
+	/* --- set up once by ptrace-job.c (set_up(), run_program()) --- */
 	pid_t pid;
 	pid_t self; /* the tracer thread */
 	int pidfd;
-	pid_t mempid; /* a live thread, for the memory (a zombie leader has
-		       * none) */
-	int memfd;    /* its /proc/PID/task/TID/mem */
-	unsigned nsteps;
-	struct pt_step *steps;
+	unsigned long opts;	    /* PTRACE_SETOPTIONS */
+	uint64_t cookie;	    /* the stub's stop carries it */
+	uint64_t inj_mask;	    /* the mask while a thread runs our calls */
+	const struct pt_hook *hook; /* NULL: none */
+	char *why;		    /* the run's reason (pt_why()) */
+	size_t whylen;
+	/* What the caller can read of the run if this tracer is lost
+	 * (struct pt_share, ptrace-phases.h); never NULL while a run goes
+	 * on.  Written by ptrace-run.c and ptrace-scratch.c. */
+	struct pt_share *share;
+	bool chld_wake; /* the only thread of its process, SIGCHLD blocked:
+			 * a tracee's stop wakes its waits */
+	/* Tests only (meson -Dtest_hooks=true), in a tracer process of its
+	 * own: end that process (_exit) just after starting the stub on the
+	 * N-th thread, so the thread finds no tracer at its stop
+	 * (ALLTHREADS_PTRACE_TEST_ABANDON). */
+	unsigned abandon, nstub;
+
+	/* --- the time: set by ptrace-job.c; moved on by ptrace-run.c
+	 * (letgo()) and inject.c (a call that did not return) --- */
 	struct timespec deadline;
 	struct timespec letgo; /* past the deadline: undo, unmap, detach by
-				* then (ptrace.c, letgo()) */
-	unsigned long opts;    /* PTRACE_SETOPTIONS */
+				* then */
 
+	/* --- the program, compiled by ptrace-job.c: its steps (their
+	 * pointer arguments pointed into the scratch region by
+	 * ptrace-scratch.c), and the buffers, marshalled (step-pack.h) --- */
+	unsigned nsteps;
+	struct at_step *steps;
+	struct at_reloc (*relocs)[AT_STEP_MAX_RELOCS];
+	size_t pack_len;     /* the buffers' bytes at the start of data */
+	unsigned char *data; /* the pointer arguments' bytes, then a struct
+			      * sock_fprog a filter, then the hook's */
+	size_t data_len;
+
+	/* --- the threads: ptrace-freeze.c (the table, their states) and
+	 * ptrace-preflight.c (listed) --- */
 	struct pt_thread *t;
 	unsigned n, cap;
 	uint32_t *hash; /* tid -> index + 1, open addressing */
 	uint32_t hmask;
+	bool exec_seen;
 
-	/* the scratch region in the target */
+	/* --- the scratch region in the target: ptrace-scratch.c (the
+	 * layout, mapped at base), ptrace-run.c (use_stub, stub_sig) --- */
 	bool use_stub;
 	unsigned long base;
 	size_t size;
 	unsigned long ctl, steps_at, undo_at, res_at, sav_at, ures_at, data_at,
-		fprog_at, stack_top;
-	unsigned char *data; /* the pointer arguments' bytes, as the target
-			      * sees them (pt_relocate()) */
-	size_t data_len;
-	void *req; /* the program, serialised (at_ctl_serialize()) */
-	uint64_t cookie;
-	const struct pt_hook *hook; /* NULL: none */
-	unsigned long hook_at;	    /* its bytes in the region */
-	/* Tests only, in a tracer process of its own: end that process
-	 * (_exit) just after starting the stub on the N-th thread, so the
-	 * thread finds no tracer at its stop (ALLTHREADS_PTRACE_TEST_ABANDON). */
-	unsigned abandon, nstub;
-	int stub_sig;	   /* the stub's stop signal (AT_STUB_SIGNALS) */
-	uint64_t inj_mask; /* the mask while a thread runs our calls */
-	int table; /* the stub's step table: 0 none, 1 the canary's, 2 the
+		stack_top;
+	unsigned long hook_at; /* the hook's bytes in the region */
+	int stub_sig;	       /* the stub's stop signal (AT_STUB_SIGNALS) */
+
+	/* --- injecting: inject.c --- */
+	pid_t mempid; /* a live thread, for the memory (a zombie leader has
+		       * none); ptrace-run.c picks it */
+	int memfd;    /* its /proc/PID/task/TID/mem */
+	int table;    /* the stub's step table: 0 none, 1 the canary's, 2 the
 		    * others' (EQUAL steps must match the canary) */
-
 	unsigned long vdso_insn; /* 0 unknown, 1 none, else the address */
-	unsigned long insn_cache[8];
+	unsigned long insn_cache[AT_PT_INSN_CACHE];
 	unsigned ninsn_cache;
-	int cpu; /* the tracer's CPU, for co-location, or -1 */
-
-	char *sbuf; /* for /proc status files */
-	size_t sbuf_len;
 	uint64_t stops;
-	bool exec_seen;
-	char *why;
-	size_t whylen;
-	/* What the caller can read of the run if this tracer is lost
-	 * (ptrace.c, struct pt_share); never NULL while a run goes on. */
-	struct pt_share *share;
-	bool boosted;	/* runs at a real-time priority: never spin */
-	bool chld_wake; /* the only thread of its process, SIGCHLD blocked:
-			 * a tracee's stop wakes its waits */
+
+	/* --- the tracer's place: ptrace-job.c (pinned, boosted),
+	 * ptrace-run.c (co-location given up) --- */
+	int cpu;      /* the tracer's CPU, for co-location, or -1 */
+	bool boosted; /* runs at a real-time priority: never spin */
+
+	/* --- ptrace-verify.c: a buffer for /proc status files --- */
+	char *sbuf;
+	size_t sbuf_len;
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */
@@ -158,9 +183,17 @@ int pt_run_hooked(pid_t pid, int pidfd, const struct allthreads_prog *prog,
 		  const struct pt_hook *hook, unsigned timeout_ms,
 		  enum allthreads_mismatch policy,
 		  struct allthreads_report **report, char *why, size_t whylen);
-/* ptrace.c: once the scratch region is mapped at c->base, point the
- * steps' pointer arguments into it and fill c->data. */
-int pt_relocate(struct pt_ctx *c);
+
+/* ptrace-scratch.c: map the scratch region through thread T (QUIET, if
+ * not NULL, makes the calls that return 0: see pt_quiet()), point the
+ * steps' pointer arguments into it and fill it; unmap it. */
+int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
+		   struct pt_thread *quiet);
+/* How many bytes of data the region holds for PACK_LEN bytes of buffers
+ * of a program of NSTEPS steps: the buffers, then room for a struct
+ * sock_fprog each (0 without buffers). */
+size_t pt_scratch_data_len(size_t pack_len, unsigned nsteps);
+void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 
 /* ptrace-rseq.c: once every thread is captured, before anything is
  * injected, abort each thread's rseq critical section where the kernel
@@ -183,6 +216,9 @@ void pt_restart_note(struct pt_ctx *c);
 bool pt_restart_release(struct pt_ctx *c, struct pt_thread *t);
 
 /* inject.c */
+/* TID's signal mask (the kernel's 64-bit set), read or set by ptrace. */
+int pt_get_sigmask(pid_t tid, uint64_t *mask);
+int pt_set_sigmask(pid_t tid, const uint64_t *mask);
 /* Wait for TID's next stop or exit (bounded by the deadline). */
 int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
 /* Run NR(ARGS) in T's context through an existing syscall instruction
@@ -197,11 +233,6 @@ int pt_restore(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
 int pt_release(struct pt_ctx *c, struct pt_thread *t);
-/* Map and fill the scratch region through thread T (QUIET, if not NULL,
- * makes the calls that return 0: see pt_quiet()); unmap it. */
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
-		   struct pt_thread *quiet);
-void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
 /* Run the program's steps on T (the stub or one injection per call);
  * CANARY is NULL for the canary itself, else its results.  Fills T->res,
  * T->sav, T->nrun, T->failed; returns 0, or -errno when T could not be

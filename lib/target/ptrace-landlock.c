@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ptrace-landlock.c - allthreads_target_landlock(3) by the ptrace route,
- * for a process without the helper.  ptrace.c stops every thread first
+ * for a process without the helper.  The route stops every thread first
  * (its sweep of /proc/PID/task is over before any thread restricts itself:
  * the go-landlock#39 trap cannot hide a thread), then, on the canary,
  * before any step runs anywhere:
@@ -158,9 +158,9 @@ static int ll_before(struct pt_ctx *c, struct pt_thread *t, void *arg)
 		}
 	}
 	j->ruleset = fd;
-	c->steps[ALLTHREADS_LANDLOCK_STEP_RESTRICT].call.a[0] = fd;
+	c->steps[ALLTHREADS_LANDLOCK_STEP_RESTRICT].args[0] = fd;
 	if (j->prove)
-		c->steps[ALLTHREADS_LANDLOCK_STEP_PROVE].call.a[1] =
+		c->steps[ALLTHREADS_LANDLOCK_STEP_PROVE].args[1] =
 			(long)(c->hook_at + AT_LL_AT_ROOT);
 	return 0;
 }
@@ -231,7 +231,7 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 	}
 	r = pt_run_hooked(pid, pidfd, prog, &hook, timeout_ms, policy, report,
 			  why, whylen);
-	allthreads_prog_free(prog);
+	at_prog_free(prog);
 	return r;
 #endif
 }

@@ -22,6 +22,7 @@
 #ifndef AT_STUB_H
 #define AT_STUB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define AT_STUB_CODE_SIZE 4096u
@@ -68,6 +69,10 @@ struct at_stub_ctl {
 	uint64_t fallback_regs[27]; /* 96: struct user_regs_struct order */
 	uint8_t siginfo[128];	    /* 312 */
 };
+
+/* What the tracer reads back of the control block after a run: from its
+ * start up to the stack, nrun and failed included. */
+#define AT_STUB_CTL_RESULTS offsetof(struct at_stub_ctl, stack)
 
 _Static_assert(sizeof(struct at_stub_step) == 128, "stub step layout");
 _Static_assert(__builtin_offsetof(struct at_stub_ctl, fallback_regs) == 96,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl-client.h"
+#include "ctl-trust.h"
 #include "ctl-proto.h"
 #include "proctext.h"
 #include "ptrace.h"
@@ -189,8 +190,7 @@ static int helper_result(struct allthreads_target *t, int r,
 	if (res->reached) {
 		/* The helper read the request and said no: nothing changed. */
 		snprintf(t->why, sizeof(t->why),
-			 "the helper refused the "
-			 "request: %s",
+			 "the helper refused the request: %.*s", AT_NESTED_LEN,
 			 res->why[0] ? res->why : strerror(-r));
 		return -EINVAL;
 	}
@@ -198,9 +198,9 @@ static int helper_result(struct allthreads_target *t, int r,
 		/* The request went out with its proof and no answer came:
 		 * the helper may have run it, or may still. */
 		snprintf(t->why, sizeof(t->why),
-			 "%s after the request was sent: the outcome is "
+			 "%.*s after the request was sent: the outcome is "
 			 "unknown",
-			 res->why[0] ? res->why : strerror(-r));
+			 AT_NESTED_LEN, res->why[0] ? res->why : strerror(-r));
 		return -EINPROGRESS;
 	}
 	if (r == -EPIPE) {
@@ -267,7 +267,7 @@ int at_target_run(struct allthreads_target *t, enum allthreads_route route,
 		    !blocked_only(r, *report) ||
 		    at_ptrace_probe(t->pid, NULL, 0) != 0)
 			return r;
-		allthreads_report_free(*report);
+		at_report_free(*report);
 		*report = NULL;
 	}
 	t->route = ALLTHREADS_ROUTE_PTRACE;

@@ -9,12 +9,13 @@
 #include <sys/types.h>
 
 #include "allthreads.h"
+#include "report.h"
 
 struct allthreads_target {
 	pid_t pid;
 	int pidfd; /* -1 without pidfd_open(2) */
 	enum allthreads_route route;
-	char why[256];
+	char why[AT_REASON_LEN];
 };
 
 int at_target_open(pid_t pid, unsigned flags,

@@ -98,7 +98,7 @@ static uint32_t cap_header_version(long hdr)
  * count), so only the call number is checked. */
 static void check_call(long nr, const long *args)
 {
-	struct at_ctl_ptrspec spec[AT_CTL_MAX_PTRS];
+	struct at_ptrspec spec[AT_STEP_MAX_RELOCS];
 	uint32_t capver = 0;
 	int n, i;
 
@@ -119,20 +119,20 @@ static void check_call(long nr, const long *args)
 		capver = cap_header_version(args[0]);
 		CHECK(capver != 0);
 	}
-	n = at_ctl_pointer_args(nr, args, capver, spec);
+	n = at_pointer_args(nr, args, capver, spec);
 	for (i = 0; i < n; i++) {
 		long v = args[spec[i].arg];
 
 		if (spec[i].nullable && v == 0)
 			continue;
-		if (spec[i].kind == AT_CTL_FPROG) {
+		if (spec[i].kind == AT_RELOC_FPROG) {
 			const struct sock_fprog *fp = (const void *)v;
 			uintptr_t lo = (uintptr_t)cur.scratch->fprog;
 
 			CHECK((uintptr_t)v >= lo &&
 			      (uintptr_t)v < lo + sizeof(cur.scratch->fprog) &&
 			      ((uintptr_t)v - lo) % sizeof(*fp) == 0);
-			CHECK(fp->len >= 1 && fp->len <= AT_CTL_MAX_FILTER);
+			CHECK(fp->len >= 1 && fp->len <= AT_MAX_FILTER);
 			CHECK(inside((long)fp->filter, (size_t)fp->len * 8));
 			continue;
 		}

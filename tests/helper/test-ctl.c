@@ -221,7 +221,7 @@ int main(void)
 	prog = allthreads_prog_new();
 	allthreads_prog_add(prog, SYS_prctl, 2, args, ALLTHREADS_JUDGE_EQUAL);
 	len = at_ctl_serialize(prog, 1000, 0, 0, buf, sizeof(buf));
-	tap_ok(len > 0 && st->ptr[0].list == AT_CTL_ARGS &&
+	tap_ok(len > 0 && st->ptr[0].list == AT_RELOC_ARGS &&
 		       st->ptr[0].arg == 1 && st->ptr[0].len == 4,
 	       "PR_SET_NAME's string travels inline (%ld bytes)", len);
 	tap_ok(serve(buf, 3, false) == -EBADMSG, "3 bytes: EBADMSG");
@@ -252,7 +252,7 @@ int main(void)
 	memset(buf + len - req->data_len, 'x', req->data_len);
 	tap_ok(serve(buf, (size_t)len, false) == -EINVAL,
 	       "a name without its NUL");
-	st->ptr[0].list = AT_CTL_UNUSED;
+	st->ptr[0].list = AT_RELOC_UNUSED;
 	tap_ok(serve(buf, (size_t)len, false) == -EINVAL,
 	       "a pointer sent as a number");
 	st->nr = SYS_getpid;
@@ -269,7 +269,7 @@ int main(void)
 	tap_ok(serve(buf, (size_t)len, false) == -EINVAL, "bad judge");
 	st->judge = 0;
 	st->nr = SYS_getpid;
-	st->ptr[0].list = AT_CTL_UNUSED;
+	st->ptr[0].list = AT_RELOC_UNUSED;
 	tap_ok(serve(buf, (size_t)len, true) == AT_CTL_REP_HEAD,
 	       "with the raw opt-in, getpid runs");
 	allthreads_prog_free(prog);

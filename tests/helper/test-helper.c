@@ -347,7 +347,7 @@ static void test_hostile(struct h_target *t)
 	       "a pointer argument given as a number is refused (%d)", err);
 	st->args[0] = PR_SET_KEEPCAPS;
 	st->args[1] = 0;
-	st->ptr[0].list = AT_CTL_ARGS;
+	st->ptr[0].list = AT_RELOC_ARGS;
 	st->ptr[0].arg = 1;
 	st->ptr[0].off = 4096;
 	st->ptr[0].len = 8;
