@@ -1929,6 +1929,7 @@ out:
 	for (k = 0; k < c.n; k++) {
 		free(c.t[k].res);
 		free(c.t[k].sav);
+		at_arch_forget(&c.t[k].saved);
 	}
 	free(c.t);
 	free(c.hash);
