@@ -59,9 +59,14 @@ SUITES="unit api priv helper ptrace cli"
 #     threads come and go.
 #   - helper, cli-storm, sec: the fixture's alarm(120) and the clients'
 #     alarm(30) expire mid-test (helper: 1 of 20 storm clients done in 21 s).
-#   Fail there now and then, not yet diagnosed (passed in another run):
-#   - ptrace-cli: test 28, "the default route hands the blocked thread to
-#     ptrace": one thread of the helper's target fails (KEEP_CAPS undone).
+#   Fails there, a product bug not yet diagnosed:
+#   - ptrace-cli: failed in 7 of 7 runs on 2026-12-07, with and without
+#     the SVE save: tests 28-29 in 6 ("the default route hands the blocked
+#     thread to ptrace": one thread of the helper's target "failed", the
+#     others undone), 31-36 in 3 (the hardening recipe by ptrace: 2-3 of
+#     10 threads "failed", partial): a step's result on those threads is
+#     not what its judge wants, and no reason is given.  cli-uring's
+#     ptrace --force run (below) looks like the same.
 #   Need what the image does not hold:
 #   - cli-json: python3.  cli-go, cli-redis: Go, redis-server.
 #     cli-completion: bash-completion.  cli-systemd: systemd.
