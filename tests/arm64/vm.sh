@@ -59,7 +59,8 @@ SUITES="unit api priv helper ptrace cli"
 #     threads come and go.
 #   - helper, cli-storm, sec: the fixture's alarm(120) and the clients'
 #     alarm(30) expire mid-test (helper: 1 of 20 storm clients done in 21 s).
-#   Fails there, a product bug not yet diagnosed:
+#   Fails there, not yet diagnosed (the recipe of tests 31-36 run alone
+#   on a fresh ptrace-target 6 passed 4 of 4 times):
 #   - ptrace-cli: failed in 7 of 7 runs on 2026-12-07, with and without
 #     the SVE save: tests 28-29 in 6 ("the default route hands the blocked
 #     thread to ptrace": one thread of the helper's target "failed", the
