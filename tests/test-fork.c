@@ -181,10 +181,12 @@ static void check_fork_during_broadcasts(struct tu_pool *pool)
 	joined = pthread_timedjoin_np(f.thread, NULL, &abs) == 0;
 	tap_ok(joined && atomic_load(&f.done),
 	       "fork loop: the forking thread finished (no deadlock)");
-	tap_ok(f.forks == FORKS && f.bad == 0,
-	       "fork loop: %d forks, every child broadcast to its own threads "
-	       "(%d bad)",
-	       f.forks, f.bad);
+	/* The count is bounded by FORK_PHASE_MS as well: on a slow machine
+	 * (emulated arm64: 21 in 30 s) fewer forks are no failure. */
+	tap_ok(f.forks > 0 && f.bad == 0,
+	       "fork loop: %d forks (of at most %d in %d s), every child "
+	       "broadcast to its own threads (%d bad)",
+	       f.forks, FORKS, FORK_PHASE_MS / 1000, f.bad);
 	tap_ok(rounds > 0 && failed == 0,
 	       "fork loop: %d broadcasts meanwhile, %d failed", rounds, failed);
 	tap_ok(tu_pool_ask(pool, TU_ALL, NULL, 0, 5000) == 0 &&

@@ -17,6 +17,12 @@
  *   - `svc #0` is 0xd4000001.  When a thread is stopped after a syscall
  *     was interrupted, the kernel has already moved pc back to it, and
  *     that svc is never borrowed (at_arch_own_insn()).
+ *   - Every system call discards the SVE state beyond v0-v31 (the upper
+ *     bits of z0-z31, p0-p15, FFR): a thread stopped while its SVE state
+ *     is live (NT_ARM_SVE reports SVE_PT_REGS_SVE) has that regset saved
+ *     with its registers and written back with them, after each injected
+ *     call and at the release.  The copies an injection sets carry none.
+ *     SME (streaming mode, ZA) is not handled.
  *   - Relative timeouts of an interrupted RESTART_RESTARTBLOCK call
  *     (nanosleep) start again from the beginning: the kernel rewinds pc
  *     before the stop and cannot tell us which kind of restart it was.
@@ -29,11 +35,14 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/user.h>
+
+#include <asm/ptrace.h>
 
 #ifndef NT_ARM_SYSTEM_CALL
 #define NT_ARM_SYSTEM_CALL 0x404
@@ -53,6 +62,10 @@
 struct at_regs {
 	struct user_regs_struct r; /* = struct user_pt_regs */
 	int syscallno;		   /* NT_ARM_SYSTEM_CALL */
+	/* NT_ARM_SVE, header and registers, when the thread's SVE state is
+	 * live; else NULL.  Allocated by at_arch_get(), freed by
+	 * at_arch_forget(); copies share it. */
+	struct user_sve_header *sve;
 };
 
 static inline bool at_arch_is_insn(const unsigned char *p)
@@ -61,6 +74,46 @@ static inline bool at_arch_is_insn(const unsigned char *p)
 
 	memcpy(&w, p, sizeof(w));
 	return w == AT_ARCH_SVC0;
+}
+
+static inline void at_arch_forget(struct at_regs *regs)
+{
+	free(regs->sve);
+	regs->sve = NULL;
+}
+
+/* The SVE regset of a stopped thread, kept only when it holds SVE state
+ * (not FPSIMD only, which system calls preserve); a CPU or kernel without
+ * SVE refuses the regset, and there is nothing to keep. */
+static inline int at_arch_sve_get(pid_t tid, struct at_regs *regs)
+{
+	struct user_sve_header h;
+	struct iovec io = { &h, sizeof(h) };
+	void *buf;
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SVE, &io) < 0) {
+		if (errno == ESRCH)
+			return -ESRCH;
+		at_arch_forget(regs);
+		return 0;
+	}
+	if ((h.flags & SVE_PT_REGS_MASK) != SVE_PT_REGS_SVE ||
+	    h.size < sizeof(h)) {
+		at_arch_forget(regs);
+		return 0;
+	}
+	buf = realloc(regs->sve, h.size);
+	if (!buf)
+		return -ENOMEM;
+	regs->sve = buf;
+	io.iov_base = buf;
+	io.iov_len = h.size;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SVE, &io) < 0)
+		return -errno;
+	if (io.iov_len < sizeof(h) || regs->sve->size != io.iov_len)
+		at_arch_forget(
+			regs); /* changed under us: not a stopped thread */
+	return 0;
 }
 
 /* -ENOTSUP for an AArch32 (compat) task: its regset is smaller. */
@@ -75,7 +128,7 @@ static inline int at_arch_get(pid_t tid, struct at_regs *regs)
 		return -ENOTSUP;
 	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sc) < 0)
 		return -errno;
-	return 0;
+	return at_arch_sve_get(tid, regs);
 }
 
 static inline int at_arch_set(pid_t tid, const struct at_regs *regs)
@@ -87,6 +140,12 @@ static inline int at_arch_set(pid_t tid, const struct at_regs *regs)
 		return -errno;
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &sc) < 0)
 		return -errno;
+	if (regs->sve) {
+		struct iovec v = { regs->sve, regs->sve->size };
+
+		if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SVE, &v) < 0)
+			return -errno;
+	}
 	return 0;
 }
 
@@ -121,6 +180,7 @@ static inline void at_arch_prepare(struct at_regs *regs, unsigned long insn,
 	 * BTI fault on the borrowed instruction. */
 	regs->r.pstate &= ~AT_ARCH_PSTATE_BTYPE;
 	regs->syscallno = -1;
+	regs->sve = NULL; /* the call discards it; pt_restore() puts it back */
 }
 
 static inline void at_arch_prepare_stub(struct at_regs *regs,
@@ -129,6 +189,7 @@ static inline void at_arch_prepare_stub(struct at_regs *regs,
 	regs->r.pc = entry;
 	regs->r.pstate &= ~AT_ARCH_PSTATE_BTYPE;
 	regs->syscallno = -1;
+	regs->sve = NULL;
 }
 
 static inline void at_arch_fallback(const struct at_regs *saved,

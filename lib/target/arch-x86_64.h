@@ -43,6 +43,12 @@ static inline bool at_arch_is_insn(const unsigned char *p)
 	return p[0] == 0x0f && p[1] == 0x05;
 }
 
+/* Nothing of a thread's registers is kept outside struct at_regs. */
+static inline void at_arch_forget(struct at_regs *regs)
+{
+	(void)regs;
+}
+
 /* The registers of stopped thread TID; -ENOTSUP for a 32-bit (compat)
  * or x32 context, whose regset is smaller or whose code segment is not
  * the 64-bit one. */

@@ -223,6 +223,7 @@ static void clean_up(struct pt_ctx *c)
 	for (k = 0; k < c->n; k++) {
 		free(c->t[k].res);
 		free(c->t[k].sav);
+		at_arch_forget(&c->t[k].saved);
 	}
 	free(c->t);
 	free(c->hash);

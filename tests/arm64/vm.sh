@@ -21,6 +21,11 @@
 #                     emulation is slow)
 #   AT_ARM64_TIMEOUT  bound on the whole emulated run, seconds (default 1200)
 #   AT_ARM64_NOAPT    1: use only what the cache holds (no apt-get update)
+#   AT_ARM64_BENCH    0: no benchmark run after the tests (default 1: one
+#                     small run of tests/bench/allthreads-bench, its table
+#                     in BUILDDIR/meson-logs/arm64-bench.txt and printed,
+#                     counted as "aarch64:bench"; emulated figures, which
+#                     show only that it works)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -32,9 +37,17 @@ cache=${AT_ARM64_CACHE:-/var/cache/allthreads-arm64}
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/allthreads-arm64
 factor=${AT_ARM64_FACTOR:-6}
 whole=${AT_ARM64_TIMEOUT:-1200}
+bench=${AT_ARM64_BENCH:-1}
+# The benchmark's sizes there: idle broadcasts at 1 and 10 threads, the
+# recipe at 10, the helper's idle cost; not busy (it measures the
+# scheduler), e2e (it needs gdb) or ptrace (its reference injector is
+# x86_64 only).  About 100 s with busy and three recipe repetitions.
+BENCH_ARGS="--threads 1,10 --recipe-threads 10 --reps 5 --recipe-reps 2
+	--budget 1 --gdb-max 0 --only idle,recipe,helper --watchdog 300"
 
 # The suites that run there.  soak, fuzz, bench, faults, lint and package
-# stay on x86_64 (.ci/run).
+# stay on x86_64 (.ci/run); the benchmark program itself runs once after
+# the tests (AT_ARM64_BENCH).
 SUITES="unit api priv helper ptrace cli"
 # Tests left out of the arm64 run, each with its reason (times measured
 # under TCG on a loaded 2-CPU x86_64 host).
@@ -46,38 +59,47 @@ SUITES="unit api priv helper ptrace cli"
 #     threads come and go.
 #   - helper, cli-storm, sec: the fixture's alarm(120) and the clients'
 #     alarm(30) expire mid-test (helper: 1 of 20 storm clients done in 21 s).
-#   Fail there now and then, not yet diagnosed (passed in another run):
-#   - ptrace-cli: test 28, "the default route hands the blocked thread to
-#     ptrace": one thread of the helper's target fails (KEEP_CAPS undone).
-#   - interpose: test 15, "2 broadcasts during the waits, 0 failed".
+#   Fails there, not yet diagnosed (the recipe of tests 31-36 run alone
+#   on a fresh ptrace-target 6 passed 4 of 4 times):
+#   - ptrace-cli: failed in 7 of 7 runs on 2026-12-07, with and without
+#     the SVE save: tests 28-29 in 6 ("the default route hands the blocked
+#     thread to ptrace": one thread of the helper's target "failed", the
+#     others undone), 31-36 in 3 (the hardening recipe by ptrace: 2-3 of
+#     10 threads "failed", partial): a step's result on those threads is
+#     not what its judge wants, and no reason is given.  cli-uring's
+#     ptrace --force run (below) looks like the same.
 #   Need what the image does not hold:
 #   - cli-json: python3.  cli-go, cli-redis: Go, redis-server.
 #     cli-completion: bash-completion.  cli-systemd: systemd.
 #   x86_64 only, as soak, fuzz and bench are:
 #   - faults (suite priv too): the fault injection, 600 s natively.
-#   Hung there once, not yet diagnosed (the next arm64 session's first
-#   job, with the ones below):
-#   - sigfork: killed by its alarm(30) with no output in the run at
-#     08d2b61 (plain liballthreads, no helper; it passed in the runs that
-#     chose this selection, before the lock, sigctx and waiter changes of
-#     the same day); on x86_64 it passes.
-#   Added after this selection was measured, not yet run there (the
-#   next arm64 session's first job): closerange, exec, pidns, fork-eintr,
-#   sigfork-child (helper), cli-uring (cli; that kernel still lists io_uring
-#   personalities, a path x86_64's 6.18 never takes), cli-group (a
-#   master forking 300 workers under ptrace: emulated, likely slow).
+#   Added later and run there once (closerange 8 s and pidns 42 s pass
+#   and run; ptrace-sve, aarch64 only, 53 s):
+#   - fork-eintr: "0 runs in 3000 ms": its 3 s window holds no broadcast
+#     under emulation (5 forks did happen, none failed).
+#   - exec: every test skips there (needs python3).
+#   - cli-uring: fails there, not yet diagnosed: the fixture's
+#     alarm(120) expired mid-test, and in the ptrace --force run one
+#     thread reported "failed" after 22 of the 44 steps.
+#   Added later, not yet run there: sigfork-child (helper), cli-group
+#   (a master forking 300 workers under ptrace: emulated, likely slow),
+#   ptrace-eintr (run there 3 times by its author: 2 passed; once 2 of
+#   12 route runs ended "the threads did not all agree", the symptom of
+#   ptrace-cli's failure there, named above).
 #   Time: pass or not measured, left out to keep .ci/run short:
+#   - cli-prom (44 s on x86_64 at load 23: some 40 runs, a dozen of them
+#     host-wide),
 #   - cli-usage (78 s), cli-show (114 s), cli-check (60 s), cli-list
 #     (45 s), cli-exec (37 s); not measured: cli-churn, cli-predict,
 #     cli-output, cli-edges, cli-audit, cli-tables, auth, matrix, plant.
-EXCLUDE="threads churn newborn helper cli-storm sec ptrace-cli interpose
+EXCLUDE="threads churn newborn helper cli-storm sec ptrace-cli
 	cli-json
 	cli-go cli-redis cli-completion cli-systemd cli-usage cli-show
 	cli-check cli-list cli-exec
 	cli-churn cli-predict cli-output cli-edges cli-audit cli-tables
 	auth matrix plant faults
-	closerange exec pidns fork-eintr sigfork-child cli-uring cli-group
-	sigfork"
+	exec fork-eintr cli-uring sigfork-child cli-group ptrace-eintr
+	cli-prom"
 
 # The arm64 packages: the runtime of the tests and what the cross build
 # links against.  apt resolves their dependencies.
@@ -263,6 +285,12 @@ with open(out, "w") as f:
     f.write("\n".join(lines) + "\n")
 print(f"{len(lines)} tests", file=sys.stderr)
 PY
+: >"$img/at/bench.sh"
+if [ "$bench" = 1 ] && [ -x "$build/tests/bench/allthreads-bench" ]; then
+	# shellcheck disable=SC2086
+	echo "at_bench 420 $build/tests/bench/allthreads-bench" $BENCH_ARGS \
+		>"$img/at/bench.sh"
+fi
 
 cat >"$img/init" <<'EOF'
 #!/bin/busybox sh
@@ -305,7 +333,20 @@ at_run() {
 	sed 's/^/@@at| /' /at/out
 	echo "@@at end $name $rc $((e - s))"
 }
+at_bench() {
+	local tmo=$1 s e rc
+	shift
+	s=$(date +%s)
+	timeout -k 10 "$tmo" "$@" </dev/null >/at/out 2>/at/err
+	rc=$?
+	e=$(date +%s)
+	[ "$rc" = 0 ] || tail -n 5 /at/err >>/at/out
+	echo "@@at begin bench"
+	sed 's/^/@@at| /' /at/out
+	echo "@@at end bench $rc $((e - s))"
+}
 . /at/tests.sh
+. /at/bench.sh
 echo "@@at done"
 sync
 poweroff -f
@@ -330,10 +371,11 @@ t5=$(now)
 log "emulated run: qemu exit $qrc ($((t5 - t4)) s); console in $console"
 
 python3 - "$console" "$img/at/tests.sh" "$build/meson-logs/testlog.json" \
-	"$qrc" <<'PY'
+	"$qrc" "$img/at/bench.sh" "$build/meson-logs/arm64-bench.txt" <<'PY'
 import json, re, shlex, sys
-console, tests, out, qrc = sys.argv[1:5]
+console, tests, out, qrc, bench, bench_out = sys.argv[1:7]
 names = [shlex.split(l)[1] for l in open(tests) if l.startswith("at_run ")]
+names += ["bench"] if open(bench).read().strip() else []
 res, cur, body = {}, None, []
 done = False
 for line in open(console, errors="replace"):
@@ -356,9 +398,11 @@ for line in open(console, errors="replace"):
     elif line == "@@at done":
         done = True
 
-def judge(rc, body):
+def judge(name, rc, body):
     if rc in (124, 137):
         return "TIMEOUT"
+    if name == "bench":  # a table, not TAP
+        return "OK" if rc == 0 else "FAIL"
     oks = sum(1 for l in body if re.match(r"ok\b", l))
     bad = sum(1 for l in body if re.match(r"not ok\b", l)
               and not re.search(r"#\s*TODO", l, re.I))
@@ -377,7 +421,7 @@ with open(out, "w") as f:
     for n in names:
         if n in res:
             rc, secs, body = res[n]
-            r = judge(rc, body)
+            r = judge(n, rc, body)
         else:
             rc, secs, body, r = None, 0, [], "FAIL"
         counts[r] = counts.get(r, 0) + 1
@@ -389,6 +433,13 @@ with open(out, "w") as f:
         if r not in ("OK", "SKIP"):
             for l in body[-40:]:
                 print("    " + l)
+if "bench" in res:
+    with open(bench_out, "w") as f:
+        f.write("\n".join(res["bench"][2]) + "\n")
+    print("aarch64: the benchmark, emulated (TCG on the CI host): its "
+          "figures show only that it runs, not arm64's speed")
+    for l in res["bench"][2]:
+        print("    " + l)
 print("aarch64: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
       + ("" if done else f" (the machine did not finish: qemu exit {qrc})"))
 sys.exit(0 if set(counts) <= {"OK", "SKIP"} and done else 1)

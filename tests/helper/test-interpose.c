@@ -498,8 +498,11 @@ static void test_waits(int sig)
 		fails += r != 0;
 		h_sleep_ms(1);
 	}
-	tap_ok(fails == 0 && k > 20,
-	       "%d broadcasts during the waits, %d failed", k, fails);
+	/* How many fit in WAIT_MS is the machine's speed (more than 20
+	 * natively, 2 on emulated arm64): one is enough to prove none fails
+	 * against the waits. */
+	tap_ok(fails == 0 && k > 0, "%d broadcasts during the waits, %d failed",
+	       k, fails);
 
 	/* Nobody could block the engine's signal. */
 	{

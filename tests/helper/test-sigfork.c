@@ -6,6 +6,11 @@
  * the engine lock its own thread held).  A kicker thread signals the main
  * thread while it runs broadcasts back to back; the handler forks.  The
  * test is bounded by alarm(): a hang kills it.
+ *
+ * The kicker signals again only after the handler has returned, and then
+ * leaves the main thread at least as long as that handler took: a kicker
+ * faster than fork() (emulated arm64 forks in about 100 ms) would keep the
+ * main thread in its handler for good, a hang of the test's own making.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,10 +30,21 @@ static pthread_t main_thread;
 static _Atomic bool stop;
 static volatile sig_atomic_t inside;
 static _Atomic int forks, forks_inside, fork_fail;
+static _Atomic int handled;
+static _Atomic long long handler_ns;
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
 
 static void on_usr1(int sig)
 {
 	int saved = errno;
+	long long t0 = now_ns();
 	pid_t c;
 
 	(void)sig;
@@ -43,6 +59,8 @@ static void on_usr1(int sig)
 		if (inside)
 			atomic_fetch_add(&forks_inside, 1);
 	}
+	atomic_store(&handler_ns, now_ns() - t0);
+	atomic_fetch_add(&handled, 1);
 	errno = saved;
 }
 
@@ -50,9 +68,21 @@ static void *kicker(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		struct timespec t = { 0, 300000L };
+		int before = atomic_load(&handled);
+		struct timespec t = { 0, 50000L };
+		long long gap;
+		int n;
 
 		pthread_kill(main_thread, SIGUSR1);
+		for (n = 0; n < 100000 && !atomic_load(&stop) &&
+			    atomic_load(&handled) == before;
+		     n++)
+			nanosleep(&t, NULL);
+		gap = atomic_load(&handler_ns);
+		if (gap < 300000L)
+			gap = 300000L;
+		t.tv_sec = gap / 1000000000LL;
+		t.tv_nsec = gap % 1000000000LL;
 		nanosleep(&t, NULL);
 	}
 	return NULL;
