@@ -273,13 +273,14 @@ if ! command -v nginx >/dev/null; then
 	skip "nginx" "not installed"
 else
 	mkdir "$CG/nginx" "$T_TMP/nginx"
+	PORT=$((20000 + $$ % 20000))
 	cat >"$T_TMP/nginx.conf" <<-EOF
 		daemon off;
 		master_process on;
 		worker_processes 4;
 		user nobody nogroup;
 		pid $T_TMP/nginx.pid;
-		error_log $T_TMP/nginx/error.log;
+		error_log $T_TMP/nginx/error.log info;
 		events { worker_connections 64; }
 		http {
 			access_log off;
@@ -288,7 +289,10 @@ else
 			fastcgi_temp_path $T_TMP/nginx;
 			uwsgi_temp_path $T_TMP/nginx;
 			scgi_temp_path $T_TMP/nginx;
-			server { listen 127.0.0.1:$((20000 + $$ % 20000)); }
+			server {
+				listen 127.0.0.1:$PORT;
+				location / { return 200 "allthreads-ok\\n"; }
+			}
 		}
 	EOF
 	(echo "$BASHPID" >"$CG/nginx/cgroup.procs" &&
@@ -301,9 +305,39 @@ else
 		sleep 0.1
 	done) &
 	RELOADS=$!
+	# Clients all through the change: every request answered, and
+	# answered right (at most 60 s, until told to stop).
+	client() {
+		local good=0 bad=0 end=$((SECONDS + 60))
+
+		while [ ! -e "$T_TMP/stop-clients" ] && [ $SECONDS -lt $end ]; do
+			if [ "$(curl -s --max-time 10 "http://127.0.0.1:$PORT/")" = \
+				allthreads-ok ]; then
+				good=$((good + 1))
+			else
+				bad=$((bad + 1))
+			fi
+		done
+		echo "$good $bad" >"$T_TMP/client.$1"
+	}
+	client 1 &
+	C1=$!
+	client 2 &
+	C2=$!
 	T_LIMIT=60 at --timeout=30000 --cgroup "$CG/nginx" -v set --nnp
 	rc_is 0 "nginx master and workers, reloading: set --nnp"
 	wait "$RELOADS"
+	sleep 0.5
+	touch "$T_TMP/stop-clients"
+	wait "$C1" "$C2"
+	read -r g1 b1 <"$T_TMP/client.1"
+	read -r g2 b2 <"$T_TMP/client.2"
+	ok '[ $((b1 + b2)) = 0 ] && [ $((g1 + g2)) -gt 10 ]' \
+		"nginx under two clients: $((g1 + g2)) requests answered, $((b1 + b2)) lost"
+	ok '! grep -E "failed \(4: Interrupted|\[(alert|crit|emerg)\]" "$T_TMP/nginx/error.log"' \
+		"nginx's error log: no call interrupted (EINTR), nothing alarming"
+	grep -E "\[(alert|crit|emerg|error)\]" "$T_TMP/nginx/error.log" |
+		head -5 | sed 's/^/# /'
 	at --cgroup "$CG/nginx" check -e NoNewPrivs=1
 	rc_is 0 "nginx: every process and thread has NoNewPrivs 1"
 fi
