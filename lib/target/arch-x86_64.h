@@ -161,6 +161,12 @@ static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
 	       (rax == -512 || rax == -513 || rax == -514 || rax == -516);
 }
 
+/* The stack pointer. */
+static inline unsigned long at_arch_sp(const struct at_regs *regs)
+{
+	return (unsigned long)regs->r.rsp;
+}
+
 /* The register that holds argument I (0 to 5) of a system call. */
 static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)
 {

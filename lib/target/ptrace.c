@@ -1260,6 +1260,7 @@ static int run_all(struct pt_ctx *c, enum allthreads_mismatch policy,
 			return err;
 		if (ptrace(PTRACE_GETSIGMASK, t->tid, (void *)8, &t->mask) < 0)
 			return -errno;
+		pt_mask_capture(c, t);
 		t->captured = true;
 		t->res = calloc(c->nsteps, sizeof(long));
 		t->sav = calloc(c->nsteps, sizeof(long));
