@@ -29,10 +29,14 @@
  *           mask holds it pending until the call ends; prints "pended"
  *   wake    SIGUSR2 (which the temporary mask lets through) to every
  *           waiter: its call ends with EINTR; prints "woken"
+ *   arm     a child process (forked before any thread) sends SIGUSR2 to
+ *           each waiter as soon as it sees it in a ptrace stop (state t),
+ *           for up to 10 s; prints "armed", then "sent N" once done
  *   quit    exits 0
  * End of input exits too, and so does a timeout (300 s).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
 #include <signal.h>
@@ -74,6 +78,7 @@ static unsigned nw;
 static int epfd, ringfd = -1;
 static unsigned ms = 1500;
 static __thread struct waiter *self;
+static int armfd[2] = { -1, -1 };
 
 /* The kernel's 64-bit view of a sigset_t (the first word). */
 static unsigned long word(const sigset_t *s)
@@ -181,6 +186,57 @@ static void *waiter_main(void *arg)
 	return NULL;
 }
 
+/* Is TID of PID in a ptrace stop? */
+static int traced(pid_t pid, int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 't';
+}
+
+/* The child: for each list of TIDs from armfd, watch and send. */
+static void watcher(pid_t pid)
+{
+	int tids[NKINDS], n, i, k, sent;
+	bool done[NKINDS];
+	char msg[32];
+
+	for (;;) {
+		if (read(armfd[0], &n, sizeof(n)) != sizeof(n) || n < 0 ||
+		    n > NKINDS ||
+		    read(armfd[0], tids, (size_t)n * sizeof(int)) !=
+			    (ssize_t)((size_t)n * sizeof(int)))
+			_exit(0);
+		memset(done, 0, sizeof(done));
+		sent = 0;
+		for (k = 0; k < 10000 && sent < n; k++) {
+			for (i = 0; i < n; i++)
+				if (!done[i] && traced(pid, tids[i]) &&
+				    syscall(SYS_tgkill, pid, tids[i],
+					    SIGUSR2) == 0) {
+					done[i] = true;
+					sent++;
+				}
+			usleep(1000);
+		}
+		snprintf(msg, sizeof(msg), "sent %d\n", sent);
+		if (write(1, msg, strlen(msg)) < 0)
+			_exit(0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct io_uring_params p;
@@ -194,6 +250,14 @@ int main(int argc, char **argv)
 			ms = (unsigned)atoi(argv[i + 1]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(300);
+	if (pipe(armfd) < 0)
+		return 1;
+	if (fork() == 0) {
+		close(armfd[1]);
+		alarm(300);
+		watcher(getppid());
+	}
+	close(armfd[0]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
@@ -240,6 +304,16 @@ int main(int argc, char **argv)
 				syscall(SYS_tgkill, getpid(), w[i].tid,
 					SIGUSR2);
 			printf("woken\n");
+		} else if (!strncmp(line, "arm", 3)) {
+			int tids[NKINDS], n = (int)nw;
+
+			for (i = 0; i < nw; i++)
+				tids[i] = w[i].tid;
+			if (write(armfd[1], &n, sizeof(n)) != sizeof(n) ||
+			    write(armfd[1], tids, nw * sizeof(int)) !=
+				    (ssize_t)(nw * sizeof(int)))
+				return 1;
+			printf("armed\n");
 		} else if (!strncmp(line, "quit", 4)) {
 			break;
 		}

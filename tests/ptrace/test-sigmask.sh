@@ -9,7 +9,8 @@
 # temporary mask holds it) before each run: the program alone sees no
 # EINTR for it (its handler runs once the call is over), so with the route
 # none may come either.  Last, SIGUSR2 (which the temporary mask lets
-# through) still ends every call, with the normal mask after it.
+# through) still ends every call, with the normal mask after it, sent
+# before the run or while the route holds the thread.
 . "$(dirname "$0")/../cli/tap.sh"
 . "$(dirname "$0")/ptt.sh"
 
@@ -81,5 +82,26 @@ check_waiters "SIGUSR1 pending in each call"
 tcmd wake '^woken'
 sleep 0.5
 check_waiters "after SIGUSR2" woken
+
+# SIGUSR2 while the route holds them: the handler runs (the temporary mask
+# in force) and ends each call with EINTR, the normal mask after it
+sent=0 tries=0
+while [ "$sent" -lt "$NW" ] && [ $tries -lt 5 ]; do
+	tries=$((tries + 1))
+	before=$(grep -c '^sent ' "$T_TMP/target.out")
+	tcmd arm '^armed' || break
+	run env ALLTHREADS_PTRACE_STUB=$((tries % 2)) \
+		"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS 1
+	# the watcher gives up 10 s after it was armed
+	for ((j = 0; j < 300; j++)); do
+		[ "$(grep -c '^sent ' "$T_TMP/target.out")" -gt "$before" ] && break
+		sleep 0.05
+	done
+	reply=$(grep '^sent ' "$T_TMP/target.out" | tail -n 1)
+	sent=${reply#sent }
+	sleep 0.5
+done
+ok '[ "${sent:-0}" = "$NW" ]' "SIGUSR2 sent to all $NW waiters while stopped (try $tries)"
+check_waiters "SIGUSR2 while stopped" woken
 stop_target
 done_testing
