@@ -1789,8 +1789,11 @@ static int sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
 
 		if (u->st == PT_STOPPED &&
 		    at_arch_get(u->tid, &u->saved) == 0 &&
-		    ptrace(PTRACE_GETSIGMASK, u->tid, (void *)8, &u->mask) == 0)
+		    ptrace(PTRACE_GETSIGMASK, u->tid, (void *)8, &u->mask) ==
+			    0) {
 			u->captured = true;
+			pt_mask_capture(c, u);
+		}
 	}
 	pt_restart_note(c);
 	if (pt_quiet(c))
