@@ -221,6 +221,12 @@ static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
 	       at_arch_own_insn(regs, (unsigned long[2]){ 0 }) > 0;
 }
 
+/* The stack pointer. */
+static inline unsigned long at_arch_sp(const struct at_regs *regs)
+{
+	return (unsigned long)regs->r.sp;
+}
+
 /* The register that holds argument I (0 to 5) of a system call (x0 holds
  * the return value once the call has returned). */
 static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)

@@ -123,7 +123,8 @@ static inline void at_arch_fallback(const struct at_regs *saved,
 	*out = *saved;
 	if ((long)saved->r.orig_rax < 0)
 		return;
-	if (rax == -512 || rax == -513 || rax == -514) { /* ERESTART* */
+	if (rax == -AT_ERESTARTSYS || rax == -AT_ERESTARTNOINTR ||
+	    rax == -AT_ERESTARTNOHAND) {
 		out->r.rax = saved->r.orig_rax;
 		out->r.rip -= 2;
 	} else if (rax == -516) { /* ERESTART_RESTARTBLOCK */
@@ -164,7 +165,14 @@ static inline bool at_arch_interrupted(const struct at_regs *regs, long nr)
 	long rax = (long)regs->r.rax;
 
 	return (long)regs->r.orig_rax == nr &&
-	       (rax == -512 || rax == -513 || rax == -514 || rax == -516);
+	       (rax == -AT_ERESTARTSYS || rax == -AT_ERESTARTNOINTR ||
+		rax == -AT_ERESTARTNOHAND || rax == -AT_ERESTART_RESTARTBLOCK);
+}
+
+/* The stack pointer. */
+static inline unsigned long at_arch_sp(const struct at_regs *regs)
+{
+	return (unsigned long)regs->r.rsp;
 }
 
 /* The register that holds argument I (0 to 5) of a system call. */
@@ -194,7 +202,7 @@ static inline void at_arch_resume_call(struct at_regs *regs,
 				       unsigned long first)
 {
 	(void)first;
-	regs->r.rax = (unsigned long)-514; /* ERESTARTNOHAND */
+	regs->r.rax = (unsigned long)-AT_ERESTARTNOHAND;
 }
 
 #endif /* AT_ARCH_X86_64_H */

@@ -13,7 +13,9 @@
  *     in the target: one stop per thread.
  * Either way the thread's saved registers and mask go back raw, and the
  * kernel decides about restarting its interrupted call when it leaves
- * the stop.  Its extended (vector) state is never read or written.
+ * the stop; a thread found waiting with a temporary mask gets that one
+ * back too (see rearm_mask()).  Its extended (vector) state is never read
+ * or written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 #include "compiler.h"
 #include "config.h"
 #include "inject.h"
+#include "proctext.h"
 #include "stub.h"
 #include "sysret.h"
 #include "timespec.h"
@@ -54,6 +57,11 @@ void pt_why(struct pt_ctx *c, const char *fmt, ...)
 /* The kernel's signal set, as PTRACE_GETSIGMASK and PTRACE_SETSIGMASK
  * take it (its size in the address argument): 64 bits. */
 #define AT_PT_SIGSET_SIZE sizeof(uint64_t)
+
+/* How far below a stopped thread's stack pointer a word of ours may go for
+ * the length of one call: past x86_64's 128-byte red zone, where a signal
+ * frame would be written anyway. */
+#define AT_PT_BELOW_SP 512
 
 int pt_get_sigmask(pid_t tid, uint64_t *mask)
 {
@@ -323,6 +331,7 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
+	t->mask_set = true;
 	err = pt_set_sigmask(t->tid, &c->inj_mask);
 	if (err)
 		return err;
@@ -471,6 +480,7 @@ static int stub_go(struct pt_ctx *c, struct pt_thread *t,
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
+	t->mask_set = true;
 	err = pt_set_sigmask(t->tid, &mask);
 	if (err)
 		return err;
@@ -691,11 +701,129 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
 	return err;
 }
 
+/* --- a temporary mask ------------------------------------------------------------- */
+
+/*
+ * A thread that waits with a temporary mask (ppoll, pselect6, epoll_pwait,
+ * epoll_pwait2, io_uring_enter's EXT_ARG, io_pgetevents, rt_sigsuspend)
+ * runs with it as its mask while the kernel keeps its own aside, to put
+ * back when the call has ended (and after a handler its signal needs, ran
+ * with the temporary mask in force: TIF_RESTORE_SIGMASK).  Stopped by us
+ * in such a call, it still holds both: PTRACE_GETSIGMASK reads its own
+ * mask, /proc's SigBlk the temporary one.  PTRACE_SETSIGMASK forgets the
+ * one kept aside: once it ran our calls, the thread would leave its stop
+ * with its own mask in force, and a signal the temporary mask holds (sent
+ * before or during the stop) would run its handler at once and end the
+ * call with EINTR, where the program alone gets it after the call.
+ *
+ * So before the release such a thread makes the kernel keep them again:
+ * it enters rt_sigsuspend with its own mask in force and the temporary
+ * one as argument (written below its stack pointer, past any red zone),
+ * which our interrupt ends at once with -ERESTARTNOHAND, both masks kept.
+ * Continued from the call's exit stop, it stops for that interrupt in the
+ * kernel's signal code before any signal is taken; there it gets its own
+ * registers back, and the kernel decides about its call (restart, or
+ * EINTR for a handler, the handler under the temporary mask) when the
+ * detach lets it go, as at the stop where the freeze found it.  On
+ * aarch64 the kernel made the restart decision for our call before that
+ * stop; its own call's registers, as captured, already carry the one made
+ * for it.  Anything unexpected leaves the thread as before (its own mask,
+ * no temporary one).
+ */
+void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t)
+{
+	char path[64], buf[4096];
+
+	t->tmp_on = false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)c->pid,
+		 (int)t->tid);
+	if (at_proc_read(path, buf, sizeof(buf)) <= 0 ||
+	    !at_proc_field(buf, "SigBlk"))
+		return;
+	t->tmp = at_proc_field_hex(buf, "SigBlk");
+	t->tmp_on = t->tmp != t->mask;
+}
+
+/* From a syscall-exit stop (which took the interrupt that ended the
+ * call), to a stop in the kernel's signal code: our interrupt's (or a
+ * group stop's). */
+static int to_event_stop(struct pt_ctx *c, struct pt_thread *t)
+{
+	int st, i, r;
+
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0)
+		return -errno;
+	for (i = 0; i < 8; i++) {
+		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+			return -errno;
+		r = pt_wait(c, t->tid, &st);
+		if (r == -ETIMEDOUT) {
+			/* Our interrupt stops it: a loaded machine only. */
+			c->deadline.tv_sec += 1;
+			r = pt_wait(c, t->tid, &st);
+		}
+		if (r < 0 || !WIFSTOPPED(st))
+			return -ESRCH;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		/* The kernel takes our interrupt before any signal: one here
+		 * is given back at the detach all the same. */
+		if ((st >> 8) != (SIGTRAP | 0x80) && !t->has_stash &&
+		    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->stash) == 0) {
+			t->has_stash = true;
+			return -EPROTO;
+		}
+	}
+	return -EPROTO;
+}
+
+static void rearm_mask(struct pt_ctx *c, struct pt_thread *t)
+{
+	struct pt_call call = { .nr = SYS_rt_sigsuspend };
+	unsigned long insn, at;
+	struct at_regs r = t->saved;
+	long ret = 0;
+
+	if (!t->tmp_on || !t->mask_set || t->has_stash || t->group_stop ||
+	    t->st != PT_STOPPED || at_ts_past(&c->deadline))
+		return;
+	insn = find_insn(c, t);
+	at = (at_arch_sp(&t->saved) - AT_PT_BELOW_SP) & ~15ul;
+	if (!insn || pt_mem_write(c, at, &t->tmp, sizeof(t->tmp)) < 0)
+		return;
+	call.a[0] = (long)at;
+	call.a[1] = AT_PT_SIGSET_SIZE;
+	at_arch_prepare(&r, insn, call.nr, call.a);
+	t->touched = true;
+	if (pt_set_sigmask(t->tid, &c->inj_mask) < 0 ||
+	    at_arch_set(t->tid, &r) < 0 ||
+	    drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, &ret) < 0)
+		goto out_back;
+	/* Entered: its own mask for the call to keep aside, our interrupt
+	 * to end the wait. */
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 ||
+	    pt_set_sigmask(t->tid, &t->mask) < 0 ||
+	    drive(c, t, PTRACE_SYSCALL_INFO_EXIT, &ret) < 0)
+		goto out_back;
+	t->at_exit = true;
+	if (ret != -AT_ERESTARTNOHAND || to_event_stop(c, t) < 0)
+		goto out_back;
+	t->at_exit = false;
+	if (at_arch_set(t->tid, &t->saved) < 0)
+		goto out_back;
+	t->touched = false;
+	return;
+out_back:
+	t->at_exit = true; /* wherever it stopped: set up to re-enter */
+	pt_restore(c, t);
+}
+
 int pt_release(struct pt_ctx *c, struct pt_thread *t)
 {
 	long sig = 0;
 
 	pt_restore(c, t);
+	rearm_mask(c, t);
 	pt_uncolocate(c, t);
 	if (t->has_stash &&
 	    ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->stash) == 0)

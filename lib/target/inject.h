@@ -65,9 +65,12 @@ struct pt_thread {
 	bool at_exit;	 /* stopped at a syscall-exit stop (not a signal
 			  * or interrupt stop) */
 	bool died;	 /* ended while it ran our calls (why says how) */
+	bool mask_set;	 /* PTRACE_SETSIGMASK was used on it */
+	bool tmp_on;	 /* stopped in a call that waits with a temporary
+			  * mask (tmp), its own mask (mask) kept aside */
 	int nrun, failed, left;
 	struct at_regs saved;
-	uint64_t mask;
+	uint64_t mask, tmp;
 	siginfo_t stash;
 	cpu_set_t cpus;
 	struct pt_resume resume; /* ptrace-restart.c */
@@ -230,6 +233,10 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 /* Put T's saved registers and mask back (raw, or at a syscall-exit stop
  * set up to re-enter its interrupted call until pt_release()). */
 int pt_restore(struct pt_ctx *c, struct pt_thread *t);
+/* At the capture: does T wait with a temporary mask (ppoll, pselect6,
+ * epoll_pwait, epoll_pwait2, io_uring_enter, io_pgetevents,
+ * rt_sigsuspend)?  Sets tmp_on and tmp. */
+void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
 int pt_release(struct pt_ctx *c, struct pt_thread *t);
