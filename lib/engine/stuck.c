@@ -89,6 +89,31 @@ static bool takes_signal(const struct at_task_info *info)
 	       strstr(info->wchan, "sigsuspend");
 }
 
+/*
+ * At the deadline, a thread that waits for signals with ours blocked shows
+ * neither SigBlk (the wait unblocks what it waits for) nor a signal wait's
+ * wchan while it is between two waits: woken, and under load not yet run
+ * again.  Look again, 2 ms apart, before calling it a timeout, while
+ * *LOOKS (shared by every thread of one diagnosis, so that a thousand
+ * silent threads cost 20 ms, not 20 s) lasts.  True, with INFO updated,
+ * when it is seen blocking or waiting.
+ */
+static bool blocked_on_second_look(pid_t tid, int sig,
+				   struct at_task_info *info, unsigned *looks)
+{
+	struct timespec gap = { 0, 2000000 };
+
+	while (*looks > 0) {
+		(*looks)--;
+		at_sys2(SYS_nanosleep, &gap, NULL);
+		if (at_tasks_inspect(tid, sig, info) < 0)
+			return false;
+		if (info->blocked || takes_signal(info))
+			return true;
+	}
+	return false;
+}
+
 static void describe(char *why, size_t len, const struct at_task_info *info,
 		     const char *what)
 {
@@ -103,6 +128,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 	/* Held or captured threads may be what a blocked thread waits for:
 	 * better to let them go and try again (see attempt()). */
 	bool may_retry = (run->hold || run->capture) && !sw->last;
+	unsigned looks = 10; /* blocked_on_second_look() */
 	uint32_t k;
 
 	for (k = 1; k < sw->used; k++) {
@@ -157,6 +183,10 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 			if (tid == sw->pid)
 				at_process_set_leader_zombie();
 		} else if (final || give_up) {
+			if (!s->unqueued && r == 0 && !info.blocked &&
+			    !takes_signal(&info) && info.state != 'Z')
+				blocked_on_second_look(tid, sw->sig, &info,
+						       &looks);
 			if (s->unqueued) {
 				state = ALLTHREADS_T_QUEUE_FULL;
 				describe(
