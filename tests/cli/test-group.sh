@@ -269,8 +269,8 @@ rc_is 0 "check -e NoNewPrivs=1 on the forking group"
 
 # nginx, a real pre-fork server: its master and workers, reloaded (new
 # workers forked) while it changes.
-if ! command -v nginx >/dev/null; then
-	skip "nginx" "not installed"
+if ! command -v nginx >/dev/null || ! command -v curl >/dev/null; then
+	skip "nginx" "nginx or curl not installed"
 else
 	mkdir "$CG/nginx" "$T_TMP/nginx"
 	PORT=$((20000 + $$ % 20000))
