@@ -96,6 +96,13 @@ static uint32_t cap_header_version(long hdr)
  * a buffer may stand for any argument (the fuzzer found setgroups() whose
  * count became a pointer that way: corpus/ctl/regress-raw-buffer-for-
  * count), so only the call number is checked. */
+/* Is the message being served a landlock request? */
+static bool is_landlock(void)
+{
+	return cur.msglen >= sizeof(struct at_ctl_hdr) &&
+	       ((const struct at_ctl_hdr *)cur.msg)->op == AT_CTL_REQ_LANDLOCK;
+}
+
 static void check_call(long nr, const long *args)
 {
 	struct at_ptrspec spec[AT_STEP_MAX_RELOCS];
@@ -108,8 +115,7 @@ static void check_call(long nr, const long *args)
 	/* A landlock request (lib/helper/ctl-landlock.c) runs its own three steps
 	 * on a ruleset the helper built: PR_SET_NO_NEW_PRIVS,
 	 * landlock_restrict_self(fd, 0) and the proving openat("/"). */
-	if (cur.msglen >= sizeof(struct at_ctl_hdr) &&
-	    ((const struct at_ctl_hdr *)cur.msg)->op == AT_CTL_REQ_LANDLOCK) {
+	if (is_landlock()) {
 		CHECK((nr == SYS_prctl && args[0] == PR_SET_NO_NEW_PRIVS) ||
 		      nr == SYS_landlock_restrict_self || nr == SYS_openat);
 		return;
@@ -148,13 +154,15 @@ static void check_call(long nr, const long *args)
 /* A made-up result, except for a landlock request's proving openat("/"):
  * a thread that ran it and has no domain returns a real descriptor, which
  * the helper must close, and a thread that never ran it must have none
- * closed for it (its slot reads 0: the harness's stdin). */
+ * closed for it (its slot reads 0: the harness's stdin).  A raw openat of
+ * a run request is the caller's own: its made-up result is no descriptor
+ * (the helper leaves what a raw call returns to its caller). */
 static long result_of(const struct at_step *st, unsigned i, unsigned s,
 		      int nrun)
 {
 	int fd;
 
-	if (st->nr != SYS_openat)
+	if (st->nr != SYS_openat || !is_landlock())
 		return (long)(i * 31 + s);
 	if (nrun <= (int)s)
 		return 0;
