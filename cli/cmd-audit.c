@@ -804,29 +804,20 @@ static int prom_text(struct audit *au, struct prom *p, double secs, double now)
 
 /* --- one process --------------------------------------------------------- */
 
-/* Compare every thread of SNAP with the reference and with every
- * expectation; print what is wrong.  Returns 1 when something is, else 0. */
-static int judge_process(struct audit *au, struct snapshot *snap)
+/* The fast path: does SNAP's process (R its reference thread) disagree or
+ * fail an expectation anywhere?  Most processes do not. */
+static bool process_suspect(struct audit *au, struct snapshot *snap,
+			    const struct tstatus *r)
 {
-	struct findings fs = { 0 };
-	const char *differ[NR_COMPARED];
-	char **reasons = NULL, a[1024], b[1024], why[4096];
-	bool field_bad[NR_COMPARED] = { false };
-	unsigned i, c, k, ndiffer = 0, tdiffer = 0, texpect = 0;
-	bool bad = false, differs = false;
-	int ref = reference(snap);
-	const struct tstatus *r;
+	bool bad = false;
+	unsigned i, c, k;
 
-	if (ref < 0)
-		return 0; /* only zombies: nothing runs */
-	r = &snap->t[ref];
 	/* With an expectation on credentials, a ring's personalities must
 	 * meet it too (one directory per process: only then). */
 	for (k = 0; k < au->nex && !bad && !snap->nrings; k++)
 		if (expect_credential(&au->ex[k]))
 			bad = !proc_read_rings(snap->pid, snap) &&
 			      snap->nrings > 0;
-	/* The fast path: most processes agree and meet every expectation. */
 	for (i = 0; i < snap->n && !bad; i++) {
 		if (is_zombie(&snap->t[i]))
 			continue;
@@ -835,7 +826,85 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 		for (k = 0; k < au->nex && !bad; k++)
 			bad = !expect_holds(&au->ex[k], &snap->t[i]);
 	}
-	if (!bad)
+	return bad;
+}
+
+/* A finding for each io_uring ring of SNAP whose personalities fail an
+ * expectation (the first one each fails). */
+static void ring_findings(struct audit *au, struct snapshot *snap,
+			  struct findings *fs)
+{
+	char a[1024], why[4096];
+	unsigned i, k;
+
+	for (i = 0; i < snap->nrings; i++) {
+		struct finding *f;
+
+		for (k = 0; k < au->nex; k++) {
+			if (!expect_ring_mismatch(&au->ex[k], &snap->rings[i],
+						  why, sizeof(why)))
+				continue;
+			snprintf(a, sizeof(a), "io_uring fd %d",
+				 snap->rings[i].fd);
+			f = finding_for(fs, "expect", a, why, au->ex[k].text,
+					snap->n);
+			(void)f; /* no thread: TIDS stays empty */
+			break;
+		}
+	}
+}
+
+/* Thread T against every expectation: a reason and a finding for each it
+ * fails, counted in the tally.  Does T fail any? */
+static bool thread_expect_findings(struct audit *au, struct snapshot *snap,
+				   const struct tstatus *t, char **reasons,
+				   struct findings *fs)
+{
+	char a[1024], b[1024], why[4096];
+	bool fails = false;
+	unsigned k;
+
+	for (k = 0; k < au->nex; k++) {
+		const struct expectation *e = &au->ex[k];
+		const char *eq = strchr(e->text, '=');
+		struct finding *f;
+
+		if (!expect_mismatch(e, t, why, sizeof(why)))
+			continue;
+		add_reason(reasons, why);
+		fails = true;
+		au->tally.ex_failing[k]++;
+		attr_format(e->attr, t, a, sizeof(a));
+		if (e->sub >= 0)
+			snprintf(a, sizeof(a), "%ld",
+				 (e->attr == ATTR_UID ? t->uid :
+							t->gid)[e->sub]);
+		/* The key as written: Euid, not Uid. */
+		snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text), e->text);
+		f = finding_for(fs, "expect", b, a, eq + 1, snap->n);
+		if (f)
+			f->tids[f->ntids++] = t->tid;
+	}
+	return fails;
+}
+
+/* Compare every thread of SNAP with the reference and with every
+ * expectation; print what is wrong.  Returns 1 when something is, else 0. */
+static int judge_process(struct audit *au, struct snapshot *snap)
+{
+	struct findings fs = { 0 };
+	const char *differ[NR_COMPARED];
+	char **reasons = NULL, a[1024], b[1024], why[4096];
+	bool field_bad[NR_COMPARED] = { false };
+	unsigned i, c, ndiffer = 0, tdiffer = 0, texpect = 0;
+	bool differs = false;
+	int ref = reference(snap);
+	const struct tstatus *r;
+
+	if (ref < 0)
+		return 0; /* only zombies: nothing runs */
+	r = &snap->t[ref];
+	if (!process_suspect(au, snap, r))
 		return 0;
 
 	reasons = calloc(snap->n, sizeof(*reasons));
@@ -847,21 +916,7 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 		proc_read_rings(snap->pid, snap);
 	for (i = 0; i < snap->n; i++)
 		snap->t[i].worker = proc_task_worker(snap->pid, snap->t[i].tid);
-	for (i = 0; i < snap->nrings; i++) {
-		struct finding *f;
-
-		for (k = 0; k < au->nex; k++) {
-			if (!expect_ring_mismatch(&au->ex[k], &snap->rings[i],
-						  why, sizeof(why)))
-				continue;
-			snprintf(a, sizeof(a), "io_uring fd %d",
-				 snap->rings[i].fd);
-			f = finding_for(&fs, "expect", a, why, au->ex[k].text,
-					snap->n);
-			(void)f; /* no thread: TIDS stays empty */
-			break;
-		}
-	}
+	ring_findings(au, snap, &fs);
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct finding *f;
@@ -887,28 +942,8 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			if (f)
 				f->tids[f->ntids++] = t->tid;
 		}
-		for (k = 0; k < au->nex; k++) {
-			const struct expectation *e = &au->ex[k];
-			const char *eq = strchr(e->text, '=');
-
-			if (!expect_mismatch(e, t, why, sizeof(why)))
-				continue;
-			add_reason(&reasons[i], why);
-			at_fault = t_fails = true;
-			au->tally.ex_failing[k]++;
-			attr_format(e->attr, t, a, sizeof(a));
-			if (e->sub >= 0)
-				snprintf(a, sizeof(a), "%ld",
-					 (e->attr == ATTR_UID ?
-						  t->uid :
-						  t->gid)[e->sub]);
-			/* The key as written: Euid, not Uid. */
-			snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text),
-				 e->text);
-			f = finding_for(&fs, "expect", b, a, eq + 1, snap->n);
-			if (f)
-				f->tids[f->ntids++] = t->tid;
-		}
+		t_fails = thread_expect_findings(au, snap, t, &reasons[i], &fs);
+		at_fault |= t_fails;
 		/* A kernel worker at fault: no change of the threads
 		 * reaches it (allthreads(1), KERNEL WORKERS). */
 		if (at_fault && t->worker) {
@@ -1111,11 +1146,45 @@ static int prom_output(struct audit *au, const struct timespec *start)
 	return 0;
 }
 
+/* The run's settings from O: output format, --per-process room, columns,
+ * expectations, --user; 0 or an exit code. */
+static int audit_prepare(struct audit *au, const struct opts *o)
+{
+	struct idview view;
+	unsigned i;
+	int code;
+
+	code = choose_format(au, o);
+	if (code)
+		return code;
+	if (o->audit_per_process) {
+		au->series = calloc(o->audit_per_process, sizeof(*au->series));
+		if (!au->series)
+			return EXIT_FAILED;
+	}
+	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
+			      NR_DEFAULT);
+	if (code)
+		return code;
+	/* Names as this host's /etc has them: the audit spans processes
+	 * that each may have their own root. */
+	idview_init(&view, 0);
+	for (i = 0; i < o->nexpect; i++) {
+		code = expect_parse(&view, o->expect[i], &au->ex[i]);
+		if (code)
+			return code;
+		au->nex++;
+	}
+	if (o->audit_user && resolve_uid(&view, o->audit_user, false, &au->uid))
+		return usage_error("audit: --user: %s: no such user",
+				   o->audit_user);
+	return 0;
+}
+
 int cmd_audit(const struct opts *o)
 {
 	struct timespec start;
 	struct audit *au;
-	struct idview view;
 	unsigned i;
 	int err, code;
 
@@ -1132,35 +1201,9 @@ int cmd_audit(const struct opts *o)
 	au->o = o;
 	au->procfd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	code = choose_format(au, o);
+	code = audit_prepare(au, o);
 	if (code)
 		goto out;
-	if (o->audit_per_process) {
-		au->series = calloc(o->audit_per_process, sizeof(*au->series));
-		if (!au->series) {
-			code = EXIT_FAILED;
-			goto out;
-		}
-	}
-	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
-			      NR_DEFAULT);
-	if (code)
-		goto out;
-	/* Names as this host's /etc has them: the audit spans processes
-	 * that each may have their own root. */
-	idview_init(&view, 0);
-	for (i = 0; i < o->nexpect; i++) {
-		code = expect_parse(&view, o->expect[i], &au->ex[i]);
-		if (code)
-			goto out;
-		au->nex++;
-	}
-	if (o->audit_user &&
-	    resolve_uid(&view, o->audit_user, false, &au->uid)) {
-		code = usage_error("audit: --user: %s: no such user",
-				   o->audit_user);
-		goto out;
-	}
 	au->by_user = o->audit_user != NULL;
 	if (o->dry_run) {
 		if (!au->json)
