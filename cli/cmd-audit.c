@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "attrs.h"
+#include "audit.h"
 #include "cli.h"
 #include "commands.h"
 #include "expect.h"
@@ -37,7 +38,6 @@
 #include "listing.h"
 #include "plan.h"
 #include "procfs.h"
-#include "prom.h"
 #include "target.h"
 #include "usage.h"
 
@@ -212,44 +212,6 @@ static const enum attr compared[] = {
 	ATTR_NNP,    ATTR_SECCOMP, ATTR_FILTERS,
 };
 #define NR_COMPARED (sizeof(compared) / sizeof(compared[0]))
-
-/* What a run found, for the summary and the exit status. */
-struct tally {
-	unsigned procs, threads;
-	unsigned differ, failing, unreadable, vanished;
-	/* --format=prometheus: threads failing an expectation (and each
-	 * expectation), processes keeping credentials in io_uring, those
-	 * whose open files could not be read, those at fault beyond
-	 * --per-process. */
-	unsigned threads_failing, ex_failing[MAX_EXPECT];
-	unsigned uring, uring_unknown, omitted;
-	int code;
-};
-
-/* --per-process: one process at fault, and its threads at fault. */
-struct series {
-	pid_t pid;
-	char comm[64];
-	unsigned differ, expect;
-};
-
-/* Reused buffers: a thread's status text and a task directory listing. */
-struct audit {
-	const struct opts *o;
-	int procfd;
-	char *text;
-	size_t textsize;
-	char dents[32768];
-	struct expectation ex[MAX_EXPECT];
-	unsigned nex;
-	bool by_user;
-	long uid;
-	struct listing ls;
-	struct tally tally;
-	bool json, prom;
-	struct series *series; /* --per-process of them */
-	unsigned nseries;
-};
 
 /* --- reading ------------------------------------------------------------- */
 
@@ -603,206 +565,91 @@ static void json_process(struct audit *au, const struct snapshot *snap,
 	printf(",\"items\":null}\n");
 }
 
-/* --- prometheus ---------------------------------------------------------- */
-
-/* A process at fault, for --per-process: the N of lowest pid, whatever
- * the order they are read in, so that the same processes keep their
- * series from one run to the next; the others are only counted. */
-static void series_add(struct audit *au, pid_t pid, const char *comm,
-		       unsigned differ, unsigned expect)
-{
-	struct series *s;
-	unsigned i, top = 0;
-
-	if (!differ && !expect)
-		return; /* only a ring failed: the io_uring count has it */
-	if (au->nseries < au->o->audit_per_process) {
-		s = &au->series[au->nseries++];
-	} else {
-		au->tally.omitted++;
-		if (!au->nseries)
-			return;
-		for (i = 1; i < au->nseries; i++)
-			if (au->series[i].pid > au->series[top].pid)
-				top = i;
-		if (au->series[top].pid < pid)
-			return;
-		s = &au->series[top]; /* the highest makes way */
-	}
-	s->pid = pid;
-	snprintf(s->comm, sizeof(s->comm), "%s", comm);
-	s->differ = differ;
-	s->expect = expect;
-}
-
-/* Does SNAP's process keep credentials in io_uring, apart from its
- * threads: an io_uring kernel worker (it keeps the credentials it was
- * made with), or a ring holding personalities (or that may: a kernel
- * that does not list them)?  1 or 0; -errno when its open files cannot
- * be read (another user's process, without CAP_SYS_PTRACE and
- * CAP_DAC_READ_SEARCH). */
-static int uring_kept(struct audit *au, struct snapshot *snap)
-{
-	char name[32], link[sizeof(URING_LINK) + 1];
-	bool ring = false;
-	long nread, off;
-	unsigned i;
-	ssize_t n;
-	int fdfd, err = 0;
-
-	/* Named iou-sqp-PID and iou-wrk-PID; the flags decide (a thread
-	 * may name itself so). */
-	for (i = 0; i < snap->n; i++)
-		if (!strncmp(snap->t[i].comm, "iou-", 4) &&
-		    proc_task_worker(snap->pid, snap->t[i].tid) ==
-			    PROCFS_WORKER_IO)
-			return 1;
-	snprintf(name, sizeof(name), "%d/fd", snap->pid);
-	fdfd = openat(au->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fdfd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	/* Bounded: the directory lists each fd once per pass. */
-	for (unsigned pass = 0; pass < 1000000 && !ring && !err; pass++) {
-		nread = syscall(SYS_getdents64, fdfd, au->dents,
-				sizeof(au->dents));
-		if (nread < 0)
-			err = errno == ENOENT ? -ESRCH : -errno;
-		if (nread <= 0)
-			break;
-		for (off = 0; off < nread && !ring;) {
-			struct dirent64 *de = (void *)(au->dents + off);
-
-			off += de->d_reclen;
-			if (!isdigit((unsigned char)de->d_name[0]))
-				continue;
-			n = readlinkat(fdfd, de->d_name, link,
-				       sizeof(link) - 1);
-			if (n < 0 && errno != ENOENT) {
-				/* Listed, but not ours to read. */
-				err = -errno;
-				break;
-			}
-			ring = n == sizeof(URING_LINK) - 1 &&
-			       memcmp(link, URING_LINK, n) == 0;
-		}
-	}
-	close(fdfd);
-	if (!ring)
-		return err;
-	/* A ring: do its personalities show (kernels that list them)? */
-	if (proc_read_rings(snap->pid, snap))
-		return snap->rings_err;
-	for (i = 0; i < snap->nrings; i++)
-		if (snap->rings[i].npers != 0)
-			return 1;
-	return 0;
-}
-
-static int cmp_series(const void *a, const void *b)
-{
-	const struct series *x = a, *y = b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static const char *const prom_help_process =
-	"Threads at fault in one process at fault, by check: differ (they "
-	"disagree with the main thread) or expect (they fail an --expect); "
-	"for the --per-process processes at fault of lowest pid.";
-
-/* The counts of the run, in the text format.  SECS: how long it took;
- * NOW: when it ended (Unix time). */
-static int prom_text(struct audit *au, struct prom *p, double secs, double now)
-{
-	const struct tally *t = &au->tally;
-	struct prom_label l[3];
-	char pid[16];
-	unsigned i;
-
-	if (prom_start(p))
-		return -ENOMEM;
-	prom_gauge(p, "allthreads_audit_processes",
-		   "Processes audited (those -p, --user and --comm select).");
-	prom_uint(p, "allthreads_audit_processes", NULL, 0, t->procs);
-	prom_gauge(p, "allthreads_audit_threads",
-		   "Threads of the processes audited.");
-	prom_uint(p, "allthreads_audit_threads", NULL, 0, t->threads);
-	prom_gauge(p, "allthreads_audit_differing_processes",
-		   "Processes whose threads disagree on Uid, Gid, Groups, a "
-		   "capability set, NoNewPrivs, Seccomp or Seccomp_filters.");
-	prom_uint(p, "allthreads_audit_differing_processes", NULL, 0,
-		  t->differ);
-	prom_gauge(p, "allthreads_audit_failing_threads",
-		   "Threads failing at least one --expect (0 without one).");
-	prom_uint(p, "allthreads_audit_failing_threads", NULL, 0,
-		  t->threads_failing);
-	if (au->nex) {
-		prom_gauge(p, "allthreads_audit_expectation_failing_threads",
-			   "Threads failing this --expect.");
-		for (i = 0; i < au->nex; i++) {
-			l[0] = (struct prom_label){ "expect", au->ex[i].text };
-			prom_uint(
-				p,
-				"allthreads_audit_expectation_failing_threads",
-				l, 1, t->ex_failing[i]);
-		}
-	}
-	prom_gauge(p, "allthreads_audit_io_uring_processes",
-		   "Processes keeping credentials in io_uring, which no change "
-		   "of their threads reaches: a ring holding registered "
-		   "personalities (or that may: a kernel that does not list "
-		   "them), or an io_uring kernel worker.");
-	prom_uint(p, "allthreads_audit_io_uring_processes", NULL, 0, t->uring);
-	prom_gauge(p, "allthreads_audit_io_uring_unknown_processes",
-		   "Processes whose open files could not be read, so whether "
-		   "they keep credentials in io_uring is unknown (another "
-		   "user's needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH).");
-	prom_uint(p, "allthreads_audit_io_uring_unknown_processes", NULL, 0,
-		  t->uring_unknown);
-	prom_gauge(p, "allthreads_audit_unreadable_processes",
-		   "Processes whose threads could not be read.");
-	prom_uint(p, "allthreads_audit_unreadable_processes", NULL, 0,
-		  t->unreadable);
-	if (au->o->audit_per_process) {
-		qsort(au->series, au->nseries, sizeof(*au->series), cmp_series);
-		prom_gauge(p, "allthreads_audit_process_threads_at_fault",
-			   prom_help_process);
-		for (i = 0; i < au->nseries; i++) {
-			const struct series *s = &au->series[i];
-
-			snprintf(pid, sizeof(pid), "%d", s->pid);
-			l[0] = (struct prom_label){ "pid", pid };
-			l[1] = (struct prom_label){ "comm", s->comm };
-			l[2] = (struct prom_label){ "check", "differ" };
-			if (s->differ)
-				prom_uint(
-					p,
-					"allthreads_audit_process_threads_at_fault",
-					l, 3, s->differ);
-			l[2].value = "expect";
-			if (s->expect)
-				prom_uint(
-					p,
-					"allthreads_audit_process_threads_at_fault",
-					l, 3, s->expect);
-		}
-		prom_gauge(p, "allthreads_audit_omitted_processes",
-			   "Processes at fault beyond --per-process, without "
-			   "a series of their own.");
-		prom_uint(p, "allthreads_audit_omitted_processes", NULL, 0,
-			  t->omitted);
-	}
-	prom_gauge(p, "allthreads_audit_duration_seconds",
-		   "How long the audit took.");
-	prom_float(p, "allthreads_audit_duration_seconds", NULL, 0, secs, 6);
-	prom_gauge(p, "allthreads_audit_last_run_timestamp_seconds",
-		   "When the audit ended, in seconds since the Epoch.");
-	prom_float(p, "allthreads_audit_last_run_timestamp_seconds", NULL, 0,
-		   now, 3);
-	return prom_finish(p);
-}
-
 /* --- one process --------------------------------------------------------- */
+
+/* The fast path: does SNAP's process (R its reference thread) disagree or
+ * fail an expectation anywhere?  Most processes do not. */
+static bool process_suspect(struct audit *au, struct snapshot *snap,
+			    const struct tstatus *r)
+{
+	bool bad = false;
+	unsigned i, c, k;
+
+	/* With an expectation on credentials, a ring's personalities must
+	 * meet it too (one directory per process: only then). */
+	for (k = 0; k < au->nex && !bad && !snap->nrings; k++)
+		if (expect_credential(&au->ex[k]))
+			bad = !proc_read_rings(snap->pid, snap) &&
+			      snap->nrings > 0;
+	for (i = 0; i < snap->n && !bad; i++) {
+		if (is_zombie(&snap->t[i]))
+			continue;
+		for (c = 0; c < NR_COMPARED && !bad; c++)
+			bad = field_differs(compared[c], &snap->t[i], r);
+		for (k = 0; k < au->nex && !bad; k++)
+			bad = !expect_holds(&au->ex[k], &snap->t[i]);
+	}
+	return bad;
+}
+
+/* A finding for each io_uring ring of SNAP whose personalities fail an
+ * expectation (the first one each fails). */
+static void ring_findings(struct audit *au, struct snapshot *snap,
+			  struct findings *fs)
+{
+	char a[1024], why[4096];
+	unsigned i, k;
+
+	for (i = 0; i < snap->nrings; i++) {
+		struct finding *f;
+
+		for (k = 0; k < au->nex; k++) {
+			if (!expect_ring_mismatch(&au->ex[k], &snap->rings[i],
+						  why, sizeof(why)))
+				continue;
+			snprintf(a, sizeof(a), "io_uring fd %d",
+				 snap->rings[i].fd);
+			f = finding_for(fs, "expect", a, why, au->ex[k].text,
+					snap->n);
+			(void)f; /* no thread: TIDS stays empty */
+			break;
+		}
+	}
+}
+
+/* Thread T against every expectation: a reason and a finding for each it
+ * fails, counted in the tally.  Does T fail any? */
+static bool thread_expect_findings(struct audit *au, struct snapshot *snap,
+				   const struct tstatus *t, char **reasons,
+				   struct findings *fs)
+{
+	char a[1024], b[1024], why[4096];
+	bool fails = false;
+	unsigned k;
+
+	for (k = 0; k < au->nex; k++) {
+		const struct expectation *e = &au->ex[k];
+		const char *eq = strchr(e->text, '=');
+		struct finding *f;
+
+		if (!expect_mismatch(e, t, why, sizeof(why)))
+			continue;
+		add_reason(reasons, why);
+		fails = true;
+		au->tally.ex_failing[k]++;
+		attr_format(e->attr, t, a, sizeof(a));
+		if (e->sub >= 0)
+			snprintf(a, sizeof(a), "%ld",
+				 (e->attr == ATTR_UID ? t->uid :
+							t->gid)[e->sub]);
+		/* The key as written: Euid, not Uid. */
+		snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text), e->text);
+		f = finding_for(fs, "expect", b, a, eq + 1, snap->n);
+		if (f)
+			f->tids[f->ntids++] = t->tid;
+	}
+	return fails;
+}
 
 /* Compare every thread of SNAP with the reference and with every
  * expectation; print what is wrong.  Returns 1 when something is, else 0. */
@@ -812,30 +659,15 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 	const char *differ[NR_COMPARED];
 	char **reasons = NULL, a[1024], b[1024], why[4096];
 	bool field_bad[NR_COMPARED] = { false };
-	unsigned i, c, k, ndiffer = 0, tdiffer = 0, texpect = 0;
-	bool bad = false, differs = false;
+	unsigned i, c, ndiffer = 0, tdiffer = 0, texpect = 0;
+	bool differs = false;
 	int ref = reference(snap);
 	const struct tstatus *r;
 
 	if (ref < 0)
 		return 0; /* only zombies: nothing runs */
 	r = &snap->t[ref];
-	/* With an expectation on credentials, a ring's personalities must
-	 * meet it too (one directory per process: only then). */
-	for (k = 0; k < au->nex && !bad && !snap->nrings; k++)
-		if (expect_credential(&au->ex[k]))
-			bad = !proc_read_rings(snap->pid, snap) &&
-			      snap->nrings > 0;
-	/* The fast path: most processes agree and meet every expectation. */
-	for (i = 0; i < snap->n && !bad; i++) {
-		if (is_zombie(&snap->t[i]))
-			continue;
-		for (c = 0; c < NR_COMPARED && !bad; c++)
-			bad = field_differs(compared[c], &snap->t[i], r);
-		for (k = 0; k < au->nex && !bad; k++)
-			bad = !expect_holds(&au->ex[k], &snap->t[i]);
-	}
-	if (!bad)
+	if (!process_suspect(au, snap, r))
 		return 0;
 
 	reasons = calloc(snap->n, sizeof(*reasons));
@@ -847,21 +679,7 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 		proc_read_rings(snap->pid, snap);
 	for (i = 0; i < snap->n; i++)
 		snap->t[i].worker = proc_task_worker(snap->pid, snap->t[i].tid);
-	for (i = 0; i < snap->nrings; i++) {
-		struct finding *f;
-
-		for (k = 0; k < au->nex; k++) {
-			if (!expect_ring_mismatch(&au->ex[k], &snap->rings[i],
-						  why, sizeof(why)))
-				continue;
-			snprintf(a, sizeof(a), "io_uring fd %d",
-				 snap->rings[i].fd);
-			f = finding_for(&fs, "expect", a, why, au->ex[k].text,
-					snap->n);
-			(void)f; /* no thread: TIDS stays empty */
-			break;
-		}
-	}
+	ring_findings(au, snap, &fs);
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct finding *f;
@@ -887,28 +705,8 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			if (f)
 				f->tids[f->ntids++] = t->tid;
 		}
-		for (k = 0; k < au->nex; k++) {
-			const struct expectation *e = &au->ex[k];
-			const char *eq = strchr(e->text, '=');
-
-			if (!expect_mismatch(e, t, why, sizeof(why)))
-				continue;
-			add_reason(&reasons[i], why);
-			at_fault = t_fails = true;
-			au->tally.ex_failing[k]++;
-			attr_format(e->attr, t, a, sizeof(a));
-			if (e->sub >= 0)
-				snprintf(a, sizeof(a), "%ld",
-					 (e->attr == ATTR_UID ?
-						  t->uid :
-						  t->gid)[e->sub]);
-			/* The key as written: Euid, not Uid. */
-			snprintf(b, sizeof(b), "%.*s", (int)(eq - e->text),
-				 e->text);
-			f = finding_for(&fs, "expect", b, a, eq + 1, snap->n);
-			if (f)
-				f->tids[f->ntids++] = t->tid;
-		}
+		t_fails = thread_expect_findings(au, snap, t, &reasons[i], &fs);
+		at_fault |= t_fails;
 		/* A kernel worker at fault: no change of the threads
 		 * reaches it (allthreads(1), KERNEL WORKERS). */
 		if (at_fault && t->worker) {
@@ -940,7 +738,7 @@ static int judge_process(struct audit *au, struct snapshot *snap)
 			break;
 		}
 	if (au->prom)
-		series_add(au, snap->pid, r->comm, tdiffer, texpect);
+		audit_series_add(au, snap->pid, r->comm, tdiffer, texpect);
 	else if (au->json)
 		json_process(au, snap, "differ", EXIT_FAILED, reasons, differ,
 			     ndiffer, NULL);
@@ -1008,7 +806,7 @@ static void audit_one(struct audit *au, pid_t pid, bool explicit)
 		au->tally.vanished += snap.vanished;
 		code = judge_process(au, &snap);
 		if (au->prom) {
-			err = uring_kept(au, &snap);
+			err = audit_uring_kept(au, &snap);
 			au->tally.uring += err == 1;
 			au->tally.uring_unknown += err < 0 && err != -ESRCH;
 		}
@@ -1082,32 +880,38 @@ static int choose_format(struct audit *au, const struct opts *o)
 	return 0;
 }
 
-/* The counts, to standard output or --textfile; 0, or EXIT_FAILED when
- * they could not be written. */
-static int prom_output(struct audit *au, const struct timespec *start)
+/* The run's settings from O: output format, --per-process room, columns,
+ * expectations, --user; 0 or an exit code. */
+static int audit_prepare(struct audit *au, const struct opts *o)
 {
-	struct timespec end, now;
-	struct prom p;
-	double secs;
-	int err;
+	struct idview view;
+	unsigned i;
+	int code;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	clock_gettime(CLOCK_REALTIME, &now);
-	secs = (end.tv_sec - start->tv_sec) +
-	       (end.tv_nsec - start->tv_nsec) / 1e9;
-	err = prom_text(au, &p, secs, now.tv_sec + now.tv_nsec / 1e9);
-	if (!err && au->o->audit_textfile)
-		err = prom_replace(au->o->audit_textfile, p.text, p.len);
-	else if (!err)
-		fwrite(p.text, 1, p.len, stdout);
-	prom_free(&p);
-	if (err) {
-		fprintf(stderr, "allthreads: audit: %s: %s\n",
-			au->o->audit_textfile ? au->o->audit_textfile :
-						"standard output",
-			strerror(-err));
-		return EXIT_FAILED;
+	code = choose_format(au, o);
+	if (code)
+		return code;
+	if (o->audit_per_process) {
+		au->series = calloc(o->audit_per_process, sizeof(*au->series));
+		if (!au->series)
+			return EXIT_FAILED;
 	}
+	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
+			      NR_DEFAULT);
+	if (code)
+		return code;
+	/* Names as this host's /etc has them: the audit spans processes
+	 * that each may have their own root. */
+	idview_init(&view, 0);
+	for (i = 0; i < o->nexpect; i++) {
+		code = expect_parse(&view, o->expect[i], &au->ex[i]);
+		if (code)
+			return code;
+		au->nex++;
+	}
+	if (o->audit_user && resolve_uid(&view, o->audit_user, false, &au->uid))
+		return usage_error("audit: --user: %s: no such user",
+				   o->audit_user);
 	return 0;
 }
 
@@ -1115,7 +919,6 @@ int cmd_audit(const struct opts *o)
 {
 	struct timespec start;
 	struct audit *au;
-	struct idview view;
 	unsigned i;
 	int err, code;
 
@@ -1132,35 +935,9 @@ int cmd_audit(const struct opts *o)
 	au->o = o;
 	au->procfd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	code = choose_format(au, o);
+	code = audit_prepare(au, o);
 	if (code)
 		goto out;
-	if (o->audit_per_process) {
-		au->series = calloc(o->audit_per_process, sizeof(*au->series));
-		if (!au->series) {
-			code = EXIT_FAILED;
-			goto out;
-		}
-	}
-	code = listing_select(&au->ls, o, audit_cols, NR_COLS, audit_default,
-			      NR_DEFAULT);
-	if (code)
-		goto out;
-	/* Names as this host's /etc has them: the audit spans processes
-	 * that each may have their own root. */
-	idview_init(&view, 0);
-	for (i = 0; i < o->nexpect; i++) {
-		code = expect_parse(&view, o->expect[i], &au->ex[i]);
-		if (code)
-			goto out;
-		au->nex++;
-	}
-	if (o->audit_user &&
-	    resolve_uid(&view, o->audit_user, false, &au->uid)) {
-		code = usage_error("audit: --user: %s: no such user",
-				   o->audit_user);
-		goto out;
-	}
 	au->by_user = o->audit_user != NULL;
 	if (o->dry_run) {
 		if (!au->json)
@@ -1207,7 +984,7 @@ int cmd_audit(const struct opts *o)
 	code = au->tally.code;
 	/* With --textfile the file is the report: written, the run
 	 * succeeded, whatever it says. */
-	if (au->prom && (err = prom_output(au, &start)))
+	if (au->prom && (err = audit_prom_output(au, &start)))
 		code = err;
 	else if (o->audit_textfile)
 		code = EXIT_OK;

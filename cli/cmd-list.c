@@ -119,6 +119,64 @@ static void item(struct lister *l, const char *name, const char *scope,
 	l->n++;
 }
 
+/* One item per entry of the vocabulary WHAT (a full name from whats[]). */
+static void list_items(struct lister *l, const char *what)
+{
+	const struct prctl_desc *d;
+	char name[64], desc[160];
+	unsigned i;
+	long nr;
+	int cap;
+
+	if (strcmp(what, "caps") == 0) {
+		for (cap = 0; cap <= last_cap(); cap++) {
+			format_cap(cap, name, sizeof(name));
+			snprintf(desc, sizeof(desc), "%d", cap);
+			item(l, name, NULL, desc);
+		}
+	} else if (strcmp(what, "securebits") == 0) {
+		for (i = 0; i < NR_SECBITS; i++) {
+			snprintf(desc, sizeof(desc), "bit %u (0x%x)", i,
+				 1u << i);
+			item(l, secbit_names[i], NULL, desc);
+		}
+	} else if (strcmp(what, "prctl") == 0) {
+		for (d = at_prctl_table; d->name; d++)
+			item(l, d->name,
+			     d->flags & PF_PROCESS_WIDE ? "process-wide" :
+							  "per-thread",
+			     d->summary);
+	} else if (strcmp(what, "syscalls") == 0) {
+		for (nr = 0; nr < 1024; nr++) {
+			char *s = syscall_name(nr);
+
+			if (!s)
+				continue;
+			snprintf(desc, sizeof(desc), "%ld", nr);
+			item(l, s, NULL, desc);
+			free(s);
+		}
+	} else if (strcmp(what, "columns") == 0) {
+		for (i = 0; i < NR_ATTRS; i++)
+			item(l, at_attrs[i].column, NULL, at_attrs[i].help);
+	} else if (strcmp(what, "keys") == 0) {
+		for (i = ATTR_COMM; i < NR_ATTRS; i++)
+			item(l, at_attrs[i].key, NULL, at_attrs[i].help);
+		for (i = 0; i < 4; i++) {
+			static const char *const subs[] = { "R", "E", "S",
+							    "Fs" };
+
+			snprintf(name, sizeof(name), "%suid", subs[i]);
+			item(l, name, NULL, "one of the four uids");
+			snprintf(name, sizeof(name), "%sgid", subs[i]);
+			item(l, name, NULL, "one of the four gids");
+		}
+	} else {
+		for (i = 0; at_command_name(i); i++)
+			item(l, at_command_name(i), NULL, NULL);
+	}
+}
+
 static const char *const whats[] = {
 	"caps",	   "securebits", "prctl",    "syscalls",
 	"columns", "keys",	 "commands", NULL,
@@ -127,14 +185,11 @@ static const char *const whats[] = {
 int cmd_list(const struct opts *o, const struct target *tgt)
 {
 	struct lister l = { .o = o };
-	const struct prctl_desc *d;
-	char name[64], desc[160];
 	const char *what;
 	static const unsigned all_ids[] = { 0, 1, 2 };
 	const struct listing_col *cols;
 	unsigned i, ncols;
-	long nr;
-	int cap, code;
+	int code;
 
 	if (o->nargs != 1)
 		return usage_error("list: %s (one of: caps, securebits, prctl, "
@@ -175,53 +230,7 @@ int cmd_list(const struct opts *o, const struct target *tgt)
 		listing_free(&l.ls);
 		return EXIT_FAILED;
 	}
-	if (strcmp(what, "caps") == 0) {
-		for (cap = 0; cap <= last_cap(); cap++) {
-			format_cap(cap, name, sizeof(name));
-			snprintf(desc, sizeof(desc), "%d", cap);
-			item(&l, name, NULL, desc);
-		}
-	} else if (strcmp(what, "securebits") == 0) {
-		for (i = 0; i < NR_SECBITS; i++) {
-			snprintf(desc, sizeof(desc), "bit %u (0x%x)", i,
-				 1u << i);
-			item(&l, secbit_names[i], NULL, desc);
-		}
-	} else if (strcmp(what, "prctl") == 0) {
-		for (d = at_prctl_table; d->name; d++)
-			item(&l, d->name,
-			     d->flags & PF_PROCESS_WIDE ? "process-wide" :
-							  "per-thread",
-			     d->summary);
-	} else if (strcmp(what, "syscalls") == 0) {
-		for (nr = 0; nr < 1024; nr++) {
-			char *s = syscall_name(nr);
-
-			if (!s)
-				continue;
-			snprintf(desc, sizeof(desc), "%ld", nr);
-			item(&l, s, NULL, desc);
-			free(s);
-		}
-	} else if (strcmp(what, "columns") == 0) {
-		for (i = 0; i < NR_ATTRS; i++)
-			item(&l, at_attrs[i].column, NULL, at_attrs[i].help);
-	} else if (strcmp(what, "keys") == 0) {
-		for (i = ATTR_COMM; i < NR_ATTRS; i++)
-			item(&l, at_attrs[i].key, NULL, at_attrs[i].help);
-		for (i = 0; i < 4; i++) {
-			static const char *const subs[] = { "R", "E", "S",
-							    "Fs" };
-
-			snprintf(name, sizeof(name), "%suid", subs[i]);
-			item(&l, name, NULL, "one of the four uids");
-			snprintf(name, sizeof(name), "%sgid", subs[i]);
-			item(&l, name, NULL, "one of the four gids");
-		}
-	} else {
-		for (i = 0; at_command_name(i); i++)
-			item(&l, at_command_name(i), NULL, NULL);
-	}
+	list_items(&l, what);
 	if (o->json)
 		printf("]}\n");
 	else

@@ -320,15 +320,11 @@ static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
 	return row;
 }
 
-/* After a change every thread reported: prove it.  The CHECK steps must
- * read what was set; every thread /proc lists must have taken part; the
- * attributes /proc shows must read back.  Returns how many threads fail. */
-static unsigned verify(const struct opts *o, const struct plan *plan,
-		       struct outcome *out)
+/* The CHECK steps of every thread that answered must read what was set;
+ * returns how many threads fail. */
+static unsigned verify_checks(const struct plan *plan, struct outcome *out)
 {
-	struct snapshot *snap = &out->after;
 	unsigned bad = 0, i, s;
-	int err;
 
 	for (i = 0; i < out->nrows && plan->has_expect; i++) {
 		struct row *row = &out->rows[i];
@@ -348,6 +344,57 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 			break;
 		}
 	}
+	return bad;
+}
+
+/* What /proc shows of thread T after the change (its comm, or each
+ * expectation) must read back; 1 if it does not (ROW's problem set), 0. */
+static unsigned verify_readback(const struct plan *plan, struct row *row,
+				const struct tstatus *t)
+{
+	const char *late = row->unlisted ? "not reached by the run, and " : "";
+	char val[1024];
+	unsigned s;
+
+	if (plan->comm) {
+		if (strcmp(t->comm, plan->comm)) {
+			set_problem(row,
+				    "%scomm reads \"%s\", not "
+				    "\"%s\"",
+				    late, t->comm, plan->comm);
+			return 1;
+		}
+		return 0;
+	}
+	for (s = 0; s < plan->nexpect; s++) {
+		const struct expectation *e = &plan->expects[s];
+		char want[1024];
+
+		if (expect_holds(e, t))
+			continue;
+		shows(e, t, val, sizeof(val));
+		judge_check_words(e, want, sizeof(want));
+		set_problem(row,
+			    "%s/proc shows %s: %s after the change "
+			    "(expected %s %s)",
+			    late, at_attrs[e->attr].key, val,
+			    judge_check_words(e, want, sizeof(want)), want);
+		return 1;
+	}
+	return 0;
+}
+
+/* After a change every thread reported: prove it.  The CHECK steps must
+ * read what was set; every thread /proc lists must have taken part; the
+ * attributes /proc shows must read back.  Returns how many threads fail. */
+static unsigned verify(const struct opts *o, const struct plan *plan,
+		       struct outcome *out)
+{
+	struct snapshot *snap = &out->after;
+	unsigned bad, i, s;
+	int err;
+
+	bad = verify_checks(plan, out);
 	/* The cheap sweep, always: a thread the run missed is a failure;
 	 * the full read-back of every thread's status where /proc shows
 	 * what changed, or the output wants it (-J, -v). */
@@ -365,7 +412,6 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
 		struct row *row = find_row(out, t->tid);
-		const char *late;
 		char val[1024];
 
 		if (!row) {
@@ -409,34 +455,7 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 		}
 		if (row->state != ALLTHREADS_T_OK || row->problem)
 			continue;
-		late = row->unlisted ? "not reached by the run, and " : "";
-		if (plan->comm) {
-			if (strcmp(t->comm, plan->comm)) {
-				set_problem(row,
-					    "%scomm reads \"%s\", not "
-					    "\"%s\"",
-					    late, t->comm, plan->comm);
-				bad++;
-			}
-			continue;
-		}
-		for (s = 0; s < plan->nexpect; s++) {
-			const struct expectation *e = &plan->expects[s];
-			char want[1024];
-
-			if (expect_holds(e, t))
-				continue;
-			shows(e, t, val, sizeof(val));
-			judge_check_words(e, want, sizeof(want));
-			set_problem(row,
-				    "%s/proc shows %s: %s after the change "
-				    "(expected %s %s)",
-				    late, at_attrs[e->attr].key, val,
-				    judge_check_words(e, want, sizeof(want)),
-				    want);
-			bad++;
-			break;
-		}
+		bad += verify_readback(plan, row, t);
 	}
 	return bad;
 }

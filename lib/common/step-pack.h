@@ -2,7 +2,7 @@
 /*
  * step-pack.h - a step program's pointer arguments marshalled into bytes
  * plus relocations (step.h), the one form both routes carry into another
- * process: the helper's request (lib/target/ctl-client.c) and the ptrace
+ * process: the helper's request (lib/target/ctl-request.c) and the ptrace
  * route's scratch region (lib/target/ptrace-scratch.c).
  */
 #ifndef AT_STEP_PACK_H

@@ -122,6 +122,37 @@ static void describe(char *why, size_t len, const struct at_task_info *info,
 		 info->wchan[0] ? ", wchan " : "", info->wchan);
 }
 
+/* A live thread given up on (at the deadline, or blocked since long): the
+ * failure it shows (queue full, blocked, timeout), with why filled. */
+static int judge_given_up(struct at_sweep *sw, pid_t tid, bool unqueued, int r,
+			  struct at_task_info *info, unsigned *looks, char *why,
+			  size_t len)
+{
+	if (!unqueued && r == 0 && !info->blocked && !takes_signal(info) &&
+	    info->state != 'Z')
+		blocked_on_second_look(tid, sw->sig, info, looks);
+	if (unqueued) {
+		describe(why, len, info,
+			 "signal queue full (RLIMIT_SIGPENDING)");
+		return ALLTHREADS_T_QUEUE_FULL;
+	}
+	if (r == 0 && info->blocked) {
+		if (info->pending)
+			add_stuck(tid);
+		describe(why, len, info, "signal blocked (SigBlk)");
+		return ALLTHREADS_T_BLOCKED;
+	}
+	if (r == 0 && takes_signal(info)) {
+		/* In sigtimedwait/signalfd the kernel unblocks the
+		 * waited-for set, so SigBlk does not show it; the thread
+		 * consumes the signal instead of handling it. */
+		describe(why, len, info, "signal taken by a signal wait");
+		return ALLTHREADS_T_BLOCKED;
+	}
+	describe(why, len, info, "no answer before the deadline");
+	return ALLTHREADS_T_TIMEOUT;
+}
+
 void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 {
 	struct at_run *run = sw->run;
@@ -183,34 +214,8 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 			if (tid == sw->pid)
 				at_process_set_leader_zombie();
 		} else if (final || give_up) {
-			if (!s->unqueued && r == 0 && !info.blocked &&
-			    !takes_signal(&info) && info.state != 'Z')
-				blocked_on_second_look(tid, sw->sig, &info,
-						       &looks);
-			if (s->unqueued) {
-				state = ALLTHREADS_T_QUEUE_FULL;
-				describe(
-					why[k], sizeof(why[k]), &info,
-					"signal queue full (RLIMIT_SIGPENDING)");
-			} else if (r == 0 && info.blocked) {
-				state = ALLTHREADS_T_BLOCKED;
-				if (info.pending)
-					add_stuck(tid);
-				describe(why[k], sizeof(why[k]), &info,
-					 "signal blocked (SigBlk)");
-			} else if (r == 0 && takes_signal(&info)) {
-				/* In sigtimedwait/signalfd the kernel
-				 * unblocks the waited-for set, so SigBlk
-				 * does not show it; the thread consumes
-				 * the signal instead of handling it. */
-				state = ALLTHREADS_T_BLOCKED;
-				describe(why[k], sizeof(why[k]), &info,
-					 "signal taken by a signal wait");
-			} else {
-				state = ALLTHREADS_T_TIMEOUT;
-				describe(why[k], sizeof(why[k]), &info,
-					 "no answer before the deadline");
-			}
+			state = judge_given_up(sw, tid, s->unqueued, r, &info,
+					       &looks, why[k], sizeof(why[k]));
 		}
 		if (state < 0) {
 			/* Not answered yet: ask again, in case the first

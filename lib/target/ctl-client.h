@@ -33,8 +33,8 @@ struct at_ctl_result {
 	char why[AT_REASON_LEN];
 };
 
-/* Turn PROG into a request in BUF (LEN bytes; AT_CTL_MAX_MSG always
- * suffices).  Pointer arguments of the calls that take them (PR_SET_NAME,
+/* Turn PROG into a request in BUF (ctl-request.c; LEN bytes;
+ * AT_CTL_MAX_MSG always suffices).  Pointer arguments of the calls that take them (PR_SET_NAME,
  * capset, capget, setgroups, seccomp filters) are read from this process's
  * memory and sent inline.  Returns the request's size or -errno. */
 long at_ctl_serialize(const struct allthreads_prog *prog, unsigned timeout_ms,

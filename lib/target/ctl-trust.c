@@ -100,6 +100,51 @@ static bool dir_trusted(const struct at_ctl_trust *tr, const struct stat *st)
 }
 
 /*
+ * The walk's first directory: "/", or the "/proc/PID/root" of a path that
+ * goes through one, with *rest set to what follows it; an O_PATH fd or
+ * -errno.
+ */
+static int open_walk_start(const char *path, const char **rest)
+{
+	char prefix[PATH_MAX];
+	const char *root;
+	int fd;
+
+	root = strncmp(path, "/proc/", 6) == 0 ? strstr(path, "/root/") : NULL;
+	if (root) {
+		if ((size_t)(root - path) + 5 >= sizeof(prefix))
+			return -ENAMETOOLONG;
+		memcpy(prefix, path, (size_t)(root - path) + 5);
+		prefix[root - path + 5] = 0;
+		*rest = root + 5;
+	} else {
+		strcpy(prefix, "/");
+	}
+	fd = open(prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
+	return fd;
+}
+
+/* The walk's last component: a socket owned by a trusted uid, writable by
+ * no one else; 0, or -ENOENT / -EPERM (with why filled). */
+static int check_socket(const struct at_ctl_trust *tr, const struct stat *st,
+			const char *seen, char *why, size_t whylen)
+{
+	if (!S_ISSOCK(st->st_mode))
+		return -ENOENT;
+	if (!trusted_uid(tr, st->st_uid) || (st->st_mode & 022)) {
+		snprintf(why, whylen,
+			 "the socket %s is owned by uid %u with mode %04o: "
+			 "not trusted",
+			 seen, (unsigned)st->st_uid,
+			 (unsigned)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
  * Walk PATH one component at a time, never following a symbolic link,
  * from the target's root (the /proc/.../root prefix, a magic link the
  * kernel resolves to the target's own root) or from "/".  Every directory
@@ -113,25 +158,15 @@ int at_ctl_walk_trusted(const char *path, const struct at_ctl_trust *tr,
 			int *dirfd, const char **name, struct stat *sock,
 			char *why, size_t whylen)
 {
-	char prefix[PATH_MAX], comp[NAME_MAX + 1], seen[PATH_MAX] = "";
-	const char *rest = path, *root;
+	char comp[NAME_MAX + 1], seen[PATH_MAX] = "";
+	const char *rest = path;
 	struct stat st;
 	int fd, next, r;
 
 	*dirfd = -1;
-	root = strncmp(path, "/proc/", 6) == 0 ? strstr(path, "/root/") : NULL;
-	if (root) {
-		if ((size_t)(root - path) + 5 >= sizeof(prefix))
-			return -ENAMETOOLONG;
-		memcpy(prefix, path, (size_t)(root - path) + 5);
-		prefix[root - path + 5] = 0;
-		rest = root + 5;
-	} else {
-		strcpy(prefix, "/");
-	}
-	fd = open(prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = open_walk_start(path, &rest);
 	if (fd < 0)
-		return errno == EACCES || errno == EPERM ? -EACCES : -ENOENT;
+		return fd;
 	for (;;) {
 		size_t k;
 
@@ -192,19 +227,9 @@ int at_ctl_walk_trusted(const char *path, const struct at_ctl_trust *tr,
 		}
 	}
 	close(next);
-	if (!S_ISSOCK(st.st_mode)) {
-		r = -ENOENT;
+	r = check_socket(tr, &st, seen, why, whylen);
+	if (r < 0)
 		goto fail;
-	}
-	if (!trusted_uid(tr, st.st_uid) || (st.st_mode & 022)) {
-		snprintf(why, whylen,
-			 "the socket %s is owned by uid %u with mode %04o: "
-			 "not trusted",
-			 seen, (unsigned)st.st_uid,
-			 (unsigned)(st.st_mode & 07777));
-		r = -EPERM;
-		goto fail;
-	}
 	*dirfd = fd;
 	*name = path + strlen(path) - strlen(comp);
 	*sock = st;
