@@ -50,7 +50,8 @@ static char *describe(const struct plan *plan, const struct outcome *out,
 					 "undone because another thread "
 					 "failed");
 			else
-				snprintf(buf, sizeof(buf), "failed");
+				snprintf(buf, sizeof(buf), "failed%s%s",
+					 row->why[0] ? ": " : "", row->why);
 			break;
 		}
 		step = &plan->steps[row->failed_step];
