@@ -23,7 +23,8 @@
 /* Largest filter the kernel takes (BPF_MAXINSNS). */
 #define FILTER_MAX 4096
 
-#define fail(...) (snprintf(err, errsize, __VA_ARGS__), -EINVAL)
+/* The message in ERR, and -EINVAL (recipe-parse.h has a fail() of its own). */
+#define bail(...) (snprintf(err, errsize, __VA_ARGS__), -EINVAL)
 
 static int parse_errno(const char *s, int *e)
 {
@@ -65,10 +66,10 @@ static int parse_action(const char *s, uint32_t *action, char *err,
 		*action = SCMP_ACT_TRAP;
 	else if (strncasecmp(s, "errno:", 6) == 0) {
 		if (parse_errno(s + 6, &e))
-			return fail("--default-action: %s: unknown errno", s);
+			return bail("--default-action: %s: unknown errno", s);
 		*action = SCMP_ACT_ERRNO(e);
 	} else {
-		return fail("--default-action: %s: not allow, log, kill, "
+		return bail("--default-action: %s: not allow, log, kill, "
 			    "kill-process, trap or errno:E",
 			    s);
 	}
@@ -103,12 +104,12 @@ static int load_bpf(const char *path, struct plan *plan, char *err,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail("--bpf: %s: %s", path, strerror(errno));
+		return bail("--bpf: %s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
 	    (size_t)sb.st_size > max ||
 	    sb.st_size % sizeof(struct sock_filter)) {
 		close(fd);
-		return fail(
+		return bail(
 			"--bpf: %s: not a BPF program (a non-empty array of "
 			"8-byte struct sock_filter, at most %d)",
 			path, FILTER_MAX);
@@ -116,15 +117,15 @@ static int load_bpf(const char *path, struct plan *plan, char *err,
 	buf = malloc(sb.st_size);
 	if (!buf) {
 		close(fd);
-		return fail("--bpf: out of memory");
+		return bail("--bpf: out of memory");
 	}
 	n = read(fd, buf, sb.st_size);
 	close(fd);
 	if (n != sb.st_size) {
 		free(buf);
-		return fail("--bpf: %s: short read", path);
+		return bail("--bpf: %s: short read", path);
 	}
-	return keep_filter(plan, buf, n) ? fail("--bpf: out of memory") : 0;
+	return keep_filter(plan, buf, n) ? bail("--bpf: out of memory") : 0;
 }
 
 /* Build with libseccomp, export the BPF through a memfd. */
@@ -141,7 +142,7 @@ static int build_filter(const struct set_args *a, struct plan *plan, char *err,
 	off_t len;
 
 	if (a->deny_errno && parse_errno(a->deny_errno, &e))
-		return fail("--errno: %s: not an errno name (EPERM) or number "
+		return bail("--errno: %s: not an errno name (EPERM) or number "
 			    "(1..4095)",
 			    a->deny_errno);
 	if (a->default_action &&
@@ -149,7 +150,7 @@ static int build_filter(const struct set_args *a, struct plan *plan, char *err,
 		return -EINVAL;
 	ctx = seccomp_init(dflt);
 	if (!ctx)
-		return fail("seccomp: libseccomp cannot start a filter");
+		return bail("seccomp: libseccomp cannot start a filter");
 	while (*p) {
 		size_t wlen = strcspn(p, ", ");
 		long nr;
@@ -162,7 +163,7 @@ static int build_filter(const struct set_args *a, struct plan *plan, char *err,
 		if (parse_syscall(word, &nr)) {
 			suggest_syscall(word, near, sizeof(near));
 			seccomp_release(ctx);
-			return fail("--deny: %s: unknown system call on this "
+			return bail("--deny: %s: unknown system call on this "
 				    "architecture (nearest: %s)",
 				    word, near);
 		}
@@ -171,45 +172,45 @@ static int build_filter(const struct set_args *a, struct plan *plan, char *err,
 			continue; /* the default action already says so */
 		if (r < 0) {
 			seccomp_release(ctx);
-			return fail("--deny: %s: %s", word, strerror(-r));
+			return bail("--deny: %s: %s", word, strerror(-r));
 		}
 	}
 	fd = memfd_create("allthreads-bpf", MFD_CLOEXEC);
 	if (fd < 0) {
 		seccomp_release(ctx);
-		return fail("seccomp: memfd_create: %s", strerror(errno));
+		return bail("seccomp: memfd_create: %s", strerror(errno));
 	}
 	r = seccomp_export_bpf(ctx, fd);
 	seccomp_release(ctx);
 	len = lseek(fd, 0, SEEK_END);
 	if (r < 0 || len <= 0) {
 		close(fd);
-		return fail("seccomp: libseccomp could not export the filter");
+		return bail("seccomp: libseccomp could not export the filter");
 	}
 	buf = malloc(len);
 	n = buf ? pread(fd, buf, len, 0) : -1;
 	close(fd);
 	if (n != len) {
 		free(buf);
-		return fail("seccomp: reading the exported filter failed");
+		return bail("seccomp: reading the exported filter failed");
 	}
-	return keep_filter(plan, buf, len) ? fail("seccomp: out of memory") : 0;
+	return keep_filter(plan, buf, len) ? bail("seccomp: out of memory") : 0;
 }
 
 int seccomp_compile(const struct set_args *a, struct plan *plan, char *err,
 		    size_t errsize)
 {
 	if (a->bpf && (a->deny || a->deny_errno || a->default_action))
-		return fail("--bpf with --deny, --errno or --default-action: "
+		return bail("--bpf with --deny, --errno or --default-action: "
 			    "contradictory (the file is the whole filter)");
 	if (a->bpf)
 		return load_bpf(a->bpf, plan, err, errsize);
 	if (!a->deny && !a->default_action)
-		return fail(
+		return bail(
 			"seccomp: nothing to filter (give --deny=SYSCALL,... "
 			"or --bpf=FILE)");
 	if (a->deny_errno && !a->deny)
-		return fail("--errno without --deny: contradictory (--errno is "
+		return bail("--errno without --deny: contradictory (--errno is "
 			    "what denied calls return)");
 	return build_filter(a, plan, err, errsize);
 }

@@ -7,7 +7,8 @@
  *
  * Between the first tgkill and the last release nothing is allocated: the
  * slot table, the result arrays and the sweep buffer are reserved before
- * (reserve.c).
+ * (reserve.c).  at_engine_install() is here too: it takes the lock and
+ * installs the handler, as a run does first.
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,32 +25,27 @@
 #define AT_MAX_SWEEPS 100000
 #define AT_SLICE_NS 5000000L
 
-/* rt_tgsigqueueinfo, like tgkill: a TID reused by another process is
- * refused.  The siginfo carries the engine's mark (at_sigctx_mark), so the
- * handler tells a request from the application's own pthread_kill of the
- * same signal (which goes to the application's handler).  The handler
- * finds its slot by its own TID; nothing in siginfo is trusted beyond
- * that. */
-long at_broadcast_signal(const struct at_sweep *sw, pid_t tid)
+/* If TID is a waiter, poke it (waiters.c); false if it is not one, or if
+ * its kick could not be queued: then it is signalled as any thread, which
+ * wakes it the same way, and retried as any thread. */
+static bool poke_waiter(pid_t tid)
 {
-	siginfo_t si;
+	int r = at_waiter_poke(tid);
 
-	memset(&si, 0, sizeof(si));
-	si.si_signo = sw->sig;
-	si.si_code = SI_QUEUE;
-	si.si_pid = sw->pid;
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = at_sigctx_mark;
-	return at_sys4(SYS_rt_tgsigqueueinfo, sw->pid, tid, sw->sig, &si);
+	if (r == -ENOENT)
+		return false;
+	/* It may be waiting for the engine lock rather than in its wait. */
+	at_lock_wake_all();
+	return r == 0;
 }
 
 static int send_to(struct at_sweep *sw, struct at_slot *s, pid_t tid)
 {
 	long r;
 
-	if (at_waiter_poke(tid) || at_stuck_still_queued(tid, sw->sig))
+	if (poke_waiter(tid) || at_stuck_still_queued(tid, sw->sig))
 		return 0;
-	r = at_broadcast_signal(sw, tid);
+	r = at_process_signal(tid);
 	if (r == 0)
 		return 0;
 	if (r == -EAGAIN) {
@@ -741,9 +737,13 @@ int at_broadcast(const struct at_step *steps, unsigned nsteps,
 		if (outcome != AT_RETRY)
 			break;
 		end_attempt(&sw, false);
-		/* Let the thread that could not take the signal move on. */
+		/* Let the thread that could not take the signal move on.  A
+		 * raw sleep: the engine's own pause is no application wait
+		 * for the helper's interposer (lib/helper/interpose-wait.c)
+		 * to watch, and an EINTR only ends it early. */
 		at_ts_add_ns(&t, pause);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+		at_sys4(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &t,
+			NULL);
 	}
 out_report:
 	/* The calling thread's first result (allthreads_syscall's answer). */
@@ -758,6 +758,21 @@ out_report:
 	if (outcome == AT_ABANDON)
 		retire(run);
 out_unlock:
+	at_lock_release();
+	return ret;
+}
+
+int at_engine_install(void)
+{
+	struct timespec deadline;
+	int ret;
+
+	at_process_init();
+	at_ts_after_ms(&deadline, 10000);
+	ret = at_lock_take(&deadline);
+	if (ret < 0)
+		return ret;
+	ret = at_process_install_handler();
 	at_lock_release();
 	return ret;
 }

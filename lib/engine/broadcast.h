@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * broadcast.h - the initiator's parts, one idea a file:
+ * broadcast.h - the initiator's parts, one idea a file, from the top down
+ * (a file asks only those below it):
  *
+ *   fork.c       fork: wait for a running broadcast; the child forgets
  *   broadcast.c  one run: canary, reach every thread, judge, release or undo
  *   stuck.c      threads that do not answer: what they are doing, and when
  *                to stop asking
- *   waiters.c    threads that block every signal and are woken instead
  *   lock.c       the engine lock: one run at a time
+ *   waiters.c    threads that block every signal and are woken instead
  *   process.c    the process the engine serves: its pid and signal, the
- *                handler's installation, fork
+ *                handler's installation, a request queued for one thread
  *   reserve.c    the memory a run needs, reserved before the first signal
  *   tasks.c      /proc/self/task: the sweep, the open directory, one
  *                thread's status
  *
- * None of it runs in signal context (that is sigctx.c, run.h).
+ * None of it runs in signal context (that is sigctx.c, run.h, below them
+ * all).
  */
 #ifndef AT_BROADCAST_H
 #define AT_BROADCAST_H
@@ -98,9 +101,6 @@ struct at_sweep {
 	bool stuck;	 /* a pending thread has the signal blocked */
 };
 
-/* Queue the engine's request for TID (rt_tgsigqueueinfo); 0 or -errno. */
-long at_broadcast_signal(const struct at_sweep *sw, pid_t tid);
-
 /* --- stuck.c ------------------------------------------------------------- */
 
 /* Look at every thread of SW still pending: gone, zombie, blocked?  At the
@@ -117,10 +117,11 @@ void at_stuck_forget(void);
 
 /* Is TID a registered waiter? */
 bool at_waiter_is(pid_t tid);
-/* If TID is a waiter, mark its fixup and kick it (waiters.c); false if it
- * is not one, or if the kick could not be queued (then it is signalled as
- * any thread, which wakes it the same way, and retried as any thread). */
-bool at_waiter_poke(pid_t tid);
+/* If TID is a waiter, mark its fixup and kick it: 0, -EAGAIN if the kick
+ * could not be queued, -ENOENT if TID is no waiter.  A waiter that waits
+ * for the engine lock rather than in its wait is woken by the caller
+ * (at_lock_wake_all()), which holds that lock. */
+int at_waiter_poke(pid_t tid);
 /* Run the calling thread's pending fixup, if it is a waiter with one. */
 void at_waiter_fixup_mine(void);
 /* In a fork child: the parent's waiters are not there. */
@@ -142,10 +143,15 @@ void at_lock_forget(void);
 
 /* --- process.c ----------------------------------------------------------- */
 
-/* Once per process (idempotent): the signal, the pid, the fork handlers. */
+/* Once per process (idempotent): the signal, the pid. */
 void at_process_init(void);
 /* The pid the engine serves (the fork child's own after a fork). */
 pid_t at_process_pid(void);
+/* In a fork child: its own pid, and its leader is no zombie. */
+void at_process_forget(void);
+/* Queue the engine's request, its signal with its mark, for TID
+ * (rt_tgsigqueueinfo); 0 or -errno (-EAGAIN: the queue is full). */
+long at_process_signal(pid_t tid);
 /* Install the engine's handler if it is not; caller holds the lock. */
 int at_process_install_handler(void);
 /* The main thread was seen a zombie (it stays one). */

@@ -1,34 +1,38 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * process.c - the process the engine serves: its pid and signal, the
- * handler's installation, and fork.  fork waits for a running broadcast;
- * the child starts afresh, with none of the parent's threads, waiters or
- * locks.
+ * handler's installation, the request queued for one of its threads, and
+ * the facts every part asks (the leader seen a zombie, the signals whose
+ * disposition discards them).  It asks no other part of the engine but
+ * sigctx.c: the parts above it (waiters.c, lock.c, stuck.c, broadcast.c,
+ * fork.c) ask it.
+ *
+ * Its sigaction(2) goes through the helper's sigaction where the helper is
+ * loaded (lib/helper/interpose.c, 2. and 3.), on purpose: the helper wraps
+ * the engine's handler to count fixups, which is how it tells a fixup's
+ * EINTR from the application's, and answers a query with the engine's own
+ * handler, which is how at_process_install_handler() sees it installed.
+ * The two files share that libc name only: neither links to the other.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "broadcast.h"
-#include "timespec.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pid_t at_pid;
 static int at_sig;
 static _Atomic int leader_zombie;
 
-static void lock_for_fork(void);
-static void unlock_for_fork(void);
-static void reset_in_child(void);
-
 static void init_once(void)
 {
 	at_sig = SIGRTMAX - 1;
 	at_pid = getpid();
 	atomic_store(&at_sigctx_pid, at_pid);
-	pthread_atfork(lock_for_fork, unlock_for_fork, reset_in_child);
 }
 
 void at_process_init(void)
@@ -64,42 +68,31 @@ void at_process_set_leader_zombie(void)
 	atomic_store(&leader_zombie, 1);
 }
 
-/* fork() is async-signal-safe: from a handler that interrupted this
- * thread's own run, it must not wait for the lock that run holds (it would
- * wait the whole hour): then the lock is taken only if it is free, and
- * fork goes on either way (the child resets it). */
-static __thread bool fork_locked;
-
-static void lock_for_fork(void)
+void at_process_forget(void)
 {
-	struct timespec far;
-
-	if (at_in_broadcast) {
-		fork_locked = at_lock_try();
-		return;
-	}
-	at_ts_now(&far);
-	far.tv_sec += 3600;
-	fork_locked = at_lock_take(&far) == 0;
-}
-
-static void unlock_for_fork(void)
-{
-	if (fork_locked)
-		at_lock_release();
-	fork_locked = false;
-}
-
-static void reset_in_child(void)
-{
-	at_lock_forget();
 	at_pid = getpid();
 	atomic_store(&at_sigctx_pid, at_pid);
 	atomic_store(&leader_zombie, 0);
-	at_waiters_forget();
-	at_reserve_forget();
-	at_stuck_forget();
-	at_tasks_forget();
+}
+
+/* rt_tgsigqueueinfo, like tgkill: a TID reused by another process is
+ * refused.  The siginfo carries the engine's mark (at_sigctx_mark), so the
+ * handler tells a request from the application's own pthread_kill of the
+ * same signal (which goes to the application's handler).  The handler
+ * finds its slot by its own TID; nothing in siginfo is trusted beyond
+ * that. */
+long at_process_signal(pid_t tid)
+{
+	siginfo_t si;
+
+	at_process_init();
+	memset(&si, 0, sizeof(si));
+	si.si_signo = at_sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = at_pid;
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = at_sigctx_mark;
+	return at_sys4(SYS_rt_tgsigqueueinfo, at_pid, tid, at_sig, &si);
 }
 
 void at_engine_set_discarded(int sig, bool discarded)
@@ -132,19 +125,4 @@ int at_process_install_handler(void)
 	if (sigaction(at_sig, &sa, NULL) < 0)
 		return -errno;
 	return 0;
-}
-
-int at_engine_install(void)
-{
-	struct timespec deadline;
-	int ret;
-
-	at_process_init();
-	at_ts_after_ms(&deadline, 10000);
-	ret = at_lock_take(&deadline);
-	if (ret < 0)
-		return ret;
-	ret = at_process_install_handler();
-	at_lock_release();
-	return ret;
 }

@@ -175,7 +175,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 		if (AT_WORD_PHASE(w) != AT_PENDING)
 			continue;
 		if (s->unqueued) { /* queue was full: try again */
-			if (at_broadcast_signal(sw, tid) == 0) {
+			if (at_process_signal(tid) == 0) {
 				s->unqueued = false;
 				sw->unsent--;
 			}
@@ -225,7 +225,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 			if (r == 0 && !s->unqueued &&
 			    (at_tasks_inspect(tid, sw->sig, &info) < 0 ||
 			     !info.pending))
-				at_broadcast_signal(sw, tid);
+				at_process_signal(tid);
 			continue;
 		}
 		if (atomic_compare_exchange_strong(&s->word, &expect,

@@ -90,41 +90,28 @@ bool at_waiter_is(pid_t tid)
  * does nothing; the wait it interrupts returns EINTR. */
 AT_EXPORT bool at_waiter_kick(struct at_waiter *w)
 {
-	siginfo_t si;
 	long r;
 
 	if (atomic_exchange(&w->kicked, true))
 		return true; /* one is queued, or the waiter has not noted it */
-	memset(&si, 0, sizeof(si));
-	si.si_signo = at_engine_signal();
-	si.si_code = SI_QUEUE;
-	si.si_pid = at_process_pid();
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = at_sigctx_mark;
-	r = at_sys4(SYS_rt_tgsigqueueinfo, si.si_pid, w->tid, si.si_signo, &si);
+	r = at_process_signal(w->tid);
 	if (r < 0)
 		atomic_store(&w->kicked, false);
 	return r == 0;
 }
 
-bool at_waiter_poke(pid_t tid)
+int at_waiter_poke(pid_t tid)
 {
 	struct at_waiter *w = find_waiter(tid);
-	bool kicked;
 	int cur;
 
 	if (!w)
-		return false;
+		return -ENOENT;
 	cur = atomic_load(&w->state);
 	while (cur != AT_WAITER_FIXUP &&
 	       !atomic_compare_exchange_weak(&w->state, &cur, AT_WAITER_FIXUP))
 		;
-	kicked = at_waiter_kick(w);
-	/* It may be waiting for the engine lock rather than in its wait. */
-	at_lock_wake_all();
-	/* A kick that could not be queued: the caller signals the thread as
-	 * any other (the same signal, the same effect) and retries that. */
-	return kicked;
+	return at_waiter_kick(w) ? 0 : -EAGAIN;
 }
 
 void at_waiter_fixup_mine(void)

@@ -16,6 +16,14 @@
 #                       the allthreads named next, which another user runs
 #                       as a public copy: setpriv ... -- "${T_ENV[@]}" \
 #                       "$(public "$AT")"
+#   T_PIDS+=(PID)       PID is killed and reaped when the test exits
+#   fixture N [ARGS]    the threaded fixture (threaded.c), ready: $FPID
+#   planted_fixture N   the planted process: the fixture with N threads, of
+#                       which thread 1 sets NO_NEW_PRIVS on itself so that
+#                       they disagree: $BAD, killed at exit
+#   clean_fixture       a clean one: threads that come and go, all alike:
+#                       $GOOD, killed at exit
+#   ready_in FILE       waits (5 s at most) until FILE has a "ready" line
 set -u
 . "${BASH_SOURCE[0]%/*}/../public.sh"
 
@@ -24,7 +32,18 @@ T_NUM=0
 T_FAILED=0
 T_ENV=()
 T_TMP=$(mktemp -d)
-trap 'rm -rf "$T_TMP"' EXIT
+T_PIDS=()
+# Only the test's own shell cleans up, not a subshell it forked.
+t_exit() {
+	local p
+	[ "$BASHPID" = "$$" ] || return 0
+	for p in "${T_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T_TMP"
+}
+trap t_exit EXIT
 public_init "$T_TMP" || exit 1
 # Every command is bounded: a hung test is a failing test.
 T_LIMIT=${T_LIMIT:-30}
@@ -118,16 +137,34 @@ RAN_MARK="PROGRAM-RAN"
 # fixture N [churn]: start the threaded target with N threads; sets $FPID.  It
 # exits by itself after 120 seconds; stop_fixture ends it sooner.
 fixture() {
-	local i
 	"${AT_FIXTURE:?AT_FIXTURE: the threaded fixture}" "$@" \
 		>"$T_TMP/fixture.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/fixture.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
+	ready_in "$T_TMP/fixture.out" && return 0
 	echo "Bail out! the fixture did not start"
 	exit 1
+}
+
+ready_in() {
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+planted_fixture() {
+	fixture "$1"
+	BAD=$FPID
+	T_PIDS+=("$BAD")
+}
+
+clean_fixture() {
+	"$AT_FIXTURE" 0 churn >"$T_TMP/clean.out" &
+	GOOD=$!
+	T_PIDS+=("$GOOD")
+	ready_in "$T_TMP/clean.out"
 }
 
 stop_fixture() {

@@ -6,23 +6,8 @@
 # skipped; the JSON follows show's schema; an unprivileged user can run it.
 . "$(dirname "$0")/tap.sh"
 
-PIDS=()
-cleanup() {
-	local p
-	# Only the test's own shell cleans up, not a subshell it forked.
-	[ "$BASHPID" = "$$" ] || return 0
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-
 # The planted one: thread 1 of 4 sets NO_NEW_PRIVS on itself.
-fixture 4
-BAD=$FPID
-PIDS+=("$BAD")
+planted_fixture 4
 nnp_tid=$(grep -l '^NoNewPrivs:	1' /proc/"$BAD"/task/*/status |
 	awk -F/ '{ print $5 }')
 ok '[ -n "$nnp_tid" ] && [ "$(cat /proc/$BAD/task/*/status |
@@ -30,13 +15,7 @@ ok '[ -n "$nnp_tid" ] && [ "$(cat /proc/$BAD/task/*/status |
 	"the planted process: one thread has NoNewPrivs 1, the others 0"
 
 # The clean one: threads that come and go, all alike.
-"$AT_FIXTURE" 0 churn >"$T_TMP/clean.out" &
-GOOD=$!
-PIDS+=("$GOOD")
-for i in $(seq 100); do
-	grep -q '^ready' "$T_TMP/clean.out" 2>/dev/null && break
-	sleep 0.05
-done
+clean_fixture
 
 at audit
 rc_is 1 "audit of the host: something found (the planted process)"
@@ -103,7 +82,7 @@ err_like "pid $gone: no such process" "audit -p GONE: says so"
 	for i in $(seq 2000); do /bin/true; done
 ) &
 spawner=$!
-PIDS+=("$spawner")
+T_PIDS+=("$spawner")
 fails=0
 for i in $(seq 15); do
 	at -q audit

@@ -22,18 +22,6 @@ README=$UNITS/../../README.md
 M=$T_TMP/m.prom
 J=$T_TMP/m.json
 
-PIDS=()
-cleanup() {
-	local p
-	[ "$BASHPID" = "$$" ] || return 0
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T_TMP"
-}
-trap cleanup EXIT
-
 # prom ARGS...: allthreads ARGS, stdout kept whole in $M (trailing
 # newline included), parsed into $J; $prc: the parser's exit status.
 prom() {
@@ -82,20 +70,12 @@ every_family() {
 # byte that is not UTF-8, which a label value must escape or replace.
 ODD=$T_TMP/$'a"b\\c\377'
 cp "$AT_FIXTURE" "$ODD"
-AT_FIXTURE=$ODD fixture 4
-BAD=$FPID
-PIDS+=("$BAD")
+AT_FIXTURE=$ODD planted_fixture 4
 "$AT_FIXTURE" 2 >"$T_TMP/bad2.out" &
 BAD2=$!
-PIDS+=("$BAD2")
-"$AT_FIXTURE" 0 churn >"$T_TMP/clean.out" &
-GOOD=$!
-PIDS+=("$GOOD")
-for i in $(seq 100); do
-	grep -q '^ready' "$T_TMP/clean.out" 2>/dev/null &&
-		grep -q '^ready' "$T_TMP/bad2.out" 2>/dev/null && break
-	sleep 0.05
-done
+T_PIDS+=("$BAD2")
+clean_fixture
+ready_in "$T_TMP/bad2.out"
 
 before=$(date +%s)
 prom audit --format=prometheus -p "$BAD,$GOOD" -e NoNewPrivs=0 --per-process=5
@@ -189,7 +169,7 @@ URING=${AT_URING:?AT_URING: the io_uring fixture}
 uring_start() {
 	"$@" >"$T_TMP/uring.out" 2>&1 &
 	UPID=$!
-	PIDS+=("$UPID")
+	T_PIDS+=("$UPID")
 	for i in $(seq 200); do
 		grep -q '^ready' "$T_TMP/uring.out" && return 0
 		kill -0 "$UPID" 2>/dev/null || { wait "$UPID"; return $?; }
@@ -431,7 +411,7 @@ if [ -n "$NE" ] && command -v curl >/dev/null; then
 		--collector.textfile.directory="$U" \
 		--web.listen-address="127.0.0.1:$port" >"$T_TMP/ne.log" 2>&1 &
 	NEPID=$!
-	PIDS+=("$NEPID")
+	T_PIDS+=("$NEPID")
 	got=
 	for i in $(seq 100); do
 		got=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null) && break

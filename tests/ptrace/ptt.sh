@@ -14,6 +14,21 @@
 #   untraced               every task: TracerPid 0 and not in state t
 #   task_count             the tasks /proc lists now
 #   state_of TID           the State letter of a task
+#
+# For a target whose threads wait and count how each wait ended
+# (eintr-target, sigmask-target: "w NAME COUNTS..." lines on "check"):
+#   need_ptrace            skips the whole test without CAP_SYS_PTRACE
+#   start_waiters PROG ARGS...  start_prog, and says if io_uring is not
+#                          allowed here
+#   waiter_lines N         asks for the counts and prints the last N
+#                          waiter lines; fails if the target does not answer
+#   route_runs N WHAT [CMD RE]  N runs of the route (prctl KEEP_CAPS), the
+#                          stub on and off in turn, CMD sent to the target
+#                          before each (tcmd CMD RE); one TAP line for all
+#   signal_while_held WANT  arms the target ("arm": it signals its waiters
+#                          while the route holds them) and runs the route,
+#                          up to 5 times until WANT waiters were signalled;
+#                          sets $sent and $tries
 PTT_PIDS=()
 PTT_FD=
 PTT_CLEAN_DIR=
@@ -160,3 +175,55 @@ released_ok() {
 	esac
 }
 
+need_ptrace() {
+	if ! has_cap 19; then
+		echo "1..0 # SKIP needs CAP_SYS_PTRACE"
+		exit 0
+	fi
+}
+
+start_waiters() {
+	start_prog "$@"
+	case $reply in *no-io_uring*) echo "# io_uring not allowed here: not tested" ;; esac
+}
+
+waiter_lines() {
+	tcmd check '^end' || return 1
+	grep '^w ' "$T_TMP/target.out" | tail -n "$1"
+}
+
+route_runs() {
+	local n=$1 what=$2 cmd=${3:-} re=${4:-} i fails=0 first=
+	for ((i = 1; i <= n; i++)); do
+		[ -z "$cmd" ] || tcmd "$cmd" "$re"
+		run env ALLTHREADS_PTRACE_STUB=$((i % 2)) \
+			"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS $((i % 2))
+		if [ "$rc" != 0 ]; then
+			fails=$((fails + 1))
+			[ -n "$first" ] || first="run $i: exit $rc: $(grep -v 'because another' <<<"$err" | head -c 600)"
+		fi
+		sleep 0.2
+	done
+	ok '[ "$fails" = 0 ]' "$what: $n runs of the route, each exit 0 ${first:+($first)}"
+}
+
+signal_while_held() {
+	local want=$1 before j
+	sent=0 tries=0
+	while [ "$sent" -lt "$want" ] && [ $tries -lt 5 ]; do
+		tries=$((tries + 1))
+		before=$(grep -c '^sent ' "$T_TMP/target.out")
+		tcmd arm '^armed' || break
+		run env ALLTHREADS_PTRACE_STUB=$((tries % 2)) \
+			"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS 1
+		# the watcher gives up 10 s after it was armed
+		for ((j = 0; j < 300; j++)); do
+			[ "$(grep -c '^sent ' "$T_TMP/target.out")" -gt "$before" ] && break
+			sleep 0.05
+		done
+		reply=$(grep '^sent ' "$T_TMP/target.out" | tail -n 1)
+		sent=${reply#sent }
+		sent=${sent:-0}
+		sleep 0.5
+	done
+}

@@ -15,17 +15,13 @@
 TGT=${AT_EINTR_TARGET:?AT_EINTR_TARGET: the eintr target}
 RUNS=${AT_EINTR_RUNS:-6}
 MS=1500
-
-if ! has_cap 19; then
-	echo "1..0 # SKIP needs CAP_SYS_PTRACE"
-	exit 0
-fi
+need_ptrace
 
 # check_waiters WHAT LIMIT_MS: every waiter's counts (see eintr-target.c).
 check_waiters() {
 	local what=$1 limit=$2 name mode eintr sig lost early expired maxms other
-	local bad= n=0
-	tcmd check '^end' || { ok false "$what: the target answers"; return; }
+	local bad= n=0 lines
+	lines=$(waiter_lines "$NW") || { ok false "$what: the target answers"; return; }
 	while read -r _ name mode eintr sig lost early expired maxms other; do
 		n=$((n + 1))
 		[ "$eintr" = 0 ] || bad+=" $name/$mode: $eintr EINTR;"
@@ -37,27 +33,16 @@ check_waiters() {
 			[ "$maxms" -le "$limit" ] ||
 				bad+=" $name: took $maxms ms (limit $limit);"
 		fi
-	done <<<"$(grep '^w ' "$T_TMP/target.out" | tail -n "$NW")"
+	done <<<"$lines"
 	ok '[ -z "$bad" ] && [ "$n" -gt 0 ]' "$what: $n waiters, no EINTR, none early or late${bad:+:$bad}"
 }
 
 for busy in 0 2; do
-	start_prog "$TGT" --busy $busy --ms $MS
-	case $reply in *no-io_uring*) echo "# io_uring not allowed here: not tested" ;; esac
+	start_waiters "$TGT" --busy $busy --ms $MS
 	NW=$(((TTASKS - 1 - busy)))
 	t0=$(date +%s%N)
-	fails=0 first=
-	for ((i = 1; i <= RUNS; i++)); do
-		run env ALLTHREADS_PTRACE_STUB=$((i % 2)) \
-			"$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS $((i % 2))
-		if [ "$rc" != 0 ]; then
-			fails=$((fails + 1))
-			[ -n "$first" ] || first="run $i: exit $rc: $(grep -v 'because another' <<<"$err" | head -c 600)"
-		fi
-		sleep 0.2
-	done
+	route_runs "$RUNS" "busy $busy"
 	span=$((($(date +%s%N) - t0) / 1000000))
-	ok '[ "$fails" = 0 ]' "busy $busy: $RUNS runs of the route, each exit 0 ${first:+($first)}"
 	ok 'alive && untraced' "busy $busy: the target is alive, nothing left traced"
 	# every timed call ran out at least once after the last run
 	sleep $((MS * 2 / 1000 + 1))
@@ -65,24 +50,9 @@ for busy in 0 2; do
 	check_waiters "busy $busy" $((MS + span + 1500))
 
 	# a real signal while the route holds the waiters still interrupts
-	sent=0 tries=0
-	while [ "$sent" = 0 ] && [ $tries -lt 5 ]; do
-		tries=$((tries + 1))
-		before=$(grep -c '^sent ' "$T_TMP/target.out")
-		tcmd arm '^armed' || break
-		run "$AT" -p "$TPID" --via=ptrace prctl KEEP_CAPS 1
-		# the watcher gives up 10 s after it was armed
-		for ((j = 0; j < 300; j++)); do
-			[ "$(grep -c '^sent ' "$T_TMP/target.out")" -gt "$before" ] && break
-			sleep 0.05
-		done
-		reply=$(grep '^sent ' "$T_TMP/target.out" | tail -n 1)
-		sent=${reply#sent }
-	done
-	sleep 0.5
+	signal_while_held 1
 	ok '[ "${sent:-0}" -gt 0 ]' "busy $busy: SIGUSR1 sent to $sent waiters while stopped (try $tries)"
-	tcmd check '^end'
-	sigs=$(grep '^w ' "$T_TMP/target.out" | tail -n "$NW" | awk '$3 == "forever" { s += $5 } END { print s + 0 }')
+	sigs=$(waiter_lines "$NW" | awk '$3 == "forever" { s += $5 } END { print s + 0 }')
 	ok '[ "$sigs" -ge "${sent:-1}" ]' "busy $busy: each signal ended its call with EINTR ($sigs of $sent)"
 	check_waiters "busy $busy, after the signals" $((MS + span + 60000))
 	stop_target
