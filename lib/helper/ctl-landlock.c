@@ -22,6 +22,7 @@
 
 #include "ctl-landlock.h"
 #include "ctl-proto.h"
+#include "rawsys.h"
 #include "landlock-steps.h"
 
 static int check(const struct at_ctl_landlock_req *req, size_t len,
@@ -92,7 +93,7 @@ static int build(const struct at_ctl_landlock_req *req, char *whybuf,
 			e = -errno;
 			snprintf(whybuf, whylen, "%.100s: %s (in the target)",
 				 path, strerror(-e));
-			close(fd);
+			at_sys1(SYS_close, fd);
 			return e;
 		}
 		if (syscall(SYS_landlock_add_rule, fd,
@@ -101,11 +102,11 @@ static int build(const struct at_ctl_landlock_req *req, char *whybuf,
 			snprintf(whybuf, whylen,
 				 "%.100s: landlock_add_rule: %s", path,
 				 strerror(-e));
-			close(pb.parent_fd);
-			close(fd);
+			at_sys1(SYS_close, pb.parent_fd);
+			at_sys1(SYS_close, fd);
 			return e;
 		}
-		close(pb.parent_fd);
+		at_sys1(SYS_close, pb.parent_fd);
 	}
 	return fd;
 }
@@ -117,8 +118,8 @@ static int restrict_tsync(int fd, char *whybuf, size_t whylen)
 {
 	int e;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		e = -errno;
+	e = (int)at_sys4(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0);
+	if (e < 0) {
 		snprintf(whybuf, whylen, "PR_SET_NO_NEW_PRIVS: %s",
 			 strerror(-e));
 		return e;
@@ -159,7 +160,7 @@ int at_ctl_landlock(const void *msg, size_t len,
 	if (tsync) {
 		ret = restrict_tsync(fd, whybuf, whylen);
 		if (ret < 0) {
-			close(fd);
+			at_sys1(SYS_close, fd);
 			*why = whybuf;
 			return ret;
 		}
@@ -168,7 +169,7 @@ int at_ctl_landlock(const void *msg, size_t len,
 		prove = ALLTHREADS_LANDLOCK_STEP_PROVE;
 	prog = at_ll_prog(fd, root, prove >= 0, tsync);
 	if (!prog) {
-		close(fd);
+		at_sys1(SYS_close, fd);
 		*why = "out of memory";
 		return -ENOMEM;
 	}
@@ -185,10 +186,10 @@ int at_ctl_landlock(const void *msg, size_t len,
 
 		if (allthreads_report_steps_run(*report, i) > (unsigned)prove &&
 		    r >= 0)
-			close((int)r);
+			at_sys1(SYS_close, (int)r);
 	}
 	at_prog_free(prog);
-	close(fd);
+	at_sys1(SYS_close, fd);
 	if (!*report)
 		*why = "the run failed before it started";
 	return ret;

@@ -23,11 +23,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "ctl-landlock.h"
+#include "rawsys.h"
 #include "sysret.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -185,7 +187,7 @@ static int open_dir(const char *dir, mode_t mode, uid_t uid, bool shared)
 		return -errno;
 	if (fstat(fd, &st) < 0 || st.st_uid != uid ||
 	    (st.st_mode & (shared ? 022 : 077))) {
-		close(fd);
+		at_sys1(SYS_close, fd);
 		return -EPERM;
 	}
 	return fd;
@@ -217,7 +219,7 @@ static bool is_dead_socket(int dirfd, const char *name)
 		return false;
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	r = r < 0 && errno == ECONNREFUSED;
-	close(fd);
+	at_sys1(SYS_close, fd);
 	return r;
 }
 
@@ -232,7 +234,7 @@ static void clean_stale(int dirfd)
 		return;
 	d = fdopendir(fd);
 	if (!d) {
-		close(fd);
+		at_sys1(SYS_close, fd);
 		return;
 	}
 	while ((de = readdir(d)) && n++ < 4096)
@@ -249,7 +251,7 @@ static int try_dir(char *path, size_t len, const char *dir, uid_t uid)
 	if (fd < 0)
 		return fd;
 	clean_stale(fd);
-	close(fd);
+	at_sys1(SYS_close, fd);
 	n = snprintf(path, len, "%s/%d.sock", dir, (int)getpid());
 	if (n < 0 || (size_t)n >= len ||
 	    (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
@@ -277,7 +279,7 @@ int at_ctl_socket_path(char *path, size_t len)
 	if (geteuid() == 0 && uid == 0) {
 		fd = open_dir("/run/allthreads", 0755, 0, true);
 		if (fd >= 0)
-			close(fd);
+			at_sys1(SYS_close, fd);
 	}
 	snprintf(dir, sizeof(dir), "/run/allthreads/%u", (unsigned)uid);
 	if (try_dir(path, len, dir, uid) == 0)
@@ -287,7 +289,7 @@ int at_ctl_socket_path(char *path, size_t len)
 		int xfd = open_dir(xdg, 0700, uid, false);
 
 		if (xfd >= 0) {
-			close(xfd);
+			at_sys1(SYS_close, xfd);
 			snprintf(dir, sizeof(dir), "%s/allthreads", xdg);
 			if (try_dir(path, len, dir, uid) == 0)
 				return 0;
@@ -309,7 +311,7 @@ static bool listening(const char *path)
 		return false;
 	yes = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
 	      errno == EAGAIN;
-	close(fd);
+	at_sys1(SYS_close, fd);
 	return yes;
 }
 
@@ -339,7 +341,7 @@ int at_ctl_listen(const char *path)
 	}
 	return fd;
 out_close:
-	close(fd);
+	at_sys1(SYS_close, fd);
 	return ret;
 }
 

@@ -8,7 +8,9 @@
  * file never has the helper read or write its log or its sockets.  What
  * is closed behind these functions' back (the raw system calls) the
  * receiver finds by checking each descriptor's identity before each use
- * (receiver.c); nothing wakes it through a descriptor at all.
+ * (receiver.c); nothing wakes it through a descriptor at all.  The
+ * helper closes its own descriptors with the raw system call (ctl.c,
+ * ctl-landlock.c, receiver.c): these wrappers are the application's.
  */
 #include <dlfcn.h>
 #include <errno.h>

@@ -41,6 +41,7 @@
 #include "engine.h"
 #include "helper-facts.h"
 #include "interpose.h"
+#include "rawsys.h"
 #include "receiver.h"
 #include "report.h"
 #include "timespec.h"
@@ -160,7 +161,7 @@ static int move_out(int fd, unsigned a, unsigned b)
 	if (n < 0 && a > 3) {
 		n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 		if (n >= (int)a) {
-			close(n);
+			at_sys1(SYS_close, n);
 			n = -1;
 		}
 	}
@@ -419,7 +420,7 @@ static int send_dgram(void *ctx, const void *buf, size_t len)
 static void drop_conn(int i)
 {
 	if (conn_fd(i) >= 0)
-		close(rcv.conns[i].fd);
+		at_sys1(SYS_close, rcv.conns[i].fd);
 	at_ctl_forget(rcv.conns[i].slot);
 	rcv.nconn--;
 	rcv.conns[i] = rcv.conns[rcv.nconn];
@@ -497,7 +498,8 @@ static void accept_new(void)
 			return;
 		if (victim >= 0) {
 			if (!has_data(fd)) {
-				close(fd); /* silent too: no better */
+				at_sys1(SYS_close,
+					fd); /* silent too: no better */
 				continue;
 			}
 			drop_conn(victim);
@@ -555,7 +557,7 @@ static ssize_t recv_request(int fd)
 			int f;
 
 			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(f));
-			close(f);
+			at_sys1(SYS_close, f);
 		}
 	}
 	return n;
@@ -612,7 +614,7 @@ static void *run_main(void *arg)
 {
 	struct run_job *j = arg;
 
-	prctl(PR_SET_NAME, AT_RUNNER_COMM, 0, 0, 0);
+	at_sys2(SYS_prctl, PR_SET_NAME, AT_RUNNER_COMM);
 	atomic_store(&j->tid, (pid_t)syscall(SYS_gettid));
 	j->ret = allthreads_run(j->prog, j->timeout_ms, j->flags, j->policy,
 				&j->rep);
@@ -779,7 +781,7 @@ static void *receiver_main(void *arg)
 	unsigned long loops;
 
 	(void)arg;
-	prctl(PR_SET_NAME, AT_RECEIVER_COMM, 0, 0, 0);
+	at_sys2(SYS_prctl, PR_SET_NAME, AT_RECEIVER_COMM);
 	if (at_waiter_register(&rcv.w) < 0) {
 		atomic_store(&rcv.started, -1);
 		return NULL;
@@ -885,7 +887,7 @@ int at_receiver_start(bool raw_ok)
 
 out_listen:
 	at_receiver_cleanup();
-	close(rcv.listen_fd);
+	at_sys1(SYS_close, rcv.listen_fd);
 	rcv.listen_fd = -1;
 out_free:
 	free(rcv.msg);
@@ -913,11 +915,11 @@ void at_receiver_forget(void)
 	/* Closed only where they are still ours: the parent may have
 	 * closed one behind our back and reused its number before the fork. */
 	if (listen_fd() >= 0)
-		close(rcv.listen_fd);
+		at_sys1(SYS_close, rcv.listen_fd);
 	rcv.listen_fd = -1;
 	for (i = 0; i < rcv.nconn; i++)
 		if (conn_fd(i) >= 0)
-			close(rcv.conns[i].fd);
+			at_sys1(SYS_close, rcv.conns[i].fd);
 	rcv.nconn = 0;
 	atomic_store(&mir.word, MIR_IDLE);
 	atomic_store(&rcv.started, 0);
