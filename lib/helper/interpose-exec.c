@@ -37,6 +37,7 @@ static void exec_begin(sigset_t *old)
 	sigemptyset(&one);
 	if (at_ip_engine_sig)
 		sigaddset(&one, at_ip_engine_sig);
+	at_ip_in_exec = true;
 	REAL(pthread_sigmask)(SIG_BLOCK, &one, old);
 }
 
@@ -45,6 +46,7 @@ static int exec_failed(const sigset_t *old)
 	int e = errno;
 
 	REAL(pthread_sigmask)(SIG_SETMASK, old, NULL);
+	at_ip_in_exec = false;
 	errno = e;
 	return -1;
 }

@@ -92,6 +92,9 @@ void *at_ip_next(const char *name);
 
 /* The engine's signal (0 before at_interpose_init()). */
 extern int at_ip_engine_sig;
+/* This thread has blocked the engine's signal around an exec
+ * (interpose-exec.c); initial-exec TLS, read in signal context. */
+extern __thread bool at_ip_in_exec __attribute__((tls_model("initial-exec")));
 
 /* The counters at one moment (see interpose.c, 3.). */
 struct mark {

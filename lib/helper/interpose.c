@@ -94,6 +94,7 @@ static __thread unsigned in_engine TLS_IE;  /* the engine's handler */
  * handlers it was then (helper.c), lowered as it returns from them.  Those
  * frames interrupted the parent, not this process. */
 static __thread unsigned fork_depth TLS_IE;
+__thread bool at_ip_in_exec TLS_IE;
 
 int at_ip_engine_sig;
 static void (*_Atomic engine_fn)(int, siginfo_t *, void *);
@@ -254,6 +255,22 @@ static bool synchronous(int sig)
 	       sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
 }
 
+/* Is what this handler interrupted the engine's handler?  Either it is
+ * running (the wrapper counted it), or it has not run its first
+ * instruction yet: the kernel sets up the frame of every signal that can
+ * be delivered before it returns to user space, so a signal that arrives
+ * with the engine's is handled on top of the engine's frame, before the
+ * wrapper could count it.  What it interrupted then blocks the engine's
+ * signal, which no application code can do (1. above) outside an exec's
+ * window (interpose-exec.c). */
+static bool inside_engine(const ucontext_t *ctx)
+{
+	if (__atomic_load_n(&in_engine, __ATOMIC_RELAXED))
+		return true;
+	return at_ip_engine_sig && !at_ip_in_exec &&
+	       sigismember(&ctx->uc_sigmask, at_ip_engine_sig) == 1;
+}
+
 /* SIG reached an application handler inside the engine's (see 4. above):
  * send it again to this thread, with its siginfo, and block it until the
  * engine's handler returns (its mask is restored from UC).  False when it
@@ -263,8 +280,7 @@ static bool defer(int sig, siginfo_t *si, void *uc)
 {
 	ucontext_t *ctx = uc;
 
-	if (!__atomic_load_n(&in_engine, __ATOMIC_RELAXED) || !si || !ctx ||
-	    synchronous(sig))
+	if (!si || !ctx || synchronous(sig) || !inside_engine(ctx))
 		return false;
 	if (at_sys4(SYS_rt_tgsigqueueinfo, at_sys0(SYS_getpid),
 		    at_sys0(SYS_gettid), sig, si) < 0)
