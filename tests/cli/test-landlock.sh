@@ -111,6 +111,24 @@ rc_is 64 "landlock: no hidden --test-abi in the product (the preload does it)"
 abi_at 2 -n landlock
 err_like "^allthreads: note: ruleset \(Landlock ABI 2\): handles .*,refer$" \
 	"landlock -n under ABI 2: handles exactly ABI 2's rights (up to refer)"
+# TSYNC (ABI 8) on allthreads itself: one call puts every thread in the
+# domain before the visit, whose second step then holds its place.
+abi_at 8 -n landlock --landlock-rule "$USR"
+out_like "^  2\. sched_yield\(\) \(in the domain by TSYNC\)" \
+	"landlock -n under ABI 8: the domain by TSYNC, before the visit"
+err_like "note: the calling thread puts every thread in the domain first" \
+	"landlock -n under ABI 8: says how the domain comes"
+at -n landlock
+kabi=$(printf '%s\n' "$err" |
+	sed -n 's/^allthreads: note: ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
+if [ "${kabi:-0}" -lt 8 ]; then
+	abi_at 8 landlock --landlock-rule "$USR" -- /usr/bin/true
+	rc_is 1 "landlock under ABI 8: TSYNC chosen, refused by this kernel"
+	err_like "landlock_restrict_self\(TSYNC\): Invalid argument; no thread has the domain" \
+		"landlock under ABI 8: the one TSYNC call, named"
+else
+	skip "landlock under ABI 8 on a kernel without TSYNC" "this kernel has TSYNC"
+fi
 # Another process, through its helper: each of its threads checks its own
 # access before and after (at-ll-target prints one line per thread).
 LPID=
@@ -194,11 +212,8 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 	ll_stop
 	# A kernel with TSYNC (Landlock ABI 8), as the helper sees it: it
 	# restricts itself once with LANDLOCK_RESTRICT_SELF_TSYNC instead of
-	# broadcasting the domain; this kernel refuses that flag, which shows
-	# the choice without pretending TSYNC ran.
-	at -n landlock
-	kabi=$(printf '%s\n' "$err" |
-		sed -n 's/^allthreads: note: ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
+	# broadcasting the domain; this kernel ($kabi) refuses that flag,
+	# which shows the choice without pretending TSYNC ran.
 	if [ "${kabi:-0}" -lt 8 ]; then
 		ll_start "$T_TMP/ts.out" env ALLTHREADS_HELPER="$AT_HELPER" \
 			LD_PRELOAD="$AT_LL_ABI_SHIM" AT_TEST_LL_ABI=8 "$AT" run \
