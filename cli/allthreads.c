@@ -360,8 +360,8 @@ static int cmd_prctl(const struct opts *o, struct plan *plan,
  * A command is one of two kinds.  Most compile their arguments into a plan
  * for the common executor (run.c: target opening, -n, -J, the verdict,
  * PROGRAM).  The others run themselves: the reads that print tables from
- * /proc (show, check, list), and landlock; audit runs once, over every -p
- * (or the host) itself.
+ * /proc (show, check, list); audit runs once, over every -p (or the host)
+ * itself.
  */
 struct command {
 	const char *name;
@@ -409,7 +409,7 @@ static const struct command commands[] = {
 	PLAN("inheritable", &inheritable_argp, cmd_creds, true, true),
 	PLAN("seccomp", &seccomp_argp, cmd_seccomp, true, false),
 	{ .name = "audit", .argp = &audit_argp, .run_once = cmd_audit },
-	RUNS("landlock", &landlock_argp, cmd_landlock, true),
+	PLAN("landlock", &landlock_argp, cmd_landlock, true, false),
 	{ NULL },
 };
 

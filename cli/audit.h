@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * audit.h - what `allthreads audit` keeps for one run (cmd-audit.c), and
- * its Prometheus output (audit-prom.c).
+ * audit.h - what `allthreads audit` keeps for one run (cmd-audit.c), its
+ * reader of /proc (audit-read.c), and its Prometheus output
+ * (audit-prom.c).
  */
 #ifndef AT_CLI_AUDIT_H
 #define AT_CLI_AUDIT_H
@@ -54,6 +55,9 @@ struct audit {
 	unsigned nseries;
 };
 
+/* Every thread of PID into SNAP (audit-read.c); -errno when the process
+ * cannot be read (-ESRCH when it is gone). */
+int audit_read_process(struct audit *au, pid_t pid, struct snapshot *snap);
 /* A process at fault, for --per-process (the N of lowest pid kept). */
 void audit_series_add(struct audit *au, pid_t pid, const char *comm,
 		      unsigned differ, unsigned expect);

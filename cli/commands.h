@@ -27,13 +27,14 @@ int cmd_recipe(const struct opts *o, struct plan *plan,
 	       const struct target *tgt);
 int cmd_seccomp(const struct opts *o, struct plan *plan,
 		const struct target *tgt);
+/* landlock: a Landlock domain on every thread, then -- PROGRAM. */
+int cmd_landlock(const struct opts *o, struct plan *plan,
+		 const struct target *tgt);
 /* Commands that run themselves on TGT: the exit code.  show, check and
- * list print /proc's tables; landlock: a Landlock domain on every thread,
- * then -- PROGRAM. */
+ * list print /proc's tables. */
 int cmd_show(const struct opts *o, const struct target *tgt);
 int cmd_check(const struct opts *o, const struct target *tgt);
 int cmd_list(const struct opts *o, const struct target *tgt);
-int cmd_landlock(const struct opts *o, const struct target *tgt);
 /* audit: every process of -p (or the host), once. */
 int cmd_audit(const struct opts *o);
 /* The name of command I (0, 1, ...), NULL past the last: what `list

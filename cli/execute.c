@@ -5,6 +5,7 @@
  * read answered from /proc; and PROGRAM executed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,17 @@
 #include "plan.h"
 #include "procfs.h"
 #include "remote.h"
+#include "ruleset.h"
 #include "target.h"
 #include "usage.h"
 
-/* The plan's steps as the engine's step program. */
-static int build_prog(const struct plan *plan, struct allthreads_prog **out)
+/* The plan's steps as the engine's step program; a landlock plan's
+ * landlock_restrict_self() on RULESET, the ruleset's fd. */
+static int build_prog(const struct plan *plan, int ruleset,
+		      struct allthreads_prog **out)
 {
 	struct allthreads_prog *prog;
+	long args[ALLTHREADS_MAX_ARGS];
 	unsigned s;
 	int idx, err;
 
@@ -37,7 +42,10 @@ static int build_prog(const struct plan *plan, struct allthreads_prog **out)
 	for (s = 0; s < plan->nsteps; s++) {
 		const struct step *st = &plan->steps[s];
 
-		idx = allthreads_prog_add(prog, st->nr, st->nargs, st->args,
+		memcpy(args, st->args, sizeof(args));
+		if (plan->landlock && st->nr == SYS_landlock_restrict_self)
+			args[0] = ruleset;
+		idx = allthreads_prog_add(prog, st->nr, st->nargs, args,
 					  st->judge);
 		if (idx < 0) {
 			err = idx;
@@ -236,8 +244,13 @@ static int route_remote(const struct opts *o, const struct plan *plan,
 
 	/* Reachable: carry_out() (run.c) decided so before the run. */
 	nb = proc_list_tasks(tgt->pid, &before);
-	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
-			       o->policy, report, &st);
+	if (plan->landlock)
+		/* The ruleset is built there, the plan's steps run. */
+		rc = ruleset_remote(plan->landlock, tgt->pid, o->via,
+				    o->timeout_ms, o->policy, report, &st);
+	else
+		rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
+				       o->policy, report, &st);
 	*closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
 	if (*report) {
 		na = proc_list_tasks(tgt->pid, &after);
@@ -298,33 +311,102 @@ static int route_remote(const struct opts *o, const struct plan *plan,
 	}
 }
 
-static int run_steps(const struct opts *o, const struct plan *plan,
-		     struct outcome *out)
+/* A proof that opened "/" (no domain on that thread) leaves no
+ * descriptor behind: the CHECK step's result on each thread that ran it. */
+static void close_proofs(const struct plan *plan,
+			 const struct allthreads_report *report)
 {
-	struct allthreads_report *report = NULL;
+	unsigned i, s;
+	long r;
+
+	for (s = 0; s < plan->nsteps; s++) {
+		if (plan->steps[s].role != ROLE_CHECK ||
+		    plan->steps[s].nr != SYS_openat)
+			continue;
+		for (i = 0; i < allthreads_report_nthreads(report); i++) {
+			r = allthreads_report_result(report, i, s);
+			if (allthreads_report_steps_run(report, i) > s &&
+			    r >= 0)
+				close((int)r);
+		}
+	}
+}
+
+/*
+ * A landlock plan on allthreads itself: the ruleset built here, the task
+ * directory opened for the final sweep, with TSYNC every thread put in
+ * the domain at once, then the plan's steps run by the engine, which
+ * holds every thread before the calling thread restricts itself (a domain
+ * that denies /proc cannot hide a thread from its sweep: go-landlock#39).
+ * Returns like allthreads_run(), or an exit code (> 0) after saying why.
+ */
+static int run_landlock_self(const struct opts *o, const struct plan *plan,
+			     struct outcome *out,
+			     struct allthreads_report **report)
+{
 	struct allthreads_prog *prog;
-	unsigned i, s, n;
+	int fd, rc;
+
+	fd = ruleset_build(plan->landlock);
+	if (fd < 0)
+		return -fd;
+	/* Landlock checks a directory read at open, not at getdents. */
+	out->taskfd =
+		open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = plan->landlock->tsync ? ruleset_tsync(fd) : 0;
+	if (!rc)
+		rc = build_prog(plan, fd, &prog);
+	if (!rc) {
+		rc = allthreads_run(prog, o->timeout_ms, 0, o->policy, report);
+		if (*report)
+			close_proofs(plan, *report);
+		allthreads_prog_free(prog);
+	}
+	close(fd);
+	return rc;
+}
+
+/* PLAN run on OUT's target: 0 with *REPORT (or NULL and OUT->rc saying
+ * why), or an exit code (> 0) after saying why, or -errno. */
+static int run_report(const struct opts *o, const struct plan *plan,
+		      struct outcome *out, struct allthreads_report **report)
+{
+	struct allthreads_prog *prog;
 	int err;
 
-	err = build_prog(plan, &prog);
+	if (plan->landlock && out->tgt->self) {
+		out->rc = run_landlock_self(o, plan, out, report);
+		return out->rc > 0 ? out->rc : 0;
+	}
+	err = build_prog(plan, -1, &prog);
 	if (err)
 		return err;
 	if (out->tgt->self) {
 		out->rc = allthreads_run(prog, o->timeout_ms, 0, o->policy,
-					 &report);
+					 report);
 	} else {
-		out->rc = route_remote(o, plan, out->tgt, prog, &report,
+		out->rc = route_remote(o, plan, out->tgt, prog, report,
 				       &out->closed);
-		if (out->rc > 0) {
-			/* Unreachable, already said: an exit code. */
+		/* Unreachable, already said: an exit code. */
+		if (out->rc > 0)
 			err = out->rc;
-			goto out_prog;
-		}
 	}
-	if (!report) {
-		err = out->rc < 0 ? out->rc : -EIO;
-		goto out_prog;
-	}
+	allthreads_prog_free(prog);
+	return err;
+}
+
+static int run_steps(const struct opts *o, const struct plan *plan,
+		     struct outcome *out)
+{
+	struct allthreads_report *report = NULL;
+	unsigned i, s, n;
+	int err;
+
+	err = run_report(o, plan, out, &report);
+	if (err)
+		return err;
+	if (!report)
+		return out->rc < 0 ? out->rc : -EIO;
 	out->ran = true;
 	out->verdict = allthreads_report_verdict(report);
 	n = allthreads_report_nthreads(report);
@@ -349,11 +431,8 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 		snprintf(row->why, sizeof(row->why), "%s",
 			 allthreads_report_why(report, i));
 	}
-	err = 0;
 out_report:
 	allthreads_report_free(report);
-out_prog:
-	allthreads_prog_free(prog);
 	return err;
 }
 

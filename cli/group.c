@@ -146,7 +146,8 @@ static bool shows_change(const struct plan *plan, pid_t pid)
 	bool holds;
 	unsigned i, s;
 
-	if (!plan->change || (!plan->nexpect && !plan->comm))
+	/* /proc shows a domain's NO_NEW_PRIVS, never the domain. */
+	if (!plan->change || (!plan->nexpect && !plan->comm) || plan->landlock)
 		return false;
 	if (proc_snapshot(pid, 0, &snap) < 0)
 		return false;
@@ -193,16 +194,17 @@ static void reach(const struct opts *o, const struct group_cmd *cmd,
 		return;
 	}
 	if (cmd->run) {
-		/* A command that runs itself (landlock, the reads): nothing
-		 * here can tell from /proc what it did, so a new process is
-		 * run on, and a run's own proof stands. */
+		/* A command that runs itself (the reads): nothing here can
+		 * tell from /proc what it did, so a new process is run on,
+		 * and a run's own proof stands. */
 		m->change = cmd->changes;
 		m->verifiable = false;
 		code = how == REACH_LOOK ? EXIT_OK : cmd->run(o, &tgt);
 	} else {
 		code = cmd->compile(o, plan, &tgt);
 		m->change = code < 0 && plan->change;
-		m->verifiable = m->change && (plan->nexpect || plan->comm);
+		m->verifiable = m->change && (plan->nexpect || plan->comm) &&
+				!plan->landlock;
 	}
 	if (code < 0 && how != REACH_RUN && shows_change(plan, m->pid)) {
 		m->state = M_INHERITED;

@@ -220,7 +220,7 @@ unsigned judge_kept(const struct plan *plan, const struct snapshot *snap,
 	}
 	/* A personality holds credentials: only a credential change
 	 * misses it. */
-	for (i = 0; plan->status_diff && i < snap->nrings; i++)
+	for (i = 0; plan->creds && i < snap->nrings; i++)
 		n += ring_why(&snap->rings[i], why, size, n);
 	return n;
 }
@@ -400,8 +400,13 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	 * the full read-back of every thread's status where /proc shows
 	 * what changed, or the output wants it (-J, -v). */
 	snapshot_free(snap);
-	if (plan->nexpect || plan->comm || plan->status_diff || o->json ||
-	    out->kept)
+	/* Landlock on allthreads itself: a domain may deny /proc, so the
+	 * task directory opened before the change is listed, and no status
+	 * read. */
+	if (out->taskfd >= 0)
+		err = proc_snapshot_tids_fd(out->taskfd, snap);
+	else if (plan->nexpect || plan->comm || plan->status_diff || o->json ||
+		 out->kept)
 		err = proc_snapshot(out->procpid, 0, snap);
 	else
 		err = proc_snapshot_tids(out->procpid, snap);
@@ -415,6 +420,12 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 		struct row *row = find_row(out, t->tid);
 		char val[1024];
 
+		if (out->taskfd >= 0) {
+			/* Listed only: no status to read back. */
+			if (!row && !add_unlisted(out, t))
+				return out->nrows + 1;
+			continue;
+		}
 		if (!row) {
 			/* Not in the report: born after the run's last look.
 			 * Every run here holds its threads (flags 0), and it
@@ -524,7 +535,7 @@ int judge_outcome(const struct opts *o, const struct plan *plan,
 	bad = verify(o, plan, out);
 	/* A credential change leaves a ring's personalities as they were:
 	 * never verified (render.c names them). */
-	rings = plan->status_diff ? out->after.nrings : 0;
+	rings = plan->creds ? out->after.nrings : 0;
 	if (!bad && !rings)
 		return EXIT_OK;
 	if (!bad)

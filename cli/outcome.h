@@ -55,6 +55,10 @@ struct outcome {
 	 * change is refused then, unless --force. */
 	struct snapshot look;
 	unsigned kept;
+	/* Landlock on allthreads itself: /proc/self/task opened before the
+	 * change (a domain may deny opening it after; Landlock checks at
+	 * open, not at getdents), for the final sweep; else -1. */
+	int taskfd;
 };
 
 /* Threads in these states took no part and are no one's fault. */

@@ -93,6 +93,8 @@ void plan_release(struct plan *plan)
 	free(plan->groups);
 	free(plan->seccomp_prog);
 	free(plan->seccomp_filter);
+	free(plan->landlock);
+	plan->landlock = NULL;
 	plan->groups = NULL;
 	plan->seccomp_prog = NULL;
 	plan->seccomp_filter = NULL;

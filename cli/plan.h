@@ -19,7 +19,7 @@
 #define PLAN_MAX_STEPS ALLTHREADS_MAX_STEPS
 /* Most /proc checks and notes one plan carries. */
 #define PLAN_MAX_EXPECT 16
-#define PLAN_MAX_NOTES 8
+#define PLAN_MAX_NOTES 16
 
 enum step_role {
 	ROLE_READ,   /* a read: its result is the value shown */
@@ -37,6 +37,7 @@ enum value_format {
 	FMT_CAPSET,  /* one 0/1 result per capability, from 0 */
 	FMT_SPEC,    /* speculation control, one result per feature */
 	FMT_COMM,    /* the thread name, read from /proc (no steps) */
+	FMT_DOMAIN,  /* landlock: restricted, and how the CHECK proved it */
 };
 
 struct step {
@@ -53,6 +54,8 @@ struct step {
 	char call[96];	/* as printed, e.g. "prctl(PR_SET_KEEPCAPS, 1)" */
 	char undo[128]; /* the undo as printed, or "" */
 };
+
+struct request;
 
 struct plan {
 	const char *command;	       /* "prctl", "syscall" */
@@ -75,6 +78,17 @@ struct plan {
 	/* A credential change (set and the commands built on it): -v shows
 	 * each thread's /proc status before -> after, -J its attributes. */
 	bool status_diff;
+	/* A change of the credentials (set, landlock): an io_uring ring's
+	 * registered personalities keep the old ones, so the change is
+	 * refused on a process that has them, or partial with --force. */
+	bool creds;
+	/* landlock: the ruleset (ruleset.h), owned by the plan.  It is built
+	 * when the plan runs: here, the step on SYS_landlock_restrict_self
+	 * taking its fd; in another process by allthreads_target_landlock(3),
+	 * whose steps are the plan's. */
+	struct request *landlock;
+	/* Said when PROGRAM cannot be executed (EACCES), or NULL. */
+	const char *exec_hint;
 	/* A read answered from /proc/PID/task/TID/status (another process,
 	 * no helper needed): the field, and how to show it. */
 	const char *proc_read;

@@ -518,9 +518,9 @@ static int cmp_tid(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-/* The TIDs of every thread of PID (only TID when TID != 0), into SNAP,
- * the other fields zero. */
-static int list_into(pid_t pid, pid_t tid, struct snapshot *snap)
+/* The TIDs of every thread of PID (only TID when TID != 0; listed from
+ * TASKFD when it is >= 0), into SNAP, the other fields zero. */
+static int list_into(pid_t pid, pid_t tid, int taskfd, struct snapshot *snap)
 {
 	pid_t *tids = NULL;
 	int n, i;
@@ -530,7 +530,8 @@ static int list_into(pid_t pid, pid_t tid, struct snapshot *snap)
 	if (tid) {
 		n = 1;
 	} else {
-		n = proc_list_tasks(pid, &tids);
+		n = taskfd >= 0 ? proc_list_tasks_fd(taskfd, &tids) :
+				  proc_list_tasks(pid, &tids);
 		if (n < 0)
 			return n;
 	}
@@ -551,7 +552,7 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 	unsigned i, kept = 0;
 	int err;
 
-	err = list_into(pid, tid, snap);
+	err = list_into(pid, tid, -1, snap);
 	if (err)
 		return err;
 	for (i = 0; i < snap->n; i++) {
@@ -587,14 +588,24 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 	return 0;
 }
 
-int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
+static int snapshot_tids(pid_t pid, int taskfd, struct snapshot *snap)
 {
-	int err = list_into(pid, 0, snap);
+	int err = list_into(pid, 0, taskfd, snap);
 
 	snap->rings_err = -ENODATA; /* not read */
 	if (!err)
 		qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
 	return err;
+}
+
+int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
+{
+	return snapshot_tids(pid, -1, snap);
+}
+
+int proc_snapshot_tids_fd(int taskfd, struct snapshot *snap)
+{
+	return snapshot_tids(0, taskfd, snap);
 }
 
 void snapshot_free(struct snapshot *snap)

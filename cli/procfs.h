@@ -108,6 +108,8 @@ void worker_words(const struct snapshot *snap, const struct tstatus *t,
 /* Only the TIDs of every thread of PID (the cheap sweep): the other
  * fields of each entry are left zero. */
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap);
+/* The same from a task directory opened earlier (proc_list_tasks_fd()). */
+int proc_snapshot_tids_fd(int taskfd, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
 /* Parse the text of a status file into T. */
 void parse_status(const char *text, struct tstatus *t);

@@ -667,6 +667,7 @@ int compile_recipe(const struct set_args *a, struct plan *plan,
 		plan->command = "set";
 	plan->change = true;
 	plan->status_diff = true;
+	plan->creds = true;
 	plan->format = FMT_NUMBER;
 	e = recipe_start(r, tgt);
 	if (e) {

@@ -3,6 +3,7 @@
  * render.c - an outcome printed: each thread's values in words (-v old ->
  * new), its problems on stderr, or the whole of it as JSON.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,13 @@ static char *format_role(const struct plan *plan, const struct row *row,
 		if (r < 0 && !bad)
 			bad = r;
 		switch (plan->format) {
+		case FMT_DOMAIN:
+			/* The proof: reading "/" denied. */
+			return strdup(r == -EACCES ?
+					      "restricted (reading / denied: "
+					      "EACCES)" :
+					      "not restricted (reading / not "
+					      "denied)");
 		case FMT_CAPSET:
 			if (r > 0)
 				mask |= 1ULL << cap;
@@ -235,6 +243,8 @@ static void print_rows(const struct opts *o, const struct plan *plan,
 			       allthreads_thread_state_name(row->state));
 		else if (plan->status_diff && row->old && row->value)
 			print_diff(row);
+		else if (!row->old && row->value)
+			printf("%d %s\n", row->tid, row->value);
 		else if (row->old || row->value)
 			printf("%d %s -> %s\n", row->tid,
 			       row->old ? row->old : "?",
@@ -295,8 +305,7 @@ static void print_problems(const struct plan *plan, const struct outcome *out)
 			"changes the threads and reports what it kept\n");
 	/* A credential change leaves a ring's personalities as they
 	 * were. */
-	for (i = 0; plan->status_diff && out->ran && i < out->after.nrings;
-	     i++) {
+	for (i = 0; plan->creds && out->ran && i < out->after.nrings; i++) {
 		const struct uring *r = &out->after.rings[i];
 
 		if (r->npers < 0)
@@ -341,7 +350,7 @@ static void print_problems(const struct plan *plan, const struct outcome *out)
 		    !is_absent(row->state))
 			fprintf(stderr, " %d", row->tid);
 	}
-	for (i = 0; plan->status_diff && i < out->after.nrings; i++)
+	for (i = 0; plan->creds && i < out->after.nrings; i++)
 		fprintf(stderr, " io_uring-fd-%d", out->after.rings[i].fd);
 	fputc('\n', stderr);
 }
@@ -522,6 +531,10 @@ void render_values(const struct plan *plan, struct outcome *out)
 			row->old = strdup(t->comm);
 		if (plan->comm && row->state == ALLTHREADS_T_OK)
 			row->value = strdup(plan->comm);
+		/* A domain proven by landlock_restrict_self's result only. */
+		if (plan->format == FMT_DOMAIN && !row->value &&
+		    row->state == ALLTHREADS_T_OK)
+			row->value = strdup("restricted");
 	}
 }
 

@@ -2,7 +2,9 @@
 /*
  * ruleset.c - the Landlock ruleset of `allthreads landlock`: setpriv's
  * access rights by name, the options parsed and checked against the
- * kernel's ABI, and the ruleset built with the rules' paths opened here.
+ * kernel's ABI, the ruleset built with the rules' paths opened here (or
+ * handed to allthreads_target_landlock(3) for another process), and with
+ * TSYNC the one call that puts every thread of allthreads in its domain.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "remote.h"
 #include "ruleset.h"
 #include "usage.h"
 
@@ -333,4 +337,44 @@ int ruleset_build(const struct request *rq)
 		close(pb.parent_fd);
 	}
 	return fd;
+}
+
+int ruleset_tsync(int fd)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		fprintf(stderr,
+			"allthreads: landlock: PR_SET_NO_NEW_PRIVS: %s; "
+			"nothing changed\n",
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	if (syscall(SYS_landlock_restrict_self, fd,
+		    LANDLOCK_RESTRICT_SELF_TSYNC) < 0) {
+		fprintf(stderr,
+			"allthreads: landlock: landlock_restrict_self(TSYNC): "
+			"%s; no thread has the domain (the calling thread has "
+			"NO_NEW_PRIVS)\n",
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	return 0;
+}
+
+int ruleset_remote(const struct request *rq, pid_t pid,
+		   enum allthreads_route via, unsigned timeout_ms,
+		   enum allthreads_mismatch policy,
+		   struct allthreads_report **report,
+		   struct at_remote_status *st)
+{
+	struct allthreads_landlock_rule rules[MAX_RULES];
+	unsigned i;
+
+	for (i = 0; i < rq->nrules; i++) {
+		rules[i].allowed_access = rq->rules[i].access;
+		rules[i].path = rq->rules[i].path;
+	}
+	return at_remote_landlock_via(
+		pid, via, rq->handled, rules, rq->nrules,
+		rq->can_prove ? ALLTHREADS_LANDLOCK_PROVE : 0, timeout_ms,
+		policy, report, st);
 }

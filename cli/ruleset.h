@@ -11,8 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allthreads.h"
 #include "cli.h"
 #include "target.h"
+
+struct at_remote_status;
 
 /* A flag newer than the installed <linux/landlock.h> (Debian 12's is
  * Landlock ABI 2); the value is the kernel's UAPI. */
@@ -53,6 +56,19 @@ int ruleset_parse(const struct opts *o, const struct target *tgt,
 /* RQ's ruleset built here (its paths opened in our mount namespace): its
  * fd, or an exit code (negative) after saying why. */
 int ruleset_build(const struct request *rq);
+/* With TSYNC (RQ->tsync): NO_NEW_PRIVS on the calling thread, then its
+ * landlock_restrict_self(FD, LANDLOCK_RESTRICT_SELF_TSYNC), the kernel
+ * putting every thread of allthreads in the domain.  0, or an exit code
+ * after saying why. */
+int ruleset_tsync(int fd);
+/* RQ on every thread of PID by route VIA: allthreads_target_landlock(3)
+ * builds the ruleset there, and returns and fills *REPORT and ST as
+ * at_remote_run_via() does. */
+int ruleset_remote(const struct request *rq, pid_t pid,
+		   enum allthreads_route via, unsigned timeout_ms,
+		   enum allthreads_mismatch policy,
+		   struct allthreads_report **report,
+		   struct at_remote_status *st);
 /* MASK's rights by name, "read-file,read-dir", into BUF. */
 void ruleset_rights_text(uint64_t mask, char *buf, size_t size);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dryrun.h"
@@ -33,6 +34,9 @@ static void free_outcome(struct outcome *out)
 	snapshot_free(&out->before);
 	snapshot_free(&out->after);
 	snapshot_free(&out->look);
+	if (out->taskfd >= 0)
+		close(out->taskfd);
+	out->taskfd = -1;
 }
 
 /* A change PLAN cannot carry to all the target keeps (judge_kept(), in
@@ -62,7 +66,9 @@ static int refuse_kept(const struct opts *o, const struct plan *plan,
 /* Run PLAN (or print it), verify, report, and exec PROGRAM. */
 int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 {
-	struct outcome out = { .verdict = ALLTHREADS_AGREE, .tgt = tgt };
+	struct outcome out = { .verdict = ALLTHREADS_AGREE,
+			       .tgt = tgt,
+			       .taskfd = -1 };
 	char why[256] = "", kept[2048];
 	int code, route = 0;
 
@@ -148,7 +154,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	render_outcome(o, plan, &out);
 	if (code == EXIT_OK && o->program) {
 		free_outcome(&out);
-		return program_exec(o->program, "", NULL);
+		return program_exec(o->program, "", plan->exec_hint);
 	}
 out:
 	free_outcome(&out);

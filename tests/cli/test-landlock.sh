@@ -109,8 +109,26 @@ err_like "access right ioctl-dev needs Landlock ABI 5, the kernel has 4" \
 at landlock --test-abi=2 -- /usr/bin/true
 rc_is 64 "landlock: no hidden --test-abi in the product (the preload does it)"
 abi_at 2 -n landlock
-out_like "^ruleset \(Landlock ABI 2\): handles .*,refer$" \
+err_like "^allthreads: note: ruleset \(Landlock ABI 2\): handles .*,refer$" \
 	"landlock -n under ABI 2: handles exactly ABI 2's rights (up to refer)"
+# TSYNC (ABI 8) on allthreads itself: one call puts every thread in the
+# domain before the visit, whose second step then holds its place.
+abi_at 8 -n landlock --landlock-rule "$USR"
+out_like "^  2\. sched_yield\(\) \(in the domain by TSYNC\)" \
+	"landlock -n under ABI 8: the domain by TSYNC, before the visit"
+err_like "note: the calling thread puts every thread in the domain first" \
+	"landlock -n under ABI 8: says how the domain comes"
+at -n landlock
+kabi=$(printf '%s\n' "$err" |
+	sed -n 's/^allthreads: note: ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
+if [ "${kabi:-0}" -lt 8 ]; then
+	abi_at 8 landlock --landlock-rule "$USR" -- /usr/bin/true
+	rc_is 1 "landlock under ABI 8: TSYNC chosen, refused by this kernel"
+	err_like "landlock_restrict_self\(TSYNC\): Invalid argument; no thread has the domain" \
+		"landlock under ABI 8: the one TSYNC call, named"
+else
+	skip "landlock under ABI 8 on a kernel without TSYNC" "this kernel has TSYNC"
+fi
 # Another process, through its helper: each of its threads checks its own
 # access before and after (at-ll-target prints one line per thread).
 LPID=
@@ -194,10 +212,8 @@ if [ -n "${AT_HELPER:-}" ] && [ -n "${AT_LL_TARGET:-}" ]; then
 	ll_stop
 	# A kernel with TSYNC (Landlock ABI 8), as the helper sees it: it
 	# restricts itself once with LANDLOCK_RESTRICT_SELF_TSYNC instead of
-	# broadcasting the domain; this kernel refuses that flag, which shows
-	# the choice without pretending TSYNC ran.
-	at -n landlock
-	kabi=$(printf '%s\n' "$out" | sed -n 's/^ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
+	# broadcasting the domain; this kernel ($kabi) refuses that flag,
+	# which shows the choice without pretending TSYNC ran.
 	if [ "${kabi:-0}" -lt 8 ]; then
 		ll_start "$T_TMP/ts.out" env ALLTHREADS_HELPER="$AT_HELPER" \
 			LD_PRELOAD="$AT_LL_ABI_SHIM" AT_TEST_LL_ABI=8 "$AT" run \
@@ -222,17 +238,23 @@ fi
 # A process without a helper: --via=helper says how to start one (exit 3)
 # and leaves it as it was; the default route is then ptrace
 # (tests/ptrace/test-landlock.sh checks that route thread by thread).
-/usr/bin/sleep 60 &
-LPID=$!
-# Until it has executed sleep, it is still a copy of this shell.
-for i in $(seq 100); do
-	[ "$(readlink "/proc/$LPID/exe")" = /usr/bin/sleep ] && break
-	sleep 0.05
-done
+# start_sleep: a sleep 60 in $SPID, once it has executed sleep (until
+# then it is still a copy of this shell).
+start_sleep() {
+	local i
+	/usr/bin/sleep 60 &
+	SPID=$!
+	for i in $(seq 100); do
+		[ "$(readlink "/proc/$SPID/exe")" = /usr/bin/sleep ] && break
+		sleep 0.05
+	done
+}
+start_sleep
+LPID=$SPID
 at --via=helper -p "$LPID" landlock --landlock-rule "$USR"
 rc_is 3 "landlock --via=helper on a process without a helper"
-err_like "no helper \(start the target with .allthreads run.\)" \
-	"landlock --via=helper: says how to start one"
+err_like "no allthreads helper in this process \(start it with .allthreads run.\)" \
+	"landlock --via=helper: says how to start one, as every command does"
 ok 'grep -q "^NoNewPrivs:	0" /proc/$LPID/status' \
 	"landlock --via=helper without a helper: the process is untouched"
 if has_cap 19; then
@@ -291,23 +313,76 @@ out_like "landlock_restrict_self\(ruleset, 0\)" "landlock -n: the steps"
 ok 'grep -q "^NoNewPrivs:	0" /proc/$$/status' "the test's shell is untouched"
 
 # The final sweep: every thread the task directory lists after the run
-# must be in the run's report, however many there are.  The shim hides the
-# last thread the report holds; it is the last one /proc lists too, past
-# the 4096th with 4200 threads (the old sweep stopped at 4096, silently).
+# (opened before the change: the domain denies /proc) is judged, however
+# many there are.  The shim hides the last thread the report holds; it is
+# the last one /proc lists too, past the 4096th with 4200 threads (an old
+# sweep stopped at 4096, silently).  As for every command, a thread the
+# engine's run (which holds every thread until a sweep finds no new one)
+# did not report was born of a thread already changed: it is listed with
+# -v, judged by that hold ("ok"), not by a result it never had.
 hidden_run() {
 	run env "AT_TEST_THREADS=$1" AT_TEST_HIDE_LAST=1 \
 		"LD_PRELOAD=$(public "$AT_TEST_THREADS_SO") $AT_HIDE_THREAD_SHIM" \
-		"$AT" --timeout=120000 landlock --landlock-rule "$USR"
+		"$AT" --timeout=120000 -v landlock --landlock-rule "$USR"
 }
 hidden_run 2
-rc_is 2 "landlock: a thread missing from the report is found (3 threads)"
-err_like "thread [0-9]+ was not reached" "landlock: says which thread"
+rc_is 0 "landlock: a thread missing from the report (3 threads)"
+ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok$")" = 1 ] &&
+	[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* restricted")" = 2 ]' \
+	"landlock: the final sweep lists the thread missing from the report"
 hidden_run 4200
-rc_is 2 "landlock: a thread missing from the report is found past the 4096th"
-err_like "thread [0-9]+ was not reached" \
-	"landlock: names the thread missing from the report among 4201"
+rc_is 0 "landlock: a thread missing from the report among 4201"
+ok '[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* ok$")" = 1 ] &&
+	[ "$(printf "%s\n" "$out" | grep -c "^[0-9]* restricted")" = 4200 ]' \
+	"landlock: the final sweep finds it past the 4096th thread"
 run env AT_TEST_THREADS=4200 "LD_PRELOAD=$(public "$AT_TEST_THREADS_SO")" \
 	"$AT" --timeout=120000 landlock --landlock-rule "$USR"
 rc_is 0 "landlock: 4201 threads, every one in the domain"
+
+# The common executor: landlock's -n, -J and verdict are every change's.
+at -n -J landlock --landlock-rule "$USR"
+rc_is 0 "landlock -n -J"
+schema_ok "landlock -n -J: the plan as JSON, the schema every command's"
+jq_ok '.dry_run == true and .verdict == null and
+	([.steps[].role] == ["change", "change", "check"]) and
+	.steps[1].call == "landlock_restrict_self(ruleset, 0)" and
+	any(.notes[]; startswith("ruleset (Landlock ABI "))' \
+	"landlock -n -J: its three steps and its ruleset"
+at -J prctl KEEPCAPS 1
+prctl_keys=$(printf '%s\n' "$out" | jq -c '[keys, (.threads[0] | keys)]')
+at -J landlock --landlock-rule "$USR"
+ok '[ "$(printf "%s\n" "$out" | jq -c "[keys, (.threads[0] | keys)]")" = "$prctl_keys" ]' \
+	"landlock -J: the same fields as prctl's, object and threads"
+at -n landlock --landlock-rule "$USR"
+out_like "^dry run: nothing changes.  On every thread of allthreads itself \(pid [0-9]+\), in one visit:$" \
+	"landlock -n: the per-thread plan every change prints"
+out_like "^  3\. openat\(AT_FDCWD, \"/\", O_RDONLY\|O_DIRECTORY\) +check +judge any, expect -13$" \
+	"landlock -n: the proof, a check step"
+# A kernel thread cannot be changed: -n predicts exit 3 as for any change.
+at -n -p 2 landlock --landlock-rule "$USR"
+rc_is 3 "landlock -n -p KTHREAD: predicted unreachable, as every change"
+# A group: predicted on every process first; one that cannot be reached
+# refuses the change everywhere (exit 1), the others left as they were.
+if has_cap 19; then
+	start_sleep
+	GPID=$SPID
+	at -p "$GPID" -p 2 landlock --landlock-rule "$USR"
+	rc_is 1 "landlock on a group with a kernel thread: refused everywhere"
+	err_like "landlock: refused, nothing changed in any process: 1 of 2 predicted to fail" \
+		"landlock on a group: the group's prediction"
+	ok 'grep -q "^NoNewPrivs:	0" /proc/$GPID/status' \
+		"landlock on a group, refused: the reachable process is untouched"
+	at -J -p "$GPID" -p 2 --force landlock --landlock-rule "$USR"
+	rc_is 2 "landlock on a group, --force: one changed, one not: exit 2"
+	jq_ok ".verdict == \"partial\" and (.processes | length) == 2 and
+		(.processes[] | select(.pid == $GPID) |
+			.outcome == \"changed\" and .report.command == \"landlock\" and
+			all(.report.threads[]; .results == [0, 0, -13]))" \
+		"landlock on a group -J: the group verdict, each process's report"
+	kill "$GPID" 2>/dev/null
+	wait "$GPID" 2>/dev/null
+else
+	skip "landlock on a group" "needs CAP_SYS_PTRACE"
+fi
 
 done_testing
