@@ -329,7 +329,7 @@ static int refuse_kept(const struct opts *o, const struct target *tgt,
 	char why[2048];
 	unsigned n;
 
-	if (proc_snapshot(tgt->pid, 0, &look))
+	if (proc_look(tgt->pid, &look))
 		return 0; /* the run says what it finds */
 	n = judge_kept(&plan, &look, why, sizeof(why));
 	lr->kept_rings = look.nrings;

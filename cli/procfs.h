@@ -90,6 +90,12 @@ struct snapshot {
 
 /* Read every thread of PID (only TID when TID != 0). */
 int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap);
+/* What another process PID keeps apart from its threads, read before a
+ * change: every TID, the status of each task that may be a kernel worker
+ * (those that cannot be have only their TID, the other fields zero and
+ * state '?'), and the rings.  Far cheaper than proc_snapshot() on a
+ * process of many threads. */
+int proc_look(pid_t pid, struct snapshot *snap);
 /* Is PID's task TID a kernel worker (the flags in its stat)?
  * PROCFS_WORKER_IO, PROCFS_WORKER_USER, or 0 when not (or when stat
  * cannot be read: the status read decides whether it is there). */

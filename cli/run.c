@@ -88,7 +88,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	 * workers (io_uring, vhost) and io_uring rings.  A change that
 	 * cannot reach it is refused (-n predicts so), unless --force. */
 	if (plan->change && !tgt->self &&
-	    !proc_snapshot(tgt->pid, 0, &out.look))
+	    !proc_look(tgt->pid, &out.look))
 		out.kept = judge_kept(plan, &out.look, kept, sizeof(kept));
 	if (out.kept && !o->force && !plan->predict[0])
 		snprintf(plan->predict, sizeof(plan->predict),
