@@ -24,6 +24,29 @@
 #include "target.h"
 #include "usage.h"
 
+/* N rows for OUT, each with room for NSTEPS results (zero); 0 or
+ * -ENOMEM. */
+static int alloc_rows(struct outcome *out, unsigned n, unsigned nsteps)
+{
+	unsigned i;
+
+	if (!nsteps)
+		nsteps = 1;
+	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
+	out->results = calloc((size_t)(n ? n : 1) * nsteps, sizeof(long));
+	if (!out->rows || !out->results) {
+		free(out->rows);
+		free(out->results);
+		out->rows = NULL;
+		out->results = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		out->rows[i].res = out->results + (size_t)i * nsteps;
+	out->nrows = n;
+	return 0;
+}
+
 /* The plan's steps as the engine's step program. */
 static int build_prog(const struct plan *plan, struct allthreads_prog **out)
 {
@@ -328,14 +351,12 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 	out->ran = true;
 	out->verdict = allthreads_report_verdict(report);
 	n = allthreads_report_nthreads(report);
-	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
-	if (!out->rows) {
-		err = -ENOMEM;
+	err = alloc_rows(out, n, plan->nsteps);
+	if (err)
 		goto out_report;
-	}
-	out->nrows = n;
 	for (i = 0; i < n; i++) {
 		struct row *row = &out->rows[i];
+		long *res = out->results + (size_t)i * (plan->nsteps ?: 1);
 
 		row->tid = allthreads_report_tid(report, i);
 		row->state = allthreads_report_state(report, i);
@@ -343,7 +364,7 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 		if (row->nrun > plan->nsteps)
 			row->nrun = plan->nsteps;
 		for (s = 0; s < plan->nsteps; s++)
-			row->res[s] = allthreads_report_result(report, i, s);
+			res[s] = allthreads_report_result(report, i, s);
 		row->failed_step = allthreads_report_failed_step(report, i);
 		row->left = allthreads_report_left_changed(report, i);
 		snprintf(row->why, sizeof(row->why), "%s",
@@ -367,12 +388,10 @@ static int rows_from_proc(struct outcome *out)
 	n = proc_list_tasks(out->procpid, &tids);
 	if (n < 0)
 		return n;
-	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
-	if (!out->rows) {
+	if (alloc_rows(out, n, 0)) {
 		free(tids);
 		return -ENOMEM;
 	}
-	out->nrows = n;
 	for (i = 0; i < n; i++) {
 		out->rows[i].tid = tids[i];
 		out->rows[i].failed_step = -1;
@@ -459,12 +478,10 @@ static int read_proc(const struct opts *o, const struct plan *plan,
 	err = proc_snapshot(out->procpid, out->tgt->tid, &snap);
 	if (err)
 		return err;
-	out->rows = calloc(snap.n ? snap.n : 1, sizeof(*out->rows));
-	if (!out->rows) {
+	if (alloc_rows(out, snap.n, plan->nsteps)) {
 		snapshot_free(&snap);
 		return -ENOMEM;
 	}
-	out->nrows = snap.n;
 	out->verdict = ALLTHREADS_AGREE;
 	for (i = 0; i < snap.n; i++) {
 		out->rows[i].tid = snap.t[i].tid;

@@ -305,6 +305,7 @@ static void shows(const struct expectation *e, const struct tstatus *t,
  * memory. */
 static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
 {
+	static const long no_results[PLAN_MAX_STEPS];
 	struct row *rows, *row;
 
 	rows = realloc(out->rows, (out->nrows + 1) * sizeof(*rows));
@@ -314,6 +315,7 @@ static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
 	row = &rows[out->nrows++];
 	memset(row, 0, sizeof(*row));
 	row->tid = t->tid;
+	row->res = no_results;
 	row->state = ALLTHREADS_T_OK;
 	row->failed_step = -1;
 	row->unlisted = true;
