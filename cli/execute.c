@@ -129,14 +129,17 @@ const char *execute_route_name(int route)
 						  "none";
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Is TID among the N TIDS, sorted? */
 static bool has_tid(const pid_t *tids, int n, pid_t tid)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (tids[i] == tid)
-			return true;
-	return false;
+	return n > 0 && bsearch(&tid, tids, (size_t)n, sizeof(tid), cmp_pid);
 }
 
 /* A TID /proc did not list before or after the run: a thread born and
@@ -158,15 +161,19 @@ static bool is_gone_or_ours(pid_t pid, pid_t tid)
  * report counts must be a thread /proc listed before or after the run,
  * and every thread /proc listed both before and after must be in it.
  * 0, or the first TID that does not fit (> 0), with WHAT saying how.
+ * BEFORE and AFTER are sorted here.
  */
 static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
-			     const pid_t *before, int nb, const pid_t *after,
-			     int na, const char **what)
+			     pid_t *before, int nb, pid_t *after, int na,
+			     const char **what)
 {
 	unsigned i, n = allthreads_report_nthreads(rep);
 	pid_t *seen;
 	int k;
 
+	/* Thousands of threads: looked up by halves, not one by one. */
+	qsort(before, (size_t)nb, sizeof(*before), cmp_pid);
+	qsort(after, (size_t)na, sizeof(*after), cmp_pid);
 	for (i = 0; i < n; i++) {
 		pid_t tid = allthreads_report_tid(rep, i);
 		enum allthreads_thread_state s =
@@ -186,6 +193,7 @@ static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
 		return 0;
 	for (i = 0; i < n; i++)
 		seen[i] = allthreads_report_tid(rep, i);
+	qsort(seen, n, sizeof(*seen), cmp_pid);
 	for (k = 0; k < na; k++) {
 		if (!has_tid(before, nb, after[k]) ||
 		    has_tid(seen, (int)n, after[k]))

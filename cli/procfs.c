@@ -670,6 +670,15 @@ int proc_look(pid_t pid, struct snapshot *snap)
 	return 0;
 }
 
+const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid)
+{
+	struct tstatus want = { .tid = tid };
+
+	if (!snap->n)
+		return NULL;
+	return bsearch(&want, snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+}
+
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
 	int err = list_into(pid, 0, snap);

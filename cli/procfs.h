@@ -115,6 +115,9 @@ void worker_words(const struct snapshot *snap, const struct tstatus *t,
  * fields of each entry are left zero. */
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
+/* The entry of TID in SNAP (whose entries are sorted by TID, as every
+ * snapshot's are), or NULL. */
+const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid);
 /* Parse the text of a status file into T. */
 void parse_status(const char *text, struct tstatus *t);
 int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t);
