@@ -256,22 +256,30 @@ static void proc_tells(const struct plan *plan, pid_t pid)
  * /proc shows (then what /proc shows is said, and `check` tells).
  */
 static int route_remote(const struct opts *o, const struct plan *plan,
-			const struct target *tgt,
-			const struct allthreads_prog *prog,
-			struct allthreads_report **report, bool *closed)
+			struct outcome *out, const struct allthreads_prog *prog,
+			struct allthreads_report **report)
 {
+	const struct target *tgt = out->tgt;
 	struct at_remote_status st;
 	pid_t *before = NULL, *after = NULL, bad;
 	const char *what = "";
 	int rc, nb, na;
 
-	/* Reachable: carry_out() (run.c) decided so before the run. */
-	nb = proc_list_tasks(tgt->pid, &before);
+	/* Reachable: carry_out() (run.c) decided so before the run.  The
+	 * threads before it: as the look before a change listed them
+	 * (run.c), else listed now. */
+	nb = out->look.t ? snapshot_tids(&out->look, &before) :
+			   proc_list_tasks(tgt->pid, &before);
 	rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
 			       o->policy, report, &st);
-	*closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
+	out->closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
 	if (*report) {
-		na = proc_list_tasks(tgt->pid, &after);
+		/* Listed once after the run: the judge's sweep is this one
+		 * (judge.c). */
+		na = proc_snapshot_tids(tgt->pid, &out->after);
+		out->after_tids = na == 0;
+		if (na == 0)
+			na = snapshot_tids(&out->after, &after);
 		bad = nb < 0 || na < 0 ?
 			      0 :
 			      report_mismatch(tgt->pid, *report, before, nb,
@@ -344,8 +352,7 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 		out->rc = allthreads_run(prog, o->timeout_ms, 0, o->policy,
 					 &report);
 	} else {
-		out->rc = route_remote(o, plan, out->tgt, prog, &report,
-				       &out->closed);
+		out->rc = route_remote(o, plan, out, prog, &report);
 		if (out->rc > 0) {
 			/* Unreachable, already said: an exit code. */
 			err = out->rc;

@@ -448,12 +448,16 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 	/* The cheap sweep, always: a thread the run missed is a failure;
 	 * the full read-back of every thread's status where /proc shows
 	 * what changed, or the output wants it (-J, -v). */
-	snapshot_free(snap);
 	if (plan->nexpect || plan->comm || plan->status_diff || o->json ||
-	    out->kept)
+	    out->kept) {
+		snapshot_free(snap);
 		err = proc_snapshot(out->procpid, 0, snap);
-	else
+	} else if (!out->after_tids) {
+		snapshot_free(snap);
 		err = proc_snapshot_tids(out->procpid, snap);
+	} else {
+		err = 0; /* listed by the route, right after the run */
+	}
 	if (err) {
 		fprintf(stderr, "allthreads: /proc/%s/task: %s\n",
 			out->tgt->self ? "self" : "PID", strerror(-err));

@@ -53,6 +53,9 @@ struct outcome {
 	const struct target *tgt;
 	pid_t procpid; /* for /proc paths: 0 (self) or the target's pid */
 	struct snapshot before, after; /* plan->status_diff */
+	/* AFTER holds the TIDs /proc listed right after the run, nothing
+	 * else (proc_snapshot_tids()): the judge's sweep, made already. */
+	bool after_tids;
 	/* Another process's tasks and rings, read before a change: what it
 	 * keeps that no route reaches (kernel workers, io_uring rings).
 	 * kept: how many such items matter to the plan (judge_kept()); a

@@ -679,6 +679,18 @@ const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid)
 	return bsearch(&want, snap->t, snap->n, sizeof(*snap->t), cmp_tid);
 }
 
+int snapshot_tids(const struct snapshot *snap, pid_t **tids)
+{
+	unsigned i;
+
+	*tids = malloc((snap->n ? snap->n : 1) * sizeof(**tids));
+	if (!*tids)
+		return -ENOMEM;
+	for (i = 0; i < snap->n; i++)
+		(*tids)[i] = snap->t[i].tid;
+	return (int)snap->n;
+}
+
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
 	int err = list_into(pid, 0, snap);

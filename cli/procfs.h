@@ -115,6 +115,8 @@ void worker_words(const struct snapshot *snap, const struct tstatus *t,
  * fields of each entry are left zero. */
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
+/* The TIDs of SNAP, into a new array: the count or -ENOMEM. */
+int snapshot_tids(const struct snapshot *snap, pid_t **tids);
 /* The entry of TID in SNAP (whose entries are sorted by TID, as every
  * snapshot's are), or NULL. */
 const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid);
