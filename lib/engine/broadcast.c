@@ -38,7 +38,7 @@ long at_broadcast_signal(const struct at_sweep *sw, pid_t tid)
 	si.si_signo = sw->sig;
 	si.si_code = SI_QUEUE;
 	si.si_pid = sw->pid;
-	si.si_uid = getuid();
+	si.si_uid = sw->uid;
 	si.si_value.sival_ptr = at_sigctx_mark;
 	return at_sys4(SYS_rt_tgsigqueueinfo, sw->pid, tid, sw->sig, &si);
 }
@@ -511,7 +511,10 @@ static enum at_outcome attempt(struct at_run *run, struct at_sweep *sw, int fd,
 		}
 	}
 
-	/* From the first signal to the last release: no allocation. */
+	/* From the first signal to the last release: no allocation.  The
+	 * requests' si_uid is read once here, not by a system call per
+	 * thread on the way to every signal. */
+	sw->uid = getuid();
 	atomic_store_explicit(&run->active, 1, memory_order_release);
 	reach_all(run, sw, fd, sw->rs->why, n);
 

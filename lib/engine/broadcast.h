@@ -91,6 +91,7 @@ struct at_sweep {
 	bool overflow;
 	pid_t pid;
 	pid_t self;
+	uid_t uid;	 /* si_uid of the requests: this thread's, once a run */
 	int sig;	 /* the engine's signal */
 	bool last;	 /* the last attempt the deadline allows */
 	bool from_cache; /* inserting the threads the last run saw */
