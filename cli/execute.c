@@ -26,6 +26,29 @@
 #include "target.h"
 #include "usage.h"
 
+/* N rows for OUT, each with room for NSTEPS results (zero); 0 or
+ * -ENOMEM. */
+static int alloc_rows(struct outcome *out, unsigned n, unsigned nsteps)
+{
+	unsigned i;
+
+	if (!nsteps)
+		nsteps = 1;
+	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
+	out->results = calloc((size_t)(n ? n : 1) * nsteps, sizeof(long));
+	if (!out->rows || !out->results) {
+		free(out->rows);
+		free(out->results);
+		out->rows = NULL;
+		out->results = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		out->rows[i].res = out->results + (size_t)i * nsteps;
+	out->nrows = n;
+	return 0;
+}
+
 /* The plan's steps as the engine's step program; a landlock plan's
  * landlock_restrict_self() on RULESET, the ruleset's fd. */
 static int build_prog(const struct plan *plan, int ruleset,
@@ -114,14 +137,17 @@ const char *execute_route_name(int route)
 						  "none";
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Is TID among the N TIDS, sorted? */
 static bool has_tid(const pid_t *tids, int n, pid_t tid)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (tids[i] == tid)
-			return true;
-	return false;
+	return n > 0 && bsearch(&tid, tids, (size_t)n, sizeof(tid), cmp_pid);
 }
 
 /* A TID /proc did not list before or after the run: a thread born and
@@ -143,15 +169,19 @@ static bool is_gone_or_ours(pid_t pid, pid_t tid)
  * report counts must be a thread /proc listed before or after the run,
  * and every thread /proc listed both before and after must be in it.
  * 0, or the first TID that does not fit (> 0), with WHAT saying how.
+ * BEFORE and AFTER are sorted here.
  */
 static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
-			     const pid_t *before, int nb, const pid_t *after,
-			     int na, const char **what)
+			     pid_t *before, int nb, pid_t *after, int na,
+			     const char **what)
 {
 	unsigned i, n = allthreads_report_nthreads(rep);
 	pid_t *seen;
 	int k;
 
+	/* Thousands of threads: looked up by halves, not one by one. */
+	qsort(before, (size_t)nb, sizeof(*before), cmp_pid);
+	qsort(after, (size_t)na, sizeof(*after), cmp_pid);
 	for (i = 0; i < n; i++) {
 		pid_t tid = allthreads_report_tid(rep, i);
 		enum allthreads_thread_state s =
@@ -171,6 +201,7 @@ static pid_t report_mismatch(pid_t pid, const struct allthreads_report *rep,
 		return 0;
 	for (i = 0; i < n; i++)
 		seen[i] = allthreads_report_tid(rep, i);
+	qsort(seen, n, sizeof(*seen), cmp_pid);
 	for (k = 0; k < na; k++) {
 		if (!has_tid(before, nb, after[k]) ||
 		    has_tid(seen, (int)n, after[k]))
@@ -233,17 +264,20 @@ static void proc_tells(const struct plan *plan, pid_t pid)
  * /proc shows (then what /proc shows is said, and `check` tells).
  */
 static int route_remote(const struct opts *o, const struct plan *plan,
-			const struct target *tgt,
-			const struct allthreads_prog *prog,
-			struct allthreads_report **report, bool *closed)
+			struct outcome *out, const struct allthreads_prog *prog,
+			struct allthreads_report **report)
 {
+	const struct target *tgt = out->tgt;
 	struct at_remote_status st;
 	pid_t *before = NULL, *after = NULL, bad;
 	const char *what = "";
 	int rc, nb, na;
 
-	/* Reachable: carry_out() (run.c) decided so before the run. */
-	nb = proc_list_tasks(tgt->pid, &before);
+	/* Reachable: carry_out() (run.c) decided so before the run.  The
+	 * threads before it: as the look before a change listed them
+	 * (run.c), else listed now. */
+	nb = out->look.t ? snapshot_tids(&out->look, &before) :
+			   proc_list_tasks(tgt->pid, &before);
 	if (plan->landlock)
 		/* The ruleset is built there, the plan's steps run. */
 		rc = ruleset_remote(plan->landlock, tgt->pid, o->via,
@@ -251,9 +285,14 @@ static int route_remote(const struct opts *o, const struct plan *plan,
 	else
 		rc = at_remote_run_via(tgt->pid, o->via, prog, o->timeout_ms, 0,
 				       o->policy, report, &st);
-	*closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
+	out->closed = *report && st.route == ALLTHREADS_ROUTE_PTRACE;
 	if (*report) {
-		na = proc_list_tasks(tgt->pid, &after);
+		/* Listed once after the run: the judge's sweep is this one
+		 * (judge.c). */
+		na = proc_snapshot_tids(tgt->pid, &out->after);
+		out->after_tids = na == 0;
+		if (na == 0)
+			na = snapshot_tids(&out->after, &after);
 		bad = nb < 0 || na < 0 ?
 			      0 :
 			      report_mismatch(tgt->pid, *report, before, nb,
@@ -385,8 +424,7 @@ static int run_report(const struct opts *o, const struct plan *plan,
 		out->rc = allthreads_run(prog, o->timeout_ms, 0, o->policy,
 					 report);
 	} else {
-		out->rc = route_remote(o, plan, out->tgt, prog, report,
-				       &out->closed);
+		out->rc = route_remote(o, plan, out, prog, report);
 		/* Unreachable, already said: an exit code. */
 		if (out->rc > 0)
 			err = out->rc;
@@ -410,14 +448,12 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 	out->ran = true;
 	out->verdict = allthreads_report_verdict(report);
 	n = allthreads_report_nthreads(report);
-	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
-	if (!out->rows) {
-		err = -ENOMEM;
+	err = alloc_rows(out, n, plan->nsteps);
+	if (err)
 		goto out_report;
-	}
-	out->nrows = n;
 	for (i = 0; i < n; i++) {
 		struct row *row = &out->rows[i];
+		long *res = out->results + (size_t)i * (plan->nsteps ?: 1);
 
 		row->tid = allthreads_report_tid(report, i);
 		row->state = allthreads_report_state(report, i);
@@ -425,7 +461,7 @@ static int run_steps(const struct opts *o, const struct plan *plan,
 		if (row->nrun > plan->nsteps)
 			row->nrun = plan->nsteps;
 		for (s = 0; s < plan->nsteps; s++)
-			row->res[s] = allthreads_report_result(report, i, s);
+			res[s] = allthreads_report_result(report, i, s);
 		row->failed_step = allthreads_report_failed_step(report, i);
 		row->left = allthreads_report_left_changed(report, i);
 		snprintf(row->why, sizeof(row->why), "%s",
@@ -446,12 +482,10 @@ static int rows_from_proc(struct outcome *out)
 	n = proc_list_tasks(out->procpid, &tids);
 	if (n < 0)
 		return n;
-	out->rows = calloc(n ? n : 1, sizeof(*out->rows));
-	if (!out->rows) {
+	if (alloc_rows(out, n, 0)) {
 		free(tids);
 		return -ENOMEM;
 	}
-	out->nrows = n;
 	for (i = 0; i < n; i++) {
 		out->rows[i].tid = tids[i];
 		out->rows[i].failed_step = -1;
@@ -538,12 +572,10 @@ static int read_proc(const struct opts *o, const struct plan *plan,
 	err = proc_snapshot(out->procpid, out->tgt->tid, &snap);
 	if (err)
 		return err;
-	out->rows = calloc(snap.n ? snap.n : 1, sizeof(*out->rows));
-	if (!out->rows) {
+	if (alloc_rows(out, snap.n, plan->nsteps)) {
 		snapshot_free(&snap);
 		return -ENOMEM;
 	}
-	out->nrows = snap.n;
 	out->verdict = ALLTHREADS_AGREE;
 	for (i = 0; i < snap.n; i++) {
 		out->rows[i].tid = snap.t[i].tid;

@@ -229,19 +229,65 @@ unsigned judge_kept(const struct plan *plan, const struct snapshot *snap,
  * NULL. */
 static const struct tstatus *look_worker(const struct outcome *out, pid_t tid)
 {
-	unsigned i;
+	const struct tstatus *t = snapshot_find(&out->look, tid);
 
-	for (i = 0; i < out->look.n; i++)
-		if (out->look.t[i].tid == tid && out->look.t[i].worker)
-			return &out->look.t[i];
-	return NULL;
+	return t && t->worker ? t : NULL;
 }
 
-static struct row *find_row(struct outcome *out, pid_t tid)
+/* A row's TID and index, to find rows by TID among thousands. */
+struct row_key {
+	pid_t tid;
+	unsigned i;
+};
+
+static int cmp_tid_key(const void *a, const void *b)
 {
+	const struct row_key *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* By TID, then by index: a TID reported twice is found at its first row,
+ * as a search one by one would. */
+static int cmp_key(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+	int c = cmp_tid_key(a, b);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* OUT's rows by TID, sorted (NULL without memory: then found one by one). */
+static struct row_key *row_keys(const struct outcome *out)
+{
+	struct row_key *k = calloc(out->nrows ? out->nrows : 1, sizeof(*k));
 	unsigned i;
 
-	for (i = 0; i < out->nrows; i++)
+	if (!k)
+		return NULL;
+	for (i = 0; i < out->nrows; i++) {
+		k[i].tid = out->rows[i].tid;
+		k[i].i = i;
+	}
+	qsort(k, out->nrows, sizeof(*k), cmp_key);
+	return k;
+}
+
+/* The row of TID among the first N rows of OUT, KEYS their index. */
+static struct row *find_row(struct outcome *out, const struct row_key *keys,
+			    unsigned n, pid_t tid)
+{
+	struct row_key want = { .tid = tid };
+	const struct row_key *k;
+	unsigned i;
+
+	if (keys) {
+		k = bsearch(&want, keys, n, sizeof(*keys), cmp_tid_key);
+		while (k && k > keys && k[-1].tid == tid)
+			k--;
+		return k ? &out->rows[k->i] : NULL;
+	}
+	for (i = 0; i < n; i++)
 		if (out->rows[i].tid == tid)
 			return &out->rows[i];
 	return NULL;
@@ -305,6 +351,7 @@ static void shows(const struct expectation *e, const struct tstatus *t,
  * memory. */
 static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
 {
+	static const long no_results[PLAN_MAX_STEPS];
 	struct row *rows, *row;
 
 	rows = realloc(out->rows, (out->nrows + 1) * sizeof(*rows));
@@ -314,6 +361,7 @@ static struct row *add_unlisted(struct outcome *out, const struct tstatus *t)
 	row = &rows[out->nrows++];
 	memset(row, 0, sizeof(*row));
 	row->tid = t->tid;
+	row->res = no_results;
 	row->state = ALLTHREADS_T_OK;
 	row->failed_step = -1;
 	row->unlisted = true;
@@ -392,32 +440,41 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 		       struct outcome *out)
 {
 	struct snapshot *snap = &out->after;
-	unsigned bad, i, s;
+	struct row_key *keys;
+	unsigned bad, i, s, listed = out->nrows;
 	int err;
 
 	bad = verify_checks(plan, out);
 	/* The cheap sweep, always: a thread the run missed is a failure;
 	 * the full read-back of every thread's status where /proc shows
 	 * what changed, or the output wants it (-J, -v). */
-	snapshot_free(snap);
 	/* Landlock on allthreads itself: a domain may deny /proc, so the
 	 * task directory opened before the change is listed, and no status
 	 * read. */
-	if (out->taskfd >= 0)
+	if (out->taskfd >= 0) {
+		snapshot_free(snap);
 		err = proc_snapshot_tids_fd(out->taskfd, snap);
-	else if (plan->nexpect || plan->comm || plan->status_diff || o->json ||
-		 out->kept)
+	} else if (plan->nexpect || plan->comm || plan->status_diff ||
+		   o->json || out->kept) {
+		snapshot_free(snap);
 		err = proc_snapshot(out->procpid, 0, snap);
-	else
+	} else if (!out->after_tids) {
+		snapshot_free(snap);
 		err = proc_snapshot_tids(out->procpid, snap);
+	} else {
+		err = 0; /* listed by the route, right after the run */
+	}
 	if (err) {
 		fprintf(stderr, "allthreads: /proc/%s/task: %s\n",
 			out->tgt->self ? "self" : "PID", strerror(-err));
 		return out->nrows;
 	}
+	/* The rows the run reported: those added below for threads it
+	 * missed each have a TID of their own, never looked for again. */
+	keys = row_keys(out);
 	for (i = 0; i < snap->n; i++) {
 		const struct tstatus *t = &snap->t[i];
-		struct row *row = find_row(out, t->tid);
+		struct row *row = find_row(out, keys, listed, t->tid);
 		char val[1024];
 
 		if (out->taskfd >= 0) {
@@ -438,8 +495,10 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 			 * not (KEEP_CAPS, securebits), the hold is the
 			 * proof. */
 			row = add_unlisted(out, t);
-			if (!row)
+			if (!row) {
+				free(keys);
 				return out->nrows + 1;
+			}
 			/* Born after a closed run: it inherited the change
 			 * (still judged by /proc where /proc shows it).  Not
 			 * so a kernel worker: it inherits nothing. */
@@ -469,6 +528,7 @@ static unsigned verify(const struct opts *o, const struct plan *plan,
 			continue;
 		bad += verify_readback(plan, row, t);
 	}
+	free(keys);
 	return bad;
 }
 

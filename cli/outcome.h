@@ -20,7 +20,10 @@ struct row {
 	pid_t tid;
 	enum allthreads_thread_state state;
 	unsigned nrun;
-	long res[PLAN_MAX_STEPS];
+	/* Its result of each of the plan's steps (never NULL; in one block
+	 * for all rows, outcome.results: a row of its own would make a
+	 * process of many threads cost megabytes). */
+	const long *res;
 	int failed_step;
 	unsigned left; /* steps left in force after a failure */
 	char *value;   /* the read, the result, or the new value */
@@ -34,7 +37,8 @@ struct row {
 struct outcome {
 	struct row *rows;
 	unsigned nrows;
-	bool ran; /* the engine ran (not /proc only, not -n) */
+	long *results; /* what the rows' res point into */
+	bool ran;      /* the engine ran (not /proc only, not -n) */
 	enum allthreads_verdict verdict;
 	int rc; /* allthreads_run()'s return */
 	int exit;
@@ -49,6 +53,9 @@ struct outcome {
 	const struct target *tgt;
 	pid_t procpid; /* for /proc paths: 0 (self) or the target's pid */
 	struct snapshot before, after; /* plan->status_diff */
+	/* AFTER holds the TIDs /proc listed right after the run, nothing
+	 * else (proc_snapshot_tids()): the judge's sweep, made already. */
+	bool after_tids;
 	/* Another process's tasks and rings, read before a change: what it
 	 * keeps that no route reaches (kernel workers, io_uring rings).
 	 * kept: how many such items matter to the plan (judge_kept()); a

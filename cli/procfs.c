@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -588,7 +589,110 @@ int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
 	return 0;
 }
 
-static int snapshot_tids(pid_t pid, int taskfd, struct snapshot *snap)
+/*
+ * Does /proc name tasks as our system calls do (its pid namespace is
+ * ours)?  Then a TID it lists can be given to a call that takes one.
+ */
+static bool proc_is_ours(void)
+{
+	char link[32], want[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	return strcmp(link, want) == 0;
+}
+
+/*
+ * Can task TID be a kernel worker?  A kernel worker never runs in user
+ * space, so it never registers a robust futex list: the kernel starts
+ * every task without one, and set_robust_list(2) sets only the caller's
+ * own.  glibc registers one for every thread it starts and for the main
+ * thread, so in most processes no thread is read on this account.  A
+ * thread without one (musl, Go, a raw clone()) is read as any other; so
+ * is every thread once get_robust_list(2) is refused (*USABLE goes
+ * false: not allowed, or not there).
+ */
+static bool may_be_worker(pid_t tid, bool *usable)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	if (!*usable)
+		return true;
+	if (syscall(SYS_get_robust_list, tid, &head, &len) == 0)
+		return head == NULL;
+	if (errno != ESRCH)
+		*usable = false;
+	return true;
+}
+
+int proc_look(pid_t pid, struct snapshot *snap)
+{
+	bool usable = pid && proc_is_ours();
+	unsigned i, kept = 0;
+	int err;
+
+	err = list_into(pid, 0, -1, snap);
+	if (err)
+		return err;
+	for (i = 0; i < snap->n; i++) {
+		pid_t tid = snap->t[i].tid;
+		struct tstatus *t = &snap->t[kept];
+
+		if (!may_be_worker(tid, &usable)) {
+			memset(t, 0, sizeof(*t));
+			t->tid = tid;
+			t->state = '?';
+			kept++;
+			continue;
+		}
+		err = proc_read_tstatus(pid, tid, t);
+		if (err == -ENOENT || err == -ESRCH) {
+			snap->vanished++;
+			continue;
+		}
+		if (err) {
+			snap->n = kept;
+			snapshot_free(snap);
+			return err;
+		}
+		kept++;
+	}
+	snap->n = kept;
+	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	snap->rings_err = -ENODATA;
+	if (proc_read_rings(pid, snap) == -ENOMEM) {
+		snapshot_free(snap);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid)
+{
+	struct tstatus want = { .tid = tid };
+
+	if (!snap->n)
+		return NULL;
+	return bsearch(&want, snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+}
+
+int snapshot_tids(const struct snapshot *snap, pid_t **tids)
+{
+	unsigned i;
+
+	*tids = malloc((snap->n ? snap->n : 1) * sizeof(**tids));
+	if (!*tids)
+		return -ENOMEM;
+	for (i = 0; i < snap->n; i++)
+		(*tids)[i] = snap->t[i].tid;
+	return (int)snap->n;
+}
+
+static int list_sorted(pid_t pid, int taskfd, struct snapshot *snap)
 {
 	int err = list_into(pid, 0, taskfd, snap);
 
@@ -600,12 +704,12 @@ static int snapshot_tids(pid_t pid, int taskfd, struct snapshot *snap)
 
 int proc_snapshot_tids(pid_t pid, struct snapshot *snap)
 {
-	return snapshot_tids(pid, -1, snap);
+	return list_sorted(pid, -1, snap);
 }
 
 int proc_snapshot_tids_fd(int taskfd, struct snapshot *snap)
 {
-	return snapshot_tids(0, taskfd, snap);
+	return list_sorted(0, taskfd, snap);
 }
 
 void snapshot_free(struct snapshot *snap)

@@ -90,6 +90,12 @@ struct snapshot {
 
 /* Read every thread of PID (only TID when TID != 0). */
 int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap);
+/* What another process PID keeps apart from its threads, read before a
+ * change: every TID, the status of each task that may be a kernel worker
+ * (those that cannot be have only their TID, the other fields zero and
+ * state '?'), and the rings.  Far cheaper than proc_snapshot() on a
+ * process of many threads. */
+int proc_look(pid_t pid, struct snapshot *snap);
 /* Is PID's task TID a kernel worker (the flags in its stat)?
  * PROCFS_WORKER_IO, PROCFS_WORKER_USER, or 0 when not (or when stat
  * cannot be read: the status read decides whether it is there). */
@@ -111,6 +117,11 @@ int proc_snapshot_tids(pid_t pid, struct snapshot *snap);
 /* The same from a task directory opened earlier (proc_list_tasks_fd()). */
 int proc_snapshot_tids_fd(int taskfd, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
+/* The TIDs of SNAP, into a new array: the count or -ENOMEM. */
+int snapshot_tids(const struct snapshot *snap, pid_t **tids);
+/* The entry of TID in SNAP (whose entries are sorted by TID, as every
+ * snapshot's are), or NULL. */
+const struct tstatus *snapshot_find(const struct snapshot *snap, pid_t tid);
 /* Parse the text of a status file into T. */
 void parse_status(const char *text, struct tstatus *t);
 int proc_read_tstatus(pid_t pid, pid_t tid, struct tstatus *t);

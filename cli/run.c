@@ -30,6 +30,7 @@ static void free_outcome(struct outcome *out)
 		free(out->rows[i].problem);
 	}
 	free(out->rows);
+	free(out->results);
 	free(out->folded);
 	snapshot_free(&out->before);
 	snapshot_free(&out->after);
@@ -93,8 +94,7 @@ int carry_out(const struct opts *o, struct plan *plan, const struct target *tgt)
 	/* What another process keeps apart from its threads: kernel
 	 * workers (io_uring, vhost) and io_uring rings.  A change that
 	 * cannot reach it is refused (-n predicts so), unless --force. */
-	if (plan->change && !tgt->self &&
-	    !proc_snapshot(tgt->pid, 0, &out.look))
+	if (plan->change && !tgt->self && !proc_look(tgt->pid, &out.look))
 		out.kept = judge_kept(plan, &out.look, kept, sizeof(kept));
 	if (out.kept && !o->force && !plan->predict[0])
 		snprintf(plan->predict, sizeof(plan->predict),

@@ -45,7 +45,7 @@ static int send_to(struct at_sweep *sw, struct at_slot *s, pid_t tid)
 
 	if (poke_waiter(tid) || at_stuck_still_queued(tid, sw->sig))
 		return 0;
-	r = at_process_signal(tid);
+	r = at_process_signal(tid, sw->uid);
 	if (r == 0)
 		return 0;
 	if (r == -EAGAIN) {
@@ -507,7 +507,10 @@ static enum at_outcome attempt(struct at_run *run, struct at_sweep *sw, int fd,
 		}
 	}
 
-	/* From the first signal to the last release: no allocation. */
+	/* From the first signal to the last release: no allocation.  The
+	 * requests' si_uid is read once here, not by a system call per
+	 * thread on the way to every signal. */
+	sw->uid = getuid();
 	atomic_store_explicit(&run->active, 1, memory_order_release);
 	reach_all(run, sw, fd, sw->rs->why, n);
 

@@ -94,6 +94,7 @@ struct at_sweep {
 	bool overflow;
 	pid_t pid;
 	pid_t self;
+	uid_t uid;	 /* si_uid of the requests: this thread's, once a run */
 	int sig;	 /* the engine's signal */
 	bool last;	 /* the last attempt the deadline allows */
 	bool from_cache; /* inserting the threads the last run saw */
@@ -150,8 +151,9 @@ pid_t at_process_pid(void);
 /* In a fork child: its own pid, and its leader is no zombie. */
 void at_process_forget(void);
 /* Queue the engine's request, its signal with its mark, for TID
- * (rt_tgsigqueueinfo); 0 or -errno (-EAGAIN: the queue is full). */
-long at_process_signal(pid_t tid);
+ * (rt_tgsigqueueinfo), with UID as its si_uid (a run reads it once);
+ * 0 or -errno (-EAGAIN: the queue is full). */
+long at_process_signal(pid_t tid, uid_t uid);
 /* Install the engine's handler if it is not; caller holds the lock. */
 int at_process_install_handler(void);
 /* The main thread was seen a zombie (it stays one). */

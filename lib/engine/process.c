@@ -81,7 +81,7 @@ void at_process_forget(void)
  * same signal (which goes to the application's handler).  The handler
  * finds its slot by its own TID; nothing in siginfo is trusted beyond
  * that. */
-long at_process_signal(pid_t tid)
+long at_process_signal(pid_t tid, uid_t uid)
 {
 	siginfo_t si;
 
@@ -90,7 +90,7 @@ long at_process_signal(pid_t tid)
 	si.si_signo = at_sig;
 	si.si_code = SI_QUEUE;
 	si.si_pid = at_pid;
-	si.si_uid = getuid();
+	si.si_uid = uid;
 	si.si_value.sival_ptr = at_sigctx_mark;
 	return at_sys4(SYS_rt_tgsigqueueinfo, at_pid, tid, at_sig, &si);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "broadcast.h"
 #include "timespec.h"
@@ -175,7 +176,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 		if (AT_WORD_PHASE(w) != AT_PENDING)
 			continue;
 		if (s->unqueued) { /* queue was full: try again */
-			if (at_process_signal(tid) == 0) {
+			if (at_process_signal(tid, getuid()) == 0) {
 				s->unqueued = false;
 				sw->unsent--;
 			}
@@ -225,7 +226,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 			if (r == 0 && !s->unqueued &&
 			    (at_tasks_inspect(tid, sw->sig, &info) < 0 ||
 			     !info.pending))
-				at_process_signal(tid);
+				at_process_signal(tid, getuid());
 			continue;
 		}
 		if (atomic_compare_exchange_strong(&s->word, &expect,

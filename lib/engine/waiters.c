@@ -94,7 +94,7 @@ AT_EXPORT bool at_waiter_kick(struct at_waiter *w)
 
 	if (atomic_exchange(&w->kicked, true))
 		return true; /* one is queued, or the waiter has not noted it */
-	r = at_process_signal(w->tid);
+	r = at_process_signal(w->tid, getuid());
 	if (r < 0)
 		atomic_store(&w->kicked, false);
 	return r == 0;

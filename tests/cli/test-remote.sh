@@ -82,6 +82,30 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 		skip "another user may not drive the helper" "no setpriv"
 	fi
 	stop_fixture
+
+	# The helper's report is believed only where /proc/PID/task agrees
+	# (cli/execute.c): the CLI's reading of it (the shim in the CLI)
+	# misses the last thread, or names the test's shell as that thread.
+	# 250 threads, so that the last is one among many.
+	LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 250 >"$T_TMP/fixture.out" &
+	FPID=$!
+	for i in $(seq 200); do
+		grep -q '^ready' "$T_TMP/fixture.out" && break
+		sleep 0.05
+	done
+	at -p "$FPID" prctl KEEP_CAPS 1
+	rc_is 0 "through the helper: 250 threads"
+	run env AT_TEST_HIDE_LAST=1 "LD_PRELOAD=$AT_HIDE_THREAD_SHIM" \
+		"$AT" -p "$FPID" prctl KEEP_CAPS 1
+	rc_is 2 "a report missing a thread of the target: outcome unknown"
+	err_like "the report is not believed: tid [0-9]+ is a thread of the target missing from the report" \
+		"a report missing a thread: not believed, the thread named"
+	run env "AT_TEST_REPORT_TID=$$" "LD_PRELOAD=$AT_HIDE_THREAD_SHIM" \
+		"$AT" -p "$FPID" prctl KEEP_CAPS 1
+	rc_is 2 "a report naming another process's task: outcome unknown"
+	err_like "the report is not believed: tid $$ is not a thread of the target" \
+		"a report naming another process's task: not believed"
+	stop_fixture
 else
 	skip "through the helper" "this build has no helper"
 fi
