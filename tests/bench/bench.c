@@ -1619,7 +1619,7 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 	double ms, frozen = NAN, run_us = NAN;
 	unsigned long long stops = 0;
 	long long gap_ns = -1;
-	int st, stub = 0;
+	int st, stub = 0, window = 0;
 	const char *p;
 
 	snprintf(mech, sizeof(mech), "%s %s", pmech_label[m], recipe);
@@ -1659,9 +1659,15 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 	if (p)
 		sscanf(p, "run_us %lf", &run_us);
 	p = strstr(out, "stops ");
-	if (p && sscanf(p, "stops %llu stub %d", &stops, &stub) == 2)
-		series_note(s, "%.1f ptrace stops per thread%s",
-			    (double)stops / n, stub ? ", stub" : "");
+	if (p && sscanf(p, "stops %llu stub %d window %d", &stops, &stub,
+			&window) >= 2) {
+		char win[24] = "";
+
+		if (window > 1)
+			snprintf(win, sizeof(win), ", window %d", window);
+		series_note(s, "%.1f ptrace stops per thread%s%s",
+			    (double)stops / n, stub ? ", stub" : "", win);
+	}
 	if (!strcmp(recipe, "harden")) {
 		unsigned tasks, good = check_hardened(f.pid, &tasks);
 
