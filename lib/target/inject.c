@@ -164,6 +164,18 @@ int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 	return -EFAULT;
 }
 
+/* MASK on T in place of its own, which pt_mask_capture() looks at first:
+ * only a thread whose mask we change needs that look, and it costs a read
+ * of /proc. */
+static int set_our_mask(struct pt_ctx *c, struct pt_thread *t,
+			const uint64_t *mask)
+{
+	if (!t->mask_set)
+		pt_mask_capture(c, t);
+	t->mask_set = true;
+	return pt_set_sigmask(t->tid, mask);
+}
+
 /* --- a syscall instruction to borrow --------------------------------------- */
 
 static bool insn_at(struct pt_ctx *c, unsigned long addr)
@@ -347,8 +359,7 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	t->mask_set = true;
-	err = pt_set_sigmask(t->tid, &c->inj_mask);
+	err = set_our_mask(c, t, &c->inj_mask);
 	if (err)
 		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
@@ -506,8 +517,7 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
-	t->mask_set = true;
-	err = pt_set_sigmask(t->tid, &mask);
+	err = set_our_mask(c, t, &mask);
 	if (err)
 		return err;
 	t->conts = 0;
@@ -896,11 +906,34 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
  * for it.  Anything unexpected leaves the thread as before (its own mask,
  * no temporary one).
  */
+static const long tmp_mask_calls[] = {
+	SYS_ppoll,	    SYS_pselect6,      SYS_epoll_pwait,
+#ifdef SYS_epoll_pwait2
+	SYS_epoll_pwait2,
+#endif
+	SYS_io_uring_enter, SYS_io_pgetevents, SYS_rt_sigsuspend,
+};
+
+/* The kernel keeps a thread's own mask aside (TIF_RESTORE_SIGMASK) only
+ * from inside one of these calls until it leaves it for user space: at a
+ * stop anywhere else the thread has none, and /proc need not be read. */
+static bool maybe_tmp(const struct pt_thread *t)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(tmp_mask_calls) / sizeof(tmp_mask_calls[0]); i++)
+		if (at_arch_maybe_in(&t->saved, tmp_mask_calls[i]))
+			return true;
+	return false;
+}
+
 void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t)
 {
 	char path[64], buf[4096];
 
 	t->tmp_on = false;
+	if (!maybe_tmp(t))
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)c->pid,
 		 (int)t->tid);
 	if (at_proc_read(path, buf, sizeof(buf)) <= 0 ||

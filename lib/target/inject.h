@@ -250,9 +250,10 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 /* Put T's saved registers and mask back (raw, or at a syscall-exit stop
  * set up to re-enter its interrupted call until pt_release()). */
 int pt_restore(struct pt_ctx *c, struct pt_thread *t);
-/* At the capture: does T wait with a temporary mask (ppoll, pselect6,
- * epoll_pwait, epoll_pwait2, io_uring_enter, io_pgetevents,
- * rt_sigsuspend)?  Sets tmp_on and tmp. */
+/* Before its mask is first changed (so only on a thread we change):
+ * does T wait with a temporary mask (ppoll, pselect6, epoll_pwait,
+ * epoll_pwait2, io_uring_enter, io_pgetevents, rt_sigsuspend)?  Sets
+ * tmp_on and tmp. */
 void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */

@@ -214,7 +214,6 @@ static int capture(struct run *r)
 		err = pt_get_sigmask(t->tid, &t->mask);
 		if (err)
 			return err;
-		pt_mask_capture(c, t);
 		t->captured = true;
 		t->res = calloc(c->nsteps, sizeof(long));
 		t->sav = calloc(c->nsteps, sizeof(long));
