@@ -77,16 +77,22 @@ int pt_set_sigmask(pid_t tid, const uint64_t *mask)
 	return 0;
 }
 
+/* The longest nap of pt_wait_any(), in ns. */
+#define AT_PT_NAP_MAX 1000000
+
 /*
  * waitpid() has no timeout, and the library must never wait without one:
  * poll, yielding first (a tracee on this CPU runs at once), then sleeping
- * a little longer each time.  Only the threads asked for are waited for,
- * so no child of the caller is ever reaped here.
+ * a little longer each time; a tracer whose naps SIGCHLD ends (every stop
+ * and exit of a tracee sends it one) takes the longest nap at once, since
+ * each nap its timer ends before the stop costs a wake-up for nothing.
+ * Only the threads asked for are waited for, so no child of the caller is
+ * ever reaped here.
  */
 int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		unsigned *which, int *status)
 {
-	long nap = 20000;
+	long nap = c->chld_wake ? AT_PT_NAP_MAX : 20000;
 	unsigned spins = 0, i;
 
 	for (;;) {
@@ -127,7 +133,7 @@ int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 			else
 				nanosleep(&ts, NULL);
 		}
-		if (nap < 1000000)
+		if (nap < AT_PT_NAP_MAX)
 			nap *= 2;
 	}
 }
