@@ -36,6 +36,7 @@ struct at_rtimes {
 	uint64_t stops;
 	int route; /* 0 none, 2 ptrace */
 	int stub;
+	int window; /* the most threads at work in the stub at once */
 };
 
 struct allthreads_report {

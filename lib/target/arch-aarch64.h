@@ -234,6 +234,15 @@ static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)
 	return &regs->r.regs[i];
 }
 
+/* Can the thread be stopped on its way out of system call NR (whatever it
+ * returned)?  The kernel forgot the number by the stop; x8, which the
+ * call left alone, still holds it (and a thread elsewhere may hold the
+ * same number there: "maybe"). */
+static inline bool at_arch_maybe_in(const struct at_regs *regs, long nr)
+{
+	return (long)regs->r.regs[8] == nr;
+}
+
 /* The call a thread stopped on its way back from, returning -EINTR (the
  * kernel does not restart it): its number (x8), or -1.  The kernel has
  * forgotten the number (-1) and left pc after the `svc`, x0 -EINTR. */

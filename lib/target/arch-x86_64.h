@@ -184,6 +184,13 @@ static inline unsigned long long *at_arch_arg(struct at_regs *regs, int i)
 	return r[i];
 }
 
+/* Can the thread be stopped on its way out of system call NR (whatever it
+ * returned)?  Exactly so here: the number stays in orig_rax. */
+static inline bool at_arch_maybe_in(const struct at_regs *regs, long nr)
+{
+	return (long)regs->r.orig_rax == nr;
+}
+
 /* The call a thread stopped on its way back from, returning -EINTR (the
  * kernel does not restart it): its number, or -1. */
 static inline long at_arch_eintr_nr(const struct at_regs *regs)

@@ -77,26 +77,41 @@ int pt_set_sigmask(pid_t tid, const uint64_t *mask)
 	return 0;
 }
 
+/* The longest nap of pt_wait_any(), in ns. */
+#define AT_PT_NAP_MAX 1000000
+
 /*
  * waitpid() has no timeout, and the library must never wait without one:
  * poll, yielding first (a tracee on this CPU runs at once), then sleeping
- * a little longer each time.  Only TID's events are taken, so no child of
- * the caller is ever reaped here.
+ * a little longer each time; a tracer whose naps SIGCHLD ends (every stop
+ * and exit of a tracee sends it one) takes the longest nap at once, since
+ * each nap its timer ends before the stop costs a wake-up for nothing.
+ * Only the threads asked for are waited for, so no child of the caller is
+ * ever reaped here.
  */
-int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
+int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
+		unsigned *which, int *status)
 {
-	long nap = 20000;
-	unsigned spins = 0;
+	long nap = c->chld_wake ? AT_PT_NAP_MAX : 20000;
+	unsigned spins = 0, i;
 
 	for (;;) {
-		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+		for (i = 0; i < n; i++) {
+			pid_t r;
 
-		if (r == tid) {
-			c->stops++;
-			return 0;
+			if (!tids[i])
+				continue;
+			r = waitpid(tids[i], status, __WALL | WNOHANG);
+			if (r == tids[i]) {
+				c->stops++;
+				*which = i;
+				return 0;
+			}
+			if (r < 0 && errno != EINTR) {
+				*which = i;
+				return -errno; /* ECHILD: not ours any more */
+			}
 		}
-		if (r < 0 && errno != EINTR)
-			return -errno; /* ECHILD: not ours any more (gone) */
 		if (at_ts_past(&c->deadline))
 			return -ETIMEDOUT;
 		/* A real-time tracer that yields keeps its CPU (a co-located
@@ -118,9 +133,16 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
 			else
 				nanosleep(&ts, NULL);
 		}
-		if (nap < 1000000)
+		if (nap < AT_PT_NAP_MAX)
 			nap *= 2;
 	}
+}
+
+int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
+{
+	unsigned which;
+
+	return pt_wait_any(c, &tid, 1, &which, status);
 }
 
 int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len)
@@ -146,6 +168,18 @@ int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 	    pwrite(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
 		return 0;
 	return -EFAULT;
+}
+
+/* MASK on T in place of its own, which pt_mask_capture() looks at first:
+ * only a thread whose mask we change needs that look, and it costs a read
+ * of /proc. */
+static int set_our_mask(struct pt_ctx *c, struct pt_thread *t,
+			const uint64_t *mask)
+{
+	if (!t->mask_set)
+		pt_mask_capture(c, t);
+	t->mask_set = true;
+	return pt_set_sigmask(t->tid, mask);
 }
 
 /* --- a syscall instruction to borrow --------------------------------------- */
@@ -331,8 +365,7 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	t->mask_set = true;
-	err = pt_set_sigmask(t->tid, &c->inj_mask);
+	err = set_our_mask(c, t, &c->inj_mask);
 	if (err)
 		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
@@ -451,93 +484,183 @@ static int run_injected(struct pt_ctx *c, struct pt_thread *t,
 }
 
 #if AT_ARCH_HAS_STUB
-/* Start T at the stub with CTL (nsteps, steps, res, saved set by the
- * caller) and wait for its stop; the stub's results are then in the
- * target's memory. */
-static int stub_go(struct pt_ctx *c, struct pt_thread *t,
-		   struct at_stub_ctl *ctl)
+/* Continue T in its stub: at most 64 times a run. */
+static int stub_cont(struct pt_thread *t)
+{
+	if (t->conts++ >= 64)
+		return -EPROTO;
+	if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Start T at slot S's copy of the stub with CTL (nsteps, steps, res,
+ * saved set by the caller). */
+static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
+		      struct at_stub_ctl *ctl)
 {
 	struct at_regs r = t->saved, fb;
 	uint64_t mask = c->inj_mask & ~(1ull << (c->stub_sig - 1));
-	siginfo_t si;
-	int st, err, i, sig;
+	struct pt_slot at;
+	int err;
 
+	pt_scratch_slot(c, s, &at);
 	at_arch_fallback(&t->saved, &fb);
-	ctl->info = c->ctl + __builtin_offsetof(struct at_stub_ctl, siginfo);
-	ctl->stack = c->stack_top;
+	ctl->info = at.ctl + __builtin_offsetof(struct at_stub_ctl, siginfo);
+	ctl->stack = at.stack;
 	ctl->mask = t->mask;
 	ctl->signo = (uint64_t)c->stub_sig;
 	ctl->nrun = 0;
 	ctl->failed = -1;
 	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));
-	err = pt_mem_write(c, c->ctl, ctl,
+	err = pt_mem_write(c, at.ctl, ctl,
 			   __builtin_offsetof(struct at_stub_ctl, siginfo));
 	if (err)
 		return err;
 	/* The registers first, then the mask (see pt_restore()). */
 	t->touched = true;
-	at_arch_prepare_stub(&r, c->base);
+	at_arch_prepare_stub(&r, at.code);
 	err = at_arch_set(t->tid, &r);
 	if (err)
 		return err;
-	t->mask_set = true;
-	err = pt_set_sigmask(t->tid, &mask);
+	err = set_our_mask(c, t, &mask);
 	if (err)
 		return err;
-	for (i = 0; i < 64; i++) {
-		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
-			return -errno;
+	t->conts = 0;
+	err = stub_cont(t);
 #if AT_TEST_HOOKS
-		if (i == 0 && c->abandon && ++c->nstub == c->abandon)
-			_exit(99); /* the test hook: see struct pt_ctx */
+	if (!err && c->abandon && ++c->nstub == c->abandon)
+		_exit(99); /* the test hook: see struct pt_ctx */
 #endif
-		err = pt_wait(c, t->tid, &st);
-		if (err == -ETIMEDOUT) {
-			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-			c->deadline.tv_sec += 1;
-			pt_wait(c, t->tid, &st);
+	return err;
+}
+
+/* What T's stop ST says of its run in slot S: 0 the stub's own stop (its
+ * results are in), 1 a stop to continue it from, or -errno. */
+static int stub_stopped(struct pt_ctx *c, struct pt_thread *t, unsigned s,
+			int st)
+{
+	struct pt_slot at;
+	struct at_regs r;
+	siginfo_t si;
+	int sig;
+
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		died(t, 0, st);
+		return -ESRCH;
+	}
+	if (!WIFSTOPPED(st) || (st >> 16) != 0)
+		return 1; /* a group stop re-reported */
+	sig = WSTOPSIG(st);
+	t->at_exit = false; /* a signal stop: raw registers are safe */
+	if (sig == c->stub_sig) {
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
+			return -errno;
+		if (si.si_code == SI_QUEUE &&
+		    (uintptr_t)si.si_value.sival_ptr == (uintptr_t)c->cookie)
+			return 0;
+		/* The target's own signal of that number: keep it to give
+		 * back at the release (one: a second would have merged with
+		 * it). */
+		if (!t->has_stash) {
+			t->stash = si;
+			t->has_stash = true;
+		}
+		/* Taken on the way out of the stub's own stop call, ours
+		 * merged into it: this is the stub's stop. */
+		pt_scratch_slot(c, s, &at);
+		if (at_arch_get(t->tid, &r) == 0 &&
+		    r.r.rip ==
+			    at.code + (unsigned long)(at_stub_x86_64_stopped -
+						      at_stub_x86_64_begin))
+			return 0;
+		return 1;
+	}
+	if (is_forced(sig)) {
+		snprintf(t->why, sizeof(t->why),
+			 "the step program raised signal %d", sig);
+		return -EFAULT;
+	}
+	return 1; /* everything else is blocked while it works */
+}
+
+/*
+ * Past the deadline: the threads TS (in slot I each, NULL for none) still
+ * at work in the stub, interrupted and waited for (a second more, once for
+ * all; the deadline is put back after, so nothing new starts).  RET[I]:
+ * 0 when T's stub had finished after all, else -errno (-ETIMEDOUT with
+ * why).
+ */
+static void take_back(struct pt_ctx *c, struct pt_thread **ts, unsigned n,
+		      int *ret)
+{
+	struct timespec was = c->deadline;
+	unsigned i;
+	int st, r;
+
+	for (i = 0; i < n; i++)
+		if (ts[i])
+			ptrace(PTRACE_INTERRUPT, ts[i]->tid, 0, 0);
+	c->deadline.tv_sec += 1;
+	for (i = 0; i < n; i++) {
+		struct pt_thread *t = ts[i];
+
+		if (!t)
+			continue;
+		r = pt_wait(c, t->tid, &st);
+		if (r == 0) {
+			r = stub_stopped(c, t, i, st);
+		} else if (r != -ETIMEDOUT) {
+			died(t, r, 0);
+			r = -ESRCH;
+		}
+		if (r == 1 || r == -ETIMEDOUT) {
 			snprintf(t->why, sizeof(t->why),
 				 "an injected call did not return");
-			return -ETIMEDOUT;
+			r = -ETIMEDOUT;
 		}
-		if (err < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			died(t, err, st);
+		ret[i] = r;
+	}
+	if (at_ts_before(&was, &c->deadline))
+		c->deadline = was;
+}
+
+/* T's run in slot S to its end: 0 at the stub's own stop, or -errno. */
+static int stub_wait(struct pt_ctx *c, struct pt_thread *t, unsigned s)
+{
+	int st, err;
+
+	for (;;) {
+		err = pt_wait(c, t->tid, &st);
+		if (err == -ETIMEDOUT) {
+			struct pt_thread *one[AT_STUB_SLOTS] = { NULL };
+			int ret[AT_STUB_SLOTS];
+
+			one[s] = t;
+			take_back(c, one, s + 1, ret);
+			return ret[s];
+		}
+		if (err < 0) {
+			died(t, err, 0);
 			return -ESRCH;
 		}
-		if (!WIFSTOPPED(st) || (st >> 16) != 0)
-			continue; /* a group stop re-reported */
-		sig = WSTOPSIG(st);
-		t->at_exit = false; /* a signal stop: raw registers are safe */
-		if (sig == c->stub_sig) {
-			if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
-				return -errno;
-			if (si.si_code == SI_QUEUE &&
-			    (uintptr_t)si.si_value.sival_ptr ==
-				    (uintptr_t)c->cookie)
-				return 0;
-			/* The target's own signal of that number: keep it to give back at the
-			 * release (one: a second would have merged with it). */
-			if (!t->has_stash) {
-				t->stash = si;
-				t->has_stash = true;
-			}
-			/* Taken on the way out of the stub's own stop call,
-			 * ours merged into it: this is the stub's stop. */
-			if (at_arch_get(t->tid, &r) == 0 &&
-			    r.r.rip ==
-				    c->base +
-					    (unsigned long)(at_stub_x86_64_stopped -
-							    at_stub_x86_64_begin))
-				return 0;
-			continue;
-		}
-		if (is_forced(sig)) {
-			snprintf(t->why, sizeof(t->why),
-				 "the step program raised signal %d", sig);
-			return -EFAULT;
-		}
+		err = stub_stopped(c, t, s, st);
+		if (err != 1)
+			return err;
+		err = stub_cont(t);
+		if (err)
+			return err;
 	}
-	return -EPROTO;
+}
+
+/* Start T at the stub with CTL (slot 0) and wait for its stop; the stub's
+ * results are then in the target's memory. */
+static int stub_go(struct pt_ctx *c, struct pt_thread *t,
+		   struct at_stub_ctl *ctl)
+{
+	int err = stub_begin(c, t, 0, ctl);
+
+	return err ? err : stub_wait(c, t, 0);
 }
 
 static void stub_step(struct at_stub_step *d, const struct at_step *s,
@@ -580,14 +703,14 @@ static int write_table(struct pt_ctx *c, const long *canary)
 	return err;
 }
 
-static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
-			long *out_res, long *out_sav, unsigned n,
-			struct at_stub_ctl *ctl)
+static int read_results(struct pt_ctx *c, unsigned long at, unsigned long res,
+			unsigned long sav, long *out_res, long *out_sav,
+			unsigned n, struct at_stub_ctl *ctl)
 {
 	struct iovec l[3] = { { ctl, AT_STUB_CTL_RESULTS },
 			      { out_res, n * sizeof(int64_t) },
 			      { out_sav, out_sav ? n * sizeof(int64_t) : 0 } };
-	struct iovec r[3] = { { (void *)c->ctl, AT_STUB_CTL_RESULTS },
+	struct iovec r[3] = { { (void *)at, AT_STUB_CTL_RESULTS },
 			      { (void *)res, n * sizeof(int64_t) },
 			      { (void *)sav,
 				out_sav ? n * sizeof(int64_t) : 0 } };
@@ -597,7 +720,7 @@ static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
 	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
 			     0) == (ssize_t)want)
 		return 0;
-	if (pt_mem_read(c, c->ctl, ctl, AT_STUB_CTL_RESULTS) ||
+	if (pt_mem_read(c, at, ctl, AT_STUB_CTL_RESULTS) ||
 	    pt_mem_read(c, res, out_res, n * sizeof(int64_t)))
 		return -EFAULT;
 	if (out_sav && pt_mem_read(c, sav, out_sav, n * sizeof(int64_t)))
@@ -605,35 +728,94 @@ static int read_results(struct pt_ctx *c, unsigned long res, unsigned long sav,
 	return 0;
 }
 
-static int run_stub(struct pt_ctx *c, struct pt_thread *t, const long *canary)
+int pt_steps_start(struct pt_ctx *c, struct pt_thread *t, unsigned s,
+		   const long *canary)
 {
 	struct at_stub_ctl ctl;
-	int want = canary ? 2 : 1, err;
+	struct pt_slot at;
+	int want = canary ? 2 : 1, err = 0;
 
+	t->ran = true;
+	/* The table changes only between the canary and the rest: never
+	 * under a thread at work. */
 	if (c->table != want) {
 		err = write_table(c, canary);
-		if (err)
-			return err;
-		c->table = want;
+		if (!err)
+			c->table = want;
 	}
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.nsteps = c->nsteps;
-	ctl.steps = c->steps_at;
-	ctl.res = c->res_at;
-	ctl.saved = c->sav_at;
-	err = stub_go(c, t, &ctl);
+	if (!err) {
+		pt_scratch_slot(c, s, &at);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.nsteps = c->nsteps;
+		ctl.steps = c->steps_at;
+		ctl.res = at.res;
+		ctl.saved = at.sav;
+		err = stub_begin(c, t, s, &ctl);
+	}
 	if (err)
-		return err;
-	err = read_results(c, c->res_at, c->sav_at, t->res, t->sav, c->nsteps,
-			   &ctl);
-	if (err)
-		return err;
-	if (ctl.nrun < 0 || ctl.nrun > (int64_t)c->nsteps ||
-	    ctl.failed >= ctl.nrun)
-		return -EPROTO;
-	t->nrun = (int)ctl.nrun;
-	t->failed = (int)ctl.failed;
-	return 0;
+		pt_restore(c, t);
+	return err;
+}
+
+/* T's run in slot S ended with ERR (0: at the stub's own stop): its
+ * results read, its registers and mask back. */
+static int steps_end(struct pt_ctx *c, struct pt_thread *t, unsigned s, int err)
+{
+	struct at_stub_ctl ctl;
+	struct pt_slot at;
+
+	pt_scratch_slot(c, s, &at);
+	if (!err)
+		err = read_results(c, at.ctl, at.res, at.sav, t->res, t->sav,
+				   c->nsteps, &ctl);
+	if (!err && (ctl.nrun < 0 || ctl.nrun > (int64_t)c->nsteps ||
+		     ctl.failed >= ctl.nrun))
+		err = -EPROTO;
+	if (!err) {
+		t->nrun = (int)ctl.nrun;
+		t->failed = (int)ctl.failed;
+	}
+	if (pt_restore(c, t) < 0 && !err)
+		err = -EIO;
+	return err;
+}
+
+int pt_steps_event(struct pt_ctx *c, struct pt_thread *t, unsigned s, int err,
+		   int st)
+{
+	if (err) {
+		died(t, err, 0);
+		return steps_end(c, t, s, -ESRCH);
+	}
+	err = stub_stopped(c, t, s, st);
+	if (err == 1) {
+		err = stub_cont(t);
+		if (!err)
+			return 1;
+	}
+	return steps_end(c, t, s, err);
+}
+
+int pt_steps_take_back(struct pt_ctx *c, struct pt_thread **t, unsigned n,
+		       int *ret)
+{
+	unsigned i;
+	int any = 0;
+
+	take_back(c, t, n, ret);
+	for (i = 0; i < n; i++)
+		if (t[i]) {
+			ret[i] = steps_end(c, t[i], i, ret[i]);
+			any = any ? any : ret[i];
+		}
+	return any;
+}
+
+static int run_stub(struct pt_ctx *c, struct pt_thread *t, const long *canary)
+{
+	int err = pt_steps_start(c, t, 0, canary);
+
+	return err ? err : steps_end(c, t, 0, stub_wait(c, t, 0));
 }
 #endif
 
@@ -685,8 +867,8 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
 			err = stub_go(c, t, &ctl);
 		}
 		if (!err)
-			err = read_results(c, c->ures_at, 0, res, NULL, n,
-					   &ctl);
+			err = read_results(c, c->ctl, c->ures_at, 0, res, NULL,
+					   n, &ctl);
 		if (!err && ctl.nrun != (int64_t)n)
 			err = -EPROTO;
 		if (pt_restore(c, t) < 0 && !err)
@@ -730,11 +912,34 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
  * for it.  Anything unexpected leaves the thread as before (its own mask,
  * no temporary one).
  */
+static const long tmp_mask_calls[] = {
+	SYS_ppoll,	    SYS_pselect6,      SYS_epoll_pwait,
+#ifdef SYS_epoll_pwait2
+	SYS_epoll_pwait2,
+#endif
+	SYS_io_uring_enter, SYS_io_pgetevents, SYS_rt_sigsuspend,
+};
+
+/* The kernel keeps a thread's own mask aside (TIF_RESTORE_SIGMASK) only
+ * from inside one of these calls until it leaves it for user space: at a
+ * stop anywhere else the thread has none, and /proc need not be read. */
+static bool maybe_tmp(const struct pt_thread *t)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(tmp_mask_calls) / sizeof(tmp_mask_calls[0]); i++)
+		if (at_arch_maybe_in(&t->saved, tmp_mask_calls[i]))
+			return true;
+	return false;
+}
+
 void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t)
 {
 	char path[64], buf[4096];
 
 	t->tmp_on = false;
+	if (!maybe_tmp(t))
+		return;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)c->pid,
 		 (int)t->tid);
 	if (at_proc_read(path, buf, sizeof(buf)) <= 0 ||

@@ -65,10 +65,12 @@ struct pt_thread {
 	bool at_exit;	 /* stopped at a syscall-exit stop (not a signal
 			  * or interrupt stop) */
 	bool died;	 /* ended while it ran our calls (why says how) */
+	bool verified;	 /* its /proc read back (ptrace-verify.c) */
 	bool mask_set;	 /* PTRACE_SETSIGMASK was used on it */
 	bool tmp_on;	 /* stopped in a call that waits with a temporary
 			  * mask (tmp), its own mask (mask) kept aside */
 	int nrun, failed, left;
+	int conts; /* PTRACE_CONTs of its stub run so far (bounded) */
 	struct at_regs saved;
 	uint64_t mask, tmp;
 	siginfo_t stash;
@@ -153,6 +155,8 @@ struct pt_ctx {
 	/* --- the scratch region in the target: ptrace-scratch.c (the
 	 * layout, mapped at base), ptrace-run.c (use_stub, stub_sig) --- */
 	bool use_stub;
+	unsigned nslots; /* threads that may run the stub at once: asked by
+			  * ptrace-run.c, as laid out by ptrace-scratch.c */
 	unsigned long base;
 	size_t size;
 	unsigned long ctl, steps_at, undo_at, res_at, sav_at, ures_at, data_at,
@@ -170,6 +174,8 @@ struct pt_ctx {
 	unsigned long insn_cache[AT_PT_INSN_CACHE];
 	unsigned ninsn_cache;
 	uint64_t stops;
+	unsigned window; /* the most threads at work in the stub at once
+			  * (ptrace-run.c) */
 
 	/* --- the tracer's place: ptrace-job.c (pinned, boosted),
 	 * ptrace-run.c (co-location given up) --- */
@@ -197,6 +203,12 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
  * sock_fprog each (0 without buffers). */
 size_t pt_scratch_data_len(size_t pack_len, unsigned nsteps);
 void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
+/* Where slot I's parts are in the mapped region: its copy of the code,
+ * control block, results, saved values and stack top. */
+struct pt_slot {
+	unsigned long code, ctl, res, sav, stack;
+};
+void pt_scratch_slot(const struct pt_ctx *c, unsigned i, struct pt_slot *s);
 
 /* ptrace-rseq.c: once every thread is captured, before anything is
  * injected, abort each thread's rseq critical section where the kernel
@@ -224,6 +236,11 @@ int pt_get_sigmask(pid_t tid, uint64_t *mask);
 int pt_set_sigmask(pid_t tid, const uint64_t *mask);
 /* Wait for TID's next stop or exit (bounded by the deadline). */
 int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
+/* The same for whichever of the N threads TIDS (0: none there) stops or
+ * exits first: *WHICH its index; -errno (-ETIMEDOUT at the deadline), on
+ * an error of waitpid() with *WHICH the thread it was for. */
+int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
+		unsigned *which, int *status);
 /* Run NR(ARGS) in T's context through an existing syscall instruction
  * (PTRACE_SYSCALL: entry stop, exit stop); *RET its result.  T's saved
  * registers and mask must be captured; they are put back right at the exit
@@ -233,9 +250,10 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 /* Put T's saved registers and mask back (raw, or at a syscall-exit stop
  * set up to re-enter its interrupted call until pt_release()). */
 int pt_restore(struct pt_ctx *c, struct pt_thread *t);
-/* At the capture: does T wait with a temporary mask (ppoll, pselect6,
- * epoll_pwait, epoll_pwait2, io_uring_enter, io_pgetevents,
- * rt_sigsuspend)?  Sets tmp_on and tmp. */
+/* Before its mask is first changed (so only on a thread we change):
+ * does T wait with a temporary mask (ppoll, pselect6, epoll_pwait,
+ * epoll_pwait2, io_uring_enter, io_pgetevents, rt_sigsuspend)?  Sets
+ * tmp_on and tmp. */
 void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
@@ -245,6 +263,22 @@ int pt_release(struct pt_ctx *c, struct pt_thread *t);
  * T->sav, T->nrun, T->failed; returns 0, or -errno when T could not be
  * driven (T->why says why). */
 int pt_run_steps(struct pt_ctx *c, struct pt_thread *t, const long *canary);
+/*
+ * The program on several threads at once (the stub only), each in its
+ * own slot S < c->nslots of the scratch region.  START sets T off (0, or
+ * -errno with T's registers and mask back); EVENT takes what
+ * pt_wait_any() found for T (ERR, status ST): 1 while T is still at work
+ * (continued), else as pt_run_steps(), with T stopped and its registers
+ * and mask back.  Past the deadline, TAKE_BACK brings each thread still
+ * at work back (PTRACE_INTERRUPT) and ends it as EVENT would, -ETIMEDOUT
+ * unless its stub had finished.
+ */
+int pt_steps_start(struct pt_ctx *c, struct pt_thread *t, unsigned s,
+		   const long *canary);
+int pt_steps_event(struct pt_ctx *c, struct pt_thread *t, unsigned s, int err,
+		   int st);
+int pt_steps_take_back(struct pt_ctx *c, struct pt_thread **t, unsigned n,
+		       int *ret);
 /* Run N calls on T (undo), each result into RES. */
 int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
 		 const struct pt_call *calls, unsigned n, long *res);

@@ -155,9 +155,13 @@ bool pt_vchanged(const struct pt_vstate *before, const struct pt_vstate *after,
 		 bool *changed);
 /* Every thread judged OK but CAN reads, while still stopped, what CAN
  * reads (AFTER) for each CHANGED key; a thread that does not is FAILED
- * with why.  True when one did not. */
+ * with why.  True when one did not.  ONE: thread T alone, once it ran
+ * (its credentials stay as they are until the release: no other thread
+ * runs its own code before); a thread looked at once is not again. */
 bool pt_verify(struct pt_ctx *c, const struct pt_thread *can,
 	       const bool *changed, const struct pt_vstate *after);
+bool pt_verify_one(struct pt_ctx *c, struct pt_thread *t, const bool *changed,
+		   const struct pt_vstate *after);
 /* The seccomp modes again, now that no thread can run: the preflight's
  * refusal, with nothing changed. */
 int pt_recheck_seccomp(struct pt_ctx *c);

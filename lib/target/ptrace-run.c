@@ -29,6 +29,9 @@
 
 #ifndef AT_ARCH_NONE
 
+/* Threads that run the stub at once, by default (see window()). */
+#define AT_PT_WINDOW 4
+
 /* Past the run's deadline nothing new starts: T (not run yet) is left as
  * it is, and the run lets every thread go. */
 static bool past_deadline(struct pt_ctx *c, struct pt_thread *t)
@@ -134,6 +137,24 @@ static int stub_signal(struct pt_ctx *c)
 			return sigs[i];
 	return 0;
 }
+
+/* How many threads run the stub at once: AT_PT_WINDOW, or
+ * ALLTHREADS_PTRACE_WINDOW=N (1 to AT_STUB_SLOTS; 1: one at a time, each
+ * on the tracer's CPU). */
+static unsigned window(void)
+{
+	const char *v = secure_getenv("ALLTHREADS_PTRACE_WINDOW");
+	unsigned k = AT_PT_WINDOW;
+
+	if (v && *v) {
+		k = (unsigned)strtoul(v, NULL, 10);
+		if (k < 1)
+			k = 1;
+		if (k > AT_STUB_SLOTS)
+			k = AT_STUB_SLOTS;
+	}
+	return k;
+}
 #endif
 
 /*
@@ -193,7 +214,6 @@ static int capture(struct run *r)
 		err = pt_get_sigmask(t->tid, &t->mask);
 		if (err)
 			return err;
-		pt_mask_capture(c, t);
 		t->captured = true;
 		t->res = calloc(c->nsteps, sizeof(long));
 		t->sav = calloc(c->nsteps, sizeof(long));
@@ -239,6 +259,7 @@ static int prepare(struct run *r)
 		if (!c->stub_sig)
 			c->use_stub = false;
 	}
+	c->nslots = c->use_stub ? window() : 1;
 #endif
 	r->out->t_inject = pt_ns_now();
 	if (at_ts_past(&c->deadline)) {
@@ -335,16 +356,40 @@ static int run_canary(struct run *r)
 	return 0;
 }
 
-/* Every other thread, judged against the canary. */
-static void run_others(struct run *r)
+/* T ran the program (ERR): judged against the canary. */
+static void ran(struct run *r, struct pt_thread *t, int err)
+{
+	if (err == -ESRCH || t->st == PT_GONE) {
+		t->st = PT_GONE;
+		if (t->died) {
+			/* Killed by our call (a seccomp filter...) or
+			 * meanwhile: either way not proven. */
+			t->rstate = ALLTHREADS_T_FAILED;
+			r->problem = true;
+			if (!r->dead)
+				r->dead = t;
+		}
+		return;
+	}
+	if (err) {
+		t->rstate = ALLTHREADS_T_FAILED;
+		if (!t->why[0])
+			snprintf(t->why, sizeof(t->why), "%s", strerror(-err));
+		r->problem = true;
+		return;
+	}
+	t->rstate = t->failed >= 0 ? ALLTHREADS_T_FAILED : ALLTHREADS_T_OK;
+	r->problem |= t->failed >= 0;
+}
+
+/* The next thread from *K on that is still to run, or NULL; past the
+ * deadline none is. */
+static struct pt_thread *next_other(struct run *r, unsigned *k)
 {
 	struct pt_ctx *c = r->c;
-	unsigned k;
-	int err;
 
-	for (k = 0; k < c->n; k++) {
-		struct pt_thread *t = &c->t[k];
-		uint64_t start;
+	while (*k < c->n) {
+		struct pt_thread *t = &c->t[(*k)++];
 
 		if (t == r->can || t->st != PT_STOPPED || !t->captured)
 			continue;
@@ -352,35 +397,105 @@ static void run_others(struct run *r)
 			r->problem = true;
 			continue;
 		}
-		start = pt_ns_now();
+		return t;
+	}
+	return NULL;
+}
+
+/* Every other thread, one at a time, each on the tracer's CPU while it
+ * works. */
+static void run_one_by_one(struct run *r)
+{
+	struct pt_ctx *c = r->c;
+	struct pt_thread *t;
+	unsigned k = 0;
+	int err;
+
+	while ((t = next_other(r, &k))) {
+		uint64_t start = pt_ns_now();
+
 		pt_colocate(c, t);
+		c->window = 1;
 		err = pt_run_steps(c, t, r->can->res);
 		pt_uncolocate(c, t);
 		colo_check(c, start);
-		if (err == -ESRCH || t->st == PT_GONE) {
-			t->st = PT_GONE;
-			if (t->died) {
-				/* Killed by our call (a seccomp filter...) or
-				 * meanwhile: either way not proven. */
-				t->rstate = ALLTHREADS_T_FAILED;
-				r->problem = true;
-				if (!r->dead)
-					r->dead = t;
-			}
-			continue;
-		}
-		if (err) {
-			t->rstate = ALLTHREADS_T_FAILED;
-			if (!t->why[0])
-				snprintf(t->why, sizeof(t->why), "%s",
-					 strerror(-err));
-			r->problem = true;
-			continue;
-		}
-		t->rstate = t->failed >= 0 ? ALLTHREADS_T_FAILED :
-					     ALLTHREADS_T_OK;
-		r->problem |= t->failed >= 0;
+		ran(r, t, err);
 	}
+}
+
+#if AT_ARCH_HAS_STUB
+/*
+ * Every other thread, c->nslots at once (the stub only): each runs the
+ * program in a slot of its own, on whichever CPU it may run, and one that
+ * finishes stays stopped, its own registers and mask back, while the
+ * next one takes its slot; the tracer starts and collects them as their
+ * stops come.  No thread leaves its stop for its own code before the
+ * release: the others of the window are stopped too, or in the stub.
+ */
+static void run_window(struct run *r)
+{
+	struct pt_ctx *c = r->c;
+	struct pt_thread *slot[AT_STUB_SLOTS] = { NULL }, *t, *done = NULL;
+	pid_t tids[AT_STUB_SLOTS] = { 0 };
+	int ret[AT_STUB_SLOTS], err, st;
+	unsigned k = 0, busy = 0, i;
+
+	for (;;) {
+		for (i = 0; i < c->nslots; i++)
+			while (!slot[i] && (t = next_other(r, &k))) {
+				err = pt_steps_start(c, t, i, r->can->res);
+				if (err) {
+					ran(r, t, err);
+					continue;
+				}
+				slot[i] = t;
+				tids[i] = t->tid;
+				busy++;
+				if (c->window < busy)
+					c->window = busy;
+			}
+		/* The last one's /proc, while the others work. */
+		if (done && r->any_changed)
+			r->problem |=
+				pt_verify_one(c, done, r->changed, &r->after);
+		done = NULL;
+		if (!busy)
+			return;
+		err = pt_wait_any(c, tids, c->nslots, &i, &st);
+		if (err == -ETIMEDOUT) {
+			/* Every thread still at work taken back; the rest
+			 * then finds the deadline past. */
+			pt_steps_take_back(c, slot, c->nslots, ret);
+			for (i = 0; i < c->nslots; i++)
+				if (slot[i])
+					ran(r, slot[i], ret[i]);
+			memset(slot, 0, sizeof(slot));
+			memset(tids, 0, sizeof(tids));
+			busy = 0;
+			continue;
+		}
+		err = pt_steps_event(c, slot[i], i, err, st);
+		if (err == 1)
+			continue;
+		ran(r, slot[i], err);
+		done = slot[i];
+		slot[i] = NULL;
+		tids[i] = 0;
+		busy--;
+	}
+}
+#endif
+
+/* Every other thread, judged against the canary. */
+static void run_others(struct run *r)
+{
+#if AT_ARCH_HAS_STUB
+	if (r->c->use_stub && r->c->nslots > 1) {
+		run_window(r);
+		return;
+	}
+#endif
+	run_one_by_one(r);
 }
 
 /* Nobody new may have appeared: every thread was stopped. */
@@ -573,6 +688,7 @@ int pt_build_report(struct pt_ctx *c, const struct pt_result *res,
 	rep->times.route = ALLTHREADS_ROUTE_PTRACE;
 	rep->times.stub = c->use_stub;
 	rep->times.stops = c->stops;
+	rep->times.window = (int)c->window;
 	if (res->t_frozen && res->t_end > res->t_freeze) {
 		rep->times.frozen_ns = res->t_end - res->t_freeze;
 		rep->times.stop_ns = res->t_frozen - res->t_freeze;

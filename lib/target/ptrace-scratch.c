@@ -6,7 +6,10 @@
  *   code | ctl | step table | undo table | results | saved values |
  *   undo results | data | stack
  *
- * (the stub's code and struct at_stub_ctl: stub.h; the data: the
+ * with the code (a copy each), ctl, results, saved values and stack once
+ * per slot: c->nslots threads run the stub at once, none of them writing
+ * where another does (the stub's code and struct at_stub_ctl: stub.h;
+ * the data: the
  * program's buffers as step-pack.c marshalled them, then one struct
  * sock_fprog a filter, then the bytes of a caller's hook), mapped, its
  * relocations applied (each pointer argument pointed at its bytes there),
@@ -29,9 +32,10 @@
 
 #ifndef AT_ARCH_NONE
 
-/* Room for struct at_stub_ctl, the stub's stack, and what stays unused
- * above the stack's top (the stub aligns it down). */
-#define AT_SCRATCH_CTL_ROOM 512u
+/* Room for struct at_stub_ctl (a slot's: the stub finds its own block
+ * AT_STUB_CODE_SIZE past its copy of the code), the stub's stack, and
+ * what stays unused above the stack's top (the stub aligns it down). */
+#define AT_SCRATCH_CTL_ROOM AT_STUB_SLOT
 #define AT_SCRATCH_STACK 16384u
 #define AT_SCRATCH_STACK_GAP 64u
 /* A struct sock_fprog as the target reads it, built in the data area
@@ -61,29 +65,52 @@ static size_t round_page(size_t n)
 	return (n + pg - 1) / pg * pg;
 }
 
-/* Where each part goes, as offsets from the region's start. */
+/* Where each part goes, as offsets from the region's start (slot 0's;
+ * pt_scratch_slot() gives the others). */
 static void layout(struct pt_ctx *c)
 {
 	size_t n = c->nsteps ? c->nsteps : 1, off;
+	unsigned k = c->nslots;
 
+#if AT_ARCH_HAS_STUB
+	/* A copy of the code per slot, each in its own AT_STUB_SLOT. */
+	if ((size_t)(at_stub_x86_64_end - at_stub_x86_64_begin) > AT_STUB_SLOT)
+		k = 1;
+#endif
+	if (k < 1 || !c->use_stub)
+		k = 1;
+	if (k > AT_STUB_SLOTS)
+		k = AT_STUB_SLOTS;
+	c->nslots = k;
 	off = AT_STUB_CODE_SIZE;
 	c->ctl = off;
-	off += AT_SCRATCH_CTL_ROOM;
+	off += (size_t)AT_SCRATCH_CTL_ROOM * k;
 	c->steps_at = off;
 	off += n * sizeof(struct at_stub_step);
 	c->undo_at = off;
 	off += n * sizeof(struct at_stub_step);
 	c->res_at = off;
-	off += n * sizeof(int64_t);
+	off += n * sizeof(int64_t) * k;
 	c->sav_at = off;
-	off += n * sizeof(int64_t);
+	off += n * sizeof(int64_t) * k;
 	c->ures_at = off;
 	off += n * sizeof(int64_t);
 	c->data_at = off;
 	off += align16(c->data_len);
-	off += AT_SCRATCH_STACK;
+	off += (size_t)AT_SCRATCH_STACK * k;
 	c->stack_top = off - AT_SCRATCH_STACK_GAP;
 	c->size = round_page(off);
+}
+
+void pt_scratch_slot(const struct pt_ctx *c, unsigned i, struct pt_slot *s)
+{
+	size_t n = c->nsteps ? c->nsteps : 1;
+
+	s->code = c->base + (unsigned long)i * AT_STUB_SLOT;
+	s->ctl = c->ctl + (unsigned long)i * AT_SCRATCH_CTL_ROOM;
+	s->res = c->res_at + i * n * sizeof(int64_t);
+	s->sav = c->sav_at + i * n * sizeof(int64_t);
+	s->stack = c->stack_top - (unsigned long)i * AT_SCRATCH_STACK;
 }
 
 /* The region is at c->base: every part's offset becomes an address. */
@@ -151,8 +178,8 @@ static int relocate(struct pt_ctx *c)
 }
 
 #if AT_ARCH_HAS_STUB
-/* The stub's code, its control block (the stop's siginfo ready), and its
- * code made executable (through QUIET if there is one). */
+/* The stub's code and its control block (the stop's siginfo ready) for
+ * every slot, and the code made executable (through QUIET if there is one). */
 static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 		     struct pt_thread *quiet)
 {
@@ -160,12 +187,10 @@ static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 	struct at_stub_ctl ctl;
 	siginfo_t si;
 	size_t len = (size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
+	unsigned i;
 	long ret;
 	int err;
 
-	err = pt_mem_write(c, c->base, at_stub_x86_64_begin, len);
-	if (err)
-		return err;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = c->stub_sig;
 	si.si_code = SI_QUEUE;
@@ -173,9 +198,15 @@ static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 	si.si_value.sival_ptr = (void *)(uintptr_t)c->cookie;
 	memset(&ctl, 0, sizeof(ctl));
 	memcpy(ctl.siginfo, &si, sizeof(ctl.siginfo));
-	err = pt_mem_write(c, c->ctl, &ctl, sizeof(ctl));
-	if (err)
-		return err;
+	for (i = 0; i < c->nslots; i++) {
+		err = pt_mem_write(c, c->base + i * AT_STUB_SLOT,
+				   at_stub_x86_64_begin, len);
+		if (!err)
+			err = pt_mem_write(c, c->ctl + i * AT_SCRATCH_CTL_ROOM,
+					   &ctl, sizeof(ctl));
+		if (err)
+			return err;
+	}
 	call.a[0] = (long)c->base;
 	call.a[1] = AT_STUB_CODE_SIZE;
 	call.a[2] = PROT_READ | PROT_EXEC;

@@ -148,10 +148,8 @@ int pt_sweep(struct pt_ctx *c, unsigned long base, unsigned long size,
 
 		if (u->st == PT_STOPPED &&
 		    at_arch_get(u->tid, &u->saved) == 0 &&
-		    pt_get_sigmask(u->tid, &u->mask) == 0) {
+		    pt_get_sigmask(u->tid, &u->mask) == 0)
 			u->captured = true;
-			pt_mask_capture(c, u);
-		}
 	}
 	pt_restart_note(c);
 	if (pt_quiet(c))

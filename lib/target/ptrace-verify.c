@@ -123,30 +123,35 @@ static bool differs(struct pt_thread *t, const bool *changed,
 	return false;
 }
 
-bool pt_verify(struct pt_ctx *c, const struct pt_thread *can,
-	       const bool *changed, const struct pt_vstate *after)
+bool pt_verify_one(struct pt_ctx *c, struct pt_thread *t, const bool *changed,
+		   const struct pt_vstate *after)
 {
 	struct pt_vstate vs = { 0 };
 	bool problem = false;
+
+	if (t->rstate != ALLTHREADS_T_OK || t->verified)
+		return false;
+	t->verified = true;
+	if (pt_vread(c, t->tid, &vs) < 0) {
+		if (vanished(c, t))
+			t->st = PT_GONE;
+	} else if (differs(t, changed, &vs, after)) {
+		t->rstate = ALLTHREADS_T_FAILED;
+		problem = true;
+	}
+	pt_vfree(&vs);
+	return problem;
+}
+
+bool pt_verify(struct pt_ctx *c, const struct pt_thread *can,
+	       const bool *changed, const struct pt_vstate *after)
+{
+	bool problem = false;
 	unsigned k;
 
-	for (k = 0; k < c->n; k++) {
-		struct pt_thread *t = &c->t[k];
-
-		if (t == can || t->rstate != ALLTHREADS_T_OK)
-			continue;
-		if (pt_vread(c, t->tid, &vs) < 0) {
-			if (vanished(c, t))
-				t->st = PT_GONE;
-			pt_vfree(&vs);
-			continue;
-		}
-		if (differs(t, changed, &vs, after)) {
-			t->rstate = ALLTHREADS_T_FAILED;
-			problem = true;
-		}
-		pt_vfree(&vs);
-	}
+	for (k = 0; k < c->n; k++)
+		if (&c->t[k] != can)
+			problem |= pt_verify_one(c, &c->t[k], changed, after);
 	return problem;
 }
 

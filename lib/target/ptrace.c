@@ -161,5 +161,6 @@ int at_ptrace_times(const struct allthreads_report *report,
 	out->verify_ns = report->times.verify_ns;
 	out->stops = report->times.stops;
 	out->stub = report->times.stub;
+	out->window = (unsigned)report->times.window;
 	return 0;
 }

@@ -41,14 +41,17 @@ int at_ptrace_landlock(pid_t pid, int pidfd, unsigned long long handled,
 /* What the last ptrace run of a report cost, for the benchmark:
  * frozen_ns from the first PTRACE_INTERRUPT to the last PTRACE_DETACH,
  * stop_ns the part spent stopping every thread, stops the ptrace stops
- * waited for.  -ENOENT when REPORT does not come from the ptrace route. */
+ * waited for, window the most threads that ran the stub at once (1: one
+ * at a time; 0: none did).  -ENOENT when REPORT does not come from the
+ * ptrace route. */
 struct at_ptrace_times {
 	uint64_t frozen_ns;
 	uint64_t stop_ns;
 	uint64_t inject_ns;
 	uint64_t verify_ns;
 	uint64_t stops;
-	bool stub; /* the whole program ran per thread in the stub */
+	bool stub;	 /* the whole program ran per thread in the stub */
+	unsigned window; /* the most threads at work in it at once */
 };
 int at_ptrace_times(const struct allthreads_report *report,
 		    struct at_ptrace_times *out);

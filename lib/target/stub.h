@@ -4,10 +4,12 @@
  *
  * The route maps a fresh region in the target (never over its code):
  *
- *   base + 0                  the stub's code (read + execute)
- *   base + AT_STUB_CODE_SIZE  struct at_stub_ctl, then the step table,
- *                             results, saved values, pointer arguments'
- *                             buffers and the stub's own stack (read + write)
+ *   base + 0                  the stub's code (read + execute), one copy
+ *                             per slot (AT_STUB_SLOT)
+ *   base + AT_STUB_CODE_SIZE  a struct at_stub_ctl per slot, then the step
+ *                             table, results and saved values per slot,
+ *                             pointer arguments' buffers and a stack per
+ *                             slot (read + write)
  *
  * A thread started at base runs every step (its save call first), writes
  * each result, stops at the first step its judge rejects, then queues
@@ -26,6 +28,16 @@
 #include <stdint.h>
 
 #define AT_STUB_CODE_SIZE 4096u
+/*
+ * The stub finds its control block AT_STUB_CODE_SIZE past its own first
+ * byte.  Several threads run it at once, each from its own copy: copy I
+ * at base + I * AT_STUB_SLOT, its control block AT_STUB_CODE_SIZE further
+ * (the blocks AT_STUB_SLOT apart too), so no two threads share a byte of
+ * the control, result or stack areas.  At most AT_STUB_SLOTS copies fit
+ * the code page.
+ */
+#define AT_STUB_SLOT 512u
+#define AT_STUB_SLOTS (AT_STUB_CODE_SIZE / AT_STUB_SLOT)
 /* The stop signal, best first: one the target has no handler for (a
  * signal whose disposition is "ignore" by default, so that if no tracer
  * catches the stop the kernel drops it and no handler of the target ever
@@ -78,6 +90,8 @@ _Static_assert(sizeof(struct at_stub_step) == 128, "stub step layout");
 _Static_assert(__builtin_offsetof(struct at_stub_ctl, fallback_regs) == 96,
 	       "stub control layout");
 _Static_assert(sizeof(struct at_stub_ctl) == 440, "stub control size");
+_Static_assert(sizeof(struct at_stub_ctl) <= AT_STUB_SLOT,
+	       "a control block fits its slot");
 
 #if defined(__x86_64__) && !defined(__ILP32__)
 /* The stub's bytes, in liballthreads' read-only data (never run here). */

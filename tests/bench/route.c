@@ -8,10 +8,14 @@
  *
  * The recipes are those of allthreads-bench-ref (refinject.c), as one
  * step program.  Prints one line: "route threads N syscalls S frozen_us F
- * run_us R stops K stub 0|1" (F from the first PTRACE_INTERRUPT to the last
- * PTRACE_DETACH, as the route measured it; R the whole call, preflight and
- * verification included), or an error on stderr and exits 1.  Linked with
- * the library's objects, so that at_ptrace_times() (internal) is reachable.
+ * run_us R stops K stub 0|1 window W stop_us A inject_us B rest_us C" (F
+ * from the first PTRACE_INTERRUPT to the last PTRACE_DETACH, as the route
+ * measured it; W the most threads that ran the stub at once; A of F
+ * stopping every thread, B capturing and running the program
+ * everywhere, C verifying, unmapping and releasing; R the whole call,
+ * preflight and verification included), or an error on stderr and exits 1.
+ * Linked with the library's objects, so that at_ptrace_times() (internal)
+ * is reachable.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -126,10 +130,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("route threads %u syscalls %u frozen_us %.1f run_us %.1f "
-	       "stops %llu stub %d\n",
+	       "stops %llu stub %d window %u stop_us %.1f inject_us %.1f "
+	       "rest_us %.1f\n",
 	       allthreads_report_nthreads(rep), allthreads_prog_len(prog),
 	       tm.frozen_ns / 1e3, (t1 - t0) / 1e3,
-	       (unsigned long long)tm.stops, tm.stub ? 1 : 0);
+	       (unsigned long long)tm.stops, tm.stub ? 1 : 0, tm.window,
+	       tm.stop_ns / 1e3, tm.inject_ns / 1e3, tm.verify_ns / 1e3);
 	allthreads_report_free(rep);
 	allthreads_target_close(t);
 	allthreads_prog_free(prog);

@@ -36,6 +36,7 @@ extern char **environ;
 struct child {
 	pid_t pid;
 	int in, out;
+	char ready[256]; /* its first line */
 };
 
 /* Start ARGV with pipes on its stdin and stdout; wait for "ready". */
@@ -68,7 +69,31 @@ static int spawn(struct child *c, char *const argv[])
 			tu_sleep_ms(25);
 	}
 	buf[got] = 0;
+	snprintf(c->ready, sizeof(c->ready), "%s", buf);
 	return strncmp(buf, "ready", 5) ? -1 : 0;
+}
+
+/* Send CMD (a line) to C and read its one-line answer into OUT (10 s at
+ * most); -1 without one. */
+static int ask(struct child *c, const char *cmd, char *out, size_t len)
+{
+	size_t got = 0;
+	int i;
+
+	if (write(c->in, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		return -1;
+	out[0] = 0;
+	for (i = 0; i < 1000 && !memchr(out, '\n', got); i++) {
+		ssize_t n = read(c->out, out + got, len - 1 - got);
+
+		if (n > 0) {
+			got += (size_t)n;
+			out[got] = 0;
+		} else {
+			tu_sleep_ms(10);
+		}
+	}
+	return memchr(out, '\n', got) ? 0 : -1;
 }
 
 static void reap(struct child *c)
@@ -388,6 +413,175 @@ static void test_undo(const char *threaded)
 	reap(&c);
 }
 
+/* Every task of PID shows KEY: WANT in its /proc status. */
+static bool every_status(pid_t pid, const char *key, long want)
+{
+	pid_t tids[300];
+	int n, i;
+
+	n = 0;
+	{
+		char cmd[80], line[32];
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "ls /proc/%d/task", (int)pid);
+		f = popen(cmd, "r");
+		while (f && n < 300 && fgets(line, sizeof(line), f))
+			tids[n++] = atoi(line);
+		if (f)
+			pclose(f);
+	}
+	for (i = 0; i < n; i++) {
+		char path[64], line[256];
+		size_t klen = strlen(key);
+		bool found = false;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status",
+			 (int)pid, (int)tids[i]);
+		f = fopen(path, "re");
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = !strncmp(line, key, klen) &&
+				line[klen] == ':' &&
+				strtol(line + klen + 1, NULL, 10) == want;
+		if (f)
+			fclose(f);
+		if (!found)
+			return false;
+	}
+	return n > 0;
+}
+
+/*
+ * Several threads run the program at once (the window, issue 19): 48
+ * threads that look at their own name every millisecond.  No thread may
+ * run its own code before every thread has run: one let go early would
+ * see the name the program gives and set `early`, which the step
+ * write(WFD, &early, 1) of a thread that runs after it would find.  Each
+ * thread's results must be its own (gettid), and so must its saved values
+ * (an undo puts back each thread's own KEEP_CAPS, half of them 1).
+ */
+static void test_window(const char *target)
+{
+	char *argv[] = { (char *)target, "48", NULL };
+	struct allthreads_report *rep = NULL;
+	struct allthreads_target *t = NULL;
+	struct allthreads_prog *p;
+	struct at_ptrace_times tm;
+	struct child c;
+	unsigned long early = 0, ts = 0;
+	unsigned i, n, own = 0, bytes = 0, set = 0, same = 0, other = 0;
+	unsigned undone = 0;
+	char line[128];
+	int pid = 0, wfd = -1, r;
+
+	setenv("ALLTHREADS_PTRACE_STUB", "1", 1);
+	if (spawn(&c, argv) < 0 ||
+	    sscanf(c.ready, "ready %d %d %lx %lx", &pid, &wfd, &early, &ts) !=
+		    4 ||
+	    allthreads_target_open(c.pid, 0, &t)) {
+		tap_ok(false, "window: the fixture starts (%s)", c.ready);
+		return;
+	}
+	n = ntasks(c.pid);
+	p = allthreads_prog_new();
+	{
+		long name[5] = { PR_SET_NAME, (long)"at-win-on" };
+		long sleep2[5] = { (long)ts, 0 };
+		long wr[5] = { wfd, (long)early, 1 };
+		long nnp[5] = { PR_SET_NO_NEW_PRIVS, 1 };
+
+		allthreads_prog_add(p, SYS_prctl, 5, name,
+				    ALLTHREADS_JUDGE_EQUAL);
+		allthreads_prog_add(p, SYS_gettid, 0, NULL,
+				    ALLTHREADS_JUDGE_ANY);
+		allthreads_prog_add(p, SYS_nanosleep, 2, sleep2,
+				    ALLTHREADS_JUDGE_EQUAL);
+		allthreads_prog_add(p, SYS_write, 3, wr,
+				    ALLTHREADS_JUDGE_EQUAL);
+		allthreads_prog_add(p, SYS_prctl, 5, nnp,
+				    ALLTHREADS_JUDGE_EQUAL);
+	}
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep);
+	tap_ok(r == 0 && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_AGREE,
+	       "window: the program on %u threads: agree (%d %s)", n, r,
+	       allthreads_target_why(t));
+	memset(&tm, 0, sizeof(tm));
+	at_ptrace_times(rep, &tm);
+	/* aarch64 has no stub: one thread at a time there. */
+	tap_ok(AT_ARCH_HAS_STUB ? tm.window > 1 : tm.window == 1,
+	       "window: %u threads ran the program at once", tm.window);
+	for (i = 0; rep && i < allthreads_report_nthreads(rep); i++) {
+		if (allthreads_report_state(rep, i) == ALLTHREADS_T_OK &&
+		    allthreads_report_result(rep, i, 1) ==
+			    allthreads_report_tid(rep, i)) {
+			own++;
+			continue;
+		}
+		tap_diag("tid %d: state %d, gettid gave %ld: %s",
+			 (int)allthreads_report_tid(rep, i),
+			 (int)allthreads_report_state(rep, i),
+			 allthreads_report_result(rep, i, 1),
+			 allthreads_report_why(rep, i));
+	}
+	tap_ok(own == n,
+	       "window: every thread's results are its own (%u of "
+	       "%u read their own tid)",
+	       own, n);
+	if (ask(&c, "g\n", line, sizeof(line)) == 0)
+		sscanf(line, "bytes %u set %u", &bytes, &set);
+	tap_ok(bytes == n && set == 0,
+	       "window: no thread ran its own code before every thread had "
+	       "run (%u steps saw it %u times)",
+	       bytes, set);
+	tap_ok(every_comm(c.pid, "at-win-on") &&
+		       every_status(c.pid, "NoNewPrivs", 1),
+	       "window: /proc shows every thread changed");
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+
+	/* Each thread's saved value its own: a mismatch undoes everywhere. */
+	p = allthreads_prog_new();
+	tu_add_keepcaps(p, 1, true);
+	{
+		long sleep2[5] = { (long)ts, 0 };
+
+		allthreads_prog_add(p, SYS_nanosleep, 2, sleep2,
+				    ALLTHREADS_JUDGE_EQUAL);
+		allthreads_prog_set_undo(p, 1, -1, NULL, -1, NULL);
+		allthreads_prog_add(p, SYS_gettid, 0, NULL,
+				    ALLTHREADS_JUDGE_EQUAL);
+		allthreads_prog_set_undo(p, 2, -1, NULL, -1, NULL);
+	}
+	rep = NULL;
+	r = allthreads_target_run(t, ALLTHREADS_ROUTE_PTRACE, p, 0, 0,
+				  ALLTHREADS_MISMATCH_REPORT, &rep);
+	for (i = 0; rep && i < allthreads_report_nthreads(rep); i++)
+		undone += allthreads_report_state(rep, i) ==
+				  ALLTHREADS_T_UNDONE ||
+			  (allthreads_report_state(rep, i) ==
+				   ALLTHREADS_T_FAILED &&
+			   allthreads_report_left_changed(rep, i) == 0);
+	tap_ok(r == -EIO && rep &&
+		       allthreads_report_verdict(rep) == ALLTHREADS_FAILED &&
+		       undone == n,
+	       "window: gettid judged against the canary fails everywhere "
+	       "else, every thread undone (%d, %u of %u)",
+	       r, undone, n);
+	if (ask(&c, "k\n", line, sizeof(line)) == 0)
+		sscanf(line, "keepcaps %u %u", &same, &other);
+	tap_ok(same == 48 && other == 0,
+	       "window: each thread got its own KEEP_CAPS back (%u did, %u "
+	       "did not)",
+	       same, other);
+	allthreads_report_free(rep);
+	allthreads_prog_free(p);
+	allthreads_target_close(t);
+	reap(&c);
+}
+
 #ifndef AT_ARCH_NONE
 /* The hook below: which thread took the filter. */
 struct late {
@@ -531,6 +725,7 @@ int main(void)
 {
 	const char *fixture = getenv("AT_PTRACE_TARGET");
 	const char *threaded = getenv("AT_FIXTURE");
+	const char *window = getenv("AT_WINDOW_TARGET");
 
 	tu_watchdog(100);
 	if (!fixture || !threaded) {
@@ -556,6 +751,10 @@ int main(void)
 	test_run(fixture, true);
 	test_run(fixture, false);
 	test_undo(threaded);
+	if (window)
+		test_window(window);
+	else
+		tap_skip(6, "AT_WINDOW_TARGET not set");
 #ifndef AT_ARCH_NONE
 	test_late_filter(fixture);
 #endif
