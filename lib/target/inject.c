@@ -729,9 +729,9 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
  * signal code keeps the address of the call's `svc` and its result from
  * before the stop, and turns the restart into EINTR only for a thread
  * that leaves the stop at that address with a handler to run.  There
- * rt_sigsuspend is entered from the thread's own `svc` (pc, where the
- * kernel rewound a call it restarts; pc - 4 for the calls that returned
- * EINTR, ptrace-restart.c), and its -ERESTARTNOHAND stands for the
+ * rt_sigsuspend is entered from the thread's own `svc` (pc - 4 for the
+ * calls that returned, EINTR among them, ptrace-restart.c; pc, where the
+ * kernel rewound a call it restarts), and its -ERESTARTNOHAND stands for the
  * thread's call's (ppoll, pselect6 and rt_sigsuspend return that one too):
  * a signal that comes during the stop ends the call with EINTR, as without
  * us.  Anything unexpected leaves the thread as before (its own mask, no
@@ -784,6 +784,21 @@ static int to_event_stop(struct pt_ctx *c, struct pt_thread *t)
 	return -EPROTO;
 }
 
+/* The `svc` rearm_mask() enters rt_sigsuspend from (see above). */
+static unsigned long rearm_insn(struct pt_ctx *c, struct pt_thread *t)
+{
+	unsigned long insn = find_insn(c, t);
+#if !AT_ARCH_RESUME_BY_KERNEL
+	unsigned long own[2];
+
+	/* Not its own `svc` right before pc: then pc, rewound onto it. */
+	if ((at_arch_own_insn(&t->saved, own) < 1 || insn != own[0]) &&
+	    insn_at(c, at_arch_resume_ip(&t->saved)))
+		insn = at_arch_resume_ip(&t->saved);
+#endif
+	return insn;
+}
+
 static void rearm_mask(struct pt_ctx *c, struct pt_thread *t)
 {
 	struct pt_call call = { .nr = SYS_rt_sigsuspend };
@@ -794,13 +809,7 @@ static void rearm_mask(struct pt_ctx *c, struct pt_thread *t)
 	if (!t->tmp_on || !t->mask_set || t->has_stash || t->group_stop ||
 	    t->st != PT_STOPPED || at_ts_past(&c->deadline))
 		return;
-#if !AT_ARCH_RESUME_BY_KERNEL
-	if (at_arch_eintr_nr(&t->saved) < 0 &&
-	    insn_at(c, at_arch_resume_ip(&t->saved)))
-		insn = at_arch_resume_ip(&t->saved);
-	else
-#endif
-		insn = find_insn(c, t);
+	insn = rearm_insn(c, t);
 	at = (at_arch_sp(&t->saved) - AT_PT_BELOW_SP) & ~15ul;
 	if (!insn || pt_mem_write(c, at, &t->tmp, sizeof(t->tmp)) < 0)
 		return;
