@@ -26,6 +26,16 @@
  *   - Relative timeouts of an interrupted RESTART_RESTARTBLOCK call
  *     (nanosleep) start again from the beginning: the kernel rewinds pc
  *     before the stop and cannot tell us which kind of restart it was.
+ *   - The kernel turns a restart into EINTR for a handler only when the
+ *     thread leaves its stop at the `svc` of the last call it entered,
+ *     with that call's result (arch/arm64/kernel/signal.c, do_signal):
+ *     after an injected call that is ours.  A thread in a call it waits
+ *     in with a temporary mask enters one more (inject.c, rearm_mask) from
+ *     its own `svc`, which restores it.  Any other thread that ran our
+ *     calls, stopped in a call the kernel restarts (read, futex,
+ *     nanosleep...), re-enters that call after the handler of a signal
+ *     that came during the stop, where the program alone would have seen
+ *     EINTR (SA_RESTART aside).
  * No stub: every step is injected with PTRACE_SYSCALL (two stops each).
  */
 #ifndef AT_ARCH_AARCH64_H

@@ -907,10 +907,17 @@ int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
  * registers back, and the kernel decides about its call (restart, or
  * EINTR for a handler, the handler under the temporary mask) when the
  * detach lets it go, as at the stop where the freeze found it.  On
- * aarch64 the kernel made the restart decision for our call before that
- * stop; its own call's registers, as captured, already carry the one made
- * for it.  Anything unexpected leaves the thread as before (its own mask,
- * no temporary one).
+ * aarch64 that decision is not made from the registers: the kernel's
+ * signal code keeps the address of the call's `svc` and its result from
+ * before the stop, and turns the restart into EINTR only for a thread
+ * that leaves the stop at that address with a handler to run.  There
+ * rt_sigsuspend is entered from the thread's own `svc` (pc - 4 for the
+ * calls that returned, EINTR among them, ptrace-restart.c; pc, where the
+ * kernel rewound a call it restarts), and its -ERESTARTNOHAND stands for the
+ * thread's call's (ppoll, pselect6 and rt_sigsuspend return that one too):
+ * a signal that comes during the stop ends the call with EINTR, as without
+ * us.  Anything unexpected leaves the thread as before (its own mask, no
+ * temporary one).
  */
 static const long tmp_mask_calls[] = {
 	SYS_ppoll,	    SYS_pselect6,      SYS_epoll_pwait,
@@ -982,6 +989,21 @@ static int to_event_stop(struct pt_ctx *c, struct pt_thread *t)
 	return -EPROTO;
 }
 
+/* The `svc` rearm_mask() enters rt_sigsuspend from (see above). */
+static unsigned long rearm_insn(struct pt_ctx *c, struct pt_thread *t)
+{
+	unsigned long insn = find_insn(c, t);
+#if !AT_ARCH_RESUME_BY_KERNEL
+	unsigned long own[2];
+
+	/* Not its own `svc` right before pc: then pc, rewound onto it. */
+	if ((at_arch_own_insn(&t->saved, own) < 1 || insn != own[0]) &&
+	    insn_at(c, at_arch_resume_ip(&t->saved)))
+		insn = at_arch_resume_ip(&t->saved);
+#endif
+	return insn;
+}
+
 static void rearm_mask(struct pt_ctx *c, struct pt_thread *t)
 {
 	struct pt_call call = { .nr = SYS_rt_sigsuspend };
@@ -992,7 +1014,7 @@ static void rearm_mask(struct pt_ctx *c, struct pt_thread *t)
 	if (!t->tmp_on || !t->mask_set || t->has_stash || t->group_stop ||
 	    t->st != PT_STOPPED || at_ts_past(&c->deadline))
 		return;
-	insn = find_insn(c, t);
+	insn = rearm_insn(c, t);
 	at = (at_arch_sp(&t->saved) - AT_PT_BELOW_SP) & ~15ul;
 	if (!insn || pt_mem_write(c, at, &t->tmp, sizeof(t->tmp)) < 0)
 		return;

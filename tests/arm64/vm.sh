@@ -58,16 +58,25 @@ SUITES="unit api priv helper ptrace cli"
 #     10 s request; the smaller counts pass.
 #   - churn, newborn: broadcasts end -ETIMEDOUT (5 s) while thousands of
 #     threads come and go.
-#   - helper, cli-storm, sec: the fixture's alarm(120) and the clients'
-#     alarm(30) expire mid-test (helper: 1 of 20 storm clients done in 21 s).
+#   - cli-storm, sec: the fixture's alarm(120) and the clients'
+#     alarm(30) expire mid-test.
+#   - helper: its deadlines and the fixture's alarm now take
+#     AT_TIMEOUT_FACTOR; it passed alone (139 s at load 30), but in 1 of 2
+#     runs all 20 storm clients (5 requests each) failed a request within
+#     27.6 s: not yet diagnosed (the clients now print why; the helper's
+#     own 3 s bound on a silent connection, AT_CTL_IDLE_MS, is the likely
+#     one among 20 clients on 2 emulated CPUs).
 #   ptrace-cli failed here (7 of 7 runs on 2026-12-07) on its runs'
 #   deadlines, not on aarch64's injection: the blocked thread's ptrace run
 #   took 1.8 s against --timeout=500, the hardening recipe on 10 threads
 #   11 s against the default 5 s (each call injected alone, two stops);
 #   the thread whose call the deadline cut ended "failed: an injected call
 #   did not return" (the CLI dropped that why).  Its deadlines now take
-#   AT_TIMEOUT_FACTOR: 3 of 3 runs pass.  cli-uring's ptrace --force run
-#   and ptrace-eintr's "did not all agree" (below) may be the same.
+#   AT_TIMEOUT_FACTOR: 3 of 3 runs pass.
+#   ptrace-eintr and ptrace-sigmask run there (the aarch64 EINTR resume
+#   and temporary-mask rearm): ptrace-sigmask found that a signal sent
+#   during the stop no longer ended ppoll, pselect6 and rt_sigsuspend
+#   with EINTR, fixed in lib/target/inject.c.
 #   Need what the image does not hold:
 #   - cli-json: python3.  cli-go, cli-redis: Go, redis-server.
 #     cli-completion: bash-completion.  cli-systemd: systemd.
@@ -78,16 +87,16 @@ SUITES="unit api priv helper ptrace cli"
 #   - fork-eintr: "0 runs in 3000 ms": its 3 s window holds no broadcast
 #     under emulation (5 forks did happen, none failed).
 #   - exec: every test skips there (needs python3).
-#   - cli-uring: fails there, not yet diagnosed: the fixture's
-#     alarm(120) expired mid-test, and in the ptrace --force run one
-#     thread reported "failed" after 22 of the 44 steps.
-#   Added later, not yet run there: sigfork-child (helper), cli-group
-#   (a master forking 300 workers under ptrace: emulated, likely slow),
-#   ptrace-eintr (run there 3 times by its author: 2 passed; once 2 of
-#   12 route runs ended "the threads did not all agree", the symptom of
-#   ptrace-cli's failure there, named above), ptrace-sigmask (its aarch64
-#   path compiled, never run).
+#   Added later, not yet run there: cli-group (a master forking 300
+#   workers under ptrace: emulated, likely slow).
 #   Time: pass or not measured, left out to keep .ci/run short:
+#   - sigfork-child (passes there in 41 s and 34 s since init makes
+#     /dev/fd, which its process substitutions open; before, one run went
+#     past 6 minutes and was stopped),
+#   - cli-uring (242 s there at load 20, passes: its deadlines and
+#     fixture take AT_TIMEOUT_FACTOR, the image has /etc/shadow, and it
+#     expects what a kernel that lists a ring's personalities says, as
+#     6.1 does),
 #   - cli-prom (44 s on x86_64 at load 23: some 40 runs, a dozen of them
 #     host-wide),
 #   - cli-usage (78 s), cli-show (114 s), cli-check (60 s), cli-list
@@ -99,8 +108,7 @@ EXCLUDE="threads churn newborn helper cli-storm sec
 	cli-check cli-list cli-exec
 	cli-churn cli-predict cli-output cli-edges cli-audit cli-tables
 	auth matrix plant faults
-	exec fork-eintr cli-uring sigfork-child cli-group ptrace-eintr
-	ptrace-sigmask cli-prom"
+	exec fork-eintr cli-uring sigfork-child cli-group cli-prom"
 
 # The arm64 packages: the runtime of the tests and what the cross build
 # links against.  apt resolves their dependencies.
@@ -305,6 +313,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
+# As on an installed Debian (udev makes them): bash's process
+# substitution opens /dev/fd/N.
+ln -s /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp
@@ -321,6 +332,9 @@ root:x:0:
 nogroup:x:65534:
 at1000:x:1000:
 G
+# root's only, as Debian's (tests open it as the unprivileged threads).
+echo 'root:*:20000:0:99999:7:::' >/etc/shadow
+chmod 600 /etc/shadow
 export HOME=/root LANG=C.UTF-8
 echo "@@at uname $(uname -rm) $(grep -m1 Features /proc/cpuinfo)"
 at_run() {

@@ -45,8 +45,10 @@ t_exit() {
 }
 trap t_exit EXIT
 public_init "$T_TMP" || exit 1
-# Every command is bounded: a hung test is a failing test.
-T_LIMIT=${T_LIMIT:-30}
+# Every command is bounded: a hung test is a failing test.  The bound is
+# multiplied under emulation (AT_TIMEOUT_FACTOR, tests/arm64/vm.sh).
+T_SLOW=${AT_TIMEOUT_FACTOR:-1}
+T_LIMIT=${T_LIMIT:-$((30 * T_SLOW))}
 export LC_ALL=C
 
 run() {

@@ -15,7 +15,8 @@
  * On SIGUSR1 it tries /etc/shadow twice and prints one line:
  * "probe open=R ring=R" (R is 0 for opened, else an errno name's number):
  * open() as the threads now are, and an IORING_OP_OPENAT through the ring
- * (with the personality when there is one).  Exits after 120 seconds.
+ * (with the personality when there is one).  Exits after 120 seconds
+ * (times AT_TIMEOUT_FACTOR: emulation, tests/arm64/vm.sh).
  *
  * Exit 77 when io_uring cannot be set up here (disabled, ENOSYS, EPERM).
  */
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
 	char buf[16];
 	sigset_t set;
 	pthread_t th;
+	const char *env = getenv("AT_TIMEOUT_FACTOR");
+	int factor = atoi(env ? env : "1");
 
 	n = argc > 1 ? atoi(argv[1]) : 3;
 	if (n < 0 || n > MAX_THREADS) {
@@ -190,7 +193,7 @@ int main(int argc, char **argv)
 	else
 		printf("ready %d\n", getpid());
 	fflush(stdout);
-	alarm(120);
+	alarm(120 * (unsigned)(factor < 1 ? 1 : factor > 100 ? 100 : factor));
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;

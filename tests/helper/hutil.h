@@ -52,6 +52,23 @@ static inline long long h_now_ms(void)
 	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* AT_TIMEOUT_FACTOR (tests/arm64/vm.sh: emulation is slow), 1 to 100,
+ * default 1: what the tests multiply their deadlines by, never how long a
+ * step may take on a native run. */
+static inline unsigned h_factor(void)
+{
+	const char *e = getenv("AT_TIMEOUT_FACTOR");
+	int f = e ? atoi(e) : 1;
+
+	return f < 1 ? 1 : f > 100 ? 100 : (unsigned)f;
+}
+
+/* A deadline of MS milliseconds, times the factor. */
+static inline unsigned h_ms(unsigned ms)
+{
+	return ms * h_factor();
+}
+
 static inline void h_sleep_ms(unsigned ms)
 {
 	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -98,7 +115,7 @@ static inline int h_read_status(const char *path, struct h_status *st)
 static inline int h_refresh(const struct h_target *t, struct h_status *st)
 {
 	struct h_status old;
-	long long end = h_now_ms() + 5000;
+	long long end = h_now_ms() + h_ms(5000);
 
 	h_read_status(t->status, &old);
 	if (kill(t->pid, SIGUSR1) < 0)
@@ -139,7 +156,7 @@ static inline int h_start(struct h_target *t, int nworkers,
 		_exit(127);
 	}
 	t->pid = pid;
-	end = h_now_ms() + 10000;
+	end = h_now_ms() + h_ms(10000);
 	while (h_now_ms() < end) {
 		struct h_status st;
 
@@ -175,7 +192,7 @@ static inline void h_stop(struct h_target *t)
 {
 	if (t->pid > 0) {
 		kill(t->pid, SIGKILL);
-		h_wait(t->pid, 5000, NULL);
+		h_wait(t->pid, h_ms(5000), NULL);
 	}
 	t->pid = 0;
 	unlink(t->status);
