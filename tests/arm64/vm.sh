@@ -20,7 +20,9 @@
 #   AT_ARM64_FACTOR   multiplies each test's meson timeout (default 6:
 #                     emulation is slow); the tests also get it as
 #                     AT_TIMEOUT_FACTOR, to multiply their own deadlines
-#   AT_ARM64_TIMEOUT  bound on the whole emulated run, seconds (default 1200)
+#   AT_ARM64_TIMEOUT  bound on the whole emulated run, seconds (default 2100:
+#                     a hang guard; about 10 min on a quiet host, 27 on one
+#                     at load average 30-130)
 #   AT_ARM64_NOAPT    1: use only what the cache holds (no apt-get update)
 #   AT_ARM64_BENCH    0: no benchmark run after the tests (default 1: one
 #                     small run of tests/bench/allthreads-bench, its table
@@ -37,7 +39,7 @@ cache=${AT_ARM64_CACHE:-/var/cache/allthreads-arm64}
 [ -n "${AT_ARM64_CACHE:-}" ] || [ -w /var/cache ] ||
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/allthreads-arm64
 factor=${AT_ARM64_FACTOR:-6}
-whole=${AT_ARM64_TIMEOUT:-1200}
+whole=${AT_ARM64_TIMEOUT:-2100}
 bench=${AT_ARM64_BENCH:-1}
 # The benchmark's sizes there: idle broadcasts at 1 and 10 threads, the
 # recipe at 10, the helper's idle cost; not busy (it measures the
