@@ -29,6 +29,12 @@
 #                     in BUILDDIR/meson-logs/arm64-bench.txt and printed,
 #                     counted as "aarch64:bench"; emulated figures, which
 #                     show only that it works)
+#   AT_ARM64_DEB      0: no Debian package (default 1: tests/arm64/deb.sh
+#                     cross-builds the .debs with `dpkg-buildpackage -a
+#                     arm64` into BUILDDIR.deb, lintian checks them on the
+#                     host, and the machine installs them with dpkg and
+#                     runs the package suite: "aarch64:package-build",
+#                     "aarch64:lintian", "aarch64:package")
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -48,9 +54,10 @@ bench=${AT_ARM64_BENCH:-1}
 BENCH_ARGS="--threads 1,10 --recipe-threads 10 --reps 5 --recipe-reps 2
 	--budget 1 --gdb-max 0 --only idle,recipe,helper --watchdog 300"
 
-# The suites that run there.  soak, fuzz, bench, faults, lint and package
-# stay on x86_64 (.ci/run); the benchmark program itself runs once after
-# the tests (AT_ARM64_BENCH).
+# The suites that run there.  soak, fuzz, bench, faults and lint stay on
+# x86_64 (.ci/run); the benchmark program itself runs once after the tests
+# (AT_ARM64_BENCH), the package suite after the .debs are installed
+# (tests/arm64/deb.sh).
 SUITES="unit api priv helper ptrace cli"
 # Tests left out of the arm64 run, each with its reason (times measured
 # under TCG on a loaded 2-CPU x86_64 host).
@@ -117,10 +124,10 @@ EXCLUDE="threads churn newborn helper cli-storm sec
 PKGS="busybox-static bash dash coreutils util-linux libcap2-bin jq gawk sed grep
 	libc-bin procps findutils diffutils libc6 libcap2 libseccomp2
 	libsmartcols1 libcap-ng0 libc6-dev libcap-dev libseccomp-dev
-	libsmartcols-dev libcap-ng-dev libnettle8 nettle-dev"
+	libsmartcols-dev libcap-ng-dev libnettle8 nettle-dev man-db"
 KERNEL=linux-image-cloud-arm64
 # The way the base root is made: change it when that changes.
-ROOTV=2
+ROOTV=3
 
 # No results from an earlier run count for this one.
 rm -f "$build/meson-logs/testlog.json"
@@ -128,6 +135,8 @@ rm -f "$build/meson-logs/testlog.json"
 log() { printf 'arm64: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 now() { date +%s; }
+# The Debian packages' part.
+. "$top/tests/arm64/deb.sh"
 
 for p in qemu-system-aarch64 aarch64-linux-gnu-gcc apt-get dpkg-deb cpio \
 	gzip python3 meson; do
@@ -210,6 +219,10 @@ if [ ! -e "$root/.done" ]; then
 	# /bin/sh (popen, system) is dash, as dash's maintainer script
 	# would have made it.
 	[ -e "$root.tmp/usr/bin/sh" ] || ln -s dash "$root.tmp/usr/bin/sh"
+	# Its dpkg database, so that dpkg -i finds its Depends there.
+	# shellcheck disable=SC2086
+	deb_rootdb "$root.tmp" "$cache/apt/cache/archives" $debs ||
+		die "cannot make the root's dpkg database"
 	dpkg-deb -x "$kdeb" "$root.tmp/kernel" || die "cannot unpack $kdeb"
 	touch "$root.tmp/.done" && mv "$root.tmp" "$root" || die "cannot keep $root"
 	# Older roots go: one is enough.
@@ -224,7 +237,8 @@ log "root: $root ($((t2 - t1)) s)"
 # The cross build, against that root.
 mkdir -p "$(dirname "$build")"
 constants=$build.sysroot.ini
-printf "[constants]\nsysroot = '%s'\n" "$root" >"$constants"
+printf "[constants]\nsysroot = '%s'\nc_flags = []\nlink_flags = []\n" "$root" \
+	>"$constants"
 # A build made against another root starts again.
 if [ ! -e "$build/build.ninja" ] ||
 	[ "$(cat "$build/.arm64-root" 2>/dev/null)" != "$root" ]; then
@@ -240,6 +254,8 @@ meson compile -C "$build" >"$build.compile.log" 2>&1 ||
 	{ tail -40 "$build.compile.log"; die "cross build failed"; }
 t3=$(now)
 log "cross build: $build ($((t3 - t2)) s)"
+deb_build
+td=$(now)
 
 # The image: the base root (cached as its own archive), then the tree and
 # the build at the paths the host has, and the run script.
@@ -271,17 +287,22 @@ mkdir -p "$img/at" "$img$top" "$img$build" || die "cannot stage"
 	cpio -pdm --quiet "$img$build") || die "cannot copy the build"
 
 # The tests and their command lines, as meson would run them.
+# The package suite's tests that run there (tests/arm64/deb.sh) are
+# written apart, to run once the .debs are installed.
 python3 - "$build" "$img/at/tests.sh" "$factor" "$SUITES" "$EXCLUDE" \
-	"${AT_ARM64_TESTS:-}" <<'PY' || die "cannot list the tests"
+	"${AT_ARM64_TESTS:-}" "$DEB_TESTS" "$stage/package-tests" <<'PY' || die "cannot list the tests"
 import json, shlex, subprocess, sys
-build, out, factor, suites, exclude, only = sys.argv[1:7]
+build, out, factor, suites, exclude, only, after, after_out = sys.argv[1:9]
 tests = json.loads(subprocess.check_output(
     ["meson", "introspect", "--tests", build]))
 suites, exclude, only = suites.split(), exclude.split(), only.split()
-lines = []
+after = after.split()
+lines, after_lines = [], []
 for t in tests:
     ss = {s.split(":")[-1] for s in t["suite"]}
-    if only:
+    if t["name"] in after:
+        pass
+    elif only:
         if t["name"] not in only:
             continue
     elif not ss & set(suites) or t["name"] in exclude:
@@ -291,10 +312,13 @@ for t in tests:
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
     tmo = int((t["timeout"] or 30) * float(factor))
     wd = t["workdir"] or build
-    lines.append(f"at_run {shlex.quote(t['name'])} {tmo} {shlex.quote(wd)} "
-                 f"{shlex.quote(env)} {cmd}")
+    (after_lines if t["name"] in after else lines).append(
+        f"at_run {shlex.quote(t['name'])} {tmo} {shlex.quote(wd)} "
+        f"{shlex.quote(env)} {cmd}")
 with open(out, "w") as f:
     f.write("\n".join(lines) + "\n")
+with open(after_out, "w") as f:
+    f.write("".join(l + "\n" for l in after_lines))
 print(f"{len(lines)} tests", file=sys.stderr)
 PY
 : >"$img/at/bench.sh"
@@ -303,6 +327,7 @@ if [ "$bench" = 1 ] && [ -x "$build/tests/bench/allthreads-bench" ]; then
 	echo "at_bench 420 $build/tests/bench/allthreads-bench" $BENCH_ARGS \
 		>"$img/at/bench.sh"
 fi
+deb_stage "$stage/package-tests" || die "cannot stage the .debs"
 
 cat >"$img/init" <<'EOF'
 #!/bin/busybox sh
@@ -319,6 +344,11 @@ mkdir -p /dev/pts /dev/shm
 # substitution opens /dev/fd/N.
 ln -s /proc/self/fd /dev/fd
 mount -t devpts devpts /dev/pts
+# What udev would add: bash's process substitution needs /dev/fd.
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
 mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
@@ -463,5 +493,6 @@ print("aarch64: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
 sys.exit(0 if set(counts) <= {"OK", "SKIP"} and done else 1)
 PY
 rc=$?
-log "download $((t1 - t0)) s, root $((t2 - t1)) s, cross build $((t3 - t2)) s, image $((t4 - t3)) s, emulated run $((t5 - t4)) s"
+deb_results "$build/meson-logs/testlog.json" || rc=1
+log "download $((t1 - t0)) s, root $((t2 - t1)) s, cross build $((t3 - t2)) s, arm64 .debs $((td - t3)) s, image $((t4 - td)) s, emulated run $((t5 - t4)) s"
 exit $rc

@@ -84,9 +84,10 @@ t_result() {
 	else
 		echo "not ok $T_NUM - $2"
 		T_FAILED=$((T_FAILED + 1))
-		echo "# rc=$rc"
-		printf '%s\n' "$out" | sed 's/^/# out: /' | head -20
-		printf '%s\n' "$err" | sed 's/^/# err: /' | head -20
+		# An ok before any run has none of these (set -u).
+		echo "# rc=${rc-}"
+		printf '%s\n' "${out-}" | sed 's/^/# out: /' | head -20
+		printf '%s\n' "${err-}" | sed 's/^/# err: /' | head -20
 	fi
 }
 
