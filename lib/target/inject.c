@@ -10,7 +10,7 @@
  *     stop and again to the exit stop: two stops per call;
  *   - the stub (stub.h): the whole step program in one visit per thread,
  *     run by a small position-independent runner in a region mapped fresh
- *     in the target: one stop per thread.
+ *     in the target: one stop per thread (ptrace-steps.c drives it).
  * Either way the thread's saved registers and mask go back raw, and the
  * kernel decides about restarting its interrupted call when it leaves
  * the stop; a thread found waiting with a temporary mask gets that one
@@ -145,36 +145,10 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status)
 	return pt_wait_any(c, &tid, 1, &which, status);
 }
 
-int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len)
-{
-	struct iovec l = { buf, len }, r = { (void *)addr, len };
-
-	if (process_vm_readv(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
-		return 0;
-	if (c->memfd >= 0 &&
-	    pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
-		return 0;
-	return -EFAULT;
-}
-
-int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
-		 size_t len)
-{
-	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
-
-	if (process_vm_writev(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
-		return 0;
-	if (c->memfd >= 0 &&
-	    pwrite(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
-		return 0;
-	return -EFAULT;
-}
-
 /* MASK on T in place of its own, which pt_mask_capture() looks at first:
  * only a thread whose mask we change needs that look, and it costs a read
  * of /proc. */
-static int set_our_mask(struct pt_ctx *c, struct pt_thread *t,
-			const uint64_t *mask)
+int pt_set_our_mask(struct pt_ctx *c, struct pt_thread *t, const uint64_t *mask)
 {
 	if (!t->mask_set)
 		pt_mask_capture(c, t);
@@ -272,7 +246,7 @@ static unsigned long find_insn(struct pt_ctx *c, struct pt_thread *t)
 
 /* --- one injection ------------------------------------------------------------ */
 
-static bool is_forced(int sig)
+bool pt_is_forced(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
 	       sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
@@ -280,7 +254,7 @@ static bool is_forced(int sig)
 
 /* T ended (R, ST: what pt_wait() saw) while it ran our calls: a failure
  * of the run, never a thread that merely exited meanwhile. */
-static void died(struct pt_thread *t, int r, int st)
+void pt_died(struct pt_thread *t, int r, int st)
 {
 	const char *abbrev =
 		r == 0 && WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : NULL;
@@ -323,7 +297,7 @@ static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
 			return -ETIMEDOUT;
 		}
 		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
-			died(t, r, st);
+			pt_died(t, r, st);
 			return -ESRCH;
 		}
 		if (!WIFSTOPPED(st))
@@ -341,7 +315,7 @@ static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
 		}
 		if ((st >> 16) != 0)
 			continue; /* EVENT_STOP: a group stop re-reported */
-		if (is_forced(sig)) {
+		if (pt_is_forced(sig)) {
 			/* Our own call faulted (or seccomp trapped it): the
 			 * signal is ours, and is not delivered. */
 			snprintf(t->why, sizeof(t->why),
@@ -365,7 +339,7 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
-	err = set_our_mask(c, t, &c->inj_mask);
+	err = pt_set_our_mask(c, t, &c->inj_mask);
 	if (err)
 		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
@@ -439,448 +413,6 @@ void pt_uncolocate(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 	if (sched_setaffinity(t->tid, sizeof(t->cpus), &t->cpus) == 0 ||
 	    errno == ESRCH)
 		t->pinned = false;
-}
-
-/* --- a program on one thread --------------------------------------------------------- */
-
-/* The call NR(ARGS) as pt_inject() takes it. */
-static struct pt_call call_of(long nr, const long *args)
-{
-	struct pt_call call = { .nr = nr };
-
-	memcpy(call.a, args, sizeof(call.a));
-	return call;
-}
-
-static int run_injected(struct pt_ctx *c, struct pt_thread *t,
-			const long *canary)
-{
-	unsigned i;
-	int err;
-
-	t->nrun = 0;
-	t->failed = -1;
-	for (i = 0; i < c->nsteps; i++) {
-		const struct at_step *s = &c->steps[i];
-		struct pt_call call;
-
-		if (s->has_save) {
-			call = call_of(s->save_nr, s->save_args);
-			err = pt_inject(c, t, &call, &t->sav[i]);
-			if (err)
-				return err;
-		}
-		call = call_of(s->nr, s->args);
-		err = pt_inject(c, t, &call, &t->res[i]);
-		if (err)
-			return err;
-		t->nrun = (int)i + 1;
-		if (!at_judge_ok(s->judge, t->res[i], canary, i)) {
-			t->failed = (int)i;
-			break;
-		}
-	}
-	return 0;
-}
-
-#if AT_ARCH_HAS_STUB
-/* Continue T in its stub: at most 64 times a run. */
-static int stub_cont(struct pt_thread *t)
-{
-	if (t->conts++ >= 64)
-		return -EPROTO;
-	if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Start T at slot S's copy of the stub with CTL (nsteps, steps, res,
- * saved set by the caller). */
-static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
-		      struct at_stub_ctl *ctl)
-{
-	struct at_regs r = t->saved, fb;
-	uint64_t mask = c->inj_mask & ~(1ull << (c->stub_sig - 1));
-	struct pt_slot at;
-	int err;
-
-	pt_scratch_slot(c, s, &at);
-	at_arch_fallback(&t->saved, &fb);
-	ctl->info = at.ctl + __builtin_offsetof(struct at_stub_ctl, siginfo);
-	ctl->stack = at.stack;
-	ctl->mask = t->mask;
-	ctl->signo = (uint64_t)c->stub_sig;
-	ctl->nrun = 0;
-	ctl->failed = -1;
-	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));
-	err = pt_mem_write(c, at.ctl, ctl,
-			   __builtin_offsetof(struct at_stub_ctl, siginfo));
-	if (err)
-		return err;
-	/* The registers first, then the mask (see pt_restore()). */
-	t->touched = true;
-	at_arch_prepare_stub(&r, at.code);
-	err = at_arch_set(t->tid, &r);
-	if (err)
-		return err;
-	err = set_our_mask(c, t, &mask);
-	if (err)
-		return err;
-	t->conts = 0;
-	err = stub_cont(t);
-#if AT_TEST_HOOKS
-	if (!err && c->abandon && ++c->nstub == c->abandon)
-		_exit(99); /* the test hook: see struct pt_ctx */
-#endif
-	return err;
-}
-
-/* What T's stop ST says of its run in slot S: 0 the stub's own stop (its
- * results are in), 1 a stop to continue it from, or -errno. */
-static int stub_stopped(struct pt_ctx *c, struct pt_thread *t, unsigned s,
-			int st)
-{
-	struct pt_slot at;
-	struct at_regs r;
-	siginfo_t si;
-	int sig;
-
-	if (WIFEXITED(st) || WIFSIGNALED(st)) {
-		died(t, 0, st);
-		return -ESRCH;
-	}
-	if (!WIFSTOPPED(st) || (st >> 16) != 0)
-		return 1; /* a group stop re-reported */
-	sig = WSTOPSIG(st);
-	t->at_exit = false; /* a signal stop: raw registers are safe */
-	if (sig == c->stub_sig) {
-		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
-			return -errno;
-		if (si.si_code == SI_QUEUE &&
-		    (uintptr_t)si.si_value.sival_ptr == (uintptr_t)c->cookie)
-			return 0;
-		/* The target's own signal of that number: keep it to give
-		 * back at the release (one: a second would have merged with
-		 * it). */
-		if (!t->has_stash) {
-			t->stash = si;
-			t->has_stash = true;
-		}
-		/* Taken on the way out of the stub's own stop call, ours
-		 * merged into it: this is the stub's stop. */
-		pt_scratch_slot(c, s, &at);
-		if (at_arch_get(t->tid, &r) == 0 &&
-		    r.r.rip ==
-			    at.code + (unsigned long)(at_stub_x86_64_stopped -
-						      at_stub_x86_64_begin))
-			return 0;
-		return 1;
-	}
-	if (is_forced(sig)) {
-		snprintf(t->why, sizeof(t->why),
-			 "the step program raised signal %d", sig);
-		return -EFAULT;
-	}
-	return 1; /* everything else is blocked while it works */
-}
-
-/*
- * Past the deadline: the threads TS (in slot I each, NULL for none) still
- * at work in the stub, interrupted and waited for (a second more, once for
- * all; the deadline is put back after, so nothing new starts).  RET[I]:
- * 0 when T's stub had finished after all, else -errno (-ETIMEDOUT with
- * why).
- */
-static void take_back(struct pt_ctx *c, struct pt_thread **ts, unsigned n,
-		      int *ret)
-{
-	struct timespec was = c->deadline;
-	unsigned i;
-	int st, r;
-
-	for (i = 0; i < n; i++)
-		if (ts[i])
-			ptrace(PTRACE_INTERRUPT, ts[i]->tid, 0, 0);
-	c->deadline.tv_sec += 1;
-	for (i = 0; i < n; i++) {
-		struct pt_thread *t = ts[i];
-
-		if (!t)
-			continue;
-		r = pt_wait(c, t->tid, &st);
-		if (r == 0) {
-			r = stub_stopped(c, t, i, st);
-		} else if (r != -ETIMEDOUT) {
-			died(t, r, 0);
-			r = -ESRCH;
-		}
-		if (r == 1 || r == -ETIMEDOUT) {
-			snprintf(t->why, sizeof(t->why),
-				 "an injected call did not return");
-			r = -ETIMEDOUT;
-		}
-		ret[i] = r;
-	}
-	if (at_ts_before(&was, &c->deadline))
-		c->deadline = was;
-}
-
-/* T's run in slot S to its end: 0 at the stub's own stop, or -errno. */
-static int stub_wait(struct pt_ctx *c, struct pt_thread *t, unsigned s)
-{
-	int st, err;
-
-	for (;;) {
-		err = pt_wait(c, t->tid, &st);
-		if (err == -ETIMEDOUT) {
-			struct pt_thread *one[AT_STUB_SLOTS] = { NULL };
-			int ret[AT_STUB_SLOTS];
-
-			one[s] = t;
-			take_back(c, one, s + 1, ret);
-			return ret[s];
-		}
-		if (err < 0) {
-			died(t, err, 0);
-			return -ESRCH;
-		}
-		err = stub_stopped(c, t, s, st);
-		if (err != 1)
-			return err;
-		err = stub_cont(t);
-		if (err)
-			return err;
-	}
-}
-
-/* Start T at the stub with CTL (slot 0) and wait for its stop; the stub's
- * results are then in the target's memory. */
-static int stub_go(struct pt_ctx *c, struct pt_thread *t,
-		   struct at_stub_ctl *ctl)
-{
-	int err = stub_begin(c, t, 0, ctl);
-
-	return err ? err : stub_wait(c, t, 0);
-}
-
-static void stub_step(struct at_stub_step *d, const struct at_step *s,
-		      const long *canary, unsigned i)
-{
-	unsigned k;
-
-	memset(d, 0, sizeof(*d));
-	d->nr = s->nr;
-	d->save_nr = s->has_save ? s->save_nr : -1;
-	for (k = 0; k < ALLTHREADS_MAX_ARGS; k++) {
-		d->args[k] = s->args[k];
-		d->save_args[k] = s->save_args[k];
-	}
-	switch (s->judge) {
-	case ALLTHREADS_JUDGE_ANY:
-		d->judge = AT_STUB_ANY;
-		break;
-	case ALLTHREADS_JUDGE_SUCCESS:
-		d->judge = AT_STUB_SUCCESS;
-		break;
-	default:
-		d->judge = canary ? AT_STUB_EQUAL : AT_STUB_SUCCESS;
-		d->expect = canary ? canary[i] : 0;
-	}
-}
-
-static int write_table(struct pt_ctx *c, const long *canary)
-{
-	struct at_stub_step *tab = calloc(c->nsteps, sizeof(*tab));
-	unsigned i;
-	int err;
-
-	if (!tab)
-		return -ENOMEM;
-	for (i = 0; i < c->nsteps; i++)
-		stub_step(&tab[i], &c->steps[i], canary, i);
-	err = pt_mem_write(c, c->steps_at, tab, c->nsteps * sizeof(*tab));
-	free(tab);
-	return err;
-}
-
-static int read_results(struct pt_ctx *c, unsigned long at, unsigned long res,
-			unsigned long sav, long *out_res, long *out_sav,
-			unsigned n, struct at_stub_ctl *ctl)
-{
-	struct iovec l[3] = { { ctl, AT_STUB_CTL_RESULTS },
-			      { out_res, n * sizeof(int64_t) },
-			      { out_sav, out_sav ? n * sizeof(int64_t) : 0 } };
-	struct iovec r[3] = { { (void *)at, AT_STUB_CTL_RESULTS },
-			      { (void *)res, n * sizeof(int64_t) },
-			      { (void *)sav,
-				out_sav ? n * sizeof(int64_t) : 0 } };
-	size_t want = AT_STUB_CTL_RESULTS + n * sizeof(int64_t) +
-		      (out_sav ? n * sizeof(int64_t) : 0);
-
-	if (process_vm_readv(c->mempid, l, out_sav ? 3 : 2, r, out_sav ? 3 : 2,
-			     0) == (ssize_t)want)
-		return 0;
-	if (pt_mem_read(c, at, ctl, AT_STUB_CTL_RESULTS) ||
-	    pt_mem_read(c, res, out_res, n * sizeof(int64_t)))
-		return -EFAULT;
-	if (out_sav && pt_mem_read(c, sav, out_sav, n * sizeof(int64_t)))
-		return -EFAULT;
-	return 0;
-}
-
-int pt_steps_start(struct pt_ctx *c, struct pt_thread *t, unsigned s,
-		   const long *canary)
-{
-	struct at_stub_ctl ctl;
-	struct pt_slot at;
-	int want = canary ? 2 : 1, err = 0;
-
-	t->ran = true;
-	/* The table changes only between the canary and the rest: never
-	 * under a thread at work. */
-	if (c->table != want) {
-		err = write_table(c, canary);
-		if (!err)
-			c->table = want;
-	}
-	if (!err) {
-		pt_scratch_slot(c, s, &at);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.nsteps = c->nsteps;
-		ctl.steps = c->steps_at;
-		ctl.res = at.res;
-		ctl.saved = at.sav;
-		err = stub_begin(c, t, s, &ctl);
-	}
-	if (err)
-		pt_restore(c, t);
-	return err;
-}
-
-/* T's run in slot S ended with ERR (0: at the stub's own stop): its
- * results read, its registers and mask back. */
-static int steps_end(struct pt_ctx *c, struct pt_thread *t, unsigned s, int err)
-{
-	struct at_stub_ctl ctl;
-	struct pt_slot at;
-
-	pt_scratch_slot(c, s, &at);
-	if (!err)
-		err = read_results(c, at.ctl, at.res, at.sav, t->res, t->sav,
-				   c->nsteps, &ctl);
-	if (!err && (ctl.nrun < 0 || ctl.nrun > (int64_t)c->nsteps ||
-		     ctl.failed >= ctl.nrun))
-		err = -EPROTO;
-	if (!err) {
-		t->nrun = (int)ctl.nrun;
-		t->failed = (int)ctl.failed;
-	}
-	if (pt_restore(c, t) < 0 && !err)
-		err = -EIO;
-	return err;
-}
-
-int pt_steps_event(struct pt_ctx *c, struct pt_thread *t, unsigned s, int err,
-		   int st)
-{
-	if (err) {
-		died(t, err, 0);
-		return steps_end(c, t, s, -ESRCH);
-	}
-	err = stub_stopped(c, t, s, st);
-	if (err == 1) {
-		err = stub_cont(t);
-		if (!err)
-			return 1;
-	}
-	return steps_end(c, t, s, err);
-}
-
-int pt_steps_take_back(struct pt_ctx *c, struct pt_thread **t, unsigned n,
-		       int *ret)
-{
-	unsigned i;
-	int any = 0;
-
-	take_back(c, t, n, ret);
-	for (i = 0; i < n; i++)
-		if (t[i]) {
-			ret[i] = steps_end(c, t[i], i, ret[i]);
-			any = any ? any : ret[i];
-		}
-	return any;
-}
-
-static int run_stub(struct pt_ctx *c, struct pt_thread *t, const long *canary)
-{
-	int err = pt_steps_start(c, t, 0, canary);
-
-	return err ? err : steps_end(c, t, 0, stub_wait(c, t, 0));
-}
-#endif
-
-int pt_run_steps(struct pt_ctx *c, struct pt_thread *t, const long *canary)
-{
-	int err;
-
-	t->ran = true;
-#if AT_ARCH_HAS_STUB
-	if (c->use_stub)
-		err = run_stub(c, t, canary);
-	else
-#endif
-		err = run_injected(c, t, canary);
-	if (pt_restore(c, t) < 0 && !err)
-		err = -EIO;
-	return err;
-}
-
-int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
-		 const struct pt_call *calls, unsigned n, long *res)
-{
-	unsigned i;
-	int err = 0;
-
-	if (!n)
-		return 0;
-#if AT_ARCH_HAS_STUB
-	if (c->use_stub) {
-		struct at_stub_step *tab = calloc(n, sizeof(*tab));
-		struct at_stub_ctl ctl;
-
-		if (!tab)
-			return -ENOMEM;
-		for (i = 0; i < n; i++) {
-			tab[i].nr = calls[i].nr;
-			memcpy(tab[i].args, calls[i].a, sizeof(tab[i].args));
-			tab[i].save_nr = -1;
-			tab[i].judge = AT_STUB_ANY;
-		}
-		err = pt_mem_write(c, c->undo_at, tab, n * sizeof(*tab));
-		free(tab);
-		if (!err) {
-			memset(&ctl, 0, sizeof(ctl));
-			ctl.nsteps = n;
-			ctl.steps = c->undo_at;
-			ctl.res = c->ures_at;
-			ctl.saved = c->sav_at;
-			err = stub_go(c, t, &ctl);
-		}
-		if (!err)
-			err = read_results(c, c->ctl, c->ures_at, 0, res, NULL,
-					   n, &ctl);
-		if (!err && ctl.nrun != (int64_t)n)
-			err = -EPROTO;
-		if (pt_restore(c, t) < 0 && !err)
-			err = -EIO;
-		return err;
-	}
-#endif
-	for (i = 0; i < n && !err; i++)
-		err = pt_inject(c, t, &calls[i], &res[i]);
-	if (pt_restore(c, t) < 0 && !err)
-		err = -EIO;
-	return err;
 }
 
 /* --- a temporary mask ------------------------------------------------------------- */

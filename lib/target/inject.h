@@ -258,6 +258,7 @@ void pt_mask_capture(struct pt_ctx *c, struct pt_thread *t);
 /* Let T go: its registers exactly as they were, PTRACE_DETACH (which
  * gives back a SIGURG of its own we held). */
 int pt_release(struct pt_ctx *c, struct pt_thread *t);
+/* --- ptrace-steps.c --- */
 /* Run the program's steps on T (the stub or one injection per call);
  * CANARY is NULL for the canary itself, else its results.  Fills T->res,
  * T->sav, T->nrun, T->failed; returns 0, or -errno when T could not be
@@ -282,6 +283,18 @@ int pt_steps_take_back(struct pt_ctx *c, struct pt_thread **t, unsigned n,
 /* Run N calls on T (undo), each result into RES. */
 int pt_run_calls(struct pt_ctx *c, struct pt_thread *t,
 		 const struct pt_call *calls, unsigned n, long *res);
+/* --- inject.c, for ptrace-steps.c --- */
+/* MASK on T in place of its own (its own looked at first, once). */
+int pt_set_our_mask(struct pt_ctx *c, struct pt_thread *t,
+		    const uint64_t *mask);
+/* A signal the kernel delivers even when blocked (a fault's)? */
+bool pt_is_forced(int sig);
+/* T ended (R, ST: what pt_wait() saw) while it ran our calls: a failure
+ * of the run, with T->why saying how. */
+void pt_died(struct pt_thread *t, int r, int st);
+/* --- ptrace-proc.c --- */
+/* LEN bytes at ADDR in the target (process_vm_readv/writev, or
+ * /proc/PID/mem): 0 or -EFAULT. */
 int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len);
 int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 		 size_t len);

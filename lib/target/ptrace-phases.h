@@ -12,8 +12,10 @@
  *   ptrace-preflight.c from /proc before anything is touched
  *   ptrace-freeze.c    the thread table, seizing, stopping, releasing
  *   ptrace-scratch.c   the region in the target (inject.h)
- *   ptrace-proc.c      the route's /proc reads
+ *   ptrace-proc.c      the route's /proc reads, the target's memory
  *   inject.c           calls in a stopped thread (inject.h)
+ *   ptrace-steps.c     the step program on a thread, several at once
+ *                      (inject.h)
  */
 #ifndef AT_PTRACE_PHASES_H
 #define AT_PTRACE_PHASES_H

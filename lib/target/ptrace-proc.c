@@ -1,17 +1,45 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ptrace-proc.c - what the ptrace route reads of /proc: a task's status
- * and stat, the caller's own credentials, ancestry, names, switches.
+ * and stat, the caller's own credentials, ancestry, names, switches; and
+ * the target's memory (process_vm_readv/writev, else /proc/PID/mem).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "proctext.h"
 #include "ptrace-phases.h"
 
 #ifndef AT_ARCH_NONE
+
+int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)addr, len };
+
+	if (process_vm_readv(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		return 0;
+	if (c->memfd >= 0 &&
+	    pread(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
+		return 0;
+	return -EFAULT;
+}
+
+int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
+		 size_t len)
+{
+	struct iovec l = { (void *)buf, len }, r = { (void *)addr, len };
+
+	if (process_vm_writev(c->mempid, &l, 1, &r, 1, 0) == (ssize_t)len)
+		return 0;
+	if (c->memfd >= 0 &&
+	    pwrite(c->memfd, buf, len, (off_t)addr) == (ssize_t)len)
+		return 0;
+	return -EFAULT;
+}
 
 int pt_task_status(pid_t pid, pid_t tid, char *buf, size_t len)
 {
