@@ -548,47 +548,6 @@ static int list_into(pid_t pid, pid_t tid, int taskfd, struct snapshot *snap)
 	return 0;
 }
 
-int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
-{
-	unsigned i, kept = 0;
-	int err;
-
-	err = list_into(pid, tid, -1, snap);
-	if (err)
-		return err;
-	for (i = 0; i < snap->n; i++) {
-		struct tstatus *t = &snap->t[kept];
-
-		err = proc_read_tstatus(pid, snap->t[i].tid, t);
-		if (err == -ENOENT || err == -ESRCH) {
-			/* Exited since the listing. */
-			snap->vanished++;
-			continue;
-		}
-		if (err) {
-			snap->n = kept;
-			snapshot_free(snap);
-			return err;
-		}
-		kept++;
-	}
-	snap->n = kept;
-	if (tid && snap->n == 0) {
-		snapshot_free(snap);
-		return -ESRCH;
-	}
-	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
-	/* A process's rings, unless only one thread was asked for (then
-	 * unread: -ENODATA); a process whose fds we may not read keeps
-	 * rings_err. */
-	snap->rings_err = -ENODATA;
-	if (!tid && proc_read_rings(pid, snap) == -ENOMEM) {
-		snapshot_free(snap);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /*
  * Does /proc name tasks as our system calls do (its pid namespace is
  * ours)?  Then a TID it lists can be given to a call that takes one.
@@ -629,20 +588,23 @@ static bool may_be_worker(pid_t tid, bool *usable)
 	return true;
 }
 
-int proc_look(pid_t pid, struct snapshot *snap)
+/*
+ * The status of each task SNAP lists, in place; those that exited since
+ * the listing are dropped (counted in vanished).  LOOK: only the tasks
+ * that may be kernel workers are read (may_be_worker()); the others keep
+ * their TID alone, state '?'.  0, or -errno with SNAP freed.
+ */
+static int read_statuses(pid_t pid, struct snapshot *snap, bool look)
 {
-	bool usable = pid && proc_is_ours();
+	bool usable = look && pid && proc_is_ours();
 	unsigned i, kept = 0;
 	int err;
 
-	err = list_into(pid, 0, -1, snap);
-	if (err)
-		return err;
 	for (i = 0; i < snap->n; i++) {
 		pid_t tid = snap->t[i].tid;
 		struct tstatus *t = &snap->t[kept];
 
-		if (!may_be_worker(tid, &usable)) {
+		if (look && !may_be_worker(tid, &usable)) {
 			memset(t, 0, sizeof(*t));
 			t->tid = tid;
 			t->state = '?';
@@ -651,6 +613,7 @@ int proc_look(pid_t pid, struct snapshot *snap)
 		}
 		err = proc_read_tstatus(pid, tid, t);
 		if (err == -ENOENT || err == -ESRCH) {
+			/* Exited since the listing. */
 			snap->vanished++;
 			continue;
 		}
@@ -662,6 +625,43 @@ int proc_look(pid_t pid, struct snapshot *snap)
 		kept++;
 	}
 	snap->n = kept;
+	return 0;
+}
+
+int proc_snapshot(pid_t pid, pid_t tid, struct snapshot *snap)
+{
+	int err;
+
+	err = list_into(pid, tid, -1, snap);
+	if (!err)
+		err = read_statuses(pid, snap, false);
+	if (err)
+		return err;
+	if (tid && snap->n == 0) {
+		snapshot_free(snap);
+		return -ESRCH;
+	}
+	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
+	/* A process's rings, unless only one thread was asked for (then
+	 * unread: -ENODATA); a process whose fds we may not read keeps
+	 * rings_err. */
+	snap->rings_err = -ENODATA;
+	if (!tid && proc_read_rings(pid, snap) == -ENOMEM) {
+		snapshot_free(snap);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int proc_look(pid_t pid, struct snapshot *snap)
+{
+	int err;
+
+	err = list_into(pid, 0, -1, snap);
+	if (!err)
+		err = read_statuses(pid, snap, true);
+	if (err)
+		return err;
 	qsort(snap->t, snap->n, sizeof(*snap->t), cmp_tid);
 	snap->rings_err = -ENODATA;
 	if (proc_read_rings(pid, snap) == -ENOMEM) {
