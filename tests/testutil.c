@@ -40,6 +40,14 @@ void tu_sleep_ms(unsigned ms)
 		;
 }
 
+unsigned tu_factor(void)
+{
+	const char *e = getenv("AT_TIMEOUT_FACTOR");
+	int f = e ? atoi(e) : 1;
+
+	return f < 1 ? 1 : f > 100 ? 100 : (unsigned)f;
+}
+
 pid_t tu_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);

@@ -20,6 +20,9 @@
 
 long long tu_now_ms(void);
 void tu_sleep_ms(unsigned ms);
+/* AT_TIMEOUT_FACTOR (tests/arm64/vm.sh: emulation is slow), 1 to 100,
+ * default 1: what a test multiplies its deadlines by. */
+unsigned tu_factor(void);
 pid_t tu_gettid(void);
 /* Kill the program with a "Bail out!" line after SECONDS. */
 void tu_watchdog(unsigned seconds);

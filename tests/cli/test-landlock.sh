@@ -121,7 +121,12 @@ err_like "note: the calling thread puts every thread in the domain first" \
 at -n landlock
 kabi=$(printf '%s\n' "$err" |
 	sed -n 's/^allthreads: note: ruleset (Landlock ABI \([0-9]*\)).*/\1/p')
-if [ "${kabi:-0}" -lt 8 ]; then
+# A ruleset of ABI 8 handles the file rights up to ABI 5's (ioctl-dev): an
+# older kernel refuses it at landlock_create_ruleset, before TSYNC.
+if [ "${kabi:-0}" -lt 5 ]; then
+	skip "landlock under ABI 8 on a kernel without TSYNC" \
+		"this kernel's Landlock ABI ${kabi:-0} lacks ABI 5's rights"
+elif [ "$kabi" -lt 8 ]; then
 	abi_at 8 landlock --landlock-rule "$USR" -- /usr/bin/true
 	rc_is 1 "landlock under ABI 8: TSYNC chosen, refused by this kernel"
 	err_like "landlock_restrict_self\(TSYNC\): Invalid argument; no thread has the domain" \
