@@ -390,6 +390,25 @@ static void test_killed_client(struct h_target *t)
 	tap_ok(bad == 0, "the channel still works after killed clients");
 }
 
+/* A request the helper refused unrun because it reached the front of the
+ * queue after its start-by deadline (the client leaves 4 s for that,
+ * whatever the timeout: ctl-client.c, at_ctl_call()). */
+static bool refused_late(int r, const struct at_remote_status *rs)
+{
+	return r == -EINVAL && rs->reached &&
+	       strstr(rs->why, "before it could start: nothing changed");
+}
+
+/*
+ * Twenty clients, five requests each, against one receiver that runs one
+ * request at a time.  Natively every request must succeed at once.  When
+ * the machine is slower (AT_TIMEOUT_FACTOR above 1: emulated arm64, where
+ * a run on 8 threads takes some 200 ms and 19 runs can be queued ahead),
+ * a request may reach the front after its fixed start-by window: the
+ * helper then refuses it with nothing changed, a right answer, and the
+ * client sends it again, a bounded number of times; every other failure
+ * still counts, and every request must be served in the end.
+ */
 static void test_many_clients(struct h_target *t)
 {
 	pid_t kids[20];
@@ -400,21 +419,35 @@ static void test_many_clients(struct h_target *t)
 		kids[i] = fork();
 		if (kids[i] == 0) {
 			struct at_remote_status rs;
-			int k, bad = 0;
+			int k, bad = 0, late = 0, again;
 
 			alarm(30 * h_factor());
 			for (k = 0; k < 5; k++) {
 				struct allthreads_report *rep = NULL;
-				int r = h_remote_prctl(t->pid, PR_SET_KEEPCAPS,
-						       1, h_ms(5000), &rep,
-						       &rs);
+				int r;
 
+				again = h_factor() > 1 ? 10 : 0;
+				for (;;) {
+					r = h_remote_prctl(t->pid,
+							   PR_SET_KEEPCAPS, 1,
+							   h_ms(5000), &rep,
+							   &rs);
+					if (r == 0 || !refused_late(r, &rs) ||
+					    again-- == 0)
+						break;
+					late++;
+				}
 				/* The first failure of each client, why. */
 				if (r != 0 && !bad++)
-					tap_diag("client %d, request %d: %d %s",
-						 i, k, r, rs.why);
+					tap_diag("client %d, request %d: %d %s "
+						 "(%d refused late)",
+						 i, k, r, rs.why, late);
 				allthreads_report_free(rep);
 			}
+			if (late && !bad)
+				tap_diag("client %d: %d requests refused late "
+					 "and sent again",
+					 i, late);
 			_exit(bad ? 1 : 0);
 		}
 	}
