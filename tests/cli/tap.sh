@@ -23,7 +23,10 @@
 #                       they disagree: $BAD, killed at exit
 #   clean_fixture       a clean one: threads that come and go, all alike:
 #                       $GOOD, killed at exit
-#   ready_in FILE       waits (5 s at most) until FILE has a "ready" line
+#   ready_in FILE [S]   waits (S seconds at most, 5 by default) until FILE
+#                       has a "ready" line
+#   wait_until S CMD... runs CMD every 50 ms until it succeeds, S seconds at
+#                       most; fails if it never did
 set -u
 . "${BASH_SOURCE[0]%/*}/../public.sh"
 
@@ -148,13 +151,18 @@ fixture() {
 	exit 1
 }
 
-ready_in() {
-	local i
-	for i in $(seq 100); do
-		grep -q '^ready' "$1" 2>/dev/null && return 0
+wait_until() {
+	local i tries=$(($1 * 20 * T_SLOW))
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+ready_in() {
+	wait_until "${2:-5}" grep -qs '^ready' "$1"
 }
 
 planted_fixture() {

@@ -14,11 +14,7 @@ fi
 LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 50 churn 4 >"$T_TMP/fixture.out" &
 FPID=$!
 trap 'kill $FPID 2>/dev/null; wait $FPID 2>/dev/null; rm -rf "$T_TMP"' EXIT
-for i in $(seq 100); do
-	grep -q '^ready' "$T_TMP/fixture.out" && break
-	sleep 0.05
-done
-grep -q '^ready' "$T_TMP/fixture.out" ||
+ready_in "$T_TMP/fixture.out" ||
 	{ echo "Bail out! the fixture did not start"; exit 1; }
 
 bad=0 partial=0 first=""

@@ -89,10 +89,7 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ] && [ "$(id -u)" = 0 ] &&
 	has_cap 7 && has_cap 8; then
 	LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 2 >"$T_TMP/fixture.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/fixture.out" && break
-		sleep 0.05
-	done
+	ready_in "$T_TMP/fixture.out"
 	at -p "$FPID" prctl KEEP_CAPS
 	ok '[ "$out" = "all 0" ]' "the target starts with KEEP_CAPS 0"
 	at -p "$FPID" set --reuid=1000 --caps=cap_net_bind_service=eip

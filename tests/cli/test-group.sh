@@ -62,13 +62,11 @@ start_kid() {
 }
 
 # Wait (bounded) until cgroup $1 holds $2 processes.
+has_procs() {
+	[ "$(wc -l <"$1/cgroup.procs")" -ge "$2" ]
+}
 wait_procs() {
-	local i
-	for i in $(seq 100); do
-		[ "$(cat "$1/cgroup.procs" | wc -l)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_until 5 has_procs "$1" "$2"
 }
 
 # -p as pidof and pgrep print it: blanks, newlines, commas; duplicates

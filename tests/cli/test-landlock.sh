@@ -138,26 +138,21 @@ fi
 # access before and after (at-ll-target prints one line per thread).
 LPID=
 ll_start() { # OUT ARGS...: start at-ll-target under the helper, stdin a fifo
-	local out=$1 i
+	local out=$1
 	shift
 	rm -f "$T_TMP/in"
 	mkfifo "$T_TMP/in"
 	"$@" <"$T_TMP/in" >"$out" 2>&1 &
 	LPID=$!
 	exec 3>"$T_TMP/in"
-	for i in $(seq 100); do
-		grep -q '^ready' "$out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
+	ready_in "$out"
+}
+ll_done() { # OUT N: OUT has N "done" lines
+	[ "$(grep -c '^done$' "$1")" -ge "$2" ]
 }
 ll_probe() { # OUT N: ask for the Nth probe; $out gets its lines
-	local i
 	echo probe >&3
-	for i in $(seq 100); do
-		[ "$(grep -c '^done$' "$1")" -ge "$2" ] && break
-		sleep 0.05
-	done
+	wait_until 5 ll_done "$1" "$2"
 	out=$(awk -v n="$2" '/^done$/ { k++; next } k == n - 1 && /^[0-9]/' "$1")
 }
 ll_stop() {
@@ -245,14 +240,13 @@ fi
 # (tests/ptrace/test-landlock.sh checks that route thread by thread).
 # start_sleep: a sleep 60 in $SPID, once it has executed sleep (until
 # then it is still a copy of this shell).
+sleep_execed() {
+	[ "$(readlink "/proc/$SPID/exe")" = /usr/bin/sleep ]
+}
 start_sleep() {
-	local i
 	/usr/bin/sleep 60 &
 	SPID=$!
-	for i in $(seq 100); do
-		[ "$(readlink "/proc/$SPID/exe")" = /usr/bin/sleep ] && break
-		sleep 0.05
-	done
+	wait_until 5 sleep_execed
 }
 start_sleep
 LPID=$SPID

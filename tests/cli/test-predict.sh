@@ -20,11 +20,7 @@ fi
 LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 6 nosetuid >"$T_TMP/fixture.out" &
 FPID=$!
 trap 'kill $FPID 2>/dev/null; wait $FPID 2>/dev/null; rm -rf "$T_TMP"' EXIT
-for i in $(seq 100); do
-	grep -q '^ready' "$T_TMP/fixture.out" && break
-	sleep 0.05
-done
-grep -q '^ready' "$T_TMP/fixture.out" ||
+ready_in "$T_TMP/fixture.out" ||
 	{ echo "Bail out! the fixture did not start"; exit 1; }
 # The thread without CAP_SETUID.
 weak=""

@@ -44,11 +44,7 @@ rc_is 3 "-p set of a process that is gone"
 if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 	LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 2 >"$T_TMP/fixture.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/fixture.out" && break
-		sleep 0.05
-	done
-	if ! grep -q '^ready' "$T_TMP/fixture.out"; then
+	if ! ready_in "$T_TMP/fixture.out"; then
 		echo "Bail out! the fixture did not start with the helper"
 		exit 1
 	fi
@@ -89,10 +85,7 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 	# 250 threads, so that the last is one among many.
 	LD_PRELOAD=$AT_HELPER "$AT_FIXTURE" 250 >"$T_TMP/fixture.out" &
 	FPID=$!
-	for i in $(seq 200); do
-		grep -q '^ready' "$T_TMP/fixture.out" && break
-		sleep 0.05
-	done
+	ready_in "$T_TMP/fixture.out" 10
 	at -p "$FPID" prctl KEEP_CAPS 1
 	rc_is 0 "through the helper: 250 threads"
 	run env AT_TEST_HIDE_LAST=1 "LD_PRELOAD=$AT_HIDE_THREAD_SHIM" \
@@ -121,10 +114,7 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 	ALLTHREADS_HELPER=$AT_HELPER "$AT" run -- "$AT_FIXTURE" 3 \
 		>"$T_TMP/run.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/run.out" && break
-		sleep 0.05
-	done
+	ready_in "$T_TMP/run.out"
 	ok 'grep -q "^ready" "$T_TMP/run.out"' "run: the fixture started"
 	ok 'grep -q allthreads-helper "/proc/$FPID/maps"' \
 		"run: the same pid (\$!) has the helper mapped"
@@ -139,10 +129,7 @@ if [ -n "${AT_HELPER:-}" ] && [ -r "$AT_HELPER" ]; then
 	ALLTHREADS_HELPER=$AT_HELPER "$AT" run --allow-raw "$AT_FIXTURE" 2 \
 		>"$T_TMP/run2.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/run2.out" && break
-		sleep 0.05
-	done
+	ready_in "$T_TMP/run2.out"
 	at -p "$FPID" syscall getppid
 	rc_is 0 "run --allow-raw: the raw syscall is served"
 	kill "$FPID" 2>/dev/null
@@ -171,11 +158,7 @@ print("ready", os.getpid(), flush=True)
 time.sleep(120)
 ' >"$T_TMP/py.out" &
 	FPID=$!
-	for i in $(seq 100); do
-		grep -q '^ready' "$T_TMP/py.out" && break
-		sleep 0.05
-	done
-	if grep -q '^ready' "$T_TMP/py.out"; then
+	if ready_in "$T_TMP/py.out"; then
 		at -p "$FPID" prctl CAPBSET_DROP net_broadcast
 		rc_is 2 "one-way step failing on one thread: partial"
 		err_like '^allthreads: tid [0-9]+: PR_CAPBSET_DROP\(cap_net_broadcast\): Operation not permitted$' \

@@ -26,6 +26,7 @@
 
 #include "allthreads.h"
 #include "remote.h"
+#include "testutil.h"
 
 #define H_MAX_THREADS 256
 
@@ -44,29 +45,10 @@ struct h_target {
 	char status[128];
 };
 
-static inline long long h_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* AT_TIMEOUT_FACTOR (tests/arm64/vm.sh: emulation is slow), 1 to 100,
- * default 1: what the tests multiply their deadlines by, never how long a
- * step may take on a native run. */
-static inline unsigned h_factor(void)
-{
-	const char *e = getenv("AT_TIMEOUT_FACTOR");
-	int f = e ? atoi(e) : 1;
-
-	return f < 1 ? 1 : f > 100 ? 100 : (unsigned)f;
-}
-
 /* A deadline of MS milliseconds, times the factor. */
 static inline unsigned h_ms(unsigned ms)
 {
-	return ms * h_factor();
+	return ms * tu_factor();
 }
 
 static inline void h_sleep_ms(unsigned ms)
@@ -115,12 +97,12 @@ static inline int h_read_status(const char *path, struct h_status *st)
 static inline int h_refresh(const struct h_target *t, struct h_status *st)
 {
 	struct h_status old;
-	long long end = h_now_ms() + h_ms(5000);
+	long long end = tu_now_ms() + h_ms(5000);
 
 	h_read_status(t->status, &old);
 	if (kill(t->pid, SIGUSR1) < 0)
 		return -errno;
-	while (h_now_ms() < end) {
+	while (tu_now_ms() < end) {
 		if (h_read_status(t->status, st) == 0 && st->gen > old.gen)
 			return 0;
 		h_sleep_ms(5);
@@ -142,7 +124,7 @@ static inline int h_start(struct h_target *t, int nworkers,
 	if (!helper || !target)
 		return -ENOENT;
 	snprintf(t->status, sizeof(t->status), "/tmp/at-h-status-%d-%lld",
-		 (int)getpid(), h_now_ms());
+		 (int)getpid(), tu_now_ms());
 	unlink(t->status);
 	snprintf(nw, sizeof(nw), "%d", nworkers);
 	pid = fork();
@@ -156,8 +138,8 @@ static inline int h_start(struct h_target *t, int nworkers,
 		_exit(127);
 	}
 	t->pid = pid;
-	end = h_now_ms() + h_ms(10000);
-	while (h_now_ms() < end) {
+	end = tu_now_ms() + h_ms(10000);
+	while (tu_now_ms() < end) {
 		struct h_status st;
 
 		if (at_remote_probe(pid, why, sizeof(why)) == 0 &&
@@ -174,9 +156,9 @@ static inline int h_start(struct h_target *t, int nworkers,
 
 static inline int h_wait(pid_t pid, unsigned ms, int *status)
 {
-	long long end = h_now_ms() + ms;
+	long long end = tu_now_ms() + ms;
 
-	while (h_now_ms() < end) {
+	while (tu_now_ms() < end) {
 		pid_t r = waitpid(pid, status, WNOHANG);
 
 		if (r == pid)

@@ -85,10 +85,10 @@ static long stray_bytes(int log, const int sv[2])
 
 static long long timed_call(int (*fn)(void), int *r)
 {
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	*r = fn();
-	return h_now_ms() - t0;
+	return tu_now_ms() - t0;
 }
 
 static int call_capset(void)
@@ -232,11 +232,11 @@ int main(int argc, char **argv)
 	/* A broadcast of the program's own reaches the receiver too (the
 	 * engine's poke, which wrote to an eventfd number before). */
 	{
-		long long t0 = h_now_ms(), ms;
+		long long t0 = tu_now_ms(), ms;
 		long b = allthreads_syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0,
 					    0, 0);
 
-		ms = h_now_ms() - t0;
+		ms = tu_now_ms() - t0;
 		tap_ok(b == 0,
 		       "an in-process allthreads_syscall() (%ld, %lld ms)", b,
 		       ms);

@@ -168,13 +168,13 @@ static void test_concurrent(struct h_target *t)
 	}
 	tap_ok(bad == 0, "channel broadcasts agree while the application "
 			 "broadcasts too");
-	end = h_now_ms() + h_ms(20000);
+	end = tu_now_ms() + h_ms(20000);
 	do {
 		r = h_refresh(t, &st);
 		if (r == 0 && st.app_runs >= 400)
 			break;
 		h_sleep_ms(50);
-	} while (h_now_ms() < end);
+	} while (tu_now_ms() < end);
 	tap_ok(r == 0 && st.app_runs >= 400 && st.app_fail == 0,
 	       "400 application broadcasts ran, none failed (%lu, %lu)",
 	       st.app_runs, st.app_fail);
@@ -371,7 +371,7 @@ static void test_killed_client(struct h_target *t)
 		pid_t c = fork();
 
 		if (c == 0) {
-			alarm(10 * h_factor());
+			alarm(10 * tu_factor());
 			h_remote_prctl(t->pid, PR_SET_KEEPCAPS, 1, h_ms(3000),
 				       NULL, &rs);
 			_exit(0);
@@ -413,7 +413,7 @@ static void test_many_clients(struct h_target *t)
 {
 	pid_t kids[20];
 	int i, ok = 0;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	for (i = 0; i < 20; i++) {
 		kids[i] = fork();
@@ -421,12 +421,12 @@ static void test_many_clients(struct h_target *t)
 			struct at_remote_status rs;
 			int k, bad = 0, late = 0, again;
 
-			alarm(30 * h_factor());
+			alarm(30 * tu_factor());
 			for (k = 0; k < 5; k++) {
 				struct allthreads_report *rep = NULL;
 				int r;
 
-				again = h_factor() > 1 ? 10 : 0;
+				again = tu_factor() > 1 ? 10 : 0;
 				for (;;) {
 					r = h_remote_prctl(t->pid,
 							   PR_SET_KEEPCAPS, 1,
@@ -459,7 +459,7 @@ static void test_many_clients(struct h_target *t)
 			ok++;
 	}
 	tap_ok(ok == 20, "20 clients at once, 5 requests each: %d ok, %lld ms",
-	       ok, h_now_ms() - t0);
+	       ok, tu_now_ms() - t0);
 }
 
 static void test_target_exits(struct h_target *t)
@@ -474,17 +474,17 @@ static void test_target_exits(struct h_target *t)
 	h_sleep_ms(100);
 	c = fork();
 	if (c == 0) {
-		alarm(20 * h_factor());
+		alarm(20 * tu_factor());
 		h_sleep_ms(300);
 		kill(t->pid, SIGKILL);
 		_exit(0);
 	}
-	t0 = h_now_ms();
+	t0 = tu_now_ms();
 	r = h_remote_prctl(t->pid, PR_SET_KEEPCAPS, 0, h_ms(10000), &rep, &rs);
-	tap_ok(r < 0 && !rs.reached && h_now_ms() - t0 < h_ms(3000),
+	tap_ok(r < 0 && !rs.reached && tu_now_ms() - t0 < h_ms(3000),
 	       "the target exiting mid-request: %d, unreachable, %lld ms "
 	       "(%s)",
-	       r, h_now_ms() - t0, rs.why);
+	       r, tu_now_ms() - t0, rs.why);
 	allthreads_report_free(rep);
 	h_wait(c, h_ms(5000), &status);
 	h_wait(t->pid, h_ms(5000), &status);
@@ -499,7 +499,7 @@ int main(void)
 	struct h_target t;
 	int r;
 
-	alarm(240 * h_factor());
+	alarm(240 * tu_factor());
 	r = h_start(&t, 8, NULL);
 	if (r < 0)
 		tap_bail("cannot start the target: %s", strerror(-r));

@@ -62,7 +62,7 @@ static void finish(struct waiter *w, int r, long long t0)
 {
 	w->got_err = r < 0 ? errno : 0;
 	w->got_r = r;
-	w->end = h_now_ms();
+	w->end = tu_now_ms();
 	w->ms = w->end - t0;
 	w->keepcaps = prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0);
 	if (w->kind == TIMED)
@@ -95,7 +95,7 @@ static void abs_ms(struct timespec *ts, clockid_t clk, int ms)
 static void *w_poll(void *a)
 {
 	struct waiter *w = a;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	finish(w, poll(NULL, 0, wait_ms(w)), t0);
 	return NULL;
@@ -104,7 +104,7 @@ static void *w_poll(void *a)
 static void *w_nanosleep(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	ts_ms(&ts, WAIT_MS);
 	finish(a, nanosleep(&ts, NULL), t0);
@@ -114,7 +114,7 @@ static void *w_nanosleep(void *a)
 static void *w_sigtimedwait(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 	sigset_t set;
 
 	ts_ms(&ts, WAIT_MS);
@@ -127,7 +127,7 @@ static void *w_sigtimedwait(void *a)
 static void *w_epoll(void *a)
 {
 	struct epoll_event ev;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	finish(a, epoll_wait(ep, &ev, 1, WAIT_MS), t0);
@@ -138,7 +138,7 @@ static void *w_epoll(void *a)
 static void *w_select(void *a)
 {
 	struct timeval tv = { 0, WAIT_MS * 1000 };
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	finish(a, select(0, NULL, NULL, NULL, &tv), t0);
 	return NULL;
@@ -147,7 +147,7 @@ static void *w_select(void *a)
 static void *w_clock(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 	int r;
 
 	ts_ms(&ts, WAIT_MS);
@@ -160,7 +160,7 @@ static void *w_clock(void *a)
 static void *w_ppoll(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 	sigset_t all;
 
 	ts_ms(&ts, WAIT_MS);
@@ -173,7 +173,7 @@ static void *w_ppoll(void *a)
 static void *w_sem_timedwait(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	abs_ms(&ts, CLOCK_REALTIME, wait_ms(a));
 	finish(a, sem_timedwait(&psem, &ts), t0);
@@ -183,7 +183,7 @@ static void *w_sem_timedwait(void *a)
 static void *w_sem_clockwait(void *a)
 {
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	abs_ms(&ts, CLOCK_MONOTONIC, wait_ms(a));
 	finish(a, sem_clockwait(&psem, CLOCK_MONOTONIC, &ts), t0);
@@ -195,7 +195,7 @@ static void *w_semtimedop(void *a)
 {
 	struct sembuf op = { 0, -1, 0 };
 	struct timespec ts;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	ts_ms(&ts, wait_ms(a));
 	finish(a, semtimedop(semid, &op, 1, &ts), t0);
@@ -205,7 +205,7 @@ static void *w_semtimedop(void *a)
 static void *w_semop(void *a)
 {
 	struct sembuf op = { 1, -1, 0 };
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	finish(a, semop(semid, &op, 1), t0);
 	return NULL;
@@ -221,7 +221,7 @@ static void *w_msgrcv(void *a)
 {
 	struct waiter *w = a;
 	struct msg m;
-	long long t0 = h_now_ms();
+	long long t0 = tu_now_ms();
 
 	finish(w,
 	       (int)msgrcv(msqid, &m, sizeof(m.text), w->kind == REAL ? 2 : 1,
@@ -240,10 +240,10 @@ static void *w_recv(void *a)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		finish(a, -2, h_now_ms());
+		finish(a, -2, tu_now_ms());
 		return NULL;
 	}
-	t0 = h_now_ms();
+	t0 = tu_now_ms();
 	finish(a, (int)recv(sv[0], &c, 1, 0), t0);
 	close(sv[0]);
 	close(sv[1]);
@@ -260,7 +260,7 @@ static void *w_xpg_sigpause(void *a)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	atomic_store(&w->tid, gettid());
-	t0 = h_now_ms();
+	t0 = tu_now_ms();
 	finish(w, __xpg_sigpause(SIGUSR2), t0);
 	return NULL;
 }
@@ -272,7 +272,7 @@ static void *w_bsd_sigpause(void *a)
 	long long t0;
 
 	atomic_store(&w->tid, gettid());
-	t0 = h_now_ms();
+	t0 = tu_now_ms();
 	finish(w, __sigpause(~(1 << (SIGUSR2 - 1)), 0), t0);
 	return NULL;
 }
@@ -292,11 +292,11 @@ static _Atomic int ready;
 
 static void hold_until_released(struct holder *h)
 {
-	long long end = h_now_ms() + 20000;
+	long long end = tu_now_ms() + 20000;
 
 	atomic_store(&h->tid, gettid());
 	atomic_fetch_add(&ready, 1);
-	while (!atomic_load(&release) && h_now_ms() < end)
+	while (!atomic_load(&release) && tu_now_ms() < end)
 		h_sleep_ms(2);
 	h->keepcaps = prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0);
 }
@@ -484,14 +484,15 @@ static void test_waits(int sig)
 		pthread_create(&waiters[i].th, NULL, waiters[i].fn,
 			       &waiters[i]);
 	}
-	for (end = h_now_ms() + 5000;
-	     atomic_load(&ready) < 2 && h_now_ms() < end;)
+	for (end = tu_now_ms() + 5000;
+	     atomic_load(&ready) < 2 && tu_now_ms() < end;)
 		h_sleep_ms(1);
 	h_sleep_ms(20);
 
 	/* A storm of broadcasts while they wait. */
-	t0 = h_now_ms();
-	for (k = 0; atomic_load(&done_timed) < ntimed && h_now_ms() < t0 + 5000;
+	t0 = tu_now_ms();
+	for (k = 0;
+	     atomic_load(&done_timed) < ntimed && tu_now_ms() < t0 + 5000;
 	     k++) {
 		r = allthreads_syscall(SYS_prctl, PR_SET_KEEPCAPS, k & 1, 0, 0,
 				       0, 0);
@@ -539,7 +540,7 @@ static void test_waits(int sig)
 	/* The last broadcast reaches every thread, then wake them. */
 	r = allthreads_syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0, 0);
 	tap_ok(r == 0, "a last broadcast (KEEPCAPS 1): %ld", r);
-	woke_at = h_now_ms();
+	woke_at = tu_now_ms();
 	atomic_store(&release, true);
 	msgsnd(msqid, &m, sizeof(m.text), 0);
 	semop(semid, &up, 1);
