@@ -26,8 +26,9 @@
  *             rt_tgsigqueueinfo and a payload that must come through
  *             (EINTR retried and counted)
  *   rawclone  a clone(CLONE_THREAD) thread with no libc thread state,
- *             blocked in a raw read(2) syscall
- *   zmm       (x86_64, AVX-512) two threads keep patterns in zmm16-31,
+ *             blocked in a raw read(2) syscall (x86_64 syscall, aarch64
+ *             svc #0)
+ *   zmm       (x86_64, AVX-512; elsewhere "nozmm") two threads keep patterns in zmm16-31,
  *             k1-k7 and r12-r15 live inside inline asm: one spins, one
  *             blocks in a raw read(2); the patterns are compared after
  *   churn     one thread creates and joins short-lived threads until
@@ -48,7 +49,7 @@
  * release a count above 0 is a "bad urg" line (nobody sends it SIGURG).
  *
  * Prints "ready PID TASKS" (TASKS: the tasks at that moment) and, with
- * --zmm on a CPU without AVX-512, "nozmm" before it.  Commands, one a line
+ * --zmm on a CPU without AVX-512 (or not x86_64), "nozmm" before it.  Commands, one a line
  * on stdin:
  *   ping        "pong"
  *   release     wakes every thread, waits for their reports, prints one
@@ -84,6 +85,12 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#define AT_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AT_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
 
 #define MAX_PER_KIND 4000
 #define SLEEP_MS 300
@@ -370,8 +377,10 @@ struct rawthread {
 
 static struct rawthread raws[64];
 
+/* A system call straight from the instruction, no libc (no errno). */
 static long raw_sys3(long nr, long a, long b, long c)
 {
+#if defined(__x86_64__)
 	long ret;
 
 	__asm__ volatile("syscall"
@@ -379,6 +388,20 @@ static long raw_sys3(long nr, long a, long b, long c)
 			 : "a"(nr), "D"(a), "S"(b), "d"(c)
 			 : "rcx", "r11", "memory");
 	return ret;
+#elif defined(__aarch64__)
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+
+	__asm__ volatile("svc #0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2)
+			 : "memory");
+	return x0;
+#else
+#error "matrix-target: no raw system call for this architecture"
+#endif
 }
 
 /* No libc in here: this thread has no TLS of its own. */
@@ -396,6 +419,9 @@ static int raw_main(void *arg)
 }
 
 /* ------------------------------------------------------------ zmm threads */
+
+/* x86_64 only: elsewhere --zmm prints "nozmm", as on an x86_64 CPU without
+ * AVX-512. */
 
 #define ZMM_REGS 16
 #define K_REGS 7
@@ -415,6 +441,7 @@ static atomic_int zmm_done[2];
 static long zmm_read_ret;
 static char zmm_byte;
 
+#ifdef __x86_64__
 static bool has_avx512(void)
 {
 	FILE *f = fopen("/proc/cpuinfo", "re");
@@ -541,6 +568,18 @@ static void zmm_hold(struct vecstate *got, int spin)
 	if (!spin)
 		zmm_read_ret = za.ret;
 }
+#else
+static bool has_avx512(void)
+{
+	return false;
+}
+
+static void zmm_hold(struct vecstate *got, int spin)
+{
+	(void)got;
+	(void)spin;
+}
+#endif
 
 static void *zmm_main(void *arg)
 {
@@ -628,7 +667,7 @@ static int install_prctl_filter(unsigned ret, unsigned flags)
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AT_AUDIT_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, nr)),

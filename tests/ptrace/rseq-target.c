@@ -2,7 +2,7 @@
 /*
  * rseq-target.c - a process whose threads add to per-CPU counters in real
  * restartable sequence (rseq) critical sections, for the ptrace route's
- * rseq test (x86_64).
+ * rseq test (x86_64 and aarch64: the section is inline asm for each).
  *
  *   rseq-target --busy N | --idle N [--timeout S]
  *
@@ -87,6 +87,7 @@ static int add_on(struct rseq *rs, uint32_t cpu)
 	uint64_t *v = &counters[cpu].v;
 	int ret;
 
+#if defined(__x86_64__)
 	__asm__ __volatile__(
 		/* the descriptor: version, flags, start, length, abort */
 		"	.pushsection __rseq_cs, \"aw\"\n"
@@ -120,6 +121,45 @@ static int add_on(struct rseq *rs, uint32_t cpu)
 		: [cpu] "r"(cpu), [cpu_id] "m"(rs->cpu_id), [v] "r"(v),
 		  [sig] "i"(RSEQ_SIG)
 		: "rax", "rcx", "memory", "cc");
+#elif defined(__aarch64__)
+	__asm__ __volatile__(
+		/* the descriptor: version, flags, start, length, abort */
+		"	.pushsection __rseq_cs, \"aw\"\n"
+		"	.balign 32\n"
+		"7:	.long 0, 0\n"
+		"	.quad 1f, 2f - 1f, 4f\n"
+		"	.popsection\n"
+		"	adrp x9, 7b\n"
+		"	add x9, x9, :lo12:7b\n"
+		"	str x9, [%[cs]]\n"
+		"1:	ldr w9, [%[cpu_id]]\n"
+		"	cmp w9, %w[cpu]\n"
+		"	b.ne 4f\n"
+		"	ldr x9, [%[v]]\n"
+		/* a window for a stop between the load and the commit */
+		"	mov w10, #40\n"
+		"3:	subs w10, w10, #1\n"
+		"	b.ne 3b\n"
+		"	add x9, x9, #1\n"
+		"	str x9, [%[v]]\n"
+		"2:	mov %w[ret], #0\n"
+		"	b 6f\n"
+		/* the abort handler, the registered signature before it as a
+		 * data word (glibc's RSEQ_SIG reads as a brk instruction;
+		 * nothing runs into it) */
+		"	.pushsection __rseq_failure, \"ax\"\n"
+		"	.long %c[sig]\n"
+		"4:	mov %w[ret], #1\n"
+		"	b 6f\n"
+		"	.popsection\n"
+		"6:\n"
+		: [ret] "=&r"(ret)
+		: [cs] "r"(&rs->rseq_cs), [cpu] "r"(cpu),
+		  [cpu_id] "r"(&rs->cpu_id), [v] "r"(v), [sig] "i"(RSEQ_SIG)
+		: "x9", "x10", "memory", "cc");
+#else
+#error "rseq-target: no critical section for this architecture"
+#endif
 	return ret;
 }
 
