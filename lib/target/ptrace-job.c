@@ -23,11 +23,6 @@
 
 #ifndef AT_ARCH_NONE
 
-/* The tracer's real-time priority while it holds threads: above any
- * SCHED_OTHER work and low real-time work, below the kernel's interrupt
- * threads (50). */
-#define AT_PT_RT_PRIO 40
-
 static int compile(struct pt_ctx *c, const struct allthreads_prog *prog)
 {
 	struct at_pack_area area = { .cap = AT_STEP_MAX_DATA };
