@@ -212,9 +212,11 @@ struct pt_ctx {
 	 * filtered). */
 	bool raise, filtered;
 
-	/* --- ptrace-verify.c: a buffer for /proc status files --- */
+	/* --- ptrace-verify.c: a buffer for /proc status files, and
+	 * /proc/PID/task open (-1 not yet) --- */
 	char *sbuf;
 	size_t sbuf_len;
+	int taskfd;
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */

@@ -129,6 +129,7 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 	c->hook = job->hook;
 	c->self = (pid_t)syscall(SYS_gettid);
 	c->memfd = -1;
+	c->taskfd = -1;
 	c->cpu = -1;
 	c->why = job->why;
 	c->whylen = job->whylen;
@@ -215,6 +216,8 @@ static void clean_up(struct pt_ctx *c)
 
 	if (c->memfd >= 0)
 		close(c->memfd);
+	if (c->taskfd >= 0)
+		close(c->taskfd);
 	for (k = 0; k < c->n; k++) {
 		free(c->t[k].res);
 		free(c->t[k].sav);
