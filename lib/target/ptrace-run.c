@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "proctext.h"
@@ -153,6 +154,16 @@ static bool installs_filter(const struct pt_ctx *c)
 	return false;
 }
 
+/* The target has no RLIMIT_RTTIME: a real-time thread of it that ran a
+ * while would otherwise be sent SIGXCPU, however short the stub. */
+static bool rt_unlimited(const struct pt_ctx *c)
+{
+	struct rlimit rl;
+
+	return prlimit(c->pid, RLIMIT_RTTIME, NULL, &rl) == 0 &&
+	       rl.rlim_cur == RLIM_INFINITY;
+}
+
 /* How many threads run the stub at once: AT_PT_WINDOW, or
  * ALLTHREADS_PTRACE_WINDOW=N (1 to AT_STUB_SLOTS; 1: one at a time, each
  * on the tracer's CPU). */
@@ -279,7 +290,7 @@ static int prepare(struct run *r)
 	 * a seccomp filter, the target's or the program's, might judge the
 	 * stub's own way back if this tracer were lost. */
 	c->raise = c->use_stub && c->boosted && !c->filtered &&
-		   !installs_filter(c) &&
+		   !installs_filter(c) && rt_unlimited(c) &&
 		   !pt_env_off("ALLTHREADS_PTRACE_RAISE");
 #endif
 	r->out->t_inject = pt_ns_now();
