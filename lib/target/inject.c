@@ -363,6 +363,8 @@ int pt_restore(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 
 	struct at_regs fb;
 
+	/* Its own priority first: the stub's way back puts it back too. */
+	pt_unraise(t);
 	if (!t->touched || t->st != PT_STOPPED)
 		return 0;
 	/* The mask first: a thread left (by a tracer that died) with its own
@@ -413,6 +415,56 @@ void pt_uncolocate(AT_UNUSED struct pt_ctx *c, struct pt_thread *t)
 	if (sched_setaffinity(t->tid, sizeof(t->cpus), &t->cpus) == 0 ||
 	    errno == ESRCH)
 		t->pinned = false;
+}
+
+/* --- a real-time priority for the stub --------------------------------------------- */
+
+/*
+ * A thread that runs the stub holds up every other one (none goes back to
+ * its own code before all are done), but as a SCHED_OTHER thread it
+ * waits its turn behind whatever else the machine runs: on a loaded
+ * machine most of the frozen window.  So it runs the stub just below the
+ * tracer's real-time priority, and has its own back before it is done
+ * (pt_restore()); a thread the tracer loses puts it back itself in the
+ * stub (ctl->sched).  Only threads of the kernel's fair classes are
+ * raised, with exactly what sched_getattr(2) read put back.
+ */
+bool pt_raise_prepare(struct pt_ctx *c, struct pt_thread *t,
+		      struct at_stub_ctl *ctl)
+{
+	struct pt_sched *s = &t->sched;
+
+	if (!c->raise || t->raised)
+		return false;
+	memset(s, 0, sizeof(*s));
+	if (syscall(SYS_sched_getattr, t->tid, s, sizeof(*s), 0) < 0 ||
+	    s->size != sizeof(*s) ||
+	    (s->policy != SCHED_OTHER && s->policy != SCHED_BATCH &&
+	     s->policy != SCHED_IDLE))
+		return false;
+	ctl->sched = 1;
+	memcpy(ctl->sched_attr, s, sizeof(*s));
+	return true;
+}
+
+void pt_raise(struct pt_ctx *c, struct pt_thread *t)
+{
+	struct sched_param sp = { .sched_priority = AT_PT_RT_PRIO - 1 };
+
+	if (sched_setscheduler(t->tid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) ==
+	    0)
+		t->raised = true;
+	else if (errno != ESRCH)
+		c->raise = false; /* not allowed here: not tried again */
+}
+
+void pt_unraise(struct pt_thread *t)
+{
+	if (!t->raised)
+		return;
+	if (syscall(SYS_sched_setattr, t->tid, &t->sched, 0) == 0 ||
+	    errno == ESRCH)
+		t->raised = false;
 }
 
 /* --- a temporary mask ------------------------------------------------------------- */

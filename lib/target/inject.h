@@ -20,8 +20,14 @@
 #include "arch.h"
 #include "report.h"
 #include "step.h"
+#include "stub.h"
 
 #ifndef AT_ARCH_NONE
+
+/* The tracer's real-time priority while it holds threads (ptrace-job.c):
+ * above any SCHED_OTHER work and low real-time work, below the kernel's
+ * interrupt threads (50).  A thread runs the stub just below it. */
+#define AT_PT_RT_PRIO 40
 
 /* Syscall instructions found in the target, remembered (inject.c). */
 #define AT_PT_INSN_CACHE 8
@@ -33,6 +39,22 @@ enum pt_state {
 	PT_ZOMBIE = 4,	/* a zombie (an exited leader): never seized */
 	PT_WORKER = 5,	/* io_uring / vhost worker: never seized */
 };
+
+/*
+ * A thread's scheduling policy and priority as sched_getattr(2) gives
+ * them and sched_setattr(2) takes them (the kernel's struct sched_attr,
+ * its first size, 48 bytes).  Spelled out here because glibc 2.41 and
+ * later define struct sched_attr in <sched.h>, which the kernel's
+ * <linux/sched/types.h> then defines again.
+ */
+struct pt_sched {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+_Static_assert(sizeof(struct pt_sched) == 48, "struct sched_attr, size 0");
 
 /* One call with its arguments as the target sees them (pointers already
  * moved into the scratch region). */
@@ -67,6 +89,7 @@ struct pt_thread {
 	bool died;	 /* ended while it ran our calls (why says how) */
 	bool verified;	 /* its /proc read back (ptrace-verify.c) */
 	bool mask_set;	 /* PTRACE_SETSIGMASK was used on it */
+	bool raised;	 /* at a real-time priority, its own in sched */
 	bool tmp_on;	 /* stopped in a call that waits with a temporary
 			  * mask (tmp), its own mask (mask) kept aside */
 	int nrun, failed, left;
@@ -75,6 +98,7 @@ struct pt_thread {
 	uint64_t mask, tmp;
 	siginfo_t stash;
 	cpu_set_t cpus;
+	struct pt_sched sched;
 	struct pt_resume resume; /* ptrace-restart.c */
 	long *res, *sav;
 	char why[AT_WHY_LEN];
@@ -181,10 +205,18 @@ struct pt_ctx {
 	 * ptrace-run.c (co-location given up) --- */
 	int cpu;      /* the tracer's CPU, for co-location, or -1 */
 	bool boosted; /* runs at a real-time priority: never spin */
+	/* A thread runs the stub at a real-time priority just below the
+	 * tracer's (pt_raise()): set by ptrace-run.c (prepare()), dropped
+	 * when the kernel refuses it.  Never where a seccomp filter might
+	 * judge the stub's own way back (ptrace-preflight.c saw one:
+	 * filtered). */
+	bool raise, filtered;
 
-	/* --- ptrace-verify.c: a buffer for /proc status files --- */
+	/* --- ptrace-verify.c: a buffer for /proc status files, and
+	 * /proc/PID/task open (-1 not yet) --- */
 	char *sbuf;
 	size_t sbuf_len;
+	int taskfd;
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */
@@ -302,6 +334,15 @@ int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
  * affinity back. */
 void pt_colocate(struct pt_ctx *c, struct pt_thread *t);
 void pt_uncolocate(struct pt_ctx *c, struct pt_thread *t);
+/* With c->raise, T (stopped, about to run the stub with control block
+ * CTL) runs it at AT_PT_RT_PRIO - 1: pt_raise_prepare() keeps its own
+ * scheduling in T->sched and CTL (for the stub's way back, stub.h), true
+ * if it is to be raised; pt_raise(), once CTL is in the target, raises
+ * it.  pt_unraise() puts its own back (pt_restore() does). */
+bool pt_raise_prepare(struct pt_ctx *c, struct pt_thread *t,
+		      struct at_stub_ctl *ctl);
+void pt_raise(struct pt_ctx *c, struct pt_thread *t);
+void pt_unraise(struct pt_thread *t);
 void pt_why(struct pt_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -23,11 +23,6 @@
 
 #ifndef AT_ARCH_NONE
 
-/* The tracer's real-time priority while it holds threads: above any
- * SCHED_OTHER work and low real-time work, below the kernel's interrupt
- * threads (50). */
-#define AT_PT_RT_PRIO 40
-
 static int compile(struct pt_ctx *c, const struct allthreads_prog *prog)
 {
 	struct at_pack_area area = { .cap = AT_STEP_MAX_DATA };
@@ -134,6 +129,7 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 	c->hook = job->hook;
 	c->self = (pid_t)syscall(SYS_gettid);
 	c->memfd = -1;
+	c->taskfd = -1;
 	c->cpu = -1;
 	c->why = job->why;
 	c->whylen = job->whylen;
@@ -220,6 +216,8 @@ static void clean_up(struct pt_ctx *c)
 
 	if (c->memfd >= 0)
 		close(c->memfd);
+	if (c->taskfd >= 0)
+		close(c->taskfd);
 	for (k = 0; k < c->n; k++) {
 		free(c->t[k].res);
 		free(c->t[k].sav);

@@ -291,6 +291,8 @@ static int check_thread(struct pre *p, struct capref *cr, pid_t tid, int st,
 		return -EIO;
 	}
 	v = at_proc_field_long(ts, "Seccomp", 0);
+	if (v && p->c)
+		p->c->filtered = true;
 	return v ? pt_seccomp_refusal(tid, v, p->can_suspend, p->why,
 				      p->whylen) :
 		   0;

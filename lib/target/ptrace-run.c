@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "proctext.h"
 #include "ptrace-phases.h"
@@ -136,6 +139,29 @@ static int stub_signal(struct pt_ctx *c)
 		if (!((caught >> (sigs[i] - 1)) & 1))
 			return sigs[i];
 	return 0;
+}
+
+/* Does a step install a seccomp filter (or strict mode)? */
+static bool installs_filter(const struct pt_ctx *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nsteps; i++)
+		if (c->steps[i].nr == SYS_seccomp ||
+		    (c->steps[i].nr == SYS_prctl &&
+		     c->steps[i].args[0] == PR_SET_SECCOMP))
+			return true;
+	return false;
+}
+
+/* The target has no RLIMIT_RTTIME: a real-time thread of it that ran a
+ * while would otherwise be sent SIGXCPU, however short the stub. */
+static bool rt_unlimited(const struct pt_ctx *c)
+{
+	struct rlimit rl;
+
+	return prlimit(c->pid, RLIMIT_RTTIME, NULL, &rl) == 0 &&
+	       rl.rlim_cur == RLIM_INFINITY;
 }
 
 /* How many threads run the stub at once: AT_PT_WINDOW, or
@@ -260,6 +286,12 @@ static int prepare(struct run *r)
 			c->use_stub = false;
 	}
 	c->nslots = c->use_stub ? window() : 1;
+	/* Threads in the stub just below the tracer (pt_raise()); not where
+	 * a seccomp filter, the target's or the program's, might judge the
+	 * stub's own way back if this tracer were lost. */
+	c->raise = c->use_stub && c->boosted && !c->filtered &&
+		   !installs_filter(c) && rt_unlimited(c) &&
+		   !pt_env_off("ALLTHREADS_PTRACE_RAISE");
 #endif
 	r->out->t_inject = pt_ns_now();
 	if (at_ts_past(&c->deadline)) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "compiler.h"
@@ -80,6 +81,32 @@ static int stub_cont(struct pt_thread *t)
 	return 0;
 }
 
+/* CTL into the target at AT: what the stub reads, up to the stop's
+ * siginfo (written once, ptrace-scratch.c), and the scheduling to put
+ * back after it; one call. */
+static int write_ctl(struct pt_ctx *c, unsigned long at,
+		     const struct at_stub_ctl *ctl)
+{
+	const size_t head = __builtin_offsetof(struct at_stub_ctl, siginfo);
+	const size_t tail = __builtin_offsetof(struct at_stub_ctl, sched_attr);
+	struct iovec l[2] = { { (void *)ctl, head },
+			      { (void *)ctl->sched_attr,
+				sizeof(ctl->sched_attr) } };
+	struct iovec r[2] = { { (void *)at, head },
+			      { (void *)(at + tail),
+				sizeof(ctl->sched_attr) } };
+	unsigned n = ctl->sched ? 2 : 1;
+
+	if (process_vm_writev(c->mempid, l, n, r, n, 0) ==
+	    (ssize_t)(head + (n > 1 ? sizeof(ctl->sched_attr) : 0)))
+		return 0;
+	if (pt_mem_write(c, at, ctl, head))
+		return -EFAULT;
+	return n > 1 ? pt_mem_write(c, at + tail, ctl->sched_attr,
+				    sizeof(ctl->sched_attr)) :
+		       0;
+}
+
 /* Start T at slot S's copy of the stub with CTL (nsteps, steps, res,
  * saved set by the caller). */
 static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
@@ -88,6 +115,7 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	struct at_regs r = t->saved, fb;
 	uint64_t mask = c->inj_mask & ~(1ull << (c->stub_sig - 1));
 	struct pt_slot at;
+	bool raise;
 	int err;
 
 	pt_scratch_slot(c, s, &at);
@@ -99,8 +127,8 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	ctl->nrun = 0;
 	ctl->failed = -1;
 	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));
-	err = pt_mem_write(c, at.ctl, ctl,
-			   __builtin_offsetof(struct at_stub_ctl, siginfo));
+	raise = pt_raise_prepare(c, t, ctl);
+	err = write_ctl(c, at.ctl, ctl);
 	if (err)
 		return err;
 	/* The registers first, then the mask (see pt_restore()). */
@@ -112,6 +140,8 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	err = pt_set_our_mask(c, t, &mask);
 	if (err)
 		return err;
+	if (raise)
+		pt_raise(c, t);
 	t->conts = 0;
 	err = stub_cont(t);
 #if AT_TEST_HOOKS

@@ -5,6 +5,8 @@
  * same on every other thread; and each thread's seccomp mode looked at
  * again after the freeze.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,38 @@ void pt_vfree(struct pt_vstate *s)
 	}
 }
 
+/*
+ * TID's status file into c->sbuf (LEN bytes), as at_proc_read() reads it
+ * but cheaper, since every thread's is read while all are stopped: opened
+ * from /proc/PID/task (kept open), and read once when that read leaves
+ * room, as a seq_file gives a whole record at once.
+ */
+static int status_once(struct pt_ctx *c, pid_t tid, size_t len)
+{
+	char name[32];
+	ssize_t n;
+	int fd;
+
+	if (c->taskfd < 0) {
+		snprintf(name, sizeof(name), "/proc/%d/task", (int)c->pid);
+		c->taskfd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c->taskfd < 0)
+			return pt_task_status(c->pid, tid, c->sbuf, len);
+	}
+	snprintf(name, sizeof(name), "%d/status", (int)tid);
+	fd = openat(c->taskfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, c->sbuf, len - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	c->sbuf[n] = 0;
+	return (int)n;
+}
+
 int pt_read_status(struct pt_ctx *c, pid_t tid)
 {
 	int r;
@@ -51,7 +85,7 @@ int pt_read_status(struct pt_ctx *c, pid_t tid)
 			if (!c->sbuf)
 				return -ENOMEM;
 		}
-		r = pt_task_status(c->pid, tid, c->sbuf, c->sbuf_len);
+		r = status_once(c, tid, c->sbuf_len);
 		if (r < 0 || (size_t)r + 1 < c->sbuf_len ||
 		    c->sbuf_len >= AT_PT_STATUS_MAX)
 			return r;
@@ -60,19 +94,31 @@ int pt_read_status(struct pt_ctx *c, pid_t tid)
 	}
 }
 
-int pt_vread(struct pt_ctx *c, pid_t tid, struct pt_vstate *s)
+/* KEY's (KLEN bytes) index in vkeys, or -1. */
+static int vkey(const char *key, size_t klen)
 {
 	unsigned i;
-	int r = pt_read_status(c, tid);
 
-	if (r == -ENOMEM)
+	for (i = 0; i < AT_PT_NVKEYS; i++)
+		if (key[0] == vkeys[i][0] && !strncmp(key, vkeys[i], klen) &&
+		    !vkeys[i][klen])
+			return (int)i;
+	return -1;
+}
+
+int pt_vread(struct pt_ctx *c, pid_t tid, struct pt_vstate *s)
+{
+	const char *k, *v;
+	size_t pos = 0, klen, vlen;
+	int r = pt_read_status(c, tid), i;
+
+	if (r < 0)
 		return r;
-	for (i = 0; r >= 0 && i < AT_PT_NVKEYS; i++) {
-		const char *p = at_proc_field(c->sbuf, vkeys[i]);
-
-		s->v[i] = p ? strndup(p, strcspn(p, "\n")) : NULL;
-	}
-	return r < 0 ? r : 0;
+	/* One pass; the first line of a key counts, as at_proc_field(). */
+	while (at_proc_next(c->sbuf, &pos, &k, &klen, &v, &vlen))
+		if ((i = vkey(k, klen)) >= 0 && !s->v[i])
+			s->v[i] = strndup(v, vlen);
+	return 0;
 }
 
 static bool same(const char *a, const char *b)
@@ -103,44 +149,64 @@ static bool vanished(struct pt_ctx *c, struct pt_thread *t)
 	return access(path, F_OK) < 0;
 }
 
-/* T reads something else than the canary for a changed key: its why. */
-static bool differs(struct pt_thread *t, const bool *changed,
-		    const struct pt_vstate *vs, const struct pt_vstate *after)
+/* T reads V (VLEN bytes; NULL: no such line) for changed key I, where
+ * the canary reads something else: its why. */
+static void differs(struct pt_thread *t, unsigned i, const char *v, size_t vlen,
+		    const struct pt_vstate *after)
 {
 	char msg[2 * AT_WHY_LEN];
-	unsigned i;
 
-	for (i = 0; i < AT_PT_NVKEYS; i++) {
-		if (!changed[i] || same(vs->v[i], after->v[i]))
+	snprintf(msg, sizeof(msg), "/proc shows %s: %.*s (the canary: %.30s)",
+		 vkeys[i], v ? (int)(vlen < 40 ? vlen : 40) : 1, v ? v : "-",
+		 after->v[i] ? after->v[i] : "-");
+	snprintf(t->why, sizeof(t->why), "%.*s", AT_WHY_LEN - 1, msg);
+}
+
+/* Does T's status (c->sbuf) read as AFTER for every CHANGED key?  One
+ * pass, nothing copied (every thread's is read while all are stopped). */
+static bool agrees(struct pt_ctx *c, struct pt_thread *t, const bool *changed,
+		   const struct pt_vstate *after)
+{
+	bool seen[AT_PT_NVKEYS] = { false };
+	const char *k, *v;
+	size_t pos = 0, klen, vlen;
+	unsigned j;
+	int i;
+
+	while (at_proc_next(c->sbuf, &pos, &k, &klen, &v, &vlen)) {
+		i = vkey(k, klen);
+		if (i < 0 || seen[i] || !changed[i])
 			continue;
-		snprintf(msg, sizeof(msg),
-			 "/proc shows %s: %.40s (the canary: %.30s)", vkeys[i],
-			 vs->v[i] ? vs->v[i] : "-",
-			 after->v[i] ? after->v[i] : "-");
-		snprintf(t->why, sizeof(t->why), "%.*s", AT_WHY_LEN - 1, msg);
-		return true;
+		seen[i] = true;
+		if (!after->v[i] || strlen(after->v[i]) != vlen ||
+		    memcmp(after->v[i], v, vlen)) {
+			differs(t, (unsigned)i, v, vlen, after);
+			return false;
+		}
 	}
-	return false;
+	for (j = 0; j < AT_PT_NVKEYS; j++)
+		if (changed[j] && !seen[j] && after->v[j]) {
+			differs(t, j, NULL, 0, after);
+			return false;
+		}
+	return true;
 }
 
 bool pt_verify_one(struct pt_ctx *c, struct pt_thread *t, const bool *changed,
 		   const struct pt_vstate *after)
 {
-	struct pt_vstate vs = { 0 };
-	bool problem = false;
-
 	if (t->rstate != ALLTHREADS_T_OK || t->verified)
 		return false;
 	t->verified = true;
-	if (pt_vread(c, t->tid, &vs) < 0) {
+	if (pt_read_status(c, t->tid) < 0) {
 		if (vanished(c, t))
 			t->st = PT_GONE;
-	} else if (differs(t, changed, &vs, after)) {
-		t->rstate = ALLTHREADS_T_FAILED;
-		problem = true;
+		return false;
 	}
-	pt_vfree(&vs);
-	return problem;
+	if (agrees(c, t, changed, after))
+		return false;
+	t->rstate = ALLTHREADS_T_FAILED;
+	return true;
 }
 
 bool pt_verify(struct pt_ctx *c, const struct pt_thread *can,

@@ -86,7 +86,16 @@ __asm__("	.section .rodata\n"
 	/* Only reached when no tracer caught the stop: back to where the
 	 * thread was, by itself. */
 	"	mov 72(%rbx), %rsp\n"
-	"	pushq 240(%rbx)\n"
+	/* sched_setattr(0, &ctl->sched_attr, 0): its own scheduling back,
+	 * if the tracer raised it (before the flags, which cmp changes) */
+	"	cmpq $0, 32(%rbx)\n"
+	"	je 8f\n"
+	"	mov $314, %eax\n"
+	"	xor %edi, %edi\n"
+	"	lea 440(%rbx), %rsi\n"
+	"	xor %edx, %edx\n"
+	"	syscall\n"
+	"8:	pushq 240(%rbx)\n"
 	"	popfq\n"
 	"	mov $14, %eax\n"
 	"	mov $2, %edi\n"

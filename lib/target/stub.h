@@ -17,7 +17,8 @@
  * cookie: the tracer catches that signal stop, reads the results and puts
  * the thread's own registers back.  If the tracer is gone, nothing catches
  * it (the signal is one the target does not handle, ignored by default)
- * and the stub puts the thread back itself: the saved signal mask, the
+ * and the stub puts the thread back itself: its own scheduling policy and
+ * priority if the tracer raised them (sched), the saved signal mask, the
  * flags, every general register, a jump to the saved pc (fallback_regs,
  * with an interrupted call set up to be re-entered).
  */
@@ -70,7 +71,7 @@ struct at_stub_ctl {
 	uint64_t steps;		    /* 8: address of struct at_stub_step[] */
 	uint64_t res;		    /* 16: address of int64_t[nsteps] */
 	uint64_t saved;		    /* 24: address of int64_t[nsteps] */
-	uint64_t reserved0;	    /* 32 */
+	uint64_t sched;		    /* 32: nonzero, sched_attr is to go back */
 	uint64_t reserved1;	    /* 40 */
 	uint64_t info;		    /* 48: address of the stop's siginfo */
 	int64_t nrun;		    /* 56: out */
@@ -80,6 +81,8 @@ struct at_stub_ctl {
 	uint64_t signo;		    /* 88: the stop signal (stub_signal()) */
 	uint64_t fallback_regs[27]; /* 96: struct user_regs_struct order */
 	uint8_t siginfo[128];	    /* 312 */
+	uint8_t sched_attr[56];	    /* 440: the thread's own scheduling
+				     * (struct sched_attr), see sched */
 };
 
 /* What the tracer reads back of the control block after a run: from its
@@ -89,7 +92,9 @@ struct at_stub_ctl {
 _Static_assert(sizeof(struct at_stub_step) == 128, "stub step layout");
 _Static_assert(__builtin_offsetof(struct at_stub_ctl, fallback_regs) == 96,
 	       "stub control layout");
-_Static_assert(sizeof(struct at_stub_ctl) == 440, "stub control size");
+_Static_assert(__builtin_offsetof(struct at_stub_ctl, sched_attr) == 440,
+	       "stub control layout");
+_Static_assert(sizeof(struct at_stub_ctl) == 496, "stub control size");
 _Static_assert(sizeof(struct at_stub_ctl) <= AT_STUB_SLOT,
 	       "a control block fits its slot");
 

@@ -14,6 +14,10 @@
 #   untraced               every task: TracerPid 0 and not in state t
 #   task_count             the tasks /proc lists now
 #   state_of TID           the State letter of a task
+#   sched_mix              gives three tasks of $TPID other scheduling
+#                          (SCHED_BATCH, nice 7, SCHED_IDLE)
+#   sched_all              every task's "TID policy nice rt-priority"
+#                          (/proc/PID/task/TID/stat), one a line
 #
 # For a target whose threads wait and count how each wait ended
 # (eintr-target, sigmask-target: "w NAME COUNTS..." lines on "check"):
@@ -148,6 +152,23 @@ every_task() {
 
 untraced() {
 	every_task TracerPid 0 && every_task State '[^t].*'
+}
+
+sched_mix() {
+	local tids
+	tids=($(ls "/proc/$TPID/task" | sort -n))
+	chrt -b -p 0 "${tids[1]}" >/dev/null &&
+		renice -n 7 -p "${tids[2]}" >/dev/null &&
+		chrt -i -p 0 "${tids[3]}" >/dev/null
+}
+
+sched_all() {
+	local t
+	for t in /proc/"$TPID"/task/*; do
+		# the fields after the name: field N is $(N - 2)
+		sed 's/.*) //' "$t/stat" 2>/dev/null |
+			awk -v t="${t##*/}" '{ print t, $39, $17, $38 }'
+	done
 }
 
 # The process is alive: some task of it is not a zombie.

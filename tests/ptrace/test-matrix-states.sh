@@ -2,7 +2,9 @@
 # test-matrix-states.sh - the ptrace route on processes started WITHOUT the
 # helper: threads idle, busy, blocked in read, nanosleep, poll, epoll_wait,
 # sigwaitinfo and raw-clone threads; a zombie main thread; thread churn; a
-# SIGSTOPped target (stays stopped).  Every thread is checked in
+# SIGSTOPped target (stays stopped).  Each thread's scheduling is its own
+# again afterwards (the stub runs at a real-time priority), three of them
+# other than the default.  Every thread is checked in
 # /proc/PID/task/TID/status, and the target proves afterwards that each
 # blocked call came back with the right result (no EINTR where the kernel
 # promises none, no -512/-516, no time lost, the queued signal's payload).
@@ -13,8 +15,12 @@
 start_target --idle 3 --busy 2 --read 3 --sleep 2 --poll 2 --epoll 2 \
 	--sigwait 2 --rawclone 2
 n=$(task_count)
+sched_mix || echo "# could not vary the threads' scheduling"
+sched_before=$(sched_all)
 at -p "$TPID" --via=ptrace -v set --nnp --keep-caps=1
 rc_is 0 "mixed states: set --nnp --keep-caps=1 through ptrace"
+ok '[ "$(sched_all)" = "$sched_before" ]' \
+	"mixed states: every thread's scheduling as before"
 ok 'every_task NoNewPrivs 1' "mixed states: NoNewPrivs 1 on every thread ($n)"
 ok 'untraced' "mixed states: no thread left traced or stopped"
 ok '[ "$(printf "%s\n" "$out" | grep -c -- "->")" -ge "$n" ]' \
