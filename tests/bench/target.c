@@ -16,7 +16,8 @@
  *            LD_PRELOADed interposer is what is measured)
  *   gap      prints "gap NS": the longest time one thread was kept from
  *            running, as the thread itself saw it, since the last "gap"
- *            (with --gap only; "gap -1" without)
+ *            (with --gap only; "gap -1" without), once the watcher has
+ *            measured once more since the command came
  *   quit     exits
  *
  * With --gap, one of the N threads is the watcher: it wakes every
@@ -48,6 +49,7 @@ static int stop;
 static atomic_uint started, done, ones;
 static time_t end_at;
 static _Atomic long long gap_ns = -1; /* -1: no watcher */
+static atomic_uint gap_wakes;	      /* the watcher's measurements so far */
 
 static time_t mono_s(void)
 {
@@ -128,6 +130,7 @@ static void *gap_main(void *arg)
 		late = ts_ns(&now) - ts_ns(&next);
 		if (late > atomic_load(&gap_ns))
 			atomic_store(&gap_ns, late);
+		atomic_fetch_add(&gap_wakes, 1);
 		/* Behind by more than a period: start again from now. */
 		if (late > 1000000)
 			next = now;
@@ -174,10 +177,19 @@ static void cmd_check(unsigned n)
 		printf("keepcaps %u %u\n", atomic_load(&ones), n + 1);
 }
 
-/* The largest lateness since the last call, and a fresh start. */
+/*
+ * The largest lateness since the last call, and a fresh start.  Asked
+ * right after a route let the threads go, the watcher may not have run
+ * since: its lateness is known only when it wakes, so the answer waits
+ * (1 s at most) for one more of its measurements.
+ */
 static void cmd_gap(void)
 {
-	long long g = atomic_load(&gap_ns);
+	long long g;
+
+	if (atomic_load(&gap_ns) >= 0)
+		wait_count(&gap_wakes, atomic_load(&gap_wakes) + 1, 1000);
+	g = atomic_load(&gap_ns);
 
 	if (g >= 0)
 		atomic_store(&gap_ns, 0);
