@@ -154,6 +154,13 @@ static int judge_given_up(struct at_sweep *sw, pid_t tid, bool unqueued, int r,
 	return ALLTHREADS_T_TIMEOUT;
 }
 
+/* Report index K gets a diagnosis: it is inside the part that is read. */
+static void note_why(struct at_sweep *sw, uint32_t k)
+{
+	if (k >= sw->rs->why_end)
+		sw->rs->why_end = k + 1;
+}
+
 void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 {
 	struct at_run *run = sw->run;
@@ -206,6 +213,7 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 				add_stuck(tid);
 			return;
 		}
+		note_why(sw, k);
 		if (r == -ENOENT || r == -ESRCH) {
 			state = ALLTHREADS_T_EXITED;
 			snprintf(why[k], sizeof(why[k]), "exited");
