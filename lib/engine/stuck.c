@@ -213,16 +213,18 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 				add_stuck(tid);
 			return;
 		}
-		note_why(sw, k);
 		if (r == -ENOENT || r == -ESRCH) {
 			state = ALLTHREADS_T_EXITED;
+			note_why(sw, k);
 			snprintf(why[k], sizeof(why[k]), "exited");
 		} else if (r == 0 && (info.state == 'Z' || info.state == 'X')) {
 			state = ALLTHREADS_T_ZOMBIE;
+			note_why(sw, k);
 			snprintf(why[k], sizeof(why[k]), "zombie");
 			if (tid == sw->pid)
 				at_process_set_leader_zombie();
 		} else if (final || give_up) {
+			note_why(sw, k);
 			state = judge_given_up(sw, tid, s->unqueued, r, &info,
 					       &looks, why[k], sizeof(why[k]));
 		}
