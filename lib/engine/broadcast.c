@@ -195,7 +195,8 @@ static int build_report(struct at_run *run, struct at_sweep *sw,
 		t->nrun = s->nrun;
 		t->failed_step = s->failed_step;
 		t->left = s->left;
-		memcpy(t->why, why[k], sizeof(t->why));
+		if (k < sw->rs->why_end) /* else empty (calloc) */
+			memcpy(t->why, why[k], sizeof(t->why));
 		for (j = 0; j < run->nsteps; j++)
 			rep->res[(size_t)n * run->nsteps + j] =
 				j < (unsigned)s->nrun ?
@@ -630,8 +631,9 @@ static void end_attempt(struct at_sweep *sw, bool abandon)
 		for (k = 0; k < sw->used; k++)
 			atomic_store(&slots[rs->order[k]].word, 0);
 	}
-	for (k = 0; k < sw->used; k++)
+	for (k = 0; k < rs->why_end && k < sw->used; k++)
 		rs->why[k][0] = 0;
+	rs->why_end = 0;
 }
 
 /* The engine's own copy of PROG in RUN: a thread that outlives the call

@@ -47,6 +47,10 @@ struct at_reserve {
 	size_t arr_cap;
 	char (*why)[AT_WHY_LEN]; /* per report index, why_cap */
 	size_t why_cap;
+	/* Past this report index every diagnosis is empty (stuck.c raises
+	 * it as it writes one): a run in which every thread answered reads
+	 * and clears none, and a first run pays no page fault for them. */
+	uint32_t why_end;
 	char *sweep_buf; /* AT_SWEEP_BUF bytes */
 };
 

@@ -71,13 +71,25 @@ enum at_release {
 	AT_ABORT = AT_UNDO,
 };
 
+/* TIDs a block of the slot table holds side by side (see at_slot_probe()). */
+#define AT_SLOT_BLOCK 64u
+
 /* Where TID's slot is in SLOTS (MASK + 1 of them, open addressing), or the
  * empty slot where it would go; *FOUND tells which.  Used by the initiator
- * to insert and by the handler to look up. */
+ * to insert and by the handler to look up.  A process's threads mostly
+ * have neighbouring TIDs (made one after another): those share a block of
+ * AT_SLOT_BLOCK slots, so a run writes a few pages of the table rather
+ * than one page per thread (the table is reserved several times larger
+ * than the process, and a first run pays a page fault for every page it
+ * touches: some 100 at 1,000 threads with slots spread one by one).  The
+ * blocks themselves are spread by a multiplicative hash. */
 static inline uint32_t at_slot_probe(struct at_slot *slots, uint32_t mask,
 				     pid_t tid, bool *found)
 {
-	uint32_t i = ((uint32_t)tid * 2654435761u) & mask;
+	uint32_t t = (uint32_t)tid;
+	uint32_t i = ((t / AT_SLOT_BLOCK) * 2654435761u * AT_SLOT_BLOCK +
+		      t % AT_SLOT_BLOCK) &
+		     mask;
 	uint32_t n;
 
 	*found = false;

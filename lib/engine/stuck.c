@@ -154,6 +154,13 @@ static int judge_given_up(struct at_sweep *sw, pid_t tid, bool unqueued, int r,
 	return ALLTHREADS_T_TIMEOUT;
 }
 
+/* Report index K gets a diagnosis: it is inside the part that is read. */
+static void note_why(struct at_sweep *sw, uint32_t k)
+{
+	if (k >= sw->rs->why_end)
+		sw->rs->why_end = k + 1;
+}
+
 void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 {
 	struct at_run *run = sw->run;
@@ -208,13 +215,16 @@ void at_stuck_diagnose(struct at_sweep *sw, bool final, char (*why)[AT_WHY_LEN])
 		}
 		if (r == -ENOENT || r == -ESRCH) {
 			state = ALLTHREADS_T_EXITED;
+			note_why(sw, k);
 			snprintf(why[k], sizeof(why[k]), "exited");
 		} else if (r == 0 && (info.state == 'Z' || info.state == 'X')) {
 			state = ALLTHREADS_T_ZOMBIE;
+			note_why(sw, k);
 			snprintf(why[k], sizeof(why[k]), "zombie");
 			if (tid == sw->pid)
 				at_process_set_leader_zombie();
 		} else if (final || give_up) {
+			note_why(sw, k);
 			state = judge_given_up(sw, tid, s->unqueued, r, &info,
 					       &looks, why[k], sizeof(why[k]));
 		}
