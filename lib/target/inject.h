@@ -29,6 +29,10 @@
  * interrupt threads (50).  A thread runs the stub just below it. */
 #define AT_PT_RT_PRIO 40
 
+/* The most threads whose /proc status the tracer keeps open from
+ * preflight to the window (ptrace-job.c, ptrace-verify.c). */
+#define AT_PT_KEEP_STATUS 16384
+
 /* Syscall instructions found in the target, remembered (inject.c). */
 #define AT_PT_INSN_CACHE 8
 
@@ -94,6 +98,7 @@ struct pt_thread {
 			  * mask (tmp), its own mask (mask) kept aside */
 	int nrun, failed, left;
 	int conts; /* PTRACE_CONTs of its stub run so far (bounded) */
+	int sfd;   /* its /proc status, opened before the freeze, or -1 */
 	struct at_regs saved;
 	uint64_t mask, tmp;
 	siginfo_t stash;
@@ -213,10 +218,12 @@ struct pt_ctx {
 	bool raise, filtered;
 
 	/* --- ptrace-verify.c: a buffer for /proc status files, and
-	 * /proc/PID/task open (-1 not yet) --- */
+	 * /proc/PID/task open (-1 not yet); how many more threads' status
+	 * files preflight may keep open (pt_keep_status()) --- */
 	char *sbuf;
 	size_t sbuf_len;
 	int taskfd;
+	unsigned sfd_left;
 };
 
 /* ptrace.c: at_ptrace_run() with HOOK (NULL: none) around the program. */

@@ -100,6 +100,7 @@ struct pt_thread *pt_add_thread(struct pt_ctx *c, pid_t tid, int st)
 	t->tid = tid;
 	t->st = st;
 	t->failed = -1;
+	t->sfd = -1;
 	t->rstate = ALLTHREADS_T_NOT_RUN;
 	insert(c, tid, c->n++);
 	return t;
@@ -107,6 +108,7 @@ struct pt_thread *pt_add_thread(struct pt_ctx *c, pid_t tid, int st)
 
 void pt_forget_threads(struct pt_ctx *c)
 {
+	pt_drop_status(c);
 	c->n = 0;
 	if (c->hash)
 		memset(c->hash, 0, (c->hmask + 1) * sizeof(*c->hash));

@@ -116,6 +116,23 @@ static void pt_unboost(struct pt_ctx *c, struct pt_prio *p)
 	c->boosted = false;
 }
 
+/*
+ * How many threads' status files the tracer may keep open from preflight
+ * to the window (pt_keep_status()): a process of its own only (never the
+ * caller's descriptors), 64 of its limit left for everything else, and at
+ * most AT_PT_KEEP_STATUS (each an open /proc file in the kernel).
+ */
+static unsigned status_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur <= 128)
+		return 0;
+	if (rl.rlim_cur - 64 > AT_PT_KEEP_STATUS)
+		return AT_PT_KEEP_STATUS;
+	return (unsigned)(rl.rlim_cur - 64);
+}
+
 /* C set up for JOB: the deadlines, the injection mask, the stub, the
  * cookie; OWN shares nothing when the tracer is a thread of the caller. */
 static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
@@ -135,6 +152,7 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 	c->whylen = job->whylen;
 	c->share = job->share ? job->share : own;
 	c->chld_wake = job->in_worker;
+	c->sfd_left = job->in_worker ? status_budget() : 0;
 	at_ts_after_ms(&c->deadline, ms);
 	c->letgo = c->deadline;
 	at_ts_add_ms(&c->letgo, AT_PT_LETGO_MS);
@@ -216,6 +234,7 @@ static void clean_up(struct pt_ctx *c)
 
 	if (c->memfd >= 0)
 		close(c->memfd);
+	pt_drop_status(c);
 	if (c->taskfd >= 0)
 		close(c->taskfd);
 	for (k = 0; k < c->n; k++) {

@@ -149,6 +149,11 @@ struct pt_vstate {
 };
 /* TID's whole status file into c->sbuf; its length or -errno. */
 int pt_read_status(struct pt_ctx *c, pid_t tid);
+/* T's status file opened now, before the freeze, for pt_read_status() to
+ * read in the window with one call instead of three (while c->sfd_left
+ * allows); pt_drop_status() closes every one. */
+void pt_keep_status(struct pt_ctx *c, struct pt_thread *t);
+void pt_drop_status(struct pt_ctx *c);
 int pt_vread(struct pt_ctx *c, pid_t tid, struct pt_vstate *s);
 void pt_vfree(struct pt_vstate *s);
 /* Which keys differ between BEFORE and AFTER (the canary's); false when

@@ -308,6 +308,8 @@ static int list_thread(struct pre *p, pid_t tid, int st)
 	t = pt_add_thread(p->c, tid, st);
 	if (!t)
 		return -ENOMEM;
+	if (st == 0)
+		pt_keep_status(p->c, t);
 	if (st == PT_WORKER)
 		snprintf(t->why, sizeof(t->why),
 			 "kernel worker (io_uring/vhost): never in user "

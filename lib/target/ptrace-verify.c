@@ -41,36 +41,87 @@ void pt_vfree(struct pt_vstate *s)
 	}
 }
 
-/*
- * TID's status file into c->sbuf (LEN bytes), as at_proc_read() reads it
- * but cheaper, since every thread's is read while all are stopped: opened
- * from /proc/PID/task (kept open), and read once when that read leaves
- * room, as a seq_file gives a whole record at once.
- */
-static int status_once(struct pt_ctx *c, pid_t tid, size_t len)
+static int open_taskdir(struct pt_ctx *c)
 {
 	char name[32];
-	ssize_t n;
-	int fd;
 
 	if (c->taskfd < 0) {
 		snprintf(name, sizeof(name), "/proc/%d/task", (int)c->pid);
 		c->taskfd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (c->taskfd < 0)
-			return pt_task_status(c->pid, tid, c->sbuf, len);
 	}
+	return c->taskfd;
+}
+
+void pt_keep_status(struct pt_ctx *c, struct pt_thread *t)
+{
+	char name[32];
+
+	if (!c->sfd_left || t->sfd >= 0 || open_taskdir(c) < 0)
+		return;
+	snprintf(name, sizeof(name), "%d/status", (int)t->tid);
+	t->sfd = openat(c->taskfd, name, O_RDONLY | O_CLOEXEC);
+	if (t->sfd >= 0)
+		c->sfd_left--;
+}
+
+void pt_drop_status(struct pt_ctx *c)
+{
+	unsigned k;
+
+	for (k = 0; k < c->n; k++)
+		if (c->t[k].sfd >= 0) {
+			close(c->t[k].sfd);
+			c->t[k].sfd = -1;
+			c->sfd_left++;
+		}
+}
+
+/* One read of FD at its start into c->sbuf (LEN bytes): a seq_file read
+ * from offset 0 makes its record anew. */
+static int read_whole(struct pt_ctx *c, int fd, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = pread(fd, c->sbuf, len - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	c->sbuf[n] = 0;
+	return (int)n;
+}
+
+/*
+ * TID's status file into c->sbuf (LEN bytes), as at_proc_read() reads it
+ * but cheaper, since every thread's is read while all are stopped: with
+ * the file preflight kept open (pt_keep_status()), else opened from
+ * /proc/PID/task (kept open); read once when that read leaves room, as a
+ * seq_file gives a whole record at once.  A kept file that no longer
+ * reads (its thread gone, the number reused since) gives way to the path.
+ */
+static int status_once(struct pt_ctx *c, pid_t tid, size_t len)
+{
+	struct pt_thread *t = pt_lookup(c, tid);
+	char name[32];
+	int fd, r;
+
+	if (t && t->sfd >= 0) {
+		r = read_whole(c, t->sfd, len);
+		if (r >= 0)
+			return r;
+		close(t->sfd);
+		t->sfd = -1;
+		c->sfd_left++;
+	}
+	if (open_taskdir(c) < 0)
+		return pt_task_status(c->pid, tid, c->sbuf, len);
 	snprintf(name, sizeof(name), "%d/status", (int)tid);
 	fd = openat(c->taskfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	do
-		n = read(fd, c->sbuf, len - 1);
-	while (n < 0 && errno == EINTR);
+	r = read_whole(c, fd, len);
 	close(fd);
-	if (n < 0)
-		return -EIO;
-	c->sbuf[n] = 0;
-	return (int)n;
+	return r < 0 ? -EIO : r;
 }
 
 int pt_read_status(struct pt_ctx *c, pid_t tid)
