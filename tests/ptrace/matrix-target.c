@@ -86,6 +86,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rawsys.h" /* at_sys3(): no libc, no errno */
+
 #if defined(__x86_64__)
 #define AT_AUDIT_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -377,43 +379,16 @@ struct rawthread {
 
 static struct rawthread raws[64];
 
-/* A system call straight from the instruction, no libc (no errno). */
-static long raw_sys3(long nr, long a, long b, long c)
-{
-#if defined(__x86_64__)
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-#elif defined(__aarch64__)
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-
-	__asm__ volatile("svc #0"
-			 : "+r"(x0)
-			 : "r"(x8), "r"(x1), "r"(x2)
-			 : "memory");
-	return x0;
-#else
-#error "matrix-target: no raw system call for this architecture"
-#endif
-}
-
 /* No libc in here: this thread has no TLS of its own. */
 static int raw_main(void *arg)
 {
 	struct rawthread *r = arg;
 
 	atomic_store(&r->result,
-		     raw_sys3(SYS_read, r->fd[0], (long)&r->byte, 1));
+		     at_sys3(SYS_read, r->fd[0], (long)&r->byte, 1));
 	if (!no_prctl)
 		atomic_store(&r->kc,
-			     (int)raw_sys3(SYS_prctl, PR_GET_KEEPCAPS, 0, 0));
+			     (int)at_sys3(SYS_prctl, PR_GET_KEEPCAPS, 0, 0));
 	atomic_store(&r->done, 1);
 	return 0;
 }

@@ -77,6 +77,15 @@ static struct rseq *my_rseq(void)
 			       __rseq_offset);
 }
 
+/* The critical section's descriptor at local label 7: version, flags,
+ * start (label 1), length (to label 2), abort handler (label 4). */
+#define RSEQ_CS_7                                                              \
+	"	.pushsection __rseq_cs, \"aw\"\n"                                    \
+	"	.balign 32\n"                                                        \
+	"7:	.long 0, 0\n"                                                      \
+	"	.quad 1f, 2f - 1f, 4f\n"                                             \
+	"	.popsection\n"
+
 /*
  * One addition to the counter of CPU, inside a critical section: 0 when it
  * committed, 1 when the kernel aborted it (preemption, migration, signal)
@@ -89,12 +98,7 @@ static int add_on(struct rseq *rs, uint32_t cpu)
 
 #if defined(__x86_64__)
 	__asm__ __volatile__(
-		/* the descriptor: version, flags, start, length, abort */
-		"	.pushsection __rseq_cs, \"aw\"\n"
-		"	.balign 32\n"
-		"7:	.long 0, 0\n"
-		"	.quad 1f, 2f - 1f, 4f\n"
-		"	.popsection\n"
+		RSEQ_CS_7
 		"	leaq 7b(%%rip), %%rax\n"
 		"	movq %%rax, %[cs]\n"
 		"1:	cmpl %[cpu], %[cpu_id]\n"
@@ -123,12 +127,7 @@ static int add_on(struct rseq *rs, uint32_t cpu)
 		: "rax", "rcx", "memory", "cc");
 #elif defined(__aarch64__)
 	__asm__ __volatile__(
-		/* the descriptor: version, flags, start, length, abort */
-		"	.pushsection __rseq_cs, \"aw\"\n"
-		"	.balign 32\n"
-		"7:	.long 0, 0\n"
-		"	.quad 1f, 2f - 1f, 4f\n"
-		"	.popsection\n"
+		RSEQ_CS_7
 		"	adrp x9, 7b\n"
 		"	add x9, x9, :lo12:7b\n"
 		"	str x9, [%[cs]]\n"
