@@ -80,6 +80,18 @@ int pt_set_sigmask(pid_t tid, const uint64_t *mask)
 /* The longest nap of pt_wait_any(), in ns. */
 #define AT_PT_NAP_MAX 1000000
 
+/* Where pt_wait_any() begins its look among TIDS (N): at c->wait_next
+ * if it is one of them, else at the first. */
+static unsigned wait_from(const struct pt_ctx *c, const pid_t *tids, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; c->wait_next && i < n; i++)
+		if (tids[i] == c->wait_next)
+			return i;
+	return 0;
+}
+
 /*
  * waitpid() has no timeout, and the library must never wait without one:
  * poll, yielding first (a tracee on this CPU runs at once), then sleeping
@@ -87,23 +99,32 @@ int pt_set_sigmask(pid_t tid, const uint64_t *mask)
  * and exit of a tracee sends it one) takes the longest nap at once, since
  * each nap its timer ends before the stop costs a wake-up for nothing.
  * Only the threads asked for are waited for, so no child of the caller is
- * ever reaped here.
+ * ever reaped here (waiting for any child would also cost the kernel a
+ * walk over every thread traced).  Each look costs a system call: the one
+ * most likely to have stopped is looked at first, the one whose SIGCHLD
+ * ended the nap, else the one after the last found (a window's slots are
+ * refilled in turn, so that is the one that has worked longest).
  */
 int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		unsigned *which, int *status)
 {
-	long nap = c->chld_wake ? AT_PT_NAP_MAX : 20000;
-	unsigned spins = 0, i;
+	long nap = c->nap_ns	? (long)c->nap_ns :
+		   c->chld_wake ? AT_PT_NAP_MAX :
+				  20000;
+	unsigned spins = 0, i, j, from;
 
 	for (;;) {
-		for (i = 0; i < n; i++) {
+		from = wait_from(c, tids, n);
+		for (j = 0; j < n; j++) {
 			pid_t r;
 
+			i = (from + j) % n;
 			if (!tids[i])
 				continue;
 			r = waitpid(tids[i], status, __WALL | WNOHANG);
 			if (r == tids[i]) {
 				c->stops++;
+				c->wait_next = tids[(i + 1) % n];
 				*which = i;
 				return 0;
 			}
@@ -122,19 +143,22 @@ int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		}
 		{
 			struct timespec ts = { 0, nap };
+			siginfo_t si;
 			sigset_t chld;
 
 			/* The kernel tells a tracer of each stop with SIGCHLD:
-			 * it ends the nap (taken again from waitpid()). */
+			 * it ends the nap (taken again from waitpid()), and
+			 * names the thread (the first of those it tells of
+			 * while one is pending). */
 			sigemptyset(&chld);
 			sigaddset(&chld, SIGCHLD);
-			if (c->chld_wake)
-				sigtimedwait(&chld, NULL, &ts);
-			else
+			if (!c->chld_wake || c->nap_ns)
 				nanosleep(&ts, NULL);
+			else if (sigtimedwait(&chld, &si, &ts) == SIGCHLD)
+				c->wait_next = si.si_pid;
 		}
 		if (nap < AT_PT_NAP_MAX)
-			nap *= 2;
+			nap = nap * 2 < AT_PT_NAP_MAX ? nap * 2 : AT_PT_NAP_MAX;
 	}
 }
 

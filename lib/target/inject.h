@@ -205,6 +205,9 @@ struct pt_ctx {
 	uint64_t stops;
 	unsigned window; /* the most threads at work in the stub at once
 			  * (ptrace-run.c) */
+	pid_t wait_next; /* the thread pt_wait_any() looks at first */
+	unsigned nap_ns; /* 0, or pt_wait_any()'s first nap, on a timer
+			  * rather than until a SIGCHLD (ptrace-run.c) */
 
 	/* --- the tracer's place: ptrace-job.c (pinned, boosted),
 	 * ptrace-run.c (co-location given up) --- */

@@ -33,7 +33,7 @@
 #ifndef AT_ARCH_NONE
 
 /* Threads that run the stub at once, by default (see window()). */
-#define AT_PT_WINDOW 4
+#define AT_PT_WINDOW 8
 
 /* Past the run's deadline nothing new starts: T (not run yet) is left as
  * it is, and the run lets every thread go. */
@@ -456,6 +456,27 @@ static void run_one_by_one(struct run *r)
 }
 
 #if AT_ARCH_HAS_STUB
+/* The window's first nap when none of its threads has stopped, on a
+ * timer rather than until the next stop's SIGCHLD, so that the tracer
+ * wakes once for several stops (each sleep and wake-up costs it more
+ * than a ptrace request): the mean time between the stops it collected
+ * since START (GOT of them), within AT_PT_WIN_NAP_MIN and
+ * AT_PT_WIN_NAP_MAX; AT_PT_WIN_NAP_FIRST before the first. */
+#define AT_PT_WIN_NAP_MIN 20000u
+#define AT_PT_WIN_NAP_FIRST 50000u
+#define AT_PT_WIN_NAP_MAX 1000000u
+static unsigned window_nap(uint64_t start, unsigned got)
+{
+	uint64_t mean;
+
+	if (!got)
+		return AT_PT_WIN_NAP_FIRST;
+	mean = (pt_ns_now() - start) / got;
+	if (mean < AT_PT_WIN_NAP_MIN)
+		return AT_PT_WIN_NAP_MIN;
+	return mean > AT_PT_WIN_NAP_MAX ? AT_PT_WIN_NAP_MAX : (unsigned)mean;
+}
+
 /*
  * Every other thread, c->nslots at once (the stub only): each runs the
  * program in a slot of its own, on whichever CPU it may run, and one that
@@ -470,7 +491,8 @@ static void run_window(struct run *r)
 	struct pt_thread *slot[AT_STUB_SLOTS] = { NULL }, *t, *done = NULL;
 	pid_t tids[AT_STUB_SLOTS] = { 0 };
 	int ret[AT_STUB_SLOTS], err, st;
-	unsigned k = 0, busy = 0, i;
+	unsigned k = 0, busy = 0, got = 0, i;
+	uint64_t start = pt_ns_now();
 
 	for (;;) {
 		for (i = 0; i < c->nslots; i++)
@@ -493,7 +515,9 @@ static void run_window(struct run *r)
 		done = NULL;
 		if (!busy)
 			return;
+		c->nap_ns = window_nap(start, got);
 		err = pt_wait_any(c, tids, c->nslots, &i, &st);
+		c->nap_ns = 0;
 		if (err == -ETIMEDOUT) {
 			/* Every thread still at work taken back; the rest
 			 * then finds the deadline past. */
@@ -509,6 +533,7 @@ static void run_window(struct run *r)
 		err = pt_steps_event(c, slot[i], i, err, st);
 		if (err == 1)
 			continue;
+		got++;
 		ran(r, slot[i], err);
 		done = slot[i];
 		slot[i] = NULL;
