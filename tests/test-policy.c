@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * test-policy.c - per-step judging (EQUAL, SUCCESS, ANY), the mismatch
- * policies (REPORT, IGNORE, KILL), undo with per-thread saved values, and
- * a failure on the calling thread that must touch nothing else.
+ * policies (REPORT, IGNORE, KILL), undo with per-thread saved values (also
+ * when the save is the read-only step just before), and a failure on the
+ * calling thread that must touch nothing else.
  *
  * The mismatch is real: one worker sets its own timer slack, so
  * PR_GET_TIMERSLACK returns something different on that thread only.
@@ -202,6 +203,59 @@ static void check_oneway_undo(struct tu_pool *pool)
 	allthreads_prog_free(prog);
 }
 
+/* The CLI's shape: the old value read (a read-only step), then KEEPCAPS 1
+ * whose save is that same read, which the engine takes from the step
+ * before instead of making the call again (lib/engine/sigctx.c); then the
+ * mismatch.  Each thread's undo must still restore its own value. */
+static void check_old_read_save(struct tu_pool *pool)
+{
+	const long get[ALLTHREADS_MAX_ARGS] = { PR_GET_KEEPCAPS };
+	struct allthreads_prog *prog = allthreads_prog_new();
+	struct allthreads_report *r = NULL;
+	unsigned n, bad = 0;
+	int rc, odd, preset;
+
+	if (!prog ||
+	    allthreads_prog_add(prog, SYS_prctl, 1, get,
+				ALLTHREADS_JUDGE_ANY) != 0 ||
+	    allthreads_prog_set_undo(prog, 0, -1, NULL, -1, NULL) < 0 ||
+	    tu_add_keepcaps(prog, 1, true) != 1 ||
+	    add_get_slack(prog, ALLTHREADS_JUDGE_EQUAL, true) != 2)
+		tap_bail("cannot build the old-read program");
+	tap_ok(reset_keepcaps(pool),
+	       "old read: worker %d starts with KEEPCAPS 1", PRESET);
+	rc = allthreads_run(prog, 5000, 0, ALLTHREADS_MISMATCH_REPORT, &r);
+	tap_ok(rc == -EIO && r &&
+		       allthreads_report_verdict(r) == ALLTHREADS_FAILED,
+	       "old read: a mismatch returns -EIO (got %d), verdict FAILED",
+	       rc);
+	odd = r ? tu_report_find(r, tu_pool_tid(pool, ODD)) : -1;
+	preset = r ? tu_report_find(r, tu_pool_tid(pool, PRESET)) : -1;
+	tap_ok(odd > 0 && allthreads_report_failed_step(r, odd) == 2,
+	       "old read: the odd thread is FAILED at step 2");
+	n = r ? allthreads_report_nthreads(r) : 0;
+	for (unsigned i = 0; i < n; i++) {
+		long want = (int)i == preset ? 1 : 0;
+
+		if (allthreads_report_result(r, i, 0) != want ||
+		    allthreads_report_left_changed(r, i) != 0)
+			bad++;
+		if ((int)i != odd &&
+		    allthreads_report_state(r, i) != ALLTHREADS_T_UNDONE)
+			bad++;
+	}
+	tap_ok(preset > 0 && n == WORKERS + 1 && bad == 0,
+	       "old read: each thread read its own KEEPCAPS, every other "
+	       "thread is UNDONE, none left changed");
+	if (bad)
+		tu_report_dump(r);
+	tap_ok(keepcaps_wrong(pool, 1, 0) == 0,
+	       "old read: undo restored each thread's own KEEPCAPS from the "
+	       "read before it");
+	allthreads_report_free(r);
+	allthreads_prog_free(prog);
+}
+
 static void check_ignore_policy(struct tu_pool *pool)
 {
 	struct allthreads_prog *prog = build_mismatch_prog(false);
@@ -310,6 +364,7 @@ int main(void)
 	check_success_and_any(pool);
 	check_report_policy(pool);
 	check_oneway_undo(pool);
+	check_old_read_save(pool);
 	check_ignore_policy(pool);
 	check_caller_fails(pool, SYS_prctl, PR_SET_KEEPCAPS, -EINVAL,
 			   "KEEPCAPS 5");

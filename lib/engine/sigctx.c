@@ -59,6 +59,28 @@ static bool fixed_point(const struct at_step *st, long r, long c)
 	return at_step_call(st) == r;
 }
 
+/* Is step I's save the very call step I - 1, a read-only step (an undo
+ * with neither save nor call), has just made on this thread?  Then that
+ * result is the saved value: nothing ran here in between, and a read
+ * changes nothing.  The CLI's old value before a change is such a read
+ * (cli/execute.c): one system call less on every thread. */
+static bool save_is_previous(const struct allthreads_prog *prog, unsigned i)
+{
+	const struct at_step *st = &prog->steps[i], *p;
+	unsigned a;
+
+	if (!i)
+		return false;
+	p = &prog->steps[i - 1];
+	if (!p->has_undo || p->has_save || p->undo_nr >= 0 ||
+	    p->nr != st->save_nr)
+		return false;
+	for (a = 0; a < ALLTHREADS_MAX_ARGS; a++)
+		if (p->args[a] != st->save_args[a])
+			return false;
+	return true;
+}
+
 int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 			const long *canary, long *res, long *saved, int *failed,
 			uint32_t *settled)
@@ -69,7 +91,9 @@ int at_sigctx_run_steps(const struct allthreads_prog *prog, unsigned n,
 	for (i = 0; i < n; i++) {
 		const struct at_step *st = &prog->steps[i];
 
-		if (st->has_save) {
+		if (st->has_save && save_is_previous(prog, i)) {
+			saved[i] = res[i - 1];
+		} else if (st->has_save) {
 			const long *b = st->save_args;
 
 			saved[i] = at_sys6(st->save_nr, b[0], b[1], b[2], b[3],
@@ -244,7 +268,12 @@ static bool claim(struct at_slot *s, uint64_t w)
 	 (1ULL << (SIGILL - 1)) | (1ULL << (SIGFPE - 1)) |                     \
 	 (1ULL << (SIGTRAP - 1)) | (1ULL << (SIGSYS - 1)))
 
-bool at_sigctx_serve(struct at_run *run, pid_t tid)
+/* RESTORE: put the old mask back before returning.  The handler does not:
+ * its return (rt_sigreturn) restores the mask the kernel saved when the
+ * signal came, and whatever arrived meanwhile is delivered then, on the
+ * thread's own frame rather than nested in ours; one system call less on
+ * every thread. */
+static bool serve(struct at_run *run, pid_t tid, bool restore)
 {
 	uint64_t block, old = 0;
 	struct at_slot *s;
@@ -276,8 +305,15 @@ bool at_sigctx_serve(struct at_run *run, pid_t tid)
 		return false;
 	}
 	serve_slot(run, s, AT_WORD_WITH(w, AT_RUNNING));
-	at_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(old));
+	if (restore)
+		at_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL,
+			sizeof(old));
 	return true;
+}
+
+bool at_sigctx_serve(struct at_run *run, pid_t tid)
+{
+	return serve(run, tid, true);
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -312,9 +348,8 @@ void at_sigctx_handler(int sig, siginfo_t *si, void *uc)
 	    si->si_value.sival_ptr == at_sigctx_mark &&
 	    si->si_pid ==
 		    atomic_load_explicit(&at_sigctx_pid, memory_order_relaxed))
-		at_sigctx_serve(atomic_load_explicit(&at_run_cur,
-						     memory_order_acquire),
-				(pid_t)at_sys0(SYS_gettid));
+		serve(atomic_load_explicit(&at_run_cur, memory_order_acquire),
+		      (pid_t)at_sys0(SYS_gettid), false);
 	else
 		chain(sig, si, uc);
 	errno = saved_errno;
