@@ -327,6 +327,21 @@ static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
 	return -EPROTO;
 }
 
+void pt_test_stall(AT_UNUSED struct pt_ctx *c)
+{
+#if AT_TEST_HOOKS
+	struct timespec ts = { 1, 0 };
+	int i;
+
+	if (!c->stall || ++c->ninj != c->stall)
+		return;
+	/* Far longer than the caller waits for a late tracer (its deadline,
+	 * let-go and grace): the caller kills it first. */
+	for (i = 0; i < 300; i++)
+		nanosleep(&ts, NULL);
+#endif
+}
+
 int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	      long *ret)
 {
@@ -347,6 +362,8 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	err = at_arch_set(t->tid, &r);
 	if (!err)
 		err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
+	if (!err)
+		pt_test_stall(c);
 	if (!err)
 		err = drive(c, t, PTRACE_SYSCALL_INFO_EXIT, ret);
 	t->at_exit = true;

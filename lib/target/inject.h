@@ -155,6 +155,11 @@ struct pt_ctx {
 	 * N-th thread, so the thread finds no tracer at its stop
 	 * (ALLTHREADS_PTRACE_TEST_ABANDON). */
 	unsigned abandon, nstub;
+	/* Tests only, the same way: stall (sleep, until the caller kills
+	 * this process as late) at the N-th injected call's entry stop, or
+	 * just after starting the stub on the N-th thread, the two counted
+	 * together (ALLTHREADS_PTRACE_TEST_STALL). */
+	unsigned stall, ninj;
 
 	/* --- the time: set by ptrace-job.c; moved on by ptrace-run.c
 	 * (letgo()) and inject.c (a call that did not return) --- */
@@ -331,6 +336,9 @@ bool pt_is_forced(int sig);
 /* T ended (R, ST: what pt_wait() saw) while it ran our calls: a failure
  * of the run, with T->why saying how. */
 void pt_died(struct pt_thread *t, int r, int st);
+/* The test hook (struct pt_ctx's stall): counts one more injection or
+ * stub start, and stalls at the chosen one.  Nothing without it. */
+void pt_test_stall(struct pt_ctx *c);
 /* --- ptrace-proc.c --- */
 /* LEN bytes at ADDR in the target (process_vm_readv/writev, or
  * /proc/PID/mem): 0 or -EFAULT. */
