@@ -281,8 +281,9 @@ if [ ! -e "$build/build.ninja" ] ||
 	[ "$(cat "$build/.arm64-root" 2>/dev/null)" != "$root" ]; then
 	rm -rf "$build"
 	mkdir -m 700 "$build" || die "cannot create $build"
+	# The test hooks as in .ci/run's own builds (ptrace-matrix-stall).
 	meson setup "$build" --werror --cross-file "$constants" \
-		--cross-file "$top/tests/arm64/aarch64.ini" \
+		--cross-file "$top/tests/arm64/aarch64.ini" -Dtest_hooks=true \
 		>"$build.setup.log" 2>&1 ||
 		{ cat "$build.setup.log"; die "meson setup failed"; }
 	echo "$root" >"$build/.arm64-root"
