@@ -118,7 +118,9 @@ SUITES="unit api priv helper ptrace cli"
 #     stub.h); its injected calls now return into rt_sigreturn from a
 #     frame of the thread's own state (arch-aarch64.h), and
 #     ptrace-matrix-stall, which runs here, kills a stalled tracer in
-#     the middle of a call on purpose.
+#     the middle of a call on purpose: 302 and 346 s here (12 tracers,
+#     each killed 6 s past a 12 s deadline), 31 of its 60 checks failed
+#     before the way back.
 #   - abandon: the stub's own way back; aarch64 has no stub
 #     (AT_ARCH_HAS_STUB 0: one injected call a step).
 #   - big (2000 threads), killany, lost, churn, load, seccomp-late: slow
