@@ -36,13 +36,20 @@
  *     nanosleep...), re-enters that call after the handler of a signal
  *     that came during the stop, where the program alone would have seen
  *     EINTR (SA_RESTART aside).
- * No stub: every step is injected with PTRACE_SYSCALL (two stops each).
+ * No stub: every step is injected with PTRACE_SYSCALL (two stops each),
+ * from the way back's `svc` in the scratch region once it is mapped
+ * (ptrace-scratch.c): `svc #0; mov x8, #139; svc #0`, sp at a signal
+ * frame built from the thread's saved state (at_arch_wayback_frame()).
+ * A tracer that catches the call's exit stop puts the registers back as
+ * before; a thread whose tracer died mid-call runs on into rt_sigreturn
+ * and gets its own registers, vector state and mask back by itself.
  */
 #ifndef AT_ARCH_AARCH64_H
 #define AT_ARCH_AARCH64_H
 
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +72,8 @@
 #define AT_ARCH_INSN_ALIGN 4
 #define AT_ARCH_SVC0 0xd4000001u
 #define AT_ARCH_PSTATE_BTYPE (3ull << 10)
+/* Injected calls go through the way back (see above). */
+#define AT_ARCH_WAYBACK 1
 /* at_arch_resume_call() re-enters the call whatever the kernel finds when
  * the stop ends: the caller looks for a pending signal first. */
 #define AT_ARCH_RESUME_BY_KERNEL 0
@@ -273,6 +282,116 @@ static inline void at_arch_resume_call(struct at_regs *regs,
 {
 	regs->r.pc -= 4;
 	regs->r.regs[0] = first;
+}
+
+/* --- the way back ----------------------------------------------------- */
+
+/* Its code, at the start of the scratch region: the injected call, then
+ * rt_sigreturn (139) from the frame at sp, then a trap. */
+#define AT_ARCH_WAYBACK_CODE                                                   \
+	{                                                                      \
+		AT_ARCH_SVC0, 0xd2801168u /* mov x8, #139 */, AT_ARCH_SVC0,    \
+			0u /* udf #0 */                                        \
+	}
+
+/*
+ * The kernel's struct rt_sigframe as rt_sigreturn reads it at sp
+ * (arch/arm64/kernel/signal.c): a siginfo, then the struct ucontext of
+ * <asm/ucontext.h>, spelled out because that one uses the kernel's
+ * sigset_t and stack_t, which glibc's <signal.h> defines otherwise.
+ */
+struct at_arch_sigframe {
+	uint8_t info[128];
+	struct {
+		uint64_t flags, link;
+		struct {
+			uint64_t sp;
+			int32_t flags, pad;
+			uint64_t size;
+		} stack;
+		uint64_t sigmask; /* the kernel's 64-bit sigset_t */
+		uint8_t unused[120];
+		struct sigcontext mc;
+	} uc;
+};
+_Static_assert(__builtin_offsetof(struct at_arch_sigframe, uc.mc) == 304,
+	       "struct rt_sigframe: uc_mcontext");
+_Static_assert(sizeof(struct at_arch_sigframe) == 4688,
+	       "struct rt_sigframe: its size");
+
+/* A record's place in the frame's __reserved, rounded to 16 bytes. */
+#define AT_ARCH_REC(n) (((n) + 15u) & ~15u)
+
+/*
+ * The frame that gives a thread SAVED (a copy of its registers taken at
+ * an interrupt, group or signal stop), and MASK back: x0-x30, sp, pc,
+ * pstate as saved (pc already rewound onto an interrupted call's `svc`,
+ * which it enters again, as at_arch_fallback()), its FPSIMD registers
+ * (read now, NT_PRFPREG: no system call changes them) and, when its SVE
+ * state was live, z0-z31, p0-p15 and FFR (a vector length whose record
+ * does not fit the frame's 4096 bytes, above 1024 bits, keeps only the
+ * FPSIMD part).  rt_sigreturn also sets the alternate signal stack from
+ * uc_stack: its flags there are an invalid mode, which the kernel refuses
+ * (-EINVAL, not reported by rt_sigreturn), so the thread's own stays as
+ * it is without our reading it.  Not held: SME (ZA, streaming mode).
+ */
+static inline int at_arch_wayback_frame(pid_t tid, const struct at_regs *saved,
+					uint64_t mask,
+					struct at_arch_sigframe *f)
+{
+	struct user_fpsimd_state fp;
+	struct iovec io = { &fp, sizeof(fp) };
+	struct fpsimd_context *fc = (void *)f->uc.mc.__reserved;
+	uint8_t *rec = f->uc.mc.__reserved + AT_ARCH_REC(sizeof(*fc));
+	const size_t room = sizeof(f->uc.mc.__reserved);
+	int i;
+
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRFPREG, &io) < 0)
+		return -errno;
+	if (io.iov_len != sizeof(fp))
+		return -ENOTSUP;
+	memset(f, 0, sizeof(*f));
+	f->uc.stack.flags = SS_ONSTACK | SS_DISABLE; /* refused: see above */
+	f->uc.sigmask = mask;
+	for (i = 0; i < 31; i++)
+		f->uc.mc.regs[i] = saved->r.regs[i];
+	f->uc.mc.sp = saved->r.sp;
+	f->uc.mc.pc = saved->r.pc;
+	f->uc.mc.pstate = saved->r.pstate;
+	fc->head.magic = FPSIMD_MAGIC;
+	fc->head.size = sizeof(*fc);
+	fc->fpsr = fp.fpsr;
+	fc->fpcr = fp.fpcr;
+	memcpy(fc->vregs, fp.vregs, sizeof(fc->vregs));
+	if (saved->sve) {
+		unsigned vq = sve_vq_from_vl(saved->sve->vl);
+		size_t len = AT_ARCH_REC(SVE_SIG_CONTEXT_SIZE(vq));
+		struct sve_context *sc = (void *)rec;
+
+		if (sve_vl_valid(saved->sve->vl) &&
+		    saved->sve->size >=
+			    SVE_PT_REGS_OFFSET + SVE_SIG_REGS_SIZE(vq) &&
+		    (size_t)(rec - f->uc.mc.__reserved) + len + 16 <= room) {
+			sc->head.magic = SVE_MAGIC;
+			sc->head.size = (uint32_t)len;
+			sc->vl = saved->sve->vl;
+			memcpy(rec + SVE_SIG_REGS_OFFSET,
+			       (const uint8_t *)saved->sve + SVE_PT_REGS_OFFSET,
+			       SVE_SIG_REGS_SIZE(vq));
+			rec += len;
+		}
+	}
+	/* At rec, the terminating record: magic 0, size 0 (the memset's). */
+	return 0;
+}
+
+/* REGS (an injection's) run their call from the way back's CODE, with
+ * sp at its FRAME. */
+static inline void at_arch_wayback_set(struct at_regs *regs, unsigned long code,
+				       unsigned long frame)
+{
+	regs->r.pc = code;
+	regs->r.sp = frame;
 }
 
 #endif /* AT_ARCH_AARCH64_H */

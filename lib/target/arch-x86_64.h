@@ -26,6 +26,8 @@
 #define AT_ARCH_ELF_MACHINE EM_X86_64
 /* The stub (stub-x86_64.c) runs a whole step program per thread. */
 #define AT_ARCH_HAS_STUB 1
+/* No way back of aarch64's (arch-aarch64.h): the stub has its own. */
+#define AT_ARCH_WAYBACK 0
 /* The `syscall` instruction: 0f 05. */
 #define AT_ARCH_INSN_LEN 2
 #define AT_ARCH_INSN_ALIGN 1

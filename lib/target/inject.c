@@ -6,8 +6,10 @@
  * Two ways, the same results:
  *   - one injection per call: the thread's registers are pointed at a
  *     `syscall` instruction that is already there (its own, the vDSO's,
- *     libc's; never written), resumed with PTRACE_SYSCALL to the entry
- *     stop and again to the exit stop: two stops per call;
+ *     libc's; never written; on aarch64, once the scratch region is
+ *     mapped, the region's own, its way back: arch-aarch64.h), resumed
+ *     with PTRACE_SYSCALL to the entry stop and again to the exit stop:
+ *     two stops per call;
  *   - the stub (stub.h): the whole step program in one visit per thread,
  *     run by a small position-independent runner in a region mapped fresh
  *     in the target: one stop per thread (ptrace-steps.c drives it).
@@ -351,10 +353,25 @@ static int drive(struct pt_ctx *c, struct pt_thread *t, int op, long *ret)
 	return -EPROTO;
 }
 
+void pt_test_stall(AT_UNUSED struct pt_ctx *c)
+{
+#if AT_TEST_HOOKS
+	struct timespec ts = { 1, 0 };
+	int i;
+
+	if (!c->stall || ++c->ninj != c->stall)
+		return;
+	/* Far longer than the caller waits for a late tracer (its deadline,
+	 * let-go and grace): the caller kills it first. */
+	for (i = 0; i < 300; i++)
+		nanosleep(&ts, NULL);
+#endif
+}
+
 int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	      long *ret)
 {
-	unsigned long insn = find_insn(c, t);
+	unsigned long insn = c->wayback ? c->wayback : find_insn(c, t);
 	struct at_regs r = t->saved;
 	int err;
 
@@ -363,14 +380,34 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 			 "no system call instruction to borrow");
 		return -ENOTSUP;
 	}
+#if AT_ARCH_WAYBACK
+	/* Its own state in the way back's frame before anything of ours is
+	 * set: a thread whose tracer dies from here on returns from our
+	 * call into rt_sigreturn from that frame. */
+	if (c->wayback) {
+		err = pt_scratch_frame(c, t);
+		if (err) {
+			snprintf(t->why, sizeof(t->why),
+				 "cannot write its way back: %s",
+				 strerror(-err));
+			return err;
+		}
+	}
+#endif
 	err = pt_set_our_mask(c, t, &c->inj_mask);
 	if (err)
 		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
+#if AT_ARCH_WAYBACK
+	if (c->wayback)
+		at_arch_wayback_set(&r, c->wayback, c->frame_at);
+#endif
 	t->touched = true;
 	err = at_arch_set(t->tid, &r);
 	if (!err)
 		err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
+	if (!err)
+		pt_test_stall(c);
 	if (!err)
 		err = drive(c, t, PTRACE_SYSCALL_INFO_EXIT, ret);
 	t->at_exit = true;

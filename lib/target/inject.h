@@ -155,6 +155,11 @@ struct pt_ctx {
 	 * N-th thread, so the thread finds no tracer at its stop
 	 * (ALLTHREADS_PTRACE_TEST_ABANDON). */
 	unsigned abandon, nstub;
+	/* Tests only, the same way: stall (sleep, until the caller kills
+	 * this process as late) at the N-th injected call's entry stop, or
+	 * just after starting the stub on the N-th thread, the two counted
+	 * together (ALLTHREADS_PTRACE_TEST_STALL). */
+	unsigned stall, ninj;
 
 	/* --- the time: set by ptrace-job.c; moved on by ptrace-run.c
 	 * (letgo()) and inject.c (a call that did not return) --- */
@@ -192,6 +197,14 @@ struct pt_ctx {
 		stack_top;
 	unsigned long hook_at; /* the hook's bytes in the region */
 	int stub_sig;	       /* the stub's stop signal (AT_STUB_SIGNALS) */
+	/* aarch64's way back (AT_ARCH_WAYBACK, arch-aarch64.h): its code in
+	 * the region (0 until it is executable, and again before the region
+	 * goes), its signal frame, and whose saved state the frame holds
+	 * (pt_scratch_frame()). */
+	unsigned long wayback, frame_at;
+	pid_t frame_tid;
+	uint64_t frame_mask;
+	struct at_regs frame_regs;
 
 	/* --- injecting: inject.c --- */
 	pid_t mempid; /* a live thread, for the memory (a zombie leader has
@@ -245,6 +258,9 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
  * sock_fprog each (0 without buffers). */
 size_t pt_scratch_data_len(size_t pack_len, unsigned nsteps);
 void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
+/* With c->wayback: the way back's frame holds T's saved state (written
+ * unless it held it already), 0 or -errno. */
+int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t);
 /* Where slot I's parts are in the mapped region: its copy of the code,
  * control block, results, saved values and stack top. */
 struct pt_slot {
@@ -283,10 +299,12 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
  * an error of waitpid() with *WHICH the thread it was for. */
 int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		unsigned *which, int *status);
-/* Run NR(ARGS) in T's context through an existing syscall instruction
- * (PTRACE_SYSCALL: entry stop, exit stop); *RET its result.  T's saved
- * registers and mask must be captured; they are put back right at the exit
- * stop, so a tracer that dies between calls leaves T as it was. */
+/* Run NR(ARGS) in T's context through an existing syscall instruction,
+ * or aarch64's way back once there is one (PTRACE_SYSCALL: entry stop,
+ * exit stop); *RET its result.  T's saved registers and mask must be
+ * captured; they are put back right at the exit stop, so a tracer that
+ * dies between calls leaves T as it was (and, through the way back, one
+ * that dies during a call). */
 int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	      long *ret);
 /* Put T's saved registers and mask back (raw, or at a syscall-exit stop
@@ -334,6 +352,9 @@ bool pt_is_forced(int sig);
 /* T ended (R, ST: what pt_wait() saw) while it ran our calls: a failure
  * of the run, with T->why saying how. */
 void pt_died(struct pt_thread *t, int r, int st);
+/* The test hook (struct pt_ctx's stall): counts one more injection or
+ * stub start, and stalls at the chosen one.  Nothing without it. */
+void pt_test_stall(struct pt_ctx *c);
 /* --- ptrace-proc.c --- */
 /* LEN bytes at ADDR in the target (process_vm_readv/writev, or
  * /proc/PID/mem): 0 or -EFAULT. */

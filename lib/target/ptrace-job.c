@@ -167,6 +167,9 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"))
 		c->abandon = (unsigned)atoi(
 			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
+	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_STALL"))
+		c->stall = (unsigned)atoi(
+			secure_getenv("ALLTHREADS_PTRACE_TEST_STALL"));
 #endif
 	if (getrandom(&c->cookie, sizeof(c->cookie), 0) != sizeof(c->cookie))
 		c->cookie = pt_ns_now() ^ ((uint64_t)getpid() << 32);

@@ -309,7 +309,8 @@ static int set_up(struct run *r)
 	struct pt_thread *can = r->can;
 	int err;
 
-	if (c->use_stub || c->data_len) {
+	/* aarch64 maps it for its way back (AT_ARCH_WAYBACK) in any case. */
+	if (c->use_stub || c->data_len || AT_ARCH_WAYBACK) {
 		r->quiet = pt_quiet(c);
 		err = pt_scratch_map(c, pt_sleeper(c, can), r->quiet);
 		pt_share_region(c);

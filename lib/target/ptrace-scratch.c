@@ -13,7 +13,9 @@
  * program's buffers as step-pack.c marshalled them, then one struct
  * sock_fprog a filter, then the bytes of a caller's hook), mapped, its
  * relocations applied (each pointer argument pointed at its bytes there),
- * filled, and unmapped, all by calls injected into a stopped thread.
+ * filled, and unmapped, all by calls injected into a stopped thread.  On
+ * aarch64 the code is the way back instead (arch-aarch64.h), its signal
+ * frame at the top of the stack.
  */
 #include <errno.h>
 #include <signal.h>
@@ -217,8 +219,65 @@ static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 }
 #endif
 
-int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
-		   AT_UNUSED struct pt_thread *quiet /* with a stub only */)
+#if AT_ARCH_WAYBACK
+/* aarch64's way back (arch-aarch64.h): its code at the start of the
+ * region, made executable (through QUIET if there is one), and room for
+ * its signal frame at the top of the stack no stub uses. */
+static int load_wayback(struct pt_ctx *c, struct pt_thread *t,
+			struct pt_thread *quiet)
+{
+	static const uint32_t code[] = AT_ARCH_WAYBACK_CODE;
+	struct pt_call call = { .nr = SYS_mprotect };
+	long ret;
+	int err;
+
+	err = pt_mem_write(c, c->base, code, sizeof(code));
+	if (err)
+		return err;
+	call.a[0] = (long)c->base;
+	call.a[1] = AT_STUB_CODE_SIZE;
+	call.a[2] = PROT_READ | PROT_EXEC;
+	err = pt_inject(c, quiet ? quiet : t, &call, &ret);
+	if (err)
+		return err;
+	if (ret < 0)
+		return (int)ret;
+	c->frame_at = (c->stack_top - sizeof(struct at_arch_sigframe)) & ~15ul;
+	c->frame_tid = 0;
+	c->wayback = c->base;
+	return 0;
+}
+
+int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t)
+{
+	struct at_arch_sigframe f;
+	int err;
+
+	if (c->frame_tid == t->tid && c->frame_mask == t->mask &&
+	    c->frame_regs.sve == t->saved.sve &&
+	    !memcmp(&c->frame_regs.r, &t->saved.r, sizeof(t->saved.r)))
+		return 0;
+	c->frame_tid = 0;
+	err = at_arch_wayback_frame(t->tid, &t->saved, t->mask, &f);
+	if (!err)
+		err = pt_mem_write(c, c->frame_at, &f, sizeof(f));
+	if (err)
+		return err;
+	c->frame_tid = t->tid;
+	c->frame_mask = t->mask;
+	c->frame_regs = t->saved;
+	return 0;
+}
+#else
+int pt_scratch_frame(AT_UNUSED struct pt_ctx *c, AT_UNUSED struct pt_thread *t)
+{
+	return 0;
+}
+#endif
+
+int pt_scratch_map(
+	struct pt_ctx *c, struct pt_thread *t,
+	AT_UNUSED struct pt_thread *quiet /* a stub or way back only */)
 {
 	struct pt_call call = { .nr = SYS_mmap };
 	long ret;
@@ -250,6 +309,9 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
 	if (c->use_stub)
 		return load_stub(c, t, quiet);
 #endif
+#if AT_ARCH_WAYBACK
+	return load_wayback(c, t, quiet);
+#endif
 	return 0;
 }
 
@@ -260,6 +322,8 @@ void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t)
 
 	if (!c->base)
 		return;
+	/* Not from the region that goes: this call has no way back. */
+	c->wayback = 0;
 	call.a[0] = (long)c->base;
 	call.a[1] = (long)c->size;
 	if (pt_inject(c, t, &call, &ret) == 0 && ret == 0)

@@ -148,6 +148,8 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	if (!err && c->abandon && ++c->nstub == c->abandon)
 		_exit(99); /* the test hook: see struct pt_ctx */
 #endif
+	if (!err)
+		pt_test_stall(c);
 	return err;
 }
 
