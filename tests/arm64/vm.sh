@@ -118,9 +118,12 @@ SUITES="unit api priv helper ptrace cli"
 #     stub.h); its injected calls now return into rt_sigreturn from a
 #     frame of the thread's own state (arch-aarch64.h), and
 #     ptrace-matrix-stall, which runs here, kills a stalled tracer in
-#     the middle of a call on purpose: 302 and 346 s here (12 tracers,
-#     each killed 6 s past a 12 s deadline), 31 of its 60 checks failed
-#     before the way back.
+#     the middle of a call on purpose: 302 and 346 s here with 12
+#     tracers, each killed 6 s past a 12 s deadline, and 31 of its 60
+#     checks failed before the way back (the target died at 10 of the 11
+#     stalls its tracer reached); since then 4 tracers here (calls 3 and
+#     9 of the matrix target, 3 and 8 of sve-target, each of which killed
+#     the target before), all 12 natively.
 #   - abandon: the stub's own way back; aarch64 has no stub
 #     (AT_ARCH_HAS_STUB 0: one injected call a step).
 #   - big (2000 threads), killany, lost, churn, load, seccomp-late: slow
