@@ -179,18 +179,36 @@ static int relocate(struct pt_ctx *c)
 	return 0;
 }
 
+#if AT_ARCH_HAS_STUB || AT_ARCH_WAYBACK
+/* The region's code page made executable, by a call injected through
+ * QUIET if there is one, else T. */
+static int make_exec(struct pt_ctx *c, struct pt_thread *t,
+		     struct pt_thread *quiet)
+{
+	struct pt_call call = { .nr = SYS_mprotect };
+	long ret;
+	int err;
+
+	call.a[0] = (long)c->base;
+	call.a[1] = AT_STUB_CODE_SIZE;
+	call.a[2] = PROT_READ | PROT_EXEC;
+	err = pt_inject(c, quiet ? quiet : t, &call, &ret);
+	if (err)
+		return err;
+	return ret < 0 ? (int)ret : 0;
+}
+#endif
+
 #if AT_ARCH_HAS_STUB
 /* The stub's code and its control block (the stop's siginfo ready) for
  * every slot, and the code made executable (through QUIET if there is one). */
 static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 		     struct pt_thread *quiet)
 {
-	struct pt_call call = { .nr = SYS_mprotect };
 	struct at_stub_ctl ctl;
 	siginfo_t si;
 	size_t len = (size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
 	unsigned i;
-	long ret;
 	int err;
 
 	memset(&si, 0, sizeof(si));
@@ -209,13 +227,7 @@ static int load_stub(struct pt_ctx *c, struct pt_thread *t,
 		if (err)
 			return err;
 	}
-	call.a[0] = (long)c->base;
-	call.a[1] = AT_STUB_CODE_SIZE;
-	call.a[2] = PROT_READ | PROT_EXEC;
-	err = pt_inject(c, quiet ? quiet : t, &call, &ret);
-	if (err)
-		return err;
-	return ret < 0 ? (int)ret : 0;
+	return make_exec(c, t, quiet);
 }
 #endif
 
@@ -227,21 +239,13 @@ static int load_wayback(struct pt_ctx *c, struct pt_thread *t,
 			struct pt_thread *quiet)
 {
 	static const uint32_t code[] = AT_ARCH_WAYBACK_CODE;
-	struct pt_call call = { .nr = SYS_mprotect };
-	long ret;
 	int err;
 
 	err = pt_mem_write(c, c->base, code, sizeof(code));
+	if (!err)
+		err = make_exec(c, t, quiet);
 	if (err)
 		return err;
-	call.a[0] = (long)c->base;
-	call.a[1] = AT_STUB_CODE_SIZE;
-	call.a[2] = PROT_READ | PROT_EXEC;
-	err = pt_inject(c, quiet ? quiet : t, &call, &ret);
-	if (err)
-		return err;
-	if (ret < 0)
-		return (int)ret;
 	c->frame_at = (c->stack_top - sizeof(struct at_arch_sigframe)) & ~15ul;
 	c->frame_tid = 0;
 	c->wayback = c->base;

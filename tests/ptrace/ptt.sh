@@ -12,6 +12,7 @@
 #                          ones that do not are in $odd, and in a TAP
 #                          comment
 #   untraced               every task: TracerPid 0 and not in state t
+#   untraced_within N      untraced, polled up to N times 50 ms apart
 #   task_count             the tasks /proc lists now
 #   state_of TID           the State letter of a task
 #   sched_mix              gives three tasks of $TPID other scheduling
@@ -22,6 +23,7 @@
 # For a target whose threads wait and count how each wait ended
 # (eintr-target, sigmask-target: "w NAME COUNTS..." lines on "check"):
 #   need_ptrace            skips the whole test without CAP_SYS_PTRACE
+#   need_hooks             the same without the library's test hooks
 #   start_waiters PROG ARGS...  start_prog, and says if io_uring is not
 #                          allowed here
 #   waiter_lines N         asks for the counts and prints the last N
@@ -154,6 +156,15 @@ untraced() {
 	every_task TracerPid 0 && every_task State '[^t].*'
 }
 
+untraced_within() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		untraced >/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 sched_mix() {
 	local tids
 	tids=($(ls "/proc/$TPID/task" | sort -n))
@@ -199,6 +210,13 @@ released_ok() {
 need_ptrace() {
 	if ! has_cap 19; then
 		echo "1..0 # SKIP needs CAP_SYS_PTRACE"
+		exit 0
+	fi
+}
+
+need_hooks() {
+	if [ "${AT_TEST_HOOKS:-0}" != 1 ]; then
+		echo "1..0 # SKIP the library is built without its test hook (meson setup -Dtest_hooks=true)"
 		exit 0
 	fi
 }

@@ -17,14 +17,8 @@
 . "$(dirname "$0")/../cli/tap.sh"
 . "$(dirname "$0")/ptt.sh"
 
-if [ "${AT_TEST_HOOKS:-0}" != 1 ]; then
-	echo "1..0 # SKIP the library is built without its test hook (meson setup -Dtest_hooks=true)"
-	exit 0
-fi
-if ! has_cap 19; then
-	echo "1..0 # SKIP needs CAP_SYS_PTRACE"
-	exit 0
-fi
+need_hooks
+need_ptrace
 
 NTHR=$((1 + 3 + 2 + 2 + 2)) # the main thread, idle, read, sleep, poll
 for urg in "" --catch-urg; do
@@ -36,10 +30,7 @@ for urg in "" --catch-urg; do
 			set --nnp --keep-caps=1 >/dev/null 2>"$T_TMP/tool.err"
 		st=$?
 		what="tracer gone in the stub of thread $n${urg:+ ($urg)} (tool exit $st)"
-		for ((i = 0; i < 100; i++)); do
-			untraced >/dev/null && break
-			sleep 0.05
-		done
+		untraced_within 100
 		ok 'alive' "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
 		ok 'untraced' "$what: no thread traced or stopped"
 		sched_now=$(sched_all)

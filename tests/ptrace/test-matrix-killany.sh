@@ -72,10 +72,7 @@ for stub in 0 1; do
 		st=$?
 		what="kill $n (stub=$stub, +${delay}s, $seen, tool status $st)"
 		# the run's own deadline bounds how long a tracer may go on
-		for ((i = 0; i < 200; i++)); do
-			untraced >/dev/null && break
-			sleep 0.05
-		done
+		untraced_within 200
 		ok 'alive' "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
 		ok 'untraced' "$what: no thread traced or stopped"
 		ok 'agree' "$what: the threads agree on NoNewPrivs (or check names who differ)"

@@ -17,14 +17,8 @@
 . "$(dirname "$0")/../cli/tap.sh"
 . "$(dirname "$0")/ptt.sh"
 
-if [ "${AT_TEST_HOOKS:-0}" != 1 ]; then
-	echo "1..0 # SKIP the library is built without its test hook (meson setup -Dtest_hooks=true)"
-	exit 0
-fi
-if ! has_cap 19; then
-	echo "1..0 # SKIP needs CAP_SYS_PTRACE"
-	exit 0
-fi
+need_hooks
+need_ptrace
 
 # The run's deadline: the tracer must reach the N-th call well before it
 # (under emulation too), and the caller kills it some 6 s after it.
@@ -40,10 +34,7 @@ stalled() {
 	what="$2 (tool exit $st)"
 	ok 'grep -q "did not answer in time and was killed after it began" "$T_TMP/tool.err"' \
 		"$what: the tracer stalled and was killed as late $(tail -n 2 "$T_TMP/tool.err" | head -c 300)"
-	for ((i = 0; i < 100; i++)); do
-		untraced >/dev/null && break
-		sleep 0.05
-	done
+	untraced_within 100
 	ok 'alive' "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
 	ok 'untraced' "$what: no thread traced or stopped"
 }
