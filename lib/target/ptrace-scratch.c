@@ -300,6 +300,9 @@ int pt_scratch_map(
 	if (at_is_error(ret))
 		return (int)ret;
 	c->base = (unsigned long)ret;
+	/* Known to the caller from here on: a tracer lost while it fills
+	 * the region (or makes it executable) leaves it to be swept. */
+	pt_share_region(c);
 	place(c);
 	err = relocate(c);
 	if (err)

@@ -18,8 +18,10 @@
 #ifndef AT_ARCH_NONE
 
 /* Does the target still map [BASE, BASE + SIZE) as the lost tracer left
- * it (anonymous memory, with the stub's code at BASE if STUB), so it is
- * ours to remove?  (The kernel may have merged it with a neighbour.) */
+ * it (anonymous memory, with the stub's code at BASE if STUB, or zeros
+ * there: the tracer shares the region as soon as its mmap returns, before
+ * it writes the code), so it is ours to remove?  (The kernel may have
+ * merged it with a neighbour.) */
 static bool region_mapped(struct pt_ctx *c, unsigned long base,
 			  unsigned long size, bool stub)
 {
@@ -52,8 +54,14 @@ static bool region_mapped(struct pt_ctx *c, unsigned long base,
 			(size_t)(at_stub_x86_64_end - at_stub_x86_64_begin);
 		unsigned char *code = malloc(len);
 
-		ok = code && pt_mem_read(c, base, code, len) == 0 &&
-		     !memcmp(code, at_stub_x86_64_begin, len);
+		ok = code && pt_mem_read(c, base, code, len) == 0;
+		if (ok && memcmp(code, at_stub_x86_64_begin, len)) {
+			size_t i;
+
+			for (i = 0; i < len && !code[i]; i++)
+				;
+			ok = i == len;
+		}
 		free(code);
 	}
 #else

@@ -13,6 +13,8 @@
 #                          comment
 #   untraced               every task: TracerPid 0 and not in state t
 #   untraced_within N      untraced, polled up to N times 50 ms apart
+#   maps                   the target's mappings: address, permissions,
+#                          inode, one a line
 #   task_count             the tasks /proc lists now
 #   state_of TID           the State letter of a task
 #   sched_mix              gives three tasks of $TPID other scheduling
@@ -154,6 +156,10 @@ every_task() {
 
 untraced() {
 	every_task TracerPid 0 && every_task State '[^t].*'
+}
+
+maps() {
+	awk '{ print $1, $2, $5 }' "/proc/$TPID/maps" 2>/dev/null
 }
 
 untraced_within() {

@@ -22,11 +22,6 @@ fi
 IDLE=${LOST_IDLE:-600} READ=4 SLEEP=4 POLL=2 BUSY=2
 NTHR=$((IDLE + READ + SLEEP + POLL + BUSY + 1))
 
-# The maps of the target, as address, permissions and inode.
-maps() {
-	awk '{ print $1, $2, $5 }' "/proc/$TPID/maps" 2>/dev/null
-}
-
 # The tracer process: whoever traces the main thread of $TPID, once it
 # does (read with builtins only: no fork between two looks).
 find_tracer() {
