@@ -46,9 +46,16 @@ stalled() {
 # emulation, where AT_TIMEOUT_FACTOR is above 1): there only the first
 # and a last call of a thread, each of which killed the target before the
 # way back (tests/arm64/vm.sh), so the emulated run stays near its budget.
-matrix_at="2 3 4 6 9 11 14" sve_at="3 5 6 8 9 11"
+# Call 2 on x86_64 only: on aarch64 the region's mprotect is injected
+# where no way back exists yet, and a thread caught there by the kill
+# goes on from where that call left it (the target died of SIGSEGV at
+# call 2 under emulation): the gap README names.
+matrix_at="3 4 6 9 11 14" sve_at="3 5 6 8 9 11"
 if [ "$T_SLOW" -gt 1 ]; then
-	matrix_at="2 3 9" sve_at="3 8"
+	matrix_at="3 9" sve_at="3 8"
+fi
+if [ "$(uname -m)" = x86_64 ]; then
+	matrix_at="2 $matrix_at"
 fi
 
 NTHR=$((1 + 3 + 2 + 2 + 2 + 2)) # the main thread, idle, read, sleep, poll, busy
