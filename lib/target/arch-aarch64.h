@@ -286,13 +286,46 @@ static inline void at_arch_resume_call(struct at_regs *regs,
 
 /* --- the way back ----------------------------------------------------- */
 
+#define AT_ARCH_MOV_X8_SIGRETURN 0xd2801168u /* mov x8, #139 */
+#define AT_ARCH_RET 0xd65f03c0u		     /* ret (to x30) */
+
 /* Its code, at the start of the scratch region: the injected call, then
  * rt_sigreturn (139) from the frame at sp, then a trap. */
 #define AT_ARCH_WAYBACK_CODE                                                   \
 	{                                                                      \
-		AT_ARCH_SVC0, 0xd2801168u /* mov x8, #139 */, AT_ARCH_SVC0,    \
+		AT_ARCH_SVC0, AT_ARCH_MOV_X8_SIGRETURN, AT_ARCH_SVC0,          \
 			0u /* udf #0 */                                        \
 	}
+
+/*
+ * Before the region exists (its own mmap and mprotect) and once it is
+ * going (its munmap), the way back is made of the target's own code: an
+ * injected call enters a `svc #0` followed by `ret` (a leaf system call
+ * wrapper of the vDSO's or libc's, at_arch_is_svc_ret()), with x30 at the
+ * vDSO's rt_sigreturn trampoline (`mov x8, #139; svc #0`,
+ * at_arch_is_sigreturn()) and sp at a frame written below the thread's
+ * own sp, where its next signal's frame would go.  A plain `ret` is not
+ * a branch BTI guards, and a leaf that saves no x30 signs none.
+ */
+static inline uint32_t at_arch_word(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline bool at_arch_is_svc_ret(const unsigned char *p, size_t left)
+{
+	return left >= 8 && at_arch_word(p) == AT_ARCH_SVC0 &&
+	       at_arch_word(p + 4) == AT_ARCH_RET;
+}
+
+static inline bool at_arch_is_sigreturn(const unsigned char *p, size_t left)
+{
+	return left >= 8 && at_arch_word(p) == AT_ARCH_MOV_X8_SIGRETURN &&
+	       at_arch_word(p + 4) == AT_ARCH_SVC0;
+}
 
 /*
  * The kernel's struct rt_sigframe as rt_sigreturn reads it at sp
@@ -386,12 +419,16 @@ static inline int at_arch_wayback_frame(pid_t tid, const struct at_regs *saved,
 }
 
 /* REGS (an injection's) run their call from the way back's CODE, with
- * sp at its FRAME. */
+ * sp at its FRAME; from the target's own `svc #0; ret`, with x30 at the
+ * sigreturn trampoline TRAMP too (0: the region's code, which needs
+ * none). */
 static inline void at_arch_wayback_set(struct at_regs *regs, unsigned long code,
-				       unsigned long frame)
+				       unsigned long frame, unsigned long tramp)
 {
 	regs->r.pc = code;
 	regs->r.sp = frame;
+	if (tramp)
+		regs->r.regs[30] = tramp;
 }
 
 #endif /* AT_ARCH_AARCH64_H */

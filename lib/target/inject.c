@@ -202,9 +202,16 @@ static bool insn_at(struct pt_ctx *c, unsigned long addr)
 	return true;
 }
 
-/* The first syscall instruction in the executable mapping named NAME
- * (exactly, or containing it when PREFIX), or 0. */
-static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub)
+static bool is_insn(const unsigned char *p, size_t left)
+{
+	return left >= AT_ARCH_INSN_LEN && at_arch_is_insn(p);
+}
+
+/* The first place, on an instruction's alignment, in the executable
+ * mapping named NAME (exactly, or containing it when SUB) where MATCH
+ * holds (given what is left of the mapping from there), or 0. */
+static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub,
+			       bool (*match)(const unsigned char *, size_t))
 {
 	char path[64], line[512];
 	unsigned long found = 0;
@@ -240,7 +247,7 @@ static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub)
 			for (i = 0; i + AT_ARCH_INSN_LEN <= len;
 			     i += AT_ARCH_INSN_ALIGN) {
 				a = lo + i;
-				if (at_arch_is_insn(buf + i)) {
+				if (match(buf + i, len - i)) {
 					found = a;
 					break;
 				}
@@ -261,14 +268,51 @@ static unsigned long find_insn(struct pt_ctx *c, struct pt_thread *t)
 		if (insn_at(c, cand[i]))
 			return cand[i];
 	if (c->vdso_insn == 0) {
-		c->vdso_insn = scan_maps(c, "[vdso]", false);
+		c->vdso_insn = scan_maps(c, "[vdso]", false, is_insn);
 		if (!c->vdso_insn)
-			c->vdso_insn = scan_maps(c, "/libc", true);
+			c->vdso_insn = scan_maps(c, "/libc", true, is_insn);
 		if (!c->vdso_insn)
 			c->vdso_insn = 1;
 	}
 	return c->vdso_insn > 1 ? c->vdso_insn : 0;
 }
+
+#if AT_ARCH_WAYBACK
+/*
+ * The way back when the region has none (its own mmap and mprotect, its
+ * munmap: arch-aarch64.h): the target's `svc #0; ret` to run the call
+ * from, the trampoline to return into (*TRAMP) and T's frame written
+ * below its sp (*FRAME).  0 when the target has no such code, or T's
+ * stack takes no frame: then the call is made as a bare one.
+ */
+static unsigned long early_way(struct pt_ctx *c, struct pt_thread *t,
+			       unsigned long *frame, unsigned long *tramp)
+{
+	unsigned long at;
+
+	if (!c->early_code) {
+		c->early_tramp =
+			scan_maps(c, "[vdso]", false, at_arch_is_sigreturn);
+		c->early_code =
+			scan_maps(c, "[vdso]", false, at_arch_is_svc_ret);
+		if (!c->early_code)
+			c->early_code =
+				scan_maps(c, "/libc", true, at_arch_is_svc_ret);
+		if (!c->early_code || !c->early_tramp)
+			c->early_code = 1;
+	}
+	if (c->early_code == 1)
+		return 0;
+	at = (at_arch_sp(&t->saved) - AT_PT_BELOW_SP -
+	      sizeof(struct at_arch_sigframe)) &
+	     ~15ul;
+	if (pt_scratch_frame(c, t, at) < 0)
+		return 0;
+	*frame = at;
+	*tramp = c->early_tramp;
+	return c->early_code;
+}
+#endif
 
 /* --- one injection ------------------------------------------------------------ */
 
@@ -371,36 +415,43 @@ void pt_test_stall(AT_UNUSED struct pt_ctx *c)
 int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	      long *ret)
 {
-	unsigned long insn = c->wayback ? c->wayback : find_insn(c, t);
+	unsigned long insn = 0;
 	struct at_regs r = t->saved;
 	int err;
-
-	if (!insn) {
-		snprintf(t->why, sizeof(t->why),
-			 "no system call instruction to borrow");
-		return -ENOTSUP;
-	}
 #if AT_ARCH_WAYBACK
+	unsigned long frame = 0, tramp = 0;
+
 	/* Its own state in the way back's frame before anything of ours is
 	 * set: a thread whose tracer dies from here on returns from our
 	 * call into rt_sigreturn from that frame. */
 	if (c->wayback) {
-		err = pt_scratch_frame(c, t);
+		insn = c->wayback;
+		frame = c->frame_at;
+		err = pt_scratch_frame(c, t, frame);
 		if (err) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot write its way back: %s",
 				 strerror(-err));
 			return err;
 		}
+	} else {
+		insn = early_way(c, t, &frame, &tramp);
 	}
 #endif
+	if (!insn)
+		insn = find_insn(c, t);
+	if (!insn) {
+		snprintf(t->why, sizeof(t->why),
+			 "no system call instruction to borrow");
+		return -ENOTSUP;
+	}
 	err = pt_set_our_mask(c, t, &c->inj_mask);
 	if (err)
 		return err;
 	at_arch_prepare(&r, insn, call->nr, call->a);
 #if AT_ARCH_WAYBACK
-	if (c->wayback)
-		at_arch_wayback_set(&r, c->wayback, c->frame_at);
+	if (frame)
+		at_arch_wayback_set(&r, insn, frame, tramp);
 #endif
 	t->touched = true;
 	err = at_arch_set(t->tid, &r);

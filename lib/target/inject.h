@@ -199,12 +199,17 @@ struct pt_ctx {
 	int stub_sig;	       /* the stub's stop signal (AT_STUB_SIGNALS) */
 	/* aarch64's way back (AT_ARCH_WAYBACK, arch-aarch64.h): its code in
 	 * the region (0 until it is executable, and again before the region
-	 * goes), its signal frame, and whose saved state the frame holds
-	 * (pt_scratch_frame()). */
+	 * goes), its signal frame, and which frame was written last, where,
+	 * holding whose saved state (pt_scratch_frame()). */
 	unsigned long wayback, frame_at;
+	unsigned long frame_addr;
 	pid_t frame_tid;
 	uint64_t frame_mask;
 	struct at_regs frame_regs;
+	/* The way back without the region (inject.c): the target's own `svc
+	 * #0; ret` and the vDSO's sigreturn trampoline; 0 not looked for
+	 * yet, 1 none. */
+	unsigned long early_code, early_tramp;
 
 	/* --- injecting: inject.c --- */
 	pid_t mempid; /* a live thread, for the memory (a zombie leader has
@@ -258,9 +263,10 @@ int pt_scratch_map(struct pt_ctx *c, struct pt_thread *t,
  * sock_fprog each (0 without buffers). */
 size_t pt_scratch_data_len(size_t pack_len, unsigned nsteps);
 void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t);
-/* With c->wayback: the way back's frame holds T's saved state (written
- * unless it held it already), 0 or -errno. */
-int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t);
+/* A way back's frame at AT (the region's, c->frame_at, or one below T's
+ * sp) holds T's saved state (written unless it held it already), 0 or
+ * -errno. */
+int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t, unsigned long at);
 /* Where slot I's parts are in the mapped region: its copy of the code,
  * control block, results, saved values and stack top. */
 struct pt_slot {

@@ -252,28 +252,30 @@ static int load_wayback(struct pt_ctx *c, struct pt_thread *t,
 	return 0;
 }
 
-int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t)
+int pt_scratch_frame(struct pt_ctx *c, struct pt_thread *t, unsigned long at)
 {
 	struct at_arch_sigframe f;
 	int err;
 
-	if (c->frame_tid == t->tid && c->frame_mask == t->mask &&
-	    c->frame_regs.sve == t->saved.sve &&
+	if (c->frame_tid == t->tid && c->frame_addr == at &&
+	    c->frame_mask == t->mask && c->frame_regs.sve == t->saved.sve &&
 	    !memcmp(&c->frame_regs.r, &t->saved.r, sizeof(t->saved.r)))
 		return 0;
 	c->frame_tid = 0;
 	err = at_arch_wayback_frame(t->tid, &t->saved, t->mask, &f);
 	if (!err)
-		err = pt_mem_write(c, c->frame_at, &f, sizeof(f));
+		err = pt_mem_write(c, at, &f, sizeof(f));
 	if (err)
 		return err;
 	c->frame_tid = t->tid;
+	c->frame_addr = at;
 	c->frame_mask = t->mask;
 	c->frame_regs = t->saved;
 	return 0;
 }
 #else
-int pt_scratch_frame(AT_UNUSED struct pt_ctx *c, AT_UNUSED struct pt_thread *t)
+int pt_scratch_frame(AT_UNUSED struct pt_ctx *c, AT_UNUSED struct pt_thread *t,
+		     AT_UNUSED unsigned long at)
 {
 	return 0;
 }
@@ -329,7 +331,8 @@ void pt_scratch_unmap(struct pt_ctx *c, struct pt_thread *t)
 
 	if (!c->base)
 		return;
-	/* Not from the region that goes: this call has no way back. */
+	/* Not from the region that goes: on aarch64 this call's way back is
+	 * the target's own code (pt_inject()). */
 	c->wayback = 0;
 	call.a[0] = (long)c->base;
 	call.a[1] = (long)c->size;
