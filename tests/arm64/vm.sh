@@ -121,11 +121,11 @@ SUITES="unit api priv helper ptrace cli"
 #     the middle of a call on purpose: 302 and 346 s here with 12
 #     tracers, each killed 6 s past a 12 s deadline, and 31 of its 60
 #     checks failed before the way back (the target died at 10 of the 11
-#     stalls its tracer reached); since then 4 tracers here (calls 3 and
-#     9 of the matrix target, 3 and 8 of sve-target, each of which killed
-#     the target before), all 13 natively (with call 2, the region's
-#     mprotect, x86_64 only: it has no way back here, and the target died
-#     of SIGSEGV when its tracer was killed there).
+#     stalls its tracer reached); since then 4 tracers here (calls 2 and
+#     9 of the matrix target, 2 and 8 of sve-target, each of which killed
+#     the target before: call 2, the region's mprotect, until it got a
+#     way back of the target's own code); all seven a fixture outside
+#     emulation.
 #   - abandon: the stub's own way back; aarch64 has no stub
 #     (AT_ARCH_HAS_STUB 0: one injected call a step).
 #   - big (2000 threads), killany, lost, churn, load, seccomp-late: slow
