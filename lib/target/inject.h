@@ -42,6 +42,8 @@ enum pt_state {
 	PT_GONE = 3,	/* exited */
 	PT_ZOMBIE = 4,	/* a zombie (an exited leader): never seized */
 	PT_WORKER = 5,	/* io_uring / vhost worker: never seized */
+	PT_HELD = 6,	/* seized, not asked to stop yet: it runs on
+			 * (pt_seize_all()) */
 };
 
 /*
