@@ -140,6 +140,9 @@ struct pt_ctx {
 	pid_t pid;
 	pid_t self; /* the tracer thread */
 	int pidfd;
+	/* The target's pid namespace is the tracer's: its numbers are the
+	 * target's own (the stub's stop is sent to them). */
+	bool same_pidns;
 	unsigned long opts;	    /* PTRACE_SETOPTIONS */
 	uint64_t cookie;	    /* the stub's stop carries it */
 	uint64_t inj_mask;	    /* the mask while a thread runs our calls */

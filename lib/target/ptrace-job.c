@@ -204,6 +204,7 @@ static int run_program(struct pt_ctx *c, struct pt_job *job)
 		return err;
 	colocate_tracer(c);
 	c->mempid = c->pid;
+	c->same_pidns = pt_same_pidns(c->pid);
 
 	/* From the first seize to the last release: ahead of the work.
 	 * The seizes stop nothing: the frozen window starts after them. */

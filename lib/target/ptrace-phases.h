@@ -112,6 +112,9 @@ void pt_comm_of(pid_t pid, char *out, size_t len);
 bool pt_env_off(const char *name);
 /* The Yama ptrace scope, 0 when there is none. */
 int pt_yama_scope(void);
+/* Is PID in this process's pid namespace (its numbers the same here and
+ * there)? */
+bool pt_same_pidns(pid_t pid);
 
 /* ptrace-freeze.c */
 struct pt_thread *pt_lookup(struct pt_ctx *c, pid_t tid);
