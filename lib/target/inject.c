@@ -110,7 +110,9 @@ static unsigned wait_from(const struct pt_ctx *c, const pid_t *tids, unsigned n)
 int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		unsigned *which, int *status)
 {
-	long nap = c->chld_wake ? AT_PT_NAP_MAX : 20000;
+	long nap = c->nap_ns	? (long)c->nap_ns :
+		   c->chld_wake ? AT_PT_NAP_MAX :
+				  20000;
 	unsigned spins = 0, i, j, from;
 
 	for (;;) {
@@ -152,7 +154,7 @@ int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 			 * while one is pending). */
 			sigemptyset(&chld);
 			sigaddset(&chld, SIGCHLD);
-			if (!c->chld_wake)
+			if (!c->chld_wake || c->nap_ns)
 				nanosleep(&ts, NULL);
 			else if (sigtimedwait(&chld, &si, &ts) == SIGCHLD)
 				c->wait_next = si.si_pid;
@@ -160,28 +162,6 @@ int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		if (nap < AT_PT_NAP_MAX)
 			nap = nap * 2 < AT_PT_NAP_MAX ? nap * 2 : AT_PT_NAP_MAX;
 	}
-}
-
-int pt_look(struct pt_ctx *c, const pid_t *tids, unsigned n, int *status,
-	    int *ret)
-{
-	unsigned i, found = 0;
-	pid_t r;
-
-	for (i = 0; i < n; i++) {
-		ret[i] = 1;
-		if (!tids[i])
-			continue;
-		do
-			r = waitpid(tids[i], &status[i], __WALL | WNOHANG);
-		while (r < 0 && errno == EINTR);
-		if (r == 0)
-			continue;
-		ret[i] = r == tids[i] ? 0 : -errno;
-		c->stops += r == tids[i];
-		found++;
-	}
-	return (int)found;
 }
 
 int pt_wait(struct pt_ctx *c, pid_t tid, int *status)

@@ -224,6 +224,8 @@ struct pt_ctx {
 	unsigned window; /* the most threads at work in the stub at once
 			  * (ptrace-run.c) */
 	pid_t wait_next; /* the thread pt_wait_any() looks at first */
+	unsigned nap_ns; /* 0, or pt_wait_any()'s first nap, on a timer
+			  * rather than until a SIGCHLD (ptrace-run.c) */
 
 	/* --- the tracer's place: ptrace-job.c (pinned, boosted),
 	 * ptrace-run.c (co-location given up) --- */
@@ -302,12 +304,6 @@ int pt_wait(struct pt_ctx *c, pid_t tid, int *status);
  * an error of waitpid() with *WHICH the thread it was for. */
 int pt_wait_any(struct pt_ctx *c, const pid_t *tids, unsigned n,
 		unsigned *which, int *status);
-/* One look (waitpid, WNOHANG) at each of the N threads TIDS (0: none
- * there): RET[I] 0 when it stopped or exited (STATUS[I]), -errno on an
- * error of waitpid(), 1 when nothing was there.  Returns how many were
- * not 1. */
-int pt_look(struct pt_ctx *c, const pid_t *tids, unsigned n, int *status,
-	    int *ret);
 /* Run NR(ARGS) in T's context through an existing syscall instruction,
  * or aarch64's way back once there is one (PTRACE_SYSCALL: entry stop,
  * exit stop); *RET its result.  T's saved registers and mask must be

@@ -23,7 +23,6 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 
 #include "proctext.h"
 #include "ptrace-phases.h"
@@ -458,47 +457,42 @@ static void run_one_by_one(struct run *r)
 }
 
 #if AT_ARCH_HAS_STUB
-/* The window's nap before each look at its slots, on a timer rather than
- * until the next stop's SIGCHLD, so that the tracer wakes once for
- * several stops (each sleep and wake-up costs it more than a ptrace
- * request): the mean time between the stops it collected since START
- * (GOT of them), within AT_PT_WIN_NAP_MIN and AT_PT_WIN_NAP_MAX;
- * AT_PT_WIN_NAP_FIRST before the first. */
+/* The window's first nap when none of its threads has stopped, on a
+ * timer rather than until the next stop's SIGCHLD, so that the tracer
+ * wakes once for several stops (each sleep and wake-up costs it more
+ * than a ptrace request): the mean time between the stops it collected
+ * since START (GOT of them), within AT_PT_WIN_NAP_MIN and
+ * AT_PT_WIN_NAP_MAX; AT_PT_WIN_NAP_FIRST before the first. */
 #define AT_PT_WIN_NAP_MIN 20000u
 #define AT_PT_WIN_NAP_FIRST 50000u
 #define AT_PT_WIN_NAP_MAX 1000000u
-static void window_nap(uint64_t start, unsigned got)
+static unsigned window_nap(uint64_t start, unsigned got)
 {
-	struct timespec ts = { 0, AT_PT_WIN_NAP_FIRST };
 	uint64_t mean;
 
-	if (got) {
-		mean = (pt_ns_now() - start) / got;
-		ts.tv_nsec = mean < AT_PT_WIN_NAP_MIN ? AT_PT_WIN_NAP_MIN :
-			     mean > AT_PT_WIN_NAP_MAX ? AT_PT_WIN_NAP_MAX :
-							(long)mean;
-	}
-	nanosleep(&ts, NULL);
+	if (!got)
+		return AT_PT_WIN_NAP_FIRST;
+	mean = (pt_ns_now() - start) / got;
+	if (mean < AT_PT_WIN_NAP_MIN)
+		return AT_PT_WIN_NAP_MIN;
+	return mean > AT_PT_WIN_NAP_MAX ? AT_PT_WIN_NAP_MAX : (unsigned)mean;
 }
 
 /*
  * Every other thread, c->nslots at once (the stub only): each runs the
  * program in a slot of its own, on whichever CPU it may run, and one that
  * finishes stays stopped, its own registers and mask back, while the
- * next one takes its slot.  The tracer naps, then looks once at every
- * slot and collects all that stopped (a look costs a system call: looking
- * again from the first found to the next cost twice as many), until
- * all are done.  No thread leaves its stop for its own code before the
+ * next one takes its slot; the tracer starts and collects them as their
+ * stops come.  No thread leaves its stop for its own code before the
  * release: the others of the window are stopped too, or in the stub.
  */
 static void run_window(struct run *r)
 {
 	struct pt_ctx *c = r->c;
-	struct pt_thread *slot[AT_STUB_SLOTS] = { NULL }, *t;
-	struct pt_thread *done[AT_STUB_SLOTS];
+	struct pt_thread *slot[AT_STUB_SLOTS] = { NULL }, *t, *done = NULL;
 	pid_t tids[AT_STUB_SLOTS] = { 0 };
-	int ret[AT_STUB_SLOTS], sts[AT_STUB_SLOTS], err;
-	unsigned k = 0, busy = 0, got = 0, ndone = 0, found, i;
+	int ret[AT_STUB_SLOTS], err, st;
+	unsigned k = 0, busy = 0, got = 0, i;
 	uint64_t start = pt_ns_now();
 
 	for (;;) {
@@ -515,19 +509,17 @@ static void run_window(struct run *r)
 				if (c->window < busy)
 					c->window = busy;
 			}
-		/* The last ones' /proc, while the others work. */
-		for (i = 0; i < ndone && r->any_changed; i++)
-			r->problem |= pt_verify_one(c, done[i], r->changed,
-						    &r->after);
-		ndone = 0;
+		/* The last one's /proc, while the others work. */
+		if (done && r->any_changed)
+			r->problem |=
+				pt_verify_one(c, done, r->changed, &r->after);
+		done = NULL;
 		if (!busy)
 			return;
-		found = 0;
-		while (!found && !at_ts_past(&c->deadline)) {
-			window_nap(start, got);
-			found = pt_look(c, tids, c->nslots, sts, ret);
-		}
-		if (!found) {
+		c->nap_ns = window_nap(start, got);
+		err = pt_wait_any(c, tids, c->nslots, &i, &st);
+		c->nap_ns = 0;
+		if (err == -ETIMEDOUT) {
 			/* Every thread still at work taken back; the rest
 			 * then finds the deadline past. */
 			pt_steps_take_back(c, slot, c->nslots, ret);
@@ -539,19 +531,15 @@ static void run_window(struct run *r)
 			busy = 0;
 			continue;
 		}
-		for (i = 0; i < c->nslots; i++) {
-			if (ret[i] > 0)
-				continue;
-			err = pt_steps_event(c, slot[i], i, ret[i], sts[i]);
-			if (err == 1)
-				continue;
-			got++;
-			ran(r, slot[i], err);
-			done[ndone++] = slot[i];
-			slot[i] = NULL;
-			tids[i] = 0;
-			busy--;
-		}
+		err = pt_steps_event(c, slot[i], i, err, st);
+		if (err == 1)
+			continue;
+		got++;
+		ran(r, slot[i], err);
+		done = slot[i];
+		slot[i] = NULL;
+		tids[i] = 0;
+		busy--;
 	}
 }
 #endif
