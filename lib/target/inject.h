@@ -42,6 +42,8 @@ enum pt_state {
 	PT_GONE = 3,	/* exited */
 	PT_ZOMBIE = 4,	/* a zombie (an exited leader): never seized */
 	PT_WORKER = 5,	/* io_uring / vhost worker: never seized */
+	PT_HELD = 6,	/* seized, not asked to stop yet: it runs on
+			 * (pt_seize_all()) */
 };
 
 /*
@@ -138,6 +140,9 @@ struct pt_ctx {
 	pid_t pid;
 	pid_t self; /* the tracer thread */
 	int pidfd;
+	/* The target's pid namespace is the tracer's: its numbers are the
+	 * target's own (the stub's stop is sent to them). */
+	bool same_pidns;
 	unsigned long opts;	    /* PTRACE_SETOPTIONS */
 	uint64_t cookie;	    /* the stub's stop carries it */
 	uint64_t inj_mask;	    /* the mask while a thread runs our calls */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ptrace-freeze.c - the ptrace route's freeze and release: the table of
- * the target's threads, PTRACE_SEIZE + PTRACE_INTERRUPT every thread
- * (never PTRACE_ATTACH: no SIGSTOP, job control undisturbed),
+ * the target's threads, PTRACE_SEIZE every thread (before the freeze:
+ * it does not stop them), then PTRACE_INTERRUPT every thread (never
+ * PTRACE_ATTACH: no SIGSTOP, job control undisturbed),
  * PTRACE_O_TRACECLONE, /proc/PID/task rescanned until a pass finds
  * nothing new; nothing is changed before all are stopped.  Release:
  * PTRACE_DETACH every stopped thread (inject.c's pt_release()).
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "proctext.h"
 #include "ptrace-phases.h"
@@ -152,6 +154,7 @@ static int explain_eperm(struct pt_ctx *c, pid_t tid)
 	return -EPERM;
 }
 
+/* PTRACE_SEIZE alone: T runs on, traced (PT_HELD), until interrupt(). */
 static int seize(struct pt_ctx *c, struct pt_thread *t)
 {
 	int r;
@@ -175,22 +178,50 @@ static int seize(struct pt_ctx *c, struct pt_thread *t)
 		if (r != 2)
 			return r;
 	}
+	t->st = PT_HELD;
+	return 0;
+}
+
+/* Every thread listed and not seized yet, seized. */
+static int seize_new(struct pt_ctx *c)
+{
+	unsigned k;
+	int r;
+
+	for (k = 0; k < c->n; k++)
+		if (c->t[k].st == 0) {
+			r = seize(c, &c->t[k]);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+int pt_seize_all(struct pt_ctx *c)
+{
+	return seize_new(c);
+}
+
+/* A held thread asked to stop. */
+static void interrupt(struct pt_ctx *c, struct pt_thread *t)
+{
 	t->st = PT_SEIZED;
 	pt_restart_peek(c, t);
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno == ESRCH)
 		t->st = PT_GONE;
-	return 0;
 }
 
-/* Wait until T sits in a stop we may work from. */
-static int settle(struct pt_ctx *c, struct pt_thread *t)
+/* From T's first stop or exit (R, ST: what pt_look() found), on until
+ * it sits in a stop we may work from. */
+static int settle(struct pt_ctx *c, struct pt_thread *t, int r, int st)
 {
 	unsigned long msg;
 	pid_t tid;
-	int st, r, i, sig;
+	int i, sig;
 
 	for (i = 0; i < 256; i++) {
-		r = pt_wait(c, t->tid, &st);
+		if (i)
+			r = pt_wait(c, t->tid, &st);
 		if (r == -ETIMEDOUT)
 			return r;
 		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -301,27 +332,49 @@ static void describe_stuck(struct pt_ctx *c, struct pt_thread *t)
 	       (int)t->tid, state, wchan);
 }
 
-int pt_freeze(struct pt_ctx *c)
+/* The freeze's nap between two looks at the threads still to stop: the
+ * tracer holds its CPU, so the threads there stop only while it sleeps;
+ * long enough for LEFT of them, within 20 us and 1 ms. */
+#define AT_PT_STOP_NS 2000
+static void freeze_nap(unsigned left)
 {
-	unsigned k, pass;
-	int r, fresh;
+	struct timespec ts = { 0, 20000 };
 
-	for (pass = 0; pass < AT_PT_MAX_PASSES; pass++) {
-		unsigned before = c->n;
+	if (left > ts.tv_nsec / AT_PT_STOP_NS)
+		ts.tv_nsec = left < 1000000 / AT_PT_STOP_NS ?
+				     (long)left * AT_PT_STOP_NS :
+				     1000000;
+	nanosleep(&ts, NULL);
+}
 
-		fresh = pass ? pt_scan(c) : 1;
-		if (fresh < 0)
-			return fresh;
-		for (k = 0; k < c->n; k++)
-			if (c->t[k].st == 0) {
-				r = seize(c, &c->t[k]);
-				if (r < 0)
-					return r;
-			}
+/*
+ * Every interrupted thread to a stop we may work from: one look at each
+ * (a system call) a round, each found settled, and a nap between rounds
+ * while some are left; waiting for each in turn cost a nap for every
+ * thread of the tracer's CPU that had not stopped yet.
+ */
+static int settle_all(struct pt_ctx *c)
+{
+	unsigned k, left;
+	int r, st;
+	pid_t tid;
+
+	for (;;) {
+		left = 0;
 		for (k = 0; k < c->n; k++) {
 			if (c->t[k].st != PT_SEIZED)
 				continue;
-			r = settle(c, &c->t[k]);
+			tid = c->t[k].tid;
+			do
+				r = (int)waitpid(tid, &st, __WALL | WNOHANG);
+			while (r < 0 && errno == EINTR);
+			if (r == 0 && !at_ts_past(&c->deadline)) {
+				left++;
+				continue;
+			}
+			r = r == tid ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+			c->stops += r == 0;
+			r = settle(c, &c->t[k], r, st);
 			if (r == -ETIMEDOUT) {
 				c->t[k].rstate = ALLTHREADS_T_TIMEOUT;
 				describe_stuck(c, &c->t[k]);
@@ -335,6 +388,32 @@ int pt_freeze(struct pt_ctx *c)
 			if (r < 0)
 				return r;
 		}
+		if (!left)
+			return 0;
+		freeze_nap(left);
+	}
+}
+
+int pt_freeze(struct pt_ctx *c)
+{
+	unsigned k, pass;
+	int r, fresh;
+
+	for (pass = 0; pass < AT_PT_MAX_PASSES; pass++) {
+		unsigned before = c->n;
+
+		fresh = pass ? pt_scan(c) : 1;
+		if (fresh < 0)
+			return fresh;
+		r = seize_new(c);
+		if (r < 0)
+			return r;
+		for (k = 0; k < c->n; k++)
+			if (c->t[k].st == PT_HELD)
+				interrupt(c, &c->t[k]);
+		r = settle_all(c);
+		if (r < 0)
+			return r;
 		if (pass && fresh == 0 && c->n == before)
 			return 0;
 	}

@@ -204,11 +204,15 @@ static int run_program(struct pt_ctx *c, struct pt_job *job)
 		return err;
 	colocate_tracer(c);
 	c->mempid = c->pid;
+	c->same_pidns = pt_same_pidns(c->pid);
 
-	/* From the first stop to the last release: ahead of the work. */
+	/* From the first seize to the last release: ahead of the work.
+	 * The seizes stop nothing: the frozen window starts after them. */
 	pt_boost(c, &prio);
+	err = pt_seize_all(c);
 	res.t_freeze = pt_ns_now();
-	err = pt_freeze(c);
+	if (!err)
+		err = pt_freeze(c);
 	if (err == -EPERM && !c->why[0])
 		pt_why(c, "permission denied");
 	res.t_frozen = pt_ns_now();

@@ -112,6 +112,9 @@ void pt_comm_of(pid_t pid, char *out, size_t len);
 bool pt_env_off(const char *name);
 /* The Yama ptrace scope, 0 when there is none. */
 int pt_yama_scope(void);
+/* Is PID in this process's pid namespace (its numbers the same here and
+ * there)? */
+bool pt_same_pidns(pid_t pid);
 
 /* ptrace-freeze.c */
 struct pt_thread *pt_lookup(struct pt_ctx *c, pid_t tid);
@@ -120,8 +123,12 @@ void pt_forget_threads(struct pt_ctx *c);
 /* One pass over /proc/PID/task: what is new is listed (not seized).
  * Returns how many, or -errno. */
 int pt_scan(struct pt_ctx *c);
-/* Seize and stop every thread, rescanning until a pass finds nothing new;
- * nothing is changed. */
+/* PTRACE_SEIZE alone on every thread listed: none stops yet (a signal
+ * one takes stops it until pt_freeze() comes to it), so that the freeze
+ * is only interrupts and their stops.  Returns 0 or -errno (c->why). */
+int pt_seize_all(struct pt_ctx *c);
+/* Seize (what pt_seize_all() has not) and stop every thread, rescanning
+ * until a pass finds nothing new; nothing is changed. */
 int pt_freeze(struct pt_ctx *c);
 /* Let every stopped thread go (pt_release()). */
 void pt_release_all(struct pt_ctx *c);

@@ -124,6 +124,10 @@ static int stub_begin(struct pt_ctx *c, struct pt_thread *t, unsigned s,
 	ctl->stack = at.stack;
 	ctl->mask = t->mask;
 	ctl->signo = (uint64_t)c->stub_sig;
+	/* Two system calls fewer in the stub, where the numbers are its. */
+	ctl->ids = c->same_pidns ? (uint64_t)(uint32_t)c->pid |
+					   (uint64_t)(uint32_t)t->tid << 32 :
+				   0;
 	ctl->nrun = 0;
 	ctl->failed = -1;
 	memcpy(ctl->fallback_regs, &fb.r, sizeof(ctl->fallback_regs));

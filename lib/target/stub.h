@@ -14,8 +14,10 @@
  * A thread started at base runs every step (its save call first), writes
  * each result, stops at the first step its judge rejects, then queues
  * itself a stop signal (ctl->signo, AT_STUB_SIGNALS) carrying the run's
- * cookie: the tracer catches that signal stop, reads the results and puts
- * the thread's own registers back.  If the tracer is gone, nothing catches
+ * cookie (to the ids the tracer wrote, when its pid namespace is the
+ * target's, else to those getpid and gettid give): the tracer catches
+ * that signal stop, reads the results and puts the thread's own
+ * registers back.  If the tracer is gone, nothing catches
  * it (the signal is one the target does not handle, ignored by default)
  * and the stub puts the thread back itself: its own scheduling policy and
  * priority if the tracer raised them (sched), the saved signal mask, the
@@ -72,7 +74,7 @@ struct at_stub_ctl {
 	uint64_t res;		    /* 16: address of int64_t[nsteps] */
 	uint64_t saved;		    /* 24: address of int64_t[nsteps] */
 	uint64_t sched;		    /* 32: nonzero, sched_attr is to go back */
-	uint64_t reserved1;	    /* 40 */
+	uint64_t ids;		    /* 40: tgid, tid << 32 to stop with, or 0 */
 	uint64_t info;		    /* 48: address of the stop's siginfo */
 	int64_t nrun;		    /* 56: out */
 	int64_t failed;		    /* 64: out, -1 when none */
