@@ -457,6 +457,8 @@ int pt_inject(struct pt_ctx *c, struct pt_thread *t, const struct pt_call *call,
 	err = at_arch_set(t->tid, &r);
 	if (!err)
 		err = drive(c, t, PTRACE_SYSCALL_INFO_ENTRY, ret);
+	if (!err && call->entered)
+		call->entered(c, call);
 	if (!err)
 		pt_test_stall(c);
 	if (!err)

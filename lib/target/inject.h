@@ -64,9 +64,15 @@ _Static_assert(sizeof(struct pt_sched) == 48, "struct sched_attr, size 0");
 
 /* One call with its arguments as the target sees them (pointers already
  * moved into the scratch region). */
+struct pt_ctx;
+
 struct pt_call {
 	long nr;
 	long a[6];
+	/* Called once the thread has entered the call, which the kernel
+	 * finishes whatever becomes of this process (ptrace-scratch.c: the
+	 * region's mmap at a place of its own); NULL for most. */
+	void (*entered)(struct pt_ctx *c, const struct pt_call *call);
 };
 
 /* What a thread's stop says about a call our interrupt cut short

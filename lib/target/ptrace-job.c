@@ -167,7 +167,10 @@ static void set_up(struct pt_ctx *c, struct pt_job *job, struct pt_share *own)
 	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"))
 		c->abandon = (unsigned)atoi(
 			secure_getenv("ALLTHREADS_PTRACE_TEST_ABANDON"));
-	if (job->in_worker && secure_getenv("ALLTHREADS_PTRACE_TEST_STALL"))
+	/* Not the sweep's tracer: the caller must be able to remove what a
+	 * stalled one left (its first call would be the stall's too). */
+	if (job->in_worker && !job->sweep_base &&
+	    secure_getenv("ALLTHREADS_PTRACE_TEST_STALL"))
 		c->stall = (unsigned)atoi(
 			secure_getenv("ALLTHREADS_PTRACE_TEST_STALL"));
 #endif

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -281,29 +282,97 @@ int pt_scratch_frame(AT_UNUSED struct pt_ctx *c, AT_UNUSED struct pt_thread *t,
 }
 #endif
 
+/*
+ * Where the region goes: at an address whose low 32 bits are zero, in a
+ * gap of the target's map, a page clear of both ends and of a stack that
+ * grows down into the gap, or 0 (where the kernel likes).  The mmap is
+ * made by a thread waiting in a sleep of its own (pt_sleeper()) when
+ * there is one, and should this process die before that thread has its
+ * registers back, the sleep returns the address: glibc's x86_64
+ * clock_nanosleep looks only at its low 32 bits (it negates %eax), so
+ * zeros there read as a finished sleep, where anything else read as an
+ * error with a made-up errno.  Such an address also lets the caller know
+ * the region before the mmap returns (map_entered()).
+ */
+static unsigned long pick_place(struct pt_ctx *c, size_t size)
+{
+	const unsigned long align = 1ul << 32;
+	unsigned long pg = (unsigned long)sysconf(_SC_PAGESIZE);
+	unsigned long lo, hi, prev = 0, best = 0;
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
+		 (int)c->mempid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		bool stack = strstr(line, "[stack]") != NULL;
+		unsigned long at;
+
+		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		if (!stack && lo >= prev + size + 2 * pg) {
+			at = (lo - pg - size) & ~(align - 1);
+			if (at >= prev + pg && at >= align)
+				best = at;
+		}
+		prev = hi;
+		if (stack)
+			break;
+	}
+	fclose(f);
+	return best;
+}
+
+/* The region's mmap at a place of its own, entered: the region is there
+ * whatever becomes of this process, and the caller knows it. */
+static void map_entered(struct pt_ctx *c, const struct pt_call *call)
+{
+	c->base = (unsigned long)call->a[0];
+	pt_share_region(c);
+}
+
 int pt_scratch_map(
 	struct pt_ctx *c, struct pt_thread *t,
 	AT_UNUSED struct pt_thread *quiet /* a stub or way back only */)
 {
 	struct pt_call call = { .nr = SYS_mmap };
 	long ret;
-	int err;
+	int err, tries;
 
 	layout(c);
-	call.a[0] = 0;
 	call.a[1] = (long)c->size;
 	call.a[2] = PROT_READ | PROT_WRITE;
-	call.a[3] = MAP_PRIVATE | MAP_ANONYMOUS;
 	call.a[4] = -1;
 	call.a[5] = 0;
-	err = pt_inject(c, t, &call, &ret);
+	call.a[0] = (long)pick_place(c, c->size);
+	for (tries = 0; tries < 2; tries++) {
+		/* A place taken since we looked: anywhere, the second time. */
+		call.a[3] = MAP_PRIVATE | MAP_ANONYMOUS |
+			    (call.a[0] ? MAP_FIXED_NOREPLACE : 0);
+		call.entered = call.a[0] ? map_entered : NULL;
+		err = pt_inject(c, t, &call, &ret);
+		if (err || ret != -EEXIST || !call.a[0])
+			break;
+		call.a[0] = 0;
+		c->base = 0;
+		pt_share_region(c);
+	}
+	/* On an error the region is c->base all the same once the call
+	 * was entered: the caller's undoing unmaps it. */
 	if (err)
 		return err;
-	if (at_is_error(ret))
+	if (at_is_error(ret)) {
+		c->base = 0;
+		pt_share_region(c);
 		return (int)ret;
+	}
 	c->base = (unsigned long)ret;
-	/* Known to the caller from here on: a tracer lost while it fills
-	 * the region (or makes it executable) leaves it to be swept. */
+	/* Known to the caller from here on (from the mmap's entry when it
+	 * had a place): a tracer lost while it fills the region (or makes
+	 * it executable) leaves it to be swept. */
 	pt_share_region(c);
 	place(c);
 	err = relocate(c);
@@ -384,8 +453,9 @@ struct pt_thread *pt_quiet(struct pt_ctx *c)
 /*
  * A thread for the mmap(2) that makes the runner's region: its result is
  * an address, which a futex wait would take for an error; a sleep
- * (glibc's nanosleep, usleep, sleep: clock_nanosleep) takes it for
- * success and only wakes early.  The canary if there is none.
+ * (glibc's nanosleep, usleep, sleep: clock_nanosleep) takes one whose
+ * low 32 bits are zero (pick_place()) for success and only wakes early.
+ * The canary if there is none.
  */
 struct pt_thread *pt_sleeper(struct pt_ctx *c, struct pt_thread *can)
 {

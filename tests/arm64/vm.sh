@@ -124,7 +124,7 @@ SUITES="unit api priv helper ptrace cli"
 #     stalls its tracer reached); since then 4 tracers here (calls 2 and
 #     9 of the matrix target, 2 and 8 of sve-target, each of which killed
 #     the target before: call 2, the region's mprotect, until it got a
-#     way back of the target's own code); all seven a fixture outside
+#     way back of the target's own code); all eight a fixture outside
 #     emulation.
 #   - abandon: the stub's own way back; aarch64 has no stub
 #     (AT_ARCH_HAS_STUB 0: one injected call a step).
