@@ -23,6 +23,10 @@
 #   AT_ARM64_TIMEOUT  bound on the whole emulated run, seconds (default 2100:
 #                     a hang guard; about 10 min on a quiet host, 27 on one
 #                     at load average 30-130)
+#   AT_ARM64_JOBS     how many tests run at once there (default 2, as
+#                     .ci/run's meson test --num-processes 2 and the
+#                     machine's 2 CPUs); a test meson runs alone
+#                     (is_parallel: false) runs alone there too
 #   AT_ARM64_NOAPT    1: use only what the cache holds (no apt-get update)
 #   AT_ARM64_BENCH    0: no benchmark run after the tests (default 1: one
 #                     small run of tests/bench/allthreads-bench, its table
@@ -45,6 +49,7 @@ cache=${AT_ARM64_CACHE:-/var/cache/allthreads-arm64}
 [ -n "${AT_ARM64_CACHE:-}" ] || [ -w /var/cache ] ||
 	cache=${XDG_CACHE_HOME:-$HOME/.cache}/allthreads-arm64
 factor=${AT_ARM64_FACTOR:-6}
+jobs=${AT_ARM64_JOBS:-2}
 whole=${AT_ARM64_TIMEOUT:-2100}
 bench=${AT_ARM64_BENCH:-1}
 # The benchmark's sizes there: idle broadcasts at 1 and 10 threads, the
@@ -162,6 +167,12 @@ EXCLUDE="threads churn newborn cli-storm sec
 	ptrace-matrix-big ptrace-matrix-killany ptrace-matrix-lost
 	ptrace-matrix-churn ptrace-matrix-load ptrace-matrix-seccomp-late
 	ptrace-matrix-go ptrace-matrix-redis ptrace-matrix-nobody"
+
+# The slowest tests there (emulated seconds at host load ~1, 2026-12-07,
+# one at a time), started first among those that run two at a time.
+SLOW="cli-landlock ptrace-matrix-stall ptrace-api ptrace-rseq ptrace-cli
+	ptrace-eintr ptrace-matrix-states fork cli-remote cli-prctl cli-priv
+	cli-creds cli-set ptrace-sigmask ptrace-landlock"
 
 # The arm64 packages: the runtime of the tests and what the cross build
 # links against.  apt resolves their dependencies.
@@ -335,9 +346,10 @@ mkdir -p "$img/at" "$img$top" "$img$build" || die "cannot stage"
 # The package suite's tests that run there (tests/arm64/deb.sh) are
 # written apart, to run once the .debs are installed.
 python3 - "$build" "$img/at/tests.sh" "$factor" "$SUITES" "$EXCLUDE" \
-	"${AT_ARM64_TESTS:-}" "$DEB_TESTS" "$stage/package-tests" <<'PY' || die "cannot list the tests"
+	"${AT_ARM64_TESTS:-}" "$DEB_TESTS" "$stage/package-tests" "$SLOW" <<'PY' || die "cannot list the tests"
 import json, shlex, subprocess, sys
-build, out, factor, suites, exclude, only, after, after_out = sys.argv[1:9]
+build, out, factor, suites, exclude, only, after, after_out, first = sys.argv[1:10]
+first = first.split()
 tests = json.loads(subprocess.check_output(
     ["meson", "introspect", "--tests", build]))
 suites, exclude, only = suites.split(), exclude.split(), only.split()
@@ -357,15 +369,26 @@ for t in tests:
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
     tmo = int((t["timeout"] or 30) * float(factor))
     wd = t["workdir"] or build
+    # at_par: may run beside another at_par test, as under meson test
+    # --num-processes 2; at_run (is_parallel: false, and the package
+    # suite's): alone.
+    run = "at_par" if t["is_parallel"] and t["name"] not in after else "at_run"
     (after_lines if t["name"] in after else lines).append(
-        f"at_run {shlex.quote(t['name'])} {tmo} {shlex.quote(wd)} "
-        f"{shlex.quote(env)} {cmd}")
+        (first.index(t["name"]) if t["name"] in first else len(first),
+         f"{run} {shlex.quote(t['name'])} {tmo} {shlex.quote(wd)} "
+         f"{shlex.quote(env)} {cmd}"))
+# The tests that run alone first, then the others two at a time, the
+# slowest there first so that both slots end near together.
+lines.sort(key=lambda l: (l[1].startswith("at_par"), l[0]))
+lines = [l for _, l in lines]
+after_lines = [l for _, l in after_lines]
 with open(out, "w") as f:
     f.write("\n".join(lines) + "\n")
 with open(after_out, "w") as f:
     f.write("".join(l + "\n" for l in after_lines))
 print(f"{len(lines)} tests", file=sys.stderr)
 PY
+sed -i "1i AT_JOBS=$jobs" "$img/at/tests.sh" || die "cannot write the tests"
 : >"$img/at/bench.sh"
 if [ "$bench" = 1 ] && [ -x "$build/tests/bench/allthreads-bench" ]; then
 	# shellcheck disable=SC2086
@@ -375,9 +398,9 @@ fi
 deb_stage "$stage/package-tests" || die "cannot stage the .debs"
 
 cat >"$img/init" <<'EOF'
-#!/bin/busybox sh
-# The machine's init: mounts, users, then each test with its output on
-# the console between markers, then power off.
+#!/bin/bash
+# The machine's init (bash, for its job table): mounts, users, then each
+# test with its output on the console between markers, then power off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/at/bb
 /bin/busybox mkdir -p /at/bb /etc /proc /sys /dev /tmp /run /root
 /bin/busybox --install -s /at/bb
@@ -414,17 +437,35 @@ echo 'root:*:20000:0:99999:7:::' >/etc/shadow
 chmod 600 /etc/shadow
 export HOME=/root LANG=C.UTF-8
 echo "@@at uname $(uname -rm) $(grep -m1 Features /proc/cpuinfo)"
-at_run() {
-	local name=$1 tmo=$2 wd=$3 env=$4 s e rc
+# at_one NAME TMO WD ENV CMD...: one test, its output kept until it ends,
+# then printed whole under the console's lock.
+at_one() {
+	local name=$1 tmo=$2 wd=$3 env=$4 s e rc out=/at/out.$1
 	shift 4
 	s=$(date +%s)
 	(cd "$wd" && eval "exec env $env timeout -k 10 $tmo \"\$@\"") \
-		</dev/null >/at/out 2>&1
+		</dev/null >"$out" 2>&1
 	rc=$?
 	e=$(date +%s)
-	echo "@@at begin $name"
-	sed 's/^/@@at| /' /at/out
-	echo "@@at end $name $rc $((e - s))"
+	{
+		flock 9
+		echo "@@at begin $name"
+		sed 's/^/@@at| /' "$out"
+		echo "@@at end $name $rc $((e - s))"
+	} 9>>/at/lock
+	rm -f "$out"
+}
+# at_par: beside at most AT_JOBS - 1 others; at_run: alone, once every
+# test before it has ended.
+at_par() {
+	while [ "$(jobs -pr | wc -l)" -ge "$AT_JOBS" ]; do
+		sleep 0.2
+	done
+	at_one "$@" &
+}
+at_run() {
+	wait
+	at_one "$@"
 }
 at_bench() {
 	local tmo=$1 s e rc
@@ -439,6 +480,7 @@ at_bench() {
 	echo "@@at end bench $rc $((e - s))"
 }
 . /at/tests.sh
+wait
 . /at/bench.sh
 echo "@@at done"
 sync
@@ -467,7 +509,8 @@ python3 - "$console" "$img/at/tests.sh" "$build/meson-logs/testlog.json" \
 	"$qrc" "$img/at/bench.sh" "$build/meson-logs/arm64-bench.txt" <<'PY'
 import json, re, shlex, sys
 console, tests, out, qrc, bench, bench_out = sys.argv[1:7]
-names = [shlex.split(l)[1] for l in open(tests) if l.startswith("at_run ")]
+names = [shlex.split(l)[1] for l in open(tests)
+         if l.startswith(("at_run ", "at_par "))]
 names += ["bench"] if open(bench).read().strip() else []
 res, cur, body = {}, None, []
 done = False
