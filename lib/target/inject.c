@@ -213,13 +213,10 @@ static bool is_insn(const unsigned char *p, size_t left)
 static unsigned long scan_maps(struct pt_ctx *c, const char *name, bool sub,
 			       bool (*match)(const unsigned char *, size_t))
 {
-	char path[64], line[512];
 	unsigned long found = 0;
-	FILE *f;
+	char line[512];
+	FILE *f = pt_open_maps(c);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
-		 (int)c->mempid);
-	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	while (!found && fgets(line, sizeof(line), f)) {

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -378,6 +379,9 @@ void pt_test_stall(struct pt_ctx *c);
 int pt_mem_read(struct pt_ctx *c, unsigned long addr, void *buf, size_t len);
 int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 		 size_t len);
+/* The target's memory map as its memory thread sees it
+ * (/proc/PID/task/MEMPID/maps), open for reading, or NULL. */
+FILE *pt_open_maps(struct pt_ctx *c);
 /* Pin the stopped thread T to the tracer's CPU while it works; put its
  * affinity back. */
 void pt_colocate(struct pt_ctx *c, struct pt_thread *t);

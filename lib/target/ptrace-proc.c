@@ -42,6 +42,15 @@ int pt_mem_write(struct pt_ctx *c, unsigned long addr, const void *buf,
 	return -EFAULT;
 }
 
+FILE *pt_open_maps(struct pt_ctx *c)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
+		 (int)c->mempid);
+	return fopen(path, "re");
+}
+
 int pt_task_status(pid_t pid, pid_t tid, char *buf, size_t len)
 {
 	char path[64];

@@ -299,12 +299,9 @@ static unsigned long pick_place(struct pt_ctx *c, size_t size)
 	const unsigned long align = 1ul << 32;
 	unsigned long pg = (unsigned long)sysconf(_SC_PAGESIZE);
 	unsigned long lo, hi, prev = 0, best = 0;
-	char path[64], line[512];
-	FILE *f;
+	char line[512];
+	FILE *f = pt_open_maps(c);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
-		 (int)c->mempid);
-	f = fopen(path, "re");
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {

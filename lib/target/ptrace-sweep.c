@@ -26,13 +26,10 @@ static bool region_mapped(struct pt_ctx *c, unsigned long base,
 			  unsigned long size, bool stub)
 {
 	unsigned long lo, hi, ino, next = base, end = base + size;
-	char path[64], line[512];
+	char line[512];
 	bool ok = true;
-	FILE *f;
+	FILE *f = pt_open_maps(c);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)c->pid,
-		 (int)c->mempid);
-	f = fopen(path, "re");
 	if (!f)
 		return false;
 	while (ok && fgets(line, sizeof(line), f)) {
