@@ -16,7 +16,8 @@
 #                       the allthreads named next, which another user runs
 #                       as a public copy: setpriv ... -- "${T_ENV[@]}" \
 #                       "$(public "$AT")"
-#   T_PIDS+=(PID)       PID is killed and reaped when the test exits
+#   T_PIDS+=(PID)       PID (a child of the test's shell) is killed and
+#                       reaped when the test exits, unless reaped before
 #   fixture N [ARGS]    the threaded fixture (threaded.c), ready: $FPID
 #   planted_fixture N   the planted process: the fixture with N threads, of
 #                       which thread 1 sets NO_NEW_PRIVS on itself so that
@@ -36,11 +37,24 @@ T_FAILED=0
 T_ENV=()
 T_TMP=$(mktemp -d)
 T_PIDS=()
+# t_ours PID: is PID still a child of this shell, not yet reaped?  A test
+# may reap a process long before it exits, and with pid_max at 32768 and
+# CI starting processes by the thousand, its pid can by then be another
+# process's (another test's target among them): the cleanups signal only
+# their own.
+t_ours() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	set -- $s
+	[ "${2:-}" = "$BASHPID" ]
+}
 # Only the test's own shell cleans up, not a subshell it forked.
 t_exit() {
 	local p
 	[ "$BASHPID" = "$$" ] || return 0
 	for p in "${T_PIDS[@]}"; do
+		t_ours "$p" || continue
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done

@@ -48,6 +48,7 @@ ptt_cleanup() {
 	local p
 	[ -n "$PTT_FD" ] && exec 7>&- 2>/dev/null
 	for p in "${PTT_PIDS[@]}"; do
+		t_ours "$p" || continue
 		kill -CONT "$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null

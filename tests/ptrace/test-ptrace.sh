@@ -17,6 +17,7 @@ PIDS=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
+		t_ours "$p" || continue
 		kill -CONT "$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
