@@ -125,13 +125,19 @@ static unsigned count_undo(const struct allthreads_prog *prog, bool want)
 }
 
 /* Sleep until the last pending thread reports (or UNTIL).  Waiting on
- * pending itself would wake the initiator at every report. */
+ * pending itself would wake the initiator at every report.  The mark
+ * goes up before the look at pending, and report_in() (sigctx.c) takes
+ * pending to 0 before it looks at the mark, all four sequentially
+ * consistent: no wake-up is lost, and none is made while nobody sleeps. */
 static int wait_drained(struct at_run *run, const struct timespec *until)
 {
-	atomic_store(&run->drained, 0);
-	if (atomic_load(&run->pending) <= 0)
-		return 0;
-	return at_futex_wait(&run->drained, 0, until);
+	int r = 0;
+
+	atomic_store(&run->drained, AT_DRAIN_SLEEPING);
+	if (atomic_load(&run->pending) > 0)
+		r = at_futex_wait(&run->drained, AT_DRAIN_SLEEPING, until);
+	atomic_store(&run->drained, AT_DRAIN_AWAKE);
+	return r;
 }
 
 /* Wait until every pending thread reported, or the deadline. */

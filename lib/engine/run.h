@@ -61,6 +61,17 @@ struct at_slot {
 	uint32_t settled; /* (settle) EQUAL steps accepted as a fixed point */
 };
 
+/* run->drained.  The reporter that takes pending to 0 swaps in
+ * AT_DRAINED and makes the futex call only if it took AT_DRAIN_SLEEPING:
+ * while the initiator still sends, each woken thread preempts it and
+ * takes pending to 0 at every report, and a wake-up for nobody is one
+ * system call more on every thread. */
+enum at_drained {
+	AT_DRAIN_AWAKE = 0,    /* the initiator is not waiting */
+	AT_DRAINED = 1,	       /* pending reached 0 */
+	AT_DRAIN_SLEEPING = 2, /* the initiator sleeps until AT_DRAINED */
+};
+
 /* Release decisions, the low 2 bits of at_run.release; the run's
  * generation above them. */
 enum at_release {
@@ -132,7 +143,7 @@ struct at_run {
 	uint32_t mask;	       /* capacity - 1 */
 
 	_Atomic int pending;	/* slots not yet reported or cancelled */
-	_Atomic int drained;	/* futex: set by whoever takes pending to 0 */
+	_Atomic int drained;	/* futex: enum at_drained */
 	_Atomic int go;		/* futex: gen << 2 | AT_HOLD, AT_GO, AT_ABORT */
 	_Atomic int release;	/* futex: gen << 2 | enum at_release */
 	_Atomic int unfinished; /* futex: undo acknowledgements still due */

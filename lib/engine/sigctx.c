@@ -183,13 +183,16 @@ static int await_word(struct at_run *run, _Atomic int *word, uint32_t gen,
 	return r & 3;
 }
 
+/* Both exchanges sequentially consistent, as wait_drained()'s mark and
+ * look (broadcast.c): either it sees pending at 0, or this sees its mark
+ * and wakes it. */
 static void report_in(struct at_run *run)
 {
-	if (atomic_fetch_sub_explicit(&run->pending, 1, memory_order_acq_rel) ==
-	    1) {
-		atomic_store_explicit(&run->drained, 1, memory_order_release);
+	if (atomic_fetch_sub_explicit(&run->pending, 1, memory_order_seq_cst) ==
+		    1 &&
+	    atomic_exchange_explicit(&run->drained, AT_DRAINED,
+				     memory_order_seq_cst) == AT_DRAIN_SLEEPING)
 		at_futex_wake(&run->drained, 1);
-	}
 }
 
 /* Move slot S from the word FROM (which this thread owns) to PHASE, with
