@@ -7,7 +7,9 @@
 #   has_cap N        this shell's effective set holds capability N
 #                    (privileged tests skip by the bit, never by uid)
 #   tap_end          the plan line, and the exit status: 0 unless one failed
+#   t_ours, t_kill   for cleanups: tests/pids.sh
 n=0 failed=0
+. "${BASH_SOURCE[0]%/*}/pids.sh"
 
 ok() {
 	n=$((n + 1))

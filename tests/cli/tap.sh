@@ -30,6 +30,7 @@
 #                       most; fails if it never did
 set -u
 . "${BASH_SOURCE[0]%/*}/../public.sh"
+. "${BASH_SOURCE[0]%/*}/../pids.sh"
 
 AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 T_NUM=0
@@ -37,27 +38,10 @@ T_FAILED=0
 T_ENV=()
 T_TMP=$(mktemp -d)
 T_PIDS=()
-# t_ours PID: is PID still a child of this shell, not yet reaped?  A test
-# may reap a process long before it exits, and with pid_max at 32768 and
-# CI starting processes by the thousand, its pid can by then be another
-# process's (another test's target among them): the cleanups signal only
-# their own.
-t_ours() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	s=${s##*) }
-	set -- $s
-	[ "${2:-}" = "$BASHPID" ]
-}
 # Only the test's own shell cleans up, not a subshell it forked.
 t_exit() {
-	local p
 	[ "$BASHPID" = "$$" ] || return 0
-	for p in "${T_PIDS[@]}"; do
-		t_ours "$p" || continue
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	t_kill "${T_PIDS[@]}"
 	rm -rf "$T_TMP"
 }
 trap t_exit EXIT

@@ -22,7 +22,7 @@ fi
 export GOCACHE=$T_TMP/gocache GOPATH=$T_TMP/gopath GO111MODULE=off GOFLAGS=
 export ALLTHREADS_HELPER=$AT_HELPER
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do t_ours "$p" || continue; kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
+trap 't_kill -KILL "${PIDS[@]}"; rm -rf "$T_TMP"' EXIT
 
 cp "$src/plain.go" "$T_TMP/plain.go"
 mkdir -p "$T_TMP/cgo" && cp "$src/plain.go" "$src/cgo.go" "$T_TMP/cgo/"

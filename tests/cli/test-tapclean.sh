@@ -69,21 +69,37 @@ ok '[ "$out" = "other alive" ]' \
 	"a reaped pid taken by another process survives the test's cleanup ($out)"
 [ "$out" = "other alive" ] || sed 's/^/# /' "$d/err"
 
-# The cleanup still ends a recorded child that is alive when the test exits.
+# The cleanup still ends what the test recorded and left running: a child,
+# and a child's child (a subshell's, as `start NAME as USER ...` makes
+# them in tests/helper/test-matrix.sh).
 cat >"$d/live.sh" <<'EOF'
 . "$1" "$2" >/dev/null
 sleep 100 &
 T_PIDS+=("$!")
-echo "$!" >"$3/live"
-EOF
-rm -f "$d/live"
-timeout -k 5 $((30 * T_SLOW)) bash "$d/live.sh" "$tap" "$1" "$d"
-p=$(cat "$d/live" 2>/dev/null)
-gone=no
+echo "$!" >"$3/child"
+(
+	sleep 100 &
+	echo "$!" >"$3/grandchild"
+	wait
+) &
+T_PIDS+=("$!")
 for i in $(seq 100); do
-	[ -n "$p" ] && ! kill -0 "$p" 2>/dev/null && gone=yes && break
+	[ -s "$3/grandchild" ] && break
 	sleep 0.05
 done
-ok '[ "$gone" = yes ]' "a child still running when the test exits is ended"
+T_PIDS+=("$(cat "$3/grandchild")")
+EOF
+rm -f "$d/child" "$d/grandchild"
+timeout -k 5 $((30 * T_SLOW)) bash "$d/live.sh" "$tap" "$1" "$d"
+for f in child grandchild; do
+	p=$(cat "$d/$f" 2>/dev/null)
+	gone=no
+	for i in $(seq 100); do
+		[ -n "$p" ] && ! kill -0 "$p" 2>/dev/null && gone=yes && break
+		sleep 0.05
+	done
+	[ "$gone" = yes ] || kill "$p" 2>/dev/null
+	ok '[ "$gone" = yes ]' "a recorded $f still running when the test exits is ended"
+done
 
 done_testing

@@ -14,6 +14,7 @@ set -u
 AT_SRC=${1:?usage: $0 PATH-TO-ALLTHREADS}
 : "${AT_HELPER:?}" "${AT_FAULTY:?}"
 KILLS=${AT_FAULT_KILLS:-30}
+. "$(dirname "$0")/../pids.sh"
 n=0 failed=0 faults=0
 ok() { # COND DESC (a DESC ending in "# TODO ..." is a known failure)
 	n=$((n + 1))
@@ -32,9 +33,7 @@ U1=1234 U2=1235
 pids=()
 tmp=$(mktemp -d)
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	t_kill -KILL "${pids[@]}"
 	rm -rf "$tmp"
 	[ -L /tmp/allthreads-$U1 ] && rm -f /tmp/allthreads-$U1
 	[ "$(stat -c %u /tmp/allthreads-$U1 2>/dev/null)" = "$U2" ] &&

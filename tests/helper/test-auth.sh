@@ -12,7 +12,7 @@ AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 SERVICE=${AT_SERVICE:?}
 . "$(dirname "$0")/../tap.sh"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 't_kill "${pids[@]}"; rm -rf "$tmp"' EXIT
 tmp=$(mktemp -d)
 . "$(dirname "$0")/../public.sh"
 public_init "$tmp" || exit 1

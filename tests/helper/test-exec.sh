@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 NTESTS=5
 pids=()
 tmp=$(mktemp -d)
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 't_kill "${pids[@]}"; rm -rf "$tmp"' EXIT
 PY=/usr/bin/python3
 dir=/tmp/allthreads-65534
 

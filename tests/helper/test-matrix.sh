@@ -20,9 +20,7 @@ U1=1234 U2=1235
 pids=()
 tmp=$(mktemp -d)
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
+	t_kill -KILL "${pids[@]}"
 	rm -rf "$tmp"
 	# A target in a user namespace of U1 made /tmp/allthreads-0 (its
 	# uid 0) in the real /tmp: the name root's helper would fall back

@@ -16,8 +16,7 @@ AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 pids=()
 tmp=$(mktemp -d)
 cleanup() {
-	kill "${pids[@]}" 2>/dev/null
-	wait 2>/dev/null
+	t_kill "${pids[@]}"
 	[ -n "${planted_dir:-}" ] && rm -rf "$planted_dir"
 	[ -n "${planted_sock:-}" ] && rm -f "$planted_sock"
 	rm -rf "$tmp"

@@ -30,10 +30,8 @@ fi
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	[ -n "${pgpid:-}" ] && kill -INT "$pgpid" 2>/dev/null
-	wait 2>/dev/null
+	t_kill "${pids[@]}"
+	[ -n "${pgpid:-}" ] && t_kill -INT "$pgpid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

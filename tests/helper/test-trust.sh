@@ -16,7 +16,7 @@ AT=${1:?usage: $0 PATH-TO-ALLTHREADS}
 pids=()
 tmp=$(mktemp -d)
 planted=
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; [ -n "$planted" ] && rm -rf "$planted"; rm -rf "$tmp"' EXIT
+trap 't_kill "${pids[@]}"; [ -n "$planted" ] && rm -rf "$planted"; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
 # What another user needs, where it may read it.
 libdir=$(dirname "$AT_HELPER")

@@ -45,14 +45,8 @@ rc=0 out= err=
 trap 'ptt_cleanup' EXIT
 
 ptt_cleanup() {
-	local p
 	[ -n "$PTT_FD" ] && exec 7>&- 2>/dev/null
-	for p in "${PTT_PIDS[@]}"; do
-		t_ours "$p" || continue
-		kill -CONT "$p" 2>/dev/null
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	t_kill -KILL "${PTT_PIDS[@]}"
 	rm -rf "$T_TMP" ${PTT_CLEAN_DIR:+"$PTT_CLEAN_DIR"}
 }
 

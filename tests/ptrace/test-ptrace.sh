@@ -15,13 +15,7 @@ SLOW=${AT_TIMEOUT_FACTOR:-1}
 PIDS=()
 
 cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		t_ours "$p" || continue
-		kill -CONT "$p" 2>/dev/null
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
+	t_kill -KILL "${PIDS[@]}"
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT
