@@ -38,7 +38,7 @@ stalled() {
 	st=$?
 	what="$2 (tool exit $st)"
 	ok 'grep -q "did not answer in time and was killed after it began" "$T_TMP/tool.err"' \
-		"$what: the tracer stalled and was killed as late $(tail -n 2 "$T_TMP/tool.err" | head -c 300)"
+		"$what: the tracer stalled and was killed as late ($(tail -n 2 "$T_TMP/tool.err" | tr '\n' ' ' | head -c 300))"
 	untraced_within 100
 	ok 'alive' "$what: the target is alive $(head -c 160 "$T_TMP/target.err")"
 	ok 'untraced' "$what: no thread traced or stopped"
