@@ -1387,6 +1387,23 @@ static void routes_check(void)
 	}
 }
 
+/* The fixture's own check that KEEP_CAPS is 1 on all its N threads, into
+ * S's verified flag (a failure is noted). */
+static void keepcaps_check(struct series *s, struct fixture *f, unsigned n)
+{
+	char reply[128];
+	unsigned ones, tasks;
+
+	if (fixture_cmd(f, "check\n", reply, sizeof(reply)) < 0 ||
+	    sscanf(reply, "keepcaps %u %u", &ones, &tasks) != 2 ||
+	    ones != tasks || tasks != n) {
+		s->verified = 0;
+		series_note(s, "verify: %s", reply);
+	} else if (s->verified != 0) {
+		s->verified = 1;
+	}
+}
+
 /*
  * One timed call of route R on fixture F (N threads) into series S, then
  * the fixture's own check of every thread.  0 if the command succeeded.
@@ -1394,8 +1411,7 @@ static void routes_check(void)
 static int e2e_call(struct series *s, const struct route *r, struct fixture *f,
 		    unsigned n)
 {
-	char err[160], reply[128];
-	unsigned ones, tasks;
+	char err[160];
 	double ms;
 	int st;
 
@@ -1406,14 +1422,7 @@ static int e2e_call(struct series *s, const struct route *r, struct fixture *f,
 		series_note(s, "exit status %d: %s", st, err);
 		return -1;
 	}
-	if (fixture_cmd(f, "check\n", reply, sizeof(reply)) < 0 ||
-	    sscanf(reply, "keepcaps %u %u", &ones, &tasks) != 2 ||
-	    ones != tasks || tasks != n) {
-		s->verified = 0;
-		series_note(s, "verify: %s", reply);
-	} else if (s->verified != 0) {
-		s->verified = 1;
-	}
+	keepcaps_check(s, f, n);
 	series_add(s, ms * 1e3);
 	return 0;
 }
@@ -1698,17 +1707,7 @@ static void ptrace_once(unsigned n, enum pmech m, const char *recipe)
 			s->verified = 1;
 		}
 	} else {
-		char reply[128];
-		unsigned ones, tasks;
-
-		if (fixture_cmd(&f, "check\n", reply, sizeof(reply)) < 0 ||
-		    sscanf(reply, "keepcaps %u %u", &ones, &tasks) != 2 ||
-		    ones != tasks || tasks != n) {
-			s->verified = 0;
-			series_note(s, "verify: %s", reply);
-		} else if (s->verified != 0) {
-			s->verified = 1;
-		}
+		keepcaps_check(s, &f, n);
 	}
 	fixture_stop(&f);
 	series_add(s, frozen);
