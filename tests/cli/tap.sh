@@ -16,8 +16,8 @@
 #                       the allthreads named next, which another user runs
 #                       as a public copy: setpriv ... -- "${T_ENV[@]}" \
 #                       "$(public "$AT")"
-#   T_PIDS+=(PID)       PID (a child of the test's shell) is killed and
-#                       reaped when the test exits, unless reaped before
+#   T_PIDS+=(PID)       PID is ended when the test exits, if it is still
+#                       the test's own (t_kill, tests/pids.sh)
 #   fixture N [ARGS]    the threaded fixture (threaded.c), ready: $FPID
 #   planted_fixture N   the planted process: the fixture with N threads, of
 #                       which thread 1 sets NO_NEW_PRIVS on itself so that

@@ -126,14 +126,6 @@ stop_target() {
 	done
 	[ "$i" -lt 40 ] || kill -KILL "$TPID" 2>/dev/null
 	wait "$TPID" 2>/dev/null
-	# Reaped: its pid may soon be another process's (pid_max can be
-	# 32768), another test's target among them; ptt_cleanup() must not
-	# signal it.
-	local p keep=()
-	for p in "${PTT_PIDS[@]}"; do
-		[ "$p" = "$TPID" ] || keep+=("$p")
-	done
-	PTT_PIDS=("${keep[@]}")
 }
 
 task_count() {
